@@ -1,0 +1,115 @@
+// Package connectors defines the plugin contract every touchpoint implements,
+// the registry connectors add themselves to in init, and the shared HTTP client.
+//
+// A connector speaks vendor-native records in and out. It never sees the
+// canonical model (that is mappings), the database (hub) or the queue (sync).
+package connectors
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Resource names shared by connectors, mappings and the pipeline.
+const (
+	ResourceCustomer = "customer"
+	ResourceOrder    = "order"
+	ResourceTicket   = "ticket"
+)
+
+// Record is one vendor record as the vendor shapes it.
+type Record struct {
+	Resource   string
+	ExternalID string
+	// UpdatedAt is the vendor's own modification time: merge decides by it.
+	UpdatedAt time.Time
+	Deleted   bool
+	// Data holds the vendor's fields as decoded JSON.
+	Data map[string]any
+}
+
+// Event is the envelope of one webhook delivery, decoded without touching more
+// of the body than the envelope needs.
+type Event struct {
+	// ID identifies the delivery for deduplication (vendor delivery/event id,
+	// or a body hash where the vendor sends none).
+	ID         string
+	Topic      string
+	Resource   string
+	ExternalID string
+	Deleted    bool
+	OccurredAt time.Time
+	// Body is the vendor record as raw JSON when the delivery carries it; nil
+	// when the vendor sends ids only and the pipeline must Fetch the record.
+	Body []byte
+	// Ignore is set for events the connector recognises but shophub does not
+	// act on (test pings, unsupported topics): acknowledged, never enqueued.
+	Ignore bool
+}
+
+// Capabilities declares what a connector can do; the pipeline only calls the
+// optional interfaces a connector declares.
+type Capabilities struct {
+	Webhooks  bool
+	Poll      bool
+	Push      bool
+	Resources []string
+}
+
+// Connector is the core every connector implements.
+type Connector interface {
+	// Type is the registered type name, e.g. "shopify".
+	Type() string
+	Capabilities() Capabilities
+	// Connect authenticates and prepares clients. It must not require the
+	// vendor to be reachable for webhook verification to work.
+	Connect(ctx context.Context) error
+	// Close releases resources; safe after a partial or failed Connect.
+	Close() error
+}
+
+// WebhookSource verifies and decodes inbound webhook deliveries.
+type WebhookSource interface {
+	// VerifyWebhook checks the vendor's signature over the raw body; it returns
+	// an error wrapping ErrBadSignature when the delivery is not authentic.
+	VerifyWebhook(h http.Header, body []byte) error
+	// DecodeWebhook parses the envelope; errors wrap ErrMalformed.
+	DecodeWebhook(h http.Header, body []byte) ([]Event, error)
+}
+
+// Fetcher re-reads one record, for vendors whose webhooks carry ids only.
+type Fetcher interface {
+	Fetch(ctx context.Context, resource, externalID string) (*Record, error)
+}
+
+// Page is one page of a listing.
+type Page struct {
+	Records []Record
+	// Next is the opaque cursor to store once this page is safely enqueued;
+	// listing resumes from it after a restart.
+	Next string
+	// Done reports that the listing has caught up; Next then is the cursor
+	// for the next incremental poll.
+	Done bool
+}
+
+// Lister lists records changed since an opaque cursor; an empty cursor means
+// a full backfill from the beginning.
+type Lister interface {
+	List(ctx context.Context, resource, cursor string) (Page, error)
+}
+
+// Writer pushes rendered vendor payloads.
+type Writer interface {
+	// Upsert updates the record externalID, or creates a record when
+	// externalID is empty, and returns the record's id and its new state.
+	Upsert(ctx context.Context, resource, externalID string, payload map[string]any) (*Record, error)
+	Delete(ctx context.Context, resource, externalID string) error
+}
+
+// Finder looks a record up by a natural key (e.g. email) so that a push to a
+// system that already knows the person updates instead of duplicating.
+type Finder interface {
+	FindBy(ctx context.Context, resource, key, value string) (*Record, error)
+}

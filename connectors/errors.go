@@ -1,0 +1,68 @@
+package connectors
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+var (
+	// ErrBadSignature: the webhook is not authentic (answer 401).
+	ErrBadSignature = errors.New("bad webhook signature")
+	// ErrMalformed: the webhook body or headers cannot be parsed (answer 400).
+	ErrMalformed = errors.New("malformed webhook")
+	// ErrNotFound: the vendor has no such record.
+	ErrNotFound = errors.New("not found")
+	// ErrPermanent marks an error a retry cannot fix (validation, 4xx).
+	ErrPermanent = errors.New("permanent vendor error")
+)
+
+// HTTPError carries the vendor's status and body so operators see what the
+// vendor said, not only that it failed.
+type HTTPError struct {
+	Method string
+	URL    string
+	Status int
+	Body   string
+}
+
+func (e *HTTPError) Error() string {
+	body := e.Body
+	if len(body) > 512 {
+		body = body[:512] + "…"
+	}
+	return fmt.Sprintf("%s %s: vendor answered %d: %s", e.Method, e.URL, e.Status, body)
+}
+
+// Is lets errors.Is(err, ErrNotFound) and errors.Is(err, ErrPermanent) work on
+// vendor answers without every caller switching on status codes.
+func (e *HTTPError) Is(target error) bool {
+	switch target {
+	case ErrNotFound:
+		return e.Status == 404
+	case ErrPermanent:
+		return e.Status >= 400 && e.Status < 500 && e.Status != 401 && e.Status != 408 && e.Status != 409 && e.Status != 423 && e.Status != 429
+	}
+	return false
+}
+
+// RateLimitedError tells the pipeline to retry this connector's task no
+// sooner than RetryAfter.
+type RateLimitedError struct {
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("rate limited, retry after %s: %v", e.RetryAfter, e.Err)
+}
+
+func (e *RateLimitedError) Unwrap() error { return e.Err }
+
+// Permanent wraps err so that errors.Is(err, ErrPermanent) holds.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrPermanent, err)
+}

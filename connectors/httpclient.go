@@ -1,0 +1,258 @@
+package connectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+	"golang.org/x/time/rate"
+)
+
+// Limiter paces requests to a vendor. Cost lets vendors that weigh writes
+// double (HelpScout) say so. The default is an in-process token bucket; a
+// Redis-backed limiter shared across workers satisfies the same interface.
+type Limiter interface {
+	Wait(ctx context.Context, cost int) error
+}
+
+// LocalLimiter adapts golang.org/x/time/rate.
+type LocalLimiter struct{ L *rate.Limiter }
+
+func (l LocalLimiter) Wait(ctx context.Context, cost int) error {
+	if l.L == nil {
+		return nil
+	}
+	return l.L.WaitN(ctx, cost)
+}
+
+// ClientOptions configure an HTTPClient.
+type ClientOptions struct {
+	BaseURL string
+	Timeout time.Duration
+	// Retries is how often one call is retried in place on 429, 5xx and
+	// network errors before the error goes back to the task queue.
+	Retries int
+	// MaxInlineWait caps how long a Retry-After is waited out in place; a
+	// longer one is returned as *RateLimitedError for the queue to honour.
+	MaxInlineWait time.Duration
+	// BaseBackoff is the first backoff on 5xx; it doubles with jitter.
+	BaseBackoff time.Duration
+	Limiter     Limiter
+	Headers     map[string]string
+	// Authorize sets credentials on each request (e.g. a bearer token).
+	Authorize func(ctx context.Context, r *resty.Request) error
+	// Reauthorize is called once when the vendor answers 401, to refresh an
+	// expired token before one more try.
+	Reauthorize func(ctx context.Context) error
+	// RetryAfter reads a vendor's wait hint; the default reads Retry-After.
+	RetryAfter func(r *resty.Response) (time.Duration, bool)
+	// Cost weighs a request for the limiter (default 1).
+	Cost func(method string) int
+}
+
+// HTTPClient is the one way connectors talk HTTP to vendors. It holds no
+// mutable per-call state, so concurrent workers can share it.
+type HTTPClient struct {
+	rc   *resty.Client
+	opts ClientOptions
+}
+
+// NewHTTPClient builds a client with defaults suitable for vendor APIs.
+func NewHTTPClient(opts ClientOptions) *HTTPClient {
+	if opts.Timeout == 0 {
+		opts.Timeout = 30 * time.Second
+	}
+	if opts.Retries == 0 {
+		opts.Retries = 2
+	}
+	if opts.Retries < 0 {
+		opts.Retries = 0
+	}
+	if opts.MaxInlineWait == 0 {
+		opts.MaxInlineWait = 5 * time.Second
+	}
+	if opts.BaseBackoff == 0 {
+		opts.BaseBackoff = 200 * time.Millisecond
+	}
+	if opts.RetryAfter == nil {
+		opts.RetryAfter = RetryAfterHeader("Retry-After")
+	}
+	rc := resty.New().
+		SetBaseURL(strings.TrimRight(opts.BaseURL, "/")).
+		SetTimeout(opts.Timeout).
+		SetHeader("User-Agent", "shophub/1 (+https://github.com/shophub/shophub)").
+		SetHeader("Accept", "application/json")
+	for k, v := range opts.Headers {
+		rc.SetHeader(k, v)
+	}
+	return &HTTPClient{rc: rc, opts: opts}
+}
+
+// Resty exposes the underlying client for connectors that need a request
+// shape Do does not cover (form bodies for token endpoints).
+func (c *HTTPClient) Resty() *resty.Client { return c.rc }
+
+// Do sends one request. body is JSON-encoded unless nil; a 2xx response is
+// decoded into out unless out is nil. Errors are *HTTPError (status and
+// body), *RateLimitedError, or the context's error.
+func (c *HTTPClient) Do(ctx context.Context, method, path string, body, out any) (*resty.Response, error) {
+	return c.DoRequest(ctx, method, path, func(r *resty.Request) {
+		if body != nil {
+			r.SetBody(body).SetHeader("Content-Type", "application/json")
+		}
+	}, out)
+}
+
+// DoRequest is Do with a hook to shape the request (query, headers).
+func (c *HTTPClient) DoRequest(ctx context.Context, method, path string, shape func(*resty.Request), out any) (*resty.Response, error) {
+	reauthorized := false
+	backoff := c.opts.BaseBackoff
+	cost := 1
+	if c.opts.Cost != nil {
+		cost = c.opts.Cost(method)
+	}
+	for attempt := 0; ; attempt++ {
+		if c.opts.Limiter != nil {
+			if err := c.opts.Limiter.Wait(ctx, cost); err != nil {
+				return nil, fmt.Errorf("%s %s: waiting for rate limit: %w", method, path, err)
+			}
+		}
+		req := c.rc.R().SetContext(ctx)
+		if shape != nil {
+			shape(req)
+		}
+		if out != nil {
+			req.SetResult(out)
+		}
+		if c.opts.Authorize != nil {
+			if err := c.opts.Authorize(ctx, req); err != nil {
+				return nil, fmt.Errorf("%s %s: authorize: %w", method, path, err)
+			}
+		}
+		resp, err := req.Execute(method, path)
+		if err != nil {
+			if ctx.Err() != nil {
+				return resp, ctx.Err()
+			}
+			if attempt < c.opts.Retries {
+				if werr := sleep(ctx, jitter(backoff)); werr != nil {
+					return resp, werr
+				}
+				backoff *= 2
+				continue
+			}
+			return resp, fmt.Errorf("%s %s: %w", method, path, err)
+		}
+		status := resp.StatusCode()
+		switch {
+		case status >= 200 && status < 300:
+			return resp, nil
+		case status == http.StatusUnauthorized && c.opts.Reauthorize != nil && !reauthorized:
+			reauthorized = true
+			if err := c.opts.Reauthorize(ctx); err != nil {
+				return resp, fmt.Errorf("%s %s: re-authorize after 401: %w", method, path, err)
+			}
+			continue
+		case status == http.StatusTooManyRequests:
+			wait, ok := c.opts.RetryAfter(resp)
+			if !ok {
+				wait = backoff
+				backoff *= 2
+			}
+			herr := c.httpError(method, resp)
+			if attempt < c.opts.Retries && wait <= c.opts.MaxInlineWait {
+				if werr := sleep(ctx, wait); werr != nil {
+					return resp, werr
+				}
+				continue
+			}
+			return resp, &RateLimitedError{RetryAfter: wait, Err: herr}
+		case status >= 500 || status == http.StatusRequestTimeout:
+			if attempt < c.opts.Retries {
+				wait, ok := c.opts.RetryAfter(resp)
+				if !ok || wait > c.opts.MaxInlineWait {
+					wait = jitter(backoff)
+				}
+				if werr := sleep(ctx, wait); werr != nil {
+					return resp, werr
+				}
+				backoff *= 2
+				continue
+			}
+			return resp, c.httpError(method, resp)
+		default:
+			return resp, c.httpError(method, resp)
+		}
+	}
+}
+
+func (c *HTTPClient) httpError(method string, resp *resty.Response) error {
+	return &HTTPError{Method: method, URL: resp.Request.URL, Status: resp.StatusCode(), Body: string(resp.Body())}
+}
+
+// RetryAfterHeader reads a wait from the named header: seconds (integer or
+// fractional, as Shopify sends) or an HTTP date.
+func RetryAfterHeader(name string) func(*resty.Response) (time.Duration, bool) {
+	return func(r *resty.Response) (time.Duration, bool) {
+		if r == nil {
+			return 0, false
+		}
+		return ParseRetryAfter(r.Header().Get(name), time.Now())
+	}
+}
+
+// ParseRetryAfter parses a Retry-After value.
+func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 {
+		return time.Duration(secs * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := t.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
+
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// RetryAfterOf extracts the wait a task should honour from an error chain.
+func RetryAfterOf(err error) (time.Duration, bool) {
+	var rl *RateLimitedError
+	if errors.As(err, &rl) {
+		return rl.RetryAfter, true
+	}
+	return 0, false
+}
