@@ -1,0 +1,104 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Customer loads a customer and its canonical doc.
+func (s *Store) Customer(ctx context.Context, id uint64) (*Customer, map[string]any, error) {
+	var c Customer
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&c).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil, fmt.Errorf("customer %d: %w", id, ErrNotFound)
+	} else if err != nil {
+		return nil, nil, err
+	}
+	data, _, err := decodeState(&c)
+	return &c, data, err
+}
+
+// CustomerByEmail finds a customer by normalized email.
+func (s *Store) CustomerByEmail(ctx context.Context, email string) (*Customer, error) {
+	var c Customer
+	if err := s.db.WithContext(ctx).Where("email = ?", email).Take(&c).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, fmt.Errorf("customer with that email: %w", ErrNotFound)
+	} else if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Link returns a customer's link to one instance's resource.
+func (s *Store) Link(ctx context.Context, customerID uint64, instance, resource string) (*Link, error) {
+	var l Link
+	err := s.db.WithContext(ctx).Where("customer_id = ? AND instance = ? AND resource = ?", customerID, instance, resource).
+		Order("id").Take(&l).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, fmt.Errorf("link of customer %d to %s: %w", customerID, instance, ErrNotFound)
+	}
+	return &l, err
+}
+
+// Links lists every link of a customer.
+func (s *Store) Links(ctx context.Context, customerID uint64) ([]Link, error) {
+	var ls []Link
+	return ls, s.db.WithContext(ctx).Where("customer_id = ?", customerID).Order("instance, id").Find(&ls).Error
+}
+
+// Pushed records a successful push: the link (created when the push created
+// or found the vendor record), the payload fingerprint and the version. It
+// reports whether a newer version had been pushed meanwhile, in which case
+// our write may have overtaken it and the caller must push again.
+func (s *Store) Pushed(ctx context.Context, customerID uint64, instance, resource, externalID, hash string, version int64) (overtaken bool, err error) {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	err = retry(ctx, func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var l Link
+			err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).
+				Where("instance = ? AND resource = ? AND external_id = ?", instance, resource, externalID).Take(&l).Error
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				l = Link{CustomerID: customerID, Instance: instance, Resource: resource, ExternalID: externalID,
+					LastPushedHash: hash, LastPushedVersion: version, LastPushedAt: &now}
+				return tx.Create(&l).Error
+			} else if err != nil {
+				return err
+			}
+			if l.CustomerID != customerID {
+				return fmt.Errorf("%s record %s is linked to customer %d, not %d", instance, externalID, l.CustomerID, customerID)
+			}
+			if l.LastPushedVersion > version {
+				overtaken = true
+				return nil
+			}
+			return tx.Model(&Link{}).Where("id = ?", l.ID).Updates(map[string]any{
+				"last_pushed_hash": hash, "last_pushed_version": version, "last_pushed_at": &now,
+			}).Error
+		})
+	})
+	return overtaken, err
+}
+
+// Unlink forgets a link, e.g. after the vendor deleted the record.
+func (s *Store) Unlink(ctx context.Context, instance, resource, externalID string) error {
+	return s.db.WithContext(ctx).Where("instance = ? AND resource = ? AND external_id = ?", instance, resource, externalID).
+		Delete(&Link{}).Error
+}
+
+// retry re-runs fn on lost races and deadlocks.
+func retry(ctx context.Context, fn func() error) error {
+	var err error
+	for attempt := 0; attempt < 10; attempt++ {
+		if err = fn(); err == nil || !isRetryable(err) {
+			return err
+		}
+		if werr := sleepCtx(ctx, time.Duration(attempt+1)*5*time.Millisecond); werr != nil {
+			return werr
+		}
+	}
+	return err
+}

@@ -1,0 +1,251 @@
+package hub_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/hub/hubtest"
+)
+
+var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+
+func in(instance, ext string, at time.Time, doc map[string]any) hub.Inbound {
+	return hub.Inbound{Instance: instance, Resource: "customer", ExternalID: ext, EventID: fmt.Sprint(instance, ext, at.UnixNano()), SourceAt: at, Doc: doc}
+}
+
+func mustMerge(t *testing.T, s *hub.Store, pol hub.Policy, x hub.Inbound) hub.Result {
+	t.Helper()
+	r, err := s.MergeCustomer(context.Background(), x, pol)
+	if err != nil {
+		t.Fatalf("merge: %v", err)
+	}
+	return r
+}
+
+func profile(t *testing.T, s *hub.Store, id uint64) (map[string]any, int64) {
+	t.Helper()
+	c, data, err := s.Customer(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data, c.Version
+}
+
+func countRows(t *testing.T, s *hub.Store, model any) int64 {
+	t.Helper()
+	var n int64
+	if err := s.DB().Model(model).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestIdentityResolution(t *testing.T) {
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			a := mustMerge(t, s, hub.Policy{}, in("shopify", "1", t0, map[string]any{"email": "jane@example.com", "first_name": "Jane"}))
+			if !a.Created || a.Version != 1 || a.OutboxID == 0 {
+				t.Fatalf("first sighting: %+v", a)
+			}
+			// Another system, same normalized email → same customer, new link.
+			b := mustMerge(t, s, hub.Policy{}, in("shopware", "abc", t0.Add(time.Second), map[string]any{"email": "jane@example.com", "last_name": "Doe"}))
+			if b.Created || b.CustomerID != a.CustomerID {
+				t.Fatalf("match by email: %+v, want customer %d", b, a.CustomerID)
+			}
+			// By link, even when the record no longer carries the email.
+			c := mustMerge(t, s, hub.Policy{}, in("shopware", "abc", t0.Add(2*time.Second), map[string]any{"company": "ACME"}))
+			if c.CustomerID != a.CustomerID {
+				t.Fatalf("match by link: customer %d, want %d", c.CustomerID, a.CustomerID)
+			}
+			// A new email makes a new customer.
+			d := mustMerge(t, s, hub.Policy{}, in("shopify", "2", t0, map[string]any{"email": "max@example.com"}))
+			if !d.Created || d.CustomerID == a.CustomerID {
+				t.Fatalf("new person: %+v", d)
+			}
+			got, v := profile(t, s, a.CustomerID)
+			want := map[string]any{"email": "jane@example.com", "first_name": "Jane", "last_name": "Doe", "company": "ACME"}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("profile (-want +got):\n%s", diff)
+			}
+			if v != 3 {
+				t.Errorf("version %d, want 3", v)
+			}
+			links, _ := s.Links(context.Background(), a.CustomerID)
+			if len(links) != 2 {
+				t.Errorf("%d links, want 2", len(links))
+			}
+		})
+	}
+}
+
+func TestMergeOrderAndDuplicates(t *testing.T) {
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			newer := in("shopify", "7", t0.Add(time.Minute), map[string]any{"email": "a@example.com", "first_name": "New", "phone": "+4930123456"})
+			older := in("shopify", "7", t0, map[string]any{"email": "a@example.com", "first_name": "Old", "phone": "+4930000000"})
+			// Delivered in reverse order, the newer one five times.
+			var id uint64
+			for i := 0; i < 5; i++ {
+				r := mustMerge(t, s, hub.Policy{}, newer)
+				id = r.CustomerID
+				if i > 0 && !r.Duplicate {
+					t.Errorf("redelivery %d not recognised as duplicate: %+v", i, r)
+				}
+			}
+			r := mustMerge(t, s, hub.Policy{}, older)
+			if r.Version != 1 || len(r.Changed) != 0 || r.OutboxID == 0 {
+				// The older record loses every field; origin is stale, so an
+				// outbox event sends it the hub's values.
+				t.Errorf("older record: %+v", r)
+			}
+			got, v := profile(t, s, id)
+			if got["first_name"] != "New" || got["phone"] != "+4930123456" || v != 1 {
+				t.Errorf("after reverse delivery: %v version %d", got, v)
+			}
+			if n := countRows(t, s, &hub.Customer{}); n != 1 {
+				t.Errorf("%d customers, want 1", n)
+			}
+			if n := countRows(t, s, &hub.Change{}); n != 3 {
+				t.Errorf("%d change rows, want 3 (email, first_name, phone)", n)
+			}
+		})
+	}
+}
+
+func TestEqualValuesNeverBumpVersion(t *testing.T) {
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			doc := map[string]any{"email": "e@example.com", "tags": []string{"a", "b"}, "billing_address": map[string]any{"city": "Berlin", "country": "DE"}}
+			a := mustMerge(t, s, hub.Policy{}, in("shopify", "1", t0, doc))
+			// The echo from another system: same values, newer time.
+			echo := map[string]any{"email": "e@example.com", "tags": []any{"a", "b"}, "billing_address": map[string]any{"country": "DE", "city": "Berlin"}}
+			b := mustMerge(t, s, hub.Policy{}, in("shopware", "x", t0.Add(time.Hour), echo))
+			if b.Version != a.Version || b.OutboxID != 0 || len(b.Changed) != 0 {
+				t.Fatalf("echo bumped: %+v", b)
+			}
+			// The echo's newer assertion protects against a late older value.
+			late := mustMerge(t, s, hub.Policy{}, in("shopify", "1", t0.Add(30*time.Minute), map[string]any{"billing_address": map[string]any{"city": "Hamburg", "country": "DE"}}))
+			if len(late.Changed) != 0 {
+				t.Errorf("a value older than the latest assertion won: %+v", late)
+			}
+		})
+	}
+}
+
+func TestPolicyPriorityAndOwners(t *testing.T) {
+	pol := hub.Policy{
+		Priority: map[string][]string{"*": {"erp", "shopify"}},
+		Owners:   map[string]string{"billing_address": "erp"},
+	}
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			a := mustMerge(t, s, pol, in("shopify", "1", t0, map[string]any{"email": "p@example.com", "last_name": "Shop", "billing_address": map[string]any{"city": "Shopcity"}}))
+			got, _ := profile(t, s, a.CustomerID)
+			if _, ok := got["billing_address"]; ok {
+				t.Errorf("non-owner set billing_address: %v", got)
+			}
+			// Same source time: the more trusted ERP wins the tie...
+			mustMerge(t, s, pol, in("erp", "E1", t0, map[string]any{"email": "p@example.com", "last_name": "Erp", "billing_address": map[string]any{"city": "Erpcity"}}))
+			// ...and the shop's tie afterwards does not take it back.
+			r := mustMerge(t, s, pol, in("shopify", "1", t0, map[string]any{"last_name": "Shop2"}))
+			got, _ = profile(t, s, a.CustomerID)
+			if got["last_name"] != "Erp" {
+				t.Errorf("tie: last_name %v, want Erp", got["last_name"])
+			}
+			if !reflectCity(got, "Erpcity") {
+				t.Errorf("owner's billing address: %v", got["billing_address"])
+			}
+			if r.OutboxID == 0 {
+				t.Error("shop sent values the hub rejected, but gets no correction event")
+			}
+			ev, err := s.OutboxEvent(context.Background(), r.OutboxID)
+			if err != nil || !ev.OriginStale || ev.Origin != "shopify" {
+				t.Errorf("correction event %+v, %v", ev, err)
+			}
+		})
+	}
+}
+
+func reflectCity(p map[string]any, city string) bool {
+	a, _ := p["billing_address"].(map[string]any)
+	return a != nil && a["city"] == city
+}
+
+func TestConcurrentFirstSightingsMakeOneCustomer(t *testing.T) {
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			var wg sync.WaitGroup
+			errs := make(chan error, 40)
+			for i := 0; i < 40; i++ {
+				wg.Add(1)
+				go func(i int) {
+					defer wg.Done()
+					x := in(fmt.Sprintf("sys%d", i%4), fmt.Sprint(i), t0.Add(time.Duration(i)*time.Second), map[string]any{"email": "race@example.com", "first_name": fmt.Sprint("N", i)})
+					if _, err := s.MergeCustomer(context.Background(), x, hub.Policy{}); err != nil {
+						errs <- err
+					}
+				}(i)
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+			if n := countRows(t, s, &hub.Customer{}); n != 1 {
+				t.Fatalf("%d customers for one email, want 1", n)
+			}
+			if n := countRows(t, s, &hub.Link{}); n != 40 {
+				t.Errorf("%d links, want 40", n)
+			}
+			c, err := s.CustomerByEmail(context.Background(), "race@example.com")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := profile(t, s, c.ID)
+			if got["first_name"] != "N39" {
+				t.Errorf("first_name %v, want the newest N39", got["first_name"])
+			}
+		})
+	}
+}
+
+func TestConcurrentFieldUpdatesLoseNothing(t *testing.T) {
+	fields := []string{"first_name", "last_name", "company", "locale"}
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			base := mustMerge(t, s, hub.Policy{}, in("shopify", "1", t0, map[string]any{"email": "c@example.com"}))
+			var wg sync.WaitGroup
+			for g := 0; g < 48; g++ {
+				wg.Add(1)
+				go func(g int) {
+					defer wg.Done()
+					f := fields[g%len(fields)]
+					inst := fmt.Sprintf("sys%d", g%3)
+					x := in(inst, "c-"+inst, t0.Add(time.Duration(g+1)*time.Second), map[string]any{"email": "c@example.com", f: fmt.Sprint(f, g)})
+					if _, err := s.MergeCustomer(context.Background(), x, hub.Policy{}); err != nil {
+						t.Error(err)
+					}
+				}(g)
+			}
+			wg.Wait()
+			got, _ := profile(t, s, base.CustomerID)
+			for i, f := range fields {
+				want := fmt.Sprint(f, 44+i) // newest g with g%4 == i
+				if got[f] != want {
+					t.Errorf("%s = %v, want newest %s", f, got[f], want)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,123 @@
+// Package hub is the customer hub: the canonical record of every person the
+// touchpoints know, where identities are resolved and fields merged with
+// provenance, and where every effective change leaves a change-log row and
+// an outbox event in the same transaction.
+package hub
+
+import "time"
+
+// Customer is one person. Data holds the canonical doc (JSON); the columns
+// beside it are copies of the fields searched by.
+type Customer struct {
+	ID uint64 `gorm:"primaryKey"`
+	// Email is normalized in Go (trimmed, lower-case) before it gets here,
+	// so SQLite and MariaDB agree on identity; NULL when no system knows one.
+	Email     *string `gorm:"type:varchar(254);uniqueIndex:ux_customers_email"`
+	FirstName string  `gorm:"type:varchar(191);index:ix_customers_name,priority:2"`
+	LastName  string  `gorm:"type:varchar(191);index:ix_customers_name,priority:1"`
+	Phone     string  `gorm:"type:varchar(32);index"`
+	// Data is the canonical doc as JSON.
+	Data string `gorm:"type:text"`
+	// Provenance maps field → {instance, source time} as JSON.
+	Provenance string `gorm:"type:text"`
+	// Version grows by one with every effective change, never otherwise.
+	Version   int64 `gorm:"not null;default:0"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Link ties a customer to its record in one connector instance.
+type Link struct {
+	ID         uint64 `gorm:"primaryKey"`
+	CustomerID uint64 `gorm:"not null;index"`
+	Instance   string `gorm:"type:varchar(64);not null;uniqueIndex:ux_links_ext,priority:1"`
+	Resource   string `gorm:"type:varchar(32);not null;uniqueIndex:ux_links_ext,priority:2"`
+	ExternalID string `gorm:"type:varchar(191);not null;uniqueIndex:ux_links_ext,priority:3"`
+	// LastInboundHash fingerprints the last canonical view received from
+	// this record, so a re-delivered identical record is a no-op.
+	LastInboundHash string `gorm:"type:varchar(64)"`
+	LastInboundAt   *time.Time
+	// LastPushedHash fingerprints the last payload pushed, so an unchanged
+	// render is never sent twice.
+	LastPushedHash    string `gorm:"type:varchar(64)"`
+	LastPushedVersion int64
+	LastPushedAt      *time.Time
+	// EchoHash fingerprints the first record the vendor sent back after our
+	// last push: what the vendor made of our write.
+	EchoHash  string `gorm:"type:varchar(64)"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Change is one row of lineage: who changed which field, when, from where.
+type Change struct {
+	ID         uint64 `gorm:"primaryKey"`
+	CustomerID uint64 `gorm:"not null;index:ix_changes_customer,priority:1"`
+	Version    int64  `gorm:"index:ix_changes_customer,priority:2"`
+	Field      string `gorm:"type:varchar(64);not null"`
+	OldValue   string `gorm:"type:text"`
+	NewValue   string `gorm:"type:text"`
+	Instance   string `gorm:"type:varchar(64)"`
+	EventID    string `gorm:"type:varchar(191)"`
+	SourceAt   time.Time
+	CreatedAt  time.Time
+}
+
+// TableName keeps the lineage table's name explicit.
+func (Change) TableName() string { return "change_log" }
+
+// OutboxEvent records that a customer changed and must be fanned out. It is
+// written in the merge transaction, so a crash between commit and enqueue
+// loses nothing: the relay re-sends undispatched events.
+type OutboxEvent struct {
+	ID         uint64 `gorm:"primaryKey"`
+	CustomerID uint64 `gorm:"not null;index"`
+	Version    int64
+	Resource   string `gorm:"type:varchar(32)"`
+	Origin     string `gorm:"type:varchar(64)"`
+	// Fields lists changed canonical fields (JSON array).
+	Fields string `gorm:"type:text"`
+	// OriginStale is set when the origin sent values the hub rejected (older
+	// or not theirs to change): the origin then gets the hub's values too.
+	OriginStale  bool
+	CreatedAt    time.Time  `gorm:"index:ix_outbox_pending,priority:2"`
+	DispatchedAt *time.Time `gorm:"index:ix_outbox_pending,priority:1"`
+}
+
+// TableName names the outbox table.
+func (OutboxEvent) TableName() string { return "outbox" }
+
+// Cursor is a connector instance's polling position for one resource.
+type Cursor struct {
+	Instance      string `gorm:"primaryKey;type:varchar(64)"`
+	Resource      string `gorm:"primaryKey;type:varchar(32)"`
+	Value         string `gorm:"type:text"`
+	Done          bool
+	LastSuccessAt *time.Time
+	UpdatedAt     time.Time
+}
+
+// TableName names the cursor table.
+func (Cursor) TableName() string { return "sync_cursors" }
+
+// Quarantined is a record that could not be mapped or validated, kept with
+// its raw payload and the reason until a fixed mapping replays it.
+type Quarantined struct {
+	ID         uint64 `gorm:"primaryKey"`
+	Instance   string `gorm:"type:varchar(64);index"`
+	Resource   string `gorm:"type:varchar(32)"`
+	ExternalID string `gorm:"type:varchar(191)"`
+	EventID    string `gorm:"type:varchar(191)"`
+	SourceAt   time.Time
+	Payload    []byte    `gorm:"type:mediumblob"`
+	Reason     string    `gorm:"type:text"`
+	CreatedAt  time.Time `gorm:"index"`
+	ReplayedAt *time.Time
+}
+
+// TableName names the quarantine table.
+func (Quarantined) TableName() string { return "quarantine" }
+
+func allModels() []any {
+	return []any{&Customer{}, &Link{}, &Change{}, &OutboxEvent{}, &Cursor{}, &Quarantined{}}
+}

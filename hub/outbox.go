@@ -1,0 +1,37 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// OutboxEvent loads one event.
+func (s *Store) OutboxEvent(ctx context.Context, id uint64) (*OutboxEvent, error) {
+	var ev OutboxEvent
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&ev).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, fmt.Errorf("outbox event %d: %w", id, ErrNotFound)
+	} else if err != nil {
+		return nil, err
+	}
+	return &ev, nil
+}
+
+// MarkDispatched records that an event's push tasks are enqueued.
+func (s *Store) MarkDispatched(ctx context.Context, id uint64) error {
+	now := time.Now().UTC()
+	return s.db.WithContext(ctx).Model(&OutboxEvent{}).Where("id = ? AND dispatched_at IS NULL", id).
+		Update("dispatched_at", &now).Error
+}
+
+// PendingOutbox lists events not dispatched and older than minAge: those
+// whose fan-out task was lost (a crash between commit and enqueue).
+func (s *Store) PendingOutbox(ctx context.Context, minAge time.Duration, limit int) ([]OutboxEvent, error) {
+	var evs []OutboxEvent
+	err := s.db.WithContext(ctx).Where("dispatched_at IS NULL AND created_at < ?", time.Now().UTC().Add(-minAge)).
+		Order("id").Limit(limit).Find(&evs).Error
+	return evs, err
+}

@@ -1,0 +1,56 @@
+package hub
+
+import "time"
+
+// Policy decides which source wins a field. Newer source time wins; ties go
+// to the more trusted instance (Priority), then to the lower instance name,
+// so the result never depends on arrival order. Owners restrict a field to
+// one instance outright ("the ERP owns billing addresses").
+type Policy struct {
+	// Priority maps a canonical field, or "*" for all, to instance names,
+	// most trusted first.
+	Priority map[string][]string
+	// Owners maps a canonical field to the only instance that may set it.
+	Owners map[string]string
+}
+
+// Allowed reports whether instance may change field at all.
+func (p Policy) Allowed(field, instance string) bool {
+	owner, ok := p.Owners[field]
+	return !ok || owner == "" || owner == instance
+}
+
+func (p Policy) rank(field, instance string) int {
+	list, ok := p.Priority[field]
+	if !ok {
+		list = p.Priority["*"]
+	}
+	for i, name := range list {
+		if name == instance {
+			return i
+		}
+	}
+	return len(list)
+}
+
+// Wins reports whether a value from instance at time at replaces the value
+// currently held with provenance cur.
+func (p Policy) Wins(field, instance string, at time.Time, cur Provenance) bool {
+	if cur.Instance == "" {
+		return true
+	}
+	if !at.Equal(cur.At) {
+		return at.After(cur.At)
+	}
+	ri, rc := p.rank(field, instance), p.rank(field, cur.Instance)
+	if ri != rc {
+		return ri < rc
+	}
+	return instance <= cur.Instance
+}
+
+// Provenance says which instance set a field and at what source time.
+type Provenance struct {
+	Instance string    `json:"instance"`
+	At       time.Time `json:"at"`
+}

@@ -1,0 +1,162 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	mysqldrv "github.com/go-sql-driver/mysql"
+	"gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Store is the hub's database.
+type Store struct {
+	db     *gorm.DB
+	driver string
+}
+
+// Open connects to MySQL/MariaDB (driver "mysql") or a SQLite file (driver
+// "sqlite", for `shophub dev` and tests without a server).
+func Open(ctx context.Context, driver, dsn string) (*Store, error) {
+	gcfg := &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		PrepareStmt:            false,
+		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+	}
+	var (
+		db  *gorm.DB
+		err error
+	)
+	switch driver {
+	case "mysql":
+		dsn, err = mysqlDSN(dsn)
+		if err != nil {
+			return nil, err
+		}
+		db, err = gorm.Open(mysql.Open(dsn), gcfg)
+	case "sqlite":
+		if dir := filepath.Dir(dsn); dir != "." && !strings.HasPrefix(dsn, "file:") {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, fmt.Errorf("sqlite directory: %w", err)
+			}
+		}
+		// WAL and a busy timeout let readers work beside the one writer;
+		// one open connection serialises writers, which SQLite needs.
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		db, err = gorm.Open(sqlite.Open(dsn+sep+"_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"), gcfg)
+	default:
+		return nil, fmt.Errorf("database driver %q: want mysql or sqlite", driver)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", driver, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	if driver == "sqlite" {
+		sqlDB.SetMaxOpenConns(1)
+	} else {
+		sqlDB.SetMaxOpenConns(64)
+		sqlDB.SetMaxIdleConns(64)
+		sqlDB.SetConnMaxLifetime(30 * time.Minute)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("ping %s database: %w", driver, err)
+	}
+	return &Store{db: db, driver: driver}, nil
+}
+
+// mysqlDSN enforces the options merges depend on: parsed UTC times and
+// utf8mb4. It keeps what the operator set otherwise.
+func mysqlDSN(dsn string) (string, error) {
+	cfg, err := mysqldrv.ParseDSN(dsn)
+	if err != nil {
+		return "", fmt.Errorf("mysql dsn: %w", err)
+	}
+	cfg.ParseTime = true
+	cfg.Loc = time.UTC
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	if _, ok := cfg.Params["charset"]; !ok {
+		cfg.Params["charset"] = "utf8mb4"
+	}
+	cfg.InterpolateParams = true
+	return cfg.FormatDSN(), nil
+}
+
+// Driver reports "mysql" or "sqlite".
+func (s *Store) Driver() string { return s.driver }
+
+// DB exposes the gorm handle for packages that report on the hub (api).
+func (s *Store) DB() *gorm.DB { return s.db }
+
+// Migrate creates or updates the schema. Tables use a binary collation on
+// MySQL: keys are normalized in Go, and a case-insensitive collation would
+// make MariaDB and SQLite disagree on which keys are equal.
+func (s *Store) Migrate(ctx context.Context) error {
+	db := s.db.WithContext(ctx)
+	if s.driver == "mysql" {
+		db = db.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
+	}
+	if err := db.AutoMigrate(allModels()...); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Ping checks the database is reachable.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// isRetryable reports errors a fresh transaction can succeed after: a
+// concurrent insert of the same unique key (the other writer won; re-read
+// finds its row), deadlocks and lock waits.
+func isRetryable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return true
+	}
+	var me *mysqldrv.MySQLError
+	if errors.As(err, &me) {
+		switch me.Number {
+		case 1062, 1213, 1205: // duplicate entry, deadlock, lock wait timeout
+			return true
+		}
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") ||
+		strings.Contains(msg, "database is locked") ||
+		strings.Contains(msg, "SQLITE_BUSY")
+}

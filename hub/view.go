@@ -1,0 +1,75 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// View is everything the hub knows about one customer: the 360° view.
+type View struct {
+	ID         uint64                `json:"id"`
+	Version    int64                 `json:"version"`
+	Profile    map[string]any        `json:"profile"`
+	Provenance map[string]Provenance `json:"provenance"`
+	Links      []LinkView            `json:"links"`
+	Changes    []ChangeView          `json:"recent_changes"`
+	CreatedAt  string                `json:"created_at"`
+	UpdatedAt  string                `json:"updated_at"`
+}
+
+// LinkView is a link as the API shows it.
+type LinkView struct {
+	Instance          string `json:"instance"`
+	Resource          string `json:"resource"`
+	ExternalID        string `json:"external_id"`
+	LastPushedVersion int64  `json:"last_pushed_version"`
+}
+
+// ChangeView is a change-log row as the API shows it.
+type ChangeView struct {
+	Version  int64           `json:"version"`
+	Field    string          `json:"field"`
+	Old      json.RawMessage `json:"old,omitempty"`
+	New      json.RawMessage `json:"new"`
+	Instance string          `json:"instance"`
+	SourceAt string          `json:"source_at"`
+	At       string          `json:"at"`
+}
+
+// View assembles a customer's view with its latest changes.
+func (s *Store) View(ctx context.Context, id uint64, changes int) (*View, error) {
+	c, data, err := s.Customer(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	_, prov, err := decodeState(c)
+	if err != nil {
+		return nil, err
+	}
+	v := &View{ID: c.ID, Version: c.Version, Profile: data, Provenance: prov,
+		CreatedAt: c.CreatedAt.UTC().Format(timeFmt), UpdatedAt: c.UpdatedAt.UTC().Format(timeFmt)}
+	links, err := s.Links(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	v.Links = make([]LinkView, 0, len(links))
+	for _, l := range links {
+		v.Links = append(v.Links, LinkView{Instance: l.Instance, Resource: l.Resource, ExternalID: l.ExternalID, LastPushedVersion: l.LastPushedVersion})
+	}
+	var rows []Change
+	if err := s.db.WithContext(ctx).Where("customer_id = ?", id).Order("id desc").Limit(changes).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	v.Changes = make([]ChangeView, 0, len(rows))
+	for _, r := range rows {
+		cv := ChangeView{Version: r.Version, Field: r.Field, New: json.RawMessage(r.NewValue), Instance: r.Instance,
+			SourceAt: r.SourceAt.UTC().Format(timeFmt), At: r.CreatedAt.UTC().Format(timeFmt)}
+		if r.OldValue != "" {
+			cv.Old = json.RawMessage(r.OldValue)
+		}
+		v.Changes = append(v.Changes, cv)
+	}
+	return v, nil
+}
+
+const timeFmt = "2006-01-02T15:04:05.000000Z07:00"
