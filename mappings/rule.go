@@ -1,0 +1,50 @@
+package mappings
+
+// rule is one compiled field rule (or a nested one under object/each/list).
+type rule struct {
+	line   int
+	name   string   // top-level: canonical field or target path; nested: key
+	field  string   // full field name for errors: billing_address.city
+	target []string // outbound: split target path
+
+	from       []srcPath
+	hasConst   bool
+	constVal   any
+	expr       *program
+	when       *program
+	hasDefault bool
+	def        any
+	required   bool
+	steps      []step
+	object     []*rule
+	each       *rule
+	pick       *picker
+	list       []*rule
+	self       bool // direct each rule without its own source: the item is the value
+}
+
+type picker struct {
+	first bool
+	cond  *program
+}
+
+// step is one compiled transform of a pipeline.
+type step struct {
+	name string
+	fn   transformFunc
+}
+
+// transformFunc transforms a present value. Arguments were parsed when the
+// mapping was compiled.
+type transformFunc func(v any) (any, error)
+
+func (r *rule) structural() bool {
+	return r.object != nil || r.each != nil || r.pick != nil || r.list != nil
+}
+
+func (r *rule) pathText() string {
+	if len(r.from) == 0 {
+		return ""
+	}
+	return r.from[0].text
+}

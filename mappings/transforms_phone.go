@@ -1,0 +1,82 @@
+package mappings
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+	"gopkg.in/yaml.v3"
+)
+
+var errNotPhone = errors.New("not a phone number")
+
+func (c *compiler) region(arg *yaml.Node) (string, error) {
+	s, ok, err := scalarArg(arg)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		s = c.opts.DefaultRegion
+	}
+	s = strings.ToUpper(strings.TrimSpace(s))
+	if s != "" && phonenumbers.GetCountryCodeForRegion(s) == 0 {
+		return "", fmt.Errorf("unknown region %q", s)
+	}
+	return s, nil
+}
+
+// parsePhone returns the number and its E.164 form; for "" both are empty.
+func parsePhone(v any, region string) (*phonenumbers.PhoneNumber, string, error) {
+	s, err := stringOf(v)
+	if err != nil {
+		return nil, "", err
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, "", nil
+	}
+	num, err := phonenumbers.Parse(s, region)
+	if err != nil || !phonenumbers.IsPossibleNumber(num) {
+		return nil, "", errNotPhone
+	}
+	e164 := phonenumbers.Format(num, phonenumbers.E164)
+	if !e164Re.MatchString(e164) {
+		return nil, "", errNotPhone
+	}
+	return num, e164, nil
+}
+
+// buildPhone: any written form → E.164.
+func buildPhone(c *compiler, arg *yaml.Node) (transformFunc, error) {
+	region, err := c.region(arg)
+	if err != nil {
+		return nil, err
+	}
+	return func(v any) (any, error) {
+		_, e164, err := parsePhone(v, region)
+		if err != nil {
+			return nil, err
+		}
+		return e164, nil
+	}, nil
+}
+
+// buildPhoneNational: E.164 (or any form) → the national format of the
+// number's own country, for vendors that want it.
+func buildPhoneNational(c *compiler, arg *yaml.Node) (transformFunc, error) {
+	region, err := c.region(arg)
+	if err != nil {
+		return nil, err
+	}
+	return func(v any) (any, error) {
+		num, _, err := parsePhone(v, region)
+		if err != nil {
+			return nil, err
+		}
+		if num == nil {
+			return "", nil
+		}
+		return phonenumbers.Format(num, phonenumbers.NATIONAL), nil
+	}, nil
+}
