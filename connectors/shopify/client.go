@@ -1,0 +1,134 @@
+package shopify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+	"golang.org/x/time/rate"
+
+	"github.com/shophub/shophub/connectors"
+)
+
+// Shopify's standard REST plan: a bucket of 40 requests leaking 2 per second.
+const (
+	defaultRate  = 2.0
+	defaultBurst = 40
+)
+
+func newHTTPClient(inst connectors.Instance, s Settings) *connectors.HTTPClient {
+	rps, burst := inst.RateLimit, inst.RateBurst
+	if rps == 0 {
+		rps = defaultRate
+	}
+	if burst <= 0 {
+		burst = defaultBurst
+	}
+	var lim connectors.Limiter
+	if rps > 0 { // a negative rate turns client-side pacing off
+		lim = connectors.LocalLimiter{L: rate.NewLimiter(rate.Limit(rps), burst)}
+	}
+	return connectors.NewHTTPClient(connectors.ClientOptions{
+		BaseURL: s.ShopURL + "/admin/api/" + s.APIVersion,
+		Timeout: inst.Timeout,
+		Limiter: lim,
+		Headers: map[string]string{"X-Shopify-Access-Token": s.AccessToken},
+		// Retry-After is Shopify's fractional seconds ("2.0"): the default
+		// RetryAfterHeader("Retry-After") reads it.
+	})
+}
+
+// call sends one request and decodes the JSON answer into out, keeping
+// Shopify's 64-bit ids exact (json.Number, not float64).
+func (c *Connector) call(ctx context.Context, method, path string, query url.Values, body, out any) (http.Header, error) {
+	resp, err := c.http.DoRequest(ctx, method, path, func(r *resty.Request) {
+		if query != nil {
+			r.SetQueryParamsFromValues(query)
+		}
+		if body != nil {
+			r.SetBody(body).SetHeader("Content-Type", "application/json")
+		}
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	if out != nil {
+		dec := json.NewDecoder(bytes.NewReader(resp.Body()))
+		dec.UseNumber()
+		if err := dec.Decode(out); err != nil {
+			return nil, fmt.Errorf("%s %s: decoding Shopify's answer: %w", method, path, err)
+		}
+	}
+	return resp.Header(), nil
+}
+
+// record turns a REST customer object into a vendor record.
+func record(data map[string]any) (*connectors.Record, error) {
+	id := idString(data["id"])
+	if id == "" {
+		return nil, fmt.Errorf("customer without id")
+	}
+	rec := &connectors.Record{Resource: connectors.ResourceCustomer, ExternalID: id, Data: data}
+	if s, ok := data["updated_at"].(string); ok && s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return nil, fmt.Errorf("customer %s: updated_at %q: %w", id, s, err)
+		}
+		rec.UpdatedAt = t
+	}
+	return rec, nil
+}
+
+// idString renders a Shopify id (a JSON number) as a decimal string.
+func idString(v any) string {
+	switch x := v.(type) {
+	case json.Number:
+		return x.String()
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int:
+		return strconv.Itoa(x)
+	}
+	return ""
+}
+
+// idPath checks that an external id is a Shopify id before it goes into a URL.
+func idPath(id string) (string, error) {
+	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
+		return "", connectors.Permanent(fmt.Errorf("shopify: %q is not a Shopify id", id))
+	}
+	return id, nil
+}
+
+// linkRe is the Shopify SDK's Link header pattern.
+var linkRe = regexp.MustCompile(`<([^<>]+)>;\s*rel="([^"]+)"`)
+
+// parseLink returns the page_info tokens of the rel="next" and
+// rel="previous" links of a Link header.
+func parseLink(h string) (next, prev string) {
+	for _, m := range linkRe.FindAllStringSubmatch(h, -1) {
+		u, err := url.Parse(m[1])
+		if err != nil {
+			continue
+		}
+		pi := u.Query().Get("page_info")
+		switch m[2] {
+		case "next":
+			next = pi
+		case "previous":
+			prev = pi
+		}
+	}
+	return next, prev
+}
