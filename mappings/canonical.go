@@ -91,6 +91,47 @@ var (
 	emailRe = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 )
 
+// isEmail is emailRe.MatchString without the regexp engine (hot path):
+// exactly one @, no white space (\s is [\t\n\f\r ]), a non-empty local
+// part, and a dot in the domain with something on both sides.
+func isEmail(s string) bool {
+	at := -1
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '@':
+			if at >= 0 {
+				return false
+			}
+			at = i
+		case '\t', '\n', '\f', '\r', ' ':
+			return false
+		}
+	}
+	if at <= 0 {
+		return false
+	}
+	dom := s[at+1:]
+	for i := 1; i < len(dom)-1; i++ {
+		if dom[i] == '.' {
+			return true
+		}
+	}
+	return false
+}
+
+// isE164 is e164Re.MatchString without the regexp engine.
+func isE164(s string) bool {
+	if len(s) < 8 || len(s) > 16 || s[0] != '+' || s[1] < '1' || s[1] > '9' {
+		return false
+	}
+	for i := 2; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // NormalizeEmail trims and lower-cases an email. Keys are normalized in Go so
 // that SQLite and MariaDB (case-insensitive collation) agree on identity.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
@@ -99,13 +140,23 @@ func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(
 // normal form: unknown fields rejected, emails lower-cased, tags sorted and
 // unique, addresses with only known keys. It never drops a field silently.
 func NormalizeCustomer(in Doc) (Doc, error) {
-	out := make(Doc, len(in))
+	return normalizeCustomer(in, make(Doc, len(in)), nil)
+}
+
+// normalizeCustomerOwned is NormalizeCustomer for a doc nobody else holds:
+// it normalizes in place instead of copying, including the object values of
+// the fields in owned (objects the caller built for this doc alone).
+func normalizeCustomerOwned(in Doc, owned map[string]bool) (Doc, error) {
+	return normalizeCustomer(in, in, owned)
+}
+
+func normalizeCustomer(in, out Doc, owned map[string]bool) (Doc, error) {
 	for name, v := range in {
 		f, ok := customerFieldIndex[name]
 		if !ok {
 			return nil, &ValidationError{Field: name, Msg: "not a canonical customer field"}
 		}
-		nv, err := normalizeValue(f, v)
+		nv, err := normalizeValue(f, v, owned[name])
 		if err != nil {
 			return nil, err
 		}
@@ -114,7 +165,7 @@ func NormalizeCustomer(in Doc) (Doc, error) {
 	return out, nil
 }
 
-func normalizeValue(f Field, v any) (any, error) {
+func normalizeValue(f Field, v any, own bool) (any, error) {
 	bad := func(msg string, val any) error {
 		return &ValidationError{Field: f.Name, Value: MaskValue(f.Name, fmt.Sprint(val)), Msg: msg}
 	}
@@ -123,22 +174,22 @@ func normalizeValue(f Field, v any) (any, error) {
 		if v == nil {
 			return "", nil
 		}
-		s, ok := v.(string)
+		orig, ok := v.(string)
 		if !ok {
 			return nil, bad(fmt.Sprintf("want a string, got %T", v), v)
 		}
-		s = strings.TrimSpace(s)
+		s := strings.TrimSpace(orig)
 		if s == "" {
 			return "", nil
 		}
 		switch f.Kind {
 		case KindEmail:
 			s = NormalizeEmail(s)
-			if !emailRe.MatchString(s) {
+			if !isEmail(s) {
 				return nil, bad("not an email address", s)
 			}
 		case KindPhone:
-			if !e164Re.MatchString(s) {
+			if !isE164(s) {
 				return nil, bad("not an E.164 phone number", s)
 			}
 		case KindDate:
@@ -149,6 +200,9 @@ func normalizeValue(f Field, v any) (any, error) {
 			if !contains(f.Enum, s) {
 				return nil, bad(fmt.Sprintf("not one of %v", f.Enum), s)
 			}
+		}
+		if s == orig {
+			return v, nil // unchanged: keep the boxed value, no allocation
 		}
 		return s, nil
 	case KindTags:
@@ -165,20 +219,29 @@ func normalizeValue(f Field, v any) (any, error) {
 		if !ok {
 			return nil, bad(fmt.Sprintf("want an address object, got %T", v), v)
 		}
-		out := make(map[string]any, len(m))
+		out := m
+		if !own {
+			out = make(map[string]any, len(m))
+		}
 		for k, x := range m {
 			if !contains(AddressKeys, k) {
 				return nil, &ValidationError{Field: f.Name + "." + k, Msg: "not a canonical address key"}
 			}
 			if x == nil {
+				if own {
+					delete(out, k)
+				}
 				continue
 			}
-			s, ok := x.(string)
+			orig, ok := x.(string)
 			if !ok {
 				return nil, &ValidationError{Field: f.Name + "." + k, Msg: fmt.Sprintf("want a string, got %T", x)}
 			}
-			s = strings.TrimSpace(s)
+			s := strings.TrimSpace(orig)
 			if s == "" {
+				if own {
+					delete(out, k)
+				}
 				continue
 			}
 			if k == "country" {
@@ -187,8 +250,14 @@ func normalizeValue(f Field, v any) (any, error) {
 					return nil, &ValidationError{Field: f.Name + ".country", Value: s, Msg: "not an ISO 3166-1 alpha-2 code"}
 				}
 			}
-			if k == "phone" && !e164Re.MatchString(s) {
+			if k == "phone" && !isE164(s) {
 				return nil, &ValidationError{Field: f.Name + ".phone", Value: MaskValue("phone", s), Msg: "not an E.164 phone number"}
+			}
+			if s == orig {
+				if !own {
+					out[k] = x
+				}
+				continue
 			}
 			out[k] = s
 		}
@@ -216,7 +285,11 @@ func normalizeValue(f Field, v any) (any, error) {
 			if err != nil {
 				return nil, &ValidationError{Field: f.Name + ".updated_at", Value: s, Msg: "want an RFC 3339 time"}
 			}
-			out["updated_at"] = t.UTC().Format(time.RFC3339)
+			if u := t.UTC().Format(time.RFC3339); u == s {
+				out["updated_at"] = ts
+			} else {
+				out["updated_at"] = u
+			}
 		}
 		for k := range m {
 			if k != "subscribed" && k != "updated_at" {
@@ -231,18 +304,20 @@ func normalizeValue(f Field, v any) (any, error) {
 // NormalizeTags trims, drops empties, de-duplicates and sorts, so that tag
 // order never counts as a change.
 func NormalizeTags(tags []string) []string {
-	seen := make(map[string]bool, len(tags))
 	out := make([]string, 0, len(tags))
 	for _, t := range tags {
-		t = strings.TrimSpace(t)
-		if t == "" || seen[t] {
-			continue
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
 		}
-		seen[t] = true
-		out = append(out, t)
 	}
 	sort.Strings(out)
-	return out
+	uniq := out[:0]
+	for i, t := range out {
+		if i == 0 || t != out[i-1] {
+			uniq = append(uniq, t)
+		}
+	}
+	return uniq
 }
 
 func toStrings(v any) ([]string, error) {

@@ -44,6 +44,7 @@ type resource struct {
 type direction struct {
 	skipWhen *program
 	fields   []*rule
+	owned    map[string]bool // fields whose value is always an object built per record
 }
 
 // state is the scratch space of one Inbound/Outbound call.
@@ -166,7 +167,7 @@ func (m *Mapping) Inbound(resource string, record map[string]any) (Doc, error) {
 	if resource != "customer" {
 		return doc, nil
 	}
-	out, err := NormalizeCustomer(doc)
+	out, err := normalizeCustomerOwned(doc, d.owned)
 	if err != nil {
 		return nil, m.wrapValidation(d, err)
 	}

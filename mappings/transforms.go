@@ -107,7 +107,10 @@ func eachString(f func(string) string) transformFunc {
 	fn = func(v any) (any, error) {
 		switch x := v.(type) {
 		case string:
-			return f(x), nil
+			if s := f(x); s != x {
+				return s, nil
+			}
+			return v, nil // unchanged: no new boxed string
 		case []string:
 			out := make([]string, len(x))
 			for i, s := range x {

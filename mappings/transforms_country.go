@@ -68,6 +68,15 @@ func countryKey(s string, e bool) string {
 	return strings.Join(out, " ")
 }
 
+// countryCodes is the set of ISO-2 codes.
+var countryCodes = sync.OnceValue(func() map[string]bool {
+	set := make(map[string]bool, 256)
+	for _, line := range strings.Split(strings.TrimSpace(countryTable), "\n") {
+		set[line[:2]] = true
+	}
+	return set
+})
+
 // lookupCountry returns the ISO-2 code for a name, ISO-3 or ISO-2 code.
 func lookupCountry(s string) (string, bool) {
 	idx := countryIndex()
@@ -89,10 +98,11 @@ func countryT(v any) (any, error) {
 	if s == "" {
 		return "", nil
 	}
-	if len(s) == 2 && isASCIIUpperLetters(s) {
-		if c, ok := countryIndex()[strings.ToLower(s)]; ok && c == s {
-			return s, nil // fast path: already ISO-2
+	if len(s) == 2 && isASCIIUpperLetters(s) && countryCodes()[s] {
+		if o, ok := v.(string); ok && o == s {
+			return v, nil // fast path: already ISO-2
 		}
+		return s, nil
 	}
 	c, ok := lookupCountry(s)
 	if !ok {

@@ -28,6 +28,11 @@ func (c *compiler) region(arg *yaml.Node) (string, error) {
 
 // parsePhone returns the number and its E.164 form; for "" both are empty.
 func parsePhone(v any, region string) (*phonenumbers.PhoneNumber, string, error) {
+	return parsePhoneCC(v, region, 0, false)
+}
+
+// parsePhoneCC may skip Parse (fast) when only the E.164 form is needed.
+func parsePhoneCC(v any, region string, regionCC int, fast bool) (*phonenumbers.PhoneNumber, string, error) {
 	s, err := stringOf(v)
 	if err != nil {
 		return nil, "", err
@@ -36,12 +41,20 @@ func parsePhone(v any, region string) (*phonenumbers.PhoneNumber, string, error)
 	if s == "" {
 		return nil, "", nil
 	}
+	if fast {
+		if isE164(s) && phoneCanonical(s) {
+			return nil, s, nil
+		}
+		if e164, ok := fastE164(s, regionCC); ok {
+			return nil, e164, nil
+		}
+	}
 	num, err := phonenumbers.Parse(s, region)
 	if err != nil || !phonenumbers.IsPossibleNumber(num) {
 		return nil, "", errNotPhone
 	}
 	e164 := phonenumbers.Format(num, phonenumbers.E164)
-	if !e164Re.MatchString(e164) {
+	if !isE164(e164) {
 		return nil, "", errNotPhone
 	}
 	return num, e164, nil
@@ -53,10 +66,17 @@ func buildPhone(c *compiler, arg *yaml.Node) (transformFunc, error) {
 	if err != nil {
 		return nil, err
 	}
+	regionCC := 0
+	if region != "" {
+		regionCC = phonenumbers.GetCountryCodeForRegion(region)
+	}
 	return func(v any) (any, error) {
-		_, e164, err := parsePhone(v, region)
+		_, e164, err := parsePhoneCC(v, region, regionCC, true)
 		if err != nil {
 			return nil, err
+		}
+		if s, ok := v.(string); ok && s == e164 {
+			return v, nil // already E.164: keep the boxed value
 		}
 		return e164, nil
 	}, nil

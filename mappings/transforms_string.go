@@ -62,8 +62,11 @@ func emailT(v any) (any, error) {
 	if s == "" {
 		return "", nil
 	}
-	if !emailRe.MatchString(s) {
+	if !isEmail(s) {
 		return nil, errNotEmail
+	}
+	if o, ok := v.(string); ok && o == s {
+		return v, nil
 	}
 	return s, nil
 }

@@ -119,7 +119,12 @@ func boolT(v any) (any, error) {
 	return nil, fmt.Errorf("want a yes/no value, got %s", typeName(v))
 }
 
-func stringT(v any) (any, error) { return stringOf(v) }
+func stringT(v any) (any, error) {
+	if _, ok := v.(string); ok {
+		return v, nil
+	}
+	return stringOf(v)
+}
 
 // numberT coerces to float64; "" (cleared) stays "".
 func numberT(v any) (any, error) {
