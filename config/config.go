@@ -1,0 +1,217 @@
+// Package config holds shophub's YAML configuration: the types, ${ENV}
+// expansion, defaults, and validation whose errors name file:line so an
+// operator can jump straight to the mistake.
+package config
+
+import (
+	"time"
+)
+
+// Config is one shophub configuration file.
+type Config struct {
+	Server     Server      `yaml:"server"`
+	Database   Database    `yaml:"database"`
+	Redis      Redis       `yaml:"redis"`
+	Worker     Worker      `yaml:"worker"`
+	Hub        Hub         `yaml:"hub"`
+	Connectors []Connector `yaml:"connectors"`
+	// File is the path the config was loaded from; errors found later
+	// (an unknown connector type, bad settings) name it with Connector.Line.
+	File string `yaml:"-"`
+
+	// src remembers where each value came from; nil for configs built in code.
+	src *source
+}
+
+// Server is the HTTP side: webhooks and the admin API.
+type Server struct {
+	Listen     string `yaml:"listen"`
+	AdminToken string `yaml:"admin_token"`
+	// MaxBodyBytes caps a webhook body; vendors send small JSON documents.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// PublicURL is how vendors reach this server, used only to print
+	// webhook URLs; stored without a trailing slash.
+	PublicURL string `yaml:"public_url"`
+}
+
+// Database is the hub's store.
+type Database struct {
+	Driver string `yaml:"driver"` // DriverMySQL or DriverSQLite
+	DSN    string `yaml:"dsn"`
+}
+
+// Database drivers.
+const (
+	DriverMySQL  = "mysql"
+	DriverSQLite = "sqlite"
+)
+
+// Redis is the queue's backing store.
+type Redis struct {
+	Addr     string `yaml:"addr"`
+	Password string `yaml:"password"`
+	DB       int    `yaml:"db"`
+}
+
+// Worker tunes the asynq workers and the outbox relay.
+type Worker struct {
+	Concurrency       int      `yaml:"concurrency"`
+	TaskCheckInterval Duration `yaml:"task_check_interval"`
+	MaxRetry          int      `yaml:"max_retry"`
+	ShutdownTimeout   Duration `yaml:"shutdown_timeout"`
+	// DedupeTTL is how long webhook event ids are remembered.
+	DedupeTTL      Duration `yaml:"dedupe_ttl"`
+	OutboxInterval Duration `yaml:"outbox_interval"`
+}
+
+// Hub configures identity resolution and the merge policy.
+type Hub struct {
+	// DefaultRegion is the ISO 3166-1 alpha-2 region for phone numbers
+	// written without a country code.
+	DefaultRegion string   `yaml:"default_region"`
+	MatchKeys     []string `yaml:"match_keys"`
+	// Priority maps a canonical field, or "*" for all fields, to instance
+	// names, most trusted first. It decides ties between equal source times.
+	Priority map[string][]string `yaml:"priority"`
+	// Owners maps a canonical field to the only instance allowed to change it.
+	Owners map[string]string `yaml:"owners"`
+}
+
+// Connector is one configured instance of a connector type.
+type Connector struct {
+	Name      string   `yaml:"name"`
+	Type      string   `yaml:"type"`
+	Direction string   `yaml:"direction"` // DirectionIn, DirectionOut or DirectionBoth
+	Resources []string `yaml:"resources"`
+	// PollInterval is how often changes are listed; 0 = webhooks only.
+	PollInterval Duration `yaml:"poll_interval"`
+	// Mapping is an optional path to a mapping file that overrides the
+	// connector type's embedded default.
+	Mapping       string `yaml:"mapping"`
+	WebhookSecret string `yaml:"webhook_secret"`
+	// PreviousWebhookSecrets are still accepted during a secret rotation.
+	PreviousWebhookSecrets []string `yaml:"previous_webhook_secrets"`
+	// RateLimit is requests per second towards the vendor (0 = the
+	// connector's default).
+	RateLimit float64  `yaml:"rate_limit"`
+	RateBurst int      `yaml:"rate_burst"`
+	Timeout   Duration `yaml:"timeout"`
+	// Settings are connector-type specific (URLs, credentials); the
+	// connector decodes them into its own typed struct.
+	Settings map[string]any `yaml:"settings"`
+	// Line is the line of this entry in the file, for errors found later.
+	Line int `yaml:"-"`
+}
+
+// Connector directions.
+const (
+	DirectionIn   = "in"
+	DirectionOut  = "out"
+	DirectionBoth = "both"
+)
+
+// In reports whether the instance feeds records into the hub. An empty
+// direction counts as both, as the default does.
+func (c Connector) In() bool {
+	return c.Direction == DirectionIn || c.Direction == DirectionBoth || c.Direction == ""
+}
+
+// Out reports whether the hub pushes records to the instance.
+func (c Connector) Out() bool {
+	return c.Direction == DirectionOut || c.Direction == DirectionBoth || c.Direction == ""
+}
+
+// Secrets returns the webhook secrets to try: the current one first, then
+// the previous ones; empty and repeated values are dropped.
+func (c Connector) Secrets() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range append([]string{c.WebhookSecret}, c.PreviousWebhookSecrets...) {
+		if s == "" || seen[s] {
+			continue
+		}
+		seen[s] = true
+		out = append(out, s)
+	}
+	return out
+}
+
+// Connector returns the configured instance with that name.
+func (c *Config) Connector(name string) (Connector, bool) {
+	for _, conn := range c.Connectors {
+		if conn.Name == name {
+			return conn, true
+		}
+	}
+	return Connector{}, false
+}
+
+// Defaults.
+const (
+	DefaultListen            = ":8080"
+	DefaultMaxBodyBytes      = 1 << 20
+	DefaultSQLiteDSN         = "shophub.db"
+	DefaultRedisAddr         = "127.0.0.1:6379"
+	DefaultConcurrency       = 20
+	DefaultTaskCheckInterval = Duration(50 * time.Millisecond)
+	DefaultMaxRetry          = 12
+	DefaultShutdownTimeout   = Duration(30 * time.Second)
+	DefaultDedupeTTL         = Duration(24 * time.Hour)
+	DefaultOutboxInterval    = Duration(5 * time.Second)
+	DefaultRegion            = "DE"
+	DefaultResource          = "customer"
+	DefaultConnectorTimeout  = Duration(30 * time.Second)
+)
+
+// ApplyDefaults fills every zero value that has a default. It is for
+// configs built in code (dev mode); Parse fills defaults before decoding,
+// so a zero written explicitly in a file (max_retry: 0) is kept.
+func (c *Config) ApplyDefaults() {
+	setStr(&c.Server.Listen, DefaultListen)
+	if c.Server.MaxBodyBytes == 0 {
+		c.Server.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	setStr(&c.Database.Driver, DriverSQLite)
+	if c.Database.Driver == DriverSQLite {
+		setStr(&c.Database.DSN, DefaultSQLiteDSN)
+	}
+	setStr(&c.Redis.Addr, DefaultRedisAddr)
+	w := &c.Worker
+	if w.Concurrency == 0 {
+		w.Concurrency = DefaultConcurrency
+	}
+	setDur(&w.TaskCheckInterval, DefaultTaskCheckInterval)
+	if w.MaxRetry == 0 {
+		w.MaxRetry = DefaultMaxRetry
+	}
+	setDur(&w.ShutdownTimeout, DefaultShutdownTimeout)
+	setDur(&w.DedupeTTL, DefaultDedupeTTL)
+	setDur(&w.OutboxInterval, DefaultOutboxInterval)
+	setStr(&c.Hub.DefaultRegion, DefaultRegion)
+	if len(c.Hub.MatchKeys) == 0 {
+		c.Hub.MatchKeys = []string{"email"}
+	}
+	for i := range c.Connectors {
+		c.Connectors[i].applyDefaults()
+	}
+}
+
+func (c *Connector) applyDefaults() {
+	setStr(&c.Direction, DirectionBoth)
+	if len(c.Resources) == 0 {
+		c.Resources = []string{DefaultResource}
+	}
+	setDur(&c.Timeout, DefaultConnectorTimeout)
+}
+
+func setStr(dst *string, def string) {
+	if *dst == "" {
+		*dst = def
+	}
+}
+
+func setDur(dst *Duration, def Duration) {
+	if *dst == 0 {
+		*dst = def
+	}
+}
