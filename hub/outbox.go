@@ -29,9 +29,10 @@ func (s *Store) MarkDispatched(ctx context.Context, id uint64) error {
 
 // PendingOutbox lists events not dispatched and older than minAge: those
 // whose fan-out task was lost (a crash between commit and enqueue).
-func (s *Store) PendingOutbox(ctx context.Context, minAge time.Duration, limit int) ([]OutboxEvent, error) {
+// It pages by id: events after afterID.
+func (s *Store) PendingOutbox(ctx context.Context, minAge time.Duration, afterID uint64, limit int) ([]OutboxEvent, error) {
 	var evs []OutboxEvent
-	err := s.db.WithContext(ctx).Where("dispatched_at IS NULL AND created_at < ?", time.Now().UTC().Add(-minAge)).
+	err := s.db.WithContext(ctx).Where("dispatched_at IS NULL AND created_at < ? AND id > ?", time.Now().UTC().Add(-minAge), afterID).
 		Order("id").Limit(limit).Find(&evs).Error
 	return evs, err
 }

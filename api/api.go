@@ -1,0 +1,136 @@
+// Package api serves the admin REST API: health, readiness and the
+// customer 360° view.
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
+	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/mappings"
+)
+
+// API holds the admin endpoints' dependencies.
+type API struct {
+	Store *hub.Store
+	Redis redis.UniversalClient
+	// Token is the admin bearer token; empty disables /api.
+	Token string
+	// Draining turns /readyz red during shutdown.
+	Draining func() bool
+}
+
+// Register mounts the routes.
+func (a *API) Register(r gin.IRouter) {
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", a.ready)
+	g := r.Group("/api", a.auth)
+	g.GET("/customers", a.listCustomers)
+	g.GET("/customers/:id", a.getCustomer)
+}
+
+func (a *API) ready(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	checks := gin.H{}
+	ok := true
+	if a.Draining != nil && a.Draining() {
+		checks["shutdown"] = "draining"
+		ok = false
+	}
+	if err := a.Store.Ping(ctx); err != nil {
+		checks["database"] = err.Error()
+		ok = false
+	} else {
+		checks["database"] = "ok"
+	}
+	if err := a.Redis.Ping(ctx).Err(); err != nil {
+		checks["redis"] = err.Error()
+		ok = false
+	} else {
+		checks["redis"] = "ok"
+	}
+	status := http.StatusOK
+	if !ok {
+		status = http.StatusServiceUnavailable
+	}
+	c.JSON(status, checks)
+}
+
+// auth requires the admin bearer token, compared in constant time.
+func (a *API) auth(c *gin.Context) {
+	if a.Token == "" {
+		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "admin API disabled: set server.admin_token"})
+		return
+	}
+	got, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.Token)) != 1 {
+		c.Header("WWW-Authenticate", `Bearer realm="shophub"`)
+		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "missing or wrong bearer token"})
+		return
+	}
+	c.Next()
+}
+
+// CustomerSummary is one row of a customer list.
+type CustomerSummary struct {
+	ID        uint64 `json:"id"`
+	Email     string `json:"email,omitempty"`
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+	Version   int64  `json:"version"`
+	UpdatedAt string `json:"updated_at"`
+}
+
+func (a *API) listCustomers(c *gin.Context) {
+	q := a.Store.DB().WithContext(c.Request.Context()).Model(&hub.Customer{})
+	if email := c.Query("email"); email != "" {
+		q = q.Where("email = ?", mappings.NormalizeEmail(email))
+	}
+	limit, _ := strconv.Atoi(c.DefaultQuery("limit", "50"))
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	if after, err := strconv.ParseUint(c.DefaultQuery("after", "0"), 10, 64); err == nil && after > 0 {
+		q = q.Where("id > ?", after)
+	}
+	var rows []hub.Customer
+	if err := q.Order("id").Limit(limit).Find(&rows).Error; err != nil {
+		c.JSON(http.StatusInternalServerError, gin.H{"error": err.Error()})
+		return
+	}
+	out := make([]CustomerSummary, 0, len(rows))
+	for _, r := range rows {
+		s := CustomerSummary{ID: r.ID, FirstName: r.FirstName, LastName: r.LastName, Version: r.Version, UpdatedAt: r.UpdatedAt.UTC().Format(time.RFC3339)}
+		if r.Email != nil {
+			s.Email = *r.Email
+		}
+		out = append(out, s)
+	}
+	c.JSON(http.StatusOK, gin.H{"customers": out})
+}
+
+func (a *API) getCustomer(c *gin.Context) {
+	id, err := strconv.ParseUint(c.Param("id"), 10, 64)
+	if err != nil {
+		c.JSON(http.StatusBadRequest, gin.H{"error": "customer id must be a number"})
+		return
+	}
+	v, err := a.Store.View(c.Request.Context(), id, 50)
+	if errors.Is(err, hub.ErrNotFound) {
+		c.JSON(http.StatusNotFound, gin.H{"error": "no customer " + c.Param("id")})
+		return
+	}
+	if err != nil {
+		c.JSON(http.StatusInternalServerError, gin.H{"error": err.Error()})
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}

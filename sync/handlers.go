@@ -1,0 +1,272 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/mappings"
+)
+
+// Handlers holds what the task handlers share.
+type Handlers struct {
+	Store    *hub.Store
+	Queue    *Queue
+	Points   *Touchpoints
+	Policy   hub.Policy
+	Log      *slog.Logger
+	MaxRetry int
+	// PollBudget bounds one poll task; a longer listing continues in a new
+	// task, so a backfill never blocks a worker slot for long.
+	PollBudget time.Duration
+}
+
+// Register adds every handler to mux.
+func (h *Handlers) Register(mux *asynq.ServeMux) {
+	mux.HandleFunc(TypeIngest, h.Ingest)
+	mux.HandleFunc(TypeFanout, h.Fanout)
+	mux.HandleFunc(TypePush, h.Push)
+	mux.HandleFunc(TypePoll, h.Poll)
+}
+
+func (h *Handlers) touchpoint(name string) (*Touchpoint, error) {
+	tp, ok := h.Points.Get(name)
+	if !ok {
+		// Configuration changed under a queued task: retrying cannot help.
+		return nil, fmt.Errorf("connector instance %q is not configured: %w", name, asynq.SkipRetry)
+	}
+	return tp, nil
+}
+
+// Ingest maps one vendor record to canonical form and merges it.
+func (h *Handlers) Ingest(ctx context.Context, t *asynq.Task) error {
+	var p IngestPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("ingest payload: %v: %w", err, asynq.SkipRetry)
+	}
+	tp, err := h.touchpoint(p.Instance)
+	if err != nil {
+		return err
+	}
+	log := h.Log.With("task", TypeIngest, "connector", p.Instance, "external_id", p.ExternalID, "event_id", p.EventID)
+	if p.Deleted {
+		// A record deleted in one system does not delete the person: the
+		// link goes, the hub keeps what the other systems know.
+		log.Info("record deleted at vendor; unlinking")
+		return h.Store.Unlink(ctx, p.Instance, p.Resource, p.ExternalID)
+	}
+	var record map[string]any
+	at := p.SourceAt
+	if len(p.Body) == 0 {
+		f, ok := tp.Conn.(connectors.Fetcher)
+		if !ok {
+			return fmt.Errorf("%s sent an id-only event but cannot fetch records: %w", p.Instance, asynq.SkipRetry)
+		}
+		rec, err := f.Fetch(ctx, p.Resource, p.ExternalID)
+		if errors.Is(err, connectors.ErrNotFound) {
+			log.Info("record gone before it could be fetched")
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("fetch %s/%s: %w", p.Resource, p.ExternalID, err)
+		}
+		record, at = rec.Data, rec.UpdatedAt
+	} else if err := json.Unmarshal(p.Body, &record); err != nil {
+		return h.quarantine(ctx, p, fmt.Errorf("record is not a JSON object: %w", err))
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	doc, err := tp.Mapping.Inbound(p.Resource, record)
+	if errors.Is(err, mappings.ErrSkip) {
+		log.Debug("record skipped by mapping")
+		return nil
+	}
+	if err != nil {
+		return h.quarantine(ctx, p, err)
+	}
+	res, err := h.Store.MergeCustomer(ctx, hub.Inbound{
+		Instance: p.Instance, Resource: p.Resource, ExternalID: p.ExternalID, EventID: p.EventID, SourceAt: at, Doc: doc,
+	}, h.Policy)
+	if err != nil {
+		return err
+	}
+	if len(res.Conflicts) > 0 {
+		log.Warn("fields not taken: value belongs to another customer", "customer_id", res.CustomerID, "fields", res.Conflicts)
+	}
+	if res.OutboxID != 0 {
+		log.Debug("customer changed", "customer_id", res.CustomerID, "version", res.Version, "fields", res.Changed)
+		// The outbox row is committed; if this enqueue fails the relay
+		// re-sends it, so the ingest itself has succeeded.
+		if err := h.Queue.Enqueue(ctx, NewFanoutTask(res.OutboxID, h.MaxRetry)); err != nil {
+			log.Warn("fan-out enqueue failed; the outbox relay will retry", "err", err)
+		}
+	}
+	return nil
+}
+
+func (h *Handlers) quarantine(ctx context.Context, p IngestPayload, reason error) error {
+	h.Log.Warn("record quarantined", "connector", p.Instance, "external_id", p.ExternalID, "reason", reason.Error())
+	q := &hub.Quarantined{Instance: p.Instance, Resource: p.Resource, ExternalID: p.ExternalID, EventID: p.EventID,
+		SourceAt: p.SourceAt, Payload: p.Body, Reason: reason.Error()}
+	if err := h.Store.Quarantine(ctx, q); err != nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	return nil
+}
+
+// Fanout turns one outbox event into push tasks, one per other touchpoint
+// that takes pushes of the resource — never back to the origin, unless the
+// origin sent values the hub rejected and so holds stale data.
+func (h *Handlers) Fanout(ctx context.Context, t *asynq.Task) error {
+	var p FanoutPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("fanout payload: %v: %w", err, asynq.SkipRetry)
+	}
+	ev, err := h.Store.OutboxEvent(ctx, p.OutboxID)
+	if errors.Is(err, hub.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if ev.DispatchedAt != nil {
+		return nil
+	}
+	changed := ev.Fields != "" && ev.Fields != "null" && ev.Fields != "[]"
+	for _, tp := range h.Points.All() {
+		if !tp.CanPush(ev.Resource) {
+			continue
+		}
+		origin := tp.Name == ev.Origin
+		if (origin && !ev.OriginStale) || (!origin && !changed) {
+			continue
+		}
+		task := NewPushTask(PushPayload{Instance: tp.Name, Resource: ev.Resource, CustomerID: ev.CustomerID, Version: ev.Version, Force: origin}, h.MaxRetry)
+		if err := h.Queue.Enqueue(ctx, task); err != nil {
+			return err
+		}
+	}
+	return h.Store.MarkDispatched(ctx, ev.ID)
+}
+
+// errBusy: another worker is pushing this customer to this target.
+var errBusy = errors.New("another push of this customer to this target is running")
+
+// Push brings one touchpoint up to the hub's current state of a customer.
+// It renders the current state, not the task's version, so an older task
+// never overwrites newer data at the target.
+func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
+	var p PushPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("push payload: %v: %w", err, asynq.SkipRetry)
+	}
+	tp, err := h.touchpoint(p.Instance)
+	if err != nil {
+		return err
+	}
+	w, ok := tp.Conn.(connectors.Writer)
+	if !ok {
+		return fmt.Errorf("%s cannot write: %w", p.Instance, asynq.SkipRetry)
+	}
+	// One push per customer and target at a time: two concurrent first
+	// pushes would otherwise both create the record at the vendor.
+	lease, ok, err := h.Queue.Lock(ctx, fmt.Sprintf("push:%s:%s:%d", p.Instance, p.Resource, p.CustomerID), 45*time.Second, 10*time.Second)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errBusy
+	}
+	defer lease.Release(ctx)
+
+	cust, doc, err := h.Store.Customer(ctx, p.CustomerID)
+	if errors.Is(err, hub.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	link, err := h.Store.Link(ctx, p.CustomerID, p.Instance, p.Resource)
+	if err != nil && !errors.Is(err, hub.ErrNotFound) {
+		return err
+	}
+	if link != nil && !p.Force && link.LastPushedVersion >= cust.Version {
+		return nil // this version or a newer one is already there
+	}
+	payload, err := tp.Mapping.Outbound(p.Resource, doc)
+	if errors.Is(err, mappings.ErrSkip) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("render %s payload: %w: %w", p.Instance, err, asynq.SkipRetry)
+	}
+	hash := hub.HashDoc(payload)
+	extID := ""
+	if link != nil {
+		extID = link.ExternalID
+		if hash == link.LastPushedHash && !p.Force {
+			_, err := h.Store.Pushed(ctx, p.CustomerID, p.Instance, p.Resource, extID, hash, cust.Version)
+			return err
+		}
+	}
+	if extID == "" {
+		if extID, err = h.find(ctx, tp, p.Resource, doc); err != nil {
+			return err
+		}
+	}
+	rec, err := w.Upsert(ctx, p.Resource, extID, payload)
+	if errors.Is(err, connectors.ErrNotFound) && extID != "" {
+		// Deleted at the vendor since we linked it: forget the link and
+		// create the record anew.
+		if err := h.Store.Unlink(ctx, p.Instance, p.Resource, extID); err != nil {
+			return err
+		}
+		rec, err = w.Upsert(ctx, p.Resource, "", payload)
+	}
+	if err != nil {
+		return pushError(p, err)
+	}
+	overtaken, err := h.Store.Pushed(ctx, p.CustomerID, p.Instance, p.Resource, rec.ExternalID, hash, cust.Version)
+	if err != nil {
+		return err
+	}
+	h.Log.Debug("pushed", "connector", p.Instance, "customer_id", p.CustomerID, "version", cust.Version, "external_id", rec.ExternalID)
+	if overtaken {
+		return h.Queue.Enqueue(ctx, NewPushTask(PushPayload{Instance: p.Instance, Resource: p.Resource, CustomerID: p.CustomerID, Version: cust.Version, Force: true}, h.MaxRetry))
+	}
+	return nil
+}
+
+// find looks for an existing vendor record of the person by email, so a
+// push links to it instead of creating a duplicate.
+func (h *Handlers) find(ctx context.Context, tp *Touchpoint, resource string, doc map[string]any) (string, error) {
+	f, ok := tp.Conn.(connectors.Finder)
+	email, _ := doc["email"].(string)
+	if !ok || email == "" {
+		return "", nil
+	}
+	rec, err := f.FindBy(ctx, resource, "email", email)
+	if errors.Is(err, connectors.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", pushError(PushPayload{Instance: tp.Name}, err)
+	}
+	return rec.ExternalID, nil
+}
+
+// pushError marks vendor errors no retry can fix so they go straight to the
+// dead letters with the vendor's reason.
+func pushError(p PushPayload, err error) error {
+	if errors.Is(err, connectors.ErrPermanent) {
+		return fmt.Errorf("push to %s: %w: %w", p.Instance, err, asynq.SkipRetry)
+	}
+	return fmt.Errorf("push to %s: %w", p.Instance, err)
+}

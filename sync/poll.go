@@ -1,0 +1,97 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/shophub/shophub/connectors"
+)
+
+// Poll lists an instance's resource from its stored cursor, enqueues an
+// ingest task per record, and stores the cursor only after its page is
+// safely enqueued: a worker killed midway resumes from the last page.
+func (h *Handlers) Poll(ctx context.Context, t *asynq.Task) error {
+	var p PollPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("poll payload: %v: %w", err, asynq.SkipRetry)
+	}
+	tp, err := h.touchpoint(p.Instance)
+	if err != nil {
+		return err
+	}
+	l, ok := tp.Conn.(connectors.Lister)
+	if !ok {
+		return fmt.Errorf("%s cannot list: %w", p.Instance, asynq.SkipRetry)
+	}
+	// Two polls of one instance at once would enqueue everything twice.
+	lease, ok, err := h.Queue.Lock(ctx, "poll:"+p.Instance+":"+p.Resource, 30*time.Second, 0)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		log := h.Log.With("connector", p.Instance)
+		log.Debug("poll already running elsewhere")
+		return nil
+	}
+	defer lease.Release(ctx)
+
+	budget := h.PollBudget
+	if budget == 0 {
+		budget = 2 * time.Minute
+	}
+	deadline := time.Now().Add(budget)
+	log := h.Log.With("task", TypePoll, "connector", p.Instance, "resource", p.Resource)
+	pages, records := 0, 0
+	for {
+		cur, err := h.Store.Cursor(ctx, p.Instance, p.Resource)
+		if err != nil {
+			return err
+		}
+		page, err := l.List(ctx, p.Resource, cur.Value)
+		if err != nil {
+			return fmt.Errorf("list %s from cursor: %w", p.Instance, err)
+		}
+		for _, r := range page.Records {
+			body, err := json.Marshal(r.Data)
+			if err != nil {
+				return fmt.Errorf("record %s: %w", r.ExternalID, err)
+			}
+			task, err := NewIngestTask(IngestPayload{Instance: p.Instance, Resource: p.Resource, ExternalID: r.ExternalID,
+				Deleted: r.Deleted, SourceAt: r.UpdatedAt, Body: body}, h.MaxRetry)
+			if err != nil {
+				return err
+			}
+			if err := h.Queue.Enqueue(ctx, task); err != nil {
+				return err
+			}
+		}
+		if err := h.Store.SaveCursor(ctx, p.Instance, p.Resource, page.Next, page.Done); err != nil {
+			return err
+		}
+		pages++
+		records += len(page.Records)
+		if held, err := lease.Extend(ctx); err != nil || !held {
+			return fmt.Errorf("poll lease of %s lost (held=%v): %w", p.Instance, held, err)
+		}
+		if page.Done {
+			log.Info("poll caught up", "pages", pages, "records", records)
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			log.Info("poll continues in a new task", "pages", pages, "records", records)
+			return h.Queue.Enqueue(context.WithoutCancel(ctx), NewPollTask(p, "cont:"+strconv.FormatInt(time.Now().UnixNano(), 36)))
+		}
+	}
+}
+
+// Backfill resets an instance's cursor and starts a full listing.
+func (h *Handlers) Backfill(ctx context.Context, instance, resource string) error {
+	if err := h.Store.ResetCursor(ctx, instance, resource); err != nil {
+		return err
+	}
+	return h.Queue.Enqueue(ctx, NewPollTask(PollPayload{Instance: instance, Resource: resource}, "backfill:"+strconv.FormatInt(time.Now().UnixNano(), 36)))
+}

@@ -1,0 +1,114 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+// Queue enqueues tasks and holds the small Redis keys the pipeline shares
+// across processes (delivery dedupe, poll slots, per-target push locks).
+type Queue struct {
+	Client *asynq.Client
+	Redis  redis.UniversalClient
+}
+
+// NewQueue shares one Redis pool between asynq and our own keys.
+func NewQueue(rdb redis.UniversalClient) *Queue {
+	return &Queue{Client: asynq.NewClientFromRedisClient(rdb), Redis: rdb}
+}
+
+// Enqueue enqueues a task; a task whose id is already queued counts as
+// enqueued, since that is what unique ids are for.
+func (q *Queue) Enqueue(ctx context.Context, t *asynq.Task, opts ...asynq.Option) error {
+	_, err := q.Client.EnqueueContext(ctx, t, opts...)
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask) {
+		return fmt.Errorf("enqueue %s: %w", t.Type(), err)
+	}
+	return nil
+}
+
+const keyPrefix = "shophub:"
+
+// unlockScript deletes a lock only if we still own it; extendScript
+// renews it only if we still own it.
+var (
+	unlockScript = redis.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`)
+	extendScript = redis.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`)
+)
+
+// Lease is a held lock. A crashed holder's lease runs out after its ttl, so
+// ttl stays short and long work renews it.
+type Lease struct {
+	q     *Queue
+	key   string
+	token string
+	ttl   time.Duration
+}
+
+// Lock takes a named lock for ttl, waiting up to wait for it. ok=false means
+// someone else holds it.
+func (q *Queue) Lock(ctx context.Context, name string, ttl, wait time.Duration) (lease *Lease, ok bool, err error) {
+	key := keyPrefix + "lock:" + name
+	token := strconv.FormatInt(time.Now().UnixNano(), 36) + ":" + strconv.FormatUint(rand.Uint64(), 36)
+	deadline := time.Now().Add(wait)
+	backoff := 10 * time.Millisecond
+	for {
+		set, err := q.Redis.SetNX(ctx, key, token, ttl).Result()
+		if err != nil {
+			return nil, false, fmt.Errorf("lock %s: %w", name, err)
+		}
+		if set {
+			return &Lease{q: q, key: key, token: token, ttl: ttl}, true, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, false, nil
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, false, ctx.Err()
+		case <-t.C:
+		}
+		if backoff < 200*time.Millisecond {
+			backoff *= 2
+		}
+	}
+}
+
+// Extend renews the lease for another ttl; false if it was lost.
+func (l *Lease) Extend(ctx context.Context) (bool, error) {
+	n, err := extendScript.Run(ctx, l.q.Redis, []string{l.key}, l.token, l.ttl.Milliseconds()).Int()
+	return n == 1, err
+}
+
+// Release gives the lock up, even when ctx is already cancelled.
+func (l *Lease) Release(ctx context.Context) {
+	_ = unlockScript.Run(context.WithoutCancel(ctx), l.q.Redis, []string{l.key}, l.token).Err()
+}
+
+// Claim sets a key once for ttl; it reports whether this caller set it.
+// Used for webhook dedupe and poll schedule slots.
+func (q *Queue) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	return q.Redis.SetNX(ctx, keyPrefix+key, 1, ttl).Result()
+}
+
+// Unclaim releases a claim whose work failed, so a retry is not taken for
+// a duplicate.
+func (q *Queue) Unclaim(ctx context.Context, keys ...string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	full := make([]string, len(keys))
+	for i, k := range keys {
+		full[i] = keyPrefix + k
+	}
+	return q.Redis.Del(ctx, full...).Err()
+}

@@ -1,0 +1,148 @@
+// Package redistest gives tests a Redis of their own. With
+// SHOPHUB_TEST_REDIS_ADDR set (CI always sets it) it claims a free database
+// index on that server, flushed before and after, so test packages running
+// in parallel never process each other's tasks (asynq has no key prefix).
+// Without it, tests get an in-process miniredis — what `shophub dev` runs on.
+package redistest
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// EnvAddr names the variable holding the test Redis address.
+const EnvAddr = "SHOPHUB_TEST_REDIS_ADDR"
+
+// Client returns a Redis client on a private, empty database.
+func Client(t testing.TB) (*redis.Client, *redis.Options) {
+	t.Helper()
+	addr := os.Getenv(EnvAddr)
+	if addr == "" {
+		mr := miniredis.RunT(t)
+		StartClock(t, mr)
+		opts := &redis.Options{Addr: mr.Addr()}
+		c := redis.NewClient(opts)
+		t.Cleanup(func() { _ = c.Close() })
+		return c, opts
+	}
+	ctx := context.Background()
+	ctl := redis.NewClient(&redis.Options{Addr: addr, DB: 0})
+	defer ctl.Close()
+	for db := 1; db < 16; db++ {
+		key := "shophub:testdb:" + strconv.Itoa(db)
+		ok, err := ctl.SetNX(ctx, key, os.Getpid(), 15*time.Minute).Result()
+		if err != nil {
+			t.Fatalf("test redis at %s: %v", addr, err)
+		}
+		if !ok {
+			continue
+		}
+		opts := &redis.Options{Addr: addr, DB: db}
+		c := redis.NewClient(opts)
+		if err := c.FlushDB(ctx).Err(); err != nil {
+			t.Fatalf("flush test redis db %d: %v", db, err)
+		}
+		t.Cleanup(func() {
+			_ = c.FlushDB(context.Background()).Err()
+			_ = c.Close()
+			rel := redis.NewClient(&redis.Options{Addr: addr, DB: 0})
+			_ = rel.Del(context.Background(), key).Err()
+			_ = rel.Close()
+		})
+		return c, opts
+	}
+	t.Fatalf("no free database index on test redis %s (15 claimed)", addr)
+	return nil, nil
+}
+
+// StartClock ages miniredis keys in real time: miniredis only expires keys
+// when told to, and asynq's locks and leases rely on expiry.
+func StartClock(t testing.TB, mr *miniredis.Miniredis) {
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				mr.FastForward(100 * time.Millisecond)
+			}
+		}
+	}()
+	t.Cleanup(func() { close(done) })
+}
+
+// Server is a redis-server process of a test's own, for fault tests that
+// stop and restart Redis without disturbing anyone else.
+type Server struct {
+	Addr string
+	port int
+	dir  string
+	cmd  *exec.Cmd
+	t    testing.TB
+}
+
+// StartServer starts redis-server on a free loopback port. Tests that need
+// it skip, saying why, when the binary is not installed.
+func StartServer(t testing.TB) *Server {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("needs the redis-server binary to stop and restart Redis (apt-get install redis-server)")
+	}
+	s := &Server{port: freePort(t), dir: t.TempDir(), t: t}
+	s.Addr = "127.0.0.1:" + strconv.Itoa(s.port)
+	s.Start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Start (re)starts the server on its port and waits until it answers.
+func (s *Server) Start() {
+	s.t.Helper()
+	s.cmd = exec.Command("redis-server", "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log"))
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatalf("start redis-server: %v", err)
+	}
+	c := redis.NewClient(&redis.Options{Addr: s.Addr})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if c.Ping(context.Background()).Err() == nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.t.Fatalf("redis-server on %s did not answer", s.Addr)
+}
+
+// Stop kills the server (data is lost, as with a crash of a cache node).
+func (s *Server) Stop() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+	s.cmd = nil
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

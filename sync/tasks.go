@@ -1,0 +1,110 @@
+// Package sync moves records through the pipeline on asynq: ingest (map and
+// merge), fan-out (outbox relay), push, and poll. Task payloads carry ids and
+// versions, not whole customers, wherever the hub can be read.
+package sync
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// Task types.
+const (
+	TypeIngest = "customer:ingest"
+	TypeFanout = "customer:fanout"
+	TypePush   = "customer:push"
+	TypePoll   = "connector:poll"
+)
+
+// Queues and their priorities: inbound first, so webhooks acknowledged are
+// applied before anything else; polls last.
+const (
+	QueueIngest = "ingest"
+	QueuePush   = "push"
+	QueuePoll   = "poll"
+)
+
+// Queues maps queue name to asynq priority weight.
+var Queues = map[string]int{QueueIngest: 6, QueuePush: 3, QueuePoll: 1}
+
+// IngestPayload is one inbound record or a hint to fetch it.
+type IngestPayload struct {
+	Instance   string    `json:"instance"`
+	Resource   string    `json:"resource"`
+	ExternalID string    `json:"external_id"`
+	EventID    string    `json:"event_id,omitempty"`
+	Deleted    bool      `json:"deleted,omitempty"`
+	SourceAt   time.Time `json:"source_at"`
+	// Body is the vendor record; empty means fetch it from the vendor.
+	Body json.RawMessage `json:"body,omitempty"`
+}
+
+// NewIngestTask builds an ingest task. Its id collapses re-deliveries of one
+// vendor event, and re-listings of one record version.
+func NewIngestTask(p IngestPayload, maxRetry int) (*asynq.Task, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("ingest payload: %w", err)
+	}
+	id := p.EventID
+	if id == "" {
+		id = "v:" + p.ExternalID + ":" + strconv.FormatInt(p.SourceAt.UnixNano(), 36)
+	}
+	return asynq.NewTask(TypeIngest, b,
+		asynq.Queue(QueueIngest), asynq.TaskID("ingest:"+p.Instance+":"+id), asynq.MaxRetry(maxRetry),
+		asynq.Timeout(2*time.Minute)), nil
+}
+
+// FanoutPayload names an outbox event.
+type FanoutPayload struct {
+	OutboxID uint64 `json:"outbox_id"`
+}
+
+// NewFanoutTask builds the relay task of one outbox event.
+func NewFanoutTask(outboxID uint64, maxRetry int) *asynq.Task {
+	b, _ := json.Marshal(FanoutPayload{OutboxID: outboxID})
+	return asynq.NewTask(TypeFanout, b, asynq.Queue(QueueIngest),
+		asynq.TaskID("fanout:"+strconv.FormatUint(outboxID, 10)), asynq.MaxRetry(maxRetry), asynq.Timeout(time.Minute))
+}
+
+// PushPayload asks to bring one touchpoint up to a customer version.
+type PushPayload struct {
+	Instance   string `json:"instance"`
+	Resource   string `json:"resource"`
+	CustomerID uint64 `json:"customer_id"`
+	Version    int64  `json:"version"`
+	// Force pushes even when the touchpoint was already sent this version:
+	// used when the touchpoint itself sent values the hub rejected.
+	Force bool `json:"force,omitempty"`
+}
+
+// NewPushTask builds a push task. The id carries customer and version, so
+// duplicates collapse; a newer version gets a new task, and the handler
+// makes older pending ones moot by always rendering the current state.
+func NewPushTask(p PushPayload, maxRetry int) *asynq.Task {
+	b, _ := json.Marshal(p)
+	id := fmt.Sprintf("push:%s:%s:%d:%d", p.Instance, p.Resource, p.CustomerID, p.Version)
+	if p.Force {
+		id += ":force"
+	}
+	return asynq.NewTask(TypePush, b, asynq.Queue(QueuePush), asynq.TaskID(id), asynq.MaxRetry(maxRetry),
+		asynq.Timeout(2*time.Minute))
+}
+
+// PollPayload asks to list one instance's resource from its cursor.
+type PollPayload struct {
+	Instance string `json:"instance"`
+	Resource string `json:"resource"`
+}
+
+// NewPollTask builds a poll task; key makes it unique (a schedule slot or a
+// continuation).
+func NewPollTask(p PollPayload, key string) *asynq.Task {
+	b, _ := json.Marshal(p)
+	return asynq.NewTask(TypePoll, b, asynq.Queue(QueuePoll), asynq.TaskID("poll:"+p.Instance+":"+p.Resource+":"+key),
+		asynq.MaxRetry(5), asynq.Timeout(10*time.Minute))
+}

@@ -1,0 +1,131 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sort"
+
+	"github.com/shophub/shophub/config"
+	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/mappings"
+)
+
+// Touchpoint is one configured connector instance, ready to use: the
+// connector, its compiled mapping and its configuration.
+type Touchpoint struct {
+	Name    string
+	Config  config.Connector
+	Conn    connectors.Connector
+	Mapping *mappings.Mapping
+}
+
+// Handles reports whether the touchpoint carries resource.
+func (tp *Touchpoint) Handles(resource string) bool {
+	rs := tp.Config.Resources
+	if len(rs) == 0 {
+		rs = tp.Conn.Capabilities().Resources
+	}
+	for _, r := range rs {
+		if r == resource {
+			return true
+		}
+	}
+	return false
+}
+
+// CanPush reports whether the hub pushes resource to this touchpoint.
+func (tp *Touchpoint) CanPush(resource string) bool {
+	_, isWriter := tp.Conn.(connectors.Writer)
+	return tp.Config.Out() && isWriter && tp.Handles(resource) && tp.Mapping.HasOutbound(resource)
+}
+
+// Touchpoints are all configured instances by name.
+type Touchpoints struct {
+	byName map[string]*Touchpoint
+	names  []string
+}
+
+// Get returns the named touchpoint.
+func (t *Touchpoints) Get(name string) (*Touchpoint, bool) {
+	tp, ok := t.byName[name]
+	return tp, ok
+}
+
+// All returns the touchpoints in name order.
+func (t *Touchpoints) All() []*Touchpoint {
+	out := make([]*Touchpoint, 0, len(t.names))
+	for _, n := range t.names {
+		out = append(out, t.byName[n])
+	}
+	return out
+}
+
+// Close closes every connector.
+func (t *Touchpoints) Close() error {
+	var errs []error
+	for _, tp := range t.byName {
+		errs = append(errs, tp.Conn.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Build constructs, connects and compiles mappings for every configured
+// connector. connect=false skips Connect (for `shophub check`).
+func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, connect bool) (*Touchpoints, error) {
+	t := &Touchpoints{byName: map[string]*Touchpoint{}}
+	var errs []error
+	for _, cc := range cfg.Connectors {
+		tp, err := buildOne(ctx, cfg, cc, log, connect)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s:%d: connector %s: %w", cfg.File, cc.Line, cc.Name, err))
+			continue
+		}
+		t.byName[cc.Name] = tp
+		t.names = append(t.names, cc.Name)
+	}
+	sort.Strings(t.names)
+	if len(errs) > 0 {
+		_ = t.Close()
+		return nil, errors.Join(errs...)
+	}
+	return t, nil
+}
+
+func buildOne(ctx context.Context, cfg *config.Config, cc config.Connector, log *slog.Logger, connect bool) (*Touchpoint, error) {
+	reg, ok := connectors.Lookup(cc.Type)
+	if !ok {
+		return nil, fmt.Errorf("unknown type %q (known: %v)", cc.Type, connectors.Types())
+	}
+	inst := connectors.Instance{
+		Name: cc.Name, Type: cc.Type, WebhookSecrets: cc.Secrets(),
+		RateLimit: cc.RateLimit, RateBurst: cc.RateBurst, Timeout: cc.Timeout.D(),
+		Logger: log.With("connector", cc.Name),
+	}
+	conn, err := connectors.New(inst, cc.Settings)
+	if err != nil {
+		return nil, err
+	}
+	src, file := reg.Mapping, "connectors/"+cc.Type+"/mapping.yaml"
+	if cc.Mapping != "" {
+		if src, err = os.ReadFile(cc.Mapping); err != nil {
+			_ = conn.Close()
+			return nil, fmt.Errorf("mapping override: %w", err)
+		}
+		file = cc.Mapping
+	}
+	m, err := mappings.Compile(file, src, mappings.Options{Settings: cc.Settings, DefaultRegion: cfg.Hub.DefaultRegion})
+	if err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	if connect {
+		if err := conn.Connect(ctx); err != nil {
+			_ = conn.Close()
+			return nil, fmt.Errorf("connect: %w", err)
+		}
+	}
+	return &Touchpoint{Name: cc.Name, Config: cc, Conn: conn, Mapping: m}, nil
+}
