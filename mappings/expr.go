@@ -3,9 +3,11 @@ package mappings
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/vm"
 )
 
@@ -15,7 +17,8 @@ type program struct {
 	text   string
 	line   int
 	prog   *vm.Program
-	idents []string // identifiers looked up in the current source (or item)
+	idents []string // env names of the variables read from the current source (or item)
+	keys   []string // the source keys they come from (idents minus recPrefix)
 	source bool     // uses `source`
 	value  bool     // uses `value`
 	item   bool     // uses `item`
@@ -24,6 +27,46 @@ type program struct {
 }
 
 type identCollector struct{ names map[string]bool }
+
+// recPrefix renames record keys that collide with expr builtins (first,
+// last, date, type, …): the record's key wins over the builtin, because the
+// grammar promises every top-level key as a variable. Calls keep the
+// builtin: `first(tags)` still works.
+const recPrefix = "__rec_"
+
+var builtinNames = func() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range builtin.Builtins {
+		m[f.Name] = true
+	}
+	return m
+}()
+
+// calleeCollector finds identifiers used as callees and let-bound names;
+// builtinRenamer then renames the other builtin-named identifiers.
+type calleeCollector struct {
+	callees map[ast.Node]bool
+	lets    map[string]bool
+}
+
+func (c *calleeCollector) Visit(n *ast.Node) {
+	switch x := (*n).(type) {
+	case *ast.CallNode:
+		c.callees[x.Callee] = true
+	case *ast.VariableDeclaratorNode:
+		c.lets[x.Name] = true
+	}
+}
+
+type builtinRenamer struct{ c *calleeCollector }
+
+func (r builtinRenamer) Visit(n *ast.Node) {
+	id, ok := (*n).(*ast.IdentifierNode)
+	if !ok || !builtinNames[id.Value] || r.c.callees[*n] || r.c.lets[id.Value] {
+		return
+	}
+	ast.Patch(n, &ast.IdentifierNode{Value: recPrefix + id.Value})
+}
 
 func (c *identCollector) Visit(n *ast.Node) {
 	if id, ok := (*n).(*ast.IdentifierNode); ok {
@@ -38,7 +81,9 @@ func compileExpr(text string, line int, itemScope bool) (p *program, err error) 
 			p, err = nil, fmt.Errorf("expression %q: %v", text, r)
 		}
 	}()
-	prog, err := expr.Compile(text, expr.Env(map[string]any{}), expr.AllowUndefinedVariables())
+	cc := &calleeCollector{callees: map[ast.Node]bool{}, lets: map[string]bool{}}
+	prog, err := expr.Compile(text, expr.Env(map[string]any{}), expr.AllowUndefinedVariables(),
+		expr.Patch(cc), expr.Patch(builtinRenamer{cc}))
 	if err != nil {
 		return nil, fmt.Errorf("expression %q: %w", text, err)
 	}
@@ -71,6 +116,10 @@ func compileExpr(text string, line int, itemScope bool) (p *program, err error) 
 		}
 	}
 	sort.Strings(p.idents)
+	p.keys = make([]string, len(p.idents))
+	for i, id := range p.idents {
+		p.keys[i] = strings.TrimPrefix(id, recPrefix)
+	}
 	return p, nil
 }
 
@@ -88,15 +137,15 @@ func (m *Mapping) run(st *state, p *program, vars, src, value any, hasValue bool
 		}
 	}
 	if mv, ok := vars.(map[string]any); ok {
-		for _, id := range p.idents {
-			if v, ok := mv[id]; ok {
-				env[id] = v
+		for i, k := range p.keys {
+			if v, ok := mv[k]; ok {
+				env[p.idents[i]] = v
 			}
 		}
 	} else if d, ok := vars.(Doc); ok {
-		for _, id := range p.idents {
-			if v, ok := d[id]; ok {
-				env[id] = v
+		for i, k := range p.keys {
+			if v, ok := d[k]; ok {
+				env[p.idents[i]] = v
 			}
 		}
 	}

@@ -14,7 +14,7 @@ var countryIndex = sync.OnceValue(func() map[string]string {
 	for _, line := range strings.Split(strings.TrimSpace(countryTable), "\n") {
 		cols := strings.Split(line, "|")
 		iso2 := cols[0]
-		names := []string{cols[0], cols[1], cols[2], cols[3]}
+		names := []string{cols[2], cols[3]}
 		if len(cols) > 4 && cols[4] != "" {
 			names = append(names, strings.Split(cols[4], ";")...)
 		}
@@ -68,17 +68,24 @@ func countryKey(s string, e bool) string {
 	return strings.Join(out, " ")
 }
 
-// countryCodes is the set of ISO-2 codes.
-var countryCodes = sync.OnceValue(func() map[string]bool {
-	set := make(map[string]bool, 256)
+// countryCodes maps ISO-2 and ISO-3 codes (upper case) to ISO-2. Codes are
+// kept apart from names: AND (Andorra) must not fold like a filler word.
+var countryCodes = sync.OnceValue(func() map[string]string {
+	set := make(map[string]string, 512)
 	for _, line := range strings.Split(strings.TrimSpace(countryTable), "\n") {
-		set[line[:2]] = true
+		set[line[:2]] = line[:2]
+		set[line[3:6]] = line[:2]
 	}
 	return set
 })
 
 // lookupCountry returns the ISO-2 code for a name, ISO-3 or ISO-2 code.
 func lookupCountry(s string) (string, bool) {
+	if t := strings.TrimSpace(s); len(t) == 2 || len(t) == 3 {
+		if c, ok := countryCodes()[strings.ToUpper(t)]; ok {
+			return c, true
+		}
+	}
 	idx := countryIndex()
 	if k := countryKey(s, true); k != "" {
 		if c, ok := idx[k]; ok {
@@ -98,7 +105,7 @@ func countryT(v any) (any, error) {
 	if s == "" {
 		return "", nil
 	}
-	if len(s) == 2 && isASCIIUpperLetters(s) && countryCodes()[s] {
+	if len(s) == 2 && isASCIIUpperLetters(s) && countryCodes()[s] == s {
 		if o, ok := v.(string); ok && o == s {
 			return v, nil // fast path: already ISO-2
 		}

@@ -62,7 +62,7 @@ func fastE164(s string, regionCC int) (string, bool) {
 	var out [24]byte
 	b, ok := appendFastE164(out[:0], s, regionCC)
 	if !ok {
-			return "", false
+		return "", false
 	}
 	return string(b), true
 }
