@@ -301,7 +301,7 @@ func (e *Emulator) search(w http.ResponseWriter, r *http.Request) {
 	}
 	var email, phone string
 	var words []string
-	for _, term := range strings.Fields(q.Get("query")) {
+	for _, term := range queryTerms(q.Get("query")) {
 		k, v, has := strings.Cut(term, ":")
 		v = strings.Trim(v, `"'`)
 		switch {
@@ -343,6 +343,31 @@ func (e *Emulator) search(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"customers": out})
+}
+
+// queryTerms splits a search query on spaces outside double quotes.
+func queryTerms(q string) []string {
+	var terms []string
+	var cur strings.Builder
+	quoted := false
+	for _, r := range q {
+		switch {
+		case r == '"':
+			quoted = !quoted
+			cur.WriteRune(r)
+		case r == ' ' && !quoted:
+			if cur.Len() > 0 {
+				terms = append(terms, cur.String())
+				cur.Reset()
+			}
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	if cur.Len() > 0 {
+		terms = append(terms, cur.String())
+	}
+	return terms
 }
 
 func digits(s string) string {

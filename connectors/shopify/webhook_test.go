@@ -1,0 +1,203 @@
+package shopify_test
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/shopify"
+)
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func sign(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+func offlineConnector(t *testing.T, secrets ...string) *shopify.Connector {
+	t.Helper()
+	c, err := shopify.New(connectors.Instance{Name: "shop", Type: shopify.Type, WebhookSecrets: secrets}, shopify.Settings{
+		ShopURL: "https://acme.myshopify.com", APIVersion: "2025-10", AccessToken: "shpat_x", PageSize: 250,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func deliveryHeaders(topic, hmacValue string, extra ...string) http.Header {
+	h := http.Header{}
+	h.Set("X-Shopify-Topic", topic)
+	h.Set("X-Shopify-Hmac-Sha256", hmacValue)
+	h.Set("X-Shopify-Shop-Domain", "acme.myshopify.com")
+	h.Set("X-Shopify-API-Version", "2025-10")
+	for i := 0; i+1 < len(extra); i += 2 {
+		h.Set(extra[i], extra[i+1])
+	}
+	return h
+}
+
+func TestVerifyWebhook(t *testing.T) {
+	body := fixture(t, "customer.json")
+	c := offlineConnector(t, "current", "previous")
+	tests := []struct {
+		name   string
+		header string
+		body   []byte
+		ok     bool
+	}{
+		{"current secret", sign("current", body), body, true},
+		{"previous secret during rotation", sign("previous", body), body, true},
+		{"unknown secret", sign("other", body), body, false},
+		{"body changed after signing", sign("current", body), append([]byte(" "), body...), false},
+		{"missing header", "", body, false},
+		{"not base64", "%%%not-base64%%%", body, false},
+		{"hex instead of base64", "deadbeef", body, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := c.VerifyWebhook(deliveryHeaders("customers/update", tt.header), tt.body)
+			if tt.ok && err != nil {
+				t.Fatalf("rejected: %v", err)
+			}
+			if !tt.ok && !errors.Is(err, connectors.ErrBadSignature) {
+				t.Fatalf("got %v, want ErrBadSignature", err)
+			}
+		})
+	}
+	t.Run("no secrets configured", func(t *testing.T) {
+		err := offlineConnector(t).VerifyWebhook(deliveryHeaders("customers/update", sign("", body)), body)
+		if !errors.Is(err, connectors.ErrBadSignature) {
+			t.Fatalf("got %v, want ErrBadSignature", err)
+		}
+	})
+}
+
+func TestDecodeWebhook(t *testing.T) {
+	c := offlineConnector(t, "s")
+	customer := fixture(t, "customer.json")
+	at := func(s string) time.Time {
+		tm, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	const wid, eid, trig = "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043", "9f2a1f0e-0000-4000-8000-000000000001", "2025-05-02T18:03:12.123Z"
+	tests := []struct {
+		name    string
+		topic   string
+		body    []byte
+		headers []string
+		want    connectors.Event
+		wantErr error
+	}{
+		{
+			name: "update carries the full record", topic: "customers/update", body: customer,
+			headers: []string{"X-Shopify-Webhook-Id", wid, "X-Shopify-Event-Id", eid, "X-Shopify-Triggered-At", trig},
+			want: connectors.Event{ID: wid, Topic: "customers/update", Resource: "customer", ExternalID: "7045738233971",
+				OccurredAt: at("2025-05-02T14:03:11-04:00"), Body: customer},
+		},
+		{
+			name: "create falls back to the event id", topic: "customers/create", body: customer,
+			headers: []string{"X-Shopify-Event-Id", eid},
+			want: connectors.Event{ID: eid, Topic: "customers/create", Resource: "customer", ExternalID: "7045738233971",
+				OccurredAt: at("2025-05-02T14:03:11-04:00"), Body: customer},
+		},
+		{
+			name: "delete has no updated_at: triggered-at", topic: "customers/delete", body: fixture(t, "webhook_customers_delete.json"),
+			headers: []string{"X-Shopify-Webhook-Id", wid, "X-Shopify-Triggered-At", trig},
+			want: connectors.Event{ID: wid, Topic: "customers/delete", Resource: "customer", ExternalID: "7045738233971",
+				Deleted: true, OccurredAt: at(trig), Body: fixture(t, "webhook_customers_delete.json")},
+		},
+		{
+			name: "consent update names the customer only: no body, fetch", topic: "customers_email_marketing_consent/update",
+			body: fixture(t, "webhook_email_consent_update.json"), headers: []string{"X-Shopify-Webhook-Id", wid, "X-Shopify-Triggered-At", trig},
+			want: connectors.Event{ID: wid, Topic: "customers_email_marketing_consent/update", Resource: "customer",
+				ExternalID: "7045738233971", OccurredAt: at(trig)},
+		},
+		{
+			name: "unknown topic is acknowledged and ignored", topic: "orders/create", body: []byte(`{"id":1}`),
+			headers: []string{"X-Shopify-Webhook-Id", wid},
+			want:    connectors.Event{ID: wid, Topic: "orders/create", Ignore: true},
+		},
+		{
+			name: "no delivery ids: body hash", topic: "customers/update", body: fixture(t, "webhook_customers_update_no_updated_at.json"),
+			want: connectors.Event{ID: "sha256:", Topic: "customers/update", Resource: "customer", ExternalID: "7045738233971",
+				Body: fixture(t, "webhook_customers_update_no_updated_at.json")},
+		},
+		{name: "truncated JSON", topic: "customers/update", body: []byte(`{"id": 12, "email": `), wantErr: connectors.ErrMalformed},
+		{name: "no id", topic: "customers/update", body: []byte(`{"email":"a@b.example"}`), wantErr: connectors.ErrMalformed},
+		{name: "id not a number", topic: "customers/update", body: []byte(`{"id":"abc"}`), wantErr: connectors.ErrMalformed},
+		{name: "bad updated_at", topic: "customers/update", body: []byte(`{"id":1,"updated_at":"yesterday"}`), wantErr: connectors.ErrMalformed},
+		{name: "no topic header", topic: "", body: customer, wantErr: connectors.ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := deliveryHeaders(tt.topic, sign("s", tt.body), tt.headers...)
+			if tt.topic == "" {
+				h.Del("X-Shopify-Topic")
+			}
+			got, err := c.DecodeWebhook(h, tt.body)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("got %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 {
+				t.Fatalf("got %d events, want 1", len(got))
+			}
+			if tt.want.ID == "sha256:" {
+				if len(got[0].ID) != len("sha256:")+64 {
+					t.Errorf("body-hash id = %q", got[0].ID)
+				}
+				tt.want.ID = got[0].ID
+			}
+			if diff := cmp.Diff(tt.want, got[0], cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("event (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func BenchmarkDecodeWebhook(b *testing.B) {
+	body, err := os.ReadFile("testdata/customer.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, _ := shopify.New(connectors.Instance{WebhookSecrets: []string{"s"}}, shopify.Settings{
+		ShopURL: "https://acme.myshopify.com", APIVersion: "2025-10", AccessToken: "x", PageSize: 250})
+	h := deliveryHeaders("customers/update", sign("s", body), "X-Shopify-Webhook-Id", "w")
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.VerifyWebhook(h, body); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.DecodeWebhook(h, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
