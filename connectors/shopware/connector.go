@@ -1,0 +1,171 @@
+// Package shopware connects a Shopware 6 shop through its Admin API: OAuth
+// client credentials, DAL criteria search for fetching and polling, PATCH
+// writes, and app-system webhooks (shopware-shop-signature).
+package shopware
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shophub/shophub/connectors"
+)
+
+// Type is the registered connector type.
+const Type = "shopware"
+
+// systemLanguageID is Shopware's Defaults::LANGUAGE_SYSTEM, identical on
+// every installation.
+const systemLanguageID = "2fbb5fe2e29a4d70aa5854ce7ce3e20b"
+
+//go:embed mapping.yaml
+var defaultMapping []byte
+
+func init() {
+	connectors.Register(connectors.Registration{
+		Type:         Type,
+		Doc:          "Shopware 6 shop via the Admin API (integration credentials) and app webhooks.",
+		Capabilities: capabilities(),
+		NewSettings:  func() any { return NewSettings() },
+		New: func(inst connectors.Instance, s any) (connectors.Connector, error) {
+			settings, ok := s.(*Settings)
+			if !ok {
+				return nil, fmt.Errorf("shopware: settings of type %T", s)
+			}
+			return New(inst, settings)
+		},
+		Mapping: defaultMapping,
+	})
+}
+
+func capabilities() connectors.Capabilities {
+	return connectors.Capabilities{Webhooks: true, Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer}}
+}
+
+// maxPageSize is shopware.api.max_limit.
+const maxPageSize = 500
+
+// Settings configure one Shopware instance.
+type Settings struct {
+	URL          string `yaml:"url" doc:"shop base URL, e.g. https://shop.example.com (the Admin API lives under /api)"`
+	ClientID     string `yaml:"client_id" doc:"integration access key id (Settings → System → Integrations)"`
+	ClientSecret string `yaml:"client_secret" doc:"integration secret access key" secret:"true"`
+	PageSize     int    `yaml:"page_size" doc:"records per search page when polling (1–500)" default:"100"`
+
+	SalesChannelID         string `yaml:"sales_channel_id" doc:"sales channel new customers are assigned to; empty: the first one the API lists"`
+	GroupID                string `yaml:"group_id" doc:"customer group for new customers; empty: the first one the API lists"`
+	SalutationID           string `yaml:"salutation_id" doc:"salutation for new customers and their addresses; empty: 'not_specified' or the first one"`
+	DefaultPaymentMethodID string `yaml:"default_payment_method_id" doc:"default payment method for new customers (required before Shopware 6.7); empty: the first active one"`
+	LanguageID             string `yaml:"language_id" doc:"language of new customers" default:"2fbb5fe2e29a4d70aa5854ce7ce3e20b"`
+}
+
+// NewSettings returns settings filled with defaults.
+func NewSettings() *Settings {
+	return &Settings{PageSize: 100, LanguageID: systemLanguageID}
+}
+
+// Validate checks settings without calling Shopware.
+func (s *Settings) Validate() error {
+	var errs []error
+	u, err := url.Parse(s.URL)
+	if s.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("url: want the shop's http(s) base URL, got %q", s.URL))
+	}
+	if s.ClientID == "" {
+		errs = append(errs, errors.New("client_id: required"))
+	}
+	if s.ClientSecret == "" {
+		errs = append(errs, errors.New("client_secret: required"))
+	}
+	if s.PageSize < 1 || s.PageSize > maxPageSize {
+		errs = append(errs, fmt.Errorf("page_size: %d is not within 1–%d", s.PageSize, maxPageSize))
+	}
+	for name, v := range map[string]string{"sales_channel_id": s.SalesChannelID, "group_id": s.GroupID, "salutation_id": s.SalutationID, "default_payment_method_id": s.DefaultPaymentMethodID, "language_id": s.LanguageID} {
+		if v != "" && !isID(v) {
+			errs = append(errs, fmt.Errorf("%s: %q is not a Shopware id (32 hex characters)", name, v))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func isID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Connector is one Shopware instance.
+type Connector struct {
+	inst     connectors.Instance
+	settings Settings
+
+	// Set by Connect; nil before.
+	api    *connectors.HTTPClient
+	tokens *tokenSource
+
+	// Caches of Shopware ids, filled on demand and safe for concurrent use.
+	refsMu    sync.Mutex
+	refs      *createRefs
+	countryMu sync.Mutex
+	countries map[string]string // ISO-2 → countryId
+	tagMu     sync.Mutex
+	tags      map[string]string // name → tagId
+}
+
+// New builds an unconnected connector.
+func New(inst connectors.Instance, s *Settings) (*Connector, error) {
+	if s == nil {
+		s = NewSettings()
+	}
+	cp := *s
+	cp.URL = strings.TrimRight(cp.URL, "/")
+	return &Connector{inst: inst, settings: cp, countries: map[string]string{}, tags: map[string]string{}}, nil
+}
+
+func (c *Connector) Type() string                          { return Type }
+func (c *Connector) Capabilities() connectors.Capabilities { return capabilities() }
+
+// Connect builds the API client and fetches the first access token, so bad
+// credentials fail at start-up. Webhook verification needs none of it.
+func (c *Connector) Connect(ctx context.Context) error {
+	c.tokens = newTokenSource(c.settings.URL, c.settings.ClientID, c.settings.ClientSecret, c.inst.Timeout)
+	c.api = c.newAPIClient()
+	if _, err := c.tokens.token(ctx); err != nil {
+		return fmt.Errorf("shopware %s: connect: %w", c.inst.Name, err)
+	}
+	return nil
+}
+
+// Close releases nothing but is part of the contract; safe twice and after
+// a failed Connect.
+func (c *Connector) Close() error { return nil }
+
+func (c *Connector) client() (*connectors.HTTPClient, error) {
+	if c.api == nil {
+		return nil, errors.New("shopware: not connected")
+	}
+	return c.api, nil
+}
+
+// tokenRefreshMargin is how long before expiry a token is renewed.
+const tokenRefreshMargin = 30 * time.Second
+
+var (
+	_ connectors.Connector     = (*Connector)(nil)
+	_ connectors.WebhookSource = (*Connector)(nil)
+	_ connectors.Fetcher       = (*Connector)(nil)
+	_ connectors.Lister        = (*Connector)(nil)
+	_ connectors.Writer        = (*Connector)(nil)
+	_ connectors.Finder        = (*Connector)(nil)
+)
