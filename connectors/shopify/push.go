@@ -129,11 +129,7 @@ func (c *Connector) syncDefaultAddress(ctx context.Context, id string, customer 
 		if allEmpty(addr) {
 			return false, nil // nothing to clear and nothing worth creating
 		}
-		body := make(map[string]any, len(addr)+1)
-		for k, v := range addr {
-			body[k] = v
-		}
-		body["default"] = true
+		body := withKey(addr, "default", true)
 		if _, err := c.call(ctx, "POST", "/customers/"+id+"/addresses.json", nil, map[string]any{"address": body}, nil); err != nil {
 			return false, fmt.Errorf("shopify: add default address to customer %s: %w", id, err)
 		}
@@ -145,15 +141,22 @@ func (c *Connector) syncDefaultAddress(ctx context.Context, id string, customer 
 	if _, err := idPath(aid); err != nil {
 		return false, err
 	}
-	body := make(map[string]any, len(addr)+1)
-	for k, v := range addr {
-		body[k] = v
-	}
-	body["id"] = json.Number(aid)
+	body := withKey(addr, "id", json.Number(aid))
 	if _, err := c.call(ctx, "PUT", "/customers/"+id+"/addresses/"+aid+".json", nil, map[string]any{"address": body}, nil); err != nil {
 		return false, fmt.Errorf("shopify: update default address %s of customer %s: %w", aid, id, err)
 	}
 	return true, nil
+}
+
+// withKey returns a copy of m with k set to v; the mapping's payload is
+// never modified.
+func withKey(m map[string]any, k string, v any) map[string]any {
+	out := make(map[string]any, len(m)+1)
+	for mk, mv := range m {
+		out[mk] = mv
+	}
+	out[k] = v
+	return out
 }
 
 // addressDiffers reports whether writing want would change current; null and
