@@ -92,6 +92,8 @@ type Connector struct {
 	inst     connectors.Instance
 	settings Settings
 	http     *connectors.HTTPClient
+	// restartPages is restartPages; tests lower it.
+	restartPages int
 }
 
 // New builds an unconnected connector.
@@ -100,7 +102,7 @@ func New(inst connectors.Instance, s Settings) (*Connector, error) {
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("shopify: %w", err)
 	}
-	return &Connector{inst: inst, settings: s, http: newHTTPClient(inst, s)}, nil
+	return &Connector{inst: inst, settings: s, http: newHTTPClient(inst, s), restartPages: restartPages}, nil
 }
 
 // Type implements connectors.Connector.

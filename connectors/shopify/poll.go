@@ -25,7 +25,14 @@ type cursor struct {
 	Since     string `json:"since,omitempty"`
 	PageInfo  string `json:"page_info,omitempty"`
 	HighWater string `json:"high_water,omitempty"`
+	// Pages counts pages followed by page_info since the last restart.
+	Pages int `json:"pages,omitempty"`
 }
+
+// restartPages bounds how far one page_info chain runs: Shopify caps
+// pagination at 25,000 objects deep, so a long backfill restarts from the
+// high-water mark (100 pages of 250 = the cap; 80 leaves a margin).
+const restartPages = 80
 
 func parseCursor(s string) (cursor, error) {
 	var c cursor
@@ -99,7 +106,14 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 	}
 	next, _ := parseLink(h.Get("Link"))
 	if next != "" {
-		page.Next = cursor{Since: pos.Since, PageInfo: next, HighWater: high}.String()
+		pages := pos.Pages + 1
+		// Restart only if the mark moved past since: when more records than
+		// the cap share one second, restarting would loop on that second.
+		if pages >= c.restartPages && high != "" && high != pos.Since {
+			page.Next = cursor{Since: high}.String()
+			return page, nil
+		}
+		page.Next = cursor{Since: pos.Since, PageInfo: next, HighWater: high, Pages: pages}.String()
 		return page, nil
 	}
 	since := high
