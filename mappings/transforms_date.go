@@ -26,9 +26,9 @@ func parseDateFormat(s string, in bool) (dateFormat, error) {
 		}
 		return dateFormat{kind: "rfc3339"}, nil
 	}
-	// A Go layout always contains a reference element; anything else is most
-	// likely a misspelt format name.
-	if !strings.ContainsAny(s, "0123456789") && !strings.Contains(s, "Jan") && !strings.Contains(s, "Mon") && !strings.Contains(s, "MST") {
+	// A useful Go layout names a year, month, day or hour of the reference
+	// time; anything else is most likely a misspelt format name.
+	if !containsAny(s, "2006", "06", "01", "02", "_2", "Jan", "Mon", "15") {
 		return dateFormat{}, fmt.Errorf("unknown date format %q (want rfc3339, date, datetime, epoch, epoch_ms or a Go layout)", s)
 	}
 	return dateFormat{kind: "layout", layout: s}, nil
@@ -96,6 +96,15 @@ func buildDate(c *compiler, arg *yaml.Node) (transformFunc, error) {
 		}
 		return formatDate(t, outF, loc), nil
 	}, nil
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // isZeroDate recognizes MySQL's "no date" that PHP shops send.
