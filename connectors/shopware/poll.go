@@ -54,10 +54,10 @@ type cursor struct {
 const cursorVersion = 1
 
 func decodeCursor(s string) (cursor, error) {
-	c := cursor{V: cursorVersion}
 	if s == "" {
-		return c, nil
+		return cursor{V: cursorVersion}, nil
 	}
+	var c cursor
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err == nil {
 		err = json.Unmarshal(b, &c)

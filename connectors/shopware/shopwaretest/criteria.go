@@ -25,12 +25,13 @@ type criteria struct {
 }
 
 type filter struct {
-	Type       string         `json:"type"`
-	Field      string         `json:"field"`
-	Value      any            `json:"value"`
-	Operator   string         `json:"operator"`
-	Queries    []filter       `json:"queries"`
-	Parameters map[string]any `json:"parameters"`
+	set        map[string]bool // equalsAny values, lower-cased, built once
+	Type       string          `json:"type"`
+	Field      string          `json:"field"`
+	Value      any             `json:"value"`
+	Operator   string          `json:"operator"`
+	Queries    []filter        `json:"queries"`
+	Parameters map[string]any  `json:"parameters"`
 }
 
 type sortSpec struct {
@@ -115,12 +116,15 @@ func lookup(rec map[string]any, entity, path string) any {
 	return cur
 }
 
-func (f filter) match(rec map[string]any, entity string) bool {
+func (f *filter) match(rec map[string]any, entity string) bool {
 	switch strings.ToLower(f.Type) {
 	case "equals":
 		return equalValues(lookup(rec, entity, f.Field), f.Value)
 	case "equalsany":
 		v := lookup(rec, entity, f.Field)
+		if hs, ok := v.(string); ok {
+			return f.valueSet()[strings.ToLower(hs)]
+		}
 		for _, want := range anyList(f.Value) {
 			if equalValues(v, want) {
 				return true
@@ -172,6 +176,16 @@ func (f filter) match(rec map[string]any, entity string) bool {
 		return !combine(f.Operator, f.Queries, rec, entity)
 	}
 	return false
+}
+
+func (f *filter) valueSet() map[string]bool {
+	if f.set == nil {
+		f.set = map[string]bool{}
+		for _, v := range anyList(f.Value) {
+			f.set[strings.ToLower(fmt.Sprint(v))] = true
+		}
+	}
+	return f.set
 }
 
 func combine(op string, qs []filter, rec map[string]any, entity string) bool {
@@ -269,14 +283,15 @@ func (c *criteria) apply(recs []map[string]any, entity string) ([]map[string]any
 			ids[strings.ToLower(id)] = true
 		}
 	}
+	filters := append(append([]filter{}, c.Filter...), c.PostFilter...)
 	var hits []map[string]any
 	for _, r := range recs {
 		if ids != nil && !ids[fmt.Sprint(r["id"])] {
 			continue
 		}
 		ok := true
-		for _, f := range append(append([]filter{}, c.Filter...), c.PostFilter...) {
-			if !f.match(r, entity) {
+		for i := range filters {
+			if !filters[i].match(r, entity) {
 				ok = false
 				break
 			}
@@ -318,4 +333,24 @@ func (c *criteria) apply(recs []map[string]any, entity string) ([]map[string]any
 		total = len(out)
 	}
 	return out, total
+}
+
+// touchesAssociations reports whether a filter or sort names a dotted path
+// below the entity (e.g. tags.name).
+func (c *criteria) touchesAssociations() bool {
+	var walk func([]filter) bool
+	walk = func(fs []filter) bool {
+		for _, f := range fs {
+			if strings.Contains(strings.TrimPrefix(f.Field, "customer."), ".") || walk(f.Queries) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, s := range c.Sort {
+		if strings.Contains(strings.TrimPrefix(s.Field, "customer."), ".") {
+			return true
+		}
+	}
+	return walk(c.Filter) || walk(c.PostFilter)
 }

@@ -474,8 +474,14 @@ func (e *Emulator) handleSearch(w http.ResponseWriter, r *http.Request) {
 	var recs []map[string]any
 	switch entity {
 	case "customer":
+		// Associations are rendered for filtering only when a filter or
+		// sort reaches into one; rendering them is the emulator's main cost.
+		var assoc map[string]bool
+		if !c.touchesAssociations() {
+			assoc = map[string]bool{}
+		}
 		for _, id := range e.st.order {
-			recs = append(recs, e.st.render(id, nil))
+			recs = append(recs, e.st.render(id, assoc))
 		}
 	case "customer_address":
 		for _, id := range sortedKeys(e.st.addresses) {

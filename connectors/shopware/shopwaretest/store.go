@@ -65,6 +65,7 @@ type store struct {
 	customers map[string]map[string]any // stored columns + "tagIds"
 	order     []string                  // customer ids in creation order
 	addresses map[string]map[string]any
+	byOwner   map[string][]string // customer id → address ids, in creation order
 	tags      map[string]map[string]any
 	refs      map[string][]ref // entity → rows
 	seq       int
@@ -93,6 +94,7 @@ func newStore() *store {
 	s := &store{
 		customers: map[string]map[string]any{},
 		addresses: map[string]map[string]any{},
+		byOwner:   map[string][]string{},
 		tags:      map[string]map[string]any{},
 		refs:      map[string][]ref{},
 	}
@@ -185,10 +187,8 @@ func (s *store) render(id string, assoc map[string]bool) map[string]any {
 	}
 	if want("addresses") {
 		var list []any
-		for _, aid := range sortedKeys(s.addresses) {
-			if s.addresses[aid]["customerId"] == id {
-				list = append(list, s.renderAddress(aid))
-			}
+		for _, aid := range s.byOwner[id] {
+			list = append(list, s.renderAddress(aid))
 		}
 		if list == nil {
 			list = []any{}
@@ -422,6 +422,11 @@ func (s *store) writeCustomer(id string, body map[string]any, create bool) ([]ch
 	fields = append(fields, "updatedAt")
 	slices.Sort(fields)
 	s.customers[id] = cur
+	for _, aid := range sortedKeys(stagedAddr) {
+		if _, exists := s.addresses[aid]; !exists {
+			s.byOwner[id] = append(s.byOwner[id], aid)
+		}
+	}
 	maps.Copy(s.addresses, stagedAddr)
 	maps.Copy(s.tags, stagedTags)
 	return append([]change{{entity: "customer", operation: op, id: id, fields: slices.Compact(fields)}}, changes...), nil
@@ -435,11 +440,10 @@ func (s *store) deleteCustomer(id string) bool {
 	}
 	delete(s.customers, id)
 	s.order = slices.DeleteFunc(s.order, func(x string) bool { return x == id })
-	for aid, a := range s.addresses {
-		if a["customerId"] == id {
-			delete(s.addresses, aid)
-		}
+	for _, aid := range s.byOwner[id] {
+		delete(s.addresses, aid)
 	}
+	delete(s.byOwner, id)
 	return true
 }
 
