@@ -328,7 +328,15 @@ var consentStates = map[string]bool{"subscribed": true, "not_subscribed": true, 
 // fields are ignored, as Shopify ignores them.
 func (s *store) apply(c *customer, fields map[string]any, now int64) fieldErrors {
 	errs := fieldErrors{}
-	for k, v := range fields {
+	// A fixed order keeps results independent of map iteration: phone
+	// (which creates the sms consent) before the consents.
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := fields[k]
 		switch k {
 		case "email":
 			e := strings.TrimSpace(str(v))
@@ -432,8 +440,8 @@ func applyConsent(k *consent, field string, v any, now int64, errs fieldErrors) 
 			return
 		}
 		next.updatedAt = t.Unix()
-	} else if next.state != k.state {
-		next.updatedAt = now
+	} else if k.state != "" && next.state != k.state {
+		next.updatedAt = now // a change of an existing consent, not its creation
 	}
 	*k = next
 }
