@@ -173,3 +173,34 @@ func TestShopifyRuntimeErrorMasked(t *testing.T) {
 		t.Errorf("email error: %v", err)
 	}
 }
+
+// One compiled mapping serves all workers.
+func TestShopifyConcurrent(t *testing.T) {
+	m := shopifyMapping(t, nil)
+	want, err := m.Inbound("customer", shopifyRecord(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8)
+	for w := 0; w < 8; w++ {
+		go func() {
+			rec := shopifyRecord(t)
+			for i := 0; i < 50; i++ {
+				got, err := m.Inbound("customer", rec)
+				if err == nil && !cmp.Equal(want, got) {
+					err = errors.New(cmp.Diff(want, got))
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for w := 0; w < 8; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
