@@ -36,7 +36,7 @@ func TestPushCreateUpdateAddressesAndTags(t *testing.T) {
 	ctx := testCtx(t)
 	created, err := c.Upsert(ctx, connectors.ResourceCustomer, "", map[string]any{
 		"email": "ada@example.com", "firstName": "Ada", "lastName": "Lovelace", "birthday": "1815-12-10",
-		"tags": []any{"vip", "newsletter"},
+		"tags":                   []any{"vip", "newsletter"},
 		"defaultBillingAddress":  map[string]any{"street": "St James's Square 12", "zipcode": "SW1Y 4JH", "city": "London", "countryIso": "GB", "phoneNumber": "+442071234567"},
 		"defaultShippingAddress": map[string]any{"street": "St James's Square 12", "zipcode": "SW1Y 4JH", "city": "London", "countryIso": "GB", "phoneNumber": "+442071234567"},
 	})

@@ -78,6 +78,7 @@ type Emulator struct {
 	hookURL    string
 	baseURL    string
 	server     *httptest.Server
+	closed     bool
 
 	requests atomic.Int64
 	ctx      context.Context
@@ -138,11 +139,12 @@ func (e *Emulator) Start() string {
 
 // Close stops the server and pending webhook deliveries. Safe to call twice.
 func (e *Emulator) Close() {
-	e.cancel()
 	e.mu.Lock()
+	e.closed = true
 	srv := e.server
 	e.server = nil
 	e.mu.Unlock()
+	e.cancel()
 	if srv != nil {
 		srv.Close()
 	}
@@ -536,21 +538,7 @@ func (e *Emulator) handleCreate(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusBadRequest, invalid("/id", "The string \""+id+"\" is not a valid uuid."))
 		return
 	}
-	e.mu.Lock()
-	if _, dup := e.st.customers[id]; dup {
-		e.mu.Unlock()
-		writeErrors(w, http.StatusBadRequest, apiError{Code: "FRAMEWORK__WRITE_INSERT_COMMAND_EXISTS", Status: "400", Title: "Bad Request", Detail: "Entity customer with id " + id + " already exists."})
-		return
-	}
-	changes, errs := e.st.writeCustomer(id, body, true)
-	e.mu.Unlock()
-	if len(errs) > 0 {
-		writeErrors(w, http.StatusBadRequest, errs...)
-		return
-	}
-	e.emit(changes)
-	w.Header().Set("Location", e.location(r, "/api/customer/"+id))
-	w.WriteHeader(http.StatusNoContent)
+	e.writeCustomer(w, r, id, body, true)
 }
 
 func (e *Emulator) handleGet(w http.ResponseWriter, r *http.Request) {
@@ -572,13 +560,25 @@ func (e *Emulator) handlePatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body = normalizeNumbers(body).(map[string]any)
+	e.writeCustomer(w, r, id, body, false)
+}
+
+// writeCustomer stores a create or update and answers as Shopware does:
+// 204 with a Location header, or the validation errors.
+func (e *Emulator) writeCustomer(w http.ResponseWriter, r *http.Request, id string, body map[string]any, create bool) {
 	e.mu.Lock()
-	if _, ok := e.st.customers[id]; !ok {
+	_, exists := e.st.customers[id]
+	switch {
+	case create && exists:
+		e.mu.Unlock()
+		writeErrors(w, http.StatusBadRequest, apiError{Code: "FRAMEWORK__WRITE_INSERT_COMMAND_EXISTS", Status: "400", Title: "Bad Request", Detail: "Entity customer with id " + id + " already exists."})
+		return
+	case !create && !exists:
 		e.mu.Unlock()
 		writeErrors(w, http.StatusNotFound, notFound("customer", id))
 		return
 	}
-	changes, errs := e.st.writeCustomer(id, body, false)
+	changes, errs := e.st.writeCustomer(id, body, create)
 	e.mu.Unlock()
 	if len(errs) > 0 {
 		writeErrors(w, http.StatusBadRequest, errs...)

@@ -13,9 +13,9 @@ import (
 // customer.deleted …), sent only when subscribed.
 func (e *Emulator) emit(changes []change) {
 	e.mu.Lock()
-	url := e.hookURL
+	url, closed := e.hookURL, e.closed
 	e.mu.Unlock()
-	if url == "" || e.ctx.Err() != nil {
+	if url == "" || closed {
 		return
 	}
 	var events []string
@@ -35,7 +35,15 @@ func (e *Emulator) emit(changes []change) {
 			continue
 		}
 		body := e.webhookBody(ev, grouped[ev])
+		// Add under the lock Close takes first, so no delivery starts
+		// while Close waits for the running ones.
+		e.mu.Lock()
+		if e.closed {
+			e.mu.Unlock()
+			return
+		}
 		e.wg.Add(1)
+		e.mu.Unlock()
 		go e.deliver(url, body)
 	}
 }
