@@ -1,0 +1,118 @@
+package shopwaretest
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func call(t *testing.T, e *Emulator, url, method, path, token string, body any) (*http.Response, map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, url+path, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp, out
+}
+
+func TestEmulatorAPI(t *testing.T) {
+	e := New(Options{TokenTTL: time.Minute})
+	url := e.Start()
+	t.Cleanup(e.Close)
+
+	resp, out := call(t, e, url, "POST", "/api/oauth/token", "", map[string]string{"grant_type": "client_credentials", "client_id": "SWIA-test", "client_secret": "nope"})
+	if resp.StatusCode != 401 {
+		t.Fatalf("wrong credentials: %d %v", resp.StatusCode, out)
+	}
+	_, out = call(t, e, url, "POST", "/api/oauth/token", "", map[string]string{"grant_type": "client_credentials", "client_id": "SWIA-test", "client_secret": "test-secret"})
+	tok, _ := out["access_token"].(string)
+	if tok == "" || out["expires_in"] != float64(60) {
+		t.Fatalf("token answer %v", out)
+	}
+	resp, out = call(t, e, url, "POST", "/api/search/customer", "bad", map[string]any{})
+	if resp.StatusCode != 401 || !strings.Contains(mustJSON(out), `"detail":"Access token could not be verified."`) {
+		t.Errorf("bad bearer: %d %v", resp.StatusCode, out)
+	}
+
+	ids := e.Seed(3)
+	e.UpdateCustomer(ids[0], map[string]any{"lastName": "Updated"})
+	// MySQL sorts NULL first: the never-updated come before the updated.
+	_, out = call(t, e, url, "POST", "/api/search/customer", tok, map[string]any{
+		"sort":             []any{map[string]any{"field": "updatedAt"}, map[string]any{"field": "createdAt"}, map[string]any{"field": "id"}},
+		"total-count-mode": 1, "limit": 2,
+	})
+	data := out["data"].([]any)
+	if out["total"] != float64(3) || len(data) != 2 || data[0].(map[string]any)["id"] == ids[0] || data[1].(map[string]any)["id"] == ids[0] {
+		t.Errorf("sorted search = %v", mustJSON(out))
+	}
+	_, out = call(t, e, url, "POST", "/api/search/customer", tok, map[string]any{
+		"filter": []any{map[string]any{"type": "multi", "operator": "or", "queries": []any{
+			map[string]any{"type": "equals", "field": "lastName", "value": "updated"},
+			map[string]any{"type": "equalsAny", "field": "id", "value": []string{ids[2]}},
+		}}},
+	})
+	if got := len(out["data"].([]any)); got != 2 {
+		t.Errorf("multi/or filter matched %d, want 2", got)
+	}
+	resp, _ = call(t, e, url, "POST", "/api/search/customer", tok, map[string]any{"limit": 501})
+	if resp.StatusCode != 400 {
+		t.Errorf("limit 501: %d, want 400", resp.StatusCode)
+	}
+
+	resp, out = call(t, e, url, "POST", "/api/customer", tok, map[string]any{"email": "x@example.com"})
+	if resp.StatusCode != 400 || !strings.Contains(mustJSON(out), `"pointer":"/firstName"`) {
+		t.Errorf("incomplete create: %d %v", resp.StatusCode, mustJSON(out))
+	}
+
+	e.Throttle(1, 1500*time.Millisecond)
+	resp, out = call(t, e, url, "POST", "/api/search/customer", tok, map[string]any{})
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "1.5" || !strings.Contains(mustJSON(out), `"seconds":2`) {
+		t.Errorf("throttled: %d %s %v", resp.StatusCode, resp.Header.Get("Retry-After"), mustJSON(out))
+	}
+}
+
+func TestSignedDelivery(t *testing.T) {
+	e := New(Options{AppSecret: "s"})
+	t.Cleanup(e.Close)
+	h, body := e.SignedDelivery("customer.deleted", []string{"a", "b"})
+	if h.Get("shopware-shop-signature") != e.Sign(body) {
+		t.Error("signature header does not sign the body")
+	}
+	var env struct {
+		Data struct {
+			Payload []map[string]any `json:"payload"`
+			Event   string           `json:"event"`
+		} `json:"data"`
+		Source struct {
+			EventID string `json:"eventId"`
+		} `json:"source"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		t.Fatal(err)
+	}
+	if env.Data.Event != "customer.deleted" || len(env.Data.Payload) != 2 || env.Data.Payload[0]["operation"] != "delete" || env.Source.EventID == "" {
+		t.Errorf("delivery = %s", body)
+	}
+	_, again := e.SignedDelivery("customer.deleted", []string{"a"})
+	if bytes.Equal(body, again) {
+		t.Error("two deliveries are identical; eventId must be fresh")
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
