@@ -1,0 +1,9 @@
+// Package all bundles every connector: the binary blank-imports it, and
+// adding a connector adds one line here.
+package all
+
+import (
+	_ "github.com/shophub/shophub/connectors/magento"
+	_ "github.com/shophub/shophub/connectors/shopify"
+	_ "github.com/shophub/shophub/connectors/shopware"
+)
