@@ -310,5 +310,3 @@ func (c criteria) echo() map[string]any {
 	}
 	return out
 }
-
-

@@ -1,0 +1,183 @@
+package magento_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/magento/magentotest"
+)
+
+// pollAll lists from cursor until Done, as one poll task does.
+func pollAll(t *testing.T, l connectors.Lister, cursor string) ([]connectors.Record, string, int) {
+	t.Helper()
+	var out []connectors.Record
+	for pages := 1; pages < 10000; pages++ {
+		page, err := l.List(context.Background(), connectors.ResourceCustomer, cursor)
+		if err != nil {
+			t.Fatalf("List(%s): %v", cursor, err)
+		}
+		out = append(out, page.Records...)
+		cursor = page.Next
+		if page.Done {
+			return out, cursor, pages
+		}
+	}
+	t.Fatal("listing never reported Done")
+	return nil, "", 0
+}
+
+// TestSameSecondUpdates is the issue's must-show 3: 1,000 customers updated
+// within one second are picked up exactly once across polls — also when
+// the poll runs in the middle of that second and more records are saved
+// in it afterwards — and later polls return none of them again.
+func TestSameSecondUpdates(t *testing.T) {
+	emu, url := startEmulator(t, magentotest.Options{})
+	sec := time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
+	emu.SetNow(sec.Add(-time.Hour))
+	ids := emu.Seed(1000)
+	l := newConnector(t, url, 100).(connectors.Lister)
+	_, cursor, _ := pollAll(t, l, "") // backfill: everything stamped an hour ago
+
+	emu.SetNow(sec) // the clock stands still: every edit shares one second
+	seen := map[string]int{}
+	poll := func() int {
+		recs, next, _ := pollAll(t, l, cursor)
+		cursor = next
+		for _, r := range recs {
+			seen[r.ExternalID]++
+		}
+		return len(recs)
+	}
+	edit := func(from, to int) {
+		for _, id := range ids[from:to] {
+			if err := emu.UpdateCustomer(id, map[string]any{"lastname": "Mass " + id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Updated in reverse id order in three bursts with polls in between,
+	// all inside the same second.
+	edit(600, 1000)
+	if n := poll(); n != 400 {
+		t.Errorf("first poll returned %d records, want 400", n)
+	}
+	edit(100, 600)
+	if n := poll(); n != 500 {
+		t.Errorf("second poll returned %d records, want the 500 new ones", n)
+	}
+	edit(0, 100)
+	if n := poll(); n != 100 {
+		t.Errorf("third poll returned %d records, want the 100 new ones", n)
+	}
+	for _, id := range ids {
+		if seen[id] != 1 {
+			t.Errorf("customer %s returned %d times, want exactly once", id, seen[id])
+		}
+	}
+	// Nothing changed: the same second is not re-applied, in that second
+	// or after it.
+	if n := poll(); n != 0 {
+		t.Errorf("a poll with no changes returned %d records", n)
+	}
+	emu.SetNow(sec.Add(2 * time.Second))
+	if n := poll(); n != 0 {
+		t.Errorf("a poll seconds later returned %d records", n)
+	}
+	if len(cursor) > 200 {
+		t.Errorf("cursor is %d bytes for 1,000 consecutive ids: %s", len(cursor), cursor)
+	}
+	// A new edit after the second is picked up, and only it.
+	if err := emu.UpdateCustomer(ids[500], map[string]any{"firstname": "Later"}); err != nil {
+		t.Fatal(err)
+	}
+	recs, _, _ := pollAll(t, l, cursor)
+	if len(recs) != 1 || recs[0].ExternalID != ids[500] {
+		t.Errorf("after one later edit the poll returned %d records", len(recs))
+	}
+}
+
+// TestListingKeysetSurvivesEditsMidListing: a record edited while a listing
+// pages through moves to the end; offset paging would then skip the
+// record that slides into its place.
+func TestListingKeysetSurvivesEditsMidListing(t *testing.T) {
+	emu, url := startEmulator(t, magentotest.Options{})
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	var ids []string
+	for i := 0; i < 12; i++ {
+		emu.SetNow(start.Add(time.Duration(i) * time.Second))
+		ids = append(ids, emu.Seed(1)...)
+	}
+	l := newConnector(t, url, 4).(connectors.Lister)
+	page, err := l.List(context.Background(), connectors.ResourceCustomer, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu.SetNow(start.Add(time.Minute))
+	if err := emu.UpdateCustomer(ids[1], map[string]any{"firstname": "Moved"}); err != nil {
+		t.Fatal(err)
+	}
+	rest, _, _ := pollAll(t, l, page.Next)
+	got := map[string]int{}
+	for _, r := range append(page.Records, rest...) {
+		got[r.ExternalID]++
+	}
+	for _, id := range ids {
+		if got[id] == 0 {
+			t.Errorf("customer %s skipped by the listing", id)
+		}
+	}
+	if got[ids[1]] != 2 {
+		t.Errorf("edited customer returned %d times, want twice (before and after its edit)", got[ids[1]])
+	}
+}
+
+// TestListingRequests checks the wire format against Magento's bracket
+// syntax and that the listing never pages past total_count.
+func TestListingRequests(t *testing.T) {
+	emu, url := startEmulator(t, magentotest.Options{})
+	emu.Seed(7)
+	l := newConnector(t, url, 3).(connectors.Lister)
+	_, cursor, pages := pollAll(t, l, "")
+	if pages != 3 {
+		t.Errorf("7 records in pages of 3 took %d requests, want 3", pages)
+	}
+	var c struct {
+		Since string `json:"since"`
+		Seen  string `json:"seen"`
+	}
+	if err := json.Unmarshal([]byte(cursor), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Seen != "1-7" || len(c.Since) != len("2006-01-02 15:04:05") {
+		t.Errorf("cursor %s: want the second and ids 1-7", cursor)
+	}
+	log := emu.RequestLog()
+	for _, want := range []string{
+		"searchCriteria%5BsortOrders%5D%5B0%5D%5Bfield%5D=updated_at",
+		"searchCriteria%5BsortOrders%5D%5B1%5D%5Bfield%5D=entity_id",
+		"searchCriteria%5BpageSize%5D=3",
+		"searchCriteria%5BcurrentPage%5D=1",
+	} {
+		if !strings.Contains(log[0], want) {
+			t.Errorf("first request %s lacks %s", log[0], want)
+		}
+	}
+	if !strings.Contains(log[1], "condition_type%5D=gteq") || !strings.Contains(log[1], "condition_type%5D=gt&") {
+		t.Errorf("continuation request lacks the keyset filter: %s", log[1])
+	}
+}
+
+func TestCursorErrors(t *testing.T) {
+	_, url := startEmulator(t, magentotest.Options{})
+	l := newConnector(t, url, 3).(connectors.Lister)
+	for _, cur := range []string{"not json", `{"since":"2025-13-01"}`, `{"since":"2025-01-01 00:00:00","seen":"9-1"}`} {
+		_, err := l.List(context.Background(), connectors.ResourceCustomer, cur)
+		if err == nil || !strings.Contains(err.Error(), "cursor") {
+			t.Errorf("List(%q): got %v, want a cursor error", cur, err)
+		}
+	}
+}
