@@ -128,18 +128,19 @@ func (s *Store) mergeOnce(ctx context.Context, in Inbound, hash string, pol Poli
 			return err
 		}
 		m := merger{pol: pol, in: in, data: data, prov: prov}
+		// An older record than the newest seen from this source is compared
+		// with nothing: its values lose on time anyway.
+		newest := link.LastInboundAt == nil || !in.SourceAt.Before(*link.LastInboundAt)
+		if hasLink && newest && link.LastInboundDoc != "" {
+			if err := json.Unmarshal([]byte(link.LastInboundDoc), &m.baseline); err != nil {
+				return fmt.Errorf("link %d baseline: %w", link.ID, err)
+			}
+		}
 		if err := m.apply(tx, cust.ID, email, res.Created); err != nil {
 			return err
 		}
 		res.CustomerID, res.Conflicts = cust.ID, m.conflicts
-
-		// The first record after our own push is the vendor's echo of it; if
-		// the vendor cannot hold exactly our values, the echo differs, and
-		// pushing again would only loop. Remember its fingerprint.
-		if link.LastPushedAt != nil && (link.LastInboundAt == nil || link.LastInboundAt.Before(*link.LastPushedAt)) {
-			link.EchoHash = hash
-		}
-		originStale := m.stale && hash != link.EchoHash
+		originStale := m.stale
 
 		if len(m.changes) > 0 || m.provChanged || res.Created {
 			upd := map[string]any{"data": mustJSON(m.data), "provenance": mustJSON(m.prov)}
@@ -182,15 +183,12 @@ func (s *Store) mergeOnce(ctx context.Context, in Inbound, hash string, pol Poli
 			res.OutboxID = ev.ID
 		}
 
-		link.LastInboundHash = hash
-		if link.LastInboundAt == nil || in.SourceAt.After(*link.LastInboundAt) {
+		upd := map[string]any{"customer_id": link.CustomerID}
+		if newest {
 			t := in.SourceAt
-			link.LastInboundAt = &t
+			upd["last_inbound_at"], upd["last_inbound_hash"], upd["last_inbound_doc"] = &t, hash, mustJSON(in.Doc)
 		}
-		return tx.Model(&Link{}).Where("id = ?", link.ID).Updates(map[string]any{
-			"customer_id": link.CustomerID, "last_inbound_hash": link.LastInboundHash,
-			"last_inbound_at": link.LastInboundAt, "echo_hash": link.EchoHash,
-		}).Error
+		return tx.Model(&Link{}).Where("id = ?", link.ID).Updates(upd).Error
 	})
 	return res, err
 }
@@ -201,10 +199,14 @@ func lockCustomer(tx *gorm.DB, id uint64, c *Customer) error {
 
 // merger applies one inbound doc to a customer's state.
 type merger struct {
-	pol         Policy
-	in          Inbound
-	data        map[string]any
-	prov        map[string]Provenance
+	pol  Policy
+	in   Inbound
+	data map[string]any
+	prov map[string]Provenance
+	// baseline is the source's previous record. Only fields that changed
+	// against it are the source's new assertions: a record re-sent because
+	// something unmapped changed (a login) asserts nothing.
+	baseline    map[string]any
 	changes     []Change
 	provChanged bool
 	stale       bool
@@ -221,6 +223,17 @@ func (m *merger) apply(tx *gorm.DB, custID uint64, email string, created bool) e
 		nv := m.in.Doc[f]
 		cv, has := m.data[f]
 		equal := has && jsonEqual(cv, nv)
+		old, hadOld := m.baseline[f]
+		if !equal && hadOld && jsonEqual(old, nv) {
+			continue // unchanged at the source since its last record
+		}
+		if !equal && isEmpty(nv) && (!hadOld || isEmpty(old)) {
+			// Empty from a source that never held a value is no clearing:
+			// a vendor that cannot store a field (Shopware keeps phones only
+			// on addresses) sends it empty with every record, newer than
+			// the value it never had.
+			continue
+		}
 		if !m.pol.Allowed(f, m.in.Instance) {
 			if !equal {
 				m.stale = true
@@ -262,6 +275,23 @@ func (m *merger) apply(tx *gorm.DB, custID uint64, email string, created bool) e
 		m.prov[f] = p
 	}
 	return nil
+}
+
+// isEmpty: "", null, {} and [] carry no value.
+func isEmpty(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case string:
+		return x == ""
+	case map[string]any:
+		return len(x) == 0
+	case []any:
+		return len(x) == 0
+	case []string:
+		return len(x) == 0
+	}
+	return false
 }
 
 func decodeState(c *Customer) (map[string]any, map[string]Provenance, error) {

@@ -249,3 +249,39 @@ func TestConcurrentFieldUpdatesLoseNothing(t *testing.T) {
 		})
 	}
 }
+
+func TestOnlyChangesAtTheSourceAssert(t *testing.T) {
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			pol := hub.Policy{}
+			a := mustMerge(t, s, pol, in("shopify", "1", t0, map[string]any{"email": "b@example.com", "phone": "+4930111222", "first_name": "Berta"}))
+
+			// A vendor that cannot hold phones sends "" with a newer time: it
+			// never had one, so it clears nothing.
+			mustMerge(t, s, pol, in("shopware", "s1", t0.Add(time.Minute), map[string]any{"email": "b@example.com", "phone": "", "first_name": "Berta"}))
+			got, _ := profile(t, s, a.CustomerID)
+			if got["phone"] != "+4930111222" {
+				t.Fatalf("phone %v: an empty value from a source that never held one cleared it", got["phone"])
+			}
+
+			// The shop renames; later the other vendor re-sends its record
+			// (something unmapped changed) with the old name and a newer
+			// time: unchanged at that source, so no assertion.
+			mustMerge(t, s, pol, in("shopify", "1", t0.Add(2*time.Minute), map[string]any{"first_name": "Bertha"}))
+			r := mustMerge(t, s, pol, in("shopware", "s1", t0.Add(3*time.Minute), map[string]any{"email": "b@example.com", "phone": "", "first_name": "Berta"}))
+			got, _ = profile(t, s, a.CustomerID)
+			if got["first_name"] != "Bertha" || len(r.Changed) != 0 {
+				t.Errorf("first_name %v (changed %v): a re-sent unchanged value overwrote a newer change", got["first_name"], r.Changed)
+			}
+
+			// The vendor now gets a phone and later really clears it.
+			mustMerge(t, s, pol, in("shopware", "s1", t0.Add(4*time.Minute), map[string]any{"phone": "+4930999888"}))
+			mustMerge(t, s, pol, in("shopware", "s1", t0.Add(5*time.Minute), map[string]any{"phone": ""}))
+			got, _ = profile(t, s, a.CustomerID)
+			if got["phone"] != "" {
+				t.Errorf("phone %v: a source clearing a value it held must clear it", got["phone"])
+			}
+		})
+	}
+}

@@ -42,11 +42,12 @@ type Link struct {
 	LastPushedHash    string `gorm:"type:varchar(64)"`
 	LastPushedVersion int64
 	LastPushedAt      *time.Time
-	// EchoHash fingerprints the first record the vendor sent back after our
-	// last push: what the vendor made of our write.
-	EchoHash  string `gorm:"type:varchar(64)"`
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// LastInboundDoc is the canonical view of the newest record this source
+	// sent: the baseline a later record is compared with, so that only
+	// fields the source really changed count as its assertions.
+	LastInboundDoc string `gorm:"type:text"`
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // Change is one row of lineage: who changed which field, when, from where.

@@ -1,0 +1,208 @@
+// Package app assembles shophub's stages into a process: the HTTP side
+// (webhooks, admin API) and the worker side (asynq server, poll scheduler,
+// outbox relay), apart or together. The binary's roles, `shophub dev`, the
+// end-to-end tests and the benchmarks all start shophub through here.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/shophub/shophub/api"
+	"github.com/shophub/shophub/config"
+	"github.com/shophub/shophub/hub"
+	shsync "github.com/shophub/shophub/sync"
+	"github.com/shophub/shophub/webhooks"
+
+	_ "github.com/shophub/shophub/connectors/all" // every connector registers itself
+)
+
+// Options choose which stages run.
+type Options struct {
+	Config *config.Config
+	Log    *slog.Logger
+	// Serve runs the HTTP side; Work runs the worker side.
+	Serve, Work bool
+	// Listener overrides server.listen (tests pass a loopback listener).
+	Listener net.Listener
+	// Redis overrides the client built from config (dev mode's in-process
+	// server, fault tests).
+	Redis redis.UniversalClient
+	// Migrate runs schema migrations at start (dev mode and tests).
+	Migrate bool
+}
+
+// App is a running shophub process.
+type App struct {
+	Config   *config.Config
+	Log      *slog.Logger
+	Store    *hub.Store
+	Redis    redis.UniversalClient
+	Queue    *shsync.Queue
+	Points   *shsync.Touchpoints
+	Handlers *shsync.Handlers
+	Engine   *gin.Engine
+
+	opts      Options
+	listener  net.Listener
+	httpSrv   *http.Server
+	worker    *asynq.Server
+	cancel    context.CancelFunc
+	loops     chan struct{}
+	draining  atomic.Bool
+	ownRedis  bool
+	loopCount int
+}
+
+// New connects to the database, Redis and every configured vendor.
+func New(ctx context.Context, opts Options) (*App, error) {
+	cfg := opts.Config
+	log := opts.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	a := &App{Config: cfg, Log: log, opts: opts}
+	ok := false
+	defer func() {
+		if !ok {
+			a.closeResources()
+		}
+	}()
+	var err error
+	if a.Store, err = hub.Open(ctx, cfg.Database.Driver, cfg.Database.DSN); err != nil {
+		return nil, err
+	}
+	if opts.Migrate {
+		if err := a.Store.Migrate(ctx); err != nil {
+			return nil, err
+		}
+	}
+	a.Redis = opts.Redis
+	if a.Redis == nil {
+		a.Redis = NewRedis(cfg.Redis)
+		a.ownRedis = true
+	}
+	a.Queue = shsync.NewQueue(a.Redis)
+	if a.Points, err = shsync.Build(ctx, cfg, log, true); err != nil {
+		return nil, err
+	}
+	a.Handlers = &shsync.Handlers{
+		Store: a.Store, Queue: a.Queue, Points: a.Points, Log: log, MaxRetry: cfg.Worker.MaxRetry,
+		Policy: hub.Policy{Priority: cfg.Hub.Priority, Owners: cfg.Hub.Owners},
+	}
+	a.Engine = a.engine()
+	ok = true
+	return a, nil
+}
+
+// NewRedis builds a client with short timeouts: when Redis is down, a
+// webhook must get its 503 quickly, not hang until the vendor gives up.
+func NewRedis(c config.Redis) *redis.Client {
+	return redis.NewClient(&redis.Options{
+		Addr: c.Addr, Password: c.Password, DB: c.DB,
+		DialTimeout: 2 * time.Second, ReadTimeout: 3 * time.Second, WriteTimeout: 3 * time.Second,
+		PoolSize: 64, MaxRetries: 1,
+	})
+}
+
+func (a *App) engine() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.Use(gin.Recovery())
+	cfg := a.Config
+	(&webhooks.Receiver{
+		Points: a.Points, Queue: a.Queue, MaxBody: cfg.Server.MaxBodyBytes, DedupeTTL: cfg.Worker.DedupeTTL.D(),
+		MaxRetry: cfg.Worker.MaxRetry, Log: a.Log.With("component", "webhooks"),
+	}).Register(e)
+	(&api.API{Store: a.Store, Redis: a.Redis, Token: cfg.Server.AdminToken, Draining: a.draining.Load}).Register(e)
+	return e
+}
+
+// Start runs the chosen stages in the background.
+func (a *App) Start(ctx context.Context) error {
+	ctx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	a.loops = make(chan struct{})
+	loops := 0
+	if a.opts.Serve {
+		l := a.opts.Listener
+		if l == nil {
+			var err error
+			if l, err = net.Listen("tcp", a.Config.Server.Listen); err != nil {
+				return fmt.Errorf("listen on %s: %w", a.Config.Server.Listen, err)
+			}
+		}
+		a.listener = l
+		a.httpSrv = &http.Server{Handler: a.Engine, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+		go func() {
+			if err := a.httpSrv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.Log.Error("http server stopped", "err", err)
+			}
+		}()
+	}
+	if a.opts.Work {
+		a.worker = shsync.NewServer(a.Redis, a.Config.Worker, a.Log)
+		mux := asynq.NewServeMux()
+		a.Handlers.Register(mux)
+		if err := a.worker.Start(mux); err != nil {
+			return fmt.Errorf("start worker: %w", err)
+		}
+		loops = 2
+		go func() { a.Handlers.RunScheduler(ctx); a.loops <- struct{}{} }()
+		go func() { a.Handlers.RunRelay(ctx, a.Config.Worker.OutboxInterval.D()); a.loops <- struct{}{} }()
+	}
+	a.loopCount = loops
+	return nil
+}
+
+// URL is the base URL of the HTTP side.
+func (a *App) URL() string {
+	if a.listener == nil {
+		return ""
+	}
+	return "http://" + a.listener.Addr().String()
+}
+
+// Shutdown drains: /readyz turns red, webhooks stop being accepted, in-flight
+// tasks finish up to the configured timeout, the rest stay in Redis.
+func (a *App) Shutdown(ctx context.Context) error {
+	a.draining.Store(true)
+	var errs []error
+	if a.httpSrv != nil {
+		errs = append(errs, a.httpSrv.Shutdown(ctx))
+	}
+	if a.worker != nil {
+		a.worker.Shutdown()
+	}
+	if a.cancel != nil {
+		a.cancel()
+		for i := 0; i < a.loopCount; i++ {
+			<-a.loops
+		}
+	}
+	a.closeResources()
+	return errors.Join(errs...)
+}
+
+func (a *App) closeResources() {
+	if a.Points != nil {
+		_ = a.Points.Close()
+	}
+	if a.Queue != nil {
+		_ = a.Queue.Client.Close()
+	}
+	if a.Redis != nil && a.ownRedis {
+		_ = a.Redis.Close()
+	}
+	if a.Store != nil {
+		_ = a.Store.Close()
+	}
+}

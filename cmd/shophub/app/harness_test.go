@@ -1,0 +1,126 @@
+package app_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/shophub/shophub/cmd/shophub/app"
+	"github.com/shophub/shophub/config"
+	"github.com/shophub/shophub/connectors/shopify/shopifytest"
+	"github.com/shophub/shophub/connectors/shopware/shopwaretest"
+	"github.com/shophub/shophub/hub/hubtest"
+	"github.com/shophub/shophub/sync/redistest"
+)
+
+// env is shophub wired to both emulators, on real MariaDB and Redis when
+// CI provides them (SHOPHUB_TEST_MYSQL_DSN, SHOPHUB_TEST_REDIS_ADDR), else
+// on SQLite and an in-process Redis.
+type env struct {
+	t        *testing.T
+	shopify  *shopifytest.Emulator
+	shopware *shopwaretest.Emulator
+	cfg      *config.Config
+	rdb      redis.UniversalClient
+	app      *app.App
+}
+
+type envOptions struct {
+	redis redis.UniversalClient
+	tune  func(*config.Config)
+	// shopifyOpts adjusts the Shopify emulator (page sizes, rate limits).
+	shopifyOpts func(*shopifytest.Options)
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("SHOPHUB_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func newEnv(t *testing.T, o envOptions) *env {
+	t.Helper()
+	e := &env{t: t}
+	if o.redis == nil {
+		o.redis, _ = redistest.Client(t)
+	}
+	e.rdb = o.redis
+	so := shopifytest.Options{AccessToken: app.DemoShopifyToken, WebhookSecret: app.DemoShopifySecret}
+	if o.shopifyOpts != nil {
+		o.shopifyOpts(&so)
+	}
+	e.shopify = shopifytest.New(so)
+	shopifyURL := e.shopify.Start()
+	t.Cleanup(e.shopify.Close)
+	e.shopware = shopwaretest.New(shopwaretest.Options{ClientID: app.DemoShopwareID, ClientSecret: app.DemoShopwareSecret, AppSecret: app.DemoShopwareAppHMAC})
+	shopwareURL := e.shopware.Start()
+	t.Cleanup(e.shopware.Close)
+
+	do := app.DemoOptions{Dir: t.TempDir()}
+	if os.Getenv(hubtest.EnvMySQL) != "" {
+		do.Driver, do.DSN = "mysql", hubtest.MySQLDSN(t)
+	}
+	e.cfg = app.DemoConfig(do, shopifyURL, shopwareURL)
+	e.cfg.Worker.OutboxInterval = config.Duration(time.Second)
+	if o.tune != nil {
+		o.tune(e.cfg)
+	}
+	e.start()
+	return e
+}
+
+// start (re)starts shophub on the env's config, database and Redis.
+func (e *env) start() {
+	e.t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	a, err := app.New(context.Background(), app.Options{Config: e.cfg, Log: testLogger(), Serve: true, Work: true,
+		Listener: l, Redis: e.rdb, Migrate: true})
+	if err != nil {
+		e.t.Fatalf("start shophub: %v", err)
+	}
+	if err := a.Start(context.Background()); err != nil {
+		e.t.Fatalf("start shophub: %v", err)
+	}
+	e.app = a
+	e.shopify.SetWebhookURL(a.URL() + "/webhooks/shopify")
+	e.shopware.SetWebhookURL(a.URL() + "/webhooks/shopware")
+	e.t.Cleanup(func() { e.stop() })
+}
+
+// stop drains shophub; the emulators, database and Redis stay.
+func (e *env) stop() {
+	if e.app == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = e.app.Shutdown(ctx)
+	e.app = nil
+}
+
+// eventually polls cond until it holds or the timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("after %s: %s", timeout, what)
+}
+
+// onlyShopify drops the Shopware connector, for tests about one side.
+func onlyShopify(c *config.Config) {
+	c.Connectors = c.Connectors[:1]
+}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/shophub/shophub/config"
+	"github.com/shophub/shophub/hub"
+	shsync "github.com/shophub/shophub/sync"
+	"github.com/spf13/cobra"
+)
+
+func checkCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "check [config.yaml]",
+		Short: "Validate a config file: keys, values, connector settings and mappings",
+		Long: `check validates a config file without connecting to anything: YAML keys and
+values, ${ENV} references, each connector's type and settings, and that every
+mapping (embedded default or override) compiles. Errors name file:line.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := g.configPath
+			if len(args) == 1 {
+				path = args[0]
+			}
+			cfg, err := config.Load(path)
+			if err != nil {
+				return err
+			}
+			for _, w := range cfg.Warnings() {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
+			}
+			quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+			points, err := shsync.Build(cmd.Context(), cfg, quiet, false)
+			if err != nil {
+				return err
+			}
+			defer points.Close()
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: ok (%d connectors)\n", path, len(points.All()))
+			return nil
+		},
+	}
+}
+
+func openStore(ctx context.Context, cfg *config.Config) (*hub.Store, error) {
+	return hub.Open(ctx, cfg.Database.Driver, cfg.Database.DSN)
+}
