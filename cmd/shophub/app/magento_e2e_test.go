@@ -50,7 +50,11 @@ func TestMagentoCustomerReachesShopsAndBack(t *testing.T) {
 	e.quiet(t)
 
 	// A change in Magento reaches both shops within one poll interval
-	// (plus the pipeline's own few hundred milliseconds).
+	// (plus the pipeline's own few hundred milliseconds). Magento stamps
+	// updated_at in whole seconds: an edit in the very second the record
+	// was created and already polled would look unchanged, so the merchant
+	// edits in a later second, as any human does.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 20*time.Millisecond)))
 	changed := time.Now()
 	if err := mage.UpdateCustomer(magentoID, map[string]any{"lastname": "Lenz"}); err != nil {
 		t.Fatal(err)

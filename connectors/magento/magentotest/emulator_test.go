@@ -105,7 +105,7 @@ func TestFullSavePut(t *testing.T) {
 	e, c := start(t, magentotest.Options{})
 	id := e.CreateCustomer(map[string]any{"email": "f@example.com", "firstname": "F", "lastname": "S", "dob": "1990-01-02",
 		"custom_attributes": []any{map[string]any{"attribute_code": "a", "value": "1"}},
-		"addresses": []any{map[string]any{"firstname": "F", "lastname": "S", "street": []any{"X 1"}, "city": "C", "country_id": "DE", "default_billing": true}}})
+		"addresses":         []any{map[string]any{"firstname": "F", "lastname": "S", "street": []any{"X 1"}, "city": "C", "country_id": "DE", "default_billing": true}}})
 	// Omitted addresses are kept; omitted custom attributes and dob are gone.
 	code, m, _ := c.do("PUT", "customers/"+id, map[string]any{"customer": map[string]any{"email": "f@example.com", "firstname": "G", "lastname": "S"}})
 	if code != 200 || len(m["addresses"].([]any)) != 1 || m["dob"] != nil || m["custom_attributes"] != nil {
