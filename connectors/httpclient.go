@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -193,7 +194,23 @@ func (c *HTTPClient) DoRequest(ctx context.Context, method, path string, shape f
 }
 
 func (c *HTTPClient) httpError(method string, resp *resty.Response) error {
-	return &HTTPError{Method: method, URL: resp.Request.URL, Status: resp.StatusCode(), Body: string(resp.Body())}
+	return &HTTPError{Method: method, URL: redactQuery(resp.Request.URL), Status: resp.StatusCode(), Body: string(resp.Body())}
+}
+
+// redactQuery keeps query keys but drops their values: lookups put emails
+// and phone numbers in query strings, and errors end up in logs and dead
+// letters.
+func redactQuery(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.RawQuery == "" {
+		return raw
+	}
+	q := u.Query()
+	for k := range q {
+		q[k] = []string{"…"}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // RetryAfterHeader reads a wait from the named header: seconds (integer or

@@ -37,7 +37,8 @@ type Instance struct {
 	// WebhookSecrets holds the current secret first, then any still accepted
 	// during a rotation window.
 	WebhookSecrets []string
-	// RateLimit is the configured request rate towards the vendor (0 = none).
+	// RateLimit is the configured request rate towards the vendor: 0 means
+	// the connector's default for its vendor, a negative value no pacing.
 	RateLimit float64
 	RateBurst int
 	Timeout   time.Duration

@@ -1,0 +1,125 @@
+package connectors
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	cases := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"2", 2 * time.Second, true},
+		{"2.0", 2 * time.Second, true},
+		{"0.5", 500 * time.Millisecond, true},
+		{"Tue, 24 Nov 2026 12:00:30 GMT", 30 * time.Second, true},
+		{"Tue, 24 Nov 2026 11:00:00 GMT", 0, true},
+		{"", 0, false},
+		{"soon", 0, false},
+		{"-1", 0, false},
+	}
+	for _, c := range cases {
+		got, ok := ParseRetryAfter(c.in, now)
+		if got != c.want || ok != c.ok {
+			t.Errorf("ParseRetryAfter(%q) = %v, %v; want %v, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// vendor answers with the given statuses in turn, then 200.
+func vendor(t *testing.T, statuses ...int) (*httptest.Server, *atomic.Int32) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := int(n.Add(1)) - 1
+		if i < len(statuses) {
+			if statuses[i] == http.StatusTooManyRequests {
+				w.Header().Set("Retry-After", "0.05")
+			}
+			w.WriteHeader(statuses[i])
+			_, _ = w.Write([]byte(`{"errors":"vendor says no"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+func TestHTTPClientRetriesAndErrors(t *testing.T) {
+	cases := []struct {
+		name      string
+		statuses  []int
+		calls     int32
+		wantErr   bool
+		permanent bool
+		notFound  bool
+		limited   bool
+	}{
+		{"ok", nil, 1, false, false, false, false},
+		{"5xx then ok", []int{502, 503}, 3, false, false, false, false},
+		{"short 429 waited out", []int{429}, 2, false, false, false, false},
+		{"5xx exhausted", []int{500, 500, 500}, 3, true, false, false, false},
+		{"422 is permanent", []int{422}, 1, true, true, false, false},
+		{"404 is not found", []int{404}, 1, true, true, true, false},
+		{"429 exhausted", []int{429, 429, 429}, 3, true, false, false, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			srv, n := vendor(t, c.statuses...)
+			cl := NewHTTPClient(ClientOptions{BaseURL: srv.URL, BaseBackoff: time.Millisecond})
+			var out map[string]any
+			_, err := cl.Do(context.Background(), "GET", "/x?email=jane@example.com", nil, &out)
+			if (err != nil) != c.wantErr {
+				t.Fatalf("err = %v, want error %v", err, c.wantErr)
+			}
+			if got := n.Load(); got != c.calls {
+				t.Errorf("%d calls, want %d", got, c.calls)
+			}
+			if errors.Is(err, ErrPermanent) != c.permanent || errors.Is(err, ErrNotFound) != c.notFound {
+				t.Errorf("err %v: permanent %v notFound %v", err, errors.Is(err, ErrPermanent), errors.Is(err, ErrNotFound))
+			}
+			if _, ok := RetryAfterOf(err); ok != c.limited {
+				t.Errorf("err %v: rate limited %v, want %v", err, ok, c.limited)
+			}
+			if err != nil {
+				if !strings.Contains(err.Error(), "vendor says no") {
+					t.Errorf("error %q lacks the vendor's body", err)
+				}
+				if strings.Contains(err.Error(), "jane") {
+					t.Errorf("error %q leaks the query's email", err)
+				}
+			}
+		})
+	}
+}
+
+func TestHTTPClientReauthorizesOnceOn401(t *testing.T) {
+	srv, n := vendor(t, 401, 401, 401)
+	refreshed := 0
+	cl := NewHTTPClient(ClientOptions{BaseURL: srv.URL, Reauthorize: func(context.Context) error { refreshed++; return nil }})
+	_, err := cl.Do(context.Background(), "GET", "/x", nil, nil)
+	if err == nil || refreshed != 1 || n.Load() != 2 {
+		t.Errorf("err %v, refreshed %d times, %d calls; want an error after one refresh and two calls", err, refreshed, n.Load())
+	}
+}
+
+func TestHTTPClientHonoursContext(t *testing.T) {
+	srv, _ := vendor(t, 500, 500, 500)
+	cl := NewHTTPClient(ClientOptions{BaseURL: srv.URL, BaseBackoff: time.Hour})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := cl.Do(ctx, "GET", "/x", nil, nil)
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
+		t.Errorf("err %v after %s: backoff must end with the context", err, time.Since(start))
+	}
+}
