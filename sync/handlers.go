@@ -22,6 +22,9 @@ type Handlers struct {
 	Policy   hub.Policy
 	Log      *slog.Logger
 	MaxRetry int
+	// DedupeTTL is how long applied webhook event ids are remembered, so a
+	// vendor's re-delivery after the task finished is dropped.
+	DedupeTTL time.Duration
 	// PollBudget bounds one poll task; a longer listing continues in a new
 	// task, so a backfill never blocks a worker slot for long.
 	PollBudget time.Duration
@@ -55,6 +58,28 @@ func (h *Handlers) Ingest(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	log := h.Log.With("task", TypeIngest, "connector", p.Instance, "external_id", p.ExternalID, "event_id", p.EventID)
+	seenKey := "seen:" + p.Instance + ":" + p.EventID
+	if p.EventID != "" {
+		if seen, err := h.Queue.Seen(ctx, seenKey); err != nil {
+			return err
+		} else if seen {
+			log.Debug("event applied before; dropping re-delivery")
+			return nil
+		}
+	}
+	if err := h.ingest(ctx, tp, p, log); err != nil {
+		return err
+	}
+	if p.EventID != "" && h.DedupeTTL > 0 {
+		// Remembered only once applied: a failed attempt must stay retryable.
+		if _, err := h.Queue.Claim(ctx, seenKey, h.DedupeTTL); err != nil {
+			log.Warn("could not remember applied event; a re-delivery will be merged again (harmlessly)", "err", err)
+		}
+	}
+	return nil
+}
+
+func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, log *slog.Logger) error {
 	if p.Deleted {
 		// A record deleted in one system does not delete the person: the
 		// link goes, the hub keeps what the other systems know.

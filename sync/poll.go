@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -52,6 +53,11 @@ func (h *Handlers) Poll(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 		page, err := l.List(ctx, p.Resource, cur.Value)
+		if errors.Is(err, connectors.ErrPermanent) {
+			// A refused login or a broken cursor: retrying the same request
+			// only hammers the vendor (Magento locks accounts after 6).
+			return fmt.Errorf("list %s from cursor: %w: %w", p.Instance, err, asynq.SkipRetry)
+		}
 		if err != nil {
 			return fmt.Errorf("list %s from cursor: %w", p.Instance, err)
 		}

@@ -27,11 +27,21 @@ func NewQueue(rdb redis.UniversalClient) *Queue {
 // Enqueue enqueues a task; a task whose id is already queued counts as
 // enqueued, since that is what unique ids are for.
 func (q *Queue) Enqueue(ctx context.Context, t *asynq.Task, opts ...asynq.Option) error {
-	_, err := q.Client.EnqueueContext(ctx, t, opts...)
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) && !errors.Is(err, asynq.ErrDuplicateTask) {
-		return fmt.Errorf("enqueue %s: %w", t.Type(), err)
+	_, err := q.EnqueueNew(ctx, t, opts...)
+	return err
+}
+
+// EnqueueNew is Enqueue that also reports whether a task with the same id
+// was already queued.
+func (q *Queue) EnqueueNew(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (duplicate bool, err error) {
+	_, err = q.Client.EnqueueContext(ctx, t, opts...)
+	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
+		return true, nil
 	}
-	return nil
+	if err != nil {
+		return false, fmt.Errorf("enqueue %s: %w", t.Type(), err)
+	}
+	return false, nil
 }
 
 const keyPrefix = "shophub:"
@@ -95,13 +105,18 @@ func (l *Lease) Release(ctx context.Context) {
 }
 
 // Claim sets a key once for ttl; it reports whether this caller set it.
-// Used for webhook dedupe and poll schedule slots.
+// Used for poll schedule slots and remembering applied events.
 func (q *Queue) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
 	return q.Redis.SetNX(ctx, keyPrefix+key, 1, ttl).Result()
 }
 
-// Unclaim releases a claim whose work failed, so a retry is not taken for
-// a duplicate.
+// Seen reports whether a key was claimed (and not yet expired).
+func (q *Queue) Seen(ctx context.Context, key string) (bool, error) {
+	n, err := q.Redis.Exists(ctx, keyPrefix+key).Result()
+	return n > 0, err
+}
+
+// Unclaim releases claims whose work failed.
 func (q *Queue) Unclaim(ctx context.Context, keys ...string) error {
 	if len(keys) == 0 {
 		return nil

@@ -19,12 +19,11 @@ import (
 
 // Receiver serves POST /webhooks/:instance.
 type Receiver struct {
-	Points    *sync.Touchpoints
-	Queue     *sync.Queue
-	MaxBody   int64
-	DedupeTTL time.Duration
-	MaxRetry  int
-	Log       *slog.Logger
+	Points   *sync.Touchpoints
+	Queue    *sync.Queue
+	MaxBody  int64
+	MaxRetry int
+	Log      *slog.Logger
 }
 
 // Register mounts the route.
@@ -90,33 +89,20 @@ func (r *Receiver) handle(c *gin.Context) {
 	c.JSON(http.StatusOK, ans)
 }
 
-// enqueue dedupes each event by its delivery id and enqueues the new ones.
-// If any enqueue fails, every claim made here is released: the vendor's
-// retry of this delivery must not be mistaken for a duplicate.
+// enqueue enqueues one ingest task per event. Duplicates need no Redis
+// round trip here: a re-delivery of an event still queued collapses on the
+// task id, and one already applied is dropped by the ingest handler, which
+// remembers applied event ids. One enqueue per event keeps this path as
+// cheap as a bare enqueue.
 func (r *Receiver) enqueue(c *gin.Context, name string, events []connectors.Event) (Answer, error) {
 	ctx := c.Request.Context()
 	var ans Answer
-	var claimed []string
-	fail := func(err error) (Answer, error) {
-		_ = r.Queue.Unclaim(ctx, claimed...)
-		return Answer{}, err
-	}
 	now := time.Now()
 	for _, ev := range events {
 		if ev.Ignore {
 			ans.Ignored++
 			continue
 		}
-		key := "seen:" + name + ":" + ev.ID
-		fresh, err := r.Queue.Claim(ctx, key, r.DedupeTTL)
-		if err != nil {
-			return fail(err)
-		}
-		if !fresh {
-			ans.Duplicates++
-			continue
-		}
-		claimed = append(claimed, key)
 		at := ev.OccurredAt
 		if at.IsZero() {
 			at = now
@@ -124,12 +110,17 @@ func (r *Receiver) enqueue(c *gin.Context, name string, events []connectors.Even
 		task, err := sync.NewIngestTask(sync.IngestPayload{Instance: name, Resource: ev.Resource, ExternalID: ev.ExternalID,
 			EventID: ev.ID, Deleted: ev.Deleted, SourceAt: at, Body: ev.Body}, r.MaxRetry)
 		if err != nil {
-			return fail(err)
+			return ans, err
 		}
-		if err := r.Queue.Enqueue(ctx, task); err != nil {
-			return fail(err)
+		dup, err := r.Queue.EnqueueNew(ctx, task)
+		if err != nil {
+			return ans, err
 		}
-		ans.Accepted++
+		if dup {
+			ans.Duplicates++
+		} else {
+			ans.Accepted++
+		}
 	}
 	return ans, nil
 }

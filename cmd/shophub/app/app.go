@@ -96,7 +96,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.Handlers = &shsync.Handlers{
-		Store: a.Store, Queue: a.Queue, Points: a.Points, Log: log, MaxRetry: cfg.Worker.MaxRetry,
+		Store: a.Store, Queue: a.Queue, Points: a.Points, Log: log, MaxRetry: cfg.Worker.MaxRetry, DedupeTTL: cfg.Worker.DedupeTTL.D(),
 		Policy: hub.Policy{Priority: cfg.Hub.Priority, Owners: cfg.Hub.Owners},
 	}
 	a.Engine = a.engine()
@@ -120,7 +120,7 @@ func (a *App) engine() *gin.Engine {
 	e.Use(gin.Recovery())
 	cfg := a.Config
 	(&webhooks.Receiver{
-		Points: a.Points, Queue: a.Queue, MaxBody: cfg.Server.MaxBodyBytes, DedupeTTL: cfg.Worker.DedupeTTL.D(),
+		Points: a.Points, Queue: a.Queue, MaxBody: cfg.Server.MaxBodyBytes,
 		MaxRetry: cfg.Worker.MaxRetry, Log: a.Log.With("component", "webhooks"),
 	}).Register(e)
 	(&api.API{Store: a.Store, Redis: a.Redis, Token: cfg.Server.AdminToken, Draining: a.draining.Load}).Register(e)
