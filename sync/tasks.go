@@ -50,13 +50,19 @@ func NewIngestTask(p IngestPayload, maxRetry int) (*asynq.Task, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ingest payload: %w", err)
 	}
+	return asynq.NewTask(TypeIngest, b,
+		asynq.Queue(QueueIngest), asynq.TaskID(ingestTaskID(p)), asynq.MaxRetry(maxRetry),
+		asynq.Timeout(2*time.Minute)), nil
+}
+
+// ingestTaskID: re-deliveries of one vendor event share an id; so do
+// re-listings of one record version.
+func ingestTaskID(p IngestPayload) string {
 	id := p.EventID
 	if id == "" {
 		id = "v:" + p.ExternalID + ":" + strconv.FormatInt(p.SourceAt.UnixNano(), 36)
 	}
-	return asynq.NewTask(TypeIngest, b,
-		asynq.Queue(QueueIngest), asynq.TaskID("ingest:"+p.Instance+":"+id), asynq.MaxRetry(maxRetry),
-		asynq.Timeout(2*time.Minute)), nil
+	return "ingest:" + p.Instance + ":" + id
 }
 
 // FanoutPayload names an outbox event.
@@ -87,12 +93,16 @@ type PushPayload struct {
 // makes older pending ones moot by always rendering the current state.
 func NewPushTask(p PushPayload, maxRetry int) *asynq.Task {
 	b, _ := json.Marshal(p)
+	return asynq.NewTask(TypePush, b, asynq.Queue(QueuePush), asynq.TaskID(pushTaskID(p)), asynq.MaxRetry(maxRetry),
+		asynq.Timeout(2*time.Minute))
+}
+
+func pushTaskID(p PushPayload) string {
 	id := fmt.Sprintf("push:%s:%s:%d:%d", p.Instance, p.Resource, p.CustomerID, p.Version)
 	if p.Force {
 		id += ":force"
 	}
-	return asynq.NewTask(TypePush, b, asynq.Queue(QueuePush), asynq.TaskID(id), asynq.MaxRetry(maxRetry),
-		asynq.Timeout(2*time.Minute))
+	return id
 }
 
 // PollPayload asks to list one instance's resource from its cursor.

@@ -1,0 +1,66 @@
+package sync
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/shophub/shophub/connectors"
+)
+
+func TestRetryDelay(t *testing.T) {
+	limited := fmt.Errorf("push: %w", &connectors.RateLimitedError{RetryAfter: 42 * time.Second})
+	cases := []struct {
+		name     string
+		n        int
+		err      error
+		min, max time.Duration
+	}{
+		{"vendor Retry-After honoured", 0, limited, 42 * time.Second, 43 * time.Second},
+		{"busy lock retried soon", 5, errBusy, 500 * time.Millisecond, 500 * time.Millisecond},
+		{"first backoff", 0, errors.New("x"), 500 * time.Millisecond, time.Second},
+		{"grows", 4, errors.New("x"), 8 * time.Second, 16 * time.Second},
+		{"capped at ten minutes", 30, errors.New("x"), 5 * time.Minute, 10 * time.Minute},
+	}
+	for _, c := range cases {
+		for i := 0; i < 20; i++ {
+			if d := RetryDelay(c.n, c.err, nil); d < c.min || d > c.max {
+				t.Errorf("%s: RetryDelay = %s, want within [%s, %s]", c.name, d, c.min, c.max)
+			}
+		}
+	}
+}
+
+func TestIsFailure(t *testing.T) {
+	if IsFailure(errBusy) || IsFailure(&connectors.RateLimitedError{RetryAfter: time.Second}) {
+		t.Error("waiting for a lock or a rate limit must not use up retries")
+	}
+	if !IsFailure(errors.New("vendor down")) {
+		t.Error("a real error must count")
+	}
+}
+
+func TestTaskIDsCollapseDuplicates(t *testing.T) {
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	a := ingestTaskID(IngestPayload{Instance: "shopify", EventID: "w1", ExternalID: "1", SourceAt: at})
+	b := ingestTaskID(IngestPayload{Instance: "shopify", EventID: "w1", ExternalID: "1", SourceAt: at.Add(time.Hour)})
+	other := ingestTaskID(IngestPayload{Instance: "shopware", EventID: "w1", ExternalID: "1", SourceAt: at})
+	polled1 := ingestTaskID(IngestPayload{Instance: "shopify", ExternalID: "1", SourceAt: at})
+	polled2 := ingestTaskID(IngestPayload{Instance: "shopify", ExternalID: "1", SourceAt: at.Add(time.Second)})
+	if a != b {
+		t.Error("re-deliveries of one event must share a task id")
+	}
+	if a == other {
+		t.Error("equal event ids of two instances must not collapse")
+	}
+	if polled1 == polled2 {
+		t.Error("two versions of a polled record must not collapse")
+	}
+	push := func(v int64, force bool) string {
+		return pushTaskID(PushPayload{Instance: "shopware", Resource: "customer", CustomerID: 7, Version: v, Force: force})
+	}
+	if push(3, false) != push(3, false) || push(3, false) == push(4, false) || push(3, false) == push(3, true) {
+		t.Error("push ids: same version collapses, newer version and forced pushes do not")
+	}
+}
