@@ -91,7 +91,7 @@ func TestExample(t *testing.T) {
 				Settings: map[string]any{
 					"shop_url":     "https://example.myshopify.com",
 					"api_version":  "2025-07",
-					"access_token": "",
+					"access_token": "shpat_set_SHOPIFY_ACCESS_TOKEN",
 					"page_size":    250,
 				},
 				Line: c.Connectors[0].Line,
@@ -102,8 +102,8 @@ func TestExample(t *testing.T) {
 				Timeout:      Duration(30 * time.Second),
 				Settings: map[string]any{
 					"url":           "http://localhost:8000",
-					"client_id":     "",
-					"client_secret": "",
+					"client_id":     "SWIA_set_SHOPWARE_CLIENT_ID",
+					"client_secret": "set_SHOPWARE_CLIENT_SECRET",
 					"page_size":     100,
 				},
 				Line: c.Connectors[1].Line,
