@@ -37,6 +37,7 @@ type Field struct {
 // docs show them in.
 var CustomerFields = []Field{
 	{Name: "email", Kind: KindEmail, Doc: "primary email, trimmed and lower-cased; the default identity key"},
+	{Name: "customer_number", Kind: KindString, Doc: "the customer number, usually owned by the ERP and pushed back to the shops"},
 	{Name: "first_name", Kind: KindString},
 	{Name: "last_name", Kind: KindString},
 	{Name: "company", Kind: KindString},
@@ -140,23 +141,13 @@ func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(
 // normal form: unknown fields rejected, emails lower-cased, tags sorted and
 // unique, addresses with only known keys. It never drops a field silently.
 func NormalizeCustomer(in Doc) (Doc, error) {
-	return normalizeCustomer(in, make(Doc, len(in)), nil)
-}
-
-// normalizeCustomerOwned is NormalizeCustomer for a doc nobody else holds:
-// it normalizes in place instead of copying, including the object values of
-// the fields in owned (objects the caller built for this doc alone).
-func normalizeCustomerOwned(in Doc, owned map[string]bool) (Doc, error) {
-	return normalizeCustomer(in, in, owned)
-}
-
-func normalizeCustomer(in, out Doc, owned map[string]bool) (Doc, error) {
+	out := make(Doc, len(in))
 	for name, v := range in {
 		f, ok := customerFieldIndex[name]
 		if !ok {
 			return nil, &ValidationError{Field: name, Msg: "not a canonical customer field"}
 		}
-		nv, err := normalizeValue(f, v, owned[name])
+		nv, err := normalizeValue(f, v, false)
 		if err != nil {
 			return nil, err
 		}
@@ -165,6 +156,9 @@ func normalizeCustomer(in, out Doc, owned map[string]bool) (Doc, error) {
 	return out, nil
 }
 
+// normalizeValue validates and normalizes one canonical value. own says
+// that an object value was built for this doc alone and may be normalized
+// in place.
 func normalizeValue(f Field, v any, own bool) (any, error) {
 	bad := func(msg string, val any) error {
 		return &ValidationError{Field: f.Name, Value: MaskValue(f.Name, fmt.Sprint(val)), Msg: msg}
@@ -270,13 +264,18 @@ func normalizeValue(f Field, v any, own bool) (any, error) {
 		if !ok {
 			return nil, bad(fmt.Sprintf("want a consent object, got %T", v), v)
 		}
-		out := map[string]any{}
 		sub, ok := m["subscribed"].(bool)
 		if !ok {
 			return nil, &ValidationError{Field: f.Name + ".subscribed", Msg: "want a boolean"}
 		}
-		out["subscribed"] = sub
-		if ts, ok := m["updated_at"]; ok && ts != nil && ts != "" {
+		out := m
+		if !own {
+			out = make(map[string]any, 2)
+			out["subscribed"] = sub
+		}
+		if ts, ok := m["updated_at"]; !ok || ts == nil || ts == "" {
+			delete(out, "updated_at")
+		} else {
 			s, ok := ts.(string)
 			if !ok {
 				return nil, &ValidationError{Field: f.Name + ".updated_at", Msg: "want an RFC 3339 time"}
