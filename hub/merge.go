@@ -165,6 +165,14 @@ func (s *Store) mergeOnce(ctx context.Context, in Inbound, hash string, pol Poli
 		for i := range m.changes {
 			m.changes[i].Version = cust.Version
 		}
+		for i := range m.refused {
+			m.refused[i].Version = cust.Version
+		}
+		if len(m.refused) > 0 {
+			if err := tx.Create(&m.refused).Error; err != nil {
+				return err
+			}
+		}
 		if len(m.changes) > 0 {
 			if err := tx.Create(&m.changes).Error; err != nil {
 				return err
@@ -208,6 +216,7 @@ type merger struct {
 	// something unmapped changed (a login) asserts nothing.
 	baseline    map[string]any
 	changes     []Change
+	refused     []Change
 	provChanged bool
 	stale       bool
 	conflicts   []string
@@ -237,6 +246,9 @@ func (m *merger) apply(tx *gorm.DB, custID uint64, email string, created bool) e
 		if !m.pol.Allowed(f, m.in.Instance) {
 			if !equal {
 				m.stale = true
+				m.refused = append(m.refused, Change{CustomerID: custID, Field: f, OldValue: jsonOrEmpty(cv, has),
+					NewValue: mustJSON(nv), Instance: m.in.Instance, EventID: m.in.EventID, SourceAt: m.in.SourceAt,
+					Rejected: "owned by " + m.pol.Owners[f]})
 			}
 			continue
 		}

@@ -167,6 +167,11 @@ func TestPolicyPriorityAndOwners(t *testing.T) {
 			if r.OutboxID == 0 {
 				t.Error("shop sent values the hub rejected, but gets no correction event")
 			}
+			var refused []hub.Change
+			s.DB().Where("rejected <> ''").Find(&refused)
+			if len(refused) != 1 || refused[0].Field != "billing_address" || refused[0].Rejected != "owned by erp" || refused[0].Instance != "shopify" {
+				t.Errorf("change log of the refused billing address: %+v", refused)
+			}
 			ev, err := s.OutboxEvent(context.Background(), r.OutboxID)
 			if err != nil || !ev.OriginStale || ev.Origin != "shopify" {
 				t.Errorf("correction event %+v, %v", ev, err)

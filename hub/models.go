@@ -61,7 +61,10 @@ type Change struct {
 	Instance   string `gorm:"type:varchar(64)"`
 	EventID    string `gorm:"type:varchar(191)"`
 	SourceAt   time.Time
-	CreatedAt  time.Time
+	// Rejected explains a change that was not applied (e.g. "owned by
+	// erp"): the lineage shows attempts a policy refused, not only wins.
+	Rejected  string `gorm:"type:varchar(191)"`
+	CreatedAt time.Time
 }
 
 // TableName keeps the lineage table's name explicit.

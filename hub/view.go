@@ -34,6 +34,8 @@ type ChangeView struct {
 	Instance string          `json:"instance"`
 	SourceAt string          `json:"source_at"`
 	At       string          `json:"at"`
+	// Rejected says why the change was not applied, if it was not.
+	Rejected string `json:"rejected,omitempty"`
 }
 
 // View assembles a customer's view with its latest changes.
@@ -63,7 +65,7 @@ func (s *Store) View(ctx context.Context, id uint64, changes int) (*View, error)
 	v.Changes = make([]ChangeView, 0, len(rows))
 	for _, r := range rows {
 		cv := ChangeView{Version: r.Version, Field: r.Field, New: json.RawMessage(r.NewValue), Instance: r.Instance,
-			SourceAt: r.SourceAt.UTC().Format(timeFmt), At: r.CreatedAt.UTC().Format(timeFmt)}
+			SourceAt: r.SourceAt.UTC().Format(timeFmt), At: r.CreatedAt.UTC().Format(timeFmt), Rejected: r.Rejected}
 		if r.OldValue != "" {
 			cv.Old = json.RawMessage(r.OldValue)
 		}

@@ -26,9 +26,16 @@ type Receiver struct {
 	Log      *slog.Logger
 }
 
-// Register mounts the route.
+// TokenHeader carries a webhook token taken from the URL to the
+// connector's VerifyWebhook. Vendors that cannot sign (Odoo's "Send Webhook
+// Notification") are configured with a URL holding a per-instance secret:
+// /webhooks/<instance>/<token> or /webhooks/<instance>?token=<token>.
+const TokenHeader = "X-Shophub-Webhook-Token"
+
+// Register mounts the routes.
 func (r *Receiver) Register(g gin.IRoutes) {
 	g.POST("/webhooks/:instance", r.handle)
+	g.POST("/webhooks/:instance/:token", r.handle)
 }
 
 // Answer is the JSON body of every webhook response.
@@ -67,6 +74,11 @@ func (r *Receiver) handle(c *gin.Context) {
 		}
 		c.JSON(http.StatusBadRequest, Answer{Error: "reading body: " + err.Error()})
 		return
+	}
+	if tok := c.Param("token"); tok != "" {
+		c.Request.Header.Set(TokenHeader, tok)
+	} else if tok := c.Query("token"); tok != "" {
+		c.Request.Header.Set(TokenHeader, tok)
 	}
 	if err := src.VerifyWebhook(c.Request.Header, body); err != nil {
 		log.Warn("webhook rejected: signature", "err", err)
