@@ -217,17 +217,21 @@ func (c *compiler) direction(res string, inbound bool, n *yaml.Node) (*direction
 			return nil, c.errAt(kv.keyNode, "", "unknown key %q (want skip_when, fields)", kv.key)
 		}
 	}
-	d.owned = map[string]bool{}
-	for _, f := range d.fields {
+	d.owned = make([]bool, len(d.fields))
+	for i, f := range d.fields {
 		// Only a plain object rule guarantees a fresh map; default, const
 		// or a transform could hand back a value shared between records.
-		if f.object != nil && !f.hasDefault && len(f.steps) == 0 {
-			d.owned[f.name] = true
-		}
+		d.owned[i] = f.object != nil && !f.hasDefault && len(f.steps) == 0
 	}
 	if !inbound {
 		if err := c.checkTargets(d.fields); err != nil {
 			return nil, err
+		}
+	}
+	if inbound && res == "customer" {
+		d.canon = make([]Field, len(d.fields))
+		for i, f := range d.fields {
+			d.canon[i], _ = CustomerField(f.name) // topRule checked the name
 		}
 	}
 	return d, nil

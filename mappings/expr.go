@@ -24,6 +24,16 @@ type program struct {
 	item   bool     // uses `item`
 	sets   bool     // uses `settings`
 	dollar bool     // uses `$env`: gets a private, complete env
+
+	// srcIdents are variables standing for `source.<key>` (srcKeys): the
+	// compiler rewrote the member access into a variable so that a run
+	// binds it with one map lookup instead of expr's reflective Fetch,
+	// which allocates. fallback is the unrewritten program, run when the
+	// source is not an object (where `source.x` must fail as before).
+	srcIdents []string
+	srcKeys   []string
+	fallback  *vm.Program
+	fast      fastFn // native evaluation of simple conditions, see fastexpr.go
 }
 
 type identCollector struct{ names map[string]bool }
@@ -68,6 +78,29 @@ func (r builtinRenamer) Visit(n *ast.Node) {
 	ast.Patch(n, &ast.IdentifierNode{Value: recPrefix + id.Value})
 }
 
+// srcPrefix names the variables that stand for `source.<key>`.
+const srcPrefix = "__src_"
+
+// sourceMemberRewriter turns `source.key` (and `source?.key`,
+// `source["key"]`) into the variable __src_key.
+type sourceMemberRewriter struct{ c *calleeCollector }
+
+func (r sourceMemberRewriter) Visit(n *ast.Node) {
+	m, ok := (*n).(*ast.MemberNode)
+	if !ok || m.Method || r.c.callees[*n] || r.c.lets["source"] {
+		return
+	}
+	id, ok := m.Node.(*ast.IdentifierNode)
+	if !ok || id.Value != "source" {
+		return
+	}
+	key, ok := m.Property.(*ast.StringNode)
+	if !ok {
+		return
+	}
+	ast.Patch(n, &ast.IdentifierNode{Value: srcPrefix + key.Value})
+}
+
 func (c *identCollector) Visit(n *ast.Node) {
 	if id, ok := (*n).(*ast.IdentifierNode); ok {
 		c.names[id.Value] = true
@@ -81,9 +114,18 @@ func compileExpr(text string, line int, itemScope bool) (p *program, err error) 
 			p, err = nil, fmt.Errorf("expression %q: %v", text, r)
 		}
 	}()
-	cc := &calleeCollector{callees: map[ast.Node]bool{}, lets: map[string]bool{}}
-	prog, err := expr.Compile(text, expr.Env(map[string]any{}), expr.AllowUndefinedVariables(),
-		expr.Patch(cc), expr.Patch(builtinRenamer{cc}))
+	compile := func(rewrite bool) (*vm.Program, error) {
+		cc := &calleeCollector{callees: map[ast.Node]bool{}, lets: map[string]bool{}}
+		opts := []expr.Option{expr.Env(map[string]any{}), expr.AllowUndefinedVariables(),
+			expr.Patch(cc), expr.Patch(builtinRenamer{cc})}
+		if rewrite {
+			opts = append(opts, expr.Patch(sourceMemberRewriter{cc}))
+		}
+		return expr.Compile(text, opts...)
+	}
+	// $env must see `source` itself, so such expressions stay unrewritten.
+	rewrite := !strings.Contains(text, "$env")
+	prog, err := compile(rewrite)
 	if err != nil {
 		return nil, fmt.Errorf("expression %q: %w", text, err)
 	}
@@ -92,6 +134,11 @@ func compileExpr(text string, line int, itemScope bool) (p *program, err error) 
 	node := prog.Node()
 	ast.Walk(&node, c)
 	for _, name := range sortedKeys(c.names) {
+		if key, ok := strings.CutPrefix(name, srcPrefix); ok {
+			p.srcIdents = append(p.srcIdents, name)
+			p.srcKeys = append(p.srcKeys, key)
+			continue
+		}
 		switch name {
 		case "source":
 			p.source = true
@@ -115,6 +162,14 @@ func compileExpr(text string, line int, itemScope bool) (p *program, err error) 
 			p.idents = append(p.idents, name)
 		}
 	}
+	if len(p.srcIdents) > 0 {
+		if p.fallback, err = compile(false); err != nil {
+			return nil, fmt.Errorf("expression %q: %w", text, err)
+		}
+	}
+	if !p.dollar {
+		p.fast = compileFast(prog.Node(), itemScope)
+	}
 	sort.Strings(p.idents)
 	p.keys = make([]string, len(p.idents))
 	for i, id := range p.idents {
@@ -127,6 +182,18 @@ func compileExpr(text string, line int, itemScope bool) (p *program, err error) 
 // source, or the item for pick); src is bound as `source`, value as `value`
 // and vars as `item` when the program is in item scope.
 func (m *Mapping) run(st *state, p *program, vars, src, value any, hasValue bool) (any, error) {
+	if p.fast != nil {
+		st.fe = fastEnv{m: m, vars: vars, src: src, value: value, hasValue: hasValue}
+		v, ok := p.fast(&st.fe)
+		st.fe = fastEnv{}
+		if ok {
+			return v, nil
+		}
+	}
+	return m.runVM(st, p, vars, src, value, hasValue)
+}
+
+func (m *Mapping) runVM(st *state, p *program, vars, src, value any, hasValue bool) (any, error) {
 	env := st.env
 	if p.dollar {
 		env = make(map[string]any, 8)
@@ -149,6 +216,18 @@ func (m *Mapping) run(st *state, p *program, vars, src, value any, hasValue bool
 			}
 		}
 	}
+	prog := p.prog
+	if len(p.srcIdents) > 0 {
+		switch s := src.(type) {
+		case map[string]any:
+			bindKeys(env, s, p.srcIdents, p.srcKeys)
+		case Doc:
+			bindKeys(env, s, p.srcIdents, p.srcKeys)
+		default:
+			prog = p.fallback
+			env["source"] = src
+		}
+	}
 	if p.source || p.dollar {
 		env["source"] = src
 	}
@@ -161,11 +240,19 @@ func (m *Mapping) run(st *state, p *program, vars, src, value any, hasValue bool
 	if p.sets || p.dollar {
 		env["settings"] = m.settings
 	}
-	out, err := st.vm.Run(p.prog, env)
+	out, err := st.vm.Run(prog, env)
 	if !p.dollar {
 		clear(env)
 	}
 	return out, err
+}
+
+func bindKeys[M ~map[string]any](env map[string]any, src M, idents, keys []string) {
+	for i, k := range keys {
+		if v, ok := src[k]; ok {
+			env[idents[i]] = v
+		}
+	}
 }
 
 func (m *Mapping) runBool(st *state, p *program, src, value any, hasValue bool) (bool, error) {

@@ -44,13 +44,20 @@ type resource struct {
 type direction struct {
 	skipWhen *program
 	fields   []*rule
-	owned    map[string]bool // fields whose value is always an object built per record
+	owned    []bool // per field: its value is always an object built per record
+	// canon is, for inbound customer rules, the canonical field of each
+	// rule (parallel to fields): Inbound normalizes each value as it is
+	// produced instead of walking the finished doc again.
+	canon []Field
+	// never holds the never_writes targets of an outbound direction.
+	never []string
 }
 
 // state is the scratch space of one Inbound/Outbound call.
 type state struct {
 	vm  vm.VM
 	env map[string]any
+	fe  fastEnv
 }
 
 // Error is a mapping error: at compile time it names the rule that is wrong,
@@ -155,23 +162,24 @@ func (m *Mapping) Inbound(resource string, record map[string]any) (Doc, error) {
 	}
 	doc := make(Doc, len(d.fields))
 	var src any = record
-	for _, f := range d.fields {
+	for i, f := range d.fields {
 		v, ok, err := m.eval(st, f, src)
 		if err != nil {
 			return nil, err
 		}
-		if ok {
-			doc[f.name] = v
+		if !ok {
+			continue
 		}
+		if d.canon != nil {
+			// NormalizeCustomer, one field at a time: the value is ours
+			// (owned objects are normalized in place).
+			if v, err = normalizeValue(d.canon[i], v, d.owned[i]); err != nil {
+				return nil, m.wrapValidation(d, err)
+			}
+		}
+		doc[f.name] = v
 	}
-	if resource != "customer" {
-		return doc, nil
-	}
-	out, err := normalizeCustomerOwned(doc, d.owned)
-	if err != nil {
-		return nil, m.wrapValidation(d, err)
-	}
-	return out, nil
+	return doc, nil
 }
 
 // wrapValidation points a NormalizeCustomer error at the rule that produced
