@@ -162,8 +162,17 @@ func (c *compiler) resource(name string, n *yaml.Node) (*resource, error) {
 		return nil, err
 	}
 	r := &resource{name: name}
+	var ownsNodes []*yaml.Node
 	for _, kv := range kvs {
 		switch kv.key {
+		case "owns":
+			if r.owns, ownsNodes, err = c.names(kv.val, "owns"); err != nil {
+				return nil, err
+			}
+		case "never_writes":
+			if r.never, _, err = c.names(kv.val, "never_writes"); err != nil {
+				return nil, err
+			}
 		case "inbound":
 			if r.inbound, err = c.direction(name, true, kv.val); err != nil {
 				return nil, err
@@ -179,9 +188,14 @@ func (c *compiler) resource(name string, n *yaml.Node) (*resource, error) {
 				return nil, err
 			}
 		default:
-			return nil, c.errAt(kv.keyNode, "", "resource %s: unknown key %q (want inbound, outbound)", name, kv.key)
+			return nil, c.errAt(kv.keyNode, "", "resource %s: unknown key %q (want inbound, outbound, owns, never_writes)", name, kv.key)
 		}
 	}
+	if err := c.checkOwns(name, r, ownsNodes); err != nil {
+		return nil, err
+	}
+	sort.Strings(r.never)
+	applyNeverWrites(name, r.outbound, r.never)
 	return r, nil
 }
 
@@ -243,11 +257,7 @@ func (c *compiler) topRule(res string, inbound bool, kv keyVal) (*rule, error) {
 	if inbound && res == "customer" {
 		f, ok := CustomerField(name)
 		if !ok {
-			names := make([]string, len(CustomerFields))
-			for i, f := range CustomerFields {
-				names[i] = f.Name
-			}
-			return nil, c.errAt(kv.keyNode, name, "not a canonical customer field (want one of %s)", strings.Join(names, ", "))
+			return nil, c.errAt(kv.keyNode, name, "not a canonical customer field (want one of %s)", strings.Join(customerFieldNames(), ", "))
 		}
 		kind = f.Kind
 	}

@@ -39,6 +39,8 @@ type resource struct {
 	inbound  *direction
 	outbound *direction
 	fields   []string // canonical fields inbound produces, sorted
+	owns     []string // canonical fields only this connector may change, sorted
+	never    []string // never_writes: target paths or canonical fields, sorted
 }
 
 type direction struct {
@@ -239,6 +241,9 @@ func (m *Mapping) Outbound(resource string, doc Doc) (map[string]any, error) {
 		if ok {
 			setPath(out, f.target, v)
 		}
+	}
+	if len(d.never) > 0 {
+		dropPaths(out, d.never)
 	}
 	return out, nil
 }
