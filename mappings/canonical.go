@@ -45,6 +45,7 @@ var CustomerFields = []Field{
 	{Name: "birthday", Kind: KindDate},
 	{Name: "locale", Kind: KindString, Doc: "BCP 47, e.g. de-DE"},
 	{Name: "preferred_channel", Kind: KindEnum, Enum: []string{"email", "sms", "phone", "post", "none"}},
+	{Name: "gender", Kind: KindEnum, Enum: Genders, Doc: "male, female, diverse or unknown; the gender transform maps vendor salutations"},
 	{Name: "email_marketing", Kind: KindConsent},
 	{Name: "sms_marketing", Kind: KindConsent},
 	{Name: "tags", Kind: KindTags},

@@ -19,6 +19,7 @@ type compiler struct {
 	file   string
 	opts   Options
 	budget int
+	tables map[string]map[string]any // the file's `tables` section
 }
 
 // Compile parses a mapping file and compiles every rule, expression and
@@ -46,9 +47,18 @@ func Compile(filename string, src []byte, opts Options) (m *Mapping, err error) 
 	if err != nil {
 		return nil, err
 	}
+	// Tables first: resources refer to them wherever the file puts them.
+	for _, kv := range top {
+		if kv.key == "tables" {
+			if err := c.compileTables(kv.val); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var haveVersion bool
 	for _, kv := range top {
 		switch kv.key {
+		case "tables":
 		case "version":
 			v := c.resolve(kv.val)
 			if v.Kind != yaml.ScalarNode || v.Value != "1" {
@@ -68,7 +78,7 @@ func Compile(filename string, src []byte, opts Options) (m *Mapping, err error) 
 				m.resources[r.key] = cr
 			}
 		default:
-			return nil, c.errAt(kv.keyNode, "", "unknown top-level key %q (want version, resources)", kv.key)
+			return nil, c.errAt(kv.keyNode, "", "unknown top-level key %q (want version, tables, resources)", kv.key)
 		}
 	}
 	if !haveVersion {
@@ -76,6 +86,27 @@ func Compile(filename string, src []byte, opts Options) (m *Mapping, err error) 
 	}
 	m.names = sortedKeys(m.resources)
 	return m, nil
+}
+
+// compileTables reads `tables: {name: {from: to}}`.
+func (c *compiler) compileTables(n *yaml.Node) error {
+	kvs, err := c.pairs(n, "tables")
+	if err != nil {
+		return err
+	}
+	c.tables = make(map[string]map[string]any, len(kvs))
+	for _, kv := range kvs {
+		v := c.resolve(kv.val)
+		if v.Kind != yaml.MappingNode {
+			return c.errAt(v, "tables."+kv.key, "want a table {from: to}, got %s", nodeKind(v))
+		}
+		t, err := c.value(v)
+		if err != nil {
+			return err
+		}
+		c.tables[kv.key] = t.(map[string]any)
+	}
+	return nil
 }
 
 var yamlLineRe = regexp.MustCompile(`line (\d+)`)

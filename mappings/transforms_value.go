@@ -14,42 +14,140 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// buildMap: {table: {from: to}, default: x} or a plain table. Values are
-// looked up by their string form; lists are mapped item by item.
+// buildMap: {table: {from: to}, default: x}, a plain table, or a named
+// table of the file's `tables` section ({table: name, default: x}). Values
+// are looked up by their string form; lists are mapped item by item.
 func buildMap(c *compiler, arg *yaml.Node) (transformFunc, error) {
 	if arg == nil || arg.Kind != yaml.MappingNode {
-		return nil, errors.New("want a table {from: to} or {table: {…}, default: x}")
+		return nil, errors.New("want a table {from: to}, {table: {…}, default: x} or {table: <name>}")
 	}
 	kvs, err := c.pairs(arg, "")
 	if err != nil {
 		return nil, err
 	}
-	tableNode := arg
-	var hasDef bool
-	var def any
 	for _, kv := range kvs {
-		if kv.key == "table" && c.resolve(kv.val).Kind == yaml.MappingNode {
-			tableNode = c.resolve(kv.val)
-			for _, o := range kvs {
-				switch o.key {
-				case "table":
-				case "default":
-					hasDef = true
-					if def, err = c.value(o.val); err != nil {
-						return nil, err
-					}
-				default:
-					return nil, fmt.Errorf("unknown key %q (want table, default)", o.key)
-				}
-			}
-			break
+		tn := c.resolve(kv.val)
+		if kv.key != "table" || (tn.Kind != yaml.MappingNode && tn.Kind != yaml.ScalarNode) {
+			continue
 		}
+		var table map[string]any
+		if tn.Kind == yaml.ScalarNode {
+			if table, err = c.namedTable(tn.Value, false); err != nil {
+				return nil, err
+			}
+		} else {
+			tv, err := c.value(tn)
+			if err != nil {
+				return nil, err
+			}
+			table = tv.(map[string]any)
+		}
+		var hasDef bool
+		var def any
+		for _, o := range kvs {
+			switch o.key {
+			case "table":
+			case "default":
+				hasDef = true
+				if def, err = c.value(o.val); err != nil {
+					return nil, err
+				}
+			default:
+				return nil, fmt.Errorf("unknown key %q (want table, default)", o.key)
+			}
+		}
+		return tableLookup(table, hasDef, def), nil
 	}
-	tv, err := c.value(tableNode)
+	tv, err := c.value(arg)
 	if err != nil {
 		return nil, err
 	}
-	table := tv.(map[string]any)
+	return tableLookup(tv.(map[string]any), false, nil), nil
+}
+
+// buildLookup: {lookup: name} or {lookup: {table: name, default: x,
+// reverse: true}} looks values up in a table of the `tables` section;
+// reverse maps values back to keys (for the other direction of a round
+// trip) and needs a table whose values are unique.
+func buildLookup(c *compiler, arg *yaml.Node) (transformFunc, error) {
+	if arg == nil {
+		return nil, errors.New("needs a table name: {lookup: name} or {lookup: {table: name, default: x, reverse: true}}")
+	}
+	if arg.Kind == yaml.ScalarNode {
+		table, err := c.namedTable(arg.Value, false)
+		if err != nil {
+			return nil, err
+		}
+		return tableLookup(table, false, nil), nil
+	}
+	kvs, err := c.pairs(arg, "")
+	if err != nil {
+		return nil, err
+	}
+	var name string
+	var hasDef, reverse bool
+	var def any
+	for _, kv := range kvs {
+		v := c.resolve(kv.val)
+		switch kv.key {
+		case "table":
+			if v.Kind != yaml.ScalarNode || v.Value == "" {
+				return nil, errors.New("table: want the name of a table in the tables section")
+			}
+			name = v.Value
+		case "default":
+			hasDef = true
+			if def, err = c.value(v); err != nil {
+				return nil, err
+			}
+		case "reverse":
+			if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" {
+				return nil, errors.New("reverse: want true or false")
+			}
+			reverse = v.Value == "true"
+		default:
+			return nil, fmt.Errorf("unknown key %q (want table, default, reverse)", kv.key)
+		}
+	}
+	if name == "" {
+		return nil, errors.New("missing table: <name>")
+	}
+	table, err := c.namedTable(name, reverse)
+	if err != nil {
+		return nil, err
+	}
+	return tableLookup(table, hasDef, def), nil
+}
+
+// namedTable returns a table of the `tables` section, or its inverse.
+func (c *compiler) namedTable(name string, reverse bool) (map[string]any, error) {
+	t, ok := c.tables[name]
+	if !ok {
+		known := "the file defines none"
+		if len(c.tables) > 0 {
+			known = "want one of " + strings.Join(sortedKeys(c.tables), ", ")
+		}
+		return nil, fmt.Errorf("unknown table %q (%s)", name, known)
+	}
+	if !reverse {
+		return t, nil
+	}
+	inv := make(map[string]any, len(t))
+	for _, k := range sortedKeys(t) {
+		v, err := stringOf(t[k])
+		if err != nil {
+			return nil, fmt.Errorf("table %q cannot be reversed: value of %q is %s", name, k, typeName(t[k]))
+		}
+		if prev, dup := inv[v]; dup {
+			return nil, fmt.Errorf("table %q cannot be reversed: %q and %q both map to %q", name, prev, k, v)
+		}
+		inv[v] = k
+	}
+	return inv, nil
+}
+
+// tableLookup maps a value by its string form; lists item by item.
+func tableLookup(table map[string]any, hasDef bool, def any) transformFunc {
 	var fn transformFunc
 	fn = func(v any) (any, error) {
 		if items, ok := v.([]any); ok {
@@ -89,7 +187,7 @@ func buildMap(c *compiler, arg *yaml.Node) (transformFunc, error) {
 		}
 		return nil, errors.New("no mapping for this value")
 	}
-	return fn, nil
+	return fn
 }
 
 var (
