@@ -67,6 +67,10 @@ type Change struct {
 	CreatedAt time.Time
 }
 
+// CreatedField is the Field of the one change row written when a customer
+// is created; its NewValue holds every initial field.
+const CreatedField = "*"
+
 // TableName keeps the lineage table's name explicit.
 func (Change) TableName() string { return "change_log" }
 
@@ -83,7 +87,10 @@ type OutboxEvent struct {
 	Fields string `gorm:"type:text"`
 	// OriginStale is set when the origin sent values the hub rejected (older
 	// or not theirs to change): the origin then gets the hub's values too.
-	OriginStale  bool
+	OriginStale bool
+	// Key identifies the row to its writer: ids of multi-row inserts are
+	// read back by it.
+	Key          string     `gorm:"type:varchar(32);uniqueIndex"`
 	CreatedAt    time.Time  `gorm:"index:ix_outbox_pending,priority:2"`
 	DispatchedAt *time.Time `gorm:"index:ix_outbox_pending,priority:1"`
 }

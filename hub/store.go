@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -98,6 +99,20 @@ func mysqlDSN(dsn string) (string, error) {
 	}
 	cfg.InterpolateParams = true
 	return cfg.FormatDSN(), nil
+}
+
+// txOptions are the options of merge transactions. On MySQL/MariaDB they
+// run READ COMMITTED: under the default REPEATABLE READ, locking reads of
+// keys that do not exist yet (a new email) take gap locks, and concurrent
+// first sightings of different customers deadlock on neighbouring gaps.
+// Correctness does not rest on gap locks: the customer row is locked by id,
+// and a racing insert of the same email or link fails on its unique key
+// and retries into the winner's row.
+func (s *Store) txOptions() []*sql.TxOptions {
+	if s.driver == "mysql" {
+		return []*sql.TxOptions{{Isolation: sql.LevelReadCommitted}}
+	}
+	return nil
 }
 
 // Driver reports "mysql" or "sqlite".

@@ -1,0 +1,414 @@
+package hub
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// custState is a customer while a batch works on it.
+type custState struct {
+	row     Customer
+	data    map[string]any
+	prov    map[string]Provenance
+	email   string
+	isNew   bool
+	dirty   bool // data, provenance or version to write
+	changed bool // version bumped
+}
+
+type linkKey struct{ instance, resource, externalID string }
+
+type linkState struct {
+	row   Link
+	cust  *custState
+	isNew bool
+	dirty bool
+}
+
+// pending rows whose customer id is known only after new customers are
+// inserted.
+type pendingChange struct {
+	Change
+	cust *custState
+}
+
+type pendingEvent struct {
+	ev     OutboxEvent
+	cust   *custState
+	result int
+}
+
+const batchSize = 500
+
+func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, hashes []string, pol Policy) ([]Result, error) {
+	results := make([]Result, len(ins))
+	resultCust := make([]*custState, len(ins))
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		links, err := loadLinks(tx, ins)
+		if err != nil {
+			return err
+		}
+		byID, byEmail, err := lockCustomers(tx, ins, links)
+		if err != nil {
+			return err
+		}
+
+		var changes []pendingChange
+		var events []pendingEvent
+		for i, in := range ins {
+			key := linkKey{in.Instance, in.Resource, in.ExternalID}
+			ls := links[key]
+			if ls != nil && ls.row.LastInboundHash == hashes[i] && ls.row.LastInboundAt != nil && !in.SourceAt.After(*ls.row.LastInboundAt) {
+				results[i].Duplicate = true
+				resultCust[i] = ls.cust
+				if ls.cust == nil { // linked customer is gone; nothing to say
+					resultCust[i] = &custState{row: Customer{ID: ls.row.CustomerID}}
+				}
+				continue
+			}
+			var cs *custState
+			if ls != nil {
+				cs = ls.cust
+			}
+			email, _ := in.Doc["email"].(string)
+			if cs == nil && email != "" {
+				cs = byEmail[email]
+			}
+			created := false
+			if cs == nil {
+				cs = &custState{isNew: true, dirty: true, data: map[string]any{}, prov: map[string]Provenance{}}
+				if email != "" {
+					cs.email = email
+					byEmail[email] = cs
+				}
+				created = true
+			}
+			if ls == nil {
+				ls = &linkState{row: Link{Instance: in.Instance, Resource: in.Resource, ExternalID: in.ExternalID}, isNew: true}
+				links[key] = ls
+			}
+			ls.cust, ls.dirty = cs, true
+
+			newest := ls.row.LastInboundAt == nil || !in.SourceAt.Before(*ls.row.LastInboundAt)
+			m := merger{pol: pol, in: in, data: cs.data, prov: cs.prov,
+				emailTaken: func(e string) bool { o := byEmail[e]; return o != nil && o != cs }}
+			if !ls.isNew && newest && ls.row.LastInboundDoc != "" {
+				if err := json.Unmarshal([]byte(ls.row.LastInboundDoc), &m.baseline); err != nil {
+					return fmt.Errorf("link %d baseline: %w", ls.row.ID, err)
+				}
+			}
+			m.apply(cs.row.ID, created)
+
+			if len(m.changes) > 0 {
+				cs.row.Version++
+				cs.dirty, cs.changed = true, true
+				if e, _ := cs.data["email"].(string); e != cs.email {
+					if byEmail[cs.email] == cs {
+						delete(byEmail, cs.email)
+					}
+					cs.email = e
+					if e != "" {
+						byEmail[e] = cs
+					}
+				}
+			}
+			if m.provChanged {
+				cs.dirty = true
+			}
+			fields := make([]string, 0, len(m.changes))
+			for _, c := range m.changes {
+				fields = append(fields, c.Field)
+			}
+			if created && len(m.changes) > 1 {
+				// One lineage row for a creation, holding every initial value;
+				// per-field provenance says the same, and a backfill of a
+				// million customers writes a million rows, not six million.
+				initial := make(map[string]any, len(fields))
+				for _, f := range fields {
+					initial[f] = cs.data[f]
+				}
+				m.changes = []Change{m.change(0, CreatedField, nil, false, initial, "")}
+			}
+			for _, c := range m.changes {
+				c.Version = cs.row.Version
+				changes = append(changes, pendingChange{c, cs})
+			}
+			for _, c := range m.refused {
+				c.Version = cs.row.Version
+				changes = append(changes, pendingChange{c, cs})
+			}
+			results[i] = Result{Created: created, Version: cs.row.Version, Conflicts: m.conflicts}
+			if len(fields) > 0 {
+				results[i].Changed = fields
+			}
+			resultCust[i] = cs
+			if len(m.changes) > 0 || m.stale {
+				events = append(events, pendingEvent{cust: cs, result: i, ev: OutboxEvent{Version: cs.row.Version,
+					Resource: in.Resource, Origin: in.Instance, Fields: mustJSON(fields), OriginStale: m.stale}})
+			}
+			if newest {
+				t := in.SourceAt
+				ls.row.LastInboundAt, ls.row.LastInboundHash, ls.row.LastInboundDoc = &t, hashes[i], mustJSON(in.Doc)
+			}
+		}
+
+		if err := writeCustomers(tx, byID, byEmail, links); err != nil {
+			return err
+		}
+		if err := writeLinks(tx, links); err != nil {
+			return err
+		}
+		if len(changes) > 0 {
+			rows := make([]Change, len(changes))
+			for i, c := range changes {
+				rows[i] = c.Change
+				rows[i].CustomerID = c.cust.row.ID
+			}
+			if err := tx.CreateInBatches(rows, batchSize).Error; err != nil {
+				return err
+			}
+		}
+		return writeEvents(tx, events, results)
+	}, s.txOptions()...)
+	if err != nil {
+		return nil, err
+	}
+	for i, cs := range resultCust {
+		if cs != nil {
+			results[i].CustomerID = cs.row.ID
+			if results[i].Duplicate {
+				results[i].Version = cs.row.Version
+			}
+		}
+	}
+	return results, nil
+}
+
+// loadLinks reads the links of every record in the batch.
+func loadLinks(tx *gorm.DB, ins []Inbound) (map[linkKey]*linkState, error) {
+	keys := make([][]any, 0, len(ins))
+	seen := map[linkKey]bool{}
+	for _, in := range ins {
+		k := linkKey{in.Instance, in.Resource, in.ExternalID}
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, []any{in.Instance, in.Resource, in.ExternalID})
+		}
+	}
+	var rows []Link
+	if err := tx.Where("(instance, resource, external_id) IN ?", keys).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[linkKey]*linkState, len(ins))
+	for _, l := range rows {
+		out[linkKey{l.Instance, l.Resource, l.ExternalID}] = &linkState{row: l}
+	}
+	return out, nil
+}
+
+// lockCustomers locks every customer the batch may touch: those linked, and
+// those holding any email the records carry (identity matches and email
+// conflicts are decided on these). Locked in id order.
+func lockCustomers(tx *gorm.DB, ins []Inbound, links map[linkKey]*linkState) (map[uint64]*custState, map[string]*custState, error) {
+	var ids []uint64
+	for _, l := range links {
+		ids = append(ids, l.row.CustomerID)
+	}
+	var emails []string
+	seen := map[string]bool{}
+	for _, in := range ins {
+		if e, _ := in.Doc["email"].(string); e != "" && !seen[e] {
+			seen[e] = true
+			emails = append(emails, e)
+		}
+	}
+	var rows []Customer
+	q := tx.Clauses(clause.Locking{Strength: "UPDATE"})
+	switch {
+	case len(ids) > 0 && len(emails) > 0:
+		q = q.Where("id IN ? OR email IN ?", ids, emails)
+	case len(ids) > 0:
+		q = q.Where("id IN ?", ids)
+	case len(emails) > 0:
+		q = q.Where("email IN ?", emails)
+	default:
+		return map[uint64]*custState{}, map[string]*custState{}, nil
+	}
+	if err := q.Order("id").Find(&rows).Error; err != nil {
+		return nil, nil, err
+	}
+	byID := make(map[uint64]*custState, len(rows))
+	byEmail := make(map[string]*custState, len(rows))
+	for _, r := range rows {
+		data, prov, err := decodeState(&r)
+		if err != nil {
+			return nil, nil, err
+		}
+		cs := &custState{row: r, data: data, prov: prov}
+		if r.Email != nil {
+			cs.email = *r.Email
+			byEmail[cs.email] = cs
+		}
+		byID[r.ID] = cs
+	}
+	for _, l := range links {
+		l.cust = byID[l.row.CustomerID] // nil if the customer was deleted
+	}
+	return byID, byEmail, nil
+}
+
+// writeCustomers inserts new customers and updates changed ones. Ids of
+// rows inserted in one multi-row statement are read back by email, never
+// trusted from the driver (MySQL may interleave auto-increment values);
+// customers without email are inserted one by one.
+func writeCustomers(tx *gorm.DB, byID map[uint64]*custState, byEmail map[string]*custState, links map[linkKey]*linkState) error {
+	var fresh []*custState
+	seen := map[*custState]bool{}
+	for _, l := range links {
+		if cs := l.cust; cs != nil && cs.isNew && !seen[cs] {
+			seen[cs] = true
+			fresh = append(fresh, cs)
+		}
+	}
+	var withEmail []Customer
+	var order []*custState
+	for _, cs := range fresh {
+		fill(cs)
+		if cs.row.Email == nil {
+			if err := tx.Create(&cs.row).Error; err != nil {
+				return err
+			}
+			continue
+		}
+		withEmail = append(withEmail, cs.row)
+		order = append(order, cs)
+	}
+	if len(withEmail) > 0 {
+		if err := tx.Omit("id").CreateInBatches(withEmail, batchSize).Error; err != nil {
+			return err
+		}
+		emails := make([]string, len(order))
+		for i, cs := range order {
+			emails[i] = *cs.row.Email
+		}
+		var ids []struct {
+			ID    uint64
+			Email string
+		}
+		if err := tx.Model(&Customer{}).Select("id, email").Where("email IN ?", emails).Find(&ids).Error; err != nil {
+			return err
+		}
+		got := make(map[string]uint64, len(ids))
+		for _, r := range ids {
+			got[r.Email] = r.ID
+		}
+		for _, cs := range order {
+			if cs.row.ID = got[*cs.row.Email]; cs.row.ID == 0 {
+				return fmt.Errorf("inserted customer not found by its email")
+			}
+		}
+	}
+	for _, cs := range byID {
+		if !cs.dirty || cs.isNew {
+			continue
+		}
+		fill(cs)
+		upd := map[string]any{"data": cs.row.Data, "provenance": cs.row.Provenance}
+		if cs.changed {
+			upd["version"], upd["email"] = cs.row.Version, cs.row.Email
+			upd["first_name"], upd["last_name"], upd["phone"] = cs.row.FirstName, cs.row.LastName, cs.row.Phone
+		}
+		if err := tx.Model(&Customer{}).Where("id = ?", cs.row.ID).Updates(upd).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fill copies a customer's state into its row's columns.
+func fill(cs *custState) {
+	cs.row.Data, cs.row.Provenance = mustJSON(cs.data), mustJSON(cs.prov)
+	cs.row.Email = nil
+	if cs.email != "" {
+		e := cs.email
+		cs.row.Email = &e
+	}
+	cs.row.FirstName, _ = cs.data["first_name"].(string)
+	cs.row.LastName, _ = cs.data["last_name"].(string)
+	cs.row.Phone, _ = cs.data["phone"].(string)
+}
+
+// writeLinks inserts new links (a concurrent insert of the same link fails
+// on its unique key and the batch retries) and updates changed ones in one
+// upsert keyed by id.
+func writeLinks(tx *gorm.DB, links map[linkKey]*linkState) error {
+	var fresh, changed []Link
+	for _, l := range links {
+		if !l.dirty || l.cust == nil {
+			continue
+		}
+		l.row.CustomerID = l.cust.row.ID
+		if l.isNew {
+			fresh = append(fresh, l.row)
+		} else {
+			changed = append(changed, l.row)
+		}
+	}
+	if len(fresh) > 0 {
+		if err := tx.Omit("id").CreateInBatches(fresh, batchSize).Error; err != nil {
+			return err
+		}
+	}
+	if len(changed) > 0 {
+		err := tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "id"}},
+			DoUpdates: clause.AssignmentColumns([]string{"customer_id", "last_inbound_hash", "last_inbound_at", "last_inbound_doc", "updated_at"}),
+		}).CreateInBatches(changed, batchSize).Error
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeEvents inserts outbox events and reads their ids back by a random
+// key (not trusting driver-reported ids of a multi-row insert).
+func writeEvents(tx *gorm.DB, events []pendingEvent, results []Result) error {
+	if len(events) == 0 {
+		return nil
+	}
+	rows := make([]OutboxEvent, len(events))
+	keys := make([]string, len(events))
+	for i, e := range events {
+		rows[i] = e.ev
+		rows[i].CustomerID = e.cust.row.ID
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		rows[i].Key = hex.EncodeToString(b)
+		keys[i] = rows[i].Key
+	}
+	if err := tx.Omit("id").CreateInBatches(rows, batchSize).Error; err != nil {
+		return err
+	}
+	var ids []struct {
+		ID  uint64
+		Key string
+	}
+	if err := tx.Model(&OutboxEvent{}).Select("id, `key`").Where("`key` IN ?", keys).Find(&ids).Error; err != nil {
+		return err
+	}
+	got := make(map[string]uint64, len(ids))
+	for _, r := range ids {
+		got[r.Key] = r.ID
+	}
+	for i, e := range events {
+		results[e.result].OutboxID = got[keys[i]]
+	}
+	return nil
+}
