@@ -52,6 +52,7 @@ touchpoint.`,
 		checkCmd(g),
 		backfillCmd(g),
 		probeCmd(),
+		mappingCmd(g),
 	)
 	return root
 }
