@@ -219,7 +219,7 @@ func normalizeValue(f Field, v any, own bool) (any, error) {
 			out = make(map[string]any, len(m))
 		}
 		for k, x := range m {
-			if !contains(AddressKeys, k) {
+			if !isAddressKey(k) {
 				return nil, &ValidationError{Field: f.Name + "." + k, Msg: "not a canonical address key"}
 			}
 			if x == nil {
@@ -299,6 +299,15 @@ func normalizeValue(f Field, v any, own bool) (any, error) {
 		return out, nil
 	}
 	return nil, bad("unknown kind "+string(f.Kind), v)
+}
+
+// isAddressKey is contains(AddressKeys, k) as a switch (hot path).
+func isAddressKey(k string) bool {
+	switch k {
+	case "first_name", "last_name", "company", "street", "street2", "zip", "city", "region", "country", "phone":
+		return true
+	}
+	return false
 }
 
 // NormalizeTags trims, drops empties, de-duplicates and sorts, so that tag

@@ -102,3 +102,14 @@ func FuzzMatchers(f *testing.F) {
 		}
 	})
 }
+
+func TestIsAddressKey(t *testing.T) {
+	for _, k := range AddressKeys {
+		if !isAddressKey(k) {
+			t.Errorf("%s", k)
+		}
+	}
+	if isAddressKey("street1") || isAddressKey("") {
+		t.Error("isAddressKey accepts unknown keys")
+	}
+}

@@ -38,6 +38,23 @@ var fastTrunk = map[int]string{
 // possibleLen[cc][n]: a national significant number of n digits is
 // IS_POSSIBLE for calling code cc. libphonenumber decides possibility by
 // length alone (testNumberLength), so asking once per length is exact.
+// fastRules is fastTrunk and possibleLen as arrays indexed by calling code
+// (below 1000): the hot path does no map lookups.
+type fastRule struct {
+	ok    bool
+	trunk string
+	lens  *[16]bool
+}
+
+var fastRules = sync.OnceValue(func() *[1000]fastRule {
+	var out [1000]fastRule
+	lens := possibleLen()
+	for cc, trunk := range fastTrunk {
+		out[cc] = fastRule{ok: true, trunk: trunk, lens: lens[cc]}
+	}
+	return &out
+})
+
 var possibleLen = sync.OnceValue(func() map[int]*[16]bool {
 	out := make(map[int]*[16]bool, len(fastTrunk))
 	for cc := range fastTrunk {
@@ -68,6 +85,7 @@ func fastE164(s string, regionCC int) (string, bool) {
 }
 
 func appendFastE164(out []byte, s string, regionCC int) ([]byte, bool) {
+	rules := fastRules()
 	var buf [20]byte
 	n := 0
 	plus := false
@@ -94,7 +112,7 @@ func appendFastE164(out []byte, s string, regionCC int) ([]byte, bool) {
 		code := 0
 		for l := 1; l <= 3 && l < n; l++ {
 			code = code*10 + int(digits[l-1]-'0')
-			if _, ok := fastTrunk[code]; ok {
+			if rules[code].ok {
 				cc, national = code, digits[l:]
 				break
 			}
@@ -106,12 +124,11 @@ func appendFastE164(out []byte, s string, regionCC int) ([]byte, bool) {
 			return nil, false
 		}
 	} else {
-		trunk, ok := fastTrunk[regionCC]
-		if !ok || n == 0 {
+		if regionCC <= 0 || regionCC >= len(rules) || !rules[regionCC].ok || n == 0 {
 			return nil, false
 		}
 		cc = regionCC
-		switch trunk {
+		switch rules[regionCC].trunk {
 		case "0":
 			if n < 2 || digits[0] != '0' || digits[1] == '0' {
 				return nil, false
@@ -132,7 +149,7 @@ func appendFastE164(out []byte, s string, regionCC int) ([]byte, bool) {
 	if len(national) < 4 || len(national) > 14 {
 		return nil, false
 	}
-	if !possibleLen()[cc][len(national)] {
+	if !rules[cc].lens[len(national)] {
 		return nil, false
 	}
 	out = append(out, '+')
