@@ -143,7 +143,7 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, hashes []stri
 				c.Version = cs.row.Version
 				changes = append(changes, pendingChange{c, cs})
 			}
-			results[i] = Result{Created: created, Version: cs.row.Version, Conflicts: m.conflicts}
+			results[i] = Result{Created: created, Version: cs.row.Version, Conflicts: m.conflicts, OriginStale: m.stale}
 			if len(fields) > 0 {
 				results[i].Changed = fields
 			}

@@ -29,6 +29,9 @@ type Result struct {
 	Changed    []string
 	// OutboxID is the event to fan out, 0 when nothing needs pushing.
 	OutboxID uint64
+	// OriginStale: the source sent values the hub rejected and should get
+	// the hub's values back.
+	OriginStale bool
 	// Duplicate: the same content from the same record was merged before.
 	Duplicate bool
 	// Conflicts lists fields not taken because they would break identity

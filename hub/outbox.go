@@ -20,10 +20,13 @@ func (s *Store) OutboxEvent(ctx context.Context, id uint64) (*OutboxEvent, error
 	return &ev, nil
 }
 
-// MarkDispatched records that an event's push tasks are enqueued.
-func (s *Store) MarkDispatched(ctx context.Context, id uint64) error {
+// MarkDispatched records that events' push tasks are enqueued.
+func (s *Store) MarkDispatched(ctx context.Context, ids ...uint64) error {
+	if len(ids) == 0 {
+		return nil
+	}
 	now := time.Now().UTC()
-	return s.db.WithContext(ctx).Model(&OutboxEvent{}).Where("id = ? AND dispatched_at IS NULL", id).
+	return s.db.WithContext(ctx).Model(&OutboxEvent{}).Where("id IN ? AND dispatched_at IS NULL", ids).
 		Update("dispatched_at", &now).Error
 }
 

@@ -16,10 +16,12 @@ import (
 
 // Handlers holds what the task handlers share.
 type Handlers struct {
-	Store    *hub.Store
-	Queue    *Queue
-	Points   *Touchpoints
-	Policy   hub.Policy
+	Store  *hub.Store
+	Queue  *Queue
+	Points *Touchpoints
+	Policy hub.Policy
+	// Batcher, when set, merges concurrent ingests in shared transactions.
+	Batcher  *Batcher
 	Log      *slog.Logger
 	MaxRetry int
 	// DedupeTTL is how long applied webhook event ids are remembered, so a
@@ -116,9 +118,13 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 	if err != nil {
 		return h.quarantine(ctx, p, err)
 	}
-	res, err := h.Store.MergeCustomer(ctx, hub.Inbound{
-		Instance: p.Instance, Resource: p.Resource, ExternalID: p.ExternalID, EventID: p.EventID, SourceAt: at, Doc: doc,
-	}, h.Policy)
+	in := hub.Inbound{Instance: p.Instance, Resource: p.Resource, ExternalID: p.ExternalID, EventID: p.EventID, SourceAt: at, Doc: doc}
+	var res hub.Result
+	if h.Batcher != nil {
+		res, err = h.Batcher.Merge(ctx, in)
+	} else {
+		res, err = h.Store.MergeCustomer(ctx, in, h.Policy)
+	}
 	if err != nil {
 		return err
 	}
@@ -127,13 +133,38 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 	}
 	if res.OutboxID != 0 {
 		log.Debug("customer changed", "customer_id", res.CustomerID, "version", res.Version, "fields", res.Changed)
-		// The outbox row is committed; if this enqueue fails the relay
-		// re-sends it, so the ingest itself has succeeded.
-		if err := h.Queue.Enqueue(ctx, NewFanoutTask(res.OutboxID, h.MaxRetry)); err != nil {
-			log.Warn("fan-out enqueue failed; the outbox relay will retry", "err", err)
-		}
+		h.dispatchLogged(ctx, []hub.OutboxEvent{eventOf(in, res)})
 	}
 	return nil
+}
+
+// eventOf is the outbox event a merge wrote, rebuilt from its result so the
+// fan-out needs no read.
+func eventOf(in hub.Inbound, r hub.Result) hub.OutboxEvent {
+	fields, _ := json.Marshal(r.Changed)
+	return hub.OutboxEvent{ID: r.OutboxID, CustomerID: r.CustomerID, Version: r.Version, Resource: in.Resource,
+		Origin: in.Instance, Fields: string(fields), OriginStale: r.OriginStale}
+}
+
+// dispatchLogged fans events out right after their merge, saving the hop
+// through a fan-out task. The outbox rows are committed: if this fails, the
+// relay re-sends them, so the merge itself has succeeded.
+func (h *Handlers) dispatchLogged(ctx context.Context, evs []hub.OutboxEvent) {
+	if err := h.dispatch(ctx, evs); err != nil {
+		h.Log.Warn("fan-out failed; the outbox relay will retry", "events", len(evs), "err", err)
+	}
+}
+
+// dispatch enqueues the push tasks of events and marks them dispatched.
+func (h *Handlers) dispatch(ctx context.Context, evs []hub.OutboxEvent) error {
+	ids := make([]uint64, 0, len(evs))
+	for _, ev := range evs {
+		if err := h.enqueuePushes(ctx, ev); err != nil {
+			return err
+		}
+		ids = append(ids, ev.ID)
+	}
+	return h.Store.MarkDispatched(ctx, ids...)
 }
 
 func (h *Handlers) quarantine(ctx context.Context, p IngestPayload, reason error) error {
@@ -164,6 +195,11 @@ func (h *Handlers) Fanout(ctx context.Context, t *asynq.Task) error {
 	if ev.DispatchedAt != nil {
 		return nil
 	}
+	return h.dispatch(ctx, []hub.OutboxEvent{*ev})
+}
+
+// enqueuePushes enqueues one push per touchpoint that should get an event.
+func (h *Handlers) enqueuePushes(ctx context.Context, ev hub.OutboxEvent) error {
 	changed := ev.Fields != "" && ev.Fields != "null" && ev.Fields != "[]"
 	for _, tp := range h.Points.All() {
 		if !tp.CanPush(ev.Resource) {
@@ -178,7 +214,7 @@ func (h *Handlers) Fanout(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 	}
-	return h.Store.MarkDispatched(ctx, ev.ID)
+	return nil
 }
 
 // errBusy: another worker is pushing this customer to this target.

@@ -10,11 +10,14 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/mappings"
 )
 
-// Poll lists an instance's resource from its stored cursor, enqueues an
-// ingest task per record, and stores the cursor only after its page is
-// safely enqueued: a worker killed midway resumes from the last page.
+// Poll lists an instance's resource from its stored cursor, merges each page
+// in one transaction, and stores the cursor only after its page is applied:
+// a worker killed midway resumes from the last page, and a listing never
+// runs ahead of what the hub can take.
 func (h *Handlers) Poll(ctx context.Context, t *asynq.Task) error {
 	var p PollPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
@@ -61,19 +64,8 @@ func (h *Handlers) Poll(ctx context.Context, t *asynq.Task) error {
 		if err != nil {
 			return fmt.Errorf("list %s from cursor: %w", p.Instance, err)
 		}
-		for _, r := range page.Records {
-			body, err := json.Marshal(r.Data)
-			if err != nil {
-				return fmt.Errorf("record %s: %w", r.ExternalID, err)
-			}
-			task, err := NewIngestTask(IngestPayload{Instance: p.Instance, Resource: p.Resource, ExternalID: r.ExternalID,
-				Deleted: r.Deleted, SourceAt: r.UpdatedAt, Body: body}, h.MaxRetry)
-			if err != nil {
-				return err
-			}
-			if err := h.Queue.Enqueue(ctx, task); err != nil {
-				return err
-			}
+		if err := h.applyPage(ctx, tp, p.Resource, page.Records); err != nil {
+			return err
 		}
 		if err := h.Store.SaveCursor(ctx, p.Instance, p.Resource, page.Next, page.Done); err != nil {
 			return err
@@ -92,6 +84,58 @@ func (h *Handlers) Poll(ctx context.Context, t *asynq.Task) error {
 			return h.Queue.Enqueue(context.WithoutCancel(ctx), NewPollTask(p, "cont:"+strconv.FormatInt(time.Now().UnixNano(), 36)))
 		}
 	}
+}
+
+// applyPage maps a page and merges it in one transaction, so a backfill
+// costs one commit per page, not per record. Records that cannot be mapped,
+// or merged even alone, are quarantined; the page completes.
+func (h *Handlers) applyPage(ctx context.Context, tp *Touchpoint, resource string, records []connectors.Record) error {
+	ins := make([]hub.Inbound, 0, len(records))
+	raws := make([][]byte, 0, len(records))
+	for _, r := range records {
+		if r.Deleted {
+			if err := h.Store.Unlink(ctx, tp.Name, resource, r.ExternalID); err != nil {
+				return err
+			}
+			continue
+		}
+		raw, _ := json.Marshal(r.Data)
+		doc, err := tp.Mapping.Inbound(resource, r.Data)
+		if errors.Is(err, mappings.ErrSkip) {
+			continue
+		}
+		p := IngestPayload{Instance: tp.Name, Resource: resource, ExternalID: r.ExternalID, SourceAt: r.UpdatedAt, Body: raw}
+		if err != nil {
+			if err := h.quarantine(ctx, p, err); err != nil {
+				return err
+			}
+			continue
+		}
+		ins = append(ins, hub.Inbound{Instance: tp.Name, Resource: resource, ExternalID: r.ExternalID, SourceAt: r.UpdatedAt, Doc: doc})
+		raws = append(raws, raw)
+	}
+	if len(ins) == 0 {
+		return nil
+	}
+	res, errs := mergeIsolated(ctx, h.Store, h.Policy, ins)
+	var evs []hub.OutboxEvent
+	for i, err := range errs {
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			p := IngestPayload{Instance: tp.Name, Resource: resource, ExternalID: ins[i].ExternalID, SourceAt: ins[i].SourceAt, Body: raws[i]}
+			if err := h.quarantine(ctx, p, fmt.Errorf("merge: %w", err)); err != nil {
+				return err
+			}
+			continue
+		}
+		if res[i].OutboxID != 0 {
+			evs = append(evs, eventOf(ins[i], res[i]))
+		}
+	}
+	h.dispatchLogged(ctx, evs)
+	return nil
 }
 
 // Backfill resets an instance's cursor and starts a full listing.

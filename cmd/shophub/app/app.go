@@ -95,9 +95,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	if a.Points, err = shsync.Build(ctx, cfg, log, true); err != nil {
 		return nil, err
 	}
+	pol := hub.Policy{Priority: cfg.Hub.Priority, Owners: cfg.Hub.Owners}
 	a.Handlers = &shsync.Handlers{
 		Store: a.Store, Queue: a.Queue, Points: a.Points, Log: log, MaxRetry: cfg.Worker.MaxRetry, DedupeTTL: cfg.Worker.DedupeTTL.D(),
-		Policy: hub.Policy{Priority: cfg.Hub.Priority, Owners: cfg.Hub.Owners},
+		Policy: pol, Batcher: shsync.NewBatcher(a.Store, pol, 4, 200),
 	}
 	a.Engine = a.engine()
 	ok = true
@@ -155,7 +156,8 @@ func (a *App) Start(ctx context.Context) error {
 		if err := a.worker.Start(mux); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
-		loops = 2
+		loops = 3
+		go func() { a.Handlers.Batcher.Run(ctx); a.loops <- struct{}{} }()
 		go func() { a.Handlers.RunScheduler(ctx); a.loops <- struct{}{} }()
 		go func() { a.Handlers.RunRelay(ctx, a.Config.Worker.OutboxInterval.D()); a.loops <- struct{}{} }()
 	}
