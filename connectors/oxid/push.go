@@ -1,0 +1,200 @@
+package oxid
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/shophub/shophub/connectors"
+)
+
+// Fetch re-reads one customer of this shop. Administrators and deactivated
+// customers are not found.
+func (c *Connector) Fetch(ctx context.Context, resource, externalID string) (*connectors.Record, error) {
+	if resource != connectors.ResourceCustomer {
+		return nil, connectors.Permanent(fmt.Errorf("oxid: cannot fetch %q", resource))
+	}
+	db, err := c.pool()
+	if err != nil {
+		return nil, err
+	}
+	return c.fetch(ctx, db, externalID)
+}
+
+func (c *Connector) fetch(ctx context.Context, q querier, id string) (*connectors.Record, error) {
+	data, err := c.loadCustomers(ctx, q, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	d, ok := data[id]
+	if !ok {
+		// OXIDs compare case-insensitively; find the stored spelling.
+		for k, v := range data {
+			if strings.EqualFold(k, id) {
+				d, ok = v, true
+			}
+		}
+	}
+	if !ok || d["OXRIGHTS"] != customerRights || d["OXACTIVE"] != "1" {
+		return nil, fmt.Errorf("oxid: customer %s: %w", id, connectors.ErrNotFound)
+	}
+	return record(d)
+}
+
+// FindBy looks a customer up by email: OXUSERNAME within the configured
+// shop (OXID keeps it unique per shop).
+func (c *Connector) FindBy(ctx context.Context, resource, key, value string) (*connectors.Record, error) {
+	if resource != connectors.ResourceCustomer {
+		return nil, connectors.Permanent(fmt.Errorf("oxid: cannot search %q", resource))
+	}
+	if key != "email" {
+		return nil, connectors.Permanent(fmt.Errorf("oxid: cannot find customers by %q (email only)", key))
+	}
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return nil, fmt.Errorf("oxid: find customer by empty email: %w", connectors.ErrNotFound)
+	}
+	db, err := c.pool()
+	if err != nil {
+		return nil, err
+	}
+	u, err := c.userByEmail(ctx, db, value, false)
+	if err != nil {
+		return nil, err
+	}
+	if u == nil || u.rights != customerRights || !u.active {
+		return nil, fmt.Errorf("oxid: no customer with that email: %w", connectors.ErrNotFound)
+	}
+	return c.fetch(ctx, db, u.id)
+}
+
+type userRef struct {
+	id     string
+	rights string
+	active bool
+}
+
+// userByEmail finds the oxuser row of an email in this shop (MariaDB's
+// case-insensitive collation matches any spelling), locking it inside a
+// transaction.
+func (c *Connector) userByEmail(ctx context.Context, q querier, email string, lock bool) (*userRef, error) {
+	sqlText := "SELECT OXID, OXRIGHTS, OXACTIVE FROM oxuser WHERE OXUSERNAME = ? AND OXSHOPID = ?"
+	if lock {
+		sqlText += " FOR UPDATE"
+	}
+	rows, err := q.QueryContext(ctx, sqlText, email, c.settings.ShopID)
+	if err != nil {
+		return nil, dbError("find customer by email", err)
+	}
+	list, err := scanRows(rows)
+	if err != nil {
+		return nil, dbError("find customer by email", err)
+	}
+	if len(list) == 0 {
+		return nil, nil
+	}
+	r := list[0]
+	return &userRef{id: r["OXID"].(string), rights: r["OXRIGHTS"].(string), active: r["OXACTIVE"] == "1"}, nil
+}
+
+// Upsert creates (externalID empty) or updates a customer with a payload
+// rendered by the mapping, in one transaction: the oxuser row, the first
+// delivery address and the newsletter row. Only columns the payload names
+// are written, and only when their value differs, so a repeated push
+// changes no row and bumps no OXTIMESTAMP. See payload.go for what a
+// payload may name.
+func (c *Connector) Upsert(ctx context.Context, resource, externalID string, payload map[string]any) (*connectors.Record, error) {
+	if resource != connectors.ResourceCustomer {
+		return nil, connectors.Permanent(fmt.Errorf("oxid: cannot push %q", resource))
+	}
+	p, err := parsePayload(payload)
+	if err != nil {
+		return nil, connectors.Permanent(fmt.Errorf("oxid: %w", err))
+	}
+	db, err := c.pool()
+	if err != nil {
+		return nil, err
+	}
+	countries, err := c.countries.get(ctx, c, db)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, dbError("begin transaction", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+
+	w := &writer{c: c, tx: tx, countries: countries}
+	id := externalID
+	if id == "" {
+		id, err = w.create(ctx, p)
+	} else {
+		err = w.update(ctx, id, p)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := w.address(ctx, id, p.address); err != nil {
+		return nil, err
+	}
+	if err := w.newsletter(ctx, id, p); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, dbError("commit", err)
+	}
+	return c.fetch(ctx, db, id)
+}
+
+// Delete deactivates a customer (OXACTIVE = 0) and ends their newsletter
+// subscription: the connector's grants include no DELETE, and OXID itself
+// keeps customers with orders. An unknown or already deactivated customer
+// counts as success, so a retried delete does not fail forever.
+func (c *Connector) Delete(ctx context.Context, resource, externalID string) error {
+	if resource != connectors.ResourceCustomer {
+		return connectors.Permanent(fmt.Errorf("oxid: cannot delete %q", resource))
+	}
+	db, err := c.pool()
+	if err != nil {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return dbError("begin transaction", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, "UPDATE oxuser SET OXACTIVE = 0 WHERE OXID = ? AND OXSHOPID = ? AND OXRIGHTS = ?",
+		externalID, c.settings.ShopID, customerRights); err != nil {
+		return dbError("deactivate customer", err)
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE oxnewssubscribed SET OXDBOPTIN = 0, OXUNSUBSCRIBED = ? WHERE OXUSERID = ? AND OXSHOPID = ? AND OXDBOPTIN <> 0",
+		c.now(), externalID, c.settings.ShopID); err != nil {
+		return dbError("unsubscribe deactivated customer", err)
+	}
+	return dbError("commit", tx.Commit())
+}
+
+// newOXID returns an id as OXID's UtilsObject::generateUId makes them:
+// 32 lower-case hex characters.
+func newOXID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func isDuplicate(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1062
+}
+
+var (
+	_ connectors.Fetcher = (*Connector)(nil)
+	_ connectors.Writer  = (*Connector)(nil)
+	_ connectors.Finder  = (*Connector)(nil)
+)
