@@ -1,0 +1,103 @@
+package oxid_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/connectortest"
+	"github.com/shophub/shophub/connectors/oxid"
+	"github.com/shophub/shophub/connectors/oxid/oxidtest"
+)
+
+// build makes a connector through the registry, as the pipeline does.
+func build(t *testing.T, settings map[string]any) connectors.Connector {
+	t.Helper()
+	c, err := connectors.New(connectors.Instance{Name: "oxid-test", Type: oxid.Type}, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Connect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// TestConformance runs the kit against a fresh OXID database, connected
+// as a user with only the grants README.md documents (must-show 4).
+func TestConformance(t *testing.T) {
+	const pageSize = 5
+	shop := oxidtest.New(t)
+	dsn := oxidtest.RestrictedDSN(t, shop.DSN)
+	settings := func() map[string]any { return map[string]any{"dsn": dsn, "page_size": pageSize} }
+	connectortest.Run(t, connectortest.Env{
+		Connector: build(t, settings()),
+		Reconnect: func(t *testing.T) connectors.Connector { return build(t, settings()) },
+		PageSize:  pageSize,
+		Seed:      func(t *testing.T, n int) []string { return shop.Seed(n) },
+		Touch: func(t *testing.T, id string) {
+			if err := shop.UpdateCustomer(id, map[string]any{"OXLNAME": "Touched " + time.Now().Format(time.RFC3339Nano)}); err != nil {
+				t.Fatal(err)
+			}
+		},
+		// shophub deletes by deactivating: a deactivated customer is gone.
+		Stored: func(t *testing.T, id string) (map[string]any, bool) {
+			c, ok := shop.Customer(id)
+			return c, ok && c["OXACTIVE"] == "1"
+		},
+		Count: func(t *testing.T) int { return shop.Count() },
+		CreatePayload: func(i int) map[string]any {
+			return map[string]any{
+				"OXUSERNAME": fmt.Sprintf("kit-%d@example.com", i), "OXFNAME": "Kit", "OXLNAME": fmt.Sprint(i),
+				"street": "Hauptstraße 1", "OXZIP": "10115", "OXCITY": "Berlin", "country": "DE", "OXFON": "+4930123456",
+				"address":    map[string]any{"OXFNAME": "Kit", "street": "Lagerweg 2", "OXZIP": "79098", "OXCITY": "Freiburg", "country": "DE"},
+				"newsletter": map[string]any{"subscribed": true},
+			}
+		},
+		UpdatePayload: func(i int) map[string]any { return map[string]any{"OXFNAME": "Updated"} },
+		UpdatedField:  "OXFNAME",
+		UpdatedValue:  "Updated",
+		Email:         func(i int) string { return fmt.Sprintf("KIT-%d@example.com", i) },
+	})
+}
+
+func TestSettingsValidation(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		settings map[string]any
+		want     string
+	}{
+		{"no dsn", map[string]any{}, "dsn is required"},
+		{"no database", map[string]any{"dsn": "u:p@tcp(db:3306)/"}, "names no database"},
+		{"page size", map[string]any{"dsn": "u:p@tcp(db:3306)/oxid", "page_size": 0}, "page_size"},
+		{"country", map[string]any{"dsn": "u:p@tcp(db:3306)/oxid", "default_country": "Germany"}, "default_country"},
+		{"zone", map[string]any{"dsn": "u:p@tcp(db:3306)/oxid", "time_zone": "Mars/Olympus"}, "time_zone"},
+		{"shop", map[string]any{"dsn": "u:p@tcp(db:3306)/oxid", "shop_id": 0}, "shop_id"},
+		{"unknown key", map[string]any{"dsn": "u:p@tcp(db:3306)/oxid", "password": "x"}, "password"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := connectors.New(connectors.Instance{Name: "o", Type: oxid.Type}, tc.settings)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error about %s", err, tc.want)
+			}
+		})
+	}
+	if _, err := connectors.New(connectors.Instance{Name: "o", Type: oxid.Type}, map[string]any{"dsn": "u:p@tcp(db:3306)/oxid"}); err != nil {
+		t.Fatalf("minimal settings: %v", err)
+	}
+}
+
+// TestConnectWithoutDatabase: shophub starts while the shop's database is
+// down; the first poll reports it.
+func TestConnectWithoutDatabase(t *testing.T) {
+	c := build(t, map[string]any{"dsn": "u:p@tcp(127.0.0.1:1)/oxid"})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := c.(connectors.Lister).List(ctx, connectors.ResourceCustomer, ""); err == nil {
+		t.Fatal("listing without a database succeeded")
+	}
+}
