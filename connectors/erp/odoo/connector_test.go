@@ -1,0 +1,297 @@
+package odoo_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/connectortest"
+	"github.com/shophub/shophub/connectors/erp/odoo"
+	"github.com/shophub/shophub/connectors/erp/odoo/odootest"
+)
+
+func startEmulator(t *testing.T, opts odootest.Options) (*odootest.Emulator, string) {
+	t.Helper()
+	emu := odootest.New(opts)
+	url := emu.Start()
+	t.Cleanup(emu.Close)
+	return emu, url
+}
+
+func build(t *testing.T, inst connectors.Instance, settings map[string]any) connectors.Connector {
+	t.Helper()
+	inst.Type = odoo.Type
+	if inst.Name == "" {
+		inst.Name = "odoo-test"
+	}
+	inst.RateLimit = -1
+	c, err := connectors.New(inst, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Connect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func json2Settings(url string, pageSize int) map[string]any {
+	return map[string]any{"url": url, "api_key": odootest.DefaultAPIKey, "database": odootest.DefaultDatabase, "page_size": pageSize}
+}
+
+func jsonrpcSettings(url string, pageSize int) map[string]any {
+	return map[string]any{"url": url, "api_key": odootest.DefaultAPIKey, "database": odootest.DefaultDatabase,
+		"login": odootest.DefaultLogin, "protocol": "jsonrpc", "page_size": pageSize}
+}
+
+func conformanceEnv(t *testing.T, emu *odootest.Emulator, settings func() map[string]any, pageSize int) connectortest.Env {
+	return connectortest.Env{
+		Connector: build(t, connectors.Instance{}, settings()),
+		Reconnect: func(t *testing.T) connectors.Connector { return build(t, connectors.Instance{}, settings()) },
+		PageSize:  pageSize,
+		Seed:      func(t *testing.T, n int) []string { return emu.Seed(n) },
+		Touch: func(t *testing.T, id string) {
+			if err := emu.UpdateCustomer(id, map[string]any{"comment": "touched " + time.Now().Format(time.RFC3339Nano)}); err != nil {
+				t.Fatal(err)
+			}
+		},
+		Stored: func(t *testing.T, id string) (map[string]any, bool) { return emu.Customer(id) },
+		Count:  func(t *testing.T) int { return emu.Count() },
+		CreatePayload: func(i int) map[string]any {
+			return map[string]any{"name": fmt.Sprintf("Kit %d", i), "email": fmt.Sprintf("kit-%d@example.com", i),
+				"street": "Main St 1", "city": "Berlin", "zip": "10115", "country_code": "DE", "state_code": "BE",
+				"category_names": []any{"vip", "b2b"}}
+		},
+		UpdatePayload: func(i int) map[string]any { return map[string]any{"name": "Updated Kit"} },
+		UpdatedField:  "name",
+		UpdatedValue:  "Updated Kit",
+		Email:         func(i int) string { return fmt.Sprintf("kit-%d@example.com", i) },
+		Throttle:      func(t *testing.T, n int, d time.Duration) { emu.Throttle(n, d) },
+	}
+}
+
+// TestConformance runs the kit over JSON-2 and over the legacy /jsonrpc
+// endpoint (an Odoo 17 that has no JSON-2).
+func TestConformance(t *testing.T) {
+	const pageSize = 5
+	t.Run("json2", func(t *testing.T) {
+		emu, url := startEmulator(t, odootest.Options{})
+		connectortest.Run(t, conformanceEnv(t, emu, func() map[string]any { return json2Settings(url, pageSize) }, pageSize))
+	})
+	t.Run("jsonrpc-odoo17", func(t *testing.T) {
+		emu, url := startEmulator(t, odootest.Options{Version: "17.0"})
+		connectortest.Run(t, conformanceEnv(t, emu, func() map[string]any { return jsonrpcSettings(url, pageSize) }, pageSize))
+	})
+}
+
+func TestSettingsValidation(t *testing.T) {
+	tests := []struct {
+		name     string
+		settings map[string]any
+		want     string
+	}{
+		{"no key", map[string]any{"url": "https://odoo.example"}, "api_key is required"},
+		{"json path in url", map[string]any{"url": "https://odoo.example/json/2", "api_key": "k"}, "without /json"},
+		{"jsonrpc without login", map[string]any{"url": "https://odoo.example", "api_key": "k", "protocol": "jsonrpc"}, "needs database and login"},
+		{"bad protocol", map[string]any{"url": "https://odoo.example", "api_key": "k", "protocol": "xmlrpc"}, "want json2 or jsonrpc"},
+		{"bad partners", map[string]any{"url": "https://odoo.example", "api_key": "k", "partners": "people"}, "partners"},
+		{"unknown key", map[string]any{"url": "https://odoo.example", "api_key": "k", "apikey": "x"}, "not found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := connectors.New(connectors.Instance{Name: "o", Type: odoo.Type}, tt.settings)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestOdooErrorsSurface: Odoo's {name, message} reaches the error text and
+// classifies the error.
+func TestOdooErrorsSurface(t *testing.T) {
+	emu, url := startEmulator(t, odootest.Options{})
+	bad := build(t, connectors.Instance{}, map[string]any{"url": url, "api_key": "wrong"})
+	_, err := bad.(connectors.Fetcher).Fetch(context.Background(), connectors.ResourceCustomer, "7")
+	var oerr *odoo.Error
+	if !errors.As(err, &oerr) || oerr.Status != http.StatusUnauthorized || !strings.Contains(err.Error(), "Invalid apikey") {
+		t.Fatalf("wrong key: got %v, want *odoo.Error 401 with Odoo's message", err)
+	}
+
+	good := build(t, connectors.Instance{}, json2Settings(url, 10))
+	id := emu.Seed(1)[0]
+	_, err = good.(connectors.Writer).Upsert(context.Background(), connectors.ResourceCustomer, id, map[string]any{"email": "not-an-email"})
+	if !errors.As(err, &oerr) || oerr.Name != "odoo.exceptions.ValidationError" || !errors.Is(err, connectors.ErrPermanent) {
+		t.Fatalf("invalid email: got %v, want a permanent ValidationError", err)
+	}
+	if !strings.Contains(err.Error(), "Invalid email address") {
+		t.Errorf("error %q lacks Odoo's message", err)
+	}
+
+	rpc := build(t, connectors.Instance{}, map[string]any{"url": url, "api_key": "wrong", "database": odootest.DefaultDatabase,
+		"login": odootest.DefaultLogin, "protocol": "jsonrpc"})
+	_, err = rpc.(connectors.Lister).List(context.Background(), connectors.ResourceCustomer, "")
+	if !errors.Is(err, odoo.ErrLoginRefused) || !errors.Is(err, connectors.ErrPermanent) {
+		t.Errorf("jsonrpc wrong key: got %v, want permanent ErrLoginRefused", err)
+	}
+}
+
+// TestSameSecondKeyset: 250 partners written in one second, listed in
+// pages of 20, are all returned exactly once; a poll after that returns
+// nothing, and a partner written later in the same second is still found.
+func TestSameSecondKeyset(t *testing.T) {
+	emu, url := startEmulator(t, odootest.Options{})
+	second := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	emu.SetNow(second)
+	ids := emu.Seed(250)
+	l := build(t, connectors.Instance{}, json2Settings(url, 20)).(connectors.Lister)
+	seen := map[string]int{}
+	cursor := ""
+	for {
+		p, err := l.List(context.Background(), connectors.ResourceCustomer, cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range p.Records {
+			seen[r.ExternalID]++
+		}
+		cursor = p.Next
+		if p.Done {
+			break
+		}
+	}
+	for _, id := range ids {
+		if seen[id] != 1 {
+			t.Fatalf("partner %s listed %d times", id, seen[id])
+		}
+	}
+	late := emu.Seed(1)[0] // same second, after the listing
+	var got []string
+	for {
+		p, err := l.List(context.Background(), connectors.ResourceCustomer, cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range p.Records {
+			got = append(got, r.ExternalID)
+		}
+		cursor = p.Next
+		if p.Done {
+			break
+		}
+	}
+	if len(got) != 1 || got[0] != late {
+		t.Errorf("poll after the listing returned %v, want only %s", got, late)
+	}
+}
+
+func TestPartnersScope(t *testing.T) {
+	emu, url := startEmulator(t, odootest.Options{})
+	person := emu.CreateCustomer(map[string]any{"name": "Ina Person", "email": "ina@example.com"})
+	company := emu.CreateCustomer(map[string]any{"name": "Acme GmbH", "is_company": true, "email": "info@acme.example"})
+	contact := emu.CreateCustomer(map[string]any{"name": "Carl Contact", "email": "carl@acme.example", "parent_id": mustInt(company)})
+	emu.CreateCustomer(map[string]any{"name": "Acme Lager", "type": "delivery", "parent_id": mustInt(company)})
+
+	list := func(partners string) map[string]map[string]any {
+		s := json2Settings(url, 50)
+		s["partners"] = partners
+		p, err := build(t, connectors.Instance{}, s).(connectors.Lister).List(context.Background(), connectors.ResourceCustomer, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]map[string]any{}
+		for _, r := range p.Records {
+			out[r.ExternalID] = r.Data
+		}
+		return out
+	}
+	ind := list("individuals")
+	if len(ind) != 2 || ind[person] == nil || ind[contact] == nil {
+		t.Errorf("individuals = %v, want the person and the company's contact", keys(ind))
+	}
+	if ind[contact]["company"] != "Acme GmbH" {
+		t.Errorf("contact's company = %v, want its parent's name", ind[contact]["company"])
+	}
+	if co := list("companies"); len(co) != 1 || co[company] == nil {
+		t.Errorf("companies = %v, want only the company", keys(co))
+	}
+	if all := list("all"); len(all) != 3 {
+		t.Errorf("all = %v, want 3 (no delivery address)", keys(all))
+	}
+
+	// Pushing a company name links the individual to that company partner.
+	s := json2Settings(url, 50)
+	s["partners"] = "individuals"
+	w := build(t, connectors.Instance{}, s).(connectors.Writer)
+	rec, err := w.Upsert(context.Background(), connectors.ResourceCustomer, person, map[string]any{"company": "ACME GmbH"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Data["company"] != "Acme GmbH" {
+		t.Errorf("after push company = %v", rec.Data["company"])
+	}
+	stored, _ := emu.Customer(person)
+	if p, _ := stored["parent_id"].([]any); len(p) == 0 || fmt.Sprint(p[0]) != company {
+		t.Errorf("parent_id = %v, want company %s", stored["parent_id"], company)
+	}
+}
+
+// TestPushResolvesCodesAndWritesOnlyChanges: country and state by code,
+// tags as category_id, and an unchanged push writes nothing.
+func TestPushResolvesCodesAndWritesOnlyChanges(t *testing.T) {
+	emu, url := startEmulator(t, odootest.Options{})
+	w := build(t, connectors.Instance{}, json2Settings(url, 50)).(connectors.Writer)
+	payload := map[string]any{"name": "Vera Vogel", "email": "vera@example.com", "street": "Unter den Linden 1", "city": "Berlin",
+		"zip": "10117", "country_code": "DE", "state_code": "Berlin", "category_names": []any{"vip", "newsletter"}}
+	rec, err := w.Upsert(context.Background(), connectors.ResourceCustomer, "", payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := emu.Customer(rec.ExternalID)
+	if stored["country_code"] != "DE" || stored["state_code"] != "BE" {
+		t.Errorf("country %v state %v, want DE and BE (found by name)", stored["country_code"], stored["state_code"])
+	}
+	if fmt.Sprint(stored["category_names"]) != "[vip newsletter]" && fmt.Sprint(stored["category_names"]) != "[newsletter vip]" {
+		t.Errorf("tags = %v", stored["category_names"])
+	}
+	if stored["customer_rank"] != int64(1) {
+		t.Errorf("customer_rank = %v, want 1", stored["customer_rank"])
+	}
+	before := len(emu.RequestLog())
+	payload["state_code"] = "BE"
+	if _, err := w.Upsert(context.Background(), connectors.ResourceCustomer, rec.ExternalID, payload); err != nil {
+		t.Fatal(err)
+	}
+	for _, call := range emu.RequestLog()[before:] {
+		if strings.HasSuffix(call, "/write") || strings.HasSuffix(call, "/create") {
+			t.Errorf("unchanged push wrote: %v", emu.RequestLog()[before:])
+		}
+	}
+	if _, err := w.Upsert(context.Background(), connectors.ResourceCustomer, rec.ExternalID, map[string]any{"category_names": []any{"vip"}, "country_code": "AT", "state_code": ""}); err != nil {
+		t.Fatal(err)
+	}
+	stored, _ = emu.Customer(rec.ExternalID)
+	if fmt.Sprint(stored["category_names"]) != "[vip]" || stored["country_code"] != "AT" || stored["state_id"] != false {
+		t.Errorf("after update tags %v country %v state %v", stored["category_names"], stored["country_code"], stored["state_id"])
+	}
+}
+
+func mustInt(s string) int {
+	var n int
+	_, _ = fmt.Sscan(s, &n)
+	return n
+}
+
+func keys(m map[string]map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
