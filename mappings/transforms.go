@@ -92,6 +92,31 @@ func noArg(fn transformFunc) transformBuilder {
 	}
 }
 
+// argFields reads a transform argument: scalar gets a scalar argument (nil:
+// scalars are not allowed), field each key of a {key: value} argument with
+// its resolved value. want describes the argument for the error.
+func (c *compiler) argFields(arg *yaml.Node, want string, scalar func(string) error, field func(key string, v *yaml.Node) error) error {
+	if arg == nil {
+		return nil
+	}
+	switch {
+	case arg.Kind == yaml.ScalarNode && scalar != nil:
+		return scalar(arg.Value)
+	case arg.Kind == yaml.MappingNode:
+		kvs, err := c.pairs(arg, "")
+		if err != nil {
+			return err
+		}
+		for _, kv := range kvs {
+			if err := field(kv.key, c.resolve(kv.val)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("want %s, got %s", want, nodeKind(arg))
+}
+
 // scalarArg returns a scalar argument's text; ok is false without argument.
 func scalarArg(arg *yaml.Node) (s string, ok bool, err error) {
 	if arg == nil {

@@ -37,34 +37,25 @@ func parseDateFormat(s string, in bool) (dateFormat, error) {
 // buildDate: {in, out, zone}; a plain scalar argument is the out format.
 func buildDate(c *compiler, arg *yaml.Node) (transformFunc, error) {
 	var in, out, zone string
-	if arg != nil {
-		switch arg.Kind {
-		case yaml.ScalarNode:
-			out = arg.Value
-		case yaml.MappingNode:
-			kvs, err := c.pairs(arg, "")
-			if err != nil {
-				return nil, err
+	err := c.argFields(arg, "{in, out, zone}", func(s string) error { out = s; return nil },
+		func(key string, v *yaml.Node) error {
+			if v.Kind != yaml.ScalarNode {
+				return fmt.Errorf("%s: want a string", key)
 			}
-			for _, kv := range kvs {
-				v := c.resolve(kv.val)
-				if v.Kind != yaml.ScalarNode {
-					return nil, fmt.Errorf("%s: want a string", kv.key)
-				}
-				switch kv.key {
-				case "in":
-					in = v.Value
-				case "out":
-					out = v.Value
-				case "zone":
-					zone = v.Value
-				default:
-					return nil, fmt.Errorf("unknown key %q (want in, out, zone)", kv.key)
-				}
+			switch key {
+			case "in":
+				in = v.Value
+			case "out":
+				out = v.Value
+			case "zone":
+				zone = v.Value
+			default:
+				return fmt.Errorf("unknown key %q (want in, out, zone)", key)
 			}
-		default:
-			return nil, fmt.Errorf("want {in, out, zone}")
-		}
+			return nil
+		})
+	if err != nil {
+		return nil, err
 	}
 	inF, err := parseDateFormat(in, true)
 	if err != nil {

@@ -43,40 +43,31 @@ var genderVocabularies = map[string]map[string]any{
 func buildGender(c *compiler, arg *yaml.Node) (transformFunc, error) {
 	to := "canonical"
 	var table map[string]any
-	if arg != nil {
-		switch arg.Kind {
-		case yaml.ScalarNode:
-			to = arg.Value
-		case yaml.MappingNode:
-			kvs, err := c.pairs(arg, "")
-			if err != nil {
-				return nil, err
-			}
-			for _, kv := range kvs {
-				v := c.resolve(kv.val)
-				switch kv.key {
-				case "to":
-					if v.Kind != yaml.ScalarNode {
-						return nil, errors.New("to: want a vocabulary name")
-					}
-					to = v.Value
-				case "table":
-					tv, err := c.value(v)
-					if err != nil {
-						return nil, err
-					}
-					m, ok := tv.(map[string]any)
-					if !ok {
-						return nil, errors.New("table: want {from: to}")
-					}
-					table = m
-				default:
-					return nil, fmt.Errorf("unknown key %q (want to, table)", kv.key)
+	err := c.argFields(arg, "a vocabulary name or {to: …, table: …}", func(s string) error { to = s; return nil },
+		func(key string, v *yaml.Node) error {
+			switch key {
+			case "to":
+				if v.Kind != yaml.ScalarNode {
+					return errors.New("to: want a vocabulary name")
 				}
+				to = v.Value
+			case "table":
+				tv, err := c.value(v)
+				if err != nil {
+					return err
+				}
+				m, ok := tv.(map[string]any)
+				if !ok {
+					return errors.New("table: want {from: to}")
+				}
+				table = m
+			default:
+				return fmt.Errorf("unknown key %q (want to, table)", key)
 			}
-		default:
-			return nil, fmt.Errorf("want a vocabulary name or {to: …, table: …}, got %s", nodeKind(arg))
-		}
+			return nil
+		})
+	if err != nil {
+		return nil, err
 	}
 	vocab, ok := genderVocabularies[to]
 	if !ok {

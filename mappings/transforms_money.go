@@ -263,61 +263,54 @@ type moneyOpts struct {
 // written amount → {amount: "1234.56", currency: "EUR"}.
 func buildMoney(c *compiler, arg *yaml.Node) (transformFunc, error) {
 	o := moneyOpts{scale: -1, in: "auto", out: "object", outSep: '.'}
-	if arg != nil {
-		if arg.Kind != yaml.MappingNode {
-			return nil, fmt.Errorf("want {currency, decimal, scale, in, out, out_decimal, thousands}, got %s", nodeKind(arg))
-		}
-		kvs, err := c.pairs(arg, "")
-		if err != nil {
-			return nil, err
-		}
-		for _, kv := range kvs {
-			v := c.resolve(kv.val)
+	err := c.argFields(arg, "{currency, decimal, scale, in, out, out_decimal, thousands}", nil,
+		func(key string, v *yaml.Node) (err error) {
 			if v.Kind != yaml.ScalarNode {
-				return nil, fmt.Errorf("%s: want a scalar", kv.key)
+				return fmt.Errorf("%s: want a scalar", key)
 			}
-			switch kv.key {
+			switch key {
 			case "currency":
-				if o.currency, err = currencyOf(v.Value); err != nil {
-					return nil, err
-				}
-			case "decimal":
+				o.currency, err = currencyOf(v.Value)
+				return err
+			case "decimal", "out_decimal":
 				if v.Value != "." && v.Value != "," {
-					return nil, errors.New(`decimal: want "." or ","`)
+					return fmt.Errorf(`%s: want "." or ","`, key)
 				}
-				o.sep = v.Value[0]
-			case "out_decimal":
-				if v.Value != "." && v.Value != "," {
-					return nil, errors.New(`out_decimal: want "." or ","`)
+				if key == "decimal" {
+					o.sep = v.Value[0]
+				} else {
+					o.outSep = v.Value[0]
 				}
-				o.outSep = v.Value[0]
 			case "thousands":
 				if utf8.RuneCountInString(v.Value) > 1 {
-					return nil, errors.New("thousands: want one character or \"\"")
+					return errors.New("thousands: want one character or \"\"")
 				}
 				o.thousands = v.Value
 			case "scale":
 				n, err := strconv.Atoi(v.Value)
 				if err != nil || n < 0 || n > 8 {
-					return nil, errors.New("scale: want 0…8")
+					return errors.New("scale: want 0…8")
 				}
 				o.scale = n
 			case "in":
 				if v.Value != "auto" && v.Value != "minor" {
-					return nil, errors.New("in: want auto or minor")
+					return errors.New("in: want auto or minor")
 				}
 				o.in = v.Value
 			case "out":
 				switch v.Value {
 				case "object", "amount", "number", "minor", "text":
 				default:
-					return nil, errors.New("out: want object, amount, number, minor or text")
+					return errors.New("out: want object, amount, number, minor or text")
 				}
 				o.out = v.Value
 			default:
-				return nil, fmt.Errorf("unknown key %q (want currency, decimal, scale, in, out, out_decimal, thousands)", kv.key)
+				return fmt.Errorf("unknown key %q (want currency, decimal, scale, in, out, out_decimal, thousands)", key)
 			}
-		}
+			return nil
+		})
+	if err != nil {
+		return nil, err
 	}
 	if o.thousands == string(o.outSep) {
 		return nil, errors.New("thousands and decimal separators are the same")

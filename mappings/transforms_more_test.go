@@ -7,12 +7,31 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+type transformCase struct {
+	pipeline string
+	in       any
+	want     any // nil: want an error
+}
+
+func checkTransforms(t *testing.T, tests []transformCase) {
+	t.Helper()
+	for _, tc := range tests {
+		got, err := runTransform(t, tc.pipeline, tc.in, Options{})
+		switch {
+		case tc.want == nil && err == nil:
+			t.Errorf("%s(%#v) = %#v, want an error", tc.pipeline, tc.in, got)
+		case tc.want != nil && err != nil:
+			t.Errorf("%s(%#v): %v", tc.pipeline, tc.in, err)
+		case tc.want != nil:
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s(%#v): %s", tc.pipeline, tc.in, diff)
+			}
+		}
+	}
+}
+
 func TestGenderTransform(t *testing.T) {
-	tests := []struct {
-		pipeline string
-		in       any
-		want     any // nil: want an error
-	}{
+	tests := []transformCase{
 		// vendor → canonical
 		{"[gender]", 1.0, "male"}, // Magento
 		{"[gender]", "2", "female"},
@@ -44,22 +63,7 @@ func TestGenderTransform(t *testing.T) {
 		{"[{gender: de}]", "Mr", "Herr"},
 		{"[{gender: de}]", "", ""},
 	}
-	for _, tc := range tests {
-		got, err := runTransform(t, tc.pipeline, tc.in, Options{})
-		if tc.want == nil {
-			if err == nil {
-				t.Errorf("%s(%#v) = %#v, want an error", tc.pipeline, tc.in, got)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("%s(%#v): %v", tc.pipeline, tc.in, err)
-			continue
-		}
-		if diff := cmp.Diff(tc.want, got); diff != "" {
-			t.Errorf("%s(%#v): %s", tc.pipeline, tc.in, diff)
-		}
-	}
+	checkTransforms(t, tests)
 }
 
 func TestMoneyTransform(t *testing.T) {
@@ -70,11 +74,7 @@ func TestMoneyTransform(t *testing.T) {
 		}
 		return m
 	}
-	tests := []struct {
-		pipeline string
-		in       any
-		want     any // nil: want an error
-	}{
+	tests := []transformCase{
 		{"[money]", "1.234,56 €", obj("1234.56", "EUR")},
 		{"[money]", "1234.56", obj("1234.56", "")},
 		{"[money]", "EUR 1,234.56", obj("1234.56", "EUR")},
@@ -118,22 +118,7 @@ func TestMoneyTransform(t *testing.T) {
 		{"[{money: {decimal: ',', out: text, out_decimal: ','}}]", "1.234,5", "1234,5"},
 		{"[{money: {decimal: ','}}]", map[string]any{"amount": "1234.5"}, obj("1234.5", "")},
 	}
-	for _, tc := range tests {
-		got, err := runTransform(t, tc.pipeline, tc.in, Options{})
-		if tc.want == nil {
-			if err == nil {
-				t.Errorf("%s(%#v) = %#v, want an error", tc.pipeline, tc.in, got)
-			}
-			continue
-		}
-		if err != nil {
-			t.Errorf("%s(%#v): %v", tc.pipeline, tc.in, err)
-			continue
-		}
-		if diff := cmp.Diff(tc.want, got); diff != "" {
-			t.Errorf("%s(%#v): %s", tc.pipeline, tc.in, diff)
-		}
-	}
+	checkTransforms(t, tests)
 }
 
 func TestDecimalRoundTrip(t *testing.T) {

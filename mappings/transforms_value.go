@@ -73,41 +73,33 @@ func buildLookup(c *compiler, arg *yaml.Node) (transformFunc, error) {
 	if arg == nil {
 		return nil, errors.New("needs a table name: {lookup: name} or {lookup: {table: name, default: x, reverse: true}}")
 	}
-	if arg.Kind == yaml.ScalarNode {
-		table, err := c.namedTable(arg.Value, false)
-		if err != nil {
-			return nil, err
-		}
-		return tableLookup(table, false, nil), nil
-	}
-	kvs, err := c.pairs(arg, "")
-	if err != nil {
-		return nil, err
-	}
 	var name string
 	var hasDef, reverse bool
 	var def any
-	for _, kv := range kvs {
-		v := c.resolve(kv.val)
-		switch kv.key {
-		case "table":
-			if v.Kind != yaml.ScalarNode || v.Value == "" {
-				return nil, errors.New("table: want the name of a table in the tables section")
+	err := c.argFields(arg, "a table name or {table, default, reverse}", func(s string) error { name = s; return nil },
+		func(key string, v *yaml.Node) (err error) {
+			switch key {
+			case "table":
+				if v.Kind != yaml.ScalarNode || v.Value == "" {
+					return errors.New("table: want the name of a table in the tables section")
+				}
+				name = v.Value
+			case "default":
+				hasDef = true
+				def, err = c.value(v)
+				return err
+			case "reverse":
+				if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" {
+					return errors.New("reverse: want true or false")
+				}
+				reverse = v.Value == "true"
+			default:
+				return fmt.Errorf("unknown key %q (want table, default, reverse)", key)
 			}
-			name = v.Value
-		case "default":
-			hasDef = true
-			if def, err = c.value(v); err != nil {
-				return nil, err
-			}
-		case "reverse":
-			if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" {
-				return nil, errors.New("reverse: want true or false")
-			}
-			reverse = v.Value == "true"
-		default:
-			return nil, fmt.Errorf("unknown key %q (want table, default, reverse)", kv.key)
-		}
+			return nil
+		})
+	if err != nil {
+		return nil, err
 	}
 	if name == "" {
 		return nil, errors.New("missing table: <name>")
