@@ -1,0 +1,195 @@
+package oxid_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/oxid/oxidtest"
+)
+
+func lister(t *testing.T, shop *oxidtest.Shop, pageSize int) connectors.Lister {
+	t.Helper()
+	return build(t, map[string]any{"dsn": shop.DSN, "page_size": pageSize}).(connectors.Lister)
+}
+
+// listAll pages from cursor until done and returns the records and the
+// final cursor.
+func listAll(t *testing.T, l connectors.Lister, cursor string) ([]connectors.Record, string) {
+	t.Helper()
+	var out []connectors.Record
+	for range 1000 {
+		page, err := l.List(context.Background(), connectors.ResourceCustomer, cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, page.Records...)
+		cursor = page.Next
+		if page.Done {
+			return out, cursor
+		}
+	}
+	t.Fatal("listing never finished")
+	return nil, ""
+}
+
+func ids(recs []connectors.Record) map[string]int {
+	m := map[string]int{}
+	for _, r := range recs {
+		m[r.ExternalID]++
+	}
+	return m
+}
+
+// nextSecond waits until the wall clock is in a new second: OXTIMESTAMP
+// has second resolution, and a change in the second a customer was last
+// read shares the cursor's second (see README).
+func nextSecond() {
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 20*time.Millisecond)))
+}
+
+// TestSameSecondBoundary: a mass action saves many customers in one
+// second; paging through that second with a small page size returns each
+// exactly once, and customers saved later in that same second are still
+// picked up — once.
+func TestSameSecondBoundary(t *testing.T) {
+	shop := oxidtest.New(t)
+	l := lister(t, shop, 7)
+	seeded := shop.Seed(25)
+	_, cursor := listAll(t, l, "")
+
+	nextSecond()
+	// One statement: MariaDB gives every row the same CURRENT_TIMESTAMP.
+	if _, err := shop.DB.Exec("UPDATE oxuser SET OXBONI = OXBONI + 1 WHERE OXSHOPID = 1"); err != nil {
+		t.Fatal(err)
+	}
+	var second string
+	if err := shop.DB.QueryRow("SELECT MIN(OXTIMESTAMP) FROM oxuser").Scan(&second); err != nil {
+		t.Fatal(err)
+	}
+	var distinct int
+	_ = shop.DB.QueryRow("SELECT COUNT(DISTINCT OXTIMESTAMP) FROM oxuser").Scan(&distinct)
+	if distinct != 1 {
+		t.Fatalf("mass update spread over %d seconds", distinct)
+	}
+
+	got, cursor := listAll(t, l, cursor)
+	seen := ids(got)
+	for _, id := range seeded {
+		if seen[id] != 1 {
+			t.Errorf("customer %s listed %d times across pages of one second, want 1", id, seen[id])
+		}
+	}
+	if len(got) != len(seeded) {
+		t.Errorf("listed %d records, want %d", len(got), len(seeded))
+	}
+
+	// A customer saved later in that very second (its OXTIMESTAMP equal
+	// to the cursor's) is new to the cursor: returned once.
+	late := shop.CreateCustomer(map[string]any{"OXTIMESTAMP": second})
+	got, cursor2 := listAll(t, l, cursor)
+	if len(got) != 1 || got[0].ExternalID != late {
+		t.Fatalf("after a late write in the cursor's second got %v, want only %s", ids(got), late)
+	}
+	// The stale cursor too returns only the late one, and the new cursor
+	// nothing.
+	if got, _ := listAll(t, l, cursor); len(got) != 1 {
+		t.Errorf("stale cursor listed %d records, want 1", len(got))
+	}
+	if got, _ := listAll(t, l, cursor2); len(got) != 0 {
+		t.Errorf("caught-up cursor listed %v, want nothing", ids(got))
+	}
+}
+
+// TestAddressAndNewsletterChangesAreCustomerChanges: a customer whose own
+// row did not change but whose delivery address or newsletter row did is
+// listed, with that change's time.
+func TestAddressAndNewsletterChangesAreCustomerChanges(t *testing.T) {
+	shop := oxidtest.New(t)
+	l := lister(t, shop, 50)
+	c := shop.Seed(3)
+	addr := shop.AddDeliveryAddress(c[0], nil)
+	_, cursor := listAll(t, l, "")
+	before, _ := shop.Customer(c[1])
+
+	steps := []struct {
+		name   string
+		change func()
+		want   string
+	}{
+		{"new delivery address", func() { shop.AddDeliveryAddress(c[1], map[string]any{"OXCITY": "Hamburg"}) }, c[1]},
+		{"edited delivery address", func() {
+			if err := shop.UpdateDeliveryAddress(addr, map[string]any{"OXZIP": "10117"}); err != nil {
+				t.Fatal(err)
+			}
+		}, c[0]},
+		{"newsletter subscription", func() { shop.Subscribe(c[2], 1) }, c[2]},
+		{"newsletter unsubscription", func() { shop.Subscribe(c[2], 0) }, c[2]},
+	}
+	for _, s := range steps {
+		nextSecond()
+		s.change()
+		got, next := listAll(t, l, cursor)
+		if len(got) != 1 || got[0].ExternalID != s.want {
+			t.Fatalf("%s: listed %v, want only %s", s.name, ids(got), s.want)
+		}
+		if !got[0].UpdatedAt.After(time.Now().Add(-3 * time.Second)) {
+			t.Errorf("%s: record time %s is not the change's", s.name, got[0].UpdatedAt)
+		}
+		cursor = next
+	}
+	after, _ := shop.Customer(c[1])
+	if after["OXTIMESTAMP"] != before["OXTIMESTAMP"] {
+		t.Error("the oxuser row itself changed; the test would prove nothing")
+	}
+
+	// The record carries what changed.
+	f := build(t, map[string]any{"dsn": shop.DSN}).(connectors.Fetcher)
+	rec, err := f.Fetch(context.Background(), connectors.ResourceCustomer, c[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs, _ := rec.Data["addresses"].([]any)
+	if len(addrs) != 1 || addrs[0].(map[string]any)["OXCITY"] != "Hamburg" || addrs[0].(map[string]any)["country"] != "DE" {
+		t.Errorf("addresses = %v", rec.Data["addresses"])
+	}
+	rec, _ = f.Fetch(context.Background(), connectors.ResourceCustomer, c[2])
+	if n, _ := rec.Data["newsletter"].(map[string]any); n == nil || n["OXDBOPTIN"] != "0" || n["consent_updated_at"] == nil {
+		t.Errorf("newsletter = %v", rec.Data["newsletter"])
+	}
+	if _, leaked := rec.Data["OXPASSWORD"]; leaked {
+		t.Error("record carries the password hash")
+	}
+}
+
+// TestAdminsAndOtherShopsAreNotListed: shop administrators and customers
+// of another OXSHOPID stay out; a deactivated customer comes as deleted.
+func TestAdminsAndOtherShopsAreNotListed(t *testing.T) {
+	shop := oxidtest.New(t)
+	l := lister(t, shop, 50)
+	cust := shop.Seed(1)[0]
+	shop.CreateAdmin("admin@example.com")
+	shop.CreateCustomer(map[string]any{"OXSHOPID": 2})
+	gone := shop.CreateCustomer(map[string]any{"OXACTIVE": 0})
+	got, _ := listAll(t, l, "")
+	m := ids(got)
+	if len(got) != 2 || m[cust] != 1 || m[gone] != 1 {
+		t.Fatalf("listed %v, want the customer and the deactivated one", m)
+	}
+	for _, r := range got {
+		if r.Deleted != (r.ExternalID == gone) {
+			t.Errorf("%s: Deleted = %v", r.ExternalID, r.Deleted)
+		}
+	}
+}
+
+func TestBadCursor(t *testing.T) {
+	shop := oxidtest.New(t)
+	l := lister(t, shop, 5)
+	for _, c := range []string{"nonsense", `{"since":"yesterday"}`, `{"since":"2025-01-01 00:00:00","seen":"abc"}`} {
+		if _, err := l.List(context.Background(), connectors.ResourceCustomer, c); err == nil {
+			t.Errorf("cursor %q accepted", c)
+		}
+	}
+}
