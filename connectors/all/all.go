@@ -5,6 +5,7 @@ package all
 import (
 	_ "github.com/shophub/shophub/connectors/erp"
 	_ "github.com/shophub/shophub/connectors/magento"
+	_ "github.com/shophub/shophub/connectors/oxid"
 	_ "github.com/shophub/shophub/connectors/shopify"
 	_ "github.com/shophub/shophub/connectors/shopware"
 )
