@@ -6,4 +6,5 @@ package erp
 
 import (
 	_ "github.com/shophub/shophub/connectors/erp/odoo"
+	_ "github.com/shophub/shophub/connectors/erp/rest"
 )
