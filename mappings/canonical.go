@@ -219,42 +219,21 @@ func normalizeValue(f Field, v any, own bool) (any, error) {
 			out = make(map[string]any, len(m))
 		}
 		for k, x := range m {
-			if !isAddressKey(k) {
+			// An owned object was built from rules whose keys Compile checked.
+			if !own && !isAddressKey(k) {
 				return nil, &ValidationError{Field: f.Name + "." + k, Msg: "not a canonical address key"}
 			}
-			if x == nil {
+			nv, keep, err := addressValue(f.Name, k, x)
+			switch {
+			case err != nil:
+				return nil, err
+			case !keep:
 				if own {
 					delete(out, k)
 				}
-				continue
+			case !own || nv != x:
+				out[k] = nv
 			}
-			orig, ok := x.(string)
-			if !ok {
-				return nil, &ValidationError{Field: f.Name + "." + k, Msg: fmt.Sprintf("want a string, got %T", x)}
-			}
-			s := strings.TrimSpace(orig)
-			if s == "" {
-				if own {
-					delete(out, k)
-				}
-				continue
-			}
-			if k == "country" {
-				s = strings.ToUpper(s)
-				if len(s) != 2 {
-					return nil, &ValidationError{Field: f.Name + ".country", Value: s, Msg: "not an ISO 3166-1 alpha-2 code"}
-				}
-			}
-			if k == "phone" && !isE164(s) {
-				return nil, &ValidationError{Field: f.Name + ".phone", Value: MaskValue("phone", s), Msg: "not an E.164 phone number"}
-			}
-			if s == orig {
-				if !own {
-					out[k] = x
-				}
-				continue
-			}
-			out[k] = s
 		}
 		return out, nil
 	case KindConsent:
@@ -291,6 +270,9 @@ func normalizeValue(f Field, v any, own bool) (any, error) {
 				out["updated_at"] = u
 			}
 		}
+		if own {
+			return out, nil // keys checked by Compile
+		}
 		for k := range m {
 			if k != "subscribed" && k != "updated_at" {
 				return nil, &ValidationError{Field: f.Name + "." + k, Msg: "not a consent key"}
@@ -299,6 +281,35 @@ func normalizeValue(f Field, v any, own bool) (any, error) {
 		return out, nil
 	}
 	return nil, bad("unknown kind "+string(f.Kind), v)
+}
+
+// addressValue normalizes the value of address key k: keep is false for
+// null and blank values, which the normal form leaves out.
+func addressValue(field, k string, x any) (v any, keep bool, err error) {
+	if x == nil {
+		return nil, false, nil
+	}
+	orig, ok := x.(string)
+	if !ok {
+		return nil, false, &ValidationError{Field: field + "." + k, Msg: fmt.Sprintf("want a string, got %T", x)}
+	}
+	s := strings.TrimSpace(orig)
+	if s == "" {
+		return nil, false, nil
+	}
+	if k == "country" {
+		s = strings.ToUpper(s)
+		if len(s) != 2 {
+			return nil, false, &ValidationError{Field: field + ".country", Value: s, Msg: "not an ISO 3166-1 alpha-2 code"}
+		}
+	}
+	if k == "phone" && !isE164(s) {
+		return nil, false, &ValidationError{Field: field + ".phone", Value: MaskValue("phone", s), Msg: "not an E.164 phone number"}
+	}
+	if s == orig {
+		return x, true, nil // unchanged: keep the boxed value
+	}
+	return s, true, nil
 }
 
 // isAddressKey is contains(AddressKeys, k) as a switch (hot path).

@@ -277,6 +277,7 @@ func (c *compiler) direction(res string, inbound bool, n *yaml.Node) (*direction
 		d.canon = make([]Field, len(d.fields))
 		for i, f := range d.fields {
 			d.canon[i], _ = CustomerField(f.name) // topRule checked the name
+			f.address = d.owned[i] && d.canon[i].Kind == KindAddress
 		}
 	}
 	return d, nil
@@ -363,6 +364,7 @@ func (c *compiler) rule(n *yaml.Node, field string, selfOK bool) (*rule, error) 
 			return nil, c.errAt(n, field, "%v", err)
 		}
 		r.from = []srcPath{p}
+		r.plain = true
 		return r, nil
 	}
 	kvs, err := c.pairs(n, field)
@@ -460,6 +462,12 @@ func (c *compiler) rule(n *yaml.Node, field string, selfOK bool) (*rule, error) 
 	}
 	if err := c.checkCombination(n, field, has); err != nil {
 		return nil, err
+	}
+	r.plain = len(r.from) == 1 && !r.required
+	for k := range has {
+		if k != "from" && k != "required" {
+			r.plain = false
+		}
 	}
 	if !has["from"] && !has["const"] && !has["expr"] && !has["object"] && !has["list"] {
 		switch {

@@ -10,6 +10,13 @@ var errRequired = errors.New("required value is absent")
 // eval runs one rule against the current source. ok=false means absent: the
 // field says nothing and is left out.
 func (m *Mapping) eval(st *state, r *rule, src any) (v any, ok bool, err error) {
+	if r.plain {
+		v, ok = r.from[0].lookup(src)
+		if ok && v == nil {
+			v = "" // the source cleared the value
+		}
+		return v, ok, nil
+	}
 	which := -1
 	switch {
 	case r.from != nil:
@@ -121,16 +128,31 @@ func (m *Mapping) buildObject(st *state, r *rule, src, v any, ok bool, path stri
 		path = ""
 	}
 	out := make(map[string]any, len(r.object))
+	present := false
 	for _, sub := range r.object {
 		sv, sok, err := m.nested(st, sub, base, path)
 		if err != nil {
 			return nil, false, err
 		}
-		if sok {
-			out[sub.name] = sv
+		if !sok {
+			continue
 		}
+		present = true
+		if r.address {
+			// NormalizeCustomer's address rules, key by key, so that the
+			// finished object needs no second pass.
+			v, keep, err := addressValue(r.field, sub.name, sv)
+			if err != nil {
+				return nil, false, err
+			}
+			if !keep {
+				continue
+			}
+			sv = v
+		}
+		out[sub.name] = sv
 	}
-	if len(out) == 0 {
+	if !present {
 		return nil, false, nil
 	}
 	return out, true, nil

@@ -167,6 +167,9 @@ func (m *Mapping) Inbound(resource string, record map[string]any) (Doc, error) {
 	for i, f := range d.fields {
 		v, ok, err := m.eval(st, f, src)
 		if err != nil {
+			if _, isVE := err.(*ValidationError); isVE {
+				return nil, m.wrapValidation(d, err) // from an address object
+			}
 			return nil, err
 		}
 		if !ok {
@@ -174,9 +177,12 @@ func (m *Mapping) Inbound(resource string, record map[string]any) (Doc, error) {
 		}
 		if d.canon != nil {
 			// NormalizeCustomer, one field at a time: the value is ours
-			// (owned objects are normalized in place).
-			if v, err = normalizeValue(d.canon[i], v, d.owned[i]); err != nil {
-				return nil, m.wrapValidation(d, err)
+			// (owned objects are normalized in place; addresses built by
+			// object already are).
+			if _, done := v.(map[string]any); !done || !f.address {
+				if v, err = normalizeValue(d.canon[i], v, d.owned[i]); err != nil {
+					return nil, m.wrapValidation(d, err)
+				}
 			}
 		}
 		doc[f.name] = v

@@ -21,6 +21,8 @@ type rule struct {
 	pick       *picker
 	list       []*rule
 	self       bool // direct each rule without its own source: the item is the value
+	plain      bool // only `from` with one path: eval takes a short cut
+	address    bool // inbound canonical address built by object: buildObject normalizes each key
 }
 
 type picker struct {
