@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -82,12 +83,12 @@ func TestMappingTestErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"broken override", []string{"--connector", "shop-de", "-c", cfg, "--in", sampleIn}, "broken.yaml:6: field email: unknown transform \"emial\""},
-		{"broken --mapping", []string{"--connector", "shopify", "--mapping", broken, "--in", sampleIn}, "broken.yaml:6"},
-		{"bad record", []string{"--connector", "shopify", "--in", badRecord}, "connectors/shopify/mapping.yaml:13: field email (from email = ***): not an email address"},
+		{"broken override", []string{"--connector", "shop-de", "-c", cfg, "--in", sampleIn}, `broken\.yaml:6: field email: unknown transform "emial"`},
+		{"broken --mapping", []string{"--connector", "shopify", "--mapping", broken, "--in", sampleIn}, `broken\.yaml:6: `},
+		{"bad record", []string{"--connector", "shopify", "--in", badRecord}, `connectors/shopify/mapping\.yaml:\d+: field email \(from email = \*\*\*\): not an email address`},
 		{"unknown connector", []string{"--connector", "nope", "-c", cfg, "--in", sampleIn}, `--connector "nope": not an instance`},
 		{"bad direction", []string{"--connector", "shopify", "--direction", "up", "--in", sampleIn}, "--direction"},
-		{"missing input", []string{"--connector", "shopify", "--in", filepath.Join(dir, "none.json")}, "--in"},
+		{"missing input", []string{"--connector", "shopify", "--in", filepath.Join(dir, "none.json")}, "--in: "},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -95,8 +96,8 @@ func TestMappingTestErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("want an error, got output\n%s", out)
 			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q does not contain %q", err, tc.want)
+			if !regexp.MustCompile(tc.want).MatchString(err.Error()) {
+				t.Errorf("error %q does not match %q", err, tc.want)
 			}
 		})
 	}
