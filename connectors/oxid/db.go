@@ -29,6 +29,11 @@ var addressColumns = []string{
 	"OXCITY", "OXCOUNTRYID", "OXSTATEID", "OXZIP", "OXFON", "OXFAX", "OXSAL", "OXTIMESTAMP",
 }
 
+// addressOrder picks "the first" delivery address: the newest change,
+// then OXID for a stable tie-break. shophub's own write to that address
+// keeps it first.
+const addressOrder = "OXTIMESTAMP DESC, OXID"
+
 var newsletterColumns = []string{
 	"OXID", "OXUSERID", "OXEMAIL", "OXDBOPTIN", "OXSUBSCRIBED", "OXUNSUBSCRIBED", "OXTIMESTAMP",
 }
@@ -91,7 +96,9 @@ type querier interface {
 
 // loadCustomers reads the records of the given oxuser ids in this shop:
 // the oxuser row (without secrets), the delivery addresses under
-// "addresses" (ordered by OXID, so "the first" is stable), the newsletter
+// "addresses" (the most recently changed first: OXID stores no default
+// delivery address, and the one a customer added or edited last is the one
+// they use), the newsletter
 // row under "newsletter" when there is one, and each row's country as
 // ISO alpha-2 under "country".
 func (c *Connector) loadCustomers(ctx context.Context, q querier, ids []string) (map[string]map[string]any, error) {
@@ -122,7 +129,7 @@ func (c *Connector) loadCustomers(ctx context.Context, q querier, ids []string) 
 		u["addresses"] = []any{}
 		out[u["OXID"].(string)] = u
 	}
-	rows, err = q.QueryContext(ctx, "SELECT "+cols("", addressColumns)+" FROM oxaddress WHERE OXUSERID IN ("+in+") ORDER BY OXUSERID, OXID", args[1:]...)
+	rows, err = q.QueryContext(ctx, "SELECT "+cols("", addressColumns)+" FROM oxaddress WHERE OXUSERID IN ("+in+") ORDER BY OXUSERID, "+addressOrder, args[1:]...)
 	if err != nil {
 		return nil, dbError("read delivery addresses", err)
 	}

@@ -328,3 +328,37 @@ func TestDeleteDeactivates(t *testing.T) {
 		t.Errorf("fetch deleted: %v", err)
 	}
 }
+
+// TestShippingCopyOfBillingCreatesNoAddress: a shipping address equal to
+// the billing address (Shopware always has one) adds no oxaddress row; a
+// different one does, and the newest delivery address is the shipping
+// address read back.
+func TestShippingCopyOfBillingCreatesNoAddress(t *testing.T) {
+	e := newPushEnv(t, nil)
+	id := e.shop.CreateCustomer(map[string]any{"OXFNAME": "Kim", "OXLNAME": "Kopie", "OXSTREET": "Marktplatz", "OXSTREETNR": "1",
+		"OXZIP": "79098", "OXCITY": "Freiburg", "OXFON": "+49761111"})
+	rec := e.push(t, id, mappings.Doc{"shipping_address": map[string]any{"first_name": "Kim", "last_name": "Kopie",
+		"street": "Marktplatz 1", "zip": "79098", "city": "Freiburg", "country": "DE"}})
+	if a := e.shop.Addresses(id); len(a) != 0 {
+		t.Fatalf("copy of the billing address created delivery address %v", a)
+	}
+	if _, ok := e.inbound(t, rec)["shipping_address"]; ok {
+		t.Error("no delivery address must read back as no shipping address")
+	}
+	older := e.shop.AddDeliveryAddress(id, map[string]any{"OXCITY": "Basel"})
+	nextSecond()
+	e.shop.AddDeliveryAddress(id, map[string]any{"OXCITY": "Bern"})
+	rec, err := e.conn.(connectors.Fetcher).Fetch(context.Background(), connectors.ResourceCustomer, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ship := e.inbound(t, rec)["shipping_address"].(map[string]any); ship["city"] != "Bern" {
+		t.Errorf("shipping address %v, want the newest delivery address", ship)
+	}
+	e.push(t, id, mappings.Doc{"shipping_address": map[string]any{"city": "Bern", "zip": "3011"}})
+	for _, a := range e.shop.Addresses(id) {
+		if a["OXID"] == older && a["OXZIP"] == "3011" {
+			t.Error("push wrote the older delivery address")
+		}
+	}
+}

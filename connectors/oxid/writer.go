@@ -200,9 +200,12 @@ func (w *writer) create(ctx context.Context, p *payload) (string, error) {
 }
 
 // address writes the payload's delivery address to the customer's first
-// oxaddress row (by OXID), creating one when there is none. An address
-// without any value is not created, and an existing one is left: deleting
-// rows needs a grant the connector does without.
+// oxaddress row (see addressOrder), creating one when there is none. An
+// address without any value is not created, nor one equal to the
+// customer's billing address — OXID ships to the billing address when
+// there is no delivery address, and systems that always hold a shipping
+// address (Shopware) send a copy of it. An existing row is never deleted:
+// that needs a grant the connector does without.
 func (w *writer) address(ctx context.Context, userID string, addr map[string]string) error {
 	if addr == nil {
 		return nil
@@ -216,7 +219,7 @@ func (w *writer) address(ctx context.Context, userID string, addr map[string]str
 	if empty {
 		return nil
 	}
-	row, err := w.selectOne(ctx, "read delivery address", "SELECT "+cols("", addressColumns)+" FROM oxaddress WHERE OXUSERID = ? ORDER BY OXID LIMIT 1 FOR UPDATE", userID)
+	row, err := w.selectOne(ctx, "read delivery address", "SELECT "+cols("", addressColumns)+" FROM oxaddress WHERE OXUSERID = ? ORDER BY "+addressOrder+" LIMIT 1 FOR UPDATE", userID)
 	if err != nil {
 		return err
 	}
@@ -229,6 +232,19 @@ func (w *writer) address(ctx context.Context, userID string, addr map[string]str
 	}
 	if row != nil {
 		return w.updateRow(ctx, "oxaddress", row["OXID"].(string), diff(row, want), want)
+	}
+	user, err := w.selectOne(ctx, "read customer", "SELECT "+cols("", userColumns)+" FROM oxuser WHERE OXID = ?", userID)
+	if err != nil {
+		return err
+	}
+	given := map[string]string{}
+	for k, v := range want {
+		if v != "" {
+			given[k] = v
+		}
+	}
+	if user != nil && len(diff(user, given)) == 0 {
+		return nil // the billing address: no delivery address needed
 	}
 	fixed := map[string]any{"OXID": newOXID(), "OXUSERID": userID, "OXADDRESSUSERID": userID}
 	return w.insertRow(ctx, "oxaddress", fixed, want)

@@ -91,8 +91,11 @@ func TestOXIDCustomerReachesShopsAndBack(t *testing.T) {
 	})
 	e.quiet(t)
 
-	// Shopify → hub → OXID, touching only mapped columns.
+	// Shopify → hub → OXID, touching only mapped columns. The edit comes
+	// in a later second than OXID's last change: at equal source seconds
+	// the hub's tie-break (instance name) would keep OXID's value.
 	before, _ := shop.Customer(oxidID)
+	nextSecond()
 	if err := e.shopify.UpdateCustomer(shopifyID, map[string]any{"first_name": "Olena"}); err != nil {
 		t.Fatal(err)
 	}
