@@ -94,6 +94,20 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
+// query runs a SELECT and reads all its rows (see scanRows); what names
+// the step in errors.
+func query(ctx context.Context, q querier, what, sqlText string, args ...any) ([]map[string]any, error) {
+	rows, err := q.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return nil, dbError(what, err)
+	}
+	list, err := scanRows(rows)
+	if err != nil {
+		return nil, dbError(what, err)
+	}
+	return list, nil
+}
+
 // loadCustomers reads the records of the given oxuser ids in this shop:
 // the oxuser row (without secrets), the delivery addresses under
 // "addresses" (the most recently changed first: OXID stores no default
@@ -106,7 +120,7 @@ func (c *Connector) loadCustomers(ctx context.Context, q querier, ids []string) 
 	if len(ids) == 0 {
 		return out, nil
 	}
-	countries, err := c.countries.get(ctx, c, q)
+	countries, err := c.countries.get(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -116,26 +130,18 @@ func (c *Connector) loadCustomers(ctx context.Context, q querier, ids []string) 
 		args = append(args, id)
 	}
 	in := placeholders(len(ids))
-	rows, err := q.QueryContext(ctx, "SELECT "+cols("u.", userColumns)+", "+changedAt+" AS SHOPHUB_CHANGED FROM oxuser u WHERE u.OXSHOPID = ? AND u.OXID IN ("+in+")", args...)
+	users, err := query(ctx, q, "read customers", "SELECT "+cols("u.", userColumns)+", "+changedAt+" AS SHOPHUB_CHANGED FROM oxuser u WHERE u.OXSHOPID = ? AND u.OXID IN ("+in+")", args...)
 	if err != nil {
-		return nil, dbError("read customers", err)
-	}
-	users, err := scanRows(rows)
-	if err != nil {
-		return nil, dbError("read customers", err)
+		return nil, err
 	}
 	for _, u := range users {
 		u["country"] = countries.iso(u["OXCOUNTRYID"].(string))
 		u["addresses"] = []any{}
 		out[u["OXID"].(string)] = u
 	}
-	rows, err = q.QueryContext(ctx, "SELECT "+cols("", addressColumns)+" FROM oxaddress WHERE OXUSERID IN ("+in+") ORDER BY OXUSERID, "+addressOrder, args[1:]...)
+	addrs, err := query(ctx, q, "read delivery addresses", "SELECT "+cols("", addressColumns)+" FROM oxaddress WHERE OXUSERID IN ("+in+") ORDER BY OXUSERID, "+addressOrder, args[1:]...)
 	if err != nil {
-		return nil, dbError("read delivery addresses", err)
-	}
-	addrs, err := scanRows(rows)
-	if err != nil {
-		return nil, dbError("read delivery addresses", err)
+		return nil, err
 	}
 	for _, a := range addrs {
 		u, ok := out[a["OXUSERID"].(string)]
@@ -145,13 +151,9 @@ func (c *Connector) loadCustomers(ctx context.Context, q querier, ids []string) 
 		a["country"] = countries.iso(a["OXCOUNTRYID"].(string))
 		u["addresses"] = append(u["addresses"].([]any), a)
 	}
-	rows, err = q.QueryContext(ctx, "SELECT "+cols("", newsletterColumns)+" FROM oxnewssubscribed WHERE OXSHOPID = ? AND OXUSERID IN ("+in+") ORDER BY OXUSERID, OXTIMESTAMP DESC, OXID", args...)
+	subs, err := query(ctx, q, "read newsletter subscriptions", "SELECT "+cols("", newsletterColumns)+" FROM oxnewssubscribed WHERE OXSHOPID = ? AND OXUSERID IN ("+in+") ORDER BY OXUSERID, OXTIMESTAMP DESC, OXID", args...)
 	if err != nil {
-		return nil, dbError("read newsletter subscriptions", err)
-	}
-	subs, err := scanRows(rows)
-	if err != nil {
-		return nil, dbError("read newsletter subscriptions", err)
+		return nil, err
 	}
 	for _, n := range subs {
 		u, ok := out[n["OXUSERID"].(string)]
@@ -217,7 +219,7 @@ type countryMap struct {
 
 const countryTTL = 5 * time.Minute
 
-func (cc *countryCache) get(ctx context.Context, _ *Connector, q querier) (*countryMap, error) {
+func (cc *countryCache) get(ctx context.Context, q querier) (*countryMap, error) {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	if cc.m != nil && time.Since(cc.loaded) < countryTTL {
@@ -225,13 +227,9 @@ func (cc *countryCache) get(ctx context.Context, _ *Connector, q querier) (*coun
 	}
 	// Active countries first, so that of two rows with one ISO code the
 	// active one is written.
-	rows, err := q.QueryContext(ctx, "SELECT OXID, OXISOALPHA2 FROM oxcountry ORDER BY OXACTIVE DESC, OXORDER, OXID")
+	list, err := query(ctx, q, "read countries", "SELECT OXID, OXISOALPHA2 FROM oxcountry ORDER BY OXACTIVE DESC, OXORDER, OXID")
 	if err != nil {
-		return nil, dbError("read countries", err)
-	}
-	list, err := scanRows(rows)
-	if err != nil {
-		return nil, dbError("read countries", err)
+		return nil, err
 	}
 	m := &countryMap{byID: map[string]string{}, byISO: map[string]string{}}
 	for _, r := range list {

@@ -118,13 +118,9 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 	}
 	q += " ORDER BY c.changed, c.id LIMIT ?"
 	args = append(args, c.settings.PageSize)
-	rows, err := db.QueryContext(ctx, q, args...)
+	hits, err := query(ctx, db, "list changed customers", q, args...)
 	if err != nil {
-		return connectors.Page{}, dbError("list changed customers", err)
-	}
-	hits, err := scanRows(rows)
-	if err != nil {
-		return connectors.Page{}, dbError("list changed customers", err)
+		return connectors.Page{}, err
 	}
 
 	since, after := pos.Since, pos.After

@@ -87,16 +87,9 @@ func (c *Connector) userByEmail(ctx context.Context, q querier, email string, lo
 	if lock {
 		sqlText += " FOR UPDATE"
 	}
-	rows, err := q.QueryContext(ctx, sqlText, email, c.settings.ShopID)
-	if err != nil {
-		return nil, dbError("find customer by email", err)
-	}
-	list, err := scanRows(rows)
-	if err != nil {
-		return nil, dbError("find customer by email", err)
-	}
-	if len(list) == 0 {
-		return nil, nil
+	list, err := query(ctx, q, "find customer by email", sqlText, email, c.settings.ShopID)
+	if err != nil || len(list) == 0 {
+		return nil, err
 	}
 	r := list[0]
 	return &userRef{id: r["OXID"].(string), rights: r["OXRIGHTS"].(string), active: r["OXACTIVE"] == "1"}, nil
@@ -120,7 +113,7 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 	if err != nil {
 		return nil, err
 	}
-	countries, err := c.countries.get(ctx, c, db)
+	countries, err := c.countries.get(ctx, db)
 	if err != nil {
 		return nil, err
 	}

@@ -52,16 +52,9 @@ func (w *writer) resolveCountry(cols map[string]string, creating bool) error {
 
 // selectOne reads one row (or none) as strings.
 func (w *writer) selectOne(ctx context.Context, what, q string, args ...any) (map[string]any, error) {
-	rows, err := w.tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, dbError(what, err)
-	}
-	list, err := scanRows(rows)
-	if err != nil {
-		return nil, dbError(what, err)
-	}
-	if len(list) == 0 {
-		return nil, nil
+	list, err := query(ctx, w.tx, what, q, args...)
+	if err != nil || len(list) == 0 {
+		return nil, err
 	}
 	return list[0], nil
 }
