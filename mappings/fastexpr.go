@@ -1,14 +1,17 @@
 package mappings
 
 import (
+	"strings"
+
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm/runtime"
 )
 
 // Running expr's VM costs far more than the conditions most mappings write
 // (`source.default_address != nil`, `state == 'disabled'`, `a && !b`). For
-// that small family the compiled AST is also turned into a tree of Go
-// closures. Like fastE164, a fast evaluator either answers exactly what the
+// that small family (plus `?:`, hasPrefix and hasSuffix) the compiled AST
+// is also turned into a tree of Go closures; a branch or right-hand side
+// outside it sends only the records that reach it to the VM. Like fastE164, a fast evaluator either answers exactly what the
 // VM would, or says "ask the VM" (ok=false) — never something else.
 // TestFastExprMatchesVM checks that on a table of expressions and values.
 
@@ -82,9 +85,57 @@ func compileFast(n ast.Node, itemScope bool) fastFn {
 			}
 			return !b, true
 		}
+	case *ast.ConditionalNode:
+		// cond ? a : b — a branch outside the family sends only the
+		// records that take it to the VM.
+		cond := compileFast(x.Cond, itemScope)
+		a, b := compileFast(x.Exp1, itemScope), compileFast(x.Exp2, itemScope)
+		if cond == nil || (a == nil && b == nil) {
+			return nil
+		}
+		return func(e *fastEnv) (any, bool) {
+			c, ok := cond(e)
+			yes, isBool := c.(bool)
+			if !ok || !isBool {
+				return nil, false
+			}
+			branch := b
+			if yes {
+				branch = a
+			}
+			if branch == nil {
+				return nil, false
+			}
+			return branch(e)
+		}
+	case *ast.BuiltinNode:
+		if (x.Name != "hasPrefix" && x.Name != "hasSuffix") || len(x.Arguments) != 2 {
+			return nil
+		}
+		sf, af := compileFast(x.Arguments[0], itemScope), compileFast(x.Arguments[1], itemScope)
+		if sf == nil || af == nil {
+			return nil
+		}
+		suffix := x.Name == "hasSuffix"
+		return func(e *fastEnv) (any, bool) {
+			sv, ok1 := sf(e)
+			av, ok2 := af(e)
+			s, isStr1 := sv.(string)
+			a, isStr2 := av.(string)
+			if !ok1 || !ok2 || !isStr1 || !isStr2 {
+				return nil, false // the VM reports the type error
+			}
+			if suffix {
+				return strings.HasSuffix(s, a), true
+			}
+			return strings.HasPrefix(s, a), true
+		}
 	case *ast.BinaryNode:
 		l, r := compileFast(x.Left, itemScope), compileFast(x.Right, itemScope)
-		if l == nil || r == nil {
+		if l == nil {
+			return nil
+		}
+		if r == nil && x.Operator != "&&" && x.Operator != "and" && x.Operator != "||" && x.Operator != "or" {
 			return nil
 		}
 		switch x.Operator {
@@ -115,6 +166,9 @@ func compileFast(n ast.Node, itemScope bool) fastFn {
 				}
 				if ab == or { // true || …, false && …
 					return ab, true
+				}
+				if r == nil {
+					return nil, false // the right side needs the VM
 				}
 				b, ok := r(e)
 				if _, isBool := b.(bool); !ok || !isBool {

@@ -16,8 +16,11 @@ func TestFastExprMatchesVM(t *testing.T) {
 		"a", "source.a", "a.b", "a?.b", "value != 'n/a'", "value == nil", "settings.s == true",
 		"settings.missing == nil", "first == 'x'", "type == nil", "a && b", "a || b", "!a",
 		"source.a == source.b", "a == b", "item.a == 'x'", "item == nil",
+		"a == nil ? 'x' : b", "hasPrefix(a, 'x')", "hasSuffix(a, b)", "a != nil && hasPrefix(a, 'x') ? a + 'z' : nil",
+		"a == 'x' || len(b) > 0", "a == nil && b + 1 > 0", "a ? 'y' : 'n'",
+		"value != nil && hasPrefix(value, 'ERP customer number: ') ? trim(value[21:]) : nil",
 	}
-	values := []any{nil, "x", "y", "", true, false, 1.0, 0.0, map[string]any{"b": "x", "c": nil}, map[string]any{}, []any{"x"}, []string(nil), Doc{"b": nil}}
+	values := []any{nil, "x", "y", "", "xz", "ERP customer number: 7", true, false, 1.0, 0.0, map[string]any{"b": "x", "c": nil}, map[string]any{}, []any{"x"}, []string(nil), Doc{"b": nil}}
 	m := &Mapping{settings: map[string]any{"s": true}}
 	st := &state{env: map[string]any{}}
 	n := 0
@@ -56,7 +59,7 @@ func TestFastExprMatchesVM(t *testing.T) {
 	if n < 1000 {
 		t.Errorf("only %d fast answers compared", n)
 	}
-	for _, text := range []string{"source.a != nil", "a == 'x' && !(b == nil)", "settings.x == nil"} {
+	for _, text := range []string{"source.a != nil", "a == 'x' && !(b == nil)", "settings.x == nil", "a == nil ? nil : len(a)", "a == nil || len(a) > 0"} {
 		if p, _ := compileExpr(text, 1, false); p.fast == nil {
 			t.Errorf("%s: want a fast evaluator", text)
 		}
