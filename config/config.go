@@ -152,7 +152,7 @@ const (
 	DefaultMaxBodyBytes      = 1 << 20
 	DefaultSQLiteDSN         = "shophub.db"
 	DefaultRedisAddr         = "127.0.0.1:6379"
-	DefaultConcurrency       = 20
+	DefaultConcurrency       = 100
 	DefaultTaskCheckInterval = Duration(50 * time.Millisecond)
 	DefaultMaxRetry          = 12
 	DefaultShutdownTimeout   = Duration(30 * time.Second)

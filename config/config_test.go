@@ -48,7 +48,7 @@ var ignoreSource = cmpopts.IgnoreUnexported(Config{})
 // defaultWorker is written out rather than built from the constants, so a
 // changed default shows up here.
 var defaultWorker = Worker{
-	Concurrency:       20,
+	Concurrency:       100,
 	TaskCheckInterval: Duration(50 * time.Millisecond),
 	MaxRetry:          12,
 	ShutdownTimeout:   Duration(30 * time.Second),

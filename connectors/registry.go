@@ -27,6 +27,9 @@ type Registration struct {
 	New func(inst Instance, settings any) (Connector, error)
 	// Mapping is the embedded default YAML mapping for this connector type.
 	Mapping []byte
+	// Sample is one vendor-shaped record of the connector's main resource
+	// (JSON), for docs and the mapping benchmark. Optional.
+	Sample []byte
 }
 
 // Instance is what the pipeline tells a connector about the configured

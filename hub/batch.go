@@ -175,7 +175,7 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, hashes []stri
 			}
 		}
 		return writeEvents(tx, events, results)
-	}, s.txOptions()...)
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
@@ -38,11 +39,11 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 	)
 	switch driver {
 	case "mysql":
-		dsn, err = mysqlDSN(dsn)
-		if err != nil {
+		var conn *sql.DB
+		if conn, err = openMySQL(dsn); err != nil {
 			return nil, err
 		}
-		db, err = gorm.Open(mysql.Open(dsn), gcfg)
+		db, err = gorm.Open(mysql.New(mysql.Config{Conn: conn}), gcfg)
 	case "sqlite":
 		if dir := filepath.Dir(dsn); dir != "." && !strings.HasPrefix(dsn, "file:") {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -82,12 +83,52 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 	return &Store{db: db, driver: driver}, nil
 }
 
-// mysqlDSN enforces the options merges depend on: parsed UTC times and
+// openMySQL opens a pool whose every connection runs READ COMMITTED.
+// Under the default REPEATABLE READ, locking reads of keys that do not exist
+// yet (a new email) take gap locks, and concurrent first sightings of
+// different customers deadlock on neighbouring gaps. Correctness does not
+// rest on gap locks: customer rows are locked by id, and a racing insert of
+// the same email or link fails on its unique key and retries into the
+// winner's row. Set per connection, not per transaction, to save a round
+// trip per merge; the statement works on MySQL and MariaDB alike (their
+// variable names differ).
+func openMySQL(dsn string) (*sql.DB, error) {
+	cfg, err := mysqlConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	inner, err := mysqldrv.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(readCommitted{inner}), nil
+}
+
+type readCommitted struct{ driver.Connector }
+
+func (c readCommitted) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ex, ok := conn.(driver.ExecerContext)
+	if !ok {
+		conn.Close()
+		return nil, fmt.Errorf("mysql connection cannot execute statements")
+	}
+	if _, err := ex.ExecContext(ctx, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED", nil); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("set isolation level: %w", err)
+	}
+	return conn, nil
+}
+
+// mysqlConfig enforces the options merges depend on: parsed UTC times and
 // utf8mb4. It keeps what the operator set otherwise.
-func mysqlDSN(dsn string) (string, error) {
+func mysqlConfig(dsn string) (*mysqldrv.Config, error) {
 	cfg, err := mysqldrv.ParseDSN(dsn)
 	if err != nil {
-		return "", fmt.Errorf("mysql dsn: %w", err)
+		return nil, fmt.Errorf("mysql dsn: %w", err)
 	}
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
@@ -98,21 +139,9 @@ func mysqlDSN(dsn string) (string, error) {
 		cfg.Params["charset"] = "utf8mb4"
 	}
 	cfg.InterpolateParams = true
-	return cfg.FormatDSN(), nil
-}
-
-// txOptions are the options of merge transactions. On MySQL/MariaDB they
-// run READ COMMITTED: under the default REPEATABLE READ, locking reads of
-// keys that do not exist yet (a new email) take gap locks, and concurrent
-// first sightings of different customers deadlock on neighbouring gaps.
-// Correctness does not rest on gap locks: the customer row is locked by id,
-// and a racing insert of the same email or link fails on its unique key
-// and retries into the winner's row.
-func (s *Store) txOptions() []*sql.TxOptions {
-	if s.driver == "mysql" {
-		return []*sql.TxOptions{{Isolation: sql.LevelReadCommitted}}
-	}
-	return nil
+	// Round-trip through the DSN form: the driver treats charset specially
+	// only when parsing, and would send it as a system variable otherwise.
+	return mysqldrv.ParseDSN(cfg.FormatDSN())
 }
 
 // Driver reports "mysql" or "sqlite".

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/shophub/shophub/hub"
 )
@@ -18,6 +19,7 @@ type Batcher struct {
 	max     int
 	reqs    chan *mergeReq
 	mergers int
+	batches atomic.Int64 // transactions run, for benchmarks
 }
 
 type mergeReq struct {
@@ -77,6 +79,7 @@ func (b *Batcher) loop(ctx context.Context) {
 }
 
 func (b *Batcher) merge(ctx context.Context, batch []*mergeReq) {
+	b.batches.Add(1)
 	ins := make([]hub.Inbound, len(batch))
 	for i, r := range batch {
 		ins[i] = r.in

@@ -52,6 +52,8 @@ touchpoint.`,
 		checkCmd(g),
 		backfillCmd(g),
 		probeCmd(),
+		benchCmd(g),
+		benchEmulatorCmd(),
 		mappingCmd(g),
 	)
 	return root

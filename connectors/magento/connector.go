@@ -27,6 +27,11 @@ const Type = "magento"
 //go:embed mapping.yaml
 var defaultMapping []byte
 
+// sample is a vendor-shaped customer for docs and benchmarks.
+//
+//go:embed testdata/customer.json
+var sample []byte
+
 func init() {
 	connectors.Register(connectors.Registration{
 		Type: Type,
@@ -44,6 +49,7 @@ func init() {
 			return New(inst, *s)
 		},
 		Mapping: defaultMapping,
+		Sample:  sample,
 	})
 }
 

@@ -21,6 +21,11 @@ const Type = "shopify"
 //go:embed mapping.yaml
 var defaultMapping []byte
 
+// sample is a vendor-shaped customer for docs and benchmarks.
+//
+//go:embed testdata/customer.json
+var sample []byte
+
 var capabilities = connectors.Capabilities{
 	Webhooks:  true,
 	Poll:      true,
@@ -42,6 +47,7 @@ func init() {
 			return New(inst, *s)
 		},
 		Mapping: defaultMapping,
+		Sample:  sample,
 	})
 }
 

@@ -26,6 +26,11 @@ const systemLanguageID = "2fbb5fe2e29a4d70aa5854ce7ce3e20b"
 //go:embed mapping.yaml
 var defaultMapping []byte
 
+// sample is a vendor-shaped customer for docs and benchmarks.
+//
+//go:embed testdata/customer.json
+var sample []byte
+
 func init() {
 	connectors.Register(connectors.Registration{
 		Type:         Type,
@@ -40,6 +45,7 @@ func init() {
 			return New(inst, settings)
 		},
 		Mapping: defaultMapping,
+		Sample:  sample,
 	})
 }
 

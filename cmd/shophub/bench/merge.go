@@ -1,0 +1,244 @@
+package bench
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	gosync "sync"
+	"time"
+
+	mysqldrv "github.com/go-sql-driver/mysql"
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/shophub/shophub/cmd/shophub/app"
+	"github.com/shophub/shophub/config"
+	"github.com/shophub/shophub/hub"
+	shsync "github.com/shophub/shophub/sync"
+)
+
+// timings records handler durations.
+type timings struct {
+	mu gosync.Mutex
+	d  []time.Duration
+}
+
+func (t *timings) middleware(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, task *asynq.Task) error {
+		start := time.Now()
+		err := next.ProcessTask(ctx, task)
+		if task.Type() == shsync.TypeIngest {
+			t.mu.Lock()
+			t.d = append(t.d, time.Since(start))
+			t.mu.Unlock()
+		}
+		return err
+	})
+}
+
+func benchConfig(dsn string) *config.Config {
+	cfg := &config.Config{File: "(bench)", Database: config.Database{Driver: "mysql", DSN: dsn},
+		Connectors: []config.Connector{{Name: "shopify", Type: "shopify", WebhookSecret: benchSecret,
+			Settings: map[string]any{"shop_url": "http://127.0.0.1:1", "access_token": "x"}}}}
+	cfg.ApplyDefaults()
+	return cfg
+}
+
+func runMerge(ctx context.Context, r *Runner) (*Result, error) {
+	dsn, drop, err := r.scratchDB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer drop()
+	rdb, closeRedis, err := r.redis(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer closeRedis()
+	cfg := benchConfig(dsn)
+	a, err := app.New(ctx, app.Options{Config: cfg, Log: r.Opts.Log, Redis: rdb, Migrate: true})
+	if err != nil {
+		return nil, err
+	}
+	defer a.Shutdown(context.Background())
+
+	n := r.scale(100000, 5000)
+	if r.Opts.Customers > 0 {
+		n = r.Opts.Customers
+	}
+	existing := n * 4 / 10
+	t0 := time.Now().Add(-time.Hour)
+	tp, _ := a.Points.Get("shopify")
+	// Setup (not timed): the customers that already exist.
+	for i := 0; i < existing; i += 500 {
+		var ins []hub.Inbound
+		for j := i; j < min(i+500, existing); j++ {
+			doc, err := tp.Mapping.Inbound("customer", jsonRoundTrip(benchCustomer(j, "Before", t0)))
+			if err != nil {
+				return nil, err
+			}
+			ins = append(ins, hub.Inbound{Instance: "shopify", Resource: "customer", ExternalID: strconv.Itoa(1000000 + j), SourceAt: t0, Doc: doc})
+		}
+		if _, err := a.Store.MergeBatch(ctx, ins, hub.Policy{}); err != nil {
+			return nil, err
+		}
+	}
+	// The measured mix: 60% new customers, 20% changed, 20% unchanged.
+	enqStart := time.Now()
+	at := time.Now()
+	for i := 0; i < n; i++ {
+		var rec map[string]any
+		switch {
+		case i < existing/2:
+			rec = benchCustomer(i, "After", at) // changed
+		case i < existing:
+			rec = benchCustomer(i, "Before", at) // unchanged
+		default:
+			rec = benchCustomer(i, "New", at)
+		}
+		body, _ := json.Marshal(rec)
+		task, err := shsync.NewIngestTask(shsync.IngestPayload{Instance: "shopify", Resource: "customer",
+			ExternalID: strconv.Itoa(1000000 + i), EventID: "m" + strconv.Itoa(i), SourceAt: at, Body: body}, 3)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.Queue.Enqueue(ctx, task); err != nil {
+			return nil, err
+		}
+	}
+	enqueued := time.Since(enqStart)
+
+	tm := &timings{}
+	srv := shsync.NewServer(rdb, cfg.Worker, r.Opts.Log)
+	mux := asynq.NewServeMux()
+	mux.Use(tm.middleware)
+	a.Handlers.Register(mux)
+	bctx, stopBatcher := context.WithCancel(ctx)
+	go a.Handlers.Batcher.Run(bctx)
+	start := time.Now()
+	if err := srv.Start(mux); err != nil {
+		stopBatcher()
+		return nil, err
+	}
+	err = waitDrained(ctx, rdb, 10*time.Minute)
+	elapsed := time.Since(start)
+	srv.Shutdown()
+	stopBatcher()
+	if err != nil {
+		return nil, err
+	}
+	var customers, changed int64
+	a.Store.DB().Model(&hub.Customer{}).Count(&customers)
+	a.Store.DB().Model(&hub.Customer{}).Where("version > 1").Count(&changed)
+	if customers != int64(n) {
+		return nil, fmt.Errorf("%d customers in the hub after merging %d", customers, n)
+	}
+
+	ceil, err := rawUpsert(ctx, dsn, n, existing)
+	if err != nil {
+		return nil, err
+	}
+	p := percentiles(tm.d)
+	res := &Result{
+		Figure:  Figure{Name: "customers merged", Value: float64(n) / elapsed.Seconds(), Unit: "/s"},
+		Ceiling: Figure{Name: "raw multi-row upsert", Value: ceil, Unit: "/s"},
+		Target:  "≥ 5,000 customers/s",
+		Details: map[string]any{"customers": n, "new": n - existing, "changed": existing / 2, "unchanged": existing - existing/2,
+			"versions_bumped": changed, "concurrency": cfg.Worker.Concurrency, "elapsed": elapsed.Round(time.Millisecond).String(),
+			"enqueue": enqueued.Round(time.Millisecond).String(), "task_p50_ms": p["p50_ms"], "task_p99_ms": p["p99_ms"]},
+	}
+	res.Ratio = ratio(res.Figure.Value, res.Ceiling.Value)
+	return res, nil
+}
+
+// waitDrained waits until no asynq queue holds pending, active, scheduled
+// or retrying tasks.
+func waitDrained(ctx context.Context, rdb redis.UniversalClient, limit time.Duration) error {
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		busy := 0
+		qs, err := insp.Queues()
+		if err != nil {
+			return err
+		}
+		for _, q := range qs {
+			info, err := insp.GetQueueInfo(q)
+			if err != nil {
+				return err
+			}
+			busy += info.Pending + info.Active + info.Scheduled + info.Retry
+		}
+		if busy == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("queues not drained after %s", limit)
+}
+
+// rawUpsert is the merge ceiling: the same number of rows, the existing
+// share already present, written by multi-row INSERT … ON DUPLICATE KEY
+// UPDATE through database/sql in one transaction, batches of 1,000.
+func rawUpsert(ctx context.Context, dsn string, n, existing int) (float64, error) {
+	mc, err := mysqldrv.ParseDSN(dsn)
+	if err != nil {
+		return 0, err
+	}
+	mc.InterpolateParams = true
+	db, err := sql.Open("mysql", mc.FormatDSN())
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "CREATE TABLE raw_ceiling (id BIGINT AUTO_INCREMENT PRIMARY KEY, email VARCHAR(254) NOT NULL UNIQUE, data TEXT, version BIGINT) COLLATE utf8mb4_bin"); err != nil {
+		return 0, err
+	}
+	write := func(from, to int, first string) error {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		for i := from; i < to; i += 1000 {
+			end := min(i+1000, to)
+			var sb strings.Builder
+			sb.WriteString("INSERT INTO raw_ceiling (email, data, version) VALUES ")
+			args := make([]any, 0, 3*(end-i))
+			for j := i; j < end; j++ {
+				if j > i {
+					sb.WriteString(",")
+				}
+				sb.WriteString("(?,?,1)")
+				data, _ := json.Marshal(benchCustomer(j, first, time.Now()))
+				args = append(args, fmt.Sprintf("kunde%d@example.com", j), string(data))
+			}
+			sb.WriteString(" ON DUPLICATE KEY UPDATE data = VALUES(data), version = version + 1")
+			if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
+				tx.Rollback()
+				return err
+			}
+		}
+		return tx.Commit()
+	}
+	if err := write(0, existing, "Before"); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	if err := write(0, n, "After"); err != nil {
+		return 0, err
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
+}
+
+func jsonRoundTrip(v map[string]any) map[string]any {
+	b, _ := json.Marshal(v)
+	var out map[string]any
+	_ = json.Unmarshal(b, &out)
+	return out
+}
