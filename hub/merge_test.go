@@ -292,3 +292,26 @@ func TestOnlyChangesAtTheSourceAssert(t *testing.T) {
 		})
 	}
 }
+
+func TestSameSecondEditsLaterArrivalWins(t *testing.T) {
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			a := mustMerge(t, s, hub.Policy{}, in("shopify", "1", t0, map[string]any{"email": "tie@example.com", "last_name": "First"}))
+			// Another system, same whole second, arriving later: its edit is
+			// the one the user made last.
+			mustMerge(t, s, hub.Policy{}, in("erp", "E1", t0, map[string]any{"email": "tie@example.com", "last_name": "Second"}))
+			got, _ := profile(t, s, a.CustomerID)
+			if got["last_name"] != "Second" {
+				t.Errorf("last_name %v: on a tie without priority the later arrival wins", got["last_name"])
+			}
+			// A listed priority still decides ties.
+			pol := hub.Policy{Priority: map[string][]string{"last_name": {"shopify", "erp"}}}
+			mustMerge(t, s, pol, in("shopify", "1", t0, map[string]any{"last_name": "Third"}))
+			mustMerge(t, s, pol, in("erp", "E1", t0, map[string]any{"last_name": "Fourth"}))
+			if got, _ := profile(t, s, a.CustomerID); got["last_name"] != "Third" {
+				t.Errorf("last_name %v: priority must win a tie", got["last_name"])
+			}
+		})
+	}
+}

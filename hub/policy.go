@@ -3,9 +3,12 @@ package hub
 import "time"
 
 // Policy decides which source wins a field. Newer source time wins; ties go
-// to the more trusted instance (Priority), then to the lower instance name,
-// so the result never depends on arrival order. Owners restrict a field to
-// one instance outright ("the ERP owns billing addresses").
+// to the more trusted instance (Priority), and among equals to the later
+// arrival. Many vendors stamp whole seconds, so edits in two systems within
+// one second are common; the one that reached the hub last is the edit a
+// user most likely made last, and an operator who wants a fixed answer
+// lists a priority. Owners restrict a field to one instance outright ("the
+// ERP owns billing addresses").
 type Policy struct {
 	// Priority maps a canonical field, or "*" for all, to instance names,
 	// most trusted first.
@@ -42,11 +45,7 @@ func (p Policy) Wins(field, instance string, at time.Time, cur Provenance) bool 
 	if !at.Equal(cur.At) {
 		return at.After(cur.At)
 	}
-	ri, rc := p.rank(field, instance), p.rank(field, cur.Instance)
-	if ri != rc {
-		return ri < rc
-	}
-	return instance <= cur.Instance
+	return p.rank(field, instance) <= p.rank(field, cur.Instance)
 }
 
 // Provenance says which instance set a field and at what source time.

@@ -103,6 +103,10 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 		if err != nil {
 			return fmt.Errorf("fetch %s/%s: %w", p.Resource, p.ExternalID, err)
 		}
+		if rec.Deleted {
+			log.Info("fetched record is deleted at the vendor; unlinking")
+			return h.Store.Unlink(ctx, p.Instance, p.Resource, p.ExternalID)
+		}
 		record, at = rec.Data, rec.UpdatedAt
 	} else if err := json.Unmarshal(p.Body, &record); err != nil {
 		return h.quarantine(ctx, p, fmt.Errorf("record is not a JSON object: %w", err))

@@ -11,6 +11,7 @@ import (
 	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/mappings"
+	"gopkg.in/yaml.v3"
 )
 
 // Touchpoint is one configured connector instance, ready to use: the
@@ -72,6 +73,24 @@ func (t *Touchpoints) Close() error {
 	return errors.Join(errs...)
 }
 
+// settingsMap is the instance's settings with the connector's defaults
+// applied, as mapping expressions see them under `settings`.
+func settingsMap(cc config.Connector) (map[string]any, error) {
+	decoded, err := connectors.DecodeSettings(cc.Type, cc.Settings)
+	if err != nil {
+		return nil, err
+	}
+	b, err := yaml.Marshal(decoded)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{}
+	if err := yaml.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // Build constructs, connects and compiles mappings for every configured
 // connector. connect=false skips Connect (for `shophub check`).
 func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, connect bool) (*Touchpoints, error) {
@@ -116,7 +135,12 @@ func buildOne(ctx context.Context, cfg *config.Config, cc config.Connector, log 
 		}
 		file = cc.Mapping
 	}
-	m, err := mappings.Compile(file, src, mappings.Options{Settings: cc.Settings, DefaultRegion: cfg.Hub.DefaultRegion})
+	settings, err := settingsMap(cc)
+	if err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	m, err := mappings.Compile(file, src, mappings.Options{Settings: settings, DefaultRegion: cfg.Hub.DefaultRegion})
 	if err != nil {
 		_ = conn.Close()
 		return nil, err
