@@ -148,7 +148,7 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, hashes []stri
 				results[i].Changed = fields
 			}
 			resultCust[i] = cs
-			if len(m.changes) > 0 || m.stale {
+			if (len(m.changes) > 0 && !in.NoFanout) || (m.stale && !in.NoEcho) {
 				events = append(events, pendingEvent{cust: cs, result: i, ev: OutboxEvent{Version: cs.row.Version,
 					Resource: in.Resource, Origin: in.Instance, Fields: mustJSON(fields), OriginStale: m.stale}})
 			}

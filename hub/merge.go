@@ -19,6 +19,12 @@ type Inbound struct {
 	// SourceAt is the vendor's modification time of the record.
 	SourceAt time.Time
 	Doc      map[string]any
+	// NoFanout and NoEcho say that no other touchpoint, or not the origin
+	// itself, takes pushes of this resource: then a change (or a rejected
+	// value) needs no outbox event, and a backfill into a hub with nobody
+	// to tell writes none.
+	NoFanout bool
+	NoEcho   bool
 }
 
 // Result says what a merge did.

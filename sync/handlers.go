@@ -21,7 +21,9 @@ type Handlers struct {
 	Points *Touchpoints
 	Policy hub.Policy
 	// Batcher, when set, merges concurrent ingests in shared transactions.
-	Batcher  *Batcher
+	Batcher *Batcher
+	// Marker, when set, records dispatched outbox events in bulk.
+	Marker   *Marker
 	Log      *slog.Logger
 	MaxRetry int
 	// DedupeTTL is how long applied webhook event ids are remembered, so a
@@ -61,7 +63,7 @@ func (h *Handlers) Ingest(ctx context.Context, t *asynq.Task) error {
 	}
 	log := h.Log.With("task", TypeIngest, "connector", p.Instance, "external_id", p.ExternalID, "event_id", p.EventID)
 	seenKey := "seen:" + p.Instance + ":" + p.EventID
-	if p.EventID != "" {
+	if p.EventID != "" && h.DedupeTTL > 0 {
 		if seen, err := h.Queue.Seen(ctx, seenKey); err != nil {
 			return err
 		} else if seen {
@@ -122,7 +124,7 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 	if err != nil {
 		return h.quarantine(ctx, p, err)
 	}
-	in := hub.Inbound{Instance: p.Instance, Resource: p.Resource, ExternalID: p.ExternalID, EventID: p.EventID, SourceAt: at, Doc: doc}
+	in := h.inbound(tp, p.Resource, p.ExternalID, p.EventID, at, doc)
 	var res hub.Result
 	if h.Batcher != nil {
 		res, err = h.Batcher.Merge(ctx, in)
@@ -140,6 +142,20 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 		h.dispatchLogged(ctx, []hub.OutboxEvent{eventOf(in, res)})
 	}
 	return nil
+}
+
+// inbound builds the hub's view of a record, saying whether anybody would
+// receive the change.
+func (h *Handlers) inbound(tp *Touchpoint, resource, externalID, eventID string, at time.Time, doc map[string]any) hub.Inbound {
+	others := false
+	for _, o := range h.Points.All() {
+		if o != tp && o.CanPush(resource) {
+			others = true
+			break
+		}
+	}
+	return hub.Inbound{Instance: tp.Name, Resource: resource, ExternalID: externalID, EventID: eventID, SourceAt: at, Doc: doc,
+		NoFanout: !others, NoEcho: !tp.CanPush(resource)}
 }
 
 // eventOf is the outbox event a merge wrote, rebuilt from its result so the
@@ -167,6 +183,10 @@ func (h *Handlers) dispatch(ctx context.Context, evs []hub.OutboxEvent) error {
 			return err
 		}
 		ids = append(ids, ev.ID)
+	}
+	if h.Marker != nil {
+		h.Marker.Mark(ids...)
+		return nil
 	}
 	return h.Store.MarkDispatched(ctx, ids...)
 }

@@ -111,7 +111,7 @@ func (h *Handlers) applyPage(ctx context.Context, tp *Touchpoint, resource strin
 			}
 			continue
 		}
-		ins = append(ins, hub.Inbound{Instance: tp.Name, Resource: resource, ExternalID: r.ExternalID, SourceAt: r.UpdatedAt, Doc: doc})
+		ins = append(ins, h.inbound(tp, resource, r.ExternalID, "", r.UpdatedAt, doc))
 		raws = append(raws, raw)
 	}
 	if len(ins) == 0 {

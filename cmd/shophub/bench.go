@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/shophub/shophub/cmd/shophub/bench"
@@ -10,6 +12,7 @@ import (
 
 func benchCmd(g *globals) *cobra.Command {
 	o := bench.Options{}
+	var cpuProfile string
 	var names []string
 	for _, s := range bench.Scenarios {
 		names = append(names, fmt.Sprintf("  %-16s %s", s.Name, s.Doc))
@@ -33,6 +36,17 @@ Scenarios:
 				return fmt.Errorf("bench needs MySQL/MariaDB and Redis: --mysql-dsn and --redis-addr (or SHOPHUB_BENCH_MYSQL_DSN / SHOPHUB_BENCH_REDIS_ADDR)")
 			}
 			o.Out = cmd.OutOrStdout()
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			if g.logLevel == "debug" {
 				o.Log = newLogger(g)
 			}
@@ -48,6 +62,7 @@ Scenarios:
 	f.DurationVar(&o.Duration, "duration", 0, "load duration of timed scenarios (default 10s, 3s with --short)")
 	f.IntVar(&o.Rate, "rate", 0, "fixed request/change rate (ingest-webhooks: as fast as answered; propagate: 500/s)")
 	f.IntVar(&o.Customers, "customers", 0, "customers for merge (100,000) and backfill (1,000,000)")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	return cmd
 }
 

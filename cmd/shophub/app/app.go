@@ -95,14 +95,42 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	if a.Points, err = shsync.Build(ctx, cfg, log, true); err != nil {
 		return nil, err
 	}
-	pol := hub.Policy{Priority: cfg.Hub.Priority, Owners: cfg.Hub.Owners}
+	pol, err := policy(cfg, a.Points)
+	if err != nil {
+		return nil, err
+	}
 	a.Handlers = &shsync.Handlers{
 		Store: a.Store, Queue: a.Queue, Points: a.Points, Log: log, MaxRetry: cfg.Worker.MaxRetry, DedupeTTL: cfg.Worker.DedupeTTL.D(),
-		Policy: pol, Batcher: shsync.NewBatcher(a.Store, pol, 4, 200),
+		Policy: pol, Batcher: shsync.NewBatcher(a.Store, pol, 4, 200), Marker: shsync.NewMarker(a.Store, log, 0),
 	}
 	a.Engine = a.engine()
 	ok = true
 	return a, nil
+}
+
+// policy is the hub's merge policy: priorities and owners from config, plus
+// the fields each connector's mapping declares it owns. An owner written in
+// config wins; two mappings owning one field is an error.
+func policy(cfg *config.Config, points *shsync.Touchpoints) (hub.Policy, error) {
+	pol := hub.Policy{Priority: cfg.Hub.Priority, Owners: map[string]string{}}
+	for f, o := range cfg.Hub.Owners {
+		pol.Owners[f] = o
+	}
+	claimed := map[string]string{}
+	for _, tp := range points.All() {
+		for _, res := range tp.Mapping.Resources() {
+			for _, f := range tp.Mapping.Owns(res) {
+				if _, set := cfg.Hub.Owners[f]; set {
+					continue
+				}
+				if other, dup := claimed[f]; dup && other != tp.Name {
+					return hub.Policy{}, fmt.Errorf("field %s is owned by the mappings of both %s and %s; say which in hub.owners", f, other, tp.Name)
+				}
+				claimed[f], pol.Owners[f] = tp.Name, tp.Name
+			}
+		}
+	}
+	return pol, nil
 }
 
 // NewRedis builds a client with short timeouts: when Redis is down, a
@@ -156,8 +184,9 @@ func (a *App) Start(ctx context.Context) error {
 		if err := a.worker.Start(mux); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
-		loops = 3
+		loops = 4
 		go func() { a.Handlers.Batcher.Run(ctx); a.loops <- struct{}{} }()
+		go func() { a.Handlers.Marker.Run(ctx); a.loops <- struct{}{} }()
 		go func() { a.Handlers.RunScheduler(ctx); a.loops <- struct{}{} }()
 		go func() { a.Handlers.RunRelay(ctx, a.Config.Worker.OutboxInterval.D()); a.loops <- struct{}{} }()
 	}

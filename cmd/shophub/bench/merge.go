@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	gosync "sync"
@@ -58,6 +59,9 @@ func runMerge(ctx context.Context, r *Runner) (*Result, error) {
 	}
 	defer closeRedis()
 	cfg := benchConfig(dsn)
+	if os.Getenv("SHOPHUB_BENCH_NO_DEDUPE") != "" {
+		cfg.Worker.DedupeTTL = 0
+	}
 	a, err := app.New(ctx, app.Options{Config: cfg, Log: r.Opts.Log, Redis: rdb, Migrate: true})
 	if err != nil {
 		return nil, err
@@ -117,6 +121,7 @@ func runMerge(ctx context.Context, r *Runner) (*Result, error) {
 	a.Handlers.Register(mux)
 	bctx, stopBatcher := context.WithCancel(ctx)
 	go a.Handlers.Batcher.Run(bctx)
+	go a.Handlers.Marker.Run(bctx)
 	start := time.Now()
 	if err := srv.Start(mux); err != nil {
 		stopBatcher()

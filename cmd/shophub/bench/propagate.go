@@ -163,7 +163,8 @@ func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
 	// Link k customers everywhere first (not timed).
 	ids := make([]string, k)
 	for c := range ids {
-		ids[c] = src.CreateCustomer(map[string]any{"email": fmt.Sprintf("prop%d@example.com", c), "first_name": fmt.Sprintf("mk%dx0", c), "last_name": "Propagate"})
+		ids[c] = src.CreateCustomer(map[string]any{"email": fmt.Sprintf("prop%d@example.com", c), "first_name": fmt.Sprintf("mk%dx0", c), "last_name": "Propagate",
+			"addresses": []any{map[string]any{"address1": fmt.Sprintf("Hauptstraße %d", c+1), "city": "Berlin", "zip": "10115", "country_code": "DE", "default": true}}})
 	}
 	setup := time.Now()
 	for c := 0; c < k; c++ {
