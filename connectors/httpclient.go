@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -85,6 +86,7 @@ func NewHTTPClient(opts ClientOptions) *HTTPClient {
 		opts.RetryAfter = RetryAfterHeader("Retry-After")
 	}
 	rc := resty.New().
+		SetTransport(vendorTransport()).
 		SetBaseURL(strings.TrimRight(opts.BaseURL, "/")).
 		SetTimeout(opts.Timeout).
 		SetHeader("User-Agent", "shophub/1 (+https://github.com/shophub/shophub)").
@@ -93,6 +95,22 @@ func NewHTTPClient(opts ClientOptions) *HTTPClient {
 		rc.SetHeader(k, v)
 	}
 	return &HTTPClient{rc: rc, opts: opts}
+}
+
+// vendorTransport keeps enough idle connections per vendor host for a
+// worker's concurrency: the default of GOMAXPROCS+1 makes 100 workers
+// pushing to one shop open and close a connection per request.
+func vendorTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          512,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
 }
 
 // Resty exposes the underlying client for connectors that need a request

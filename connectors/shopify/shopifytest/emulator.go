@@ -141,7 +141,7 @@ func New(opts Options) *Emulator {
 		ctx:    ctx,
 		cancel: cancel,
 		sem:    make(chan struct{}, 32),
-		hc:     &http.Client{Timeout: 5 * time.Second},
+		hc:     &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 5 * time.Second},
 	}
 	url := opts.WebhookURL
 	e.webhookURL.Store(&url)

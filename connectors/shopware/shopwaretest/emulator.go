@@ -117,7 +117,7 @@ func New(opts Options) *Emulator {
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Emulator{
 		opts: opts, st: newStore(), tokens: map[string]time.Time{}, hookURL: opts.WebhookURL,
-		ctx: ctx, cancel: cancel, client: &http.Client{Timeout: 20 * time.Second},
+		ctx: ctx, cancel: cancel, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 20 * time.Second},
 	}
 	e.handler = e.routes()
 	return e
