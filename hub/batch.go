@@ -64,7 +64,10 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, hashes []stri
 		for i, in := range ins {
 			key := linkKey{in.Instance, in.Resource, in.ExternalID}
 			ls := links[key]
-			if ls != nil && ls.row.LastInboundHash == hashes[i] && ls.row.LastInboundAt != nil && !in.SourceAt.After(*ls.row.LastInboundAt) {
+			// Nothing to do when this source already said exactly this, or
+			// when this is an older version of a record whose newer version
+			// the hub has seen: the source itself has moved on.
+			if ls != nil && ls.row.LastInboundAt != nil && (ls.row.LastInboundHash == hashes[i] || in.SourceAt.Before(*ls.row.LastInboundAt)) {
 				results[i].Duplicate = true
 				resultCust[i] = ls.cust
 				if ls.cust == nil { // linked customer is gone; nothing to say
@@ -95,10 +98,9 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, hashes []stri
 			}
 			ls.cust, ls.dirty = cs, true
 
-			newest := ls.row.LastInboundAt == nil || !in.SourceAt.Before(*ls.row.LastInboundAt)
 			m := merger{pol: pol, in: in, data: cs.data, prov: cs.prov,
 				emailTaken: func(e string) bool { o := byEmail[e]; return o != nil && o != cs }}
-			if !ls.isNew && newest && ls.row.LastInboundDoc != "" {
+			if !ls.isNew && ls.row.LastInboundDoc != "" {
 				if err := json.Unmarshal([]byte(ls.row.LastInboundDoc), &m.baseline); err != nil {
 					return fmt.Errorf("link %d baseline: %w", ls.row.ID, err)
 				}
@@ -117,9 +119,6 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, hashes []stri
 						byEmail[e] = cs
 					}
 				}
-			}
-			if m.provChanged {
-				cs.dirty = true
 			}
 			fields := make([]string, 0, len(m.changes))
 			for _, c := range m.changes {
@@ -152,10 +151,8 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, hashes []stri
 				events = append(events, pendingEvent{cust: cs, result: i, ev: OutboxEvent{Version: cs.row.Version,
 					Resource: in.Resource, Origin: in.Instance, Fields: mustJSON(fields), OriginStale: m.stale}})
 			}
-			if newest {
-				t := in.SourceAt
-				ls.row.LastInboundAt, ls.row.LastInboundHash, ls.row.LastInboundDoc = &t, hashes[i], mustJSON(in.Doc)
-			}
+			t := in.SourceAt
+			ls.row.LastInboundAt, ls.row.LastInboundHash, ls.row.LastInboundDoc = &t, hashes[i], mustJSON(in.Doc)
 		}
 
 		if err := writeCustomers(tx, byID, byEmail, links); err != nil {

@@ -13,12 +13,11 @@ type merger struct {
 	// something unmapped changed (a login) asserts nothing.
 	baseline map[string]any
 	// emailTaken reports whether another customer holds an email.
-	emailTaken  func(email string) bool
-	changes     []Change
-	refused     []Change
-	provChanged bool
-	stale       bool
-	conflicts   []string
+	emailTaken func(email string) bool
+	changes    []Change
+	refused    []Change
+	stale      bool
+	conflicts  []string
 }
 
 func (m *merger) apply(custID uint64, created bool) {
@@ -58,12 +57,10 @@ func (m *merger) apply(custID uint64, created bool) {
 		}
 		p := Provenance{Instance: m.in.Instance, At: m.in.SourceAt}
 		if equal {
-			// Same value, newer assertion: remember the newer time so a late,
-			// older delivery of a different value cannot win afterwards.
-			if p.At.After(cur.At) {
-				m.prov[f] = p
-				m.provChanged = true
-			}
+			// Provenance keeps the edit that set the value, not the systems
+			// that later repeated it: an echo of our own push is nobody's
+			// edit, and a delayed but genuinely later edit elsewhere must
+			// still win over it.
 			continue
 		}
 		if f == "email" && !created {

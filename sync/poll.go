@@ -37,9 +37,11 @@ func (h *Handlers) Poll(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	if !ok {
-		log := h.Log.With("connector", p.Instance)
-		log.Debug("poll already running elsewhere")
-		return nil
+		// Another poll holds the lease: retry soon rather than finish. The
+		// holder may be a worker that was shut down mid-page and whose task
+		// asynq requeued — finishing here would drop the listing's
+		// continuation.
+		return errBusy
 	}
 	defer lease.Release(ctx)
 
