@@ -293,6 +293,11 @@ func (c *compiler) topRule(res string, inbound bool, kv keyVal) (*rule, error) {
 		}
 		kind = f.Kind
 	}
+	if inbound && res == "ticket" {
+		if _, ok := TicketField(name); !ok {
+			return nil, c.errAt(kv.keyNode, name, "not a canonical ticket field (want one of %s)", strings.Join(ticketFieldNames(), ", "))
+		}
+	}
 	r, err := c.rule(kv.val, name, false)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ package all
 
 import (
 	_ "github.com/shophub/shophub/connectors/erp"
+	_ "github.com/shophub/shophub/connectors/helpscout"
 	_ "github.com/shophub/shophub/connectors/magento"
 	_ "github.com/shophub/shophub/connectors/oxid"
 	_ "github.com/shophub/shophub/connectors/shopify"

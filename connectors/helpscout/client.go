@@ -1,0 +1,235 @@
+package helpscout
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+	"golang.org/x/time/rate"
+
+	"github.com/shophub/shophub/connectors"
+)
+
+// pacer keeps the account under Help Scout's per-minute limit: a token
+// bucket sized from the settings (writes cost 2), plus a pause every caller
+// honours once Help Scout says the window is spent (a 429's
+// X-RateLimit-Retry-After, or X-RateLimit-Remaining-Minute at 0). The pause
+// is what keeps 429s to a handful under many workers: the first 429 stops
+// everybody, not only the worker that got it.
+type pacer struct {
+	bucket *rate.Limiter
+	window time.Duration
+
+	mu    sync.Mutex
+	until time.Time
+}
+
+func newPacer(inst connectors.Instance, s Settings) *pacer {
+	window, _ := time.ParseDuration(s.RateWindow)
+	p := &pacer{window: window}
+	if inst.RateLimit < 0 {
+		return p // pacing turned off
+	}
+	// 90% of the plan leaves room for other clients of the account and for
+	// clock skew against Help Scout's window; a burst of a tenth of the
+	// window keeps any one window at or under the limit.
+	units := float64(s.RatePerMinute) * 0.9
+	perSec := units / window.Seconds()
+	burst := max(int(units/10), 2)
+	if inst.RateLimit > 0 {
+		perSec = inst.RateLimit
+	}
+	if inst.RateBurst > 0 {
+		burst = max(inst.RateBurst, 2)
+	}
+	p.bucket = rate.NewLimiter(rate.Limit(perSec), burst)
+	return p
+}
+
+// Wait implements connectors.Limiter.
+func (p *pacer) Wait(ctx context.Context, cost int) error {
+	for {
+		p.mu.Lock()
+		d := time.Until(p.until)
+		p.mu.Unlock()
+		if d <= 0 {
+			break
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	if p.bucket == nil {
+		return nil
+	}
+	return p.bucket.WaitN(ctx, cost)
+}
+
+// pause holds every caller back for d.
+func (p *pacer) pause(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if u := time.Now().Add(d); u.After(p.until) {
+		p.until = u
+	}
+}
+
+// retryAfter reads X-RateLimit-Retry-After and pauses everybody for it.
+func (p *pacer) retryAfter(r *resty.Response) (time.Duration, bool) {
+	d, ok := connectors.RetryAfterHeader("X-RateLimit-Retry-After")(r)
+	if ok {
+		p.pause(d)
+	}
+	return d, ok
+}
+
+// observe reads X-RateLimit-Remaining-Minute of a successful answer: at 0
+// the next request would be refused, so callers pause a tenth of a window.
+func (p *pacer) observe(h http.Header) {
+	v := h.Get("X-RateLimit-Remaining-Minute")
+	if v == "" {
+		return
+	}
+	if n, err := strconv.Atoi(v); err == nil && n <= 0 {
+		p.pause(p.window / 10)
+	}
+}
+
+func (c *Connector) newHTTPClient() *connectors.HTTPClient {
+	return connectors.NewHTTPClient(connectors.ClientOptions{
+		BaseURL:     c.settings.BaseURL + "/v2",
+		Timeout:     c.inst.Timeout,
+		Retries:     4,
+		Limiter:     c.pace,
+		Authorize:   c.auth.authorize,
+		Reauthorize: c.auth.reauthorize,
+		RetryAfter:  c.pace.retryAfter,
+		Cost: func(method string) int {
+			if method == http.MethodGet || method == http.MethodHead {
+				return 1
+			}
+			return 2 // Help Scout counts writes double
+		},
+	})
+}
+
+// call sends one request and decodes a JSON answer into out.
+func (c *Connector) call(ctx context.Context, method, path string, query url.Values, body, out any) (http.Header, error) {
+	resp, err := c.http.DoRequest(ctx, method, path, func(r *resty.Request) {
+		if query != nil {
+			r.SetQueryParamsFromValues(query)
+		}
+		if body != nil {
+			r.SetBody(body).SetHeader("Content-Type", "application/json")
+		}
+	}, nil)
+	if resp != nil {
+		c.pace.observe(resp.Header())
+	}
+	if err != nil {
+		return nil, err
+	}
+	if out != nil && len(resp.Body()) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(resp.Body()))
+		dec.UseNumber()
+		if err := dec.Decode(out); err != nil {
+			return nil, fmt.Errorf("%s %s: decoding Help Scout's answer: %w", method, path, err)
+		}
+	}
+	return resp.Header(), nil
+}
+
+// idString renders a Help Scout id.
+func idString(v any) string {
+	switch x := v.(type) {
+	case json.Number:
+		return x.String()
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int:
+		return strconv.Itoa(x)
+	}
+	return ""
+}
+
+// idPath checks that an external id is numeric before it goes into a URL.
+func idPath(id string) (string, error) {
+	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
+		return "", connectors.Permanent(fmt.Errorf("helpscout: %q is not a Help Scout id", id))
+	}
+	return id, nil
+}
+
+// timeLayout is Help Scout's timestamp format.
+const timeLayout = "2006-01-02T15:04:05Z"
+
+func parseTime(v any) (time.Time, bool) {
+	s, _ := v.(string)
+	if s == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	return t.UTC(), err == nil
+}
+
+// record turns a customer or conversation into a vendor record; the
+// conversation's timestamp is userUpdatedAt.
+func record(resource string, data map[string]any) (*connectors.Record, error) {
+	id := idString(data["id"])
+	if id == "" {
+		return nil, fmt.Errorf("%s without id", resource)
+	}
+	rec := &connectors.Record{Resource: resource, ExternalID: id, Data: data}
+	for _, k := range []string{"updatedAt", "userUpdatedAt", "createdAt"} {
+		if t, ok := parseTime(data[k]); ok {
+			rec.UpdatedAt = t
+			break
+		}
+	}
+	return rec, nil
+}
+
+// resourcePath is the collection of a resource.
+func resourcePath(resource string) (path, key string, err error) {
+	switch resource {
+	case connectors.ResourceCustomer:
+		return "/customers", "customers", nil
+	case connectors.ResourceTicket:
+		return "/conversations", "conversations", nil
+	}
+	return "", "", connectors.Permanent(fmt.Errorf("helpscout: no resource %q (customer, ticket)", resource))
+}
+
+// Fetch re-reads one customer or conversation.
+func (c *Connector) Fetch(ctx context.Context, resource, externalID string) (*connectors.Record, error) {
+	path, _, err := resourcePath(resource)
+	if err != nil {
+		return nil, err
+	}
+	id, err := idPath(externalID)
+	if err != nil {
+		return nil, err
+	}
+	var data map[string]any
+	if _, err := c.call(ctx, "GET", path+"/"+id, nil, nil, &data); err != nil {
+		return nil, fmt.Errorf("helpscout: fetch %s %s: %w", resource, id, err)
+	}
+	return record(resource, data)
+}
+
+var _ connectors.Fetcher = (*Connector)(nil)

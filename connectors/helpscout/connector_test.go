@@ -1,0 +1,304 @@
+package helpscout_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/connectortest"
+	"github.com/shophub/shophub/connectors/helpscout"
+	"github.com/shophub/shophub/connectors/helpscout/helpscouttest"
+	"github.com/shophub/shophub/mappings"
+)
+
+const testSecret = "hs-webhook-secret"
+
+func startEmulator(t *testing.T, opts helpscouttest.Options) (*helpscouttest.Emulator, string) {
+	t.Helper()
+	if opts.WebhookSecret == "" {
+		opts.WebhookSecret = testSecret
+	}
+	emu := helpscouttest.New(opts)
+	url := emu.Start()
+	t.Cleanup(emu.Close)
+	return emu, url
+}
+
+func newConnector(t *testing.T, url string, settings map[string]any) connectors.Connector {
+	t.Helper()
+	s := map[string]any{"base_url": url, "client_id": helpscouttest.DefaultClientID, "client_secret": helpscouttest.DefaultClientSecret,
+		"rate_per_minute": 100000}
+	for k, v := range settings {
+		s[k] = v
+	}
+	c, err := connectors.New(connectors.Instance{Name: "helpdesk", Type: helpscout.Type, WebhookSecrets: []string{testSecret, "old-secret"}}, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Connect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func TestConformance(t *testing.T) {
+	const pageSize = 5
+	emu, url := startEmulator(t, helpscouttest.Options{PageSize: pageSize})
+	connectortest.Run(t, connectortest.Env{
+		Connector: newConnector(t, url, nil),
+		Reconnect: func(t *testing.T) connectors.Connector { return newConnector(t, url, nil) },
+		PageSize:  pageSize,
+		Seed:      func(t *testing.T, n int) []string { return emu.Seed(n) },
+		Touch: func(t *testing.T, id string) {
+			if err := emu.UpdateCustomer(id, map[string]any{"jobTitle": "touched " + time.Now().String()}); err != nil {
+				t.Fatal(err)
+			}
+		},
+		Stored: func(t *testing.T, id string) (map[string]any, bool) { return emu.Customer(id) },
+		Count:  func(t *testing.T) int { return emu.Count() },
+		CreatePayload: func(i int) map[string]any {
+			return map[string]any{"firstName": "Kit", "lastName": fmt.Sprint(i), "emails": []any{fmt.Sprintf("kit-%d@example.com", i)},
+				"phones":     []any{"+4930123456"},
+				"address":    map[string]any{"lines": []any{"Main St 1"}, "city": "Berlin", "postalCode": "10115", "country": "DE"},
+				"properties": map[string]any{"shops": "kit"}}
+		},
+		UpdatePayload: func(i int) map[string]any { return map[string]any{"firstName": "Updated"} },
+		UpdatedField:  "firstName",
+		UpdatedValue:  "Updated",
+		Email:         func(i int) string { return fmt.Sprintf("kit-%d@example.com", i) },
+		SignedWebhook: func(t *testing.T, id string) (http.Header, []byte) {
+			c, ok := emu.Customer(id)
+			if !ok {
+				t.Fatalf("no customer %s", id)
+			}
+			return emu.SignedDelivery("customer.updated", map[string]any{"id": c["id"], "updatedAt": c["updatedAt"]})
+		},
+		WrongSecret: func(t *testing.T, id string) (http.Header, []byte) {
+			h, body := emu.SignedDelivery("customer.updated", map[string]any{"id": id})
+			h.Set("X-HelpScout-Signature", helpscouttest.SignWith("not-the-secret", body))
+			return h, body
+		},
+		SignBody: func(t *testing.T, body []byte) http.Header { return emu.DeliveryHeaders("customer.updated", body) },
+		Throttle: func(t *testing.T, n int, d time.Duration) { emu.Throttle(n, d) },
+	})
+}
+
+// Sub-entities and properties are written only where they differ.
+func TestUpdateWritesOnlyDifferences(t *testing.T) {
+	emu, url := startEmulator(t, helpscouttest.Options{})
+	w := newConnector(t, url, nil).(connectors.Writer)
+	ctx := context.Background()
+	rec, err := w.Upsert(ctx, "customer", "", map[string]any{"firstName": "Ann", "emails": []any{"ann@example.com"}, "phones": []any{"+491111"},
+		"properties": map[string]any{"shops": "shopify", "open-tickets": 0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := rec.ExternalID
+	before := emu.Stats().Units
+	if _, err := w.Upsert(ctx, "customer", id, map[string]any{"firstName": "Ann", "emails": []any{"ann@example.com"}, "phones": []any{"+491111"},
+		"properties": map[string]any{"shops": "shopify", "open-tickets": 0}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := emu.Stats().Units - before; got != 1 {
+		t.Errorf("unchanged push cost %d units, want 1 (the read)", got)
+	}
+	before = emu.Stats().Units
+	if _, err := w.Upsert(ctx, "customer", id, map[string]any{"firstName": "Ann", "phones": []any{"+492222"},
+		"properties": map[string]any{"shops": "shopify, shopware", "open-tickets": 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := emu.Stats().Units - before; got != 5 {
+		t.Errorf("phone + properties push cost %d units, want 5 (read, phone PUT, properties PATCH)", got)
+	}
+	if emu.Phone(id) != "+492222" {
+		t.Errorf("phone = %q", emu.Phone(id))
+	}
+	if diff := cmp.Diff(map[string]any{"shops": "shopify, shopware", "open-tickets": "2"}, emu.Properties(id)); diff != "" {
+		t.Errorf("properties (-want +got):\n%s", diff)
+	}
+}
+
+// The token is fetched once for many concurrent callers, refreshed once
+// after it expires (401).
+func TestTokenSharedAndRefreshedOnce(t *testing.T) {
+	emu, url := startEmulator(t, helpscouttest.Options{})
+	f := newConnector(t, url, nil).(connectors.Fetcher)
+	id := emu.Seed(1)[0]
+	run := func() {
+		var wg sync.WaitGroup
+		for i := 0; i < 20; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := f.Fetch(context.Background(), "customer", id); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	run()
+	if n := emu.Stats().Tokens; n != 1 {
+		t.Errorf("%d tokens fetched by 20 concurrent callers, want 1", n)
+	}
+	time.Sleep(2100 * time.Millisecond) // past the freshness guard
+	emu.ExpireTokens()
+	run()
+	if n := emu.Stats().Tokens; n != 2 {
+		t.Errorf("%d tokens after one expiry, want 2", n)
+	}
+}
+
+func TestTokenExpiresIn(t *testing.T) {
+	emu, url := startEmulator(t, helpscouttest.Options{TokenTTL: 2 * time.Second})
+	f := newConnector(t, url, nil).(connectors.Fetcher)
+	id := emu.Seed(1)[0]
+	for i := 0; i < 3; i++ {
+		if _, err := f.Fetch(context.Background(), "customer", id); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1100 * time.Millisecond)
+	}
+	if n := emu.Stats().Tokens; n < 2 {
+		t.Errorf("token not refreshed from expires_in: %d fetched", n)
+	}
+}
+
+func TestWebhookEvents(t *testing.T) {
+	emu, url := startEmulator(t, helpscouttest.Options{})
+	ws := newConnector(t, url, nil).(connectors.WebhookSource)
+	cases := []struct {
+		event, body string
+		want        connectors.Event
+	}{
+		{"customer.created", `{"id":7,"updatedAt":"2025-01-02T03:04:05Z"}`, connectors.Event{ID: "customer.created:7:2025-01-02T03:04:05Z", Topic: "customer.created", Resource: "customer", ExternalID: "7", OccurredAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}},
+		{"customer.deleted", `{"id":7}`, connectors.Event{Topic: "customer.deleted", Resource: "customer", ExternalID: "7", Deleted: true}},
+		{"convo.status", `{"id":9,"userUpdatedAt":"2025-01-02T03:04:05Z"}`, connectors.Event{ID: "convo.status:9:2025-01-02T03:04:05Z", Topic: "convo.status", Resource: "ticket", ExternalID: "9", OccurredAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}},
+		{"satisfaction.ratings", `{"id":1}`, connectors.Event{Topic: "satisfaction.ratings", Ignore: true}},
+		{"helpscout.test", `{}`, connectors.Event{Topic: "helpscout.test", Ignore: true}},
+	}
+	for _, tc := range cases {
+		h := emu.DeliveryHeaders(tc.event, []byte(tc.body))
+		if err := ws.VerifyWebhook(h, []byte(tc.body)); err != nil {
+			t.Fatalf("%s: %v", tc.event, err)
+		}
+		evs, err := ws.DecodeWebhook(h, []byte(tc.body))
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("%s: %v %v", tc.event, evs, err)
+		}
+		got := evs[0]
+		if got.ID == "" {
+			t.Errorf("%s: no dedupe id", tc.event)
+		}
+		if tc.want.ID == "" {
+			got.ID = ""
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.event, diff)
+		}
+	}
+}
+
+// Many workers against a small window: the shared pacer keeps 429s to a
+// handful and every write lands.
+func TestRateLimitUnderConcurrency(t *testing.T) {
+	emu, url := startEmulator(t, helpscouttest.Options{RateLimit: 100, RateWindow: 2 * time.Second})
+	w := newConnector(t, url, map[string]any{"rate_per_minute": 100, "rate_window": "2s"}).(connectors.Writer)
+	ids := emu.Seed(20)
+	var wg sync.WaitGroup
+	errs := make(chan error, 60)
+	for i := 0; i < 60; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := w.Upsert(context.Background(), "customer", ids[i%len(ids)], map[string]any{"firstName": fmt.Sprint("n", i)})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if n := emu.Stats().TooMany; n > 5 {
+		t.Errorf("%d 429s, want a handful", n)
+	}
+}
+
+func TestMapping(t *testing.T) {
+	reg, _ := connectors.Lookup(helpscout.Type)
+	m, err := mappings.Compile("helpscout/mapping.yaml", reg.Mapping, mappings.Options{DefaultRegion: "DE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := readJSON(t, "testdata/customer.json")
+	doc, err := m.Inbound("customer", rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := mappings.Doc{"email": "vbear@example.com", "first_name": "Vernon", "last_name": "Bear", "company": "Acme GmbH", "phone": "+49301234567"}
+	if diff := cmp.Diff(want, doc); diff != "" {
+		t.Errorf("inbound customer (-want +got):\n%s", diff)
+	}
+	out, err := m.Outbound("customer", mappings.Doc{"email": "a@b.de", "first_name": "A", "phone": "+4930111",
+		"billing_address": map[string]any{"street": "S 1", "zip": "1", "city": "C", "country": "DE"},
+		"_hub":            map[string]any{"shops": []any{"shop-a", "shop-b"}, "open_tickets": 1, "customer_since": "2025-01-01"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOut := map[string]any{"firstName": "A", "emails": []any{"a@b.de"}, "phones": []any{"+4930111"},
+		"address":    map[string]any{"lines": []any{"S 1"}, "city": "C", "state": "", "postalCode": "1", "country": "DE"},
+		"properties": map[string]any{"shops": "shop-a, shop-b", "open-tickets": 1, "customer-since": "2025-01-01"}}
+	if diff := cmp.Diff(wantOut, out); diff != "" {
+		t.Errorf("outbound (-want +got):\n%s", diff)
+	}
+	tdoc, err := m.Inbound("ticket", readJSON(t, "testdata/conversation.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tdoc, err = mappings.NormalizeTicket(tdoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantT := mappings.Doc{"subject": "Where is my parcel?", "status": "pending", "channel": "email", "mailbox": "1", "number": "1001",
+		"tags": []string{"VIP", "shipping"}, "threads": 3, "customer_ref": "100001", "customer_email": "vbear@example.com",
+		"opened_at": "2025-03-04T10:00:00Z", "updated_at": "2025-03-04T11:30:00Z", "closed_at": ""}
+	if diff := cmp.Diff(wantT, tdoc); diff != "" {
+		t.Errorf("inbound ticket (-want +got):\n%s", diff)
+	}
+}
+
+func TestBadCredentialsArePermanent(t *testing.T) {
+	_, url := startEmulator(t, helpscouttest.Options{ClientSecret: "other"})
+	f := newConnector(t, url, nil).(connectors.Fetcher)
+	_, err := f.Fetch(context.Background(), "customer", "1")
+	var herr *connectors.HTTPError
+	if !errors.As(err, &herr) || herr.Status != http.StatusUnauthorized {
+		t.Fatalf("fetch with wrong credentials: got %v, want the token endpoint's 401", err)
+	}
+}
+
+func readJSON(t *testing.T, path string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
