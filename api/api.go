@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/shophub/shophub/hub"
 	"github.com/shophub/shophub/mappings"
+	"github.com/shophub/shophub/sync"
 )
 
 // API holds the admin endpoints' dependencies.
@@ -25,6 +26,14 @@ type API struct {
 	Token string
 	// Draining turns /readyz red during shutdown.
 	Draining func() bool
+	// DeadLetters serves /api/deadletters; nil answers 501.
+	DeadLetters *sync.DeadLetters
+	// Queues, when set, is the queue dashboard (asynqmon), mounted at
+	// /ui/queues behind the admin token.
+	Queues http.Handler
+	// Metrics, when set, serves Prometheus metrics at /metrics. It holds
+	// counts, never personal data, so scrapers need no token.
+	Metrics http.Handler
 }
 
 // Register mounts the routes.
@@ -34,6 +43,17 @@ func (a *API) Register(r gin.IRouter) {
 	g := r.Group("/api", a.auth)
 	g.GET("/customers", a.listCustomers)
 	g.GET("/customers/:id", a.getCustomer)
+	g.GET("/deadletters", a.listDeadLetters)
+	g.POST("/deadletters/replay", a.replayDeadLetters)
+	g.POST("/deadletters/:id/replay", a.replayDeadLetter)
+	if a.Queues != nil {
+		ui := gin.WrapH(a.Queues)
+		r.GET("/ui/queues", a.auth, ui)
+		r.Any("/ui/queues/*any", a.auth, ui)
+	}
+	if a.Metrics != nil {
+		r.GET("/metrics", gin.WrapH(a.Metrics))
+	}
 }
 
 func (a *API) ready(c *gin.Context) {

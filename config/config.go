@@ -75,6 +75,9 @@ type Hub struct {
 	Priority map[string][]string `yaml:"priority"`
 	// Owners maps a canonical field to the only instance allowed to change it.
 	Owners map[string]string `yaml:"owners"`
+	// QuarantineRetention is how long quarantined raw payloads are kept
+	// before the worker purges them.
+	QuarantineRetention Duration `yaml:"quarantine_retention"`
 }
 
 // Connector is one configured instance of a connector type.
@@ -158,9 +161,12 @@ const (
 	DefaultShutdownTimeout   = Duration(30 * time.Second)
 	DefaultDedupeTTL         = Duration(24 * time.Hour)
 	DefaultOutboxInterval    = Duration(5 * time.Second)
-	DefaultRegion            = "DE"
-	DefaultResource          = "customer"
-	DefaultConnectorTimeout  = Duration(30 * time.Second)
+	// DefaultQuarantineRetention keeps raw payloads two weeks: long enough
+	// to fix a mapping, short enough not to hoard personal data.
+	DefaultQuarantineRetention = Duration(14 * 24 * time.Hour)
+	DefaultRegion              = "DE"
+	DefaultResource            = "customer"
+	DefaultConnectorTimeout    = Duration(30 * time.Second)
 )
 
 // ApplyDefaults fills every zero value that has a default. It is for
@@ -188,6 +194,7 @@ func (c *Config) ApplyDefaults() {
 	setDur(&w.DedupeTTL, DefaultDedupeTTL)
 	setDur(&w.OutboxInterval, DefaultOutboxInterval)
 	setStr(&c.Hub.DefaultRegion, DefaultRegion)
+	setDur(&c.Hub.QuarantineRetention, DefaultQuarantineRetention)
 	if len(c.Hub.MatchKeys) == 0 {
 		c.Hub.MatchKeys = []string{"email"}
 	}

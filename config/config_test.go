@@ -81,7 +81,8 @@ func TestExample(t *testing.T) {
 				"email_marketing": {"shopify", "shopware"},
 				"sms_marketing":   {"shopify", "shopware"},
 			},
-			Owners: map[string]string{"email_marketing": "shopify", "sms_marketing": "shopify"},
+			Owners:              map[string]string{"email_marketing": "shopify", "sms_marketing": "shopify"},
+			QuarantineRetention: Duration(14 * 24 * time.Hour),
 		},
 		Connectors: []Connector{
 			{
@@ -164,7 +165,7 @@ func TestDefaults(t *testing.T) {
 		Database: Database{Driver: "sqlite", DSN: "shophub.db"},
 		Redis:    Redis{Addr: "127.0.0.1:6379"},
 		Worker:   defaultWorker,
-		Hub:      Hub{DefaultRegion: "DE", MatchKeys: []string{"email"}},
+		Hub:      Hub{DefaultRegion: "DE", MatchKeys: []string{"email"}, QuarantineRetention: Duration(14 * 24 * time.Hour)},
 		Connectors: []Connector{{
 			Name: "shop", Type: "shopify", Direction: "both", Resources: []string{"customer"},
 			Timeout: Duration(30 * time.Second), Line: 2,
@@ -566,5 +567,19 @@ func TestDuration(t *testing.T) {
 	var d Duration
 	if err := d.UnmarshalText([]byte("24h")); err != nil || d != DefaultDedupeTTL {
 		t.Errorf("UnmarshalText = %v, %v", d, err)
+	}
+}
+
+func TestQuarantineRetention(t *testing.T) {
+	c, err := Parse("q.yaml", []byte("hub:\n  quarantine_retention: 72h\nconnectors:\n  - name: shop\n    type: shopify\n"), envFrom(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Hub.QuarantineRetention != Duration(72*time.Hour) {
+		t.Errorf("quarantine_retention = %v, want 72h", c.Hub.QuarantineRetention)
+	}
+	_, err = Parse("q.yaml", []byte("hub:\n  quarantine_retention: -1h\nconnectors:\n  - name: shop\n    type: shopify\n"), envFrom(nil))
+	if diff := cmp.Diff([]string{"q.yaml:2: hub.quarantine_retention: must be greater than 0"}, errorLines(t, err)); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
 	}
 }

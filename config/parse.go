@@ -487,8 +487,9 @@ func (p *parser) worker(n *yaml.Node, path string, w *Worker) {
 
 func (p *parser) hub(n *yaml.Node, path string, h *Hub) {
 	p.fields(n, path, map[string]fieldFunc{
-		"default_region": p.str(&h.DefaultRegion),
-		"match_keys":     p.strList(&h.MatchKeys),
+		"default_region":       p.str(&h.DefaultRegion),
+		"match_keys":           p.strList(&h.MatchKeys),
+		"quarantine_retention": p.duration(&h.QuarantineRetention),
 		"priority": func(v *yaml.Node, path string) {
 			byField(p, v, path, "instance names, most trusted first", &h.Priority, p.strList)
 		},

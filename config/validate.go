@@ -167,6 +167,7 @@ func (v *validator) at(field string) string {
 }
 
 func (v *validator) hub() {
+	v.positive("hub.quarantine_retention", int64(v.c.Hub.QuarantineRetention))
 	h := v.c.Hub
 	if !regionPattern.MatchString(h.DefaultRegion) {
 		v.errorf("hub.default_region", "want an ISO 3166-1 alpha-2 code such as DE, got %q", h.DefaultRegion)

@@ -56,6 +56,9 @@ type ClientOptions struct {
 	RetryAfter func(r *resty.Response) (time.Duration, bool)
 	// Cost weighs a request for the limiter (default 1).
 	Cost func(method string) int
+	// OnResponse, when set, is told each attempt's method, status (0 when
+	// no response came) and duration.
+	OnResponse func(method string, status int, d time.Duration)
 }
 
 // HTTPClient is the one way connectors talk HTTP to vendors. It holds no
@@ -154,7 +157,15 @@ func (c *HTTPClient) DoRequest(ctx context.Context, method, path string, shape f
 				return nil, fmt.Errorf("%s %s: authorize: %w", method, path, err)
 			}
 		}
+		sent := time.Now()
 		resp, err := req.Execute(method, path)
+		if c.opts.OnResponse != nil {
+			status := 0
+			if err == nil && resp != nil {
+				status = resp.StatusCode()
+			}
+			c.opts.OnResponse(method, status, time.Since(sent))
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return resp, ctx.Err()

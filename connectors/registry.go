@@ -46,6 +46,11 @@ type Instance struct {
 	RateBurst int
 	Timeout   time.Duration
 	Logger    *slog.Logger
+	// Limiter, when set, replaces the connector's own in-process limiter:
+	// the pipeline injects one shared by every worker through Redis.
+	Limiter Limiter
+	// Observe, when set, is passed on as ClientOptions.OnResponse (metrics).
+	Observe func(method string, status int, d time.Duration)
 }
 
 var (

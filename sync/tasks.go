@@ -21,15 +21,34 @@ const (
 )
 
 // Queues and their priorities: inbound first, so webhooks acknowledged are
-// applied before anything else; polls last.
+// applied before anything else; polls last. Pushes go to one queue per
+// target instance (PushQueue); QueuePush is only drained for tasks queued
+// before that split.
 const (
 	QueueIngest = "ingest"
 	QueuePush   = "push"
 	QueuePoll   = "poll"
 )
 
-// Queues maps queue name to asynq priority weight.
+// Queues maps the fixed queues to their asynq priority weight.
 var Queues = map[string]int{QueueIngest: 6, QueuePush: 3, QueuePoll: 1}
+
+// PushQueue is the queue of pushes to one connector instance: a slow or
+// failing target backs up its own queue, never the others'.
+func PushQueue(instance string) string { return QueuePush + ":" + instance }
+
+// QueuesFor is the asynq Queues map of a worker serving instances: each
+// target gets a push queue of weight 3, and ingest keeps twice the weight
+// of all pushes together, so inbound still comes first however many
+// targets there are.
+func QueuesFor(instances []string) map[string]int {
+	q := map[string]int{QueuePush: Queues[QueuePush], QueuePoll: Queues[QueuePoll]}
+	for _, in := range instances {
+		q[PushQueue(in)] = Queues[QueuePush]
+	}
+	q[QueueIngest] = max(Queues[QueueIngest], 2*Queues[QueuePush]*len(instances))
+	return q
+}
 
 // IngestPayload is one inbound record or a hint to fetch it.
 type IngestPayload struct {
@@ -93,7 +112,7 @@ type PushPayload struct {
 // makes older pending ones moot by always rendering the current state.
 func NewPushTask(p PushPayload, maxRetry int) *asynq.Task {
 	b, _ := json.Marshal(p)
-	return asynq.NewTask(TypePush, b, asynq.Queue(QueuePush), asynq.TaskID(pushTaskID(p)), asynq.MaxRetry(maxRetry),
+	return asynq.NewTask(TypePush, b, asynq.Queue(PushQueue(p.Instance)), asynq.TaskID(pushTaskID(p)), asynq.MaxRetry(maxRetry),
 		asynq.Timeout(2*time.Minute))
 }
 

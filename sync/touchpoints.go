@@ -64,6 +64,9 @@ func (t *Touchpoints) All() []*Touchpoint {
 	return out
 }
 
+// Names lists the instance names in order.
+func (t *Touchpoints) Names() []string { return append([]string(nil), t.names...) }
+
 // Close closes every connector.
 func (t *Touchpoints) Close() error {
 	var errs []error
@@ -91,13 +94,17 @@ func settingsMap(cc config.Connector) (map[string]any, error) {
 	return out, nil
 }
 
+// InstanceHook adjusts what a connector is told about its instance before it
+// is built: the app injects the shared rate limiter and metrics hook.
+type InstanceHook func(cc config.Connector, inst *connectors.Instance)
+
 // Build constructs, connects and compiles mappings for every configured
 // connector. connect=false skips Connect (for `shophub check`).
-func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, connect bool) (*Touchpoints, error) {
+func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, connect bool, hooks ...InstanceHook) (*Touchpoints, error) {
 	t := &Touchpoints{byName: map[string]*Touchpoint{}}
 	var errs []error
 	for _, cc := range cfg.Connectors {
-		tp, err := buildOne(ctx, cfg, cc, log, connect)
+		tp, err := buildOne(ctx, cfg, cc, log, connect, hooks)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s:%d: connector %s: %w", cfg.File, cc.Line, cc.Name, err))
 			continue
@@ -113,7 +120,7 @@ func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, connect bo
 	return t, nil
 }
 
-func buildOne(ctx context.Context, cfg *config.Config, cc config.Connector, log *slog.Logger, connect bool) (*Touchpoint, error) {
+func buildOne(ctx context.Context, cfg *config.Config, cc config.Connector, log *slog.Logger, connect bool, hooks []InstanceHook) (*Touchpoint, error) {
 	reg, ok := connectors.Lookup(cc.Type)
 	if !ok {
 		return nil, fmt.Errorf("unknown type %q (known: %v)", cc.Type, connectors.Types())
@@ -122,6 +129,9 @@ func buildOne(ctx context.Context, cfg *config.Config, cc config.Connector, log 
 		Name: cc.Name, Type: cc.Type, WebhookSecrets: cc.Secrets(),
 		RateLimit: cc.RateLimit, RateBurst: cc.RateBurst, Timeout: cc.Timeout.D(),
 		Logger: log.With("connector", cc.Name),
+	}
+	for _, h := range hooks {
+		h(cc, &inst)
 	}
 	conn, err := connectors.New(inst, cc.Settings)
 	if err != nil {

@@ -15,11 +15,12 @@ import (
 	"github.com/shophub/shophub/connectors"
 )
 
-// NewServer configures the asynq server for the pipeline's queues.
-func NewServer(rdb redis.UniversalClient, cfg config.Worker, log *slog.Logger) *asynq.Server {
+// NewServer configures the asynq server for the pipeline's queues, with a
+// push queue per named connector instance.
+func NewServer(rdb redis.UniversalClient, cfg config.Worker, log *slog.Logger, instances ...string) *asynq.Server {
 	return asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency: cfg.Concurrency,
-		Queues:      Queues,
+		Queues:      QueuesFor(instances),
 		// The 1 s default alone puts propagation p50 near 570 ms.
 		TaskCheckInterval:        cfg.TaskCheckInterval.D(),
 		DelayedTaskCheckInterval: time.Second,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/metrics"
 	"github.com/shophub/shophub/sync"
 )
 
@@ -24,6 +25,8 @@ type Receiver struct {
 	MaxBody  int64
 	MaxRetry int
 	Log      *slog.Logger
+	// Metrics counts accepted and rejected webhooks; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // TokenHeader carries a webhook token taken from the URL to the
@@ -51,16 +54,19 @@ func (r *Receiver) handle(c *gin.Context) {
 	log := r.Log.With("connector", name, "remote", c.ClientIP())
 	tp, ok := r.Points.Get(name)
 	if !ok {
+		r.Metrics.WebhookRejected("", "unknown_instance")
 		c.JSON(http.StatusNotFound, Answer{Error: "no connector instance named " + name})
 		return
 	}
 	src, ok := tp.Conn.(connectors.WebhookSource)
 	if !ok || !tp.Config.In() {
+		r.Metrics.WebhookRejected(name, "not_receiving")
 		c.JSON(http.StatusNotFound, Answer{Error: name + " does not receive webhooks"})
 		return
 	}
 	if c.Request.ContentLength > r.MaxBody {
 		log.Warn("webhook rejected: body too large", "bytes", c.Request.ContentLength)
+		r.Metrics.WebhookRejected(name, "too_large")
 		c.JSON(http.StatusRequestEntityTooLarge, Answer{Error: "body too large"})
 		return
 	}
@@ -69,9 +75,11 @@ func (r *Receiver) handle(c *gin.Context) {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			log.Warn("webhook rejected: body too large")
+			r.Metrics.WebhookRejected(name, "too_large")
 			c.JSON(http.StatusRequestEntityTooLarge, Answer{Error: "body too large"})
 			return
 		}
+		r.Metrics.WebhookRejected(name, "read_error")
 		c.JSON(http.StatusBadRequest, Answer{Error: "reading body: " + err.Error()})
 		return
 	}
@@ -82,21 +90,25 @@ func (r *Receiver) handle(c *gin.Context) {
 	}
 	if err := src.VerifyWebhook(c.Request.Header, body); err != nil {
 		log.Warn("webhook rejected: signature", "err", err)
+		r.Metrics.WebhookRejected(name, "signature")
 		c.JSON(http.StatusUnauthorized, Answer{Error: "signature does not verify"})
 		return
 	}
 	events, err := src.DecodeWebhook(c.Request.Header, body)
 	if err != nil {
 		log.Warn("webhook rejected: malformed", "err", err)
+		r.Metrics.WebhookRejected(name, "malformed")
 		c.JSON(http.StatusBadRequest, Answer{Error: err.Error()})
 		return
 	}
 	ans, err := r.enqueue(c, name, events)
 	if err != nil {
 		log.Error("webhook not accepted: queue unavailable; the vendor will retry", "err", err)
+		r.Metrics.WebhookRejected(name, "queue_unavailable")
 		c.JSON(http.StatusServiceUnavailable, Answer{Error: "queue unavailable, retry later"})
 		return
 	}
+	r.Metrics.WebhookReceived(name)
 	log.Debug("webhook accepted", "accepted", ans.Accepted, "duplicates", ans.Duplicates, "ignored", ans.Ignored)
 	c.JSON(http.StatusOK, ans)
 }

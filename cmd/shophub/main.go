@@ -54,7 +54,10 @@ touchpoint.`,
 		probeCmd(),
 		benchCmd(g),
 		benchEmulatorCmd(),
+		docsCmd(),
 		mappingCmd(g),
+		replayCmd(g),
+		statusCmd(g),
 	)
 	return root
 }

@@ -42,10 +42,14 @@ func (c *Connector) newHTTPClient() *connectors.HTTPClient {
 	if rps > 0 { // a negative rate turns client-side pacing off
 		lim = connectors.LocalLimiter{L: rate.NewLimiter(rate.Limit(rps), burst)}
 	}
+	if inst.Limiter != nil { // shared across workers by the pipeline
+		lim = inst.Limiter
+	}
 	opts := connectors.ClientOptions{
-		BaseURL: s.BaseURL + "/rest/" + s.StoreCode + "/V1",
-		Timeout: inst.Timeout,
-		Limiter: lim,
+		BaseURL:    s.BaseURL + "/rest/" + s.StoreCode + "/V1",
+		Timeout:    inst.Timeout,
+		Limiter:    lim,
+		OnResponse: inst.Observe,
 	}
 	if s.AccessToken != "" {
 		opts.Headers = map[string]string{"Authorization": "Bearer " + strings.TrimSpace(s.AccessToken)}

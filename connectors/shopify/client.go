@@ -35,11 +35,15 @@ func newHTTPClient(inst connectors.Instance, s Settings) *connectors.HTTPClient 
 	if rps > 0 { // a negative rate turns client-side pacing off
 		lim = connectors.LocalLimiter{L: rate.NewLimiter(rate.Limit(rps), burst)}
 	}
+	if inst.Limiter != nil { // shared across workers by the pipeline
+		lim = inst.Limiter
+	}
 	return connectors.NewHTTPClient(connectors.ClientOptions{
-		BaseURL: s.ShopURL + "/admin/api/" + s.APIVersion,
-		Timeout: inst.Timeout,
-		Limiter: lim,
-		Headers: map[string]string{"X-Shopify-Access-Token": s.AccessToken},
+		BaseURL:    s.ShopURL + "/admin/api/" + s.APIVersion,
+		Timeout:    inst.Timeout,
+		Limiter:    lim,
+		OnResponse: inst.Observe,
+		Headers:    map[string]string{"X-Shopify-Access-Token": s.AccessToken},
 		// Retry-After is Shopify's fractional seconds ("2.0"): the default
 		// RetryAfterHeader("Retry-After") reads it.
 	})

@@ -20,6 +20,9 @@ func (c *Connector) newAPIClient() *connectors.HTTPClient {
 		burst := max(c.inst.RateBurst, 1)
 		limiter = connectors.LocalLimiter{L: rate.NewLimiter(rate.Limit(c.inst.RateLimit), burst)}
 	}
+	if c.inst.Limiter != nil { // shared across workers by the pipeline
+		limiter = c.inst.Limiter
+	}
 	return connectors.NewHTTPClient(connectors.ClientOptions{
 		BaseURL:     c.settings.URL,
 		Timeout:     c.inst.Timeout,
@@ -27,6 +30,7 @@ func (c *Connector) newAPIClient() *connectors.HTTPClient {
 		Authorize:   c.tokens.authorize,
 		Reauthorize: c.tokens.reauthorize,
 		RetryAfter:  RetryAfter,
+		OnResponse:  c.inst.Observe,
 	})
 }
 

@@ -16,10 +16,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
 	"github.com/redis/go-redis/v9"
 	"github.com/shophub/shophub/api"
 	"github.com/shophub/shophub/config"
+	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/metrics"
 	shsync "github.com/shophub/shophub/sync"
 	"github.com/shophub/shophub/webhooks"
 
@@ -51,6 +54,10 @@ type App struct {
 	Points   *shsync.Touchpoints
 	Handlers *shsync.Handlers
 	Engine   *gin.Engine
+	// Metrics is this process's Prometheus registry, served at /metrics.
+	Metrics *metrics.Metrics
+	// DeadLetters reads and replays asynq's archive.
+	DeadLetters *shsync.DeadLetters
 
 	opts      Options
 	listener  net.Listener
@@ -92,7 +99,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		a.ownRedis = true
 	}
 	a.Queue = shsync.NewQueue(a.Redis)
-	if a.Points, err = shsync.Build(ctx, cfg, log, true); err != nil {
+	a.Metrics = metrics.New()
+	a.DeadLetters = shsync.NewDeadLetters(a.Redis)
+	a.Metrics.MustRegister(shsync.NewQueueCollector(a.DeadLetters.Inspector))
+	if a.Points, err = shsync.Build(ctx, cfg, log, true, a.instanceHook); err != nil {
 		return nil, err
 	}
 	pol, err := policy(cfg, a.Points)
@@ -107,6 +117,25 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	ok = true
 	return a, nil
 }
+
+// instanceHook gives each connector instance the metrics hook and, when
+// config sets its rate, a limiter shared through Redis by every worker
+// process. Without a configured rate the connector keeps its own
+// per-process default.
+func (a *App) instanceHook(cc config.Connector, inst *connectors.Instance) {
+	inst.Observe = a.Metrics.VendorResponse(cc.Name)
+	if cc.RateLimit > 0 {
+		l := shsync.NewRedisLimiter(a.Redis, cc.Name, cc.RateLimit, cc.RateBurst)
+		name := cc.Name
+		l.OnWait = func(d time.Duration) { a.Metrics.RateLimitWait(name, d) }
+		inst.Limiter = l
+	}
+}
+
+// redisConn hands asynqmon the app's Redis client instead of a second pool.
+type redisConn struct{ c redis.UniversalClient }
+
+func (r redisConn) MakeRedisClient() any { return r.c }
 
 // policy is the hub's merge policy: priorities and owners from config, plus
 // the fields each connector's mapping declares it owns. An owner written in
@@ -150,9 +179,12 @@ func (a *App) engine() *gin.Engine {
 	cfg := a.Config
 	(&webhooks.Receiver{
 		Points: a.Points, Queue: a.Queue, MaxBody: cfg.Server.MaxBodyBytes,
-		MaxRetry: cfg.Worker.MaxRetry, Log: a.Log.With("component", "webhooks"),
+		MaxRetry: cfg.Worker.MaxRetry, Log: a.Log.With("component", "webhooks"), Metrics: a.Metrics,
 	}).Register(e)
-	(&api.API{Store: a.Store, Redis: a.Redis, Token: cfg.Server.AdminToken, Draining: a.draining.Load}).Register(e)
+	(&api.API{Store: a.Store, Redis: a.Redis, Token: cfg.Server.AdminToken, Draining: a.draining.Load,
+		DeadLetters: a.DeadLetters, Metrics: a.Metrics.Handler(),
+		Queues: asynqmon.New(asynqmon.Options{RootPath: "/ui/queues", RedisConnOpt: redisConn{a.Redis}}),
+	}).Register(e)
 	return e
 }
 
@@ -178,13 +210,18 @@ func (a *App) Start(ctx context.Context) error {
 		}()
 	}
 	if a.opts.Work {
-		a.worker = shsync.NewServer(a.Redis, a.Config.Worker, a.Log)
+		a.worker = shsync.NewServer(a.Redis, a.Config.Worker, a.Log, a.Points.Names()...)
 		mux := asynq.NewServeMux()
+		mux.Use(shsync.Observe(a.Metrics))
 		a.Handlers.Register(mux)
 		if err := a.worker.Start(mux); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
-		loops = 4
+		loops = 5
+		go func() {
+			a.Handlers.RunQuarantinePurge(ctx, a.Config.Hub.QuarantineRetention.D())
+			a.loops <- struct{}{}
+		}()
 		go func() { a.Handlers.Batcher.Run(ctx); a.loops <- struct{}{} }()
 		go func() { a.Handlers.Marker.Run(ctx); a.loops <- struct{}{} }()
 		go func() { a.Handlers.RunScheduler(ctx); a.loops <- struct{}{} }()

@@ -115,7 +115,7 @@ func runMerge(ctx context.Context, r *Runner) (*Result, error) {
 	enqueued := time.Since(enqStart)
 
 	tm := &timings{}
-	srv := shsync.NewServer(rdb, cfg.Worker, r.Opts.Log)
+	srv := shsync.NewServer(rdb, cfg.Worker, r.Opts.Log, a.Points.Names()...)
 	mux := asynq.NewServeMux()
 	mux.Use(tm.middleware)
 	a.Handlers.Register(mux)

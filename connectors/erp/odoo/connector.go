@@ -138,13 +138,16 @@ func New(inst connectors.Instance, s Settings) (connectors.Connector, error) {
 		return nil, fmt.Errorf("odoo: %w", err)
 	}
 	c := &Connector{inst: inst, settings: s, refs: newRefCache()}
-	opts := connectors.ClientOptions{BaseURL: s.URL, Timeout: inst.Timeout}
+	opts := connectors.ClientOptions{BaseURL: s.URL, Timeout: inst.Timeout, OnResponse: inst.Observe}
 	switch {
 	case inst.RateLimit > 0:
 		opts.Limiter = connectors.LocalLimiter{L: rate.NewLimiter(rate.Limit(inst.RateLimit), max(inst.RateBurst, 1))}
 	case inst.RateLimit == 0:
 		// Self-hosted Odoo documents no limit; stay polite by default.
 		opts.Limiter = connectors.LocalLimiter{L: rate.NewLimiter(20, 10)}
+	}
+	if inst.Limiter != nil { // shared across workers by the pipeline
+		opts.Limiter = inst.Limiter
 	}
 	if s.Protocol == ProtocolJSON2 {
 		if s.Database != "" {

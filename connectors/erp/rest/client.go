@@ -18,13 +18,16 @@ import (
 
 func (c *Connector) newHTTPClient() *connectors.HTTPClient {
 	p, s := c.profile, c.settings
-	opts := connectors.ClientOptions{BaseURL: s.BaseURL, Timeout: c.inst.Timeout}
+	opts := connectors.ClientOptions{BaseURL: s.BaseURL, Timeout: c.inst.Timeout, OnResponse: c.inst.Observe}
 	var lim connectors.Limiter
 	switch {
 	case c.inst.RateLimit > 0:
 		lim = connectors.LocalLimiter{L: rate.NewLimiter(rate.Limit(c.inst.RateLimit), max(c.inst.RateBurst, 1))}
 	case c.inst.RateLimit == 0:
 		lim = connectors.LocalLimiter{L: rate.NewLimiter(5, 5)} // conservative for unknown ERPs
+	}
+	if c.inst.Limiter != nil { // shared across workers by the pipeline
+		lim = c.inst.Limiter
 	}
 	opts.Limiter = gatedLimiter{gate: c.gate, next: lim}
 	if p.RateLimit.RetryAfter != "" || p.RateLimit.Reset != "" {

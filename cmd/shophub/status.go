@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"text/tabwriter"
+	"time"
+
+	"github.com/shophub/shophub/cmd/shophub/app"
+	"github.com/shophub/shophub/config"
+	"github.com/shophub/shophub/hub"
+	shsync "github.com/shophub/shophub/sync"
+	"github.com/spf13/cobra"
+)
+
+func statusCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Print queue sizes, dead letters by connector, last successful polls and the quarantine count",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(g.configPath)
+			if err != nil {
+				return err
+			}
+			st, err := openStore(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			rdb := app.NewRedis(cfg.Redis)
+			defer rdb.Close()
+			dl := shsync.NewDeadLetters(rdb)
+			out := cmd.OutOrStdout()
+
+			queues, err := dl.Inspector.Queues()
+			if err != nil {
+				return fmt.Errorf("queues: %w", err)
+			}
+			sort.Strings(queues)
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "QUEUE\tPENDING\tACTIVE\tSCHEDULED\tRETRY\tARCHIVED")
+			for _, q := range queues {
+				info, err := dl.Inspector.GetQueueInfo(q)
+				if err != nil {
+					continue
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\n", q, info.Pending, info.Active, info.Scheduled, info.Retry, info.Archived)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+
+			counts, err := dl.Counts()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(out)
+			writeCounts(out, "DEAD LETTERS", counts)
+
+			var cursors []hub.Cursor
+			if err := st.DB().WithContext(cmd.Context()).Order("instance, resource").Find(&cursors).Error; err != nil {
+				return fmt.Errorf("cursors: %w", err)
+			}
+			fmt.Fprintln(out)
+			tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "CONNECTOR\tRESOURCE\tLAST SUCCESSFUL POLL")
+			for _, c := range cursors {
+				last := "never"
+				if c.LastSuccessAt != nil {
+					last = c.LastSuccessAt.UTC().Format(time.RFC3339)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Instance, c.Resource, last)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+
+			n, err := st.QuarantineCount(cmd.Context(), "")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "\nquarantined records awaiting replay: %d\n", n)
+			return nil
+		},
+	}
+}
+
+func writeCounts(out io.Writer, title string, counts map[string]int) {
+	if len(counts) == 0 {
+		fmt.Fprintf(out, "%s: none\n", title)
+		return
+	}
+	names := make([]string, 0, len(counts))
+	for k := range counts {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(out, "%s:\n", title)
+	for _, k := range names {
+		label := k
+		if label == "" {
+			label = "(no connector)"
+		}
+		fmt.Fprintf(out, "  %s\t%d\n", label, counts[k])
+	}
+}

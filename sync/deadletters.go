@@ -1,0 +1,161 @@
+package sync
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+// DeadLetter is a task that exhausted its retries or was refused for good
+// by its vendor (SkipRetry). asynq's archive is the store: nothing is copied,
+// so replaying one is moving it back to pending.
+type DeadLetter struct {
+	// ID is queue + "~" + task id: task ids are only unique within a queue.
+	ID           string    `json:"id"`
+	Queue        string    `json:"queue"`
+	TaskID       string    `json:"task_id"`
+	Type         string    `json:"type"`
+	Connector    string    `json:"connector,omitempty"`
+	Resource     string    `json:"resource,omitempty"`
+	CustomerID   uint64    `json:"customer_id,omitempty"`
+	ExternalID   string    `json:"external_id,omitempty"`
+	Attempts     int       `json:"attempts"`
+	LastError    string    `json:"last_error"`
+	LastFailedAt time.Time `json:"last_failed_at"`
+}
+
+// ErrNoDeadLetter: no archived task has that id.
+var ErrNoDeadLetter = errors.New("no such dead letter")
+
+// deadLetterSep joins queue and task id; it is URL-safe and appears in
+// neither our queue names nor our task ids.
+const deadLetterSep = "~"
+
+// DeadLetters reads and replays the archive of every queue.
+type DeadLetters struct {
+	Inspector *asynq.Inspector
+}
+
+// NewDeadLetters shares rdb with the rest of the pipeline.
+func NewDeadLetters(rdb redis.UniversalClient) *DeadLetters {
+	return &DeadLetters{Inspector: asynq.NewInspectorFromRedisClient(rdb)}
+}
+
+// List returns dead letters, newest failure first; connector filters by
+// instance ("" for all).
+func (d *DeadLetters) List(connector string) ([]DeadLetter, error) {
+	queues, err := d.Inspector.Queues()
+	if err != nil {
+		return nil, fmt.Errorf("list queues: %w", err)
+	}
+	out := []DeadLetter{}
+	for _, q := range queues {
+		for page := 1; ; page++ {
+			tasks, err := d.Inspector.ListArchivedTasks(q, asynq.PageSize(500), asynq.Page(page))
+			if err != nil {
+				return nil, fmt.Errorf("list dead letters of %s: %w", q, err)
+			}
+			for _, t := range tasks {
+				dl := deadLetterOf(t)
+				if connector == "" || dl.Connector == connector {
+					out = append(out, dl)
+				}
+			}
+			if len(tasks) < 500 {
+				break
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].LastFailedAt.After(out[j].LastFailedAt) })
+	return out, nil
+}
+
+// Counts is the number of dead letters per connector ("" for tasks of no
+// connector, such as fan-out).
+func (d *DeadLetters) Counts() (map[string]int, error) {
+	all, err := d.List("")
+	if err != nil {
+		return nil, err
+	}
+	n := map[string]int{}
+	for _, dl := range all {
+		n[dl.Connector]++
+	}
+	return n, nil
+}
+
+// Replay moves one dead letter back to pending. Its retry count is kept:
+// a replayed task that fails again goes straight back to the dead letters
+// instead of hammering a still-broken target.
+func (d *DeadLetters) Replay(id string) error {
+	q, tid, ok := strings.Cut(id, deadLetterSep)
+	if !ok || q == "" || tid == "" {
+		return fmt.Errorf("dead letter id %q: want <queue>%s<task id>: %w", id, deadLetterSep, ErrNoDeadLetter)
+	}
+	info, err := d.Inspector.GetTaskInfo(q, tid)
+	if errors.Is(err, asynq.ErrQueueNotFound) || errors.Is(err, asynq.ErrTaskNotFound) {
+		return fmt.Errorf("%s: %w", id, ErrNoDeadLetter)
+	}
+	if err != nil {
+		return err
+	}
+	if info.State != asynq.TaskStateArchived {
+		return fmt.Errorf("%s is %s, not a dead letter: %w", id, info.State, ErrNoDeadLetter)
+	}
+	return d.Inspector.RunTask(q, tid)
+}
+
+// ReplayConnector replays every dead letter of one connector instance
+// ("" for all) and reports how many.
+func (d *DeadLetters) ReplayConnector(connector string) (int, error) {
+	all, err := d.List(connector)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, dl := range all {
+		if err := d.Inspector.RunTask(dl.Queue, dl.TaskID); err != nil {
+			errs = append(errs, fmt.Errorf("replay %s: %w", dl.ID, err))
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
+// Delete drops one dead letter for good.
+func (d *DeadLetters) Delete(id string) error {
+	q, tid, ok := strings.Cut(id, deadLetterSep)
+	if !ok {
+		return fmt.Errorf("dead letter id %q: %w", id, ErrNoDeadLetter)
+	}
+	err := d.Inspector.DeleteTask(q, tid)
+	if errors.Is(err, asynq.ErrQueueNotFound) || errors.Is(err, asynq.ErrTaskNotFound) {
+		return fmt.Errorf("%s: %w", id, ErrNoDeadLetter)
+	}
+	return err
+}
+
+// deadLetterOf reads connector, customer and record from the payload of
+// the task types we know.
+func deadLetterOf(t *asynq.TaskInfo) DeadLetter {
+	dl := DeadLetter{ID: t.Queue + deadLetterSep + t.ID, Queue: t.Queue, TaskID: t.ID, Type: t.Type,
+		Attempts: t.Retried + 1, LastError: t.LastErr, LastFailedAt: t.LastFailedAt}
+	var p struct {
+		Instance   string `json:"instance"`
+		Resource   string `json:"resource"`
+		CustomerID uint64 `json:"customer_id"`
+		ExternalID string `json:"external_id"`
+	}
+	if json.Unmarshal(t.Payload, &p) == nil {
+		dl.Connector, dl.Resource, dl.CustomerID, dl.ExternalID = p.Instance, p.Resource, p.CustomerID, p.ExternalID
+	}
+	return dl
+}
