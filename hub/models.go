@@ -130,5 +130,5 @@ type Quarantined struct {
 func (Quarantined) TableName() string { return "quarantine" }
 
 func allModels() []any {
-	return []any{&Customer{}, &Link{}, &Change{}, &OutboxEvent{}, &Cursor{}, &Quarantined{}}
+	return []any{&Customer{}, &Link{}, &Change{}, &OutboxEvent{}, &Cursor{}, &Quarantined{}, &Ticket{}, &TicketChange{}}
 }

@@ -13,8 +13,10 @@ type View struct {
 	Provenance map[string]Provenance `json:"provenance"`
 	Links      []LinkView            `json:"links"`
 	Changes    []ChangeView          `json:"recent_changes"`
-	CreatedAt  string                `json:"created_at"`
-	UpdatedAt  string                `json:"updated_at"`
+	// Tickets are the customer's helpdesk conversations, newest first.
+	Tickets   []TicketView `json:"tickets"`
+	CreatedAt string       `json:"created_at"`
+	UpdatedAt string       `json:"updated_at"`
 }
 
 // LinkView is a link as the API shows it.
@@ -70,6 +72,9 @@ func (s *Store) View(ctx context.Context, id uint64, changes int) (*View, error)
 			cv.Old = json.RawMessage(r.OldValue)
 		}
 		v.Changes = append(v.Changes, cv)
+	}
+	if v.Tickets, err = s.CustomerTickets(ctx, id, 50); err != nil {
+		return nil, err
 	}
 	return v, nil
 }

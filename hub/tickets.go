@@ -1,0 +1,310 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// Ticket is one support conversation of a helpdesk, linked to the hub
+// customer it is about. Data holds the canonical ticket doc (JSON); the
+// columns beside it are copies of what is searched and counted by.
+type Ticket struct {
+	ID         uint64 `gorm:"primaryKey"`
+	Instance   string `gorm:"type:varchar(64);not null;uniqueIndex:ux_tickets_ext,priority:1"`
+	ExternalID string `gorm:"type:varchar(191);not null;uniqueIndex:ux_tickets_ext,priority:2"`
+	// CustomerID is the hub customer, nil while no customer matches the
+	// ticket's customer id or email.
+	CustomerID *uint64 `gorm:"index:ix_tickets_customer,priority:1"`
+	Status     string  `gorm:"type:varchar(16);index:ix_tickets_customer,priority:2"`
+	Subject    string  `gorm:"type:varchar(191)"`
+	Data       string  `gorm:"type:text"`
+	// Provenance maps field → {instance, source time} as JSON.
+	Provenance string `gorm:"type:text"`
+	Version    int64  `gorm:"not null;default:0"`
+	// SourceAt is the helpdesk's modification time of the state held.
+	SourceAt  time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// TicketChange is one row of a ticket's lineage, as Change is for
+// customers.
+type TicketChange struct {
+	ID        uint64 `gorm:"primaryKey"`
+	TicketID  uint64 `gorm:"not null;index:ix_ticket_changes,priority:1"`
+	Version   int64  `gorm:"index:ix_ticket_changes,priority:2"`
+	Field     string `gorm:"type:varchar(64);not null"`
+	OldValue  string `gorm:"type:text"`
+	NewValue  string `gorm:"type:text"`
+	Instance  string `gorm:"type:varchar(64)"`
+	EventID   string `gorm:"type:varchar(191)"`
+	SourceAt  time.Time
+	CreatedAt time.Time
+}
+
+// TableName names the ticket lineage table.
+func (TicketChange) TableName() string { return "ticket_change_log" }
+
+// TicketInbound is one canonical ticket from one helpdesk.
+type TicketInbound struct {
+	Instance   string
+	ExternalID string
+	EventID    string
+	SourceAt   time.Time
+	Doc        map[string]any
+}
+
+// TicketResult says what MergeTicket did.
+type TicketResult struct {
+	TicketID   uint64
+	CustomerID uint64 // 0: no hub customer matches yet
+	Created    bool
+	Version    int64
+	Changed    []string
+	// Stale: the record is older than the state the hub holds; nothing
+	// was written.
+	Stale bool
+}
+
+// OpenTicketStatuses are the statuses a ticket counts as open in.
+var OpenTicketStatuses = []string{"active", "pending"}
+
+// MergeTicket applies one helpdesk conversation: the newest state wins as
+// a whole (the helpdesk is the only writer of its tickets), every changed
+// field leaves a lineage row, and the ticket is (re)linked to the customer
+// its customer_ref (through the helpdesk's customer links) or
+// customer_email names. Like MergeCustomer it locks the row it changes and
+// retries lost races and deadlocks: two first sightings of one ticket
+// collide on the unique key, and the loser retries into the winner's row.
+func (s *Store) MergeTicket(ctx context.Context, in TicketInbound) (TicketResult, error) {
+	in.SourceAt = in.SourceAt.UTC().Truncate(time.Microsecond)
+	var res TicketResult
+	err := retry(ctx, func() error {
+		var err error
+		res, err = s.mergeTicketOnce(ctx, in)
+		return err
+	})
+	if err != nil {
+		return TicketResult{}, fmt.Errorf("merge ticket %s/%s: %w", in.Instance, in.ExternalID, err)
+	}
+	return res, nil
+}
+
+func (s *Store) mergeTicketOnce(ctx context.Context, in TicketInbound) (TicketResult, error) {
+	var res TicketResult
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res = TicketResult{}
+		var t Ticket
+		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).
+			Where("instance = ? AND external_id = ?", in.Instance, in.ExternalID).Take(&t).Error
+		isNew := errors.Is(err, gorm.ErrRecordNotFound)
+		if err != nil && !isNew {
+			return err
+		}
+		if !isNew && in.SourceAt.Before(t.SourceAt) {
+			res = TicketResult{TicketID: t.ID, Version: t.Version, Stale: true}
+			if t.CustomerID != nil {
+				res.CustomerID = *t.CustomerID
+			}
+			return nil
+		}
+		data, prov := map[string]any{}, map[string]Provenance{}
+		if t.Data != "" {
+			if err := json.Unmarshal([]byte(t.Data), &data); err != nil {
+				return fmt.Errorf("ticket %d data: %w", t.ID, err)
+			}
+		}
+		if t.Provenance != "" {
+			if err := json.Unmarshal([]byte(t.Provenance), &prov); err != nil {
+				return fmt.Errorf("ticket %d provenance: %w", t.ID, err)
+			}
+		}
+		custID, err := ticketCustomer(tx, in)
+		if err != nil {
+			return err
+		}
+		var changes []TicketChange
+		fields := make([]string, 0, len(in.Doc))
+		for f := range in.Doc {
+			fields = append(fields, f)
+		}
+		sort.Strings(fields)
+		for _, f := range fields {
+			nv := in.Doc[f]
+			ov, had := data[f]
+			if had && jsonEqual(ov, nv) {
+				continue
+			}
+			data[f] = nv
+			prov[f] = Provenance{Instance: in.Instance, At: in.SourceAt}
+			changes = append(changes, TicketChange{Field: f, OldValue: jsonOrEmpty(ov, had), NewValue: mustJSON(nv),
+				Instance: in.Instance, EventID: in.EventID, SourceAt: in.SourceAt})
+		}
+		relinked := custID != 0 && (t.CustomerID == nil || *t.CustomerID != custID)
+		if !isNew && len(changes) == 0 && !relinked {
+			if in.SourceAt.After(t.SourceAt) {
+				if err := tx.Model(&Ticket{}).Where("id = ?", t.ID).Update("source_at", in.SourceAt).Error; err != nil {
+					return err
+				}
+			}
+			res = TicketResult{TicketID: t.ID, Version: t.Version}
+			if t.CustomerID != nil {
+				res.CustomerID = *t.CustomerID
+			}
+			return nil
+		}
+		if custID != 0 {
+			t.CustomerID = &custID
+		}
+		if len(changes) > 0 {
+			t.Version++
+		}
+		t.Instance, t.ExternalID, t.SourceAt = in.Instance, in.ExternalID, in.SourceAt
+		t.Status, _ = data["status"].(string)
+		t.Subject = truncate(stringField(data, "subject"), 191)
+		t.Data, t.Provenance = mustJSON(data), mustJSON(prov)
+		if isNew {
+			if err := tx.Create(&t).Error; err != nil {
+				return err
+			}
+			// One lineage row for a creation, as for customers.
+			initial := make(map[string]any, len(fields))
+			for _, f := range fields {
+				initial[f] = data[f]
+			}
+			changes = []TicketChange{{Field: CreatedField, NewValue: mustJSON(initial), Instance: in.Instance, EventID: in.EventID, SourceAt: in.SourceAt}}
+		} else if err := tx.Model(&Ticket{}).Where("id = ?", t.ID).Updates(map[string]any{
+			"customer_id": t.CustomerID, "status": t.Status, "subject": t.Subject, "data": t.Data,
+			"provenance": t.Provenance, "version": t.Version, "source_at": t.SourceAt,
+		}).Error; err != nil {
+			return err
+		}
+		for i := range changes {
+			changes[i].TicketID, changes[i].Version = t.ID, t.Version
+		}
+		if len(changes) > 0 {
+			if err := tx.Create(&changes).Error; err != nil {
+				return err
+			}
+		}
+		res = TicketResult{TicketID: t.ID, Created: isNew, Version: t.Version}
+		for _, c := range changes {
+			res.Changed = append(res.Changed, c.Field)
+		}
+		if t.CustomerID != nil {
+			res.CustomerID = *t.CustomerID
+		}
+		return nil
+	})
+	return res, err
+}
+
+// ticketCustomer finds the hub customer of a ticket: the helpdesk's own
+// customer record, through its link, else the customer's email.
+func ticketCustomer(tx *gorm.DB, in TicketInbound) (uint64, error) {
+	if ref := stringField(in.Doc, "customer_ref"); ref != "" {
+		var l Link
+		err := tx.Where("instance = ? AND resource = ? AND external_id = ?", in.Instance, "customer", ref).Take(&l).Error
+		if err == nil {
+			return l.CustomerID, nil
+		}
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return 0, err
+		}
+	}
+	if email := stringField(in.Doc, "customer_email"); email != "" {
+		var c Customer
+		err := tx.Select("id").Where("email = ?", email).Take(&c).Error
+		if err == nil {
+			return c.ID, nil
+		}
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+func stringField(doc map[string]any, k string) string {
+	s, _ := doc[k].(string)
+	return s
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
+
+// TicketView is a ticket as the API shows it.
+type TicketView struct {
+	ID         uint64         `json:"id"`
+	Instance   string         `json:"instance"`
+	ExternalID string         `json:"external_id"`
+	Version    int64          `json:"version"`
+	Ticket     map[string]any `json:"ticket"`
+	UpdatedAt  string         `json:"updated_at"`
+}
+
+// Ticket loads one ticket by its helpdesk record.
+func (s *Store) Ticket(ctx context.Context, instance, externalID string) (*Ticket, map[string]any, error) {
+	var t Ticket
+	err := s.db.WithContext(ctx).Where("instance = ? AND external_id = ?", instance, externalID).Take(&t).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil, fmt.Errorf("ticket %s/%s: %w", instance, externalID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	data := map[string]any{}
+	if t.Data != "" {
+		if err := json.Unmarshal([]byte(t.Data), &data); err != nil {
+			return nil, nil, fmt.Errorf("ticket %d data: %w", t.ID, err)
+		}
+	}
+	return &t, data, nil
+}
+
+// CustomerTickets lists a customer's tickets, newest change first.
+func (s *Store) CustomerTickets(ctx context.Context, customerID uint64, limit int) ([]TicketView, error) {
+	var rows []Ticket
+	q := s.db.WithContext(ctx).Where("customer_id = ?", customerID).Order("source_at desc, id desc")
+	if limit > 0 {
+		q = q.Limit(limit)
+	}
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]TicketView, 0, len(rows))
+	for _, t := range rows {
+		data := map[string]any{}
+		if t.Data != "" {
+			if err := json.Unmarshal([]byte(t.Data), &data); err != nil {
+				return nil, fmt.Errorf("ticket %d data: %w", t.ID, err)
+			}
+		}
+		out = append(out, TicketView{ID: t.ID, Instance: t.Instance, ExternalID: t.ExternalID, Version: t.Version,
+			Ticket: data, UpdatedAt: t.SourceAt.UTC().Format(timeFmt)})
+	}
+	return out, nil
+}
+
+// TicketCounts returns how many tickets a customer has, and how many of
+// them are open (active or pending).
+func (s *Store) TicketCounts(ctx context.Context, customerID uint64) (total, open int64, err error) {
+	db := s.db.WithContext(ctx).Model(&Ticket{}).Where("customer_id = ?", customerID)
+	if err = db.Count(&total).Error; err != nil {
+		return 0, 0, err
+	}
+	err = s.db.WithContext(ctx).Model(&Ticket{}).Where("customer_id = ? AND status IN ?", customerID, OpenTicketStatuses).Count(&open).Error
+	return total, open, err
+}

@@ -1,0 +1,99 @@
+package hub_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/hub/hubtest"
+)
+
+func TestMergeTicket(t *testing.T) {
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			ctx := context.Background()
+			at := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+			cust := mustMerge(t, s, hub.Policy{}, in("helpdesk", "77", at, map[string]any{"email": "t@example.com", "first_name": "T"}))
+			other := mustMerge(t, s, hub.Policy{}, in("shop", "1", at, map[string]any{"email": "other@example.com"}))
+
+			doc := map[string]any{"subject": "Parcel", "status": "active", "customer_ref": "77", "customer_email": "other@example.com", "threads": 1}
+			r, err := s.MergeTicket(ctx, hub.TicketInbound{Instance: "helpdesk", ExternalID: "900", SourceAt: at, Doc: doc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !r.Created || r.CustomerID != cust.CustomerID || r.Version != 1 {
+				t.Fatalf("first merge = %+v, want created under customer %d (by the helpdesk link, before email)", r, cust.CustomerID)
+			}
+			// Same state again: nothing.
+			again, err := s.MergeTicket(ctx, hub.TicketInbound{Instance: "helpdesk", ExternalID: "900", SourceAt: at, Doc: doc})
+			if err != nil || again.Version != 1 || len(again.Changed) != 0 {
+				t.Fatalf("repeat = %+v, %v", again, err)
+			}
+			// A status change is one lineage row and a new version.
+			closed := map[string]any{"subject": "Parcel", "status": "closed", "customer_ref": "77", "threads": 2}
+			r2, err := s.MergeTicket(ctx, hub.TicketInbound{Instance: "helpdesk", ExternalID: "900", SourceAt: at.Add(time.Minute), Doc: closed})
+			if err != nil || r2.Version != 2 || fmt.Sprint(r2.Changed) != "[status threads]" {
+				t.Fatalf("status change = %+v, %v", r2, err)
+			}
+			// An older state is stale and writes nothing.
+			old, err := s.MergeTicket(ctx, hub.TicketInbound{Instance: "helpdesk", ExternalID: "900", SourceAt: at, Doc: doc})
+			if err != nil || !old.Stale {
+				t.Fatalf("older state = %+v, %v", old, err)
+			}
+			total, open, err := s.TicketCounts(ctx, cust.CustomerID)
+			if err != nil || total != 1 || open != 0 {
+				t.Fatalf("counts = %d, %d, %v", total, open, err)
+			}
+			// By email when the helpdesk customer is not linked.
+			r3, err := s.MergeTicket(ctx, hub.TicketInbound{Instance: "helpdesk", ExternalID: "901", SourceAt: at,
+				Doc: map[string]any{"status": "pending", "customer_ref": "999", "customer_email": "other@example.com"}})
+			if err != nil || r3.CustomerID != other.CustomerID {
+				t.Fatalf("by email = %+v, %v", r3, err)
+			}
+			v, err := s.View(ctx, cust.CustomerID, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(v.Tickets) != 1 || v.Tickets[0].Ticket["status"] != "closed" {
+				t.Fatalf("view tickets = %+v", v.Tickets)
+			}
+			if n := countRows(t, s, &hub.TicketChange{}); n != 4 {
+				t.Errorf("%d ticket lineage rows, want 4 (two creations, status, threads)", n)
+			}
+		})
+	}
+}
+
+// Concurrent first sightings of one ticket make one row.
+func TestMergeTicketConcurrent(t *testing.T) {
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			at := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+			var wg sync.WaitGroup
+			for i := 0; i < 8; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, err := s.MergeTicket(context.Background(), hub.TicketInbound{Instance: "helpdesk", ExternalID: "5",
+						SourceAt: at.Add(time.Duration(i) * time.Second), Doc: map[string]any{"status": "active", "threads": i}})
+					if err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			wg.Wait()
+			if n := countRows(t, s, &hub.Ticket{}); n != 1 {
+				t.Errorf("%d ticket rows, want 1", n)
+			}
+			tk, data, err := s.Ticket(context.Background(), "helpdesk", "5")
+			if err != nil || data["threads"] != float64(7) || !tk.SourceAt.Equal(at.Add(7*time.Second)) {
+				t.Errorf("ticket = %+v %v %v, want the newest state", tk, data, err)
+			}
+		})
+	}
+}
