@@ -84,6 +84,9 @@ func (h *Handlers) Ingest(ctx context.Context, t *asynq.Task) error {
 }
 
 func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, log *slog.Logger) error {
+	if p.Resource == connectors.ResourceTicket {
+		return h.ingestTicket(ctx, tp, p, log) // tickets.go
+	}
 	if p.Deleted {
 		// A record deleted in one system does not delete the person: the
 		// link goes, the hub keeps what the other systems know.
@@ -284,6 +287,9 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	}
 	if link != nil && !p.Force && link.LastPushedVersion >= cust.Version {
 		return nil // this version or a newer one is already there
+	}
+	if doc, err = h.withKnowledge(ctx, tp, p.Resource, cust, doc); err != nil { // knowledge.go
+		return err
 	}
 	payload, err := tp.Mapping.Outbound(p.Resource, doc)
 	if errors.Is(err, mappings.ErrSkip) {

@@ -92,6 +92,9 @@ func (h *Handlers) Poll(ctx context.Context, t *asynq.Task) error {
 // costs one commit per page, not per record. Records that cannot be mapped,
 // or merged even alone, are quarantined; the page completes.
 func (h *Handlers) applyPage(ctx context.Context, tp *Touchpoint, resource string, records []connectors.Record) error {
+	if resource == connectors.ResourceTicket {
+		return h.applyTicketPage(ctx, tp, records) // tickets.go
+	}
 	ins := make([]hub.Inbound, 0, len(records))
 	raws := make([][]byte, 0, len(records))
 	for _, r := range records {

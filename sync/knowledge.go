@@ -1,0 +1,58 @@
+package sync
+
+import (
+	"context"
+	"maps"
+	"slices"
+
+	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/mappings"
+)
+
+// withKnowledge returns the doc to render for tp with what the hub knows
+// beyond the customer's fields under mappings.HubKey — only when tp's
+// outbound mapping reads it, so other pushes cost no extra query:
+//
+//	_hub.shops           other touchpoints holding a link to the customer, sorted
+//	_hub.tickets         tickets the hub holds for the customer
+//	_hub.open_tickets    of them active or pending
+//	_hub.customer_since  the day the hub first saw the customer (YYYY-MM-DD)
+//
+// Order figures (count, total spent, last order) need an orders entity the
+// hub does not have yet, so none are offered. doc itself is not modified.
+func (h *Handlers) withKnowledge(ctx context.Context, tp *Touchpoint, resource string, cust *hub.Customer, doc map[string]any) (map[string]any, error) {
+	if resource != connectors.ResourceCustomer || !tp.Mapping.ReadsHub(resource) {
+		return doc, nil
+	}
+	links, err := h.Store.Links(ctx, cust.ID)
+	if err != nil {
+		return nil, err
+	}
+	var shops []string
+	for _, l := range links {
+		if l.Resource == connectors.ResourceCustomer && l.Instance != tp.Name && !slices.Contains(shops, l.Instance) {
+			shops = append(shops, l.Instance)
+		}
+	}
+	slices.Sort(shops)
+	total, open, err := h.Store.TicketCounts(ctx, cust.ID)
+	if err != nil {
+		return nil, err
+	}
+	list := make([]any, len(shops))
+	for i, s := range shops {
+		list[i] = s
+	}
+	out := maps.Clone(doc)
+	if out == nil {
+		out = map[string]any{}
+	}
+	out[mappings.HubKey] = map[string]any{
+		"shops":          list,
+		"tickets":        int(total),
+		"open_tickets":   int(open),
+		"customer_since": cust.CreatedAt.UTC().Format("2006-01-02"),
+	}
+	return out, nil
+}

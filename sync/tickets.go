@@ -1,0 +1,131 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/mappings"
+)
+
+// Tickets (helpdesk conversations) have their own path through the
+// pipeline: the helpdesk is the only writer of its tickets, so the newest
+// state is merged as a whole into hub.Ticket — no field policy, no
+// fan-out. What a ticket changes for other systems is the customer's hub
+// knowledge (open tickets), which reaches them through pushes of the
+// customer.
+
+// ingestTicket maps and merges one ticket of an ingest task.
+func (h *Handlers) ingestTicket(ctx context.Context, tp *Touchpoint, p IngestPayload, log *slog.Logger) error {
+	if p.Deleted {
+		// The hub keeps the service history of a conversation deleted at
+		// the helpdesk.
+		log.Info("ticket deleted at the helpdesk; the hub keeps its history")
+		return nil
+	}
+	record, at := map[string]any(nil), p.SourceAt
+	if len(p.Body) == 0 {
+		f, ok := tp.Conn.(connectors.Fetcher)
+		if !ok {
+			return fmt.Errorf("%s sent an id-only ticket event but cannot fetch records: %w", p.Instance, asynq.SkipRetry)
+		}
+		rec, err := f.Fetch(ctx, p.Resource, p.ExternalID)
+		if errors.Is(err, connectors.ErrNotFound) {
+			log.Info("ticket gone before it could be fetched")
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("fetch %s/%s: %w", p.Resource, p.ExternalID, err)
+		}
+		record, at = rec.Data, rec.UpdatedAt
+	} else if err := json.Unmarshal(p.Body, &record); err != nil {
+		return h.quarantine(ctx, p, fmt.Errorf("record is not a JSON object: %w", err))
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	return h.mergeTicket(ctx, tp, p, record, at, log)
+}
+
+// applyTicketPage merges a listed page of tickets one by one; a ticket that
+// cannot be mapped or merged is quarantined and the page completes.
+func (h *Handlers) applyTicketPage(ctx context.Context, tp *Touchpoint, records []connectors.Record) error {
+	log := h.Log.With("task", TypePoll, "connector", tp.Name, "resource", connectors.ResourceTicket)
+	for _, r := range records {
+		if r.Deleted {
+			continue
+		}
+		p := IngestPayload{Instance: tp.Name, Resource: connectors.ResourceTicket, ExternalID: r.ExternalID, SourceAt: r.UpdatedAt}
+		if err := h.mergeTicket(ctx, tp, p, r.Data, r.UpdatedAt, log.With("external_id", r.ExternalID)); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			p.Body, _ = json.Marshal(r.Data)
+			if err := h.quarantine(ctx, p, fmt.Errorf("merge: %w", err)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (h *Handlers) mergeTicket(ctx context.Context, tp *Touchpoint, p IngestPayload, record map[string]any, at time.Time, log *slog.Logger) error {
+	doc, err := tp.Mapping.Inbound(p.Resource, record)
+	if errors.Is(err, mappings.ErrSkip) {
+		log.Debug("ticket skipped by mapping")
+		return nil
+	}
+	if err == nil {
+		doc, err = mappings.NormalizeTicket(doc)
+	}
+	if err != nil {
+		if p.Body == nil {
+			p.Body, _ = json.Marshal(record)
+		}
+		return h.quarantine(ctx, p, err)
+	}
+	res, err := h.Store.MergeTicket(ctx, hub.TicketInbound{Instance: p.Instance, ExternalID: p.ExternalID, EventID: p.EventID, SourceAt: at, Doc: doc})
+	if err != nil {
+		return err
+	}
+	if len(res.Changed) == 0 {
+		return nil
+	}
+	log.Debug("ticket changed", "ticket_id", res.TicketID, "customer_id", res.CustomerID, "version", res.Version, "fields", res.Changed)
+	if res.CustomerID != 0 && (res.Created || slices.Contains(res.Changed, "status")) {
+		h.refreshKnowledge(ctx, res.CustomerID, log)
+	}
+	return nil
+}
+
+// refreshKnowledge re-pushes a customer to the touchpoints whose mappings
+// render hub knowledge, whose values (open tickets) just changed though
+// the customer did not. The push renders the current state; an unchanged
+// render costs the target one read.
+func (h *Handlers) refreshKnowledge(ctx context.Context, customerID uint64, log *slog.Logger) {
+	var cust *hub.Customer
+	for _, tp := range h.Points.All() {
+		if !tp.CanPush(connectors.ResourceCustomer) || !tp.Mapping.ReadsHub(connectors.ResourceCustomer) {
+			continue
+		}
+		if cust == nil {
+			c, _, err := h.Store.Customer(ctx, customerID)
+			if err != nil {
+				log.Warn("hub knowledge not refreshed", "customer_id", customerID, "err", err)
+				return
+			}
+			cust = c
+		}
+		task := NewPushTask(PushPayload{Instance: tp.Name, Resource: connectors.ResourceCustomer, CustomerID: customerID, Version: cust.Version, Force: true}, h.MaxRetry)
+		if err := h.Queue.Enqueue(ctx, task); err != nil {
+			log.Warn("hub knowledge not refreshed", "customer_id", customerID, "connector", tp.Name, "err", err)
+		}
+	}
+}
