@@ -63,7 +63,6 @@ func (t *tokenSource) get(ctx context.Context) (string, error) {
 	return t.token, nil
 }
 
-
 // authorize sets the bearer token on a request.
 func (t *tokenSource) authorize(ctx context.Context, r *resty.Request) error {
 	tok, err := t.get(ctx)
