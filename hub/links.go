@@ -102,3 +102,37 @@ func retry(ctx context.Context, fn func() error) error {
 	}
 	return err
 }
+
+// PushRecord is one successful push to an already linked record.
+type PushRecord struct {
+	CustomerID uint64
+	Instance   string
+	Resource   string
+	ExternalID string
+	Hash       string
+	Version    int64
+	At         time.Time
+}
+
+// PushedMany records pushes to existing links in one transaction. A
+// version is never lowered: records may be flushed out of order.
+func (s *Store) PushedMany(ctx context.Context, recs []PushRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	return retry(ctx, func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			for _, r := range recs {
+				at := r.At.UTC().Truncate(time.Microsecond)
+				err := tx.Model(&Link{}).
+					Where("instance = ? AND resource = ? AND external_id = ? AND customer_id = ? AND last_pushed_version <= ?",
+						r.Instance, r.Resource, r.ExternalID, r.CustomerID, r.Version).
+					Updates(map[string]any{"last_pushed_hash": r.Hash, "last_pushed_version": r.Version, "last_pushed_at": &at}).Error
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+}

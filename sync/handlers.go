@@ -23,7 +23,9 @@ type Handlers struct {
 	// Batcher, when set, merges concurrent ingests in shared transactions.
 	Batcher *Batcher
 	// Marker, when set, records dispatched outbox events in bulk.
-	Marker   *Marker
+	Marker *Marker
+	// Recorder, when set, records pushes to existing links in bulk.
+	Recorder *Recorder
 	Log      *slog.Logger
 	MaxRetry int
 	// DedupeTTL is how long applied webhook event ids are remembered, so a
@@ -303,8 +305,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if link != nil {
 		extID = link.ExternalID
 		if hash == link.LastPushedHash && !p.Force {
-			_, err := h.Store.Pushed(ctx, p.CustomerID, p.Instance, p.Resource, extID, hash, cust.Version)
-			return err
+			return h.recordPush(ctx, p, extID, hash, cust.Version)
 		}
 	}
 	if extID == "" {
@@ -324,14 +325,31 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return pushError(p, err)
 	}
+	h.Log.Debug("pushed", "connector", p.Instance, "customer_id", p.CustomerID, "version", cust.Version, "external_id", rec.ExternalID)
+	if link != nil && rec.ExternalID == link.ExternalID {
+		return h.recordPush(ctx, p, rec.ExternalID, hash, cust.Version)
+	}
+	// A new link is recorded at once: the next push must find it, or it
+	// would create the record at the vendor a second time.
 	overtaken, err := h.Store.Pushed(ctx, p.CustomerID, p.Instance, p.Resource, rec.ExternalID, hash, cust.Version)
 	if err != nil {
 		return err
 	}
-	h.Log.Debug("pushed", "connector", p.Instance, "customer_id", p.CustomerID, "version", cust.Version, "external_id", rec.ExternalID)
 	if overtaken {
 		return h.Queue.Enqueue(ctx, NewPushTask(PushPayload{Instance: p.Instance, Resource: p.Resource, CustomerID: p.CustomerID, Version: cust.Version, Force: true}, h.MaxRetry))
 	}
+	return nil
+}
+
+// recordPush records a push to an existing link, in bulk when a recorder
+// runs.
+func (h *Handlers) recordPush(ctx context.Context, p PushPayload, extID, hash string, version int64) error {
+	if h.Recorder == nil {
+		_, err := h.Store.Pushed(ctx, p.CustomerID, p.Instance, p.Resource, extID, hash, version)
+		return err
+	}
+	h.Recorder.Add(hub.PushRecord{CustomerID: p.CustomerID, Instance: p.Instance, Resource: p.Resource,
+		ExternalID: extID, Hash: hash, Version: version, At: time.Now()})
 	return nil
 }
 

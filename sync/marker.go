@@ -9,63 +9,88 @@ import (
 	"github.com/shophub/shophub/hub"
 )
 
-// Marker records dispatched outbox events in bulk: one UPDATE every flush
-// interval instead of a disk flush per event. An event dispatched but not
-// yet marked when a process dies is re-sent by the relay; its push tasks
-// collapse on their ids or find nothing new to push, so that costs nothing
-// but work.
-type Marker struct {
-	store    *hub.Store
+// Bulk collects bookkeeping writes and flushes them together every
+// interval: one transaction instead of a disk flush per task. What it holds
+// is never needed for correctness, only to save work — a write lost in a
+// crash makes the relay re-send an event or a push repeat identical data,
+// both harmless.
+type Bulk[T any] struct {
+	name     string
+	flush    func(ctx context.Context, items []T) error
 	log      *slog.Logger
 	interval time.Duration
 
 	mu      gosync.Mutex
-	pending []uint64
+	pending []T
 }
 
-// NewMarker builds a marker flushing every interval.
-func NewMarker(store *hub.Store, log *slog.Logger, interval time.Duration) *Marker {
-	if interval <= 0 {
-		interval = 100 * time.Millisecond
-	}
-	return &Marker{store: store, log: log, interval: interval}
-}
-
-// Mark queues events as dispatched.
-func (m *Marker) Mark(ids ...uint64) {
-	if len(ids) == 0 {
+// Add queues items for the next flush.
+func (b *Bulk[T]) Add(items ...T) {
+	if len(items) == 0 {
 		return
 	}
-	m.mu.Lock()
-	m.pending = append(m.pending, ids...)
-	m.mu.Unlock()
+	b.mu.Lock()
+	b.pending = append(b.pending, items...)
+	b.mu.Unlock()
 }
 
 // Run flushes until ctx ends, then once more.
-func (m *Marker) Run(ctx context.Context) {
-	tick := time.NewTicker(m.interval)
+func (b *Bulk[T]) Run(ctx context.Context) {
+	tick := time.NewTicker(b.interval)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			m.flush(context.WithoutCancel(ctx))
+			b.Flush(context.WithoutCancel(ctx))
 			return
 		case <-tick.C:
-			m.flush(ctx)
+			b.Flush(ctx)
 		}
 	}
 }
 
-func (m *Marker) flush(ctx context.Context) {
-	m.mu.Lock()
-	ids := m.pending
-	m.pending = nil
-	m.mu.Unlock()
-	for len(ids) > 0 {
-		n := min(len(ids), 1000)
-		if err := m.store.MarkDispatched(ctx, ids[:n]...); err != nil {
-			m.log.Warn("marking outbox events dispatched; the relay will re-send them", "events", n, "err", err)
+// Flush writes what is pending, in chunks of 1,000.
+func (b *Bulk[T]) Flush(ctx context.Context) {
+	b.mu.Lock()
+	items := b.pending
+	b.pending = nil
+	b.mu.Unlock()
+	for len(items) > 0 {
+		n := min(len(items), 1000)
+		if err := b.flush(ctx, items[:n]); err != nil {
+			b.log.Warn("bulk bookkeeping write failed; the work will be redone", "what", b.name, "items", n, "err", err)
 		}
-		ids = ids[n:]
+		items = items[n:]
 	}
+}
+
+// Marker records dispatched outbox events in bulk; an event dispatched but
+// not yet marked when a process dies is re-sent by the relay, and its push
+// tasks collapse on their ids or find nothing new to push.
+type Marker = Bulk[uint64]
+
+// NewMarker builds a marker flushing every interval (default 100 ms).
+func NewMarker(store *hub.Store, log *slog.Logger, interval time.Duration) *Marker {
+	return newBulk("dispatched outbox events", log, interval, func(ctx context.Context, ids []uint64) error {
+		return store.MarkDispatched(ctx, ids...)
+	})
+}
+
+// Mark queues events as dispatched.
+func (b *Bulk[T]) Mark(items ...T) { b.Add(items...) }
+
+// Recorder records pushes to linked records in bulk; a push recorded late
+// or not at all is at worst repeated with identical data.
+type Recorder = Bulk[hub.PushRecord]
+
+// NewRecorder builds a push recorder flushing every interval.
+func NewRecorder(store *hub.Store, log *slog.Logger, interval time.Duration) *Recorder {
+	return newBulk("pushed state", log, interval, store.PushedMany)
+}
+
+func newBulk[T any](name string, log *slog.Logger, interval time.Duration, flush func(context.Context, []T) error) *Bulk[T] {
+	if interval <= 0 {
+		interval = 100 * time.Millisecond
+	}
+	return &Bulk[T]{name: name, log: log, interval: interval, flush: flush}
 }

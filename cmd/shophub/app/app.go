@@ -112,6 +112,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	a.Handlers = &shsync.Handlers{
 		Store: a.Store, Queue: a.Queue, Points: a.Points, Log: log, MaxRetry: cfg.Worker.MaxRetry, DedupeTTL: cfg.Worker.DedupeTTL.D(),
 		Policy: pol, Batcher: shsync.NewBatcher(a.Store, pol, 4, 200), Marker: shsync.NewMarker(a.Store, log, 0),
+		Recorder: shsync.NewRecorder(a.Store, log, 0),
 	}
 	a.Engine = a.engine()
 	ok = true
@@ -217,7 +218,8 @@ func (a *App) Start(ctx context.Context) error {
 		if err := a.worker.Start(mux); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
-		loops = 5
+		loops = 6
+		go func() { a.Handlers.Recorder.Run(ctx); a.loops <- struct{}{} }()
 		go func() {
 			a.Handlers.RunQuarantinePurge(ctx, a.Config.Hub.QuarantineRetention.D())
 			a.loops <- struct{}{}

@@ -24,6 +24,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -482,7 +483,17 @@ func (e *Emulator) handleSearch(w http.ResponseWriter, r *http.Request) {
 		if !c.touchesAssociations() {
 			assoc = map[string]bool{}
 		}
-		for _, id := range e.st.order {
+		ids := e.st.order
+		if len(c.IDs) > 0 {
+			// A lookup by id renders only those records, not the shop.
+			ids = nil
+			for _, id := range e.st.order {
+				if slices.Contains(c.IDs, id) {
+					ids = append(ids, id)
+				}
+			}
+		}
+		for _, id := range ids {
 			recs = append(recs, e.st.render(id, assoc))
 		}
 	case "customer_address":
