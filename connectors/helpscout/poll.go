@@ -24,7 +24,9 @@ import (
 // seconds: after each page it restarts at page 1 with modifiedSince set to
 // the newest second returned, skipping the ids it has already returned at
 // exactly that second (Seen) — as connectors/magento does. Only a page full
-// of records of one second makes it step to the next page number.
+// of records of one second makes it page on within that second, and then it
+// re-reads a page until it yields nothing new before stepping to the next,
+// so records shifted forward by a change mid-listing are not skipped.
 type cursor struct {
 	Since string  `json:"since,omitempty"`
 	Seen  []int64 `json:"seen,omitempty"`
@@ -114,8 +116,13 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 	switch {
 	case last:
 		page.Done = true
+	case since == pos.Since && len(page.Records) > 0:
+		// The whole page was one second and brought new records: read the
+		// same page again, since records of this second that changed
+		// meanwhile have left it and shifted later ones forward.
+		next.Page = pageNo
 	case since == pos.Since:
-		// The whole page was one second: step to the next page number.
+		// Nothing new on this page of one second: step to the next.
 		next.Page = pageNo + 1
 	}
 	page.Next = next.String()

@@ -1,0 +1,67 @@
+package helpscout_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/helpscout/helpscouttest"
+)
+
+// Records edited mid-listing move to the end of the listing and shift the
+// later ones forward; none may be skipped, and incremental polls return
+// only what changed.
+func TestListSurvivesChangesMidListing(t *testing.T) {
+	const pageSize = 5
+	emu, url := startEmulator(t, helpscouttest.Options{PageSize: pageSize})
+	l := newConnector(t, url, nil).(connectors.Lister)
+	ids := emu.Seed(17) // one second: pages within one second
+	ctx := context.Background()
+
+	seen := map[string]int{}
+	page, err := l.List(ctx, "customer", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range page.Records {
+		seen[r.ExternalID]++
+	}
+	// Two records of the first page change: they leave the second being
+	// paged through and everything behind them moves forward.
+	for _, id := range ids[1:3] {
+		if err := emu.UpdateCustomer(id, map[string]any{"jobTitle": "changed"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cur := page.Next
+	for i := 0; !page.Done; i++ {
+		if i > 50 {
+			t.Fatal("listing never ended")
+		}
+		if page, err = l.List(ctx, "customer", cur); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range page.Records {
+			seen[r.ExternalID]++
+		}
+		cur = page.Next
+	}
+	for _, id := range ids {
+		if seen[id] == 0 {
+			t.Errorf("record %s skipped", id)
+		}
+	}
+	for _, id := range ids[3:] {
+		if seen[id] != 1 {
+			t.Errorf("unchanged record %s listed %d times", id, seen[id])
+		}
+	}
+	// Nothing changed since: the incremental poll returns nothing new.
+	page, err = l.List(ctx, "customer", cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Records) != 0 || !page.Done {
+		t.Errorf("idle poll returned %d records (done %v)", len(page.Records), page.Done)
+	}
+}
