@@ -65,3 +65,48 @@ func TestListSurvivesChangesMidListing(t *testing.T) {
 		t.Errorf("idle poll returned %d records (done %v)", len(page.Records), page.Done)
 	}
 }
+
+// Conversations list as tickets, closed ones included, and a status change
+// comes back in the next incremental poll.
+func TestListTickets(t *testing.T) {
+	emu, url := startEmulator(t, helpscouttest.Options{PageSize: 2})
+	l := newConnector(t, url, nil).(connectors.Lister)
+	ctx := context.Background()
+	var convs []string
+	for _, email := range []string{"a@example.com", "b@example.com", "c@example.com"} {
+		convs = append(convs, emu.CreateConversation(email, "help", "chat"))
+	}
+	if err := emu.SetConversationStatus(convs[0], "closed"); err != nil {
+		t.Fatal(err)
+	}
+	cur, got := "", map[string]bool{}
+	for {
+		page, err := l.List(ctx, "ticket", cur)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range page.Records {
+			if r.Resource != "ticket" || r.UpdatedAt.IsZero() {
+				t.Errorf("record %+v", r)
+			}
+			got[r.ExternalID] = true
+		}
+		cur = page.Next
+		if page.Done {
+			break
+		}
+	}
+	if len(got) != 3 {
+		t.Fatalf("listed %v, want all three conversations (closed included)", got)
+	}
+	if err := emu.SetConversationStatus(convs[2], "pending"); err != nil {
+		t.Fatal(err)
+	}
+	page, err := l.List(ctx, "ticket", cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Records) != 1 || page.Records[0].ExternalID != convs[2] || page.Records[0].Data["status"] != "pending" {
+		t.Errorf("incremental poll = %+v", page.Records)
+	}
+}
