@@ -105,6 +105,11 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, hashes []stri
 					return fmt.Errorf("link %d baseline: %w", ls.row.ID, err)
 				}
 			}
+			if !ls.isNew && ls.row.LastPushedDoc != "" {
+				if err := json.Unmarshal([]byte(ls.row.LastPushedDoc), &m.pushed); err != nil {
+					return fmt.Errorf("link %d pushed doc: %w", ls.row.ID, err)
+				}
+			}
 			m.apply(cs.row.ID, created)
 
 			if len(m.changes) > 0 {

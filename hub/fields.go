@@ -12,6 +12,9 @@ type merger struct {
 	// against it are the source's new assertions: a record re-sent because
 	// something unmapped changed (a login) asserts nothing.
 	baseline map[string]any
+	// pushed is what the hub last pushed to this record: a value equal to
+	// it is our own write coming back, not an edit at the source.
+	pushed map[string]any
 	// emailTaken reports whether another customer holds an email.
 	emailTaken func(email string) bool
 	changes    []Change
@@ -33,6 +36,11 @@ func (m *merger) apply(custID uint64, created bool) {
 		old, hadOld := m.baseline[f]
 		if !equal && hadOld && jsonEqual(old, nv) {
 			continue // unchanged at the source since its last record
+		}
+		if p, ok := m.pushed[f]; ok && !equal && jsonEqual(p, nv) {
+			// The echo of an earlier push, arriving after a newer edit and
+			// stamped later than it: not an edit, must not revert it.
+			continue
 		}
 		if !equal && isEmpty(nv) && (!hadOld || isEmpty(old)) {
 			// Empty from a source that never held a value is no clearing:

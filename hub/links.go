@@ -54,8 +54,16 @@ func (s *Store) Links(ctx context.Context, customerID uint64) ([]Link, error) {
 // or found the vendor record), the payload fingerprint and the version. It
 // reports whether a newer version had been pushed meanwhile, in which case
 // our write may have overtaken it and the caller must push again.
-func (s *Store) Pushed(ctx context.Context, customerID uint64, instance, resource, externalID, hash string, version int64) (overtaken bool, err error) {
+//
+// pushed is the canonical doc as pushed, limited to the fields the target
+// maps back in (nil when nothing was sent); it is stored before the vendor's
+// echo can be merged, so the echo is recognised as our own write.
+func (s *Store) Pushed(ctx context.Context, customerID uint64, instance, resource, externalID, hash string, version int64, pushed map[string]any) (overtaken bool, err error) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
+	pushedDoc := ""
+	if pushed != nil {
+		pushedDoc = mustJSON(pushed)
+	}
 	err = retry(ctx, func() error {
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			var l Link
@@ -63,7 +71,7 @@ func (s *Store) Pushed(ctx context.Context, customerID uint64, instance, resourc
 				Where("instance = ? AND resource = ? AND external_id = ?", instance, resource, externalID).Take(&l).Error
 			if errors.Is(err, gorm.ErrRecordNotFound) {
 				l = Link{CustomerID: customerID, Instance: instance, Resource: resource, ExternalID: externalID,
-					LastPushedHash: hash, LastPushedVersion: version, LastPushedAt: &now}
+					LastPushedHash: hash, LastPushedVersion: version, LastPushedAt: &now, LastPushedDoc: pushedDoc}
 				return tx.Create(&l).Error
 			} else if err != nil {
 				return err
@@ -75,9 +83,11 @@ func (s *Store) Pushed(ctx context.Context, customerID uint64, instance, resourc
 				overtaken = true
 				return nil
 			}
-			return tx.Model(&Link{}).Where("id = ?", l.ID).Updates(map[string]any{
-				"last_pushed_hash": hash, "last_pushed_version": version, "last_pushed_at": &now,
-			}).Error
+			upd := map[string]any{"last_pushed_hash": hash, "last_pushed_version": version, "last_pushed_at": &now}
+			if pushed != nil {
+				upd["last_pushed_doc"] = pushedDoc
+			}
+			return tx.Model(&Link{}).Where("id = ?", l.ID).Updates(upd).Error
 		})
 	})
 	return overtaken, err

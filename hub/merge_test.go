@@ -322,3 +322,33 @@ func TestSameSecondEditsLaterArrivalWins(t *testing.T) {
 		})
 	}
 }
+
+// A push of an older state, delayed (a vendor's rate limit), lands after a
+// newer edit; the vendor's echo of it carries a later timestamp than that
+// edit. It is our own write coming back and must not revert the edit.
+func TestLateEchoOfAnOlderPushRevertsNothing(t *testing.T) {
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			ctx := context.Background()
+			a := mustMerge(t, s, hub.Policy{}, in("shopify", "1", t0, map[string]any{"email": "late@example.com", "first_name": "Anna"}))
+			// Pushed to the helpdesk: record H7 now holds Anna.
+			if _, err := s.Pushed(ctx, a.CustomerID, "helpscout", "customer", "H7", "h1", 1, map[string]any{"email": "late@example.com", "first_name": "Anna"}); err != nil {
+				t.Fatal(err)
+			}
+			// The shop renames her; that push to the helpdesk is still queued.
+			mustMerge(t, s, hub.Policy{}, in("shopify", "1", t0.Add(time.Minute), map[string]any{"email": "late@example.com", "first_name": "Anne"}))
+			// The helpdesk's echo of the first push, stamped later.
+			echo := mustMerge(t, s, hub.Policy{}, in("helpscout", "H7", t0.Add(2*time.Minute), map[string]any{"email": "late@example.com", "first_name": "Anna"}))
+			got, _ := profile(t, s, a.CustomerID)
+			if got["first_name"] != "Anne" || len(echo.Changed) != 0 {
+				t.Fatalf("first_name %v (changed %v): the late echo of an older push reverted a newer edit", got["first_name"], echo.Changed)
+			}
+			// An agent's real edit in the helpdesk still wins.
+			mustMerge(t, s, hub.Policy{}, in("helpscout", "H7", t0.Add(3*time.Minute), map[string]any{"email": "late@example.com", "first_name": "Annette"}))
+			if got, _ := profile(t, s, a.CustomerID); got["first_name"] != "Annette" {
+				t.Errorf("first_name %v: a real edit at the helpdesk must win", got["first_name"])
+			}
+		})
+	}
+}

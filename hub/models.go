@@ -42,6 +42,11 @@ type Link struct {
 	LastPushedHash    string `gorm:"type:varchar(64)"`
 	LastPushedVersion int64
 	LastPushedAt      *time.Time
+	// LastPushedDoc holds the canonical values of the last push, limited to
+	// the fields this source maps back in. A record from the source carrying
+	// them is our own write coming back, even when it arrives after newer
+	// edits and with a newer timestamp.
+	LastPushedDoc string `gorm:"type:text"`
 	// LastInboundDoc is the canonical view of the newest record this source
 	// sent: the baseline a later record is compared with, so that only
 	// fields the source really changed count as its assertions.

@@ -326,12 +326,11 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		return pushError(p, err)
 	}
 	h.Log.Debug("pushed", "connector", p.Instance, "customer_id", p.CustomerID, "version", cust.Version, "external_id", rec.ExternalID)
-	if link != nil && rec.ExternalID == link.ExternalID {
-		return h.recordPush(ctx, p, rec.ExternalID, hash, cust.Version)
-	}
-	// A new link is recorded at once: the next push must find it, or it
-	// would create the record at the vendor a second time.
-	overtaken, err := h.Store.Pushed(ctx, p.CustomerID, p.Instance, p.Resource, rec.ExternalID, hash, cust.Version)
+	// Recorded at once, before the vendor's echo can be merged: the echo is
+	// recognised by the values pushed, and a new link must exist before the
+	// next push, or that push would create the record a second time.
+	overtaken, err := h.Store.Pushed(ctx, p.CustomerID, p.Instance, p.Resource, rec.ExternalID, hash, cust.Version,
+		pushedView(tp, p.Resource, doc))
 	if err != nil {
 		return err
 	}
@@ -341,11 +340,23 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
-// recordPush records a push to an existing link, in bulk when a recorder
-// runs.
+// pushedView is what the target should hand back of a push: the pushed doc
+// limited to the fields the target maps in.
+func pushedView(tp *Touchpoint, resource string, doc map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, f := range tp.Mapping.Fields(resource) {
+		if v, ok := doc[f]; ok {
+			out[f] = v
+		}
+	}
+	return out
+}
+
+// recordPush records that a target already holds a version (nothing was
+// sent), in bulk when a recorder runs.
 func (h *Handlers) recordPush(ctx context.Context, p PushPayload, extID, hash string, version int64) error {
 	if h.Recorder == nil {
-		_, err := h.Store.Pushed(ctx, p.CustomerID, p.Instance, p.Resource, extID, hash, version)
+		_, err := h.Store.Pushed(ctx, p.CustomerID, p.Instance, p.Resource, extID, hash, version, nil)
 		return err
 	}
 	h.Recorder.Add(hub.PushRecord{CustomerID: p.CustomerID, Instance: p.Instance, Resource: p.Resource,
