@@ -55,8 +55,8 @@ func (c *Connector) newHTTPClient() *connectors.HTTPClient {
 		opts.Headers = map[string]string{"Authorization": "Bearer " + strings.TrimSpace(s.AccessToken)}
 	} else {
 		c.auth = newTokenSource(s.BaseURL, s.StoreCode, s, inst.Timeout)
-		opts.Authorize = c.auth.authorize
-		opts.Reauthorize = c.auth.reauthorize
+		opts.Authorize = c.auth.Authorize
+		opts.Reauthorize = c.auth.Reauthorize
 	}
 	return connectors.NewHTTPClient(opts)
 }
@@ -65,7 +65,7 @@ func (c *Connector) newHTTPClient() *connectors.HTTPClient {
 // keeping numbers exact (json.Number).
 func (c *Connector) call(ctx context.Context, method, path string, query url.Values, body, out any) error {
 	if c.auth != nil {
-		ctx = withUsedToken(ctx)
+		ctx = connectors.WithUsedToken(ctx)
 	}
 	resp, err := c.http.DoRequest(ctx, method, path, func(r *resty.Request) {
 		if query != nil {

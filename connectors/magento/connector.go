@@ -158,7 +158,7 @@ type Connector struct {
 	inst     connectors.Instance
 	settings Settings
 	http     *connectors.HTTPClient
-	auth     *tokenSource // nil with an integration token
+	auth     *connectors.TokenSource // nil with an integration token
 }
 
 // WebhookConnector is a Connector whose instance has a webhook public key:

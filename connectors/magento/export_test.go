@@ -16,8 +16,6 @@ func SetClock(c connectors.Connector, now func() time.Time) {
 		mc = x.Connector
 	}
 	if mc != nil && mc.auth != nil {
-		mc.auth.mu.Lock()
-		mc.auth.now = now
-		mc.auth.mu.Unlock()
+		mc.auth.SetClock(now)
 	}
 }

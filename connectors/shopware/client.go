@@ -27,8 +27,8 @@ func (c *Connector) newAPIClient() *connectors.HTTPClient {
 		BaseURL:     c.settings.URL,
 		Timeout:     c.inst.Timeout,
 		Limiter:     limiter,
-		Authorize:   c.tokens.authorize,
-		Reauthorize: c.tokens.reauthorize,
+		Authorize:   c.tokens.Authorize,
+		Reauthorize: c.tokens.Reauthorize,
 		RetryAfter:  RetryAfter,
 		OnResponse:  c.inst.Observe,
 	})
@@ -86,7 +86,7 @@ func (c *Connector) do(ctx context.Context, method, path string, body, out any) 
 	if err != nil {
 		return nil, err
 	}
-	resp, err := api.Do(withUsedToken(ctx), method, path, body, out)
+	resp, err := api.Do(connectors.WithUsedToken(ctx), method, path, body, out)
 	if err != nil {
 		return resp, fmt.Errorf("shopware %s: %w", c.inst.Name, err)
 	}

@@ -118,7 +118,7 @@ type Connector struct {
 
 	// Set by Connect; nil before.
 	api    *connectors.HTTPClient
-	tokens *tokenSource
+	tokens *connectors.TokenSource
 
 	// Caches of Shopware ids, filled on demand and safe for concurrent use.
 	refsMu    sync.Mutex
@@ -147,7 +147,7 @@ func (c *Connector) Capabilities() connectors.Capabilities { return capabilities
 func (c *Connector) Connect(ctx context.Context) error {
 	c.tokens = newTokenSource(c.settings.URL, c.settings.ClientID, c.settings.ClientSecret, c.inst.Timeout)
 	c.api = c.newAPIClient()
-	if _, err := c.tokens.token(ctx); err != nil {
+	if _, err := c.tokens.Token(ctx); err != nil {
 		return fmt.Errorf("shopware %s: connect: %w", c.inst.Name, err)
 	}
 	return nil

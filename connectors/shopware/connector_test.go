@@ -162,9 +162,7 @@ func TestTokenRenewedBeforeExpiry(t *testing.T) {
 	id := emu.Seed(1)[0]
 	var mu sync.Mutex
 	now := time.Now()
-	c.tokens.mu.Lock()
-	c.tokens.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	c.tokens.mu.Unlock()
+	c.tokens.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 
 	fetch := func() {
