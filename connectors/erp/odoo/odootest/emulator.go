@@ -19,8 +19,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/shophub/shophub/connectors/emulator"
 )
 
 // Defaults used when Options leave a field zero.
@@ -54,17 +55,14 @@ type Emulator struct {
 	clockMu sync.Mutex
 	fixed   time.Time
 
-	ctlMu      sync.Mutex
-	throttleN  int
-	throttleRA time.Duration
-	failN      int
-	failStatus int
-	server     *httptest.Server
-	closeOnce  sync.Once
+	emulator.Faults
 
-	requests atomic.Int64
-	logMu    sync.Mutex
-	log      []string
+	ctlMu     sync.Mutex
+	server    *httptest.Server
+	closeOnce sync.Once
+
+	logMu sync.Mutex
+	log   []string
 }
 
 // New builds an emulator; serve it with Handler or Start.
@@ -135,24 +133,6 @@ func (e *Emulator) SetNow(t time.Time) {
 func (e *Emulator) stamp() string { return e.Now().UTC().Format(DateLayout) }
 
 // ---- test controls ----
-
-// Throttle makes the next n API requests answer 429 with Retry-After, as a
-// proxy in front of Odoo would. Throttle(0, 0) clears it.
-func (e *Emulator) Throttle(n int, retryAfter time.Duration) {
-	e.ctlMu.Lock()
-	defer e.ctlMu.Unlock()
-	e.throttleN, e.throttleRA = n, retryAfter
-}
-
-// FailNext makes the next n API requests answer status with an Odoo error.
-func (e *Emulator) FailNext(n, status int) {
-	e.ctlMu.Lock()
-	defer e.ctlMu.Unlock()
-	e.failN, e.failStatus = n, status
-}
-
-// Requests counts API requests received.
-func (e *Emulator) Requests() int64 { return e.requests.Load() }
 
 // RequestLog returns "model/method" (JSON-2) or "jsonrpc service.method
 // model/method" of every call so far.
@@ -341,24 +321,15 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"version": e.opts.Version, "version_info": []any{e.major(), 0, 0, "final", 0, ""}})
 		return
 	}
-	e.requests.Add(1)
-	e.ctlMu.Lock()
-	if e.throttleN > 0 {
-		e.throttleN--
-		ra := e.throttleRA
-		e.ctlMu.Unlock()
-		w.Header().Set("Retry-After", strconv.FormatFloat(ra.Seconds(), 'f', -1, 64))
+	switch f := e.Take(); {
+	case f.Throttled:
+		w.Header().Set("Retry-After", emulator.Seconds(f.RetryAfter))
 		writeJSON(w, 429, errBody("werkzeug.exceptions.TooManyRequests", "Too many requests"))
 		return
-	}
-	if e.failN > 0 {
-		e.failN--
-		st := e.failStatus
-		e.ctlMu.Unlock()
-		writeJSON(w, st, errBody("odoo.exceptions.UserError", fmt.Sprintf("injected failure (%d)", st)))
+	case f.Status != 0:
+		writeJSON(w, f.Status, errBody("odoo.exceptions.UserError", fmt.Sprintf("injected failure (%d)", f.Status)))
 		return
 	}
-	e.ctlMu.Unlock()
 	if r.Method != http.MethodPost {
 		writeJSON(w, 405, errBody("werkzeug.exceptions.MethodNotAllowed", "The method is not allowed for the requested URL."))
 		return

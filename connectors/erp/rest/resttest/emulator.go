@@ -28,8 +28,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/shophub/shophub/connectors/emulator"
 )
 
 // Style is a wire style.
@@ -75,18 +76,15 @@ type Emulator struct {
 	clockMu sync.Mutex
 	fixed   time.Time
 
+	emulator.Faults
+
 	ctlMu      sync.Mutex
-	throttleN  int
-	throttleRA time.Duration
-	failN      int
-	failStatus int
 	windowUsed int
 	server     *httptest.Server
 	closeOnce  sync.Once
 
-	requests atomic.Int64
-	logMu    sync.Mutex
-	log      []string
+	logMu sync.Mutex
+	log   []string
 }
 
 // New builds an emulator of a style (default Weclapp).
@@ -160,29 +158,12 @@ func (e *Emulator) stamp() time.Time {
 	return t.Truncate(time.Second) // RFC 3339 in whole seconds, as many ERPs write
 }
 
-// Throttle makes the next n API requests answer 429 with Retry-After.
-func (e *Emulator) Throttle(n int, retryAfter time.Duration) {
-	e.ctlMu.Lock()
-	defer e.ctlMu.Unlock()
-	e.throttleN, e.throttleRA = n, retryAfter
-}
-
-// FailNext makes the next n API requests answer status.
-func (e *Emulator) FailNext(n, status int) {
-	e.ctlMu.Lock()
-	defer e.ctlMu.Unlock()
-	e.failN, e.failStatus = n, status
-}
-
 // ResetWindow starts a new rate-limit window (RateLimit option).
 func (e *Emulator) ResetWindow() {
 	e.ctlMu.Lock()
 	defer e.ctlMu.Unlock()
 	e.windowUsed = 0
 }
-
-// Requests counts API requests received.
-func (e *Emulator) Requests() int64 { return e.requests.Load() }
 
 // RequestLog returns "METHOD /path?query" of every API request so far.
 func (e *Emulator) RequestLog() []string {
@@ -391,26 +372,19 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		e.serveToken(w, r)
 		return
 	}
-	e.requests.Add(1)
 	e.logMu.Lock()
 	e.log = append(e.log, r.Method+" "+r.URL.RequestURI())
 	e.logMu.Unlock()
-	e.ctlMu.Lock()
-	if e.throttleN > 0 {
-		e.throttleN--
-		ra := e.throttleRA
-		e.ctlMu.Unlock()
-		w.Header().Set("Retry-After", strconv.FormatFloat(ra.Seconds(), 'f', -1, 64))
+	switch f := e.Take(); {
+	case f.Throttled:
+		w.Header().Set("Retry-After", emulator.Seconds(f.RetryAfter))
 		e.fail(w, 429, "too many requests")
 		return
-	}
-	if e.failN > 0 {
-		e.failN--
-		st := e.failStatus
-		e.ctlMu.Unlock()
-		e.fail(w, st, fmt.Sprintf("injected failure (%d)", st))
+	case f.Status != 0:
+		e.fail(w, f.Status, fmt.Sprintf("injected failure (%d)", f.Status))
 		return
 	}
+	e.ctlMu.Lock()
 	if e.opts.RateLimit > 0 {
 		e.windowUsed++
 		left := e.opts.RateLimit - e.windowUsed
