@@ -150,23 +150,6 @@ func (c *Connector) call(ctx context.Context, method, path string, query url.Val
 	return resp.Header(), nil
 }
 
-// idString renders a Help Scout id.
-func idString(v any) string {
-	switch x := v.(type) {
-	case json.Number:
-		return x.String()
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case int:
-		return strconv.Itoa(x)
-	}
-	return ""
-}
-
 // idPath checks that an external id is numeric before it goes into a URL.
 func idPath(id string) (string, error) {
 	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
@@ -190,7 +173,7 @@ func parseTime(v any) (time.Time, bool) {
 // record turns a customer or conversation into a vendor record; the
 // conversation's timestamp is userUpdatedAt.
 func record(resource string, data map[string]any) (*connectors.Record, error) {
-	id := idString(data["id"])
+	id := connectors.IDString(data["id"])
 	if id == "" {
 		return nil, fmt.Errorf("%s without id", resource)
 	}

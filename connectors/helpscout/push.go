@@ -137,7 +137,7 @@ func (c *Connector) update(ctx context.Context, id string, cur, payload, props m
 		if findEntry(phones, p["value"].(string), sameDigits) < 0 {
 			if len(phones) > 0 {
 				first, _ := phones[0].(map[string]any)
-				pid := idString(first["id"])
+				pid := connectors.IDString(first["id"])
 				if _, err := idPath(pid); err != nil {
 					return err
 				}

@@ -129,7 +129,7 @@ func formatDate(t time.Time) string { return t.UTC().Format(dateLayout) }
 
 // record turns a REST customer object into a vendor record.
 func record(data map[string]any) (*connectors.Record, error) {
-	id := idString(data["id"])
+	id := connectors.IDString(data["id"])
 	if id == "" {
 		return nil, errors.New("customer without id")
 	}
@@ -153,24 +153,6 @@ func customerRecord(data map[string]any, what string) (*connectors.Record, error
 		return nil, fmt.Errorf("magento: %s: %w", what, err)
 	}
 	return rec, nil
-}
-
-// idString renders a Magento id (a JSON number, or a string in
-// default_billing) as a decimal string.
-func idString(v any) string {
-	switch x := v.(type) {
-	case json.Number:
-		return x.String()
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case int:
-		return strconv.Itoa(x)
-	}
-	return ""
 }
 
 // idPath checks that an external id is a Magento entity id before it goes

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+
+	"github.com/shophub/shophub/connectors"
 )
 
 // Payload keys the mapping renders that are not Magento fields: the writer
@@ -197,12 +199,12 @@ func defaultIndex(c map[string]any, addrs []any, kind string) int {
 			return i
 		}
 	}
-	want := idString(c[kind])
+	want := connectors.IDString(c[kind])
 	if want == "" {
 		return -1
 	}
 	for i, x := range addrs {
-		if a, ok := x.(map[string]any); ok && idString(a["id"]) == want {
+		if a, ok := x.(map[string]any); ok && connectors.IDString(a["id"]) == want {
 			return i
 		}
 	}

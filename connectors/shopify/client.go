@@ -75,7 +75,7 @@ func (c *Connector) call(ctx context.Context, method, path string, query url.Val
 
 // record turns a REST customer object into a vendor record.
 func record(data map[string]any) (*connectors.Record, error) {
-	id := idString(data["id"])
+	id := connectors.IDString(data["id"])
 	if id == "" {
 		return nil, fmt.Errorf("customer without id")
 	}
@@ -88,23 +88,6 @@ func record(data map[string]any) (*connectors.Record, error) {
 		rec.UpdatedAt = t
 	}
 	return rec, nil
-}
-
-// idString renders a Shopify id (a JSON number) as a decimal string.
-func idString(v any) string {
-	switch x := v.(type) {
-	case json.Number:
-		return x.String()
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case int:
-		return strconv.Itoa(x)
-	}
-	return ""
 }
 
 // idPath checks that an external id is a Shopify id before it goes into a URL.

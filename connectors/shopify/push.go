@@ -123,7 +123,7 @@ func (c *Connector) syncDefaultAddress(ctx context.Context, id string, customer 
 	current, _ := customer["default_address"].(map[string]any)
 	aid := ""
 	if current != nil {
-		aid = idString(current["id"])
+		aid = connectors.IDString(current["id"])
 	}
 	if aid == "" {
 		if allEmpty(addr) {
@@ -198,7 +198,7 @@ func scalar(v any) string {
 		}
 		return "false"
 	}
-	if s := idString(v); s != "" {
+	if s := connectors.IDString(v); s != "" {
 		return s
 	}
 	return fmt.Sprint(v)
