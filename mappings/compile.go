@@ -298,6 +298,11 @@ func (c *compiler) topRule(res string, inbound bool, kv keyVal) (*rule, error) {
 			return nil, c.errAt(kv.keyNode, name, "not a canonical ticket field (want one of %s)", strings.Join(ticketFieldNames(), ", "))
 		}
 	}
+	if inbound && res == "order" {
+		if _, ok := OrderField(name); !ok {
+			return nil, c.errAt(kv.keyNode, name, "not a canonical order field (want one of %s)", strings.Join(orderFieldNames(), ", "))
+		}
+	}
 	r, err := c.rule(kv.val, name, false)
 	if err != nil {
 		return nil, err

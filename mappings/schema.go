@@ -144,19 +144,22 @@ func Schema() []byte {
 			"minProperties": 1, "maxProperties": 1, "additionalProperties": false, "properties": withArg},
 	}}
 
-	canonical := map[string]any{}
-	fieldNames := customerFieldNames()
-	for _, f := range CustomerFields {
-		d := map[string]any{"$ref": "#/definitions/rule"}
-		desc := string(f.Kind)
-		if f.Doc != "" {
-			desc += ": " + f.Doc
+	canonicalOf := func(fields []Field) map[string]any {
+		out := map[string]any{}
+		for _, f := range fields {
+			d := map[string]any{"$ref": "#/definitions/rule"}
+			desc := string(f.Kind)
+			if f.Doc != "" {
+				desc += ": " + f.Doc
+			}
+			if len(f.Enum) > 0 {
+				desc += " (" + strings.Join(f.Enum, ", ") + ")"
+			}
+			out[f.Name] = map[string]any{"allOf": []any{d}, "description": desc}
 		}
-		if len(f.Enum) > 0 {
-			desc += " (" + strings.Join(f.Enum, ", ") + ")"
-		}
-		canonical[f.Name] = map[string]any{"allOf": []any{d}, "description": desc}
+		return out
 	}
+	fieldNames := customerFieldNames()
 
 	direction := func(fields map[string]any) map[string]any {
 		d := reflectSchema(reflect.TypeFor[DirectionSpec]())
@@ -175,14 +178,19 @@ func Schema() []byte {
 		return r
 	}
 	customerFields := map[string]any{"type": "object", "description": "Canonical customer field → rule.",
-		"properties": canonical, "additionalProperties": false}
+		"properties": canonicalOf(CustomerFields), "additionalProperties": false}
+	ticketFields := map[string]any{"type": "object", "description": "Canonical ticket field → rule.",
+		"properties": canonicalOf(TicketFields), "additionalProperties": false}
+	orderFields := map[string]any{"type": "object", "description": "Canonical order field → rule.",
+		"properties": canonicalOf(OrderFields), "additionalProperties": false}
 
 	file := reflectSchema(reflect.TypeFor[FileSpec]())
 	fp := file["properties"].(map[string]any)
 	fp["version"] = map[string]any{"const": 1, "description": fp["version"].(map[string]any)["description"]}
 	fp["resources"] = map[string]any{
 		"type": "object", "description": fp["resources"].(map[string]any)["description"],
-		"properties":           map[string]any{"customer": resource(customerFields, fieldNames)},
+		"properties": map[string]any{"customer": resource(customerFields, fieldNames),
+			"ticket": resource(ticketFields, nil), "order": resource(orderFields, nil)},
 		"additionalProperties": resource(anyFields, nil),
 	}
 	fp["tables"].(map[string]any)["additionalProperties"] = map[string]any{"type": "object"}
