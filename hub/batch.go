@@ -58,11 +58,23 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, hashes []stri
 		if err != nil {
 			return err
 		}
+		// Read after the locks: an erasure holding one of them has
+		// committed its tombstones by the time they are granted.
+		erased, err := erasedRecords(tx, ins)
+		if err != nil {
+			return err
+		}
 
 		var changes []pendingChange
 		var events []pendingEvent
 		for i, in := range ins {
 			key := linkKey{in.Instance, in.Resource, in.ExternalID}
+			if erased[key] {
+				// A record of an erased person, from a touchpoint that
+				// still holds them: never merged, or they would be back.
+				results[i].Erased = true
+				continue
+			}
 			ls := links[key]
 			// Nothing to do when this source already said exactly this, or
 			// when this is an older version of a record whose newer version

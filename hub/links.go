@@ -70,6 +70,16 @@ func (s *Store) Pushed(ctx context.Context, customerID uint64, instance, resourc
 			err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).
 				Where("instance = ? AND resource = ? AND external_id = ?", instance, resource, externalID).Take(&l).Error
 			if errors.Is(err, gorm.ErrRecordNotFound) {
+				// The customer may have been erased while the push ran: a
+				// link to nobody would keep the pushed doc for ever.
+				// Locked, so an erasure running now has committed first.
+				var ids []uint64
+				if err := tx.Model(&Customer{}).Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", customerID).Pluck("id", &ids).Error; err != nil {
+					return err
+				}
+				if len(ids) == 0 {
+					return fmt.Errorf("customer %d: %w", customerID, ErrNotFound)
+				}
 				l = Link{CustomerID: customerID, Instance: instance, Resource: resource, ExternalID: externalID,
 					LastPushedHash: hash, LastPushedVersion: version, LastPushedAt: &now, LastPushedDoc: pushedDoc}
 				return tx.Create(&l).Error

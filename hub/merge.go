@@ -40,6 +40,8 @@ type Result struct {
 	OriginStale bool
 	// Duplicate: the same content from the same record was merged before.
 	Duplicate bool
+	// Erased: the record belongs to an erased person and was dropped.
+	Erased bool
 	// Conflicts lists fields not taken because they would break identity
 	// (an email already held by another customer).
 	Conflicts []string

@@ -135,5 +135,6 @@ type Quarantined struct {
 func (Quarantined) TableName() string { return "quarantine" }
 
 func allModels() []any {
-	return []any{&Customer{}, &Link{}, &Change{}, &OutboxEvent{}, &Cursor{}, &Quarantined{}, &Ticket{}, &TicketChange{}}
+	return []any{&Customer{}, &Link{}, &Change{}, &OutboxEvent{}, &Cursor{}, &Quarantined{}, &Ticket{}, &TicketChange{},
+		&PrivacyRequest{}, &PrivacyStep{}, &Tombstone{}}
 }

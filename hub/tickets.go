@@ -71,6 +71,8 @@ type TicketResult struct {
 	// Stale: the record is older than the state the hub holds; nothing
 	// was written.
 	Stale bool
+	// Erased: the ticket is of an erased person; nothing was written.
+	Erased bool
 }
 
 // OpenTicketStatuses are the statuses a ticket counts as open in.
@@ -101,6 +103,18 @@ func (s *Store) mergeTicketOnce(ctx context.Context, in TicketInbound) (TicketRe
 	var res TicketResult
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res = TicketResult{}
+		// A conversation of an erased person (itself, or through the
+		// helpdesk's customer record) is dropped, never stored again.
+		keys := []string{TombstoneKey(in.Instance, "ticket", in.ExternalID)}
+		if ref := stringField(in.Doc, "customer_ref"); ref != "" {
+			keys = append(keys, TombstoneKey(in.Instance, "customer", ref))
+		}
+		if hit, err := erasedKeys(tx, keys); err != nil {
+			return err
+		} else if len(hit) > 0 {
+			res.Erased = true
+			return nil
+		}
 		var t Ticket
 		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).
 			Where("instance = ? AND external_id = ?", in.Instance, in.ExternalID).Take(&t).Error

@@ -1,0 +1,507 @@
+package hub
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// customerTables are the tables whose rows belong to one customer through
+// a customer_id column and hold nothing anyone else needs: an erasure
+// deletes them, Export lists them. A new per-customer entity (orders) is
+// one more line here and one more block in Export.
+var customerTables = []struct {
+	name  string
+	model any
+}{
+	{"change_log", &Change{}},
+	{"outbox", &OutboxEvent{}},
+}
+
+// EraseRequest says who asked for an erasure and what each touchpoint
+// does with the person's records.
+type EraseRequest struct {
+	Kind            string // PrivacyErase (default) or PrivacyShopRedact
+	Source          string
+	Instance        string
+	VendorRequestID string
+	// Action tells for a linked record what its touchpoint does:
+	// ActionDelete, ActionAnonymize, ActionNone, or "" when the instance
+	// is not configured (any more). nil means ActionNone for all.
+	Action func(instance, resource string) string
+}
+
+// Erasure is the outcome of an erasure in the hub.
+type Erasure struct {
+	Request PrivacyRequest
+	// Steps are the touchpoint deletions and anonymizations still to do.
+	Steps []PrivacyStep
+	// Identity identifies the person in data outside the hub (the queue).
+	Identity *Identity
+	// Removed counts rows removed per table.
+	Removed map[string]int64
+}
+
+// Erase removes everything the hub holds about one person in one
+// transaction: customer, links and their baselines, change log, outbox,
+// tickets (and their lineage), quarantined payloads that concern them.
+// It tombstones every vendor record of theirs, so a touchpoint that still
+// holds them cannot bring them back, and writes the audit row and one
+// step per touchpoint that must delete or anonymize its record.
+func (s *Store) Erase(ctx context.Context, customerID uint64, req EraseRequest) (*Erasure, error) {
+	if req.Kind == "" {
+		req.Kind = PrivacyErase
+	}
+	var out *Erasure
+	err := retry(ctx, func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			r := PrivacyRequest{Kind: req.Kind, Source: req.Source, Instance: req.Instance, VendorRequestID: req.VendorRequestID,
+				CustomerID: customerID, Status: PrivacyPending}
+			if err := tx.Create(&r).Error; err != nil {
+				return err
+			}
+			e, err := eraseTx(tx, r.ID, customerID, req.Action)
+			if err != nil {
+				return err
+			}
+			e.Request = r
+			if err := finishRequest(tx, &e.Request, e.Removed, e.Steps); err != nil {
+				return err
+			}
+			out = e
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("erase customer %d: %w", customerID, err)
+	}
+	return out, nil
+}
+
+// finishRequest stores the counts and, when no step is left, the end.
+func finishRequest(tx *gorm.DB, r *PrivacyRequest, removed map[string]int64, pending []PrivacyStep) error {
+	r.Removed = mustJSON(removed)
+	upd := map[string]any{"removed": r.Removed}
+	if len(pending) == 0 {
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		r.Status, r.FinishedAt = PrivacyDone, &now
+		upd["status"], upd["finished_at"] = r.Status, &now
+	}
+	return tx.Model(&PrivacyRequest{}).Where("id = ?", r.ID).Updates(upd).Error
+}
+
+func eraseTx(tx *gorm.DB, requestID, customerID uint64, action func(instance, resource string) string) (*Erasure, error) {
+	var c Customer
+	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", customerID).Take(&c).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, fmt.Errorf("customer %d: %w", customerID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e := &Erasure{Identity: newIdentity(customerID), Removed: map[string]int64{}}
+	id := e.Identity
+	if c.Email != nil {
+		id.addEmail(*c.Email)
+	}
+	id.addPhone(c.Phone)
+	id.collectJSON("", c.Data)
+
+	var links []Link
+	if err := tx.Where("customer_id = ?", customerID).Order("id").Find(&links).Error; err != nil {
+		return nil, err
+	}
+	var changes []Change
+	if err := tx.Select("field", "old_value", "new_value").Where("customer_id = ?", customerID).Find(&changes).Error; err != nil {
+		return nil, err
+	}
+	for _, ch := range changes {
+		id.collectJSON(ch.Field, ch.OldValue)
+		id.collectJSON(ch.Field, ch.NewValue)
+	}
+	var tombs []Tombstone
+	for _, l := range links {
+		id.addRecord(RecordKey{l.Instance, l.Resource, l.ExternalID})
+		id.collectJSON("", l.LastInboundDoc)
+		id.collectJSON("", l.LastPushedDoc)
+		tombs = append(tombs, Tombstone{Hash: TombstoneKey(l.Instance, l.Resource, l.ExternalID), RequestID: requestID})
+	}
+	id.sort()
+
+	// Steps: one per linked record; only those with something to do keep
+	// the vendor id.
+	for _, l := range links {
+		act := ActionNone
+		if action != nil {
+			act = action(l.Instance, l.Resource)
+		}
+		st := PrivacyStep{RequestID: requestID, Instance: l.Instance, Resource: l.Resource, Action: act, Status: PrivacyPending}
+		switch act {
+		case ActionDelete, ActionAnonymize:
+			st.ExternalID = l.ExternalID
+			st.Fields = mustJSON(heldFields(c.Data, l))
+			st.Token = randomToken()
+		case "":
+			st.Action, st.Status, st.Error = ActionNone, PrivacySkipped, "instance not configured"
+		default:
+			st.Action, st.Status = ActionNone, PrivacySkipped
+		}
+		if err := tx.Create(&st).Error; err != nil {
+			return nil, err
+		}
+		if st.Status == PrivacyPending {
+			e.Steps = append(e.Steps, st)
+		}
+	}
+
+	// Tickets about the person: linked ones, and unlinked ones that name
+	// one of their emails.
+	ticketIDs, err := personTickets(tx, customerID, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(ticketIDs) > 0 {
+		var ts []Ticket
+		if err := tx.Select("id", "instance", "external_id").Where("id IN ?", ticketIDs).Find(&ts).Error; err != nil {
+			return nil, err
+		}
+		for _, t := range ts {
+			tombs = append(tombs, Tombstone{Hash: TombstoneKey(t.Instance, "ticket", t.ExternalID), RequestID: requestID})
+		}
+		res := tx.Where("ticket_id IN ?", ticketIDs).Delete(&TicketChange{})
+		if res.Error != nil {
+			return nil, res.Error
+		}
+		e.Removed["ticket_change_log"] = res.RowsAffected
+		res = tx.Where("id IN ?", ticketIDs).Delete(&Ticket{})
+		if res.Error != nil {
+			return nil, res.Error
+		}
+		e.Removed["tickets"] = res.RowsAffected
+	}
+
+	// Quarantined payloads: the records of their links, and any payload
+	// naming one of their emails or phones.
+	qids, err := matchQuarantine(tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(qids) > 0 {
+		res := tx.Where("id IN ?", qids).Delete(&Quarantined{})
+		if res.Error != nil {
+			return nil, res.Error
+		}
+		e.Removed["quarantine"] = res.RowsAffected
+	}
+
+	for _, t := range customerTables {
+		res := tx.Where("customer_id = ?", customerID).Delete(t.model)
+		if res.Error != nil {
+			return nil, fmt.Errorf("%s: %w", t.name, res.Error)
+		}
+		e.Removed[t.name] = res.RowsAffected
+	}
+	res := tx.Where("customer_id = ?", customerID).Delete(&Link{})
+	if res.Error != nil {
+		return nil, res.Error
+	}
+	e.Removed["links"] = res.RowsAffected
+	if err := tx.Where("id = ?", customerID).Delete(&Customer{}).Error; err != nil {
+		return nil, err
+	}
+	e.Removed["customers"] = 1
+	if len(tombs) > 0 {
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(tombs, 500).Error; err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// heldFields are the canonical fields a touchpoint's record may hold: what
+// the hub knows and what the record sent or was sent. Names only.
+func heldFields(data string, l Link) []string {
+	seen := map[string]bool{}
+	for _, doc := range []string{data, l.LastInboundDoc, l.LastPushedDoc} {
+		m := map[string]any{}
+		if doc == "" || json.Unmarshal([]byte(doc), &m) != nil {
+			continue
+		}
+		for k := range m {
+			seen[k] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func randomToken() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// personTickets finds the tickets about a person. Unlinked tickets are
+// read in pages and matched in Go (see Identity.Mentions).
+func personTickets(tx *gorm.DB, customerID uint64, id *Identity) ([]uint64, error) {
+	var ids []uint64
+	if err := tx.Model(&Ticket{}).Where("customer_id = ?", customerID).Pluck("id", &ids).Error; err != nil {
+		return nil, err
+	}
+	if len(id.Emails) == 0 {
+		return ids, nil
+	}
+	var after uint64
+	for {
+		var rows []Ticket
+		if err := tx.Select("id", "data").Where("customer_id IS NULL AND id > ?", after).Order("id").Limit(500).Find(&rows).Error; err != nil {
+			return nil, err
+		}
+		for _, t := range rows {
+			after = t.ID
+			if id.Mentions([]byte(t.Data)) {
+				ids = append(ids, t.ID)
+			}
+		}
+		if len(rows) < 500 {
+			return ids, nil
+		}
+	}
+}
+
+// matchQuarantine finds the quarantined records of a person. Payloads are
+// raw vendor bytes, so no index can answer "does it name this email": the
+// table is read in pages and matched in Go. Retention keeps it small.
+func matchQuarantine(tx *gorm.DB, id *Identity) ([]uint64, error) {
+	var out []uint64
+	var after uint64
+	for {
+		var rows []Quarantined
+		if err := tx.Select("id", "instance", "resource", "external_id", "payload").Where("id > ?", after).
+			Order("id").Limit(200).Find(&rows).Error; err != nil {
+			return nil, err
+		}
+		for _, q := range rows {
+			after = q.ID
+			if id.HasRecord(q.Instance, q.Resource, q.ExternalID) || id.Mentions(q.Payload) {
+				out = append(out, q.ID)
+			}
+		}
+		if len(rows) < 200 {
+			return out, nil
+		}
+	}
+}
+
+// erasedKeys returns which of the keys are tombstoned.
+func erasedKeys(tx *gorm.DB, keys []string) (map[string]bool, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	var hit []string
+	if err := tx.Model(&Tombstone{}).Where("hash IN ?", keys).Pluck("hash", &hit).Error; err != nil {
+		return nil, err
+	}
+	if len(hit) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]bool, len(hit))
+	for _, k := range hit {
+		out[k] = true
+	}
+	return out, nil
+}
+
+// Erased reports whether a vendor record belongs to an erased person.
+func (s *Store) Erased(ctx context.Context, instance, resource, externalID string) (bool, error) {
+	k := TombstoneKey(instance, resource, externalID)
+	m, err := erasedKeys(s.db.WithContext(ctx), []string{k})
+	return m[k], err
+}
+
+// PrivacyRequest loads an audit row and its steps.
+func (s *Store) PrivacyRequest(ctx context.Context, id uint64) (*PrivacyRequest, []PrivacyStep, error) {
+	var r PrivacyRequest
+	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&r).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil, fmt.Errorf("privacy request %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var steps []PrivacyStep
+	if err := s.db.WithContext(ctx).Where("request_id = ?", id).Order("id").Find(&steps).Error; err != nil {
+		return nil, nil, err
+	}
+	return &r, steps, nil
+}
+
+// RemovedCounts decodes a request's per-table counts.
+func (r *PrivacyRequest) RemovedCounts() map[string]int64 {
+	m := map[string]int64{}
+	if r.Removed != "" {
+		_ = json.Unmarshal([]byte(r.Removed), &m)
+	}
+	return m
+}
+
+// LogPrivacyRequest writes an audit row that needs no steps (an export,
+// a request matching nobody).
+func (s *Store) LogPrivacyRequest(ctx context.Context, r *PrivacyRequest) error {
+	if r.Status == "" {
+		r.Status = PrivacyDone
+	}
+	if r.Status != PrivacyPending && r.FinishedAt == nil {
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		r.FinishedAt = &now
+	}
+	return s.db.WithContext(ctx).Create(r).Error
+}
+
+// NoteRemoved adds rows removed outside the hub (queued tasks) to a
+// request's counts.
+func (s *Store) NoteRemoved(ctx context.Context, requestID uint64, what string, n int64) error {
+	return retry(ctx, func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var r PrivacyRequest
+			if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", requestID).Take(&r).Error; err != nil {
+				return err
+			}
+			m := r.RemovedCounts()
+			m[what] += n
+			return tx.Model(&PrivacyRequest{}).Where("id = ?", requestID).Update("removed", mustJSON(m)).Error
+		})
+	})
+}
+
+// PrivacyStep loads one step.
+func (s *Store) PrivacyStep(ctx context.Context, id uint64) (*PrivacyStep, error) {
+	var st PrivacyStep
+	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&st).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, fmt.Errorf("privacy step %d: %w", id, ErrNotFound)
+	}
+	return &st, err
+}
+
+// FinishPrivacyStep records a touchpoint's outcome. Done and skipped
+// forget the vendor id; failed keeps it, so a replay of the dead letter
+// can still reach the record. The request ends with its last step.
+func (s *Store) FinishPrivacyStep(ctx context.Context, id uint64, status, errMsg string) error {
+	if len(errMsg) > 500 {
+		errMsg = errMsg[:500]
+	}
+	return retry(ctx, func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var st PrivacyStep
+			if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(&st).Error; err != nil {
+				return err
+			}
+			now := time.Now().UTC().Truncate(time.Microsecond)
+			upd := map[string]any{"status": status, "error": errMsg}
+			if status != PrivacyFailed {
+				upd["external_id"], upd["fields"], upd["done_at"] = "", "", &now
+			}
+			if err := tx.Model(&PrivacyStep{}).Where("id = ?", id).Updates(upd).Error; err != nil {
+				return err
+			}
+			var open, failed int64
+			if err := tx.Model(&PrivacyStep{}).Where("request_id = ? AND status = ?", st.RequestID, PrivacyPending).Count(&open).Error; err != nil {
+				return err
+			}
+			if open > 0 {
+				return nil
+			}
+			if err := tx.Model(&PrivacyStep{}).Where("request_id = ? AND status = ?", st.RequestID, PrivacyFailed).Count(&failed).Error; err != nil {
+				return err
+			}
+			rs := PrivacyDone
+			if failed > 0 {
+				rs = PrivacyFailed
+			}
+			return tx.Model(&PrivacyRequest{}).Where("id = ?", st.RequestID).
+				Updates(map[string]any{"status": rs, "finished_at": &now}).Error
+		})
+	})
+}
+
+// PendingPrivacySteps lists steps still pending and older than minAge,
+// after id after: their tasks may have been lost between commit and
+// enqueue.
+func (s *Store) PendingPrivacySteps(ctx context.Context, minAge time.Duration, after uint64, limit int) ([]PrivacyStep, error) {
+	var out []PrivacyStep
+	err := s.db.WithContext(ctx).Where("status = ? AND created_at < ? AND id > ?", PrivacyPending, time.Now().UTC().Add(-minAge), after).
+		Order("id").Limit(limit).Find(&out).Error
+	return out, err
+}
+
+// AddErasureStep handles a push that created a vendor record for a
+// customer erased while the push ran: the record gets a tombstone and a
+// step of the customer's erasure. ok is false when the customer was never
+// erased (it is simply unknown).
+func (s *Store) AddErasureStep(ctx context.Context, customerID uint64, instance, resource, externalID, action string, fields []string) (st *PrivacyStep, ok bool, err error) {
+	err = retry(ctx, func() error {
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var r PrivacyRequest
+			err := tx.Where("customer_id = ? AND kind IN ?", customerID, []string{PrivacyErase, PrivacyShopRedact}).Order("id desc").Take(&r).Error
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				ok = false
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			ok = true
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&Tombstone{Hash: TombstoneKey(instance, resource, externalID), RequestID: r.ID}).Error; err != nil {
+				return err
+			}
+			st = &PrivacyStep{RequestID: r.ID, Instance: instance, Resource: resource, Action: action, Status: PrivacyPending,
+				ExternalID: externalID, Fields: mustJSON(fields), Token: randomToken()}
+			if action == ActionNone || action == "" {
+				st.Action, st.Status, st.ExternalID, st.Fields = ActionNone, PrivacySkipped, "", ""
+			}
+			if err := tx.Create(st).Error; err != nil {
+				return err
+			}
+			if st.Status == PrivacyPending {
+				return tx.Model(&PrivacyRequest{}).Where("id = ?", r.ID).Updates(map[string]any{"status": PrivacyPending, "finished_at": nil}).Error
+			}
+			return nil
+		})
+	})
+	return st, ok, err
+}
+
+// erasedRecords returns which records of a batch are tombstoned.
+func erasedRecords(tx *gorm.DB, ins []Inbound) (map[linkKey]bool, error) {
+	byHash := make(map[string]linkKey, len(ins))
+	keys := make([]string, 0, len(ins))
+	for _, in := range ins {
+		h := TombstoneKey(in.Instance, in.Resource, in.ExternalID)
+		if _, dup := byHash[h]; !dup {
+			byHash[h] = linkKey{in.Instance, in.Resource, in.ExternalID}
+			keys = append(keys, h)
+		}
+	}
+	hit, err := erasedKeys(tx, keys)
+	if err != nil || len(hit) == 0 {
+		return nil, err
+	}
+	out := make(map[linkKey]bool, len(hit))
+	for h := range hit {
+		out[byHash[h]] = true
+	}
+	return out, nil
+}

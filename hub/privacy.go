@@ -1,0 +1,120 @@
+package hub
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+)
+
+// Data-protection requests (GDPR art. 15 and 17): the audit rows of
+// erasures and exports, the per-touchpoint steps of an erasure, and the
+// tombstones that keep an erased person from coming back.
+//
+// What these tables hold, and why it is not personal data:
+//   - PrivacyRequest names the hub's own customer id (a surrogate number
+//     that points at nothing once the customer row is gone), who asked and
+//     how many rows of each table went: no email, name, phone or vendor id.
+//   - PrivacyStep holds the vendor record id only while the touchpoint has
+//     not confirmed the deletion; the id is what the worker must call the
+//     vendor with, and it is cleared the moment the vendor confirmed. It is
+//     kept in the database rather than only in the queue so that a crash
+//     between commit and enqueue loses no deletion.
+//   - Tombstone holds a SHA-256 of (instance, resource, vendor id): enough
+//     to recognise a record of the erased person when a touchpoint that
+//     still holds them (erasure: none, a deletion not yet confirmed, an
+//     anonymized record's echo, a late poll) sends it again, without
+//     keeping the id itself.
+
+// Privacy request kinds.
+const (
+	PrivacyErase      = "erase"
+	PrivacyExport     = "export"
+	PrivacyShopRedact = "shop_redact"
+)
+
+// Privacy request and step statuses.
+const (
+	PrivacyPending = "pending"
+	PrivacyDone    = "done"
+	PrivacyFailed  = "failed"
+	// PrivacySkipped: nothing to do at that touchpoint (erasure: none, or
+	// the instance is not configured any more).
+	PrivacySkipped = "skipped"
+	// PrivacyNotFound: the request named nobody the hub knows.
+	PrivacyNotFound = "not_found"
+)
+
+// Erasure actions per touchpoint (config: connectors[].erasure).
+const (
+	ActionDelete    = "delete"
+	ActionAnonymize = "anonymize"
+	ActionNone      = "none"
+)
+
+// PrivacyRequest is the audit row of one erasure, export or shop redaction.
+type PrivacyRequest struct {
+	ID   uint64 `gorm:"primaryKey" json:"id"`
+	Kind string `gorm:"type:varchar(16);not null" json:"kind"`
+	// Source says who asked: "api", "cli", "shopify customers/redact", ...
+	Source string `gorm:"type:varchar(64);not null" json:"source"`
+	// Instance is the touchpoint the request came through ("" for api/cli).
+	Instance string `gorm:"type:varchar(64)" json:"instance,omitempty"`
+	// VendorRequestID is the vendor's id of the request (Shopify's
+	// data_request.id), so a merchant can match the two.
+	VendorRequestID string `gorm:"type:varchar(64)" json:"vendor_request_id,omitempty"`
+	// CustomerID is the hub's surrogate id of the person; 0 when the
+	// request matched nobody.
+	CustomerID uint64 `gorm:"index" json:"customer_id"`
+	Status     string `gorm:"type:varchar(16);not null" json:"status"`
+	// Removed counts rows removed per table (JSON object).
+	Removed    string     `gorm:"type:text" json:"-"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+}
+
+// TableName names the audit table.
+func (PrivacyRequest) TableName() string { return "privacy_requests" }
+
+// PrivacyStep is what one touchpoint must do for an erasure.
+type PrivacyStep struct {
+	ID        uint64 `gorm:"primaryKey" json:"id"`
+	RequestID uint64 `gorm:"not null;index" json:"-"`
+	Instance  string `gorm:"type:varchar(64);not null" json:"instance"`
+	Resource  string `gorm:"type:varchar(32);not null" json:"resource"`
+	Action    string `gorm:"type:varchar(16);not null" json:"action"`
+	// ExternalID is the vendor record to delete or anonymize; "" once the
+	// vendor confirmed (see the package comment above).
+	ExternalID string `gorm:"type:varchar(191)" json:"-"`
+	// Fields lists the canonical fields the record held (names only, JSON
+	// array): what an anonymization must overwrite.
+	Fields string `gorm:"type:text" json:"-"`
+	// Token makes the anonymized email unique per record; random, so it
+	// says nothing about the person.
+	Token     string     `gorm:"type:varchar(32)" json:"-"`
+	Status    string     `gorm:"type:varchar(16);not null" json:"status"`
+	Error     string     `gorm:"type:varchar(512)" json:"error,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	DoneAt    *time.Time `json:"done_at,omitempty"`
+}
+
+// TableName names the step table.
+func (PrivacyStep) TableName() string { return "privacy_steps" }
+
+// Tombstone marks a vendor record of an erased person: records arriving
+// with that key are dropped instead of merged.
+type Tombstone struct {
+	Hash      string `gorm:"primaryKey;type:varchar(64)"`
+	RequestID uint64
+	CreatedAt time.Time
+}
+
+// TableName names the tombstone table.
+func (Tombstone) TableName() string { return "erasure_tombstones" }
+
+// TombstoneKey is the tombstone of one vendor record.
+func TombstoneKey(instance, resource, externalID string) string {
+	sum := sha256.Sum256([]byte(instance + "\x00" + resource + "\x00" + externalID))
+	return hex.EncodeToString(sum[:])
+}
