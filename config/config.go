@@ -99,6 +99,10 @@ type Connector struct {
 	RateLimit float64  `yaml:"rate_limit"`
 	RateBurst int      `yaml:"rate_burst"`
 	Timeout   Duration `yaml:"timeout"`
+	// Erasure is what a GDPR erasure does to the person's record in this
+	// instance: ErasureDelete ("" means it too), ErasureAnonymize or
+	// ErasureNone.
+	Erasure string `yaml:"erasure"`
 	// Settings are connector-type specific (URLs, credentials); the
 	// connector decodes them into its own typed struct.
 	Settings map[string]any `yaml:"settings"`
@@ -117,6 +121,23 @@ const (
 // direction counts as both, as the default does.
 func (c Connector) In() bool {
 	return c.Direction == DirectionIn || c.Direction == DirectionBoth || c.Direction == ""
+}
+
+// Erasure modes of a connector instance.
+const (
+	ErasureDelete    = "delete"
+	ErasureAnonymize = "anonymize"
+	ErasureNone      = "none"
+)
+
+// ErasureMode is the instance's erasure mode, ErasureDelete when unset:
+// an erased person is deleted everywhere unless the operator says
+// otherwise (e.g. an ERP that must keep invoices' customers anonymized).
+func (c Connector) ErasureMode() string {
+	if c.Erasure == "" {
+		return ErasureDelete
+	}
+	return c.Erasure
 }
 
 // Out reports whether the hub pushes records to the instance.

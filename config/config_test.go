@@ -88,7 +88,7 @@ func TestExample(t *testing.T) {
 			{
 				Name: "shopify", Type: "shopify", Direction: "both", Resources: []string{"customer"},
 				PollInterval: Duration(5 * time.Minute), PreviousWebhookSecrets: []string{},
-				Timeout: Duration(30 * time.Second),
+				Timeout: Duration(30 * time.Second), Erasure: "delete",
 				Settings: map[string]any{
 					"shop_url":     "https://example.myshopify.com",
 					"api_version":  "2025-07",
@@ -328,7 +328,7 @@ func TestErrors(t *testing.T) {
 		{file: "unknown_key.yaml", want: []string{
 			"testdata/unknown_key.yaml:3: server.lisen: unknown key (known: admin_token, listen, max_body_bytes, public_url)",
 			"testdata/unknown_key.yaml:4: databse: unknown key (known: connectors, database, hub, redis, server, worker)",
-			"testdata/unknown_key.yaml:12: connectors[0].setings: unknown key (known: direction, mapping, name, poll_interval, previous_webhook_secrets, rate_burst, rate_limit, resources, settings, timeout, type, webhook_secret)",
+			"testdata/unknown_key.yaml:12: connectors[0].setings: unknown key (known: direction, erasure, mapping, name, poll_interval, previous_webhook_secrets, rate_burst, rate_limit, resources, settings, timeout, type, webhook_secret)",
 		}},
 		{file: "duplicates.yaml", want: []string{
 			`testdata/duplicates.yaml:6: connectors[2].name: duplicate connector name "shop" (first used by connectors[0] at line 2)`,
@@ -581,5 +581,22 @@ func TestQuarantineRetention(t *testing.T) {
 	_, err = Parse("q.yaml", []byte("hub:\n  quarantine_retention: -1h\nconnectors:\n  - name: shop\n    type: shopify\n"), envFrom(nil))
 	if diff := cmp.Diff([]string{"q.yaml:2: hub.quarantine_retention: must be greater than 0"}, errorLines(t, err)); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}
+
+func TestErasure(t *testing.T) {
+	c, err := Parse("e.yaml", []byte("connectors:\n  - name: shop\n    type: shopify\n  - name: erp\n    type: odoo\n    erasure: anonymize\n"), envFrom(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Connectors[0].ErasureMode(); got != ErasureDelete {
+		t.Errorf("unset erasure = %q, want delete", got)
+	}
+	if got := c.Connectors[1].ErasureMode(); got != ErasureAnonymize {
+		t.Errorf("erasure = %q, want anonymize", got)
+	}
+	_, err = Parse("e.yaml", []byte("connectors:\n  - name: shop\n    type: shopify\n    erasure: forget\n"), envFrom(nil))
+	if diff := cmp.Diff([]string{`e.yaml:4: connectors[0].erasure: must be delete, anonymize or none, got "forget"`}, errorLines(t, err)); diff != "" {
+		t.Errorf("bad erasure (-want +got):\n%s", diff)
 	}
 }

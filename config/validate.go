@@ -139,6 +139,11 @@ func (v *validator) connectors() {
 		if len(c.Resources) == 0 {
 			v.errorf(p+".resources", "at least one resource, e.g. [%s]", DefaultResource)
 		}
+		switch c.Erasure {
+		case "", ErasureDelete, ErasureAnonymize, ErasureNone:
+		default:
+			v.errorf(p+".erasure", "must be %s, %s or %s, got %q", ErasureDelete, ErasureAnonymize, ErasureNone, c.Erasure)
+		}
 		seen := map[string]bool{}
 		for j, r := range c.Resources {
 			rp := fmt.Sprintf("%s.resources[%d]", p, j)
