@@ -14,9 +14,13 @@ type View struct {
 	Links      []LinkView            `json:"links"`
 	Changes    []ChangeView          `json:"recent_changes"`
 	// Tickets are the customer's helpdesk conversations, newest first.
-	Tickets   []TicketView `json:"tickets"`
-	CreatedAt string       `json:"created_at"`
-	UpdatedAt string       `json:"updated_at"`
+	Tickets []TicketView `json:"tickets"`
+	// OrderFigures are order count, total spent, average order value and
+	// first/last order, per currency; Orders the most recently placed.
+	OrderFigures OrderFigures `json:"order_figures"`
+	Orders       []OrderView  `json:"orders"`
+	CreatedAt    string       `json:"created_at"`
+	UpdatedAt    string       `json:"updated_at"`
 }
 
 // LinkView is a link as the API shows it.
@@ -74,6 +78,12 @@ func (s *Store) View(ctx context.Context, id uint64, changes int) (*View, error)
 		v.Changes = append(v.Changes, cv)
 	}
 	if v.Tickets, err = s.CustomerTickets(ctx, id, 50); err != nil {
+		return nil, err
+	}
+	if v.OrderFigures, err = s.CustomerOrderFigures(ctx, id); err != nil {
+		return nil, err
+	}
+	if v.Orders, err = s.CustomerOrders(ctx, id, 20); err != nil {
 		return nil, err
 	}
 	return v, nil
