@@ -34,6 +34,8 @@ type API struct {
 	// Metrics, when set, serves Prometheus metrics at /metrics. It holds
 	// counts, never personal data, so scrapers need no token.
 	Metrics http.Handler
+	// Eraser serves DELETE /api/customers/:id; nil answers 501.
+	Eraser Eraser
 }
 
 // Register mounts the routes.
@@ -46,6 +48,7 @@ func (a *API) Register(r gin.IRouter) {
 	g.GET("/deadletters", a.listDeadLetters)
 	g.POST("/deadletters/replay", a.replayDeadLetters)
 	g.POST("/deadletters/:id/replay", a.replayDeadLetter)
+	a.registerPrivacy(g) // privacy.go
 	if a.Queues != nil {
 		ui := gin.WrapH(a.Queues)
 		r.GET("/ui/queues", a.auth, ui)

@@ -46,6 +46,38 @@ type Event struct {
 	// Ignore is set for events the connector recognises but shophub does not
 	// act on (test pings, unsupported topics): acknowledged, never enqueued.
 	Ignore bool
+	// Privacy is set for a data-protection request (Shopify's mandatory
+	// compliance webhooks): the pipeline erases or exports instead of
+	// ingesting.
+	Privacy *PrivacyRequest
+}
+
+// Kinds of data-protection requests a vendor can send.
+const (
+	// PrivacyErase: erase one person (Shopify customers/redact).
+	PrivacyErase = "erase"
+	// PrivacyExport: the merchant needs everything held about one person
+	// (Shopify customers/data_request).
+	PrivacyExport = "export"
+	// PrivacyShop: forget everything this instance contributed (Shopify
+	// shop/redact, 48 hours after the app was uninstalled).
+	PrivacyShop = "shop"
+)
+
+// PrivacyRequest is a vendor's data-protection request, decoded by the
+// connector so the pipeline needs no vendor format.
+type PrivacyRequest struct {
+	Kind string `json:"kind"`
+	// ExternalID is the person's record id at the vendor ("" for PrivacyShop).
+	ExternalID string `json:"external_id,omitempty"`
+	// Email and Phone find the person when the hub has no link to the
+	// record.
+	Email string `json:"email,omitempty"`
+	Phone string `json:"phone,omitempty"`
+	// RequestID is the vendor's id of the request, if it has one.
+	RequestID string `json:"request_id,omitempty"`
+	// Orders are the vendor's order ids named by the request.
+	Orders []string `json:"orders,omitempty"`
 }
 
 // Capabilities declares what a connector can do; the pipeline only calls the

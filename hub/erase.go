@@ -505,3 +505,13 @@ func erasedRecords(tx *gorm.DB, ins []Inbound) (map[linkKey]bool, error) {
 	}
 	return out, nil
 }
+
+// CustomerByRecord finds the customer linked to a vendor record.
+func (s *Store) CustomerByRecord(ctx context.Context, instance, resource, externalID string) (uint64, error) {
+	var l Link
+	err := s.db.WithContext(ctx).Select("customer_id").Where("instance = ? AND resource = ? AND external_id = ?", instance, resource, externalID).Take(&l).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return 0, fmt.Errorf("%s %s record: %w", instance, resource, ErrNotFound)
+	}
+	return l.CustomerID, err
+}

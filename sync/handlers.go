@@ -42,6 +42,7 @@ func (h *Handlers) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeFanout, h.Fanout)
 	mux.HandleFunc(TypePush, h.Push)
 	mux.HandleFunc(TypePoll, h.Poll)
+	h.registerPrivacy(mux) // privacy.go
 }
 
 func (h *Handlers) touchpoint(name string) (*Touchpoint, error) {
@@ -331,6 +332,9 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	// next push, or that push would create the record a second time.
 	overtaken, err := h.Store.Pushed(ctx, p.CustomerID, p.Instance, p.Resource, rec.ExternalID, hash, cust.Version,
 		pushedView(tp, p.Resource, doc))
+	if errors.Is(err, hub.ErrNotFound) {
+		return h.erasedWhilePushing(ctx, tp, p, rec.ExternalID, doc) // privacy.go
+	}
 	if err != nil {
 		return err
 	}

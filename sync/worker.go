@@ -119,6 +119,9 @@ func (h *Handlers) RunRelay(ctx context.Context, every time.Duration) {
 		if err := h.RelayOnce(ctx, every); err != nil && ctx.Err() == nil {
 			h.Log.Warn("outbox relay", "err", err)
 		}
+		if err := h.RelayErasures(ctx, time.Minute); err != nil && ctx.Err() == nil {
+			h.Log.Warn("erasure relay", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -127,6 +127,20 @@ func (r *Receiver) enqueue(c *gin.Context, name string, events []connectors.Even
 			ans.Ignored++
 			continue
 		}
+		if ev.Privacy != nil {
+			// Erasures and exports run in a worker like everything else;
+			// answering 200 once queued is what Shopify asks of them.
+			dup, err := r.Queue.EnqueueNew(ctx, sync.NewPrivacyTask(sync.PrivacyPayload{Instance: name, EventID: ev.ID, PrivacyRequest: *ev.Privacy}, r.MaxRetry))
+			if err != nil {
+				return ans, err
+			}
+			if dup {
+				ans.Duplicates++
+			} else {
+				ans.Accepted++
+			}
+			continue
+		}
 		at := ev.OccurredAt
 		if at.IsZero() {
 			at = now

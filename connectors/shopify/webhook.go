@@ -65,6 +65,8 @@ func (c *Connector) DecodeWebhook(h http.Header, body []byte) ([]connectors.Even
 	case "customers/delete":
 		full, ev.Deleted = true, true
 	case "customers_email_marketing_consent/update", "customers_marketing_consent/update":
+	case "customers/redact", "customers/data_request", "shop/redact":
+		return decodeCompliance(ev, body)
 	default:
 		ev.Ignore = true
 		return []connectors.Event{ev}, nil
@@ -96,6 +98,59 @@ func (c *Connector) DecodeWebhook(h http.Header, body []byte) ([]connectors.Even
 		}
 		ev.OccurredAt = t
 	}
+	return []connectors.Event{ev}, nil
+}
+
+// compliance is the body of Shopify's mandatory compliance webhooks.
+type compliance struct {
+	ShopID     json.Number `json:"shop_id"`
+	ShopDomain string      `json:"shop_domain"`
+	Customer   *struct {
+		ID    json.Number `json:"id"`
+		Email string      `json:"email"`
+		Phone string      `json:"phone"`
+	} `json:"customer"`
+	OrdersToRedact  []json.Number `json:"orders_to_redact"`
+	OrdersRequested []json.Number `json:"orders_requested"`
+	DataRequest     *struct {
+		ID json.Number `json:"id"`
+	} `json:"data_request"`
+}
+
+// decodeCompliance reads customers/redact, customers/data_request and
+// shop/redact: the same HMAC as every other topic has been checked, and
+// the request travels on as Event.Privacy, never as a record to merge.
+func decodeCompliance(ev connectors.Event, body []byte) ([]connectors.Event, error) {
+	var b compliance
+	if err := json.Unmarshal(body, &b); err != nil {
+		return nil, fmt.Errorf("shopify: %s body: %w: %v", ev.Topic, connectors.ErrMalformed, err)
+	}
+	req := &connectors.PrivacyRequest{}
+	switch ev.Topic {
+	case "shop/redact":
+		req.Kind = connectors.PrivacyShop
+	case "customers/redact":
+		req.Kind = connectors.PrivacyErase
+		for _, o := range b.OrdersToRedact {
+			req.Orders = append(req.Orders, string(o))
+		}
+	case "customers/data_request":
+		req.Kind = connectors.PrivacyExport
+		for _, o := range b.OrdersRequested {
+			req.Orders = append(req.Orders, string(o))
+		}
+		if b.DataRequest != nil {
+			req.RequestID = string(b.DataRequest.ID)
+		}
+	}
+	if req.Kind != connectors.PrivacyShop {
+		if b.Customer == nil || (b.Customer.ID == "" && b.Customer.Email == "") {
+			return nil, fmt.Errorf("shopify: %s body names no customer: %w", ev.Topic, connectors.ErrMalformed)
+		}
+		req.ExternalID, req.Email, req.Phone = string(b.Customer.ID), b.Customer.Email, b.Customer.Phone
+		ev.Resource, ev.ExternalID = connectors.ResourceCustomer, req.ExternalID
+	}
+	ev.Privacy = req
 	return []connectors.Event{ev}, nil
 }
 

@@ -183,7 +183,7 @@ func (a *App) engine() *gin.Engine {
 		MaxRetry: cfg.Worker.MaxRetry, Log: a.Log.With("component", "webhooks"), Metrics: a.Metrics,
 	}).Register(e)
 	(&api.API{Store: a.Store, Redis: a.Redis, Token: cfg.Server.AdminToken, Draining: a.draining.Load,
-		DeadLetters: a.DeadLetters, Metrics: a.Metrics.Handler(),
+		DeadLetters: a.DeadLetters, Metrics: a.Metrics.Handler(), Eraser: a.Handlers,
 		Queues: asynqmon.New(asynqmon.Options{RootPath: "/ui/queues", RedisConnOpt: redisConn{a.Redis}}),
 	}).Register(e)
 	return e

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -128,4 +129,45 @@ func mustJSON(v any) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// ShopID is the shop_id the emulator's compliance webhooks carry.
+const ShopID = 954889
+
+// CustomersRedact returns the signed customers/redact delivery Shopify
+// sends for a customer of this shop (id, email and phone as the emulator
+// holds them; only the id once the customer is deleted), naming orders.
+func (e *Emulator) CustomersRedact(id string, orders ...int64) (http.Header, []byte) {
+	if orders == nil {
+		orders = []int64{}
+	}
+	return e.compliance("customers/redact", map[string]any{"customer": e.complianceCustomer(id), "orders_to_redact": orders})
+}
+
+// CustomersDataRequest returns the signed customers/data_request delivery
+// for a customer of this shop, with the data request's id.
+func (e *Emulator) CustomersDataRequest(id string, requestID int64) (http.Header, []byte) {
+	return e.compliance("customers/data_request", map[string]any{"customer": e.complianceCustomer(id),
+		"orders_requested": []int64{}, "data_request": map[string]any{"id": requestID}})
+}
+
+// ShopRedact returns the signed shop/redact delivery Shopify sends 48
+// hours after the app was uninstalled.
+func (e *Emulator) ShopRedact() (http.Header, []byte) {
+	return e.compliance("shop/redact", map[string]any{})
+}
+
+func (e *Emulator) complianceCustomer(id string) map[string]any {
+	n, _ := strconv.ParseInt(id, 10, 64)
+	c := map[string]any{"id": n}
+	if rec, ok := e.Customer(id); ok {
+		c["email"], c["phone"] = rec["email"], rec["phone"]
+	}
+	return c
+}
+
+func (e *Emulator) compliance(topic string, body map[string]any) (http.Header, []byte) {
+	body["shop_id"], body["shop_domain"] = ShopID, e.opts.ShopDomain
+	b := mustJSON(body)
+	return e.DeliveryHeaders(topic, b), b
 }
