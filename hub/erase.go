@@ -16,8 +16,9 @@ import (
 
 // customerTables are the tables whose rows belong to one customer through
 // a customer_id column and hold nothing anyone else needs: an erasure
-// deletes them, Export lists them. A new per-customer entity (orders) is
-// one more line here and one more block in Export.
+// deletes them, Export lists them. Entities with lineage and records of
+// their own (tickets, orders) have their own blocks in eraseTx and Export,
+// which also find the unlinked rows naming the person.
 var customerTables = []struct {
 	name  string
 	model any
@@ -188,6 +189,31 @@ func eraseTx(tx *gorm.DB, requestID, customerID uint64, action func(instance, re
 		e.Removed["tickets"] = res.RowsAffected
 	}
 
+	// Orders they placed: linked ones, and unlinked ones under one of
+	// their emails (indexed), with their lineage.
+	orderIDs, err := personOrders(tx, customerID, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(orderIDs) > 0 {
+		var ords []Order
+		if err := tx.Select("id", "instance", "external_id").Where("id IN ?", orderIDs).Find(&ords).Error; err != nil {
+			return nil, err
+		}
+		for _, o := range ords {
+			tombs = append(tombs, Tombstone{Hash: TombstoneKey(o.Instance, "order", o.ExternalID), RequestID: requestID})
+		}
+		res := tx.Where("order_id IN ?", orderIDs).Delete(&OrderChange{})
+		if res.Error != nil {
+			return nil, res.Error
+		}
+		e.Removed["order_change_log"] = res.RowsAffected
+		if res = tx.Where("id IN ?", orderIDs).Delete(&Order{}); res.Error != nil {
+			return nil, res.Error
+		}
+		e.Removed["orders"] = res.RowsAffected
+	}
+
 	// Quarantined payloads: the records of their links, and any payload
 	// naming one of their emails or phones.
 	qids, err := matchQuarantine(tx, id)
@@ -279,6 +305,23 @@ func personTickets(tx *gorm.DB, customerID uint64, id *Identity) ([]uint64, erro
 			return ids, nil
 		}
 	}
+}
+
+// personOrders finds the orders a person placed: linked to them, or
+// waiting for adoption under one of their emails.
+func personOrders(tx *gorm.DB, customerID uint64, id *Identity) ([]uint64, error) {
+	var ids []uint64
+	if err := tx.Model(&Order{}).Where("customer_id = ?", customerID).Pluck("id", &ids).Error; err != nil {
+		return nil, err
+	}
+	if len(id.Emails) > 0 {
+		var more []uint64
+		if err := tx.Model(&Order{}).Where("customer_id IS NULL AND customer_email IN ?", id.Emails).Pluck("id", &more).Error; err != nil {
+			return nil, err
+		}
+		ids = append(ids, more...)
+	}
+	return ids, nil
 }
 
 // matchQuarantine finds the quarantined records of a person. Payloads are

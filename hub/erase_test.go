@@ -28,6 +28,11 @@ func seedPerson(t *testing.T, s *hub.Store) (erase, keep uint64) {
 		Doc: map[string]any{"subject": "Where is my parcel", "status": "active", "customer_ref": "h-9", "customer_email": "erik@example.com"}}); err != nil {
 		t.Fatal(err)
 	}
+	// An order through their Shopify link, one waiting for adoption under
+	// their old email, and one of somebody else.
+	mergeOrder(t, s, "shopify", "o-1", t0, order(t, map[string]any{"number": "A-7781", "total": "99.50", "customer_ref": "101"}))
+	mergeOrder(t, s, "magento", "o-2", t0, order(t, map[string]any{"number": "M-7782", "total": "10.00", "customer_email": "old.erik@example.com"}))
+	mergeOrder(t, s, "shopify", "o-3", t0, order(t, map[string]any{"number": "A-9999", "total": "5.00", "customer_ref": "102"}))
 	for _, q := range []hub.Quarantined{
 		{Instance: "shopware", Resource: "customer", ExternalID: "sw-1", Payload: []byte(`{"id":"sw-1","birthday":"not a date"}`), Reason: "birthday"},
 		{Instance: "magento", Resource: "customer", ExternalID: "m-5", Payload: []byte(`{"id":5,"email":"Old.Erik\u0040Example.com"}`), Reason: "x"},
@@ -59,6 +64,13 @@ func TestExport(t *testing.T) {
 			}
 			if strings.Join(qs, ",") != "sw-1,m-5,m-6" {
 				t.Errorf("quarantine in export: %v, want sw-1 (by link), m-5 (old email), m-6 (phone)", qs)
+			}
+			var orders []string
+			for _, o := range x.Orders {
+				orders = append(orders, o.ExternalID)
+			}
+			if strings.Join(orders, ",") != "o-1,o-2" {
+				t.Errorf("orders in export: %v, want o-1 (linked) and o-2 (unlinked, old email)", orders)
 			}
 			if len(x.Changes) < 3 || len(x.Outbox) == 0 || len(x.Links[0].LastInboundDoc) == 0 {
 				t.Errorf("export: %d changes, %d outbox rows, link doc %s", len(x.Changes), len(x.Outbox), x.Links[0].LastInboundDoc)
@@ -95,7 +107,7 @@ func TestErase(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, needle := range []string{"erik@example.com", "old.erik", "555777", "Eraser", "parcel"} {
+			for _, needle := range []string{"erik@example.com", "old.erik", "555777", "Eraser", "parcel", "A-7781", "M-7782"} {
 				if hits := hubtest.FindText(t, s.DB(), s.Driver(), needle); len(hits) > 0 {
 					t.Errorf("%q still in %v", needle, hits)
 				}
@@ -113,7 +125,10 @@ func TestErase(t *testing.T) {
 				t.Fatalf("%d pending steps, want shopify delete and shopware anonymize: %+v", len(e.Steps), e.Steps)
 			}
 			rm := e.Removed
-			if rm["links"] != 3 || rm["tickets"] != 1 || rm["quarantine"] != 3 || rm["customers"] != 1 || rm["change_log"] == 0 {
+			if countRows(t, s, &hub.Order{}) != 1 {
+				t.Errorf("%d orders left, want only the other person's", countRows(t, s, &hub.Order{}))
+			}
+			if rm["orders"] != 2 || rm["links"] != 3 || rm["tickets"] != 1 || rm["quarantine"] != 3 || rm["customers"] != 1 || rm["change_log"] == 0 {
 				t.Errorf("removed %v", rm)
 			}
 			if strings.Join(e.Identity.Emails, ",") != "erik@example.com,old.erik@example.com" {

@@ -26,6 +26,8 @@ type Export struct {
 	// Changes is the whole change log, oldest first.
 	Changes []ChangeView `json:"changes"`
 	Tickets []TicketView `json:"tickets"`
+	// Orders they placed, with each order's canonical doc.
+	Orders []ExportOrder `json:"orders"`
 	// Quarantine holds records that failed mapping and concern the person,
 	// with their raw payload.
 	Quarantine []ExportQuarantined `json:"quarantine"`
@@ -44,6 +46,16 @@ type ExportLink struct {
 	LastPushedVersion int64           `json:"last_pushed_version"`
 	LastPushedDoc     json.RawMessage `json:"last_pushed_doc,omitempty"`
 	CreatedAt         time.Time       `json:"created_at"`
+}
+
+// ExportOrder is one order.
+type ExportOrder struct {
+	ID         uint64          `json:"id"`
+	Instance   string          `json:"instance"`
+	ExternalID string          `json:"external_id"`
+	Version    int64           `json:"version"`
+	Order      json.RawMessage `json:"order"`
+	UpdatedAt  string          `json:"updated_at"`
 }
 
 // ExportQuarantined is one quarantined record.
@@ -96,7 +108,7 @@ func (s *Store) Export(ctx context.Context, customerID uint64) (*Export, error) 
 		}
 		x := &Export{GeneratedAt: time.Now().UTC().Format(timeFmt), CustomerID: c.ID, Version: c.Version, Profile: data, Provenance: prov,
 			CreatedAt: c.CreatedAt.UTC().Format(timeFmt), UpdatedAt: c.UpdatedAt.UTC().Format(timeFmt),
-			Links: []ExportLink{}, Changes: []ChangeView{}, Tickets: []TicketView{}, Quarantine: []ExportQuarantined{}, Outbox: []ExportEvent{}}
+			Links: []ExportLink{}, Changes: []ChangeView{}, Tickets: []TicketView{}, Orders: []ExportOrder{}, Quarantine: []ExportQuarantined{}, Outbox: []ExportEvent{}}
 		id := newIdentity(c.ID)
 		if c.Email != nil {
 			id.addEmail(*c.Email)
@@ -148,6 +160,21 @@ func (s *Store) Export(ctx context.Context, customerID uint64) (*Export, error) 
 				}
 				x.Tickets = append(x.Tickets, TicketView{ID: t.ID, Instance: t.Instance, ExternalID: t.ExternalID, Version: t.Version,
 					Ticket: d, UpdatedAt: t.SourceAt.UTC().Format(timeFmt)})
+			}
+		}
+
+		orderIDs, err := personOrders(tx, customerID, id)
+		if err != nil {
+			return err
+		}
+		if len(orderIDs) > 0 {
+			var ords []Order
+			if err := tx.Where("id IN ?", orderIDs).Order("placed_at, id").Find(&ords).Error; err != nil {
+				return err
+			}
+			for _, o := range ords {
+				x.Orders = append(x.Orders, ExportOrder{ID: o.ID, Instance: o.Instance, ExternalID: o.ExternalID, Version: o.Version,
+					Order: rawOrNil(o.Data), UpdatedAt: o.SourceAt.UTC().Format(timeFmt)})
 			}
 		}
 
@@ -247,6 +274,21 @@ func (s *Store) ShopRedact(ctx context.Context, instance string, req EraseReques
 					return res.Error
 				}
 				removed[d.name] += res.RowsAffected
+			}
+			var oids []uint64
+			if err := tx.Model(&Order{}).Where("instance = ?", instance).Pluck("id", &oids).Error; err != nil {
+				return err
+			}
+			if len(oids) > 0 {
+				res := tx.Where("order_id IN ?", oids).Delete(&OrderChange{})
+				if res.Error != nil {
+					return res.Error
+				}
+				removed["order_change_log"] += res.RowsAffected
+				if res = tx.Where("id IN ?", oids).Delete(&Order{}); res.Error != nil {
+					return res.Error
+				}
+				removed["orders"] += res.RowsAffected
 			}
 			var tids []uint64
 			if err := tx.Model(&Ticket{}).Where("instance = ?", instance).Pluck("id", &tids).Error; err != nil {
