@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/internal/logx"
 	"github.com/shophub/shophub/mappings"
 	"github.com/shophub/shophub/sync"
 )
@@ -51,8 +52,8 @@ func (a *API) Register(r gin.IRouter) {
 	a.registerPrivacy(g) // privacy.go
 	if a.Queues != nil {
 		ui := gin.WrapH(a.Queues)
-		r.GET("/ui/queues", a.auth, ui)
-		r.Any("/ui/queues/*any", a.auth, ui)
+		r.GET("/ui/queues", a.browserAuth, ui)
+		r.Any("/ui/queues/*any", a.browserAuth, ui)
 	}
 	if a.Metrics != nil {
 		r.GET("/metrics", gin.WrapH(a.Metrics))
@@ -87,18 +88,42 @@ func (a *API) ready(c *gin.Context) {
 	c.JSON(status, checks)
 }
 
-// auth requires the admin bearer token, compared in constant time.
-func (a *API) auth(c *gin.Context) {
+// auth requires the admin token, as a bearer token or as the password of
+// HTTP Basic auth (any user name), compared in constant time.
+func (a *API) auth(c *gin.Context) { a.authorize(c, `Bearer realm="shophub"`) }
+
+// browserAuth guards the dashboard: browsers send no bearer header, so a
+// missing token challenges for Basic auth and the browser asks for it.
+func (a *API) browserAuth(c *gin.Context) { a.authorize(c, `Basic realm="shophub", charset="UTF-8"`) }
+
+func (a *API) authorize(c *gin.Context, challenge string) {
 	if a.Token == "" {
 		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "admin API disabled: set server.admin_token"})
 		return
 	}
 	got, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	if !ok {
+		_, got, ok = c.Request.BasicAuth()
+	}
 	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.Token)) != 1 {
-		c.Header("WWW-Authenticate", `Bearer realm="shophub"`)
-		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "missing or wrong bearer token"})
+		c.Header("WWW-Authenticate", challenge)
+		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "missing or wrong admin token"})
 		return
 	}
+	c.Next()
+}
+
+// RequestID is middleware giving every request an id: the caller's
+// X-Request-ID when it is a clean id (set by a proxy in front), else a new
+// one. It is echoed in the response and carried in the request's context,
+// so the request's log lines and the tasks it enqueues carry it.
+func RequestID(c *gin.Context) {
+	id := logx.CleanID(c.GetHeader("X-Request-ID"))
+	if id == "" {
+		id = logx.NewID()
+	}
+	c.Header("X-Request-ID", id)
+	c.Request = c.Request.WithContext(logx.WithRequestID(c.Request.Context(), id))
 	c.Next()
 }
 

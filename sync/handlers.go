@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/internal/logx"
 	"github.com/shophub/shophub/mappings"
 )
 
@@ -64,7 +65,10 @@ func (h *Handlers) Ingest(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	log := h.Log.With("task", TypeIngest, "connector", p.Instance, "external_id", p.ExternalID, "event_id", p.EventID)
+	log := logx.Logger(ctx, h.Log).With("connector", p.Instance, "external_id", p.ExternalID, "event_id", p.EventID)
+	if p.RequestID != "" {
+		log = log.With("request_id", p.RequestID)
+	}
 	seenKey := "seen:" + p.Instance + ":" + p.EventID
 	if p.EventID != "" && h.DedupeTTL > 0 {
 		if seen, err := h.Queue.Seen(ctx, seenKey); err != nil {
@@ -177,7 +181,7 @@ func eventOf(in hub.Inbound, r hub.Result) hub.OutboxEvent {
 // relay re-sends them, so the merge itself has succeeded.
 func (h *Handlers) dispatchLogged(ctx context.Context, evs []hub.OutboxEvent) {
 	if err := h.dispatch(ctx, evs); err != nil {
-		h.Log.Warn("fan-out failed; the outbox relay will retry", "events", len(evs), "err", err)
+		logx.Logger(ctx, h.Log).Warn("fan-out failed; the outbox relay will retry", "events", len(evs), "err", err)
 	}
 }
 
@@ -198,7 +202,7 @@ func (h *Handlers) dispatch(ctx context.Context, evs []hub.OutboxEvent) error {
 }
 
 func (h *Handlers) quarantine(ctx context.Context, p IngestPayload, reason error) error {
-	h.Log.Warn("record quarantined", "connector", p.Instance, "external_id", p.ExternalID, "reason", reason.Error())
+	logx.Logger(ctx, h.Log).Warn("record quarantined", "connector", p.Instance, "external_id", p.ExternalID, "reason", reason.Error())
 	q := &hub.Quarantined{Instance: p.Instance, Resource: p.Resource, ExternalID: p.ExternalID, EventID: p.EventID,
 		SourceAt: p.SourceAt, Payload: p.Body, Reason: reason.Error()}
 	if err := h.Store.Quarantine(ctx, q); err != nil {
@@ -326,7 +330,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return pushError(p, err)
 	}
-	h.Log.Debug("pushed", "connector", p.Instance, "customer_id", p.CustomerID, "version", cust.Version, "external_id", rec.ExternalID)
+	logx.Logger(ctx, h.Log).Debug("pushed", "connector", p.Instance, "customer_id", p.CustomerID, "version", cust.Version, "external_id", rec.ExternalID)
 	// Recorded at once, before the vendor's echo can be merged: the echo is
 	// recognised by the values pushed, and a new link must exist before the
 	// next push, or that push would create the record a second time.

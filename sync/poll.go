@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/internal/logx"
 	"github.com/shophub/shophub/mappings"
 )
 
@@ -50,7 +51,7 @@ func (h *Handlers) Poll(ctx context.Context, t *asynq.Task) error {
 		budget = 2 * time.Minute
 	}
 	deadline := time.Now().Add(budget)
-	log := h.Log.With("task", TypePoll, "connector", p.Instance, "resource", p.Resource)
+	log := logx.Logger(ctx, h.Log).With("connector", p.Instance, "resource", p.Resource)
 	pages, records := 0, 0
 	for {
 		cur, err := h.Store.Cursor(ctx, p.Instance, p.Resource)

@@ -60,6 +60,9 @@ type IngestPayload struct {
 	SourceAt   time.Time `json:"source_at"`
 	// Body is the vendor record; empty means fetch it from the vendor.
 	Body json.RawMessage `json:"body,omitempty"`
+	// RequestID is the id of the webhook request that brought the record,
+	// so the task's log lines can be found from the request's.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // NewIngestTask builds an ingest task. Its id collapses re-deliveries of one

@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/internal/logx"
 	"github.com/shophub/shophub/mappings"
 )
 
@@ -57,7 +58,7 @@ func (h *Handlers) ingestTicket(ctx context.Context, tp *Touchpoint, p IngestPay
 // applyTicketPage merges a listed page of tickets one by one; a ticket that
 // cannot be mapped or merged is quarantined and the page completes.
 func (h *Handlers) applyTicketPage(ctx context.Context, tp *Touchpoint, records []connectors.Record) error {
-	log := h.Log.With("task", TypePoll, "connector", tp.Name, "resource", connectors.ResourceTicket)
+	log := logx.Logger(ctx, h.Log).With("connector", tp.Name, "resource", connectors.ResourceTicket)
 	for _, r := range records {
 		if r.Deleted {
 			continue

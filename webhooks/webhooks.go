@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/internal/logx"
 	"github.com/shophub/shophub/metrics"
 	"github.com/shophub/shophub/sync"
 )
@@ -51,7 +52,7 @@ type Answer struct {
 
 func (r *Receiver) handle(c *gin.Context) {
 	name := c.Param("instance")
-	log := r.Log.With("connector", name, "remote", c.ClientIP())
+	log := logx.Logger(c.Request.Context(), r.Log).With("connector", name, "remote", c.ClientIP())
 	tp, ok := r.Points.Get(name)
 	if !ok {
 		r.Metrics.WebhookRejected("", "unknown_instance")
@@ -146,7 +147,7 @@ func (r *Receiver) enqueue(c *gin.Context, name string, events []connectors.Even
 			at = now
 		}
 		task, err := sync.NewIngestTask(sync.IngestPayload{Instance: name, Resource: ev.Resource, ExternalID: ev.ExternalID,
-			EventID: ev.ID, Deleted: ev.Deleted, SourceAt: at, Body: ev.Body}, r.MaxRetry)
+			EventID: ev.ID, Deleted: ev.Deleted, SourceAt: at, Body: ev.Body, RequestID: logx.RequestID(ctx)}, r.MaxRetry)
 		if err != nil {
 			return ans, err
 		}

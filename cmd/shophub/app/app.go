@@ -176,7 +176,7 @@ func NewRedis(c config.Redis) *redis.Client {
 func (a *App) engine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
-	e.Use(gin.Recovery())
+	e.Use(gin.Recovery(), api.RequestID)
 	cfg := a.Config
 	(&webhooks.Receiver{
 		Points: a.Points, Queue: a.Queue, MaxBody: cfg.Server.MaxBodyBytes,
@@ -213,7 +213,7 @@ func (a *App) Start(ctx context.Context) error {
 	if a.opts.Work {
 		a.worker = shsync.NewServer(a.Redis, a.Config.Worker, a.Log, a.Points.Names()...)
 		mux := asynq.NewServeMux()
-		mux.Use(shsync.Observe(a.Metrics))
+		mux.Use(shsync.Correlate, shsync.Observe(a.Metrics))
 		a.Handlers.Register(mux)
 		if err := a.worker.Start(mux); err != nil {
 			return fmt.Errorf("start worker: %w", err)

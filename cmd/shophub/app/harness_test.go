@@ -28,6 +28,7 @@ type env struct {
 	cfg      *config.Config
 	rdb      redis.UniversalClient
 	app      *app.App
+	log      *slog.Logger
 }
 
 type envOptions struct {
@@ -35,6 +36,11 @@ type envOptions struct {
 	tune  func(*config.Config)
 	// shopifyOpts adjusts the Shopify emulator (page sizes, rate limits).
 	shopifyOpts func(*shopifytest.Options)
+	// log receives shophub's log; nil uses testLogger.
+	log *slog.Logger
+	// shopifyVia, when set, returns the URL shophub reaches the Shopify
+	// emulator by (a proxy in front of it).
+	shopifyVia func(url string) string
 }
 
 func testLogger() *slog.Logger {
@@ -57,6 +63,9 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	e.shopify = shopifytest.New(so)
 	shopifyURL := e.shopify.Start()
+	if o.shopifyVia != nil {
+		shopifyURL = o.shopifyVia(shopifyURL)
+	}
 	t.Cleanup(e.shopify.Close)
 	e.shopware = shopwaretest.New(shopwaretest.Options{ClientID: app.DemoShopwareID, ClientSecret: app.DemoShopwareSecret, AppSecret: app.DemoShopwareAppHMAC})
 	shopwareURL := e.shopware.Start()
@@ -65,6 +74,10 @@ func newEnv(t *testing.T, o envOptions) *env {
 	do := app.DemoOptions{Dir: t.TempDir()}
 	if os.Getenv(hubtest.EnvMySQL) != "" {
 		do.Driver, do.DSN = "mysql", hubtest.MySQLDSN(t)
+	}
+	e.log = o.log
+	if e.log == nil {
+		e.log = testLogger()
 	}
 	e.cfg = app.DemoConfig(do, shopifyURL, shopwareURL)
 	e.cfg.Worker.OutboxInterval = config.Duration(time.Second)
@@ -82,7 +95,7 @@ func (e *env) start() {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	a, err := app.New(context.Background(), app.Options{Config: e.cfg, Log: testLogger(), Serve: true, Work: true,
+	a, err := app.New(context.Background(), app.Options{Config: e.cfg, Log: e.log, Serve: true, Work: true,
 		Listener: l, Redis: e.rdb, Migrate: true})
 	if err != nil {
 		e.t.Fatalf("start shophub: %v", err)
