@@ -99,6 +99,10 @@ type Connector struct {
 	RateLimit float64  `yaml:"rate_limit"`
 	RateBurst int      `yaml:"rate_burst"`
 	Timeout   Duration `yaml:"timeout"`
+	// MaxInFlight caps the pushes to this instance one worker process runs
+	// at once, so a slow target cannot hold every worker slot (0 = a
+	// quarter of worker.concurrency; see PushSlots).
+	MaxInFlight int `yaml:"max_in_flight"`
 	// Erasure is what a GDPR erasure does to the person's record in this
 	// instance: ErasureDelete ("" means it too), ErasureAnonymize or
 	// ErasureNone.
@@ -108,6 +112,20 @@ type Connector struct {
 	Settings map[string]any `yaml:"settings"`
 	// Line is the line of this entry in the file, for errors found later.
 	Line int `yaml:"-"`
+}
+
+// PushSlots is how many pushes to c one worker process runs at once: its
+// max_in_flight, else a quarter of the worker's concurrency, so that even
+// three stalled targets leave a quarter of the slots to the rest.
+func (c Connector) PushSlots(w Worker) int {
+	if c.MaxInFlight > 0 {
+		return c.MaxInFlight
+	}
+	n := w.Concurrency
+	if n <= 0 {
+		n = DefaultConcurrency
+	}
+	return max(1, n/4)
 }
 
 // Connector directions.

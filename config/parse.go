@@ -553,6 +553,7 @@ func (p *parser) connector(n *yaml.Node, path string, c *Connector) {
 		"rate_limit":               p.float(&c.RateLimit),
 		"rate_burst":               p.integer(&c.RateBurst),
 		"timeout":                  p.duration(&c.Timeout),
+		"max_in_flight":            p.integer(&c.MaxInFlight),
 		"erasure":                  p.str(&c.Erasure),
 		"settings": func(v *yaml.Node, path string) {
 			if p.isUnset(v) {

@@ -160,6 +160,7 @@ func (v *validator) connectors() {
 		}
 		v.notNegative(p+".rate_burst", int64(c.RateBurst))
 		v.positive(p+".timeout", int64(c.Timeout))
+		v.notNegative(p+".max_in_flight", int64(c.MaxInFlight))
 	}
 }
 

@@ -251,8 +251,12 @@ func (h *Handlers) enqueuePushes(ctx context.Context, ev hub.OutboxEvent) error 
 	return nil
 }
 
-// errBusy: another worker is pushing this customer to this target.
-var errBusy = errors.New("another push of this customer to this target is running")
+// errBusy: the work is held by another task (a lease) or the target's push
+// slots are all taken; it is retried soon and does not count as a failure.
+var errBusy = errors.New("busy")
+
+// errCustomerBusy: another worker is pushing this customer to this target.
+var errCustomerBusy = fmt.Errorf("another push of this customer to this target is running: %w", errBusy)
 
 // Push brings one touchpoint up to the hub's current state of a customer.
 // It renders the current state, not the task's version, so an older task
@@ -276,8 +280,13 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	release, err := tp.slot(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	if !ok {
-		return errBusy
+		return errCustomerBusy
 	}
 	defer lease.Release(ctx)
 

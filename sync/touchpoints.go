@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"time"
 
 	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/connectors"
@@ -21,6 +22,38 @@ type Touchpoint struct {
 	Config  config.Connector
 	Conn    connectors.Connector
 	Mapping *mappings.Mapping
+	// slots bounds the pushes to this instance running in this process
+	// (config PushSlots); nil means unbounded.
+	slots chan struct{}
+}
+
+// slotWait is how long a push waits for a free slot before it steps
+// aside: long enough to ride out a burst, short enough that a task for a
+// stalled target does not hold a worker slot while others wait.
+const slotWait = 100 * time.Millisecond
+
+// slot takes one of the instance's push slots. When all stay taken for
+// slotWait it returns an errBusy error, so that the task is retried soon
+// without using up its retries and the worker slot goes to other targets.
+func (tp *Touchpoint) slot(ctx context.Context) (release func(), err error) {
+	if tp.slots == nil {
+		return func() {}, nil
+	}
+	select {
+	case tp.slots <- struct{}{}:
+		return func() { <-tp.slots }, nil
+	default:
+	}
+	t := time.NewTimer(slotWait)
+	defer t.Stop()
+	select {
+	case tp.slots <- struct{}{}:
+		return func() { <-tp.slots }, nil
+	case <-t.C:
+		return nil, fmt.Errorf("all %d push slots of %s are taken: %w", cap(tp.slots), tp.Name, errBusy)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // Handles reports whether the touchpoint carries resource.
@@ -161,5 +194,6 @@ func buildOne(ctx context.Context, cfg *config.Config, cc config.Connector, log 
 			return nil, fmt.Errorf("connect: %w", err)
 		}
 	}
-	return &Touchpoint{Name: cc.Name, Config: cc, Conn: conn, Mapping: m}, nil
+	return &Touchpoint{Name: cc.Name, Config: cc, Conn: conn, Mapping: m,
+		slots: make(chan struct{}, cc.PushSlots(cfg.Worker))}, nil
 }
