@@ -90,6 +90,8 @@ type OrderResult struct {
 	// Stale: the record is older than the state the hub holds; nothing
 	// was written.
 	Stale bool
+	// Erased: the order is of an erased person; nothing was written.
+	Erased bool
 }
 
 // AffectsFigures reports whether the merge changed any customer's order
@@ -127,7 +129,7 @@ func (s *Store) MergeOrder(ctx context.Context, in OrderInbound) (OrderResult, e
 		res, err = s.mergeOrderOnce(ctx, in)
 		return err
 	})
-	if err == nil && res.CustomerID == 0 && !res.Stale {
+	if err == nil && res.CustomerID == 0 && !res.Stale && !res.Erased {
 		var cid uint64
 		if cid, err = s.relookOrder(ctx, res.OrderID); err == nil && cid != 0 {
 			res.CustomerID, res.Relinked = cid, true
@@ -143,6 +145,18 @@ func (s *Store) mergeOrderOnce(ctx context.Context, in OrderInbound) (OrderResul
 	var res OrderResult
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res = OrderResult{}
+		// An order of an erased person (itself, or through the shop's
+		// customer record) is dropped, never stored again.
+		keys := []string{TombstoneKey(in.Instance, "order", in.ExternalID)}
+		if ref := stringField(in.Doc, "customer_ref"); ref != "" {
+			keys = append(keys, TombstoneKey(in.Instance, "customer", ref))
+		}
+		if hit, err := erasedKeys(tx, keys); err != nil {
+			return err
+		} else if len(hit) > 0 {
+			res.Erased = true
+			return nil
+		}
 		var o Order
 		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).
 			Where("instance = ? AND external_id = ?", in.Instance, in.ExternalID).Take(&o).Error

@@ -94,6 +94,9 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 	if p.Resource == connectors.ResourceTicket {
 		return h.ingestTicket(ctx, tp, p, log) // tickets.go
 	}
+	if p.Resource == connectors.ResourceOrder {
+		return h.ingestOrder(ctx, tp, p, log) // orders.go
+	}
 	if p.Deleted {
 		// A record deleted in one system does not delete the person: the
 		// link goes, the hub keeps what the other systems know.
@@ -146,6 +149,9 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 	}
 	if len(res.Conflicts) > 0 {
 		log.Warn("fields not taken: value belongs to another customer", "customer_id", res.CustomerID, "fields", res.Conflicts)
+	}
+	if adopts(res) {
+		h.adoptOrders(ctx, log, res.CustomerID) // orders.go
 	}
 	if res.OutboxID != 0 {
 		log.Debug("customer changed", "customer_id", res.CustomerID, "version", res.Version, "fields", res.Changed)

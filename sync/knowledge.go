@@ -18,9 +18,14 @@ import (
 //	_hub.tickets         tickets the hub holds for the customer
 //	_hub.open_tickets    of them active or pending
 //	_hub.customer_since  the day the hub first saw the customer (YYYY-MM-DD)
+//	_hub.order_count     orders placed and not cancelled or voided, paid or not
+//	_hub.total_spent     Σ total − refunded of the paid ones, in _hub.currency ("130.50")
+//	_hub.average_order_value  total_spent / paid orders
+//	_hub.currency        the customer's main currency (most orders; "" without orders)
+//	_hub.first_order_date, _hub.last_order_date  YYYY-MM-DD, "" without orders
 //
-// Order figures (count, total spent, last order) need an orders entity the
-// hub does not have yet, so none are offered. doc itself is not modified.
+// Amounts are in the customer's main currency only (orders.go says why).
+// doc itself is not modified.
 func (h *Handlers) withKnowledge(ctx context.Context, tp *Touchpoint, resource string, cust *hub.Customer, doc map[string]any) (map[string]any, error) {
 	if resource != connectors.ResourceCustomer || !tp.Mapping.ReadsHub(resource) {
 		return doc, nil
@@ -40,6 +45,10 @@ func (h *Handlers) withKnowledge(ctx context.Context, tp *Touchpoint, resource s
 	if err != nil {
 		return nil, err
 	}
+	figures, err := h.Store.CustomerOrderFigures(ctx, cust.ID)
+	if err != nil {
+		return nil, err
+	}
 	list := make([]any, len(shops))
 	for i, s := range shops {
 		list[i] = s
@@ -48,11 +57,11 @@ func (h *Handlers) withKnowledge(ctx context.Context, tp *Touchpoint, resource s
 	if out == nil {
 		out = map[string]any{}
 	}
-	out[mappings.HubKey] = map[string]any{
-		"shops":          list,
-		"tickets":        int(total),
-		"open_tickets":   int(open),
-		"customer_since": cust.CreatedAt.UTC().Format("2006-01-02"),
-	}
+	knowledge := orderKnowledge(figures) // orders.go
+	knowledge["shops"] = list
+	knowledge["tickets"] = int(total)
+	knowledge["open_tickets"] = int(open)
+	knowledge["customer_since"] = cust.CreatedAt.UTC().Format("2006-01-02")
+	out[mappings.HubKey] = knowledge
 	return out, nil
 }

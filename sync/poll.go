@@ -96,6 +96,9 @@ func (h *Handlers) applyPage(ctx context.Context, tp *Touchpoint, resource strin
 	if resource == connectors.ResourceTicket {
 		return h.applyTicketPage(ctx, tp, records) // tickets.go
 	}
+	if resource == connectors.ResourceOrder {
+		return h.applyOrderPage(ctx, tp, records) // orders.go
+	}
 	ins := make([]hub.Inbound, 0, len(records))
 	raws := make([][]byte, 0, len(records))
 	for _, r := range records {
@@ -125,6 +128,7 @@ func (h *Handlers) applyPage(ctx context.Context, tp *Touchpoint, resource strin
 	}
 	res, errs := mergeIsolated(ctx, h.Store, h.Policy, ins)
 	var evs []hub.OutboxEvent
+	var adopters []uint64
 	for i, err := range errs {
 		if err != nil {
 			if ctx.Err() != nil {
@@ -139,8 +143,12 @@ func (h *Handlers) applyPage(ctx context.Context, tp *Touchpoint, resource strin
 		if res[i].OutboxID != 0 {
 			evs = append(evs, eventOf(ins[i], res[i]))
 		}
+		if adopts(res[i]) {
+			adopters = append(adopters, res[i].CustomerID)
+		}
 	}
 	h.dispatchLogged(ctx, evs)
+	h.adoptOrders(ctx, h.Log.With("connector", tp.Name, "resource", resource), adopters...) // orders.go
 	return nil
 }
 

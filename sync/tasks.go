@@ -108,6 +108,10 @@ type PushPayload struct {
 	// Force pushes even when the touchpoint was already sent this version:
 	// used when the touchpoint itself sent values the hub rejected.
 	Force bool `json:"force,omitempty"`
+	// Knowledge fingerprints the hub knowledge a refresh brings (order
+	// figures): refreshes of one customer version collapse only while they
+	// carry the same knowledge.
+	Knowledge string `json:"knowledge,omitempty"`
 }
 
 // NewPushTask builds a push task. The id carries customer and version, so
@@ -123,6 +127,9 @@ func pushTaskID(p PushPayload) string {
 	id := fmt.Sprintf("push:%s:%s:%d:%d", p.Instance, p.Resource, p.CustomerID, p.Version)
 	if p.Force {
 		id += ":force"
+	}
+	if p.Knowledge != "" {
+		id += ":k" + p.Knowledge
 	}
 	return id
 }

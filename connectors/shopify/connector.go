@@ -30,13 +30,13 @@ var capabilities = connectors.Capabilities{
 	Webhooks:  true,
 	Poll:      true,
 	Push:      true,
-	Resources: []string{connectors.ResourceCustomer},
+	Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder},
 }
 
 func init() {
 	connectors.Register(connectors.Registration{
 		Type:         Type,
-		Doc:          "Shopify shop via the REST Admin API: customers/* webhooks, updated_at polling and customer upserts.",
+		Doc:          "Shopify shop via the REST Admin API: customers/* and orders/* webhooks, updated_at polling of customers and orders, and customer upserts.",
 		Capabilities: capabilities,
 		NewSettings:  func() any { return NewSettings() },
 		New: func(inst connectors.Instance, settings any) (connectors.Connector, error) {
@@ -56,7 +56,7 @@ type Settings struct {
 	ShopURL     string `yaml:"shop_url" doc:"Shop base URL including scheme, e.g. https://acme.myshopify.com"`
 	APIVersion  string `yaml:"api_version" doc:"REST Admin API version (YYYY-MM)" default:"2025-10"`
 	AccessToken string `yaml:"access_token" doc:"Admin API access token (shpat_…) sent as X-Shopify-Access-Token" secret:"true"`
-	PageSize    int    `yaml:"page_size" doc:"Customers per page when polling (1–250)" default:"250"`
+	PageSize    int    `yaml:"page_size" doc:"Customers or orders per page when polling (1–250)" default:"250"`
 }
 
 // NewSettings returns settings filled with their defaults.

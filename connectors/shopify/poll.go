@@ -58,10 +58,25 @@ func (c cursor) String() string {
 	return string(b)
 }
 
-// List returns one page of customers changed since the cursor, oldest change
-// first. Only one page is held at a time.
+// listing is where a resource is listed and what its answer's key is.
+type listing struct {
+	path, key string
+	// extra are filters of a first page besides updated_at_min.
+	extra url.Values
+}
+
+var listings = map[string]listing{
+	connectors.ResourceCustomer: {path: "/customers.json", key: "customers"},
+	// orders.json lists only open orders unless told otherwise; a sync
+	// needs cancelled and closed ones too.
+	connectors.ResourceOrder: {path: "/orders.json", key: "orders", extra: url.Values{"status": {"any"}}},
+}
+
+// List returns one page of customers or orders changed since the cursor,
+// oldest change first. Only one page is held at a time.
 func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.Page, error) {
-	if resource != connectors.ResourceCustomer {
+	ls, ok := listings[resource]
+	if !ok {
 		return connectors.Page{}, connectors.Permanent(fmt.Errorf("shopify: cannot list %q", resource))
 	}
 	pos, err := parseCursor(cur)
@@ -79,25 +94,27 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 		if pos.Since != "" {
 			q.Set("updated_at_min", pos.Since)
 		}
+		for k, v := range ls.extra {
+			q[k] = v
+		}
 	}
-	var out struct {
-		Customers []map[string]any `json:"customers"`
-	}
-	h, err := c.call(ctx, "GET", "/customers.json", q, nil, &out)
+	var out map[string][]map[string]any
+	h, err := c.call(ctx, "GET", ls.path, q, nil, &out)
 	if err != nil {
-		return connectors.Page{}, fmt.Errorf("shopify: list customers: %w", err)
+		return connectors.Page{}, fmt.Errorf("shopify: list %s: %w", ls.key, err)
 	}
 	high := pos.HighWater
 	var highT time.Time
 	if high != "" {
 		highT, _ = time.Parse(time.RFC3339, high)
 	}
-	page := connectors.Page{Records: make([]connectors.Record, 0, len(out.Customers))}
-	for _, data := range out.Customers {
+	page := connectors.Page{Records: make([]connectors.Record, 0, len(out[ls.key]))}
+	for _, data := range out[ls.key] {
 		rec, err := record(data)
 		if err != nil {
-			return connectors.Page{}, fmt.Errorf("shopify: list customers: %w", err)
+			return connectors.Page{}, fmt.Errorf("shopify: list %s: %w", ls.key, err)
 		}
+		rec.Resource = resource
 		if rec.UpdatedAt.After(highT) {
 			highT = rec.UpdatedAt
 			high = rec.UpdatedAt.UTC().Format(time.RFC3339)

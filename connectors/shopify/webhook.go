@@ -68,6 +68,9 @@ func (c *Connector) DecodeWebhook(h http.Header, body []byte) ([]connectors.Even
 	case "customers/redact", "customers/data_request", "shop/redact":
 		return decodeCompliance(ev, body)
 	default:
+		if evs, ok, err := decodeOrderWebhook(ev, h, body); ok { // orders.go
+			return evs, err
+		}
 		ev.Ignore = true
 		return []connectors.Event{ev}, nil
 	}

@@ -136,9 +136,9 @@ func TestDecodeWebhook(t *testing.T) {
 				ExternalID: "7045738233971", OccurredAt: at(trig)},
 		},
 		{
-			name: "unknown topic is acknowledged and ignored", topic: "orders/create", body: []byte(`{"id":1}`),
+			name: "unknown topic is acknowledged and ignored", topic: "products/create", body: []byte(`{"id":1}`),
 			headers: []string{"X-Shopify-Webhook-Id", wid},
-			want:    connectors.Event{ID: wid, Topic: "orders/create", Ignore: true},
+			want:    connectors.Event{ID: wid, Topic: "products/create", Ignore: true},
 		},
 		{
 			name: "no delivery ids: body hash", topic: "customers/update", body: fixture(t, "webhook_customers_update_no_updated_at.json"),

@@ -56,6 +56,12 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 			notFound(w)
 		}
+	case len(segs) == 1 && segs[0] == "orders.json" && r.Method == http.MethodGet:
+		e.listOrders(w, r, version) // orders.go
+	case len(segs) == 2 && segs[0] == "orders" && segs[1] == "count.json" && r.Method == http.MethodGet:
+		e.countOrders(w, r)
+	case len(segs) == 2 && segs[0] == "orders" && strings.HasSuffix(segs[1], ".json"):
+		e.orderHTTP(w, r, strings.TrimSuffix(segs[1], ".json"))
 	case len(segs) == 2 && segs[0] == "customers" && segs[1] == "count.json" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, map[string]any{"count": e.Count()})
 	case len(segs) == 2 && segs[0] == "customers" && segs[1] == "search.json" && r.Method == http.MethodGet:

@@ -81,6 +81,7 @@ type store struct {
 	seq       uint64
 	lastTS    int64
 	zone      *time.Location
+	orders    *orderBook // orders.go
 }
 
 func newStore(zone *time.Location) *store {
@@ -90,6 +91,7 @@ func newStore(zone *time.Location) *store {
 		nextID:    7000000000001,
 		nextAddr:  9000000000001,
 		zone:      zone,
+		orders:    newOrderBook(),
 	}
 }
 
@@ -212,6 +214,7 @@ func (s *store) render(c *customer) map[string]any {
 			def = a
 		}
 	}
+	orders, spent, lastID, lastName := s.orders.customerTotals(c.id)
 	m := map[string]any{
 		"id":                      c.id,
 		"email":                   nullable(c.email),
@@ -219,16 +222,16 @@ func (s *store) render(c *customer) map[string]any {
 		"updated_at":              s.ts(c.updatedAt),
 		"first_name":              nullable(c.firstName),
 		"last_name":               nullable(c.lastName),
-		"orders_count":            0,
+		"orders_count":            orders,
 		"state":                   c.state,
-		"total_spent":             "0.00",
-		"last_order_id":           nil,
+		"total_spent":             spent,
+		"last_order_id":           lastID,
 		"note":                    nullable(c.note),
 		"verified_email":          c.verified,
 		"multipass_identifier":    nil,
 		"tax_exempt":              c.taxExempt,
 		"tags":                    c.tags,
-		"last_order_name":         nil,
+		"last_order_name":         lastName,
 		"currency":                c.currency,
 		"phone":                   nullable(c.phone),
 		"addresses":               addrs,

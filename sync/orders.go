@@ -1,0 +1,221 @@
+package sync
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/mappings"
+)
+
+// Orders have their own path through the pipeline, like tickets: the shop
+// is the only writer of its orders, so the newest state is merged as a
+// whole into hub.Order — no field policy, no fan-out of the order itself.
+// What an order changes for other systems is the customer's figures (order
+// count, total spent, last order), which reach the touchpoints whose
+// mappings read them through pushes of the customer.
+
+// ingestOrder maps and merges one order of an ingest task.
+func (h *Handlers) ingestOrder(ctx context.Context, tp *Touchpoint, p IngestPayload, log *slog.Logger) error {
+	if !takesOrders(tp) {
+		log.Debug("order event dropped: the instance does not take orders (resources or mapping)")
+		return nil
+	}
+	if p.Deleted {
+		// A shop deletes test or fraud orders; the hub keeps the history
+		// (an erasure removes a person's orders, see hub.Erase).
+		log.Info("order deleted at the shop; the hub keeps its history")
+		return nil
+	}
+	record, at := map[string]any(nil), p.SourceAt
+	if len(p.Body) == 0 {
+		f, ok := tp.Conn.(connectors.Fetcher)
+		if !ok {
+			return fmt.Errorf("%s sent an id-only order event but cannot fetch records: %w", p.Instance, asynq.SkipRetry)
+		}
+		rec, err := f.Fetch(ctx, p.Resource, p.ExternalID)
+		if errors.Is(err, connectors.ErrNotFound) {
+			log.Info("order gone before it could be fetched")
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("fetch %s/%s: %w", p.Resource, p.ExternalID, err)
+		}
+		record, at = rec.Data, rec.UpdatedAt
+	} else if err := json.Unmarshal(p.Body, &record); err != nil {
+		return h.quarantine(ctx, p, fmt.Errorf("record is not a JSON object: %w", err))
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	return h.mergeOrder(ctx, tp, p, record, at, log)
+}
+
+// applyOrderPage merges a listed page of orders one by one; an order that
+// cannot be mapped or merged is quarantined and the page completes.
+func (h *Handlers) applyOrderPage(ctx context.Context, tp *Touchpoint, records []connectors.Record) error {
+	log := h.Log.With("task", TypePoll, "connector", tp.Name, "resource", connectors.ResourceOrder)
+	if !takesOrders(tp) {
+		return nil
+	}
+	for _, r := range records {
+		if r.Deleted {
+			continue
+		}
+		p := IngestPayload{Instance: tp.Name, Resource: connectors.ResourceOrder, ExternalID: r.ExternalID, SourceAt: r.UpdatedAt}
+		if err := h.mergeOrder(ctx, tp, p, r.Data, r.UpdatedAt, log.With("external_id", r.ExternalID)); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			p.Body, _ = json.Marshal(r.Data)
+			if err := h.quarantine(ctx, p, fmt.Errorf("merge: %w", err)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (h *Handlers) mergeOrder(ctx context.Context, tp *Touchpoint, p IngestPayload, record map[string]any, at time.Time, log *slog.Logger) error {
+	doc, err := tp.Mapping.Inbound(p.Resource, record)
+	if errors.Is(err, mappings.ErrSkip) {
+		log.Debug("order skipped by mapping")
+		return nil
+	}
+	if err == nil {
+		doc, err = mappings.NormalizeOrder(doc)
+	}
+	if err != nil {
+		if p.Body == nil {
+			p.Body, _ = json.Marshal(record)
+		}
+		return h.quarantine(ctx, p, err)
+	}
+	res, err := h.Store.MergeOrder(ctx, hub.OrderInbound{Instance: p.Instance, ExternalID: p.ExternalID, EventID: p.EventID, SourceAt: at, Doc: doc})
+	if err != nil {
+		return err
+	}
+	if res.Erased {
+		log.Info("order of an erased person dropped")
+		return nil
+	}
+	if !res.AffectsFigures() {
+		return nil
+	}
+	log.Debug("order changed", "order_id", res.OrderID, "customer_id", res.CustomerID, "version", res.Version, "fields", res.Changed)
+	for _, id := range []uint64{res.CustomerID, res.PreviousCustomerID} {
+		if id != 0 {
+			h.refreshFigures(ctx, id, log)
+		}
+	}
+	return nil
+}
+
+// adoptOrders links orders that arrived before their customer to the
+// customers a merge just created or re-addressed, and refreshes the
+// figures of those that adopted some.
+func (h *Handlers) adoptOrders(ctx context.Context, log *slog.Logger, customerIDs ...uint64) {
+	if len(customerIDs) == 0 {
+		return
+	}
+	adopted, err := h.Store.AdoptOrders(ctx, customerIDs...)
+	if err != nil {
+		// The orders stay unlinked until their next update re-resolves
+		// them; the customer merge itself has succeeded.
+		log.Warn("orders not adopted", "customers", len(customerIDs), "err", err)
+		return
+	}
+	for id, n := range adopted {
+		log.Debug("orders adopted", "customer_id", id, "orders", n)
+		h.refreshFigures(ctx, id, log)
+	}
+}
+
+// refreshFigures re-pushes a customer to the touchpoints whose mappings
+// render hub knowledge, after an order changed the customer's figures.
+// The task id carries a fingerprint of the figures: refreshes with the
+// same figures collapse, while one with new figures is never swallowed by
+// a refresh of the same customer version that is already running and has
+// read the old ones.
+func (h *Handlers) refreshFigures(ctx context.Context, customerID uint64, log *slog.Logger) {
+	var cust *hub.Customer
+	var key string
+	for _, tp := range h.Points.All() {
+		if !tp.CanPush(connectors.ResourceCustomer) || !tp.Mapping.ReadsHub(connectors.ResourceCustomer) {
+			continue
+		}
+		if cust == nil {
+			c, _, err := h.Store.Customer(ctx, customerID)
+			if err != nil {
+				log.Warn("order figures not refreshed", "customer_id", customerID, "err", err)
+				return
+			}
+			f, err := h.Store.CustomerOrderFigures(ctx, customerID)
+			if err != nil {
+				log.Warn("order figures not refreshed", "customer_id", customerID, "err", err)
+				return
+			}
+			b, _ := json.Marshal(f)
+			sum := sha256.Sum256(b)
+			cust, key = c, hex.EncodeToString(sum[:8])
+		}
+		task := NewPushTask(PushPayload{Instance: tp.Name, Resource: connectors.ResourceCustomer, CustomerID: customerID,
+			Version: cust.Version, Force: true, Knowledge: key}, h.MaxRetry)
+		if err := h.Queue.Enqueue(ctx, task); err != nil {
+			log.Warn("order figures not refreshed", "customer_id", customerID, "connector", tp.Name, "err", err)
+		}
+	}
+}
+
+// orderKnowledge is the order part of a customer's hub knowledge (see
+// withKnowledge). Figures are in the customer's main currency (the one
+// most of their orders were placed in): the hub has no exchange rates and
+// never adds up amounts of different currencies. A customer without
+// counted orders has count 0, total and average "0.00", and empty
+// currency and dates, so a mapping can clear what a target showed before.
+func orderKnowledge(f hub.OrderFigures) map[string]any {
+	out := map[string]any{
+		"order_count": f.Orders, "total_spent": "0.00", "average_order_value": "0.00",
+		"currency": "", "first_order_date": day(f.FirstOrderAt), "last_order_date": day(f.LastOrderAt),
+	}
+	if f.Main != nil {
+		out["total_spent"], out["average_order_value"], out["currency"] = f.Main.TotalSpent, f.Main.AverageOrderValue, f.Main.Currency
+	}
+	return out
+}
+
+// day turns an RFC 3339 time into its UTC date, "" into "".
+func day(ts string) string {
+	if len(ts) < 10 {
+		return ""
+	}
+	return ts[:10]
+}
+
+// adopts reports whether a customer merge may have given orders that
+// arrived early their customer: a new customer, or a new email. (A record
+// linked to an existing customer brings the email that customer already
+// had; orders naming only such a record's id are re-resolved when they
+// next change.)
+func adopts(r hub.Result) bool {
+	if r.CustomerID == 0 || r.Duplicate || r.Erased {
+		return false
+	}
+	return r.Created || slices.Contains(r.Changed, "email")
+}
+
+// takesOrders: an instance whose configured resources leave out orders, or
+// whose (overridden) mapping has no inbound order section, ignores order
+// events rather than quarantining each one.
+func takesOrders(tp *Touchpoint) bool {
+	return tp.Handles(connectors.ResourceOrder) && tp.Mapping.HasInbound(connectors.ResourceOrder)
+}
