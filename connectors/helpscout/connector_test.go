@@ -254,15 +254,30 @@ func TestMapping(t *testing.T) {
 	}
 	out, err := m.Outbound("customer", mappings.Doc{"email": "a@b.de", "first_name": "A", "phone": "+4930111",
 		"billing_address": map[string]any{"street": "S 1", "zip": "1", "city": "C", "country": "DE"},
-		"_hub":            map[string]any{"shops": []any{"shop-a", "shop-b"}, "open_tickets": 1, "customer_since": "2025-01-01"}})
+		"_hub": map[string]any{"shops": []any{"shop-a", "shop-b"}, "open_tickets": 1, "customer_since": "2025-01-01",
+			"order_count": 2, "total_spent": "130.50", "average_order_value": "65.25", "currency": "EUR",
+			"first_order_date": "2025-02-01", "last_order_date": "2025-03-05"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantOut := map[string]any{"firstName": "A", "emails": []any{"a@b.de"}, "phones": []any{"+4930111"},
-		"address":    map[string]any{"lines": []any{"S 1"}, "city": "C", "state": "", "postalCode": "1", "country": "DE"},
-		"properties": map[string]any{"shops": "shop-a, shop-b", "open-tickets": 1, "customer-since": "2025-01-01"}}
+		"address": map[string]any{"lines": []any{"S 1"}, "city": "C", "state": "", "postalCode": "1", "country": "DE"},
+		"properties": map[string]any{"shops": "shop-a, shop-b", "open-tickets": 1, "customer-since": "2025-01-01",
+			"order-count": 2, "total-spent": "130.50 EUR", "last-order": "2025-03-05"}}
 	if diff := cmp.Diff(wantOut, out); diff != "" {
 		t.Errorf("outbound (-want +got):\n%s", diff)
+	}
+	// Without orders, total spent and last order render "", which removes
+	// the properties a former order set.
+	out, err = m.Outbound("customer", mappings.Doc{"email": "a@b.de", "_hub": map[string]any{"shops": []any{}, "open_tickets": 0,
+		"customer_since": "2025-01-01", "order_count": 0, "total_spent": "0.00", "average_order_value": "0.00", "currency": "",
+		"first_order_date": "", "last_order_date": ""}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantProps := map[string]any{"shops": "", "open-tickets": 0, "customer-since": "2025-01-01", "order-count": 0, "total-spent": "", "last-order": ""}
+	if diff := cmp.Diff(wantProps, out["properties"]); diff != "" {
+		t.Errorf("properties without orders (-want +got):\n%s", diff)
 	}
 	tdoc, err := m.Inbound("ticket", readJSON(t, "testdata/conversation.json"))
 	if err != nil {

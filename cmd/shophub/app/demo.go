@@ -147,6 +147,7 @@ func DemoConfig(o DemoOptions, shopifyURL, shopwareURL string) *config.Config {
 		Connectors: []config.Connector{
 			{
 				Name: "shopify", Type: "shopify", PollInterval: config.Duration(o.PollInterval),
+				Resources:     []string{"customer", "order"},
 				WebhookSecret: DemoShopifySecret,
 				Settings:      map[string]any{"shop_url": shopifyURL, "access_token": DemoShopifyToken},
 			},
