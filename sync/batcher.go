@@ -20,6 +20,7 @@ type Batcher struct {
 	reqs    chan *mergeReq
 	mergers int
 	batches atomic.Int64 // transactions run, for benchmarks
+	running atomic.Int32 // Run loops active
 }
 
 type mergeReq struct {
@@ -43,6 +44,8 @@ func NewBatcher(store *hub.Store, pol hub.Policy, mergers, max int) *Batcher {
 
 // Run merges until ctx ends.
 func (b *Batcher) Run(ctx context.Context) {
+	b.running.Add(1)
+	defer b.running.Add(-1)
 	done := make(chan struct{})
 	for i := 0; i < b.mergers; i++ {
 		go func() {
@@ -111,8 +114,15 @@ func mergeIsolated(ctx context.Context, store *hub.Store, pol hub.Policy, ins []
 	return res, errs
 }
 
-// Merge hands one record to the batcher and waits for its result.
+// Merge hands one record to the batcher and waits for its result. Without
+// a Run loop (a CLI command such as replay --quarantine uses the handlers
+// of an app it never starts) it merges the record itself, rather than
+// waiting for a loop that never comes.
 func (b *Batcher) Merge(ctx context.Context, in hub.Inbound) (hub.Result, error) {
+	if b.running.Load() == 0 {
+		res, errs := mergeIsolated(ctx, b.store, b.pol, []hub.Inbound{in})
+		return res[0], errs[0]
+	}
 	r := &mergeReq{in: in, done: make(chan struct{})}
 	select {
 	case b.reqs <- r:

@@ -77,3 +77,17 @@ func BenchmarkBatcher(b *testing.B) {
 		}
 	}
 }
+
+// A batcher nobody runs (the handlers of an app a CLI command never
+// starts) merges in the caller instead of waiting forever.
+func TestBatcherWithoutRunMergesInline(t *testing.T) {
+	st := hubtest.SQLite(t)
+	b := NewBatcher(st, hub.Policy{}, 2, 50)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := b.Merge(ctx, hub.Inbound{Instance: "shopify", Resource: "customer", ExternalID: "1", SourceAt: time.Now(),
+		Doc: map[string]any{"email": "inline@example.com"}})
+	if err != nil || res.CustomerID == 0 || !res.Created {
+		t.Fatalf("merge without a Run loop: %+v %v", res, err)
+	}
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shophub/shophub/cmd/shophub/app"
+	"github.com/shophub/shophub/config"
+	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/shopify/shopifytest"
+	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/hub/hubtest"
+	"github.com/shophub/shophub/sync/redistest"
+)
+
+// opsEnv is a config file on disk for the CLI commands under test, with the
+// hub and Redis it names and a Shopify emulator behind its connector.
+type opsEnv struct {
+	dir, config, mapping string
+	shopify              *shopifytest.Emulator
+}
+
+func newOpsEnv(t *testing.T) *opsEnv {
+	t.Helper()
+	o := &opsEnv{dir: t.TempDir()}
+	o.shopify = shopifytest.New(shopifytest.Options{AccessToken: "tok", WebhookSecret: "whsec"})
+	url := o.shopify.Start()
+	t.Cleanup(o.shopify.Close)
+	driver, dsn := "sqlite", filepath.Join(o.dir, "hub.db")
+	if os.Getenv(hubtest.EnvMySQL) != "" {
+		driver, dsn = "mysql", hubtest.MySQLDSN(t)
+	}
+	_, ropts := redistest.Client(t)
+	o.mapping = filepath.Join(o.dir, "shopify.yaml")
+	o.config = filepath.Join(o.dir, "shophub.yaml")
+	cfg := fmt.Sprintf(`database:
+  driver: %s
+  dsn: %q
+redis:
+  addr: %q
+  db: %d
+connectors:
+  - name: shopify
+    type: shopify
+    poll_interval: 1h
+    mapping: %q
+    webhook_secret: whsec
+    settings:
+      shop_url: %q
+      access_token: tok
+`, driver, dsn, ropts.Addr, ropts.DB, o.mapping, url)
+	if err := os.WriteFile(o.config, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// writeMapping writes the Shopify default mapping, edited by edit.
+func (o *opsEnv) writeMapping(t *testing.T, edit func(string) string) {
+	t.Helper()
+	reg, _ := connectors.Lookup("shopify")
+	src := edit(string(reg.Mapping))
+	if err := os.WriteFile(o.mapping, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runApp runs shophub (serve and work) on the config until the returned
+// stop is called.
+func (o *opsEnv) runApp(t *testing.T) (*app.App, func()) {
+	t.Helper()
+	cfg, err := config.Load(o.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(context.Background(), app.Options{Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Serve: true, Work: true, Migrate: true, Listener: l})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	o.shopify.SetWebhookURL(a.URL() + "/webhooks/shopify")
+	return a, func() {
+		o.shopify.SetWebhookURL("")
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = a.Shutdown(ctx)
+	}
+}
+
+// A mapping mistake quarantines records instead of losing them; `status`
+// shows them waiting, and once the mapping file is fixed, `replay
+// --quarantine` merges every one of them — exactly once, however often it
+// is run.
+func TestQuarantineReplayAfterMappingFixAndStatus(t *testing.T) {
+	o := newOpsEnv(t)
+	// The mistake: email read from a field Shopify does not send, and
+	// required, so every record fails to map.
+	o.writeMapping(t, func(s string) string {
+		return strings.Replace(s, "        email:\n          from: email\n", "        email:\n          from: email_address\n          required: true\n", 1)
+	})
+	a, stop := o.runApp(t)
+	ctx := context.Background()
+	waitFor(t, "first poll", func() bool {
+		c, err := a.Store.Cursor(ctx, "shopify", "customer")
+		return err == nil && c.LastSuccessAt != nil
+	})
+	emails := []string{"q.one@example.com", "q.two@example.com", "q.three@example.com"}
+	for i, em := range emails {
+		o.shopify.CreateCustomer(map[string]any{"email": em, "first_name": fmt.Sprint("Q", i), "last_name": "Replay"})
+	}
+	waitFor(t, "webhooks quarantined", func() bool {
+		n, err := a.Store.QuarantineCount(ctx, "shopify")
+		return err == nil && n == int64(len(emails))
+	})
+	stop()
+
+	out, err := run(t, "--config", o.config, "status")
+	if err != nil {
+		t.Fatalf("status: %v\n%s", err, out)
+	}
+	t.Logf("status:\n%s", out)
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^QUEUE\s+PENDING\s+ACTIVE\s+SCHEDULED\s+RETRY\s+ARCHIVED$`),
+		regexp.MustCompile(`(?m)^ingest\s+0\s+0\s+0\s+0\s+0$`),
+		regexp.MustCompile(`(?m)^DEAD LETTERS: none$`),
+		regexp.MustCompile(`(?m)^shopify\s+customer\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`),
+		regexp.MustCompile(`(?m)^quarantined records awaiting replay: 3$`),
+	} {
+		if !want.MatchString(out) {
+			t.Errorf("status output lacks %s", want)
+		}
+	}
+
+	// Still broken: replay keeps them, with the reason.
+	if out, err := run(t, "--config", o.config, "replay", "--quarantine"); err != nil || !strings.Contains(out, "0 replayed, 3 still failing") {
+		t.Fatalf("replay before the fix: %v\n%s", err, out)
+	}
+	o.writeMapping(t, func(s string) string { return s })
+	if out, err := run(t, "--config", o.config, "replay", "--quarantine"); err != nil || !strings.Contains(out, "3 replayed, 0 still failing") {
+		t.Fatalf("replay after the fix: %v\n%s", err, out)
+	}
+	if out, err := run(t, "--config", o.config, "replay", "--quarantine"); err != nil || !strings.Contains(out, "0 replayed, 0 still failing") {
+		t.Fatalf("a second replay must find nothing left: %v\n%s", err, out)
+	}
+
+	cfg, _ := config.Load(o.config)
+	st, err := hub.Open(ctx, cfg.Database.Driver, cfg.Database.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, em := range emails {
+		var cs []hub.Customer
+		if err := st.DB().Where("email = ?", em).Find(&cs).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(cs) != 1 || cs[0].LastName != "Replay" {
+			t.Errorf("%s: %d hub customers after replay (%+v), want 1", em, len(cs), cs)
+		}
+	}
+	out, _ = run(t, "--config", o.config, "status")
+	if !strings.Contains(out, "quarantined records awaiting replay: 0") {
+		t.Errorf("status after replay:\n%s", out)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30s still waiting for: %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
