@@ -58,6 +58,8 @@ touchpoint.`,
 		mappingCmd(g),
 		replayCmd(g),
 		statusCmd(g),
+		exportCmd(g),
+		eraseCmd(g),
 	)
 	return root
 }

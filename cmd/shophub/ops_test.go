@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -188,5 +189,47 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("after 30s still waiting for: %s", what)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// `export` prints what the hub holds about a person; `erase` removes them
+// from the hub and queues the touchpoints' deletions for the workers.
+func TestExportAndEraseCommands(t *testing.T) {
+	o := newOpsEnv(t)
+	o.writeMapping(t, func(s string) string { return s })
+	a, stop := o.runApp(t)
+	const email = "cli.person@example.com"
+	o.shopify.CreateCustomer(map[string]any{"email": email, "first_name": "Cli", "last_name": "Person"})
+	waitFor(t, "customer merged", func() bool {
+		var n int64
+		a.Store.DB().Model(&hub.Customer{}).Where("email = ?", email).Count(&n)
+		return n == 1
+	})
+	stop()
+
+	out, err := run(t, "--config", o.config, "export", "--email", "CLI.Person@example.com")
+	if err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	var x map[string]any
+	if err := json.Unmarshal([]byte(out), &x); err != nil || !strings.Contains(out, email) || !strings.Contains(out, `"shopify"`) {
+		t.Fatalf("export is not the person's JSON (%v):\n%s", err, out)
+	}
+	if _, err := run(t, "--config", o.config, "export", "x"); err == nil || !strings.Contains(err.Error(), "not a number") {
+		t.Errorf("export of a non-number: %v", err)
+	}
+
+	out, err = run(t, "--config", o.config, "erase", "--email", email)
+	if err != nil {
+		t.Fatalf("erase: %v\n%s", err, out)
+	}
+	if !regexp.MustCompile(`customer \d+ erased from the hub: privacy request \d+\n  shopify: delete \(\w+\)`).MatchString(out) {
+		t.Errorf("erase output:\n%s", out)
+	}
+	if _, err := run(t, "--config", o.config, "export", "--email", email); err == nil {
+		t.Error("export after erasure still finds the person")
+	}
+	if _, err := run(t, "--config", o.config, "erase", "999999"); err == nil || !strings.Contains(err.Error(), "no customer 999999") {
+		t.Errorf("erase of an unknown id: %v", err)
 	}
 }
