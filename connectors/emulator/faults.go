@@ -1,7 +1,8 @@
 // Package emulator holds what every vendor emulator offers its tests:
 // injected faults (throttling with a wait, failures with a status) and a
-// request counter. An emulator embeds Faults and answers a Fault in its
-// vendor's own error shape.
+// request counter, and the local server with its request log. An emulator
+// embeds Server (or Faults alone) and answers a Fault in its vendor's own
+// error shape.
 package emulator
 
 import (
@@ -50,7 +51,17 @@ type Fault struct {
 // Take counts one request and consumes one injected fault, throttling
 // before failures.
 func (f *Faults) Take() Fault {
-	f.requests.Add(1)
+	f.CountRequest()
+	return f.Next()
+}
+
+// CountRequest counts one request without consuming a fault, for emulators
+// that count requests their vendor refuses before faults would apply.
+func (f *Faults) CountRequest() { f.requests.Add(1) }
+
+// Next consumes one injected fault without counting a request (see
+// CountRequest), throttling before failures.
+func (f *Faults) Next() Fault {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch {

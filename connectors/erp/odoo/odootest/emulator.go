@@ -14,7 +14,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,14 +54,7 @@ type Emulator struct {
 	clockMu sync.Mutex
 	fixed   time.Time
 
-	emulator.Faults
-
-	ctlMu     sync.Mutex
-	server    *httptest.Server
-	closeOnce sync.Once
-
-	logMu sync.Mutex
-	log   []string
+	emulator.Server
 }
 
 // New builds an emulator; serve it with Handler or Start.
@@ -89,26 +81,7 @@ func New(opts Options) *Emulator {
 func (e *Emulator) Handler() http.Handler { return http.HandlerFunc(e.serveHTTP) }
 
 // Start serves the emulator on a local server and returns its base URL.
-func (e *Emulator) Start() string {
-	e.ctlMu.Lock()
-	defer e.ctlMu.Unlock()
-	if e.server == nil {
-		e.server = httptest.NewServer(e.Handler())
-	}
-	return e.server.URL
-}
-
-// Close stops the server; safe to call twice.
-func (e *Emulator) Close() {
-	e.closeOnce.Do(func() {
-		e.ctlMu.Lock()
-		srv := e.server
-		e.ctlMu.Unlock()
-		if srv != nil {
-			srv.Close()
-		}
-	})
-}
+func (e *Emulator) Start() string { return e.Server.Start(e.Handler()) }
 
 // ---- clock ----
 
@@ -134,19 +107,8 @@ func (e *Emulator) stamp() string { return e.Now().UTC().Format(DateLayout) }
 
 // ---- test controls ----
 
-// RequestLog returns "model/method" (JSON-2) or "jsonrpc service.method
-// model/method" of every call so far.
-func (e *Emulator) RequestLog() []string {
-	e.logMu.Lock()
-	defer e.logMu.Unlock()
-	return slices.Clone(e.log)
-}
-
-func (e *Emulator) logCall(s string) {
-	e.logMu.Lock()
-	e.log = append(e.log, s)
-	e.logMu.Unlock()
-}
+// The request log (RequestLog) holds "model/method" (JSON-2) or "jsonrpc
+// service.method model/method" of every call.
 
 var (
 	seedFirst = []string{"Anna", "Ben", "Clara", "David", "Elif", "Finn", "Greta", "Hugo", "Ida", "Jan"}
@@ -371,7 +333,7 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	e.logCall(modelName + "/" + method)
+	e.Log(modelName + "/" + method)
 	res, oerr := e.dispatch(modelName, method, kw)
 	if oerr != nil {
 		writeJSON(w, oerr.status, errBody(oerr.name, oerr.msg))
@@ -665,7 +627,7 @@ func (e *Emulator) serveJSONRPC(w http.ResponseWriter, body []byte) {
 	}
 	ok := func(v any) { writeJSON(w, 200, map[string]any{"jsonrpc": "2.0", "id": req.ID, "result": v}) }
 	p := req.Params
-	e.logCall("jsonrpc " + p.Service + "." + p.Method)
+	e.Log("jsonrpc " + p.Service + "." + p.Method)
 	switch p.Service + "." + p.Method {
 	case "common.version":
 		ok(map[string]any{"server_version": e.opts.Version})
@@ -701,7 +663,7 @@ func (e *Emulator) serveJSONRPC(w http.ResponseWriter, body []byte) {
 				kw[names[i]] = a
 			}
 		}
-		e.logCall(modelName + "/" + method)
+		e.Log(modelName + "/" + method)
 		res, oerr := e.dispatch(modelName, method, kw)
 		if oerr != nil {
 			fail(oerr.name, oerr.msg)

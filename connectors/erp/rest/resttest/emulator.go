@@ -21,7 +21,6 @@ import (
 	"io"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -76,15 +75,10 @@ type Emulator struct {
 	clockMu sync.Mutex
 	fixed   time.Time
 
-	emulator.Faults
+	emulator.Server
 
 	ctlMu      sync.Mutex
 	windowUsed int
-	server     *httptest.Server
-	closeOnce  sync.Once
-
-	logMu sync.Mutex
-	log   []string
 }
 
 // New builds an emulator of a style (default Weclapp).
@@ -104,12 +98,7 @@ func New(opts Options) *Emulator {
 // Start serves the emulator and returns the base URL the style's profile
 // takes as base_url.
 func (e *Emulator) Start() string {
-	e.ctlMu.Lock()
-	defer e.ctlMu.Unlock()
-	if e.server == nil {
-		e.server = httptest.NewServer(http.HandlerFunc(e.serveHTTP))
-	}
-	return e.server.URL + e.basePath()
+	return e.Server.Start(http.HandlerFunc(e.serveHTTP)) + e.basePath()
 }
 
 func (e *Emulator) basePath() string {
@@ -117,18 +106,6 @@ func (e *Emulator) basePath() string {
 		return "/webapp/api/v1"
 	}
 	return ""
-}
-
-// Close stops the server; safe to call twice.
-func (e *Emulator) Close() {
-	e.closeOnce.Do(func() {
-		e.ctlMu.Lock()
-		srv := e.server
-		e.ctlMu.Unlock()
-		if srv != nil {
-			srv.Close()
-		}
-	})
 }
 
 // ---- clock and controls ----
@@ -163,13 +140,6 @@ func (e *Emulator) ResetWindow() {
 	e.ctlMu.Lock()
 	defer e.ctlMu.Unlock()
 	e.windowUsed = 0
-}
-
-// RequestLog returns "METHOD /path?query" of every API request so far.
-func (e *Emulator) RequestLog() []string {
-	e.logMu.Lock()
-	defer e.logMu.Unlock()
-	return slices.Clone(e.log)
 }
 
 var (
@@ -372,9 +342,7 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		e.serveToken(w, r)
 		return
 	}
-	e.logMu.Lock()
-	e.log = append(e.log, r.Method+" "+r.URL.RequestURI())
-	e.logMu.Unlock()
+	e.LogRequest(r)
 	switch f := e.Take(); {
 	case f.Throttled:
 		w.Header().Set("Retry-After", emulator.Seconds(f.RetryAfter))
@@ -585,7 +553,7 @@ func (e *Emulator) list(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if next != "" {
-			w.Header().Set("Link", fmt.Sprintf(`<%s%s?cursor=%s>; rel="next"`, e.server.URL, r.URL.Path, next))
+			w.Header().Set("Link", fmt.Sprintf(`<%s%s?cursor=%s>; rel="next"`, e.URL(), r.URL.Path, next))
 		}
 		writeJSON(w, 200, map[string]any{"items": page})
 	}
