@@ -89,18 +89,30 @@ type Server struct {
 	Addr string
 	port int
 	dir  string
+	opts ServerOptions
 	cmd  *exec.Cmd
 	t    testing.TB
 }
 
+// ServerOptions configure a test's redis-server.
+type ServerOptions struct {
+	// Durable turns on the append-only file, fsynced at every write, as a
+	// production Redis behind asynq should run: a killed and restarted
+	// server then still holds every task it acknowledged.
+	Durable bool
+}
+
 // StartServer starts redis-server on a free loopback port. Tests that need
 // it skip, saying why, when the binary is not installed.
-func StartServer(t testing.TB) *Server {
+func StartServer(t testing.TB) *Server { return StartServerWith(t, ServerOptions{}) }
+
+// StartServerWith is StartServer with options.
+func StartServerWith(t testing.TB, o ServerOptions) *Server {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("needs the redis-server binary to stop and restart Redis (apt-get install redis-server)")
 	}
-	s := &Server{port: freePort(t), dir: t.TempDir(), t: t}
+	s := &Server{port: freePort(t), dir: t.TempDir(), opts: o, t: t}
 	s.Addr = "127.0.0.1:" + strconv.Itoa(s.port)
 	s.Start()
 	t.Cleanup(s.Stop)
@@ -110,8 +122,13 @@ func StartServer(t testing.TB) *Server {
 // Start (re)starts the server on its port and waits until it answers.
 func (s *Server) Start() {
 	s.t.Helper()
-	s.cmd = exec.Command("redis-server", "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log"))
+	aof := []string{"--appendonly", "no"}
+	if s.opts.Durable {
+		aof = []string{"--appendonly", "yes", "--appendfsync", "always"}
+	}
+	args := append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
+		"--save", "", "--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log")}, aof...)
+	s.cmd = exec.Command("redis-server", args...)
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatalf("start redis-server: %v", err)
 	}
@@ -127,7 +144,8 @@ func (s *Server) Start() {
 	s.t.Fatalf("redis-server on %s did not answer", s.Addr)
 }
 
-// Stop kills the server (data is lost, as with a crash of a cache node).
+// Stop kills the server (SIGKILL). Without Durable its data is lost, as
+// with a crash of a cache node; with Durable, Start reloads it.
 func (s *Server) Stop() {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
