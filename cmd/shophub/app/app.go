@@ -213,7 +213,7 @@ func (a *App) Start(ctx context.Context) error {
 	if a.opts.Work {
 		a.worker = shsync.NewServer(a.Redis, a.Config.Worker, a.Log, a.Points.Names()...)
 		mux := asynq.NewServeMux()
-		mux.Use(shsync.Correlate, shsync.Observe(a.Metrics))
+		mux.Use(shsync.Correlate, shsync.Observe(a.Metrics), shsync.KeepLastAttempt)
 		a.Handlers.Register(mux)
 		if err := a.worker.Start(mux); err != nil {
 			return fmt.Errorf("start worker: %w", err)
