@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shophub/shophub/connectors/emulator"
 )
 
 // Magento's messages, verbatim.
@@ -46,14 +48,8 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		noRoute(w)
 		return
 	}
-	e.requests.Add(1)
-	e.log.mu.Lock()
-	line := r.Method + " " + r.URL.Path
-	if r.URL.RawQuery != "" {
-		line += "?" + r.URL.RawQuery
-	}
-	e.log.reqs = append(e.log.reqs, line)
-	e.log.mu.Unlock()
+	e.CountRequest()
+	e.LogRequest(r)
 
 	store, rest, _ := strings.Cut(rest, "/")
 	if store != e.opts.StoreCode && store != "default" && store != "all" {
@@ -91,17 +87,13 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 // admit applies test throttles and injected failures.
 func (e *Emulator) admit(w http.ResponseWriter) bool {
-	e.ctlMu.Lock()
-	defer e.ctlMu.Unlock()
-	if e.throttleN > 0 {
-		e.throttleN--
-		w.Header().Set("Retry-After", strconv.FormatFloat(e.throttleRA.Seconds(), 'f', -1, 64))
+	switch f := e.Next(); {
+	case f.Throttled:
+		w.Header().Set("Retry-After", emulator.Seconds(f.RetryAfter))
 		writeJSON(w, http.StatusTooManyRequests, map[string]any{"message": "Too Many Requests"})
 		return false
-	}
-	if e.failN > 0 {
-		e.failN--
-		writeErr(w, e.failStatus, &inputError{Message: "Internal Error. Details are available in Magento log file. Report ID: webapi-emulator"})
+	case f.Status != 0:
+		writeErr(w, f.Status, &inputError{Message: "Internal Error. Details are available in Magento log file. Report ID: webapi-emulator"})
 		return false
 	}
 	return true

@@ -16,11 +16,12 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/shophub/shophub/connectors/emulator"
 	"time"
 )
 
@@ -89,28 +90,13 @@ type Emulator struct {
 	loginFailed  int
 	tokenCounter int
 
-	ctlMu      sync.Mutex
-	throttleN  int
-	throttleRA time.Duration
-	failN      int
-	failStatus int
-
-	requests atomic.Int64
-	log      requestLog
+	emulator.Server
 
 	keyOnce sync.Once
 	key     *rsa.PrivateKey
 
 	webhookURL atomic.Pointer[string]
 	hc         *http.Client
-	server     *httptest.Server
-	closeOne   sync.Once
-}
-
-// requestLog keeps the method and path (with query) of every API request.
-type requestLog struct {
-	mu   sync.Mutex
-	reqs []string
 }
 
 // New builds an emulator; serve it with Handler or Start.
@@ -159,26 +145,7 @@ func (e *Emulator) Handler() http.Handler { return http.HandlerFunc(e.serveHTTP)
 
 // Start serves the emulator on a local httptest server and returns its base
 // URL (the connector's base_url).
-func (e *Emulator) Start() string {
-	e.ctlMu.Lock()
-	defer e.ctlMu.Unlock()
-	if e.server == nil {
-		e.server = httptest.NewServer(e.Handler())
-	}
-	return e.server.URL
-}
-
-// Close stops the server; safe to call twice.
-func (e *Emulator) Close() {
-	e.closeOne.Do(func() {
-		e.ctlMu.Lock()
-		srv := e.server
-		e.ctlMu.Unlock()
-		if srv != nil {
-			srv.Close()
-		}
-	})
-}
+func (e *Emulator) Start() string { return e.Server.Start(e.Handler()) }
 
 // Options returns the effective options (defaults filled in).
 func (e *Emulator) Options() Options { return e.opts }
@@ -216,31 +183,10 @@ func (e *Emulator) stamp() string { return e.Now().UTC().Format(DateLayout) }
 
 // ---- test controls ----
 
-// Throttle makes the next n API requests answer 429 with Retry-After, as a
-// proxy or CDN in front of Magento would (core Magento has no rate limit).
-// Throttle(0, 0) clears it.
-func (e *Emulator) Throttle(n int, retryAfter time.Duration) {
-	e.ctlMu.Lock()
-	defer e.ctlMu.Unlock()
-	e.throttleN, e.throttleRA = n, retryAfter
-}
-
-// FailNext makes the next n API requests answer status with an error body.
-func (e *Emulator) FailNext(n, status int) {
-	e.ctlMu.Lock()
-	defer e.ctlMu.Unlock()
-	e.failN, e.failStatus = n, status
-}
-
-// Requests counts API requests received, token requests included.
-func (e *Emulator) Requests() int64 { return e.requests.Load() }
-
-// RequestLog returns "METHOD /path?query" of every request so far.
-func (e *Emulator) RequestLog() []string {
-	e.log.mu.Lock()
-	defer e.log.mu.Unlock()
-	return append([]string(nil), e.log.reqs...)
-}
+// Throttle answers 429 with Retry-After as a proxy or CDN in front of
+// Magento would (core Magento has no rate limit); FailNext answers with
+// Magento's internal-error body. Requests and RequestLog include token
+// requests and requests to an unknown store.
 
 // ExpireTokens revokes every admin token issued so far, as their lifetime
 // running out would.
