@@ -86,7 +86,7 @@ func TestExample(t *testing.T) {
 		},
 		Connectors: []Connector{
 			{
-				Name: "shopify", Type: "shopify", Direction: "both", Resources: []string{"customer"},
+				Name: "shopify", Type: "shopify", Direction: "both", Resources: []string{"customer", "order"},
 				PollInterval: Duration(5 * time.Minute), PreviousWebhookSecrets: []string{},
 				Timeout: Duration(30 * time.Second), Erasure: "delete",
 				Settings: map[string]any{
@@ -98,7 +98,7 @@ func TestExample(t *testing.T) {
 				Line: c.Connectors[0].Line,
 			},
 			{
-				Name: "shopware", Type: "shopware", Direction: "both", Resources: []string{"customer"},
+				Name: "shopware", Type: "shopware", Direction: "both", Resources: []string{"customer", "order"},
 				PollInterval: Duration(5 * time.Minute),
 				Timeout:      Duration(30 * time.Second),
 				Settings: map[string]any{

@@ -135,21 +135,25 @@ func parseTime(v any) (time.Time, bool) {
 	return t.UTC(), true
 }
 
-// record wraps a rendered customer. UpdatedAt is updatedAt, or createdAt for
-// customers never updated (Shopware leaves updatedAt NULL then).
+// record wraps a rendered customer or order. UpdatedAt is updatedAt, or
+// createdAt for records never updated (Shopware leaves updatedAt NULL then).
 func record(data map[string]any) (connectors.Record, error) {
 	id, _ := data["id"].(string)
 	if id == "" {
-		return connectors.Record{}, fmt.Errorf("shopware: customer without id")
+		return connectors.Record{}, fmt.Errorf("shopware: record without id")
 	}
 	ts, ok := parseTime(data["updatedAt"])
 	if !ok {
 		ts, ok = parseTime(data["createdAt"])
 	}
 	if !ok {
-		return connectors.Record{}, fmt.Errorf("shopware: customer %s has neither updatedAt nor createdAt", id)
+		return connectors.Record{}, fmt.Errorf("shopware: record %s has neither updatedAt nor createdAt", id)
 	}
-	return connectors.Record{Resource: connectors.ResourceCustomer, ExternalID: id, UpdatedAt: ts, Data: data}, nil
+	res := connectors.ResourceCustomer
+	if data["apiAlias"] == "order" {
+		res = connectors.ResourceOrder
+	}
+	return connectors.Record{Resource: res, ExternalID: id, UpdatedAt: ts, Data: data}, nil
 }
 
 func checkResource(resource string) error {
@@ -159,25 +163,27 @@ func checkResource(resource string) error {
 	return nil
 }
 
-// Fetch re-reads one customer with its addresses and tags.
+// Fetch re-reads one customer with its addresses and tags, or one order
+// with what the order mapping reads.
 func (c *Connector) Fetch(ctx context.Context, resource, externalID string) (*connectors.Record, error) {
-	if err := checkResource(resource); err != nil {
+	entity, assoc, err := entityOf(resource) // orders.go
+	if err != nil {
 		return nil, err
 	}
 	if !isID(externalID) {
 		// Shopware would answer 400 for a malformed uuid; it cannot exist.
-		return nil, fmt.Errorf("shopware: customer %q: %w", externalID, connectors.ErrNotFound)
+		return nil, fmt.Errorf("shopware: %s %q: %w", entity, externalID, connectors.ErrNotFound)
 	}
-	data, err := c.search(ctx, "customer", map[string]any{
+	data, err := c.search(ctx, entity, map[string]any{
 		"ids":              []string{externalID},
-		"associations":     customerAssociations(),
+		"associations":     assoc,
 		"total-count-mode": 0,
 	})
 	if err != nil {
 		return nil, err
 	}
 	if len(data) == 0 {
-		return nil, fmt.Errorf("shopware: customer %s: %w", externalID, connectors.ErrNotFound)
+		return nil, fmt.Errorf("shopware: %s %s: %w", entity, externalID, connectors.ErrNotFound)
 	}
 	rec, err := record(data[0])
 	if err != nil {

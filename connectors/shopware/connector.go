@@ -34,7 +34,7 @@ var sample []byte
 func init() {
 	connectors.Register(connectors.Registration{
 		Type:         Type,
-		Doc:          "Shopware 6 shop via the Admin API (integration credentials) and app webhooks.",
+		Doc:          "Shopware 6 shop via the Admin API (integration credentials) and app webhooks: customers both ways, orders read.",
 		Capabilities: capabilities(),
 		NewSettings:  func() any { return NewSettings() },
 		New: func(inst connectors.Instance, s any) (connectors.Connector, error) {
@@ -50,7 +50,7 @@ func init() {
 }
 
 func capabilities() connectors.Capabilities {
-	return connectors.Capabilities{Webhooks: true, Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer}}
+	return connectors.Capabilities{Webhooks: true, Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder}}
 }
 
 // maxPageSize is shopware.api.max_limit.

@@ -73,7 +73,7 @@ func (c cursor) encode() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func segmentCriteria(limit int, pos position, column string, neverUpdated bool) map[string]any {
+func segmentCriteria(limit int, pos position, column string, neverUpdated bool, assoc map[string]any) map[string]any {
 	var filters []any
 	if neverUpdated {
 		filters = append(filters, map[string]any{"type": "equals", "field": "updatedAt", "value": nil})
@@ -96,7 +96,7 @@ func segmentCriteria(limit int, pos position, column string, neverUpdated bool) 
 			map[string]any{"field": column, "order": "ASC"},
 			map[string]any{"field": "id", "order": "ASC"},
 		},
-		"associations":     customerAssociations(),
+		"associations":     assoc,
 		"total-count-mode": 0, // totals cost a COUNT(*) per page and are not needed
 	}
 }
@@ -107,9 +107,13 @@ type listed struct {
 	segment *position
 }
 
-// List returns the next page of customers changed since cursor.
+// List returns the next page of customers or orders changed since cursor.
+// An order's payment state lives on its transaction, whose changes do not
+// touch the order's updatedAt: the state_enter webhooks bring those, and a
+// poll sees them with the order's next write.
 func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.Page, error) {
-	if err := checkResource(resource); err != nil {
+	entity, assoc, err := entityOf(resource) // orders.go
+	if err != nil {
 		return connectors.Page{}, err
 	}
 	pos, err := decodeCursor(cur)
@@ -125,7 +129,7 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 	}{{&pos.N, "createdAt", true}, {&pos.U, "updatedAt", false}}
 	short := true
 	for _, s := range segments {
-		data, err := c.search(ctx, "customer", segmentCriteria(limit, *s.pos, s.column, s.neverUpdated))
+		data, err := c.search(ctx, entity, segmentCriteria(limit, *s.pos, s.column, s.neverUpdated, assoc))
 		if err != nil {
 			return connectors.Page{}, err
 		}

@@ -57,8 +57,11 @@ func (c *Connector) VerifyWebhook(h http.Header, body []byte) error {
 // envelope is an app-system webhook body. Entity events carry ids only.
 type envelope struct {
 	Data *struct {
-		Payload []payloadItem `json:"payload"`
-		Event   string        `json:"event"`
+		// Payload is a list of payloadItem for entity events (x.written,
+		// x.deleted) and an object of the event's data for business events
+		// (checkout.order.placed, state_enter.*: {"order": {…}}).
+		Payload json.RawMessage `json:"payload"`
+		Event   string          `json:"event"`
 	} `json:"data"`
 	Source struct {
 		URL        string `json:"url"`
@@ -78,8 +81,14 @@ type payloadItem struct {
 	UpdatedFields []string        `json:"updatedFields"`
 }
 
-// DecodeWebhook turns one delivery into one event per affected customer.
+// DecodeWebhook turns one delivery into one event per affected customer or
+// order.
 //
+//   - order.written / order.deleted, and the business events
+//     checkout.order.placed and state_enter.order.state.* /
+//     state_enter.order_transaction.state.*: an id-only order event the
+//     pipeline fetches (orders.go). A payment state change writes only the
+//     transaction row, so its business event is what announces it.
 //   - customer.written / customer.deleted: one event per payload item;
 //     Deleted for operation delete or the .deleted event. Body stays nil
 //     (ids only), so the pipeline Fetches the customer.
@@ -116,18 +125,27 @@ func (c *Connector) DecodeWebhook(h http.Header, body []byte) ([]connectors.Even
 	}
 	ignore := []connectors.Event{{ID: eventID, Topic: event, OccurredAt: occurred, Ignore: true}}
 
+	resource := connectors.ResourceCustomer
 	var entityKey string // which key of a composite primary key names the customer
-	switch event {
-	case "customer.written", "customer.deleted":
-	case "customer_tag.written", "customer_tag.deleted":
+	switch {
+	case event == "customer.written", event == "customer.deleted":
+	case event == "customer_tag.written", event == "customer_tag.deleted":
 		entityKey = "customerId"
+	case event == "order.written", event == "order.deleted":
+		resource = connectors.ResourceOrder
+	case isOrderBusinessEvent(event):
+		return decodeOrderBusinessEvent(env.Data.Payload, eventID, event, occurred) // orders.go
 	default:
 		return ignore, nil
+	}
+	var items []payloadItem
+	if err := json.Unmarshal(env.Data.Payload, &items); err != nil {
+		return nil, fmt.Errorf("shopware: %s payload is not a list of entity writes: %v: %w", event, err, connectors.ErrMalformed)
 	}
 	entity, _, _ := strings.Cut(event, ".")
 	var out []connectors.Event
 	seen := map[string]bool{}
-	for i, it := range env.Data.Payload {
+	for i, it := range items {
 		if it.Entity != entity {
 			continue
 		}
@@ -142,7 +160,7 @@ func (c *Connector) DecodeWebhook(h http.Header, body []byte) ([]connectors.Even
 		out = append(out, connectors.Event{
 			ID:         eventID + ":" + id,
 			Topic:      event,
-			Resource:   connectors.ResourceCustomer,
+			Resource:   resource,
 			ExternalID: id,
 			// A removed tag mapping is an update of the customer.
 			Deleted:    entityKey == "" && (it.Operation == "delete" || event == "customer.deleted"),

@@ -153,6 +153,7 @@ func DemoConfig(o DemoOptions, shopifyURL, shopwareURL string) *config.Config {
 			},
 			{
 				Name: "shopware", Type: "shopware", PollInterval: config.Duration(o.PollInterval),
+				Resources:     []string{"customer", "order"},
 				WebhookSecret: DemoShopwareAppHMAC,
 				Settings:      map[string]any{"url": shopwareURL, "client_id": DemoShopwareID, "client_secret": DemoShopwareSecret},
 			},

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shophub/shophub/connectors/shopify/shopifytest"
+	"github.com/shophub/shophub/connectors/shopware/shopwaretest"
 	"github.com/shophub/shophub/hub"
 )
 
@@ -165,4 +166,56 @@ func TestShopifyOrderBeforeItsCustomer(t *testing.T) {
 	if err := e.app.Store.DB().Model(&hub.Order{}).Where("customer_id IS NULL").Count(&unlinked).Error; err != nil || unlinked != 0 {
 		t.Errorf("%d orders left unlinked (%v)", unlinked, err)
 	}
+}
+
+// One person buys in both shops: Help Scout shows the orders of both
+// (the hub knows what neither shop does). A Shopware invoice order counts
+// at once and its money when the payment state moves to paid, which
+// Shopware announces only by a business event.
+func TestOrdersFromBothShops(t *testing.T) {
+	e := newHSEnv(t, hsOptions{})
+	email := "both-shops@example.com"
+	// Shopware needs a billing address to create the customer.
+	sfID := e.shopify.CreateCustomer(map[string]any{"email": email, "first_name": "Bo", "last_name": "Th",
+		"addresses": []any{map[string]any{"address1": "Markt 2", "city": "Köln", "zip": "50667", "country_code": "DE", "default": true}}})
+	var hsID, swID string
+	eventually(t, 20*time.Second, "customer never reached Shopware and Help Scout", func() bool {
+		c, _ := e.hubCustomer(t, email)
+		if c == nil {
+			return false
+		}
+		hsID, swID = e.linkOf(t, c.ID, "helpdesk"), e.linkOf(t, c.ID, "shopware")
+		return hsID != "" && swID != ""
+	})
+	if _, err := e.shopify.CreateOrder(sfID, "", "EUR", true, shopifytest.OrderLine{Title: "Mug", Quantity: 1, Price: "10.00"}); err != nil {
+		t.Fatal(err)
+	}
+	swOrder, err := e.shopware.PlaceOrder(swID, "EUR", false, shopwaretest.OrderLine{Label: "Teapot", Quantity: 1, Price: "30.00"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := map[string]any{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("Help Scout properties %v", props)
+		}
+	})
+	eventually(t, 15*time.Second, "orders of both shops never reached Help Scout", func() bool {
+		props = e.hs.Properties(hsID)
+		return props["order-count"] == "2" && props["total-spent"] == "10.00 EUR"
+	})
+	if err := e.shopware.SetPaymentState(swOrder, "paid"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "the Shopware payment never reached Help Scout", func() bool {
+		props = e.hs.Properties(hsID)
+		return props["order-count"] == "2" && props["total-spent"] == "40.00 EUR"
+	})
+	if err := e.shopware.SetOrderState(swOrder, "cancelled"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "the Shopware cancellation never reached Help Scout", func() bool {
+		props = e.hs.Properties(hsID)
+		return props["order-count"] == "1" && props["total-spent"] == "10.00 EUR"
+	})
 }

@@ -8,7 +8,7 @@
 //     error body (meta.parameters.seconds). Real Shopware only sends the
 //     body; the header lets tests exercise the shared client's fractional
 //     waits. The connector reads both.
-//   - Only the entities a customer sync touches exist; reference data
+//   - Only the entities a customer and order sync touches exist; reference data
 //     (countries, sales channels, groups, payment methods, salutations) is
 //     seeded and read-only.
 //   - Every response is plain JSON (Accept: application/json), never JSON:API.
@@ -45,7 +45,8 @@ type Options struct {
 	// TokenTTL is the access token lifetime (default 600 s, PT10M).
 	TokenTTL time.Duration
 	// WebhookEvents are the subscribed events (default customer.written,
-	// customer.deleted). customer_address.written is available too.
+	// customer.deleted and OrderEvents). customer_address.written is
+	// available too.
 	WebhookEvents []string
 	// WebhookRetryDelays is the queue-mode retry schedule after a failed
 	// delivery (default 1 s, 2 s, 4 s as Symfony Messenger does). A non-nil
@@ -101,7 +102,7 @@ func New(opts Options) *Emulator {
 		opts.TokenTTL = 600 * time.Second
 	}
 	if opts.WebhookEvents == nil {
-		opts.WebhookEvents = []string{"customer.written", "customer.deleted"}
+		opts.WebhookEvents = append([]string{"customer.written", "customer.deleted"}, OrderEvents()...)
 	}
 	if opts.WebhookRetryDelays == nil {
 		opts.WebhookRetryDelays = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}
@@ -496,6 +497,14 @@ func (e *Emulator) handleSearch(w http.ResponseWriter, r *http.Request) {
 		for _, id := range ids {
 			recs = append(recs, e.st.render(id, assoc))
 		}
+	case "order":
+		assoc := map[string]any{}
+		for k, raw := range c.Associations {
+			var a map[string]any
+			_ = json.Unmarshal(raw, &a)
+			assoc[k] = a
+		}
+		recs = e.st.searchOrders(c.IDs, assoc) // orders.go
 	case "customer_address":
 		for _, id := range sortedKeys(e.st.addresses) {
 			recs = append(recs, e.st.renderAddress(id).(map[string]any))

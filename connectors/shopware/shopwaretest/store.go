@@ -68,6 +68,7 @@ type store struct {
 	byOwner   map[string][]string // customer id → address ids, in creation order
 	tags      map[string]map[string]any
 	refs      map[string][]ref // entity → rows
+	orders    *orderBook       // orders.go
 	seq       int
 	last      time.Time
 }
@@ -97,6 +98,7 @@ func newStore() *store {
 		byOwner:   map[string][]string{},
 		tags:      map[string]map[string]any{},
 		refs:      map[string][]ref{},
+		orders:    newOrderBook(),
 	}
 	for _, c := range [][3]string{
 		{"DE", "DEU", "Germany"}, {"AT", "AUT", "Austria"}, {"CH", "CHE", "Switzerland"}, {"NL", "NLD", "Netherlands"},

@@ -1,0 +1,175 @@
+package shopware
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/shopware/shopwaretest"
+	"github.com/shophub/shophub/mappings"
+)
+
+func orderDoc(t *testing.T, m *mappings.Mapping, rec map[string]any) mappings.Doc {
+	t.Helper()
+	doc, err := m.Inbound(connectors.ResourceOrder, rec)
+	if err == nil {
+		doc, err = mappings.NormalizeOrder(doc)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// The default mapping reads a Shopware order (Admin API JSON with the
+// connector's associations): the latest transaction decides the payment,
+// promotions are not line items, money is exact.
+func TestOrderMapping(t *testing.T) {
+	m := compileMapping(t)
+	var rec map[string]any
+	if err := json.Unmarshal(fixture(t, "order.json"), &rec); err != nil {
+		t.Fatal(err)
+	}
+	want := mappings.Doc{
+		"number": "10023", "status": "in_progress", "financial_status": "paid", "currency": "EUR",
+		"total": "119.99", "refunded": "0.00", "line_items": 2,
+		"customer_ref": "f1e2d3c4b5a697887766554433221100", "customer_email": "jane.doe@example.com",
+		"placed_at": "2024-05-10T12:34:56Z", "updated_at": "2024-05-11T08:00:00Z",
+	}
+	if diff := cmp.Diff(want, orderDoc(t, m, rec)); diff != "" {
+		t.Errorf("order doc (-want +got):\n%s", diff)
+	}
+	for _, tc := range []struct {
+		payment, financial string
+		refunded           any // nil: not said
+	}{
+		{"refunded", "refunded", "119.99"},
+		{"chargeback", "refunded", "119.99"},
+		{"refunded_partially", "partially_refunded", nil},
+		{"cancelled", "voided", "0.00"},
+		{"open", "pending", "0.00"},
+	} {
+		var r map[string]any
+		_ = json.Unmarshal(fixture(t, "order.json"), &r)
+		ts := r["transactions"].([]any)
+		ts[len(ts)-1].(map[string]any)["stateMachineState"].(map[string]any)["technicalName"] = tc.payment
+		doc := orderDoc(t, m, r)
+		if doc["financial_status"] != tc.financial || doc["refunded"] != tc.refunded {
+			t.Errorf("payment %s: financial %v refunded %v; want %s %v", tc.payment, doc["financial_status"], doc["refunded"], tc.financial, tc.refunded)
+		}
+	}
+}
+
+// Orders placed and moved in the emulator arrive as signed order.written
+// and business-event webhooks (id-only events the pipeline fetches), and
+// through the lister.
+func TestOrderWebhooksAndListing(t *testing.T) {
+	var mu sync.Mutex
+	var events []connectors.Event
+	var c *Connector
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := c.VerifyWebhook(r.Header, body); err != nil {
+			t.Errorf("delivery does not verify: %v", err)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		evs, err := c.DecodeWebhook(r.Header, body)
+		if err != nil {
+			t.Errorf("decode %s: %v", body, err)
+		}
+		mu.Lock()
+		events = append(events, evs...)
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	emu, url := newEmulator(t, shopwaretest.Options{WebhookURL: srv.URL})
+	c = connect(t, url, 2)
+	m := compileMapping(t)
+
+	cust := emu.CreateCustomer(map[string]any{"email": "sw-buyer@example.com", "firstName": "Sven", "lastName": "Kauf"})
+	var ids []string
+	for i := range 3 {
+		id, err := emu.PlaceOrder(cust, "EUR", i > 0, shopwaretest.OrderLine{Label: "Teapot", Quantity: 1, Price: "49.90"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := emu.SetPaymentState(ids[0], "paid"); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.SetOrderState(ids[1], "cancelled"); err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.SetPaymentState(ids[1], "refunded"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := 0
+		for _, ev := range events {
+			if ev.Resource == connectors.ResourceOrder {
+				n++
+			}
+		}
+		mu.Unlock()
+		// 3 × (order.written + checkout.order.placed) + paid + (order.written + state_enter) + refunded
+		if n == 10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d order events, want 10: %+v", n, events)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	for _, ev := range events {
+		if ev.Resource == connectors.ResourceOrder && (len(ev.Body) > 0 || ev.Ignore || !isID(ev.ExternalID)) {
+			t.Errorf("order event %+v: want id-only", ev)
+		}
+	}
+	mu.Unlock()
+
+	// Fetch reads the current state with the mapping's associations.
+	rec, err := c.Fetch(testCtx(t), connectors.ResourceOrder, ids[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := orderDoc(t, m, rec.Data)
+	if doc["status"] != "cancelled" || doc["financial_status"] != "refunded" || doc["refunded"] != "49.90" || doc["customer_ref"] != cust || doc["total"] != "49.90" {
+		t.Errorf("fetched order doc %v", doc)
+	}
+	// The lister returns each order once across pages of 2.
+	seen, cursor := map[string]bool{}, ""
+	for {
+		page, err := c.List(testCtx(t), connectors.ResourceOrder, cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range page.Records {
+			if r.Resource != connectors.ResourceOrder || seen[r.ExternalID] {
+				t.Errorf("listed %+v twice or as another resource", r.ExternalID)
+			}
+			seen[r.ExternalID] = true
+		}
+		cursor = page.Next
+		if page.Done {
+			break
+		}
+	}
+	if len(seen) != 3 {
+		t.Errorf("listed %d orders, want 3", len(seen))
+	}
+	if _, err := c.Fetch(testCtx(t), connectors.ResourceOrder, "ffffffffffffffffffffffffffffffff"); err == nil {
+		t.Error("fetch of an unknown order succeeded")
+	}
+}
