@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shophub/shophub/connectors/emulator"
 )
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -27,7 +29,7 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		e.token(w, r)
 		return
 	}
-	e.requests.Add(1)
+	e.CountRequest()
 	if !e.authorized(r) {
 		writeErr(w, http.StatusUnauthorized, "Invalid or expired token")
 		return
@@ -114,22 +116,25 @@ func (e *Emulator) authorized(r *http.Request) bool {
 	return ok && time.Now().Before(exp)
 }
 
-// admit charges cost units to the current fixed window and sets Help
-// Scout's rate-limit headers; over the limit it answers 429.
+// admit answers injected faults, then charges cost units to the current
+// fixed window and sets Help Scout's rate-limit headers; over the limit it
+// answers 429.
 func (e *Emulator) admit(w http.ResponseWriter, cost int) bool {
-	e.mu.Lock()
-	if e.throttle > 0 {
-		e.throttle--
-		d := e.throttleFor
-		e.mu.Unlock()
+	switch f := e.Next(); {
+	case f.Throttled:
 		e.tooMany.Add(1)
+		d := f.RetryAfter
 		w.Header().Set("X-RateLimit-Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
 		if d < time.Second {
-			w.Header().Set("X-RateLimit-Retry-After", strconv.FormatFloat(d.Seconds(), 'f', -1, 64))
+			w.Header().Set("X-RateLimit-Retry-After", emulator.Seconds(d))
 		}
 		writeErr(w, http.StatusTooManyRequests, "Rate limit exceeded")
 		return false
+	case f.Status != 0:
+		writeErr(w, f.Status, fmt.Sprintf("injected failure (%d)", f.Status))
+		return false
 	}
+	e.mu.Lock()
 	limit := e.opts.RateLimit
 	if limit <= 0 {
 		e.mu.Unlock()
@@ -174,10 +179,10 @@ func (e *Emulator) page(w http.ResponseWriter, key, path string, q url.Values, i
 			qq[k] = v
 		}
 		qq.Set("page", strconv.Itoa(p))
-		return map[string]any{"href": e.srv.URL + "/v2/" + path + "?" + qq.Encode()}
+		return map[string]any{"href": e.URL() + "/v2/" + path + "?" + qq.Encode()}
 	}
 	links := map[string]any{"self": link(n), "first": link(1), "last": link(max(pages, 1)),
-		"page": map[string]any{"href": e.srv.URL + "/v2/" + path + "{?page}", "templated": true}}
+		"page": map[string]any{"href": e.URL() + "/v2/" + path + "{?page}", "templated": true}}
 	if n < pages {
 		links["next"] = link(n + 1)
 	}
@@ -315,7 +320,7 @@ func (e *Emulator) createHTTP(w http.ResponseWriter, r *http.Request) {
 	c := e.createLocked(body)
 	e.mu.Unlock()
 	w.Header().Set("Resource-ID", strconv.FormatInt(c.ID, 10))
-	w.Header().Set("Location", fmt.Sprintf("%s/v2/customers/%d", e.srv.URL, c.ID))
+	w.Header().Set("Location", fmt.Sprintf("%s/v2/customers/%d", e.URL(), c.ID))
 	w.WriteHeader(http.StatusCreated)
 	e.notify("customer.created", map[string]any{"id": c.ID, "updatedAt": c.UpdatedAt.Format(time.RFC3339)})
 }

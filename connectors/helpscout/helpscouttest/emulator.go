@@ -13,10 +13,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/shophub/shophub/connectors/emulator"
 )
 
 // Defaults the emulator accepts when Options leave them empty.
@@ -53,7 +54,7 @@ type Stats struct {
 // Emulator is one Help Scout account.
 type Emulator struct {
 	opts Options
-	srv  *httptest.Server
+	emulator.Server
 
 	mu        sync.Mutex
 	customers map[int64]*customer
@@ -62,16 +63,14 @@ type Emulator struct {
 	nextSub   int64
 	tokens    map[string]time.Time
 	// rate window
-	winStart    time.Time
-	winUsed     int
-	throttle    int
-	throttleFor time.Duration
+	winStart time.Time
+	winUsed  int
 
 	webhookURL atomic.Pointer[string]
 	wg         sync.WaitGroup
 	closed     atomic.Bool
 
-	requests, tooMany, tokenCount, units, deliveries atomic.Int64
+	tooMany, tokenCount, units, deliveries atomic.Int64
 }
 
 // New builds an emulator; Start serves it.
@@ -99,30 +98,21 @@ func New(opts Options) *Emulator {
 }
 
 // Start serves the API and returns its base URL (the connector's base_url).
-func (e *Emulator) Start() string {
-	e.srv = httptest.NewServer(http.HandlerFunc(e.serveHTTP))
-	return e.srv.URL
-}
+func (e *Emulator) Start() string { return e.Server.Start(http.HandlerFunc(e.serveHTTP)) }
 
 // Close stops the server and waits for webhook deliveries in flight.
 func (e *Emulator) Close() {
 	e.closed.Store(true)
-	if e.srv != nil {
-		e.srv.Close()
-	}
+	e.Server.Close()
 	e.wg.Wait()
 }
 
 // SetWebhookURL sets where webhooks go; "" stops sending.
 func (e *Emulator) SetWebhookURL(url string) { e.webhookURL.Store(&url) }
 
-// Throttle answers the next n API requests with 429 and retryAfter in
-// X-RateLimit-Retry-After; n = 0 clears it.
-func (e *Emulator) Throttle(n int, retryAfter time.Duration) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.throttle, e.throttleFor = n, retryAfter
-}
+// Throttle answers 429 with the wait in X-RateLimit-Retry-After, FailNext
+// with Help Scout's error body; both apply to authorized API requests only,
+// as the account's rate limit does.
 
 // SetRateLimit changes the per-window budget (0: unlimited).
 func (e *Emulator) SetRateLimit(units int, window time.Duration) {
@@ -134,7 +124,7 @@ func (e *Emulator) SetRateLimit(units int, window time.Duration) {
 
 // Stats returns the counters.
 func (e *Emulator) Stats() Stats {
-	return Stats{Requests: e.requests.Load(), TooMany: e.tooMany.Load(), Tokens: e.tokenCount.Load(),
+	return Stats{Requests: e.Requests(), TooMany: e.tooMany.Load(), Tokens: e.tokenCount.Load(),
 		Units: e.units.Load(), Deliveries: e.deliveries.Load()}
 }
 

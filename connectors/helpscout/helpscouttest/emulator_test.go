@@ -96,3 +96,28 @@ func TestSignature(t *testing.T) {
 		t.Errorf("headers %v", h)
 	}
 }
+
+// Injected faults reach authorized requests only and cost no units.
+func TestInjectedFaults(t *testing.T) {
+	e := New(Options{})
+	base := e.Start()
+	defer e.Close()
+	tok := token(t, base)
+	e.Throttle(1, 1500*time.Millisecond)
+	e.FailNext(1, http.StatusServiceUnavailable)
+	if r := do(t, "GET", base+"/v2/customers", "nope", ""); r.StatusCode != 401 {
+		t.Fatalf("unauthorized: got %d", r.StatusCode)
+	}
+	if r := do(t, "GET", base+"/v2/customers", tok, ""); r.StatusCode != 429 || r.Header.Get("X-RateLimit-Retry-After") != "2" {
+		t.Fatalf("throttled: %d %v", r.StatusCode, r.Header)
+	}
+	if r := do(t, "GET", base+"/v2/customers", tok, ""); r.StatusCode != 503 {
+		t.Fatalf("failed: got %d", r.StatusCode)
+	}
+	if r := do(t, "GET", base+"/v2/customers", tok, ""); r.StatusCode != 200 {
+		t.Fatalf("after the faults: got %d", r.StatusCode)
+	}
+	if s := e.Stats(); s.Requests != 4 || s.TooMany != 1 || s.Units != 1 {
+		t.Errorf("stats %+v", s)
+	}
+}
