@@ -112,8 +112,8 @@ func (c *Connector) newHTTPClient() *connectors.HTTPClient {
 		Timeout:     c.inst.Timeout,
 		Retries:     4,
 		Limiter:     c.pace,
-		Authorize:   c.auth.authorize,
-		Reauthorize: c.auth.reauthorize,
+		Authorize:   c.auth.Authorize,
+		Reauthorize: c.auth.Reauthorize,
 		RetryAfter:  c.pace.retryAfter,
 		Cost: func(method string) int {
 			if method == http.MethodGet || method == http.MethodHead {
@@ -126,7 +126,7 @@ func (c *Connector) newHTTPClient() *connectors.HTTPClient {
 
 // call sends one request and decodes a JSON answer into out.
 func (c *Connector) call(ctx context.Context, method, path string, query url.Values, body, out any) (http.Header, error) {
-	resp, err := c.http.DoRequest(ctx, method, path, func(r *resty.Request) {
+	resp, err := c.http.DoRequest(connectors.WithUsedToken(ctx), method, path, func(r *resty.Request) {
 		if query != nil {
 			r.SetQueryParamsFromValues(query)
 		}

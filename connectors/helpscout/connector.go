@@ -100,7 +100,7 @@ func (s *Settings) Validate() error {
 type Connector struct {
 	inst     connectors.Instance
 	settings Settings
-	auth     *tokenSource
+	auth     *connectors.TokenSource
 	pace     *pacer
 	http     *connectors.HTTPClient
 }
