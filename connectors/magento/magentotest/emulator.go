@@ -79,8 +79,7 @@ type Emulator struct {
 	mu sync.Mutex
 	st *store
 
-	clockMu sync.Mutex
-	fixed   time.Time // non-zero: the clock stands still here
+	emulator.Clock
 
 	authMu       sync.Mutex
 	tokens       map[string]time.Time // admin token → expiry
@@ -134,7 +133,7 @@ func New(opts Options) *Emulator {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	e := &Emulator{opts: opts, st: newStore(), tokens: map[string]time.Time{}, hc: &http.Client{Timeout: 5 * time.Second}}
+	e := &Emulator{opts: opts, Clock: emulator.Clock{Base: opts.Now}, st: newStore(), tokens: map[string]time.Time{}, hc: &http.Client{Timeout: 5 * time.Second}}
 	url := opts.WebhookURL
 	e.webhookURL.Store(&url)
 	return e
@@ -151,33 +150,6 @@ func (e *Emulator) Start() string { return e.Server.Start(e.Handler()) }
 func (e *Emulator) Options() Options { return e.opts }
 
 // ---- clock ----
-
-// Now is the emulator's clock.
-func (e *Emulator) Now() time.Time {
-	e.clockMu.Lock()
-	defer e.clockMu.Unlock()
-	if !e.fixed.IsZero() {
-		return e.fixed
-	}
-	return e.opts.Now()
-}
-
-// SetNow stops the clock at t, so that any number of edits share one
-// updated_at second; the zero time lets the clock run again.
-func (e *Emulator) SetNow(t time.Time) {
-	e.clockMu.Lock()
-	defer e.clockMu.Unlock()
-	e.fixed = t
-}
-
-// Advance moves a stopped clock forward by d (no-op when it runs).
-func (e *Emulator) Advance(d time.Duration) {
-	e.clockMu.Lock()
-	defer e.clockMu.Unlock()
-	if !e.fixed.IsZero() {
-		e.fixed = e.fixed.Add(d)
-	}
-}
 
 func (e *Emulator) stamp() string { return e.Now().UTC().Format(DateLayout) }
 

@@ -51,8 +51,7 @@ type Emulator struct {
 	mu sync.Mutex
 	st *store
 
-	clockMu sync.Mutex
-	fixed   time.Time
+	emulator.Clock
 
 	emulator.Server
 }
@@ -74,7 +73,7 @@ func New(opts Options) *Emulator {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Emulator{opts: opts, st: newStore()}
+	return &Emulator{opts: opts, st: newStore(), Clock: emulator.Clock{Base: opts.Now}}
 }
 
 // Handler serves the API.
@@ -84,24 +83,6 @@ func (e *Emulator) Handler() http.Handler { return http.HandlerFunc(e.serveHTTP)
 func (e *Emulator) Start() string { return e.Server.Start(e.Handler()) }
 
 // ---- clock ----
-
-// Now is the emulator's clock.
-func (e *Emulator) Now() time.Time {
-	e.clockMu.Lock()
-	defer e.clockMu.Unlock()
-	if !e.fixed.IsZero() {
-		return e.fixed
-	}
-	return e.opts.Now()
-}
-
-// SetNow stops the clock at t (zero lets it run again), so that any number
-// of writes share one write_date second.
-func (e *Emulator) SetNow(t time.Time) {
-	e.clockMu.Lock()
-	defer e.clockMu.Unlock()
-	e.fixed = t
-}
 
 func (e *Emulator) stamp() string { return e.Now().UTC().Format(DateLayout) }
 

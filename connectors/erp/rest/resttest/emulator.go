@@ -72,8 +72,7 @@ type Emulator struct {
 	nextID int64
 	tokens map[string]bool
 
-	clockMu sync.Mutex
-	fixed   time.Time
+	emulator.Clock
 
 	emulator.Server
 
@@ -92,7 +91,7 @@ func New(opts Options) *Emulator {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Emulator{opts: opts, recs: map[int64]map[string]any{}, stamps: map[int64]time.Time{}, nextID: 1001, tokens: map[string]bool{}}
+	return &Emulator{opts: opts, Clock: emulator.Clock{Base: opts.Now}, recs: map[int64]map[string]any{}, stamps: map[int64]time.Time{}, nextID: 1001, tokens: map[string]bool{}}
 }
 
 // Start serves the emulator and returns the base URL the style's profile
@@ -109,23 +108,6 @@ func (e *Emulator) basePath() string {
 }
 
 // ---- clock and controls ----
-
-// Now is the emulator's clock.
-func (e *Emulator) Now() time.Time {
-	e.clockMu.Lock()
-	defer e.clockMu.Unlock()
-	if !e.fixed.IsZero() {
-		return e.fixed
-	}
-	return e.opts.Now()
-}
-
-// SetNow stops the clock at t (zero: running again).
-func (e *Emulator) SetNow(t time.Time) {
-	e.clockMu.Lock()
-	defer e.clockMu.Unlock()
-	e.fixed = t
-}
 
 func (e *Emulator) stamp() time.Time {
 	t := e.Now().UTC()
