@@ -195,14 +195,20 @@ func (q searchQuery) values() url.Values {
 	return v
 }
 
-// searchResult is GET /V1/customers/search's answer.
+// searchResult is the answer of GET /V1/customers/search and /V1/orders.
 type searchResult struct {
 	Items      []map[string]any `json:"items"`
 	TotalCount int              `json:"total_count"`
 }
 
 func (c *Connector) search(ctx context.Context, q searchQuery) (searchResult, error) {
+	return c.searchAt(ctx, "/customers/search", q)
+}
+
+// searchAt runs searchCriteria against a search endpoint (/customers/search,
+// /orders): both answer {items, search_criteria, total_count}.
+func (c *Connector) searchAt(ctx context.Context, path string, q searchQuery) (searchResult, error) {
 	var out searchResult
-	err := c.call(ctx, "GET", "/customers/search", q.values(), nil, &out)
+	err := c.call(ctx, "GET", path, q.values(), nil, &out)
 	return out, err
 }

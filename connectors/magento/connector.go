@@ -35,11 +35,11 @@ var sample []byte
 func init() {
 	connectors.Register(connectors.Registration{
 		Type: Type,
-		Doc: "Magento 2 / Adobe Commerce store via REST: updated_at polling, read-modify-write customer pushes, " +
+		Doc: "Magento 2 / Adobe Commerce store via REST: updated_at polling of customers and orders, read-modify-write customer pushes, " +
 			"optional RSA-signed Adobe Commerce webhooks.",
 		// The type can receive webhooks; an instance does only when
 		// webhook_public_key is set (see Capabilities).
-		Capabilities: connectors.Capabilities{Webhooks: true, Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer}},
+		Capabilities: connectors.Capabilities{Webhooks: true, Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder}},
 		NewSettings:  func() any { return NewSettings() },
 		New: func(inst connectors.Instance, settings any) (connectors.Connector, error) {
 			s, ok := settings.(*Settings)
@@ -194,7 +194,7 @@ func (c *Connector) Type() string { return Type }
 // Capabilities implements connectors.Connector: polling and pushes; no
 // webhooks (see WebhookConnector).
 func (c *Connector) Capabilities() connectors.Capabilities {
-	return connectors.Capabilities{Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer}}
+	return connectors.Capabilities{Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder}}
 }
 
 // Capabilities implements connectors.Connector: as Connector, plus webhooks.

@@ -121,10 +121,11 @@ func (s idSet) String() string {
 	return b.String()
 }
 
-// List returns one page of customers changed since the cursor, oldest
-// change first, then by id.
+// List returns one page of customers or orders changed since the cursor,
+// oldest change first, then by id.
 func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.Page, error) {
-	if resource != connectors.ResourceCustomer {
+	ls, ok := listers[resource] // orders.go
+	if !ok {
 		return connectors.Page{}, connectors.Permanent(fmt.Errorf("magento: cannot list %q", resource))
 	}
 	pos, seen, err := parseCursor(cur)
@@ -145,20 +146,20 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 			})
 		}
 	}
-	res, err := c.search(ctx, q)
+	res, err := c.searchAt(ctx, ls.path, q)
 	if err != nil {
-		return connectors.Page{}, fmt.Errorf("magento: list customers: %w", err)
+		return connectors.Page{}, fmt.Errorf("magento: list %ss: %w", resource, err)
 	}
 	since, after := pos.Since, pos.After
 	page := connectors.Page{Records: make([]connectors.Record, 0, len(res.Items))}
 	for _, data := range res.Items {
-		rec, err := record(data)
+		rec, err := ls.record(data)
 		if err != nil {
-			return connectors.Page{}, fmt.Errorf("magento: list customers: %w", err)
+			return connectors.Page{}, fmt.Errorf("magento: list %ss: %w", resource, err)
 		}
 		id, err := strconv.ParseUint(rec.ExternalID, 10, 64)
 		if err != nil {
-			return connectors.Page{}, fmt.Errorf("magento: list customers: id %q: %w", rec.ExternalID, err)
+			return connectors.Page{}, fmt.Errorf("magento: list %ss: id %q: %w", resource, rec.ExternalID, err)
 		}
 		ts := formatDate(rec.UpdatedAt)
 		switch {

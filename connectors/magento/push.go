@@ -10,8 +10,11 @@ import (
 	"github.com/shophub/shophub/connectors"
 )
 
-// Fetch re-reads one customer.
+// Fetch re-reads one customer or order.
 func (c *Connector) Fetch(ctx context.Context, resource, externalID string) (*connectors.Record, error) {
+	if resource == connectors.ResourceOrder {
+		return c.fetchOrder(ctx, externalID) // orders.go
+	}
 	if resource != connectors.ResourceCustomer {
 		return nil, connectors.Permanent(fmt.Errorf("magento: cannot fetch %q", resource))
 	}

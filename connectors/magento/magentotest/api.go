@@ -80,6 +80,10 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		e.searchHTTP(w, r)
 	case len(segs) == 2 && segs[0] == "customers":
 		e.customerHTTP(w, r, segs[1])
+	case len(segs) == 1 && segs[0] == "orders" && r.Method == http.MethodGet:
+		e.ordersHTTP(w, r) // orders.go
+	case len(segs) == 2 && segs[0] == "orders":
+		e.orderHTTP(w, r, segs[1])
 	default:
 		noRoute(w)
 	}

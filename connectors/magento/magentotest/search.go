@@ -136,12 +136,13 @@ func sortedKeys[V any](m map[int]V) []int {
 	return out
 }
 
-// field reads a searchable customer field; entity_id is the id column.
+// field reads a searchable field; entity_id is a customer's id (orders
+// carry entity_id itself).
 func field(c map[string]any, name string) any {
-	if name == "entity_id" {
-		name = "id"
+	if v, ok := c[name]; ok || name != "entity_id" {
+		return v
 	}
-	return c[name]
+	return c["id"]
 }
 
 // numeric fields compare as numbers, everything else as strings with
@@ -225,11 +226,17 @@ func likeMatch(s, pattern string) bool {
 	return ok
 }
 
-// search runs criteria over the store and returns the page Magento would:
-// past the last page, the last page again.
+// search runs criteria over the store's customers and returns the page
+// Magento would: past the last page, the last page again.
 func (s *store) search(c criteria) ([]map[string]any, int) {
+	return s.searchIn(s.customers, c, s.render)
+}
+
+// searchIn runs criteria over rows (customers, orders) keyed by entity id;
+// render renders one hit.
+func (s *store) searchIn(rows map[int64]map[string]any, c criteria, render func(int64) map[string]any) ([]map[string]any, int) {
 	var hits []int64
-	for id, cust := range s.customers {
+	for id, cust := range rows {
 		ok := true
 		for _, g := range c.groups {
 			any := false
@@ -249,12 +256,9 @@ func (s *store) search(c criteria) ([]map[string]any, int) {
 		}
 	}
 	sort.Slice(hits, func(i, j int) bool {
-		a, b := s.customers[hits[i]], s.customers[hits[j]]
+		a, b := rows[hits[i]], rows[hits[j]]
 		for _, so := range c.sorts {
 			name := so.Field
-			if name == "entity_id" {
-				name = "id"
-			}
 			var d int
 			if x := field(b, name); x == nil {
 				d = 1
@@ -286,7 +290,7 @@ func (s *store) search(c criteria) ([]map[string]any, int) {
 	to := min(from+c.pageSize, total)
 	out := make([]map[string]any, 0, to-from)
 	for _, id := range hits[from:to] {
-		out = append(out, s.render(id))
+		out = append(out, render(id))
 	}
 	return out, total
 }

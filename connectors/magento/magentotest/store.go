@@ -13,6 +13,10 @@ type store struct {
 	customers map[int64]map[string]any
 	nextID    int64
 	nextAddr  int64
+	// orders are sales orders in REST shape (orders.go); nil until the
+	// first is placed.
+	orders    map[int64]map[string]any
+	nextOrder int64
 }
 
 func newStore() *store {
