@@ -28,9 +28,7 @@ func startEmulator(t *testing.T, opts helpscouttest.Options) (*helpscouttest.Emu
 		opts.WebhookSecret = testSecret
 	}
 	emu := helpscouttest.New(opts)
-	url := emu.Start()
-	t.Cleanup(emu.Close)
-	return emu, url
+	return emu, connectortest.Start(t, emu)
 }
 
 func newConnector(t *testing.T, url string, settings map[string]any) connectors.Connector {
@@ -40,15 +38,7 @@ func newConnector(t *testing.T, url string, settings map[string]any) connectors.
 	for k, v := range settings {
 		s[k] = v
 	}
-	c, err := connectors.New(connectors.Instance{Name: "helpdesk", Type: helpscout.Type, WebhookSecrets: []string{testSecret, "old-secret"}}, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Connect(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
+	return connectortest.Connect(t, connectors.Instance{Name: "helpdesk", Type: helpscout.Type, WebhookSecrets: []string{testSecret, "old-secret"}}, s)
 }
 
 func TestConformance(t *testing.T) {
@@ -58,14 +48,11 @@ func TestConformance(t *testing.T) {
 		Connector: newConnector(t, url, nil),
 		Reconnect: func(t *testing.T) connectors.Connector { return newConnector(t, url, nil) },
 		PageSize:  pageSize,
-		Seed:      func(t *testing.T, n int) []string { return emu.Seed(n) },
 		Touch: func(t *testing.T, id string) {
 			if err := emu.UpdateCustomer(id, map[string]any{"jobTitle": "touched " + time.Now().String()}); err != nil {
 				t.Fatal(err)
 			}
 		},
-		Stored: func(t *testing.T, id string) (map[string]any, bool) { return emu.Customer(id) },
-		Count:  func(t *testing.T) int { return emu.Count() },
 		CreatePayload: func(i int) map[string]any {
 			return map[string]any{"firstName": "Kit", "lastName": fmt.Sprint(i), "emails": []any{fmt.Sprintf("kit-%d@example.com", i)},
 				"phones":     []any{"+4930123456"},
@@ -89,8 +76,7 @@ func TestConformance(t *testing.T) {
 			return h, body
 		},
 		SignBody: func(t *testing.T, body []byte) http.Header { return emu.DeliveryHeaders("customer.updated", body) },
-		Throttle: func(t *testing.T, n int, d time.Duration) { emu.Throttle(n, d) },
-	})
+	}.WithEmulator(emu))
 }
 
 // Sub-entities and properties are written only where they differ.

@@ -21,9 +21,7 @@ import (
 func startEmulator(t *testing.T, opts magentotest.Options) (*magentotest.Emulator, string) {
 	t.Helper()
 	emu := magentotest.New(opts)
-	url := emu.Start()
-	t.Cleanup(emu.Close)
-	return emu, url
+	return emu, connectortest.Start(t, emu)
 }
 
 // newConnector builds a connector with an integration token through the
@@ -35,18 +33,10 @@ func newConnector(t *testing.T, baseURL string, pageSize int) connectors.Connect
 
 func build(t *testing.T, settings map[string]any) connectors.Connector {
 	t.Helper()
-	c, err := connectors.New(connectors.Instance{
+	return connectortest.Connect(t, connectors.Instance{
 		Name: "magento-test", Type: magento.Type,
 		RateLimit: -1, // no client-side pacing in tests
 	}, settings)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Connect(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
 }
 
 func conformanceEnv(t *testing.T, emu *magentotest.Emulator, settings func() map[string]any, pageSize int) connectortest.Env {
@@ -54,14 +44,11 @@ func conformanceEnv(t *testing.T, emu *magentotest.Emulator, settings func() map
 		Connector: build(t, settings()),
 		Reconnect: func(t *testing.T) connectors.Connector { return build(t, settings()) },
 		PageSize:  pageSize,
-		Seed:      func(t *testing.T, n int) []string { return emu.Seed(n) },
 		Touch: func(t *testing.T, id string) {
 			if err := emu.UpdateCustomer(id, map[string]any{"lastname": "Touched " + time.Now().Format(time.RFC3339Nano)}); err != nil {
 				t.Fatal(err)
 			}
 		},
-		Stored: func(t *testing.T, id string) (map[string]any, bool) { return emu.Customer(id) },
-		Count:  func(t *testing.T) int { return emu.Count() },
 		CreatePayload: func(i int) map[string]any {
 			return map[string]any{
 				"email": fmt.Sprintf("kit-%d@example.com", i), "firstname": "Kit", "lastname": fmt.Sprint(i),
@@ -92,8 +79,7 @@ func conformanceEnv(t *testing.T, emu *magentotest.Emulator, settings func() map
 			return h, body
 		},
 		SignBody: func(t *testing.T, body []byte) http.Header { return emu.DeliveryHeaders(body) },
-		Throttle: func(t *testing.T, n int, d time.Duration) { emu.Throttle(n, d) },
-	}
+	}.WithEmulator(emu)
 }
 
 // TestConformance runs the kit against each way an instance can be set
@@ -134,27 +120,15 @@ func TestCapabilitiesFollowWebhookKey(t *testing.T) {
 }
 
 func TestSettingsValidation(t *testing.T) {
-	tests := []struct {
-		name     string
-		settings map[string]any
-		want     string
-	}{
-		{"no credentials", map[string]any{"base_url": "https://shop.example"}, "access_token, or username and password"},
-		{"both credentials", map[string]any{"base_url": "https://shop.example", "access_token": "t", "username": "u", "password": "p"}, "not both"},
-		{"user without password", map[string]any{"base_url": "https://shop.example", "username": "u"}, "go together"},
-		{"rest in base url", map[string]any{"base_url": "https://shop.example/rest/default", "access_token": "t"}, "without /rest"},
-		{"page size over Magento's limit", map[string]any{"base_url": "https://shop.example", "access_token": "t", "page_size": 301}, "page_size 301"},
-		{"bad key", map[string]any{"base_url": "https://shop.example", "access_token": "t", "webhook_public_key": "nope"}, "webhook_public_key"},
-		{"unknown key", map[string]any{"base_url": "https://shop.example", "access_token": "t", "store": "x"}, "not found"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := connectors.New(connectors.Instance{Name: "m", Type: magento.Type}, tt.settings)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("got %v, want an error containing %q", err, tt.want)
-			}
-		})
-	}
+	connectortest.CheckRefused(t, magento.Type, []connectortest.Refused{
+		{Name: "no credentials", Settings: map[string]any{"base_url": "https://shop.example"}, Want: "access_token, or username and password"},
+		{Name: "both credentials", Settings: map[string]any{"base_url": "https://shop.example", "access_token": "t", "username": "u", "password": "p"}, Want: "not both"},
+		{Name: "user without password", Settings: map[string]any{"base_url": "https://shop.example", "username": "u"}, Want: "go together"},
+		{Name: "rest in base url", Settings: map[string]any{"base_url": "https://shop.example/rest/default", "access_token": "t"}, Want: "without /rest"},
+		{Name: "page size over Magento's limit", Settings: map[string]any{"base_url": "https://shop.example", "access_token": "t", "page_size": 301}, Want: "page_size 301"},
+		{Name: "bad key", Settings: map[string]any{"base_url": "https://shop.example", "access_token": "t", "webhook_public_key": "nope"}, Want: "webhook_public_key"},
+		{Name: "unknown key", Settings: map[string]any{"base_url": "https://shop.example", "access_token": "t", "store": "x"}, Want: "not found"},
+	})
 }
 
 func TestUnauthorizedSurfacesMagentoMessage(t *testing.T) {

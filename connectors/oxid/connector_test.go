@@ -3,7 +3,6 @@ package oxid_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,15 +15,7 @@ import (
 // build makes a connector through the registry, as the pipeline does.
 func build(t *testing.T, settings map[string]any) connectors.Connector {
 	t.Helper()
-	c, err := connectors.New(connectors.Instance{Name: "oxid-test", Type: oxid.Type}, settings)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Connect(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
+	return connectortest.Connect(t, connectors.Instance{Name: "oxid-test", Type: oxid.Type}, settings)
 }
 
 // TestConformance runs the kit against a fresh OXID database, connected
@@ -66,26 +57,15 @@ func TestConformance(t *testing.T) {
 }
 
 func TestSettingsValidation(t *testing.T) {
-	for _, tc := range []struct {
-		name     string
-		settings map[string]any
-		want     string
-	}{
-		{"no dsn", map[string]any{}, "dsn is required"},
-		{"no database", map[string]any{"dsn": "u:p@tcp(db:3306)/"}, "names no database"},
-		{"page size", map[string]any{"dsn": "u:p@tcp(db:3306)/oxid", "page_size": 0}, "page_size"},
-		{"country", map[string]any{"dsn": "u:p@tcp(db:3306)/oxid", "default_country": "Germany"}, "default_country"},
-		{"zone", map[string]any{"dsn": "u:p@tcp(db:3306)/oxid", "time_zone": "Mars/Olympus"}, "time_zone"},
-		{"shop", map[string]any{"dsn": "u:p@tcp(db:3306)/oxid", "shop_id": 0}, "shop_id"},
-		{"unknown key", map[string]any{"dsn": "u:p@tcp(db:3306)/oxid", "password": "x"}, "password"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := connectors.New(connectors.Instance{Name: "o", Type: oxid.Type}, tc.settings)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("got %v, want an error about %s", err, tc.want)
-			}
-		})
-	}
+	connectortest.CheckRefused(t, oxid.Type, []connectortest.Refused{
+		{Name: "no dsn", Settings: map[string]any{}, Want: "dsn is required"},
+		{Name: "no database", Settings: map[string]any{"dsn": "u:p@tcp(db:3306)/"}, Want: "names no database"},
+		{Name: "page size", Settings: map[string]any{"dsn": "u:p@tcp(db:3306)/oxid", "page_size": 0}, Want: "page_size"},
+		{Name: "country", Settings: map[string]any{"dsn": "u:p@tcp(db:3306)/oxid", "default_country": "Germany"}, Want: "default_country"},
+		{Name: "zone", Settings: map[string]any{"dsn": "u:p@tcp(db:3306)/oxid", "time_zone": "Mars/Olympus"}, Want: "time_zone"},
+		{Name: "shop", Settings: map[string]any{"dsn": "u:p@tcp(db:3306)/oxid", "shop_id": 0}, Want: "shop_id"},
+		{Name: "unknown key", Settings: map[string]any{"dsn": "u:p@tcp(db:3306)/oxid", "password": "x"}, Want: "password"},
+	})
 	if _, err := connectors.New(connectors.Instance{Name: "o", Type: oxid.Type}, map[string]any{"dsn": "u:p@tcp(db:3306)/oxid"}); err != nil {
 		t.Fatalf("minimal settings: %v", err)
 	}

@@ -18,9 +18,7 @@ import (
 func startEmulator(t *testing.T, opts odootest.Options) (*odootest.Emulator, string) {
 	t.Helper()
 	emu := odootest.New(opts)
-	url := emu.Start()
-	t.Cleanup(emu.Close)
-	return emu, url
+	return emu, connectortest.Start(t, emu)
 }
 
 func build(t *testing.T, inst connectors.Instance, settings map[string]any) connectors.Connector {
@@ -30,15 +28,7 @@ func build(t *testing.T, inst connectors.Instance, settings map[string]any) conn
 		inst.Name = "odoo-test"
 	}
 	inst.RateLimit = -1
-	c, err := connectors.New(inst, settings)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Connect(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
+	return connectortest.Connect(t, inst, settings)
 }
 
 func json2Settings(url string, pageSize int) map[string]any {
@@ -55,14 +45,11 @@ func conformanceEnv(t *testing.T, emu *odootest.Emulator, settings func() map[st
 		Connector: build(t, connectors.Instance{}, settings()),
 		Reconnect: func(t *testing.T) connectors.Connector { return build(t, connectors.Instance{}, settings()) },
 		PageSize:  pageSize,
-		Seed:      func(t *testing.T, n int) []string { return emu.Seed(n) },
 		Touch: func(t *testing.T, id string) {
 			if err := emu.UpdateCustomer(id, map[string]any{"comment": "touched " + time.Now().Format(time.RFC3339Nano)}); err != nil {
 				t.Fatal(err)
 			}
 		},
-		Stored: func(t *testing.T, id string) (map[string]any, bool) { return emu.Customer(id) },
-		Count:  func(t *testing.T) int { return emu.Count() },
 		CreatePayload: func(i int) map[string]any {
 			return map[string]any{"name": fmt.Sprintf("Kit %d", i), "email": fmt.Sprintf("kit-%d@example.com", i),
 				"street": "Main St 1", "city": "Berlin", "zip": "10115", "country_code": "DE", "state_code": "BE",
@@ -72,8 +59,7 @@ func conformanceEnv(t *testing.T, emu *odootest.Emulator, settings func() map[st
 		UpdatedField:  "name",
 		UpdatedValue:  "Updated Kit",
 		Email:         func(i int) string { return fmt.Sprintf("kit-%d@example.com", i) },
-		Throttle:      func(t *testing.T, n int, d time.Duration) { emu.Throttle(n, d) },
-	}
+	}.WithEmulator(emu)
 }
 
 // TestConformance runs the kit over JSON-2 and over the legacy /jsonrpc
@@ -91,26 +77,14 @@ func TestConformance(t *testing.T) {
 }
 
 func TestSettingsValidation(t *testing.T) {
-	tests := []struct {
-		name     string
-		settings map[string]any
-		want     string
-	}{
-		{"no key", map[string]any{"url": "https://odoo.example"}, "api_key is required"},
-		{"json path in url", map[string]any{"url": "https://odoo.example/json/2", "api_key": "k"}, "without /json"},
-		{"jsonrpc without login", map[string]any{"url": "https://odoo.example", "api_key": "k", "protocol": "jsonrpc"}, "needs database and login"},
-		{"bad protocol", map[string]any{"url": "https://odoo.example", "api_key": "k", "protocol": "xmlrpc"}, "want json2 or jsonrpc"},
-		{"bad partners", map[string]any{"url": "https://odoo.example", "api_key": "k", "partners": "people"}, "partners"},
-		{"unknown key", map[string]any{"url": "https://odoo.example", "api_key": "k", "apikey": "x"}, "not found"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := connectors.New(connectors.Instance{Name: "o", Type: odoo.Type}, tt.settings)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("got %v, want an error containing %q", err, tt.want)
-			}
-		})
-	}
+	connectortest.CheckRefused(t, odoo.Type, []connectortest.Refused{
+		{Name: "no key", Settings: map[string]any{"url": "https://odoo.example"}, Want: "api_key is required"},
+		{Name: "json path in url", Settings: map[string]any{"url": "https://odoo.example/json/2", "api_key": "k"}, Want: "without /json"},
+		{Name: "jsonrpc without login", Settings: map[string]any{"url": "https://odoo.example", "api_key": "k", "protocol": "jsonrpc"}, Want: "needs database and login"},
+		{Name: "bad protocol", Settings: map[string]any{"url": "https://odoo.example", "api_key": "k", "protocol": "xmlrpc"}, Want: "want json2 or jsonrpc"},
+		{Name: "bad partners", Settings: map[string]any{"url": "https://odoo.example", "api_key": "k", "partners": "people"}, Want: "partners"},
+		{Name: "unknown key", Settings: map[string]any{"url": "https://odoo.example", "api_key": "k", "apikey": "x"}, Want: "not found"},
+	})
 }
 
 // TestOdooErrorsSurface: Odoo's {name, message} reaches the error text and

@@ -1,11 +1,9 @@
 package rest_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/connectors/connectortest"
@@ -55,15 +53,7 @@ func setups() []setup {
 
 func build(t *testing.T, typ string, settings map[string]any) connectors.Connector {
 	t.Helper()
-	c, err := connectors.New(connectors.Instance{Name: "erp-test", Type: typ, RateLimit: -1}, settings)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Connect(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
+	return connectortest.Connect(t, connectors.Instance{Name: "erp-test", Type: typ, RateLimit: -1}, settings)
 }
 
 func TestConformance(t *testing.T) {
@@ -71,8 +61,7 @@ func TestConformance(t *testing.T) {
 	for _, s := range setups() {
 		t.Run(s.name, func(t *testing.T) {
 			emu := resttest.New(resttest.Options{Style: s.style})
-			url := emu.Start()
-			t.Cleanup(emu.Close)
+			url := connectortest.Start(t, emu)
 			settings := func() map[string]any {
 				m := s.settings(url)
 				m["page_size"] = pageSize
@@ -86,48 +75,32 @@ func TestConformance(t *testing.T) {
 				Connector: build(t, s.typ, settings()),
 				Reconnect: func(t *testing.T) connectors.Connector { return build(t, s.typ, settings()) },
 				PageSize:  pageSize,
-				Seed:      func(t *testing.T, n int) []string { return emu.Seed(n) },
 				Touch: func(t *testing.T, id string) {
 					if err := emu.UpdateCustomer(id, map[string]any{s.first: "Touched"}); err != nil {
 						t.Fatal(err)
 					}
 				},
-				Stored:        func(t *testing.T, id string) (map[string]any, bool) { return emu.Customer(id) },
-				Count:         func(t *testing.T) int { return emu.Count() },
 				CreatePayload: create,
 				UpdatePayload: func(i int) map[string]any { return map[string]any{s.first: "Updated"} },
 				UpdatedField:  s.first,
 				UpdatedValue:  "Updated",
 				Email:         func(i int) string { return fmt.Sprintf("kit-%d@example.com", i) },
-				Throttle:      func(t *testing.T, n int, d time.Duration) { emu.Throttle(n, d) },
-			})
+			}.WithEmulator(emu))
 		})
 	}
 }
 
 func TestSettingsAndProfiles(t *testing.T) {
-	tests := []struct {
-		typ      string
-		settings map[string]any
-		want     string
-	}{
-		{"rest", map[string]any{"base_url": "https://erp.example"}, "profile is required"},
-		{"rest", map[string]any{"profile": "sap", "base_url": "https://erp.example"}, "no shipped profile"},
-		{"rest", map[string]any{"profile": "testdata/missing.yaml"}, "no such file"},
-		{"weclapp", map[string]any{"base_url": "https://acme.weclapp.com/webapp/api/v1"}, "token is required"},
-		{"weclapp", map[string]any{"profile": "xentral", "token": "t", "base_url": "https://x.example"}, "fixed to weclapp"},
-		{"weclapp", map[string]any{"token": "t"}, "base_url"},
-		{"weclapp", map[string]any{"token": "t", "base_url": "https://acme.weclapp.com", "page_size": 5000}, "page_size 5000"},
-		{"rest", map[string]any{"profile": "testdata/inhouse-link.yaml", "base_url": "https://x.example", "client_id": "c"}, "client_secret"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.want, func(t *testing.T) {
-			_, err := connectors.New(connectors.Instance{Name: "e", Type: tt.typ}, tt.settings)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("got %v, want an error containing %q", err, tt.want)
-			}
-		})
-	}
+	connectortest.CheckRefused(t, "", []connectortest.Refused{
+		{Type: "rest", Settings: map[string]any{"base_url": "https://erp.example"}, Want: "profile is required"},
+		{Type: "rest", Settings: map[string]any{"profile": "sap", "base_url": "https://erp.example"}, Want: "no shipped profile"},
+		{Type: "rest", Settings: map[string]any{"profile": "testdata/missing.yaml"}, Want: "no such file"},
+		{Type: "weclapp", Settings: map[string]any{"base_url": "https://acme.weclapp.com/webapp/api/v1"}, Want: "token is required"},
+		{Type: "weclapp", Settings: map[string]any{"profile": "xentral", "token": "t", "base_url": "https://x.example"}, Want: "fixed to weclapp"},
+		{Type: "weclapp", Settings: map[string]any{"token": "t"}, Want: "base_url"},
+		{Type: "weclapp", Settings: map[string]any{"token": "t", "base_url": "https://acme.weclapp.com", "page_size": 5000}, Want: "page_size 5000"},
+		{Type: "rest", Settings: map[string]any{"profile": "testdata/inhouse-link.yaml", "base_url": "https://x.example", "client_id": "c"}, Want: "client_secret"},
+	})
 }
 
 func TestProfileErrors(t *testing.T) {
