@@ -1,9 +1,7 @@
 package magento
 
 import (
-	"encoding/json"
 	"fmt"
-	"reflect"
 	"strings"
 
 	"github.com/shophub/shophub/connectors"
@@ -292,38 +290,8 @@ func orEmpty(v any) any {
 	return v
 }
 
-// sameJSON compares by JSON form, so json.Number("1") equals 1.
-func sameJSON(a, b any) bool {
-	return reflect.DeepEqual(jsonForm(a), jsonForm(b))
-}
-
-func jsonForm(v any) any {
-	raw, _ := json.Marshal(v)
-	var out any
-	_ = json.Unmarshal(raw, &out)
-	return out
-}
-
-func deepCopy(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = deepCopy(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = deepCopy(e)
-		}
-		return out
-	case []string:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = e
-		}
-		return out
-	}
-	return v
-}
+// Short names for the shared JSON helpers the merge, the push and their
+// tests use throughout.
+func sameJSON(a, b any) bool { return connectors.SameJSON(a, b) }
+func jsonForm(v any) any     { return connectors.JSONForm(v) }
+func deepCopy(v any) any     { return connectors.CloneJSON(v) }

@@ -2,12 +2,10 @@ package rest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"net/url"
-	"reflect"
 	"strings"
 
 	"github.com/shophub/shophub/connectors"
@@ -55,7 +53,7 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 		return nil, err
 	}
 	merged := merge(cur.Data, payload, c.profile.ListMerge)
-	if sameJSON(merged, cur.Data) {
+	if connectors.SameJSON(merged, cur.Data) {
 		return cur, nil
 	}
 	ep := c.profile.Endpoints.Update
@@ -63,7 +61,7 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 	if ep.Method == "PATCH" {
 		body = map[string]any{}
 		for k := range payload {
-			if !sameJSON(merged[k], cur.Data[k]) {
+			if !connectors.SameJSON(merged[k], cur.Data[k]) {
 				body[k] = merged[k]
 			}
 		}
@@ -97,7 +95,7 @@ func (c *Connector) answer(ctx context.Context, out any, itemPath, what string) 
 // list fields named in listMerge patch the item flagged by their key, and
 // everything else replaces.
 func merge(cur, payload map[string]any, listMerge map[string]string) map[string]any {
-	out := deepCopy(cur).(map[string]any)
+	out := connectors.CloneJSON(cur).(map[string]any)
 	for k, v := range payload {
 		if flag, ok := listMerge[k]; ok {
 			out[k] = mergeList(out[k], v, flag)
@@ -112,7 +110,7 @@ func mergeValue(cur, v any) any {
 	cm, ok1 := cur.(map[string]any)
 	vm, ok2 := v.(map[string]any)
 	if !ok1 || !ok2 {
-		return deepCopy(v)
+		return connectors.CloneJSON(v)
 	}
 	for k, x := range vm {
 		cm[k] = mergeValue(cm[k], x)
@@ -124,7 +122,7 @@ func mergeList(cur, v any, flag string) any {
 	list, _ := cur.([]any)
 	items, ok := v.([]any)
 	if !ok {
-		return deepCopy(v)
+		return connectors.CloneJSON(v)
 	}
 	for _, it := range items {
 		im, ok := it.(map[string]any)
@@ -135,53 +133,20 @@ func mergeList(cur, v any, flag string) any {
 		if im[flag] == true {
 			for _, x := range list {
 				if xm, ok := x.(map[string]any); ok && xm[flag] == true {
-					maps.Copy(xm, deepCopy(im).(map[string]any))
+					maps.Copy(xm, connectors.CloneJSON(im).(map[string]any))
 					patched = true
 					break
 				}
 			}
 		}
 		if !patched {
-			list = append(list, deepCopy(im))
+			list = append(list, connectors.CloneJSON(im))
 		}
 	}
 	if list == nil {
 		list = []any{}
 	}
 	return list
-}
-
-func deepCopy(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = deepCopy(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = deepCopy(e)
-		}
-		return out
-	case []string:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = e
-		}
-		return out
-	}
-	return v
-}
-
-func sameJSON(a, b any) bool { return reflect.DeepEqual(jsonForm(a), jsonForm(b)) }
-
-func jsonForm(v any) any {
-	raw, _ := json.Marshal(v)
-	var out any
-	_ = json.Unmarshal(raw, &out)
-	return out
 }
 
 // Delete removes a customer; an already deleted one counts as success.

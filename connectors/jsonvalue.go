@@ -1,0 +1,47 @@
+package connectors
+
+import (
+	"encoding/json"
+	"reflect"
+)
+
+// CloneJSON deep-copies a decoded JSON value (maps and slices), so that a
+// merge can edit the copy of a vendor record while the original stays what
+// the vendor holds. A []string, as mappings render lists, becomes []any,
+// the type JSON decoding gives.
+func CloneJSON(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = CloneJSON(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = CloneJSON(e)
+		}
+		return out
+	case []string:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = e
+		}
+		return out
+	}
+	return v
+}
+
+// JSONForm is v as it reads back from JSON: numbers of any Go type become
+// float64, typed slices []any, structs maps.
+func JSONForm(v any) any {
+	raw, _ := json.Marshal(v)
+	var out any
+	_ = json.Unmarshal(raw, &out)
+	return out
+}
+
+// SameJSON compares by JSON form, so that json.Number("1") from a vendor
+// equals 1 from a mapping and a push that changes nothing is seen as such.
+func SameJSON(a, b any) bool { return reflect.DeepEqual(JSONForm(a), JSONForm(b)) }
