@@ -280,17 +280,17 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if !ok {
 		return fmt.Errorf("%s cannot write: %w", p.Instance, asynq.SkipRetry)
 	}
+	release, err := tp.slot(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	// One push per customer and target at a time: two concurrent first
 	// pushes would otherwise both create the record at the vendor.
 	lease, ok, err := h.Queue.Lock(ctx, fmt.Sprintf("push:%s:%s:%d", p.Instance, p.Resource, p.CustomerID), 45*time.Second, 10*time.Second)
 	if err != nil {
 		return err
 	}
-	release, err := tp.slot(ctx)
-	if err != nil {
-		return err
-	}
-	defer release()
 	if !ok {
 		return errCustomerBusy
 	}
