@@ -39,15 +39,9 @@ func init() {
 		Doc:          "Help Scout Mailbox API 2.0: customer and conversation webhooks, modifiedSince polling, customer upserts with properties; conversations become tickets.",
 		Capabilities: capabilities,
 		NewSettings:  func() any { return NewSettings() },
-		New: func(inst connectors.Instance, settings any) (connectors.Connector, error) {
-			s, ok := settings.(*Settings)
-			if !ok {
-				return nil, fmt.Errorf("helpscout: settings of type %T, want *helpscout.Settings", settings)
-			}
-			return New(inst, *s)
-		},
-		Mapping: defaultMapping,
-		Sample:  sample,
+		New:          connectors.Constructor(Type, New),
+		Mapping:      defaultMapping,
+		Sample:       sample,
 	})
 }
 

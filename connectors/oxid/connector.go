@@ -36,14 +36,8 @@ func init() {
 			"transactional writes of mapped columns only.",
 		Capabilities: connectors.Capabilities{Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer}},
 		NewSettings:  func() any { return NewSettings() },
-		New: func(inst connectors.Instance, settings any) (connectors.Connector, error) {
-			s, ok := settings.(*Settings)
-			if !ok {
-				return nil, fmt.Errorf("oxid: settings of type %T, want *oxid.Settings", settings)
-			}
-			return New(inst, *s)
-		},
-		Mapping: defaultMapping,
+		New:          connectors.Constructor(Type, New),
+		Mapping:      defaultMapping,
 	})
 }
 

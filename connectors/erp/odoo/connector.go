@@ -35,14 +35,8 @@ func init() {
 			"secret-URL webhook notifications as fetch hints.",
 		Capabilities: connectors.Capabilities{Webhooks: true, Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer}},
 		NewSettings:  func() any { return NewSettings() },
-		New: func(inst connectors.Instance, settings any) (connectors.Connector, error) {
-			s, ok := settings.(*Settings)
-			if !ok {
-				return nil, fmt.Errorf("odoo: settings of type %T, want *odoo.Settings", settings)
-			}
-			return New(inst, *s)
-		},
-		Mapping: defaultMapping,
+		New:          connectors.Constructor(Type, New),
+		Mapping:      defaultMapping,
 	})
 }
 

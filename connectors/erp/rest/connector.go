@@ -60,16 +60,12 @@ func init() {
 }
 
 func newFor(preset string) func(connectors.Instance, any) (connectors.Connector, error) {
-	return func(inst connectors.Instance, settings any) (connectors.Connector, error) {
-		s, ok := settings.(*Settings)
-		if !ok {
-			return nil, fmt.Errorf("rest: settings of type %T, want *rest.Settings", settings)
-		}
+	return connectors.Constructor("rest", func(inst connectors.Instance, s Settings) (*Connector, error) {
 		if preset != "" && s.Profile != preset {
 			return nil, fmt.Errorf("%s: profile is fixed to %s by the type; use type rest for another profile", preset, preset)
 		}
-		return New(inst, *s)
-	}
+		return New(inst, s)
+	})
 }
 
 // Settings configure one ERP instance.
