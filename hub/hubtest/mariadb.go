@@ -31,6 +31,7 @@ type MariaDB struct {
 	port    int
 	dir     string
 	datadir string
+	tmpdir  string
 	mu      sync.Mutex
 	cmd     *exec.Cmd
 	exited  chan struct{}
@@ -43,6 +44,7 @@ func (m *MariaDB) serverArgs() []string {
 	args := []string{
 		"--no-defaults",
 		"--datadir=" + m.datadir,
+		"--tmpdir=" + m.tmpdir,
 		"--socket=" + filepath.Join(m.dir, "mariadb.sock"),
 		"--pid-file=" + filepath.Join(m.dir, "mariadb.pid"),
 		"--port=" + strconv.Itoa(m.port),
@@ -79,9 +81,14 @@ func StartMariaDB(t testing.TB) *MariaDB {
 		t.Fatalf("mariadb dir: %v", err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	m := &MariaDB{t: t, bin: bin, dir: dir, datadir: filepath.Join(dir, "data"), port: freePort(t)}
+	m := &MariaDB{t: t, bin: bin, dir: dir, datadir: filepath.Join(dir, "data"), tmpdir: filepath.Join(dir, "tmp"), port: freePort(t)}
 	m.Addr = "127.0.0.1:" + strconv.Itoa(m.port)
-	args := []string{"--no-defaults", "--datadir=" + m.datadir, "--auth-root-authentication-method=normal",
+	// A private tmpdir: the shared /tmp saw a concurrent install's
+	// temporary tables vanish ("Unknown table 'mysql.tmp_user_sys'").
+	if err := os.Mkdir(m.tmpdir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--no-defaults", "--datadir=" + m.datadir, "--tmpdir=" + m.tmpdir, "--auth-root-authentication-method=normal",
 		"--skip-test-db", "--skip-name-resolve", "--innodb-log-file-size=8M", "--innodb-buffer-pool-size=32M"}
 	if os.Geteuid() == 0 {
 		args = append(args, "--user=root")
