@@ -1,10 +1,8 @@
 package helpscout
 
 import (
-	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -18,25 +16,7 @@ import (
 // raw body under the webhook secret. Every secret of the instance is tried,
 // so deliveries signed with the previous secret pass during a rotation.
 func (c *Connector) VerifyWebhook(h http.Header, body []byte) error {
-	got := h.Get("X-HelpScout-Signature")
-	if got == "" {
-		return fmt.Errorf("helpscout: no X-HelpScout-Signature header: %w", connectors.ErrBadSignature)
-	}
-	sig, err := base64.StdEncoding.DecodeString(got)
-	if err != nil {
-		return fmt.Errorf("helpscout: X-HelpScout-Signature is not base64: %w", connectors.ErrBadSignature)
-	}
-	if len(c.inst.WebhookSecrets) == 0 {
-		return fmt.Errorf("helpscout: instance %q has no webhook secret configured: %w", c.inst.Name, connectors.ErrBadSignature)
-	}
-	for _, secret := range c.inst.WebhookSecrets {
-		m := hmac.New(sha1.New, []byte(secret))
-		m.Write(body)
-		if hmac.Equal(sig, m.Sum(nil)) {
-			return nil
-		}
-	}
-	return fmt.Errorf("helpscout: signature does not match any configured secret: %w", connectors.ErrBadSignature)
+	return connectors.HMACSignature{Vendor: "helpscout", Header: "X-HelpScout-Signature", Hash: sha1.New}.Verify(c.inst, h, body)
 }
 
 // envelope is what DecodeWebhook reads of a body: the resource id and its
