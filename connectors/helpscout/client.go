@@ -1,9 +1,7 @@
 package helpscout
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -126,14 +124,7 @@ func (c *Connector) newHTTPClient() *connectors.HTTPClient {
 
 // call sends one request and decodes a JSON answer into out.
 func (c *Connector) call(ctx context.Context, method, path string, query url.Values, body, out any) (http.Header, error) {
-	resp, err := c.http.DoRequest(connectors.WithUsedToken(ctx), method, path, func(r *resty.Request) {
-		if query != nil {
-			r.SetQueryParamsFromValues(query)
-		}
-		if body != nil {
-			r.SetBody(body).SetHeader("Content-Type", "application/json")
-		}
-	}, nil)
+	resp, err := c.http.DoRequest(connectors.WithUsedToken(ctx), method, path, connectors.JSONRequest(query, body), nil)
 	if resp != nil {
 		c.pace.observe(resp.Header())
 	}
@@ -141,9 +132,7 @@ func (c *Connector) call(ctx context.Context, method, path string, query url.Val
 		return nil, err
 	}
 	if out != nil && len(resp.Body()) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(resp.Body()))
-		dec.UseNumber()
-		if err := dec.Decode(out); err != nil {
+		if err := connectors.DecodeJSON(resp.Body(), out); err != nil {
 			return nil, fmt.Errorf("%s %s: decoding Help Scout's answer: %w", method, path, err)
 		}
 	}

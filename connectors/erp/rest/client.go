@@ -185,22 +185,13 @@ func (t *tokenSource) token(ctx context.Context) (string, error) {
 // rate-limit headers for the gate.
 func (c *Connector) call(ctx context.Context, method, path string, query url.Values, body any, out any) (*resty.Response, error) {
 	var raw json.RawMessage
-	resp, err := c.http.DoRequest(ctx, method, path, func(r *resty.Request) {
-		if query != nil {
-			r.SetQueryParamsFromValues(query)
-		}
-		if body != nil {
-			r.SetBody(body).SetHeader("Content-Type", "application/json")
-		}
-	}, &raw)
+	resp, err := c.http.DoRequest(ctx, method, path, connectors.JSONRequest(query, body), &raw)
 	c.noteRateLimit(resp)
 	if err != nil {
 		return resp, err
 	}
 	if out != nil && len(raw) > 0 {
-		dec := json.NewDecoder(strings.NewReader(string(raw)))
-		dec.UseNumber()
-		if err := dec.Decode(out); err != nil {
+		if err := connectors.DecodeJSON(raw, out); err != nil {
 			return resp, fmt.Errorf("%s %s: decode answer: %w", method, path, err)
 		}
 	}
