@@ -58,21 +58,8 @@ func (c *Connector) newHTTPClient() *connectors.HTTPClient {
 			return nil
 		}
 	case "oauth2":
-		ts := &tokenSource{http: connectors.NewHTTPClient(connectors.ClientOptions{Timeout: c.inst.Timeout}),
-			url: s.TokenURL, id: s.ClientID, secret: s.ClientSecret, scope: p.Auth.Scope}
-		opts.Authorize = func(ctx context.Context, r *resty.Request) error {
-			tok, err := ts.token(ctx)
-			if err != nil {
-				return err
-			}
-			r.SetAuthToken(tok)
-			return nil
-		}
-		opts.Reauthorize = func(ctx context.Context) error {
-			ts.invalidate()
-			_, err := ts.token(ctx)
-			return err
-		}
+		ts := newTokenSource(s, p.Auth.Scope, c.inst.Timeout)
+		opts.Authorize, opts.Reauthorize = ts.Authorize, ts.Reauthorize
 	}
 	return connectors.NewHTTPClient(opts)
 }
@@ -134,58 +121,43 @@ func (l gatedLimiter) Wait(ctx context.Context, cost int) error {
 	return nil
 }
 
-// tokenSource fetches OAuth2 client-credentials tokens and keeps one until
-// shortly before it expires.
-type tokenSource struct {
-	http                   *connectors.HTTPClient
-	url, id, secret, scope string
-	mu                     sync.Mutex
-	tok                    string
-	exp                    time.Time
-}
-
-func (t *tokenSource) invalidate() {
-	t.mu.Lock()
-	t.tok = ""
-	t.mu.Unlock()
-}
-
-func (t *tokenSource) token(ctx context.Context) (string, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.tok != "" && time.Now().Before(t.exp) {
-		return t.tok, nil
-	}
+// newTokenSource fetches OAuth2 client-credentials tokens;
+// connectors.TokenSource keeps one until shortly before it expires and,
+// after a 401, replaces only the token that was refused.
+func newTokenSource(s Settings, scope string, timeout time.Duration) *connectors.TokenSource {
+	api := connectors.NewHTTPClient(connectors.ClientOptions{Timeout: timeout})
 	form := map[string]string{"grant_type": "client_credentials"}
-	if t.scope != "" {
-		form["scope"] = t.scope
+	if scope != "" {
+		form["scope"] = scope
 	}
-	var out struct {
-		AccessToken string  `json:"access_token"`
-		ExpiresIn   float64 `json:"expires_in"`
+	fetch := func(ctx context.Context) (string, time.Duration, error) {
+		var out struct {
+			AccessToken string  `json:"access_token"`
+			ExpiresIn   float64 `json:"expires_in"`
+		}
+		_, err := api.DoRequest(ctx, "POST", s.TokenURL, func(r *resty.Request) {
+			r.SetFormData(form).SetBasicAuth(s.ClientID, s.ClientSecret)
+		}, &out)
+		if err != nil {
+			return "", 0, fmt.Errorf("oauth2 token: %w", err)
+		}
+		if out.AccessToken == "" {
+			return "", 0, connectors.Permanent(fmt.Errorf("oauth2 token: answer has no access_token"))
+		}
+		life := time.Duration(out.ExpiresIn) * time.Second
+		if life <= 0 {
+			life = time.Hour
+		}
+		return out.AccessToken, life, nil
 	}
-	_, err := t.http.DoRequest(ctx, "POST", t.url, func(r *resty.Request) {
-		r.SetFormData(form).SetBasicAuth(t.id, t.secret)
-	}, &out)
-	if err != nil {
-		return "", fmt.Errorf("oauth2 token: %w", err)
-	}
-	if out.AccessToken == "" {
-		return "", connectors.Permanent(fmt.Errorf("oauth2 token: answer has no access_token"))
-	}
-	life := time.Duration(out.ExpiresIn) * time.Second
-	if life <= 0 {
-		life = time.Hour
-	}
-	t.tok, t.exp = out.AccessToken, time.Now().Add(life*9/10)
-	return t.tok, nil
+	return connectors.NewTokenSource(fetch, func(ttl time.Duration) time.Duration { return ttl / 10 })
 }
 
 // call sends one request and decodes the answer as JSON. It notes the
 // rate-limit headers for the gate.
 func (c *Connector) call(ctx context.Context, method, path string, query url.Values, body any, out any) (*resty.Response, error) {
 	var raw json.RawMessage
-	resp, err := c.http.DoRequest(ctx, method, path, connectors.JSONRequest(query, body), &raw)
+	resp, err := c.http.DoRequest(connectors.WithUsedToken(ctx), method, path, connectors.JSONRequest(query, body), &raw)
 	c.noteRateLimit(resp)
 	if err != nil {
 		return resp, err

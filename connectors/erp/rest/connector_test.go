@@ -1,8 +1,10 @@
 package rest_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/shophub/shophub/connectors"
@@ -115,5 +117,35 @@ func TestProfileErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: got %v, want %q", tt.src, err, tt.want)
 		}
+	}
+}
+
+// An expired OAuth2 token is replaced once, however many workers it fails
+// for at the same time.
+func TestOAuth2TokenRefreshedAfterExpiry(t *testing.T) {
+	emu := resttest.New(resttest.Options{Style: resttest.Link})
+	url := connectortest.Start(t, emu)
+	c := build(t, "rest", map[string]any{"profile": "testdata/inhouse-link.yaml", "base_url": url, "client_id": resttest.DefaultClientID,
+		"client_secret": resttest.DefaultClientSecret, "token_url": url + "/oauth/token"})
+	id := emu.Seed(1)[0]
+	fetch := func() {
+		var wg sync.WaitGroup
+		for range 10 {
+			wg.Go(func() {
+				if _, err := c.(connectors.Fetcher).Fetch(context.Background(), connectors.ResourceCustomer, id); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	fetch()
+	if n := emu.TokensIssued(); n != 1 {
+		t.Errorf("%d tokens for 10 concurrent callers, want 1", n)
+	}
+	emu.ExpireTokens()
+	fetch()
+	if n := emu.TokensIssued(); n != 2 {
+		t.Errorf("%d tokens after one expiry, want 2", n)
 	}
 }

@@ -71,6 +71,7 @@ type Emulator struct {
 	stamps map[int64]time.Time
 	nextID int64
 	tokens map[string]bool
+	issued int
 
 	emulator.Clock
 
@@ -409,10 +410,18 @@ func (e *Emulator) serveToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.mu.Lock()
-	tok := fmt.Sprintf("tok-%d-%d", len(e.tokens)+1, time.Now().UnixNano())
+	e.issued++
+	tok := fmt.Sprintf("tok-%d-%d", e.issued, time.Now().UnixNano())
 	e.tokens[tok] = true
 	e.mu.Unlock()
 	writeJSON(w, 200, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": 3600})
+}
+
+// TokensIssued counts the OAuth2 tokens issued (Link style).
+func (e *Emulator) TokensIssued() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.issued
 }
 
 // ExpireTokens revokes every OAuth2 token issued so far (Link style).
