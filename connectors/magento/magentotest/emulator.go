@@ -185,10 +185,11 @@ func (e *Emulator) Seed(n int) []string {
 	ids := make([]string, n)
 	for i := range n {
 		id := e.st.nextID
+		first, last := emulator.SeedName(i)
 		c := map[string]any{
 			"email":     "customer" + strconv.FormatInt(id, 10) + "@example.com",
-			"firstname": seedFirst[i%len(seedFirst)],
-			"lastname":  seedLast[(i/len(seedFirst))%len(seedLast)],
+			"firstname": first,
+			"lastname":  last,
 		}
 		saved, verr := e.st.create(c, e.opts, now)
 		if verr != nil {
@@ -198,11 +199,6 @@ func (e *Emulator) Seed(n int) []string {
 	}
 	return ids
 }
-
-var (
-	seedFirst = []string{"Anna", "Ben", "Clara", "David", "Elif", "Finn", "Greta", "Hugo", "Ida", "Jan"}
-	seedLast  = []string{"Meyer", "Schulz", "Wagner", "Becker", "Hoffmann", "Koch", "Richter", "Klein"}
-)
 
 // CreateCustomer creates a customer as a merchant would in the admin, in
 // the REST shape (e.g. "addresses": [{…, "default_billing": true}]). It

@@ -45,6 +45,8 @@ type Options struct {
 }
 
 // Emulator is an in-memory Odoo database. It is safe for concurrent use.
+// Its request log (RequestLog) holds "model/method" (JSON-2) or "jsonrpc
+// service.method model/method" of every call.
 type Emulator struct {
 	opts Options
 
@@ -88,14 +90,6 @@ func (e *Emulator) stamp() string { return e.Now().UTC().Format(DateLayout) }
 
 // ---- test controls ----
 
-// The request log (RequestLog) holds "model/method" (JSON-2) or "jsonrpc
-// service.method model/method" of every call.
-
-var (
-	seedFirst = []string{"Anna", "Ben", "Clara", "David", "Elif", "Finn", "Greta", "Hugo", "Ida", "Jan"}
-	seedLast  = []string{"Meyer", "Schulz", "Wagner", "Becker", "Hoffmann", "Koch", "Richter", "Klein"}
-)
-
 // Seed creates n individual customers as an import would, all stamped
 // with the current clock second, and returns their ids in creation order.
 func (e *Emulator) Seed(n int) []string {
@@ -107,8 +101,9 @@ func (e *Emulator) Seed(n int) []string {
 	for i := range n {
 		m := e.st.models["res.partner"]
 		next := m.nextID
+		first, last := emulator.SeedName(i)
 		id := e.st.insert("res.partner", record{
-			"name":          seedFirst[i%len(seedFirst)] + " " + seedLast[(i/len(seedFirst))%len(seedLast)],
+			"name":          first + " " + last,
 			"email":         fmt.Sprintf("partner%d@example.com", next),
 			"ref":           fmt.Sprintf("K%05d", next),
 			"street":        fmt.Sprintf("Hauptstraße %d", i+1),

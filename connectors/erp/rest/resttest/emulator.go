@@ -125,17 +125,12 @@ func (e *Emulator) ResetWindow() {
 	e.windowUsed = 0
 }
 
-var (
-	seedFirst = []string{"Anna", "Ben", "Clara", "David", "Elif", "Finn", "Greta", "Hugo", "Ida", "Jan"}
-	seedLast  = []string{"Meyer", "Schulz", "Wagner", "Becker", "Hoffmann", "Koch", "Richter", "Klein"}
-)
-
 // Seed creates n customers in the style's shape, all stamped now, and
 // returns their ids in creation order.
 func (e *Emulator) Seed(n int) []string {
 	ids := make([]string, n)
 	for i := range n {
-		first, last := seedFirst[i%len(seedFirst)], seedLast[(i/len(seedFirst))%len(seedLast)]
+		first, last := emulator.SeedName(i)
 		e.mu.Lock()
 		next := e.nextID
 		e.mu.Unlock()
