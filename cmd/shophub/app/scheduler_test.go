@@ -15,6 +15,8 @@ func TestScheduledPollsRunOnceAcrossWorkers(t *testing.T) {
 	e := newEnv(t, envOptions{tune: func(c *config.Config) {
 		onlyShopify(c)
 		c.Connectors[0].PollInterval = config.Duration(time.Second)
+		// One resource, so one request is one poll (orders poll apart).
+		c.Connectors[0].Resources = []string{"customer"}
 	}})
 	second, err := app.New(context.Background(), app.Options{Config: e.cfg, Log: testLogger(), Work: true, Redis: e.rdb})
 	if err != nil {
