@@ -1,7 +1,6 @@
 package magento
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-resty/resty/v2"
 	"golang.org/x/time/rate"
 
 	"github.com/shophub/shophub/connectors"
@@ -67,14 +65,7 @@ func (c *Connector) call(ctx context.Context, method, path string, query url.Val
 	if c.auth != nil {
 		ctx = connectors.WithUsedToken(ctx)
 	}
-	resp, err := c.http.DoRequest(ctx, method, path, func(r *resty.Request) {
-		if query != nil {
-			r.SetQueryParamsFromValues(query)
-		}
-		if body != nil {
-			r.SetBody(body).SetHeader("Content-Type", "application/json")
-		}
-	}, nil)
+	resp, err := c.http.DoRequest(ctx, method, path, connectors.JSONRequest(query, body), nil)
 	if err != nil {
 		var herr *connectors.HTTPError
 		if errors.As(err, &herr) {
@@ -85,9 +76,7 @@ func (c *Connector) call(ctx context.Context, method, path string, query url.Val
 		return err
 	}
 	if out != nil {
-		dec := json.NewDecoder(bytes.NewReader(resp.Body()))
-		dec.UseNumber()
-		if err := dec.Decode(out); err != nil {
+		if err := connectors.DecodeJSON(resp.Body(), out); err != nil {
 			return fmt.Errorf("%s %s: decoding Magento's answer: %w", method, path, err)
 		}
 	}
