@@ -41,15 +41,9 @@ func init() {
 		// webhook_public_key is set (see Capabilities).
 		Capabilities: connectors.Capabilities{Webhooks: true, Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder}},
 		NewSettings:  func() any { return NewSettings() },
-		New: func(inst connectors.Instance, settings any) (connectors.Connector, error) {
-			s, ok := settings.(*Settings)
-			if !ok {
-				return nil, fmt.Errorf("magento: settings of type %T, want *magento.Settings", settings)
-			}
-			return New(inst, *s)
-		},
-		Mapping: defaultMapping,
-		Sample:  sample,
+		New:          connectors.Constructor(Type, New),
+		Mapping:      defaultMapping,
+		Sample:       sample,
 	})
 }
 
