@@ -185,18 +185,11 @@ func TestMappingRoundTrip(t *testing.T) {
 	}
 	after, _ := emu.Customer(id)
 	for _, k := range []string{"custom_attributes", "group_id", "gender", "taxvat"} {
-		if diff := cmp.Diff(jsonForm(before[k]), jsonForm(after[k])); diff != "" {
+		if diff := cmp.Diff(connectors.JSONForm(before[k]), connectors.JSONForm(after[k])); diff != "" {
 			t.Errorf("%s changed by the push (-before +after):\n%s", k, diff)
 		}
 	}
 	if n := len(after["addresses"].([]any)); n != 3 {
 		t.Errorf("%d addresses after the push, want the 3 there were", n)
 	}
-}
-
-func jsonForm(v any) any {
-	b, _ := json.Marshal(v)
-	var out any
-	_ = json.Unmarshal(b, &out)
-	return out
 }

@@ -30,7 +30,7 @@ var addressRequired = map[string]bool{"firstname": true, "lastname": true, "stre
 // attribute_code; the default address patches change the addresses marked
 // default_billing / default_shipping in place, or add one.
 func mergeCustomer(current, payload map[string]any, placeholderPhone string) map[string]any {
-	out := deepCopy(current).(map[string]any)
+	out := connectors.CloneJSON(current).(map[string]any)
 	for _, k := range readOnly {
 		delete(out, k)
 	}
@@ -61,7 +61,7 @@ func newCustomer(payload map[string]any, s Settings) map[string]any {
 		case "custom_attributes":
 			out[k] = mergeCustomAttributes(nil, v)
 		default:
-			out[k] = deepCopy(v)
+			out[k] = connectors.CloneJSON(v)
 		}
 	}
 	if _, ok := out["website_id"]; !ok {
@@ -83,7 +83,7 @@ func mergeValue(cur, v any) any {
 	cm, ok1 := cur.(map[string]any)
 	vm, ok2 := v.(map[string]any)
 	if !ok1 || !ok2 {
-		return deepCopy(v)
+		return connectors.CloneJSON(v)
 	}
 	for k, x := range vm {
 		cm[k] = mergeValue(cm[k], x)
@@ -95,7 +95,7 @@ func mergeValue(cur, v any) any {
 // map code → value — into the current list, keeping attributes v does not
 // name.
 func mergeCustomAttributes(cur, v any) any {
-	list, _ := deepCopy(cur).([]any)
+	list, _ := connectors.CloneJSON(cur).([]any)
 	set := func(code string, val any) {
 		for _, x := range list {
 			if m, ok := x.(map[string]any); ok && m["attribute_code"] == code {
@@ -108,13 +108,13 @@ func mergeCustomAttributes(cur, v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for code, val := range x {
-			set(code, deepCopy(val))
+			set(code, connectors.CloneJSON(val))
 		}
 	case []any:
 		for _, e := range x {
 			if m, ok := e.(map[string]any); ok {
 				if code, ok := m["attribute_code"].(string); ok {
-					set(code, deepCopy(m["value"]))
+					set(code, connectors.CloneJSON(m["value"]))
 				}
 			}
 		}
@@ -158,9 +158,9 @@ func applyDefaultAddresses(c map[string]any, billing, shipping map[string]any, p
 			patchAddress(addrs[si].(map[string]any), shipping)
 		case si >= 0: // one address serves both: split it if they differ
 			shared := addrs[si].(map[string]any)
-			cand := deepCopy(shared).(map[string]any)
+			cand := connectors.CloneJSON(shared).(map[string]any)
 			patchAddress(cand, shipping)
-			if !sameJSON(cand, shared) {
+			if !connectors.SameJSON(cand, shared) {
 				if a := newAddress(c, shipping, placeholderPhone); a != nil {
 					shared["default_shipping"] = false
 					a["default_shipping"] = true
@@ -168,7 +168,7 @@ func applyDefaultAddresses(c map[string]any, billing, shipping map[string]any, p
 					flagsChanged = true
 				}
 			}
-		case bi >= 0 && billing != nil && sameJSON(billing, shipping):
+		case bi >= 0 && billing != nil && connectors.SameJSON(billing, shipping):
 			addrs[bi].(map[string]any)["default_shipping"] = true
 			flagsChanged = true
 		default:
@@ -220,7 +220,7 @@ func patchAddress(a, patch map[string]any) {
 			setRegion(a, v)
 			continue
 		}
-		a[k] = deepCopy(v)
+		a[k] = connectors.CloneJSON(v)
 	}
 }
 
@@ -289,9 +289,3 @@ func orEmpty(v any) any {
 	}
 	return v
 }
-
-// Short names for the shared JSON helpers the merge, the push and their
-// tests use throughout.
-func sameJSON(a, b any) bool { return connectors.SameJSON(a, b) }
-func jsonForm(v any) any     { return connectors.JSONForm(v) }
-func deepCopy(v any) any     { return connectors.CloneJSON(v) }

@@ -65,11 +65,11 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 		return nil, err
 	}
 	merged := mergeCustomer(current, payload, c.settings.PlaceholderTelephone)
-	unchanged := deepCopy(current).(map[string]any)
+	unchanged := connectors.CloneJSON(current).(map[string]any)
 	for _, k := range readOnly {
 		delete(unchanged, k)
 	}
-	if sameJSON(merged, unchanged) {
+	if connectors.SameJSON(merged, unchanged) {
 		return customerRecord(current, "update customer "+externalID)
 	}
 	var out map[string]any

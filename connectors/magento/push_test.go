@@ -52,7 +52,7 @@ func TestUpdateKeepsWhatShophubDoesNotMap(t *testing.T) {
 	}
 	after, _ := emu.Customer(id)
 	for _, k := range []string{"custom_attributes", "group_id", "gender", "taxvat", "dob", "default_billing", "default_shipping"} {
-		if diff := cmp.Diff(jsonForm(before[k]), jsonForm(after[k])); diff != "" {
+		if diff := cmp.Diff(connectors.JSONForm(before[k]), connectors.JSONForm(after[k])); diff != "" {
 			t.Errorf("%s changed (-before +after):\n%s", k, diff)
 		}
 	}
@@ -62,17 +62,17 @@ func TestUpdateKeepsWhatShophubDoesNotMap(t *testing.T) {
 	if after["extension_attributes"].(map[string]any)["company_attributes"] == nil {
 		t.Error("extension attribute shophub does not map was dropped")
 	}
-	if diff := cmp.Diff(jsonForm(addressByCity(before, "Wien")), jsonForm(addressByCity(after, "Wien"))); diff != "" {
+	if diff := cmp.Diff(connectors.JSONForm(addressByCity(before, "Wien")), connectors.JSONForm(addressByCity(after, "Wien"))); diff != "" {
 		t.Errorf("unmapped address changed (-before +after):\n%s", diff)
 	}
-	if diff := cmp.Diff(jsonForm(addressByCity(before, "Hamburg")), jsonForm(addressByCity(after, "Hamburg"))); diff != "" {
+	if diff := cmp.Diff(connectors.JSONForm(addressByCity(before, "Hamburg")), connectors.JSONForm(addressByCity(after, "Hamburg"))); diff != "" {
 		t.Errorf("shipping address changed by a billing patch (-before +after):\n%s", diff)
 	}
 	b := addressByCity(after, "Berlin")
 	want := map[string]any{"street": []any{"Neue Straße 5"}, "postcode": "10115", "telephone": "+4930999",
 		"vat_id": "DE123456789", "company": "Hoffmann Feinkost GmbH", "default_billing": true}
 	for k, v := range want {
-		if diff := cmp.Diff(jsonForm(v), jsonForm(b[k])); diff != "" {
+		if diff := cmp.Diff(connectors.JSONForm(v), connectors.JSONForm(b[k])); diff != "" {
 			t.Errorf("billing address %s (-want +got):\n%s", k, diff)
 		}
 	}
@@ -191,7 +191,7 @@ func TestCreateSetsWebsiteAndGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := emu.Customer(rec.ExternalID)
-	if jsonForm(got["group_id"]) != float64(3) || jsonForm(got["website_id"]) != float64(1) {
+	if connectors.JSONForm(got["group_id"]) != float64(3) || connectors.JSONForm(got["website_id"]) != float64(1) {
 		t.Errorf("group %v website %v", got["group_id"], got["website_id"])
 	}
 	a := got["addresses"].([]any)[0].(map[string]any)
