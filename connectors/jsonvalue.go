@@ -33,6 +33,22 @@ func CloneJSON(v any) any {
 	return v
 }
 
+// MergeJSON merges v into cur the way a partial update does: objects
+// merge key by key, recursively, so keys v does not name keep the vendor's
+// value; anything else v holds replaces cur as a copy. It edits cur in
+// place (pass a CloneJSON copy) and returns the merged value.
+func MergeJSON(cur, v any) any {
+	cm, ok1 := cur.(map[string]any)
+	vm, ok2 := v.(map[string]any)
+	if !ok1 || !ok2 {
+		return CloneJSON(v)
+	}
+	for k, x := range vm {
+		cm[k] = MergeJSON(cm[k], x)
+	}
+	return cm
+}
+
 // JSONForm is v as it reads back from JSON: numbers of any Go type become
 // float64, typed slices []any, structs maps.
 func JSONForm(v any) any {

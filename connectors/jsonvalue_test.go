@@ -36,3 +36,16 @@ func TestSameJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestMergeJSON(t *testing.T) {
+	cur := map[string]any{"name": "Ann", "address": map[string]any{"city": "Berlin", "zip": "10115"}, "tags": []any{"a"}}
+	v := map[string]any{"address": map[string]any{"city": "Hamburg"}, "tags": []string{"b"}, "new": 1}
+	got := MergeJSON(CloneJSON(cur), v)
+	want := map[string]any{"name": "Ann", "address": map[string]any{"city": "Hamburg", "zip": "10115"}, "tags": []any{"b"}, "new": 1}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("merge (-want +got):\n%s", diff)
+	}
+	if cur["address"].(map[string]any)["city"] != "Berlin" {
+		t.Error("merging into a clone changed the original")
+	}
+}

@@ -43,7 +43,7 @@ func mergeCustomer(current, payload map[string]any, placeholderPhone string) map
 		case "id":
 			continue // the id is the URL's
 		default:
-			out[k] = mergeValue(out[k], v)
+			out[k] = connectors.MergeJSON(out[k], v)
 		}
 	}
 	billing, _ := payload[keyBilling].(map[string]any)
@@ -77,18 +77,6 @@ func newCustomer(payload map[string]any, s Settings) map[string]any {
 	shipping, _ := payload[keyShipping].(map[string]any)
 	applyDefaultAddresses(out, billing, shipping, s.PlaceholderTelephone)
 	return out
-}
-
-func mergeValue(cur, v any) any {
-	cm, ok1 := cur.(map[string]any)
-	vm, ok2 := v.(map[string]any)
-	if !ok1 || !ok2 {
-		return connectors.CloneJSON(v)
-	}
-	for k, x := range vm {
-		cm[k] = mergeValue(cm[k], x)
-	}
-	return cm
 }
 
 // mergeCustomAttributes merges v — a list of {attribute_code, value} or a

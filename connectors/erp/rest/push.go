@@ -101,21 +101,9 @@ func merge(cur, payload map[string]any, listMerge map[string]string) map[string]
 			out[k] = mergeList(out[k], v, flag)
 			continue
 		}
-		out[k] = mergeValue(out[k], v)
+		out[k] = connectors.MergeJSON(out[k], v)
 	}
 	return out
-}
-
-func mergeValue(cur, v any) any {
-	cm, ok1 := cur.(map[string]any)
-	vm, ok2 := v.(map[string]any)
-	if !ok1 || !ok2 {
-		return connectors.CloneJSON(v)
-	}
-	for k, x := range vm {
-		cm[k] = mergeValue(cm[k], x)
-	}
-	return cm
 }
 
 func mergeList(cur, v any, flag string) any {
