@@ -144,15 +144,25 @@ func (e *Emulator) searchHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"items": items, "search_criteria": c.echo(), "total_count": total})
 }
 
-func (e *Emulator) createHTTP(w http.ResponseWriter, r *http.Request) {
+// customerBody reads the {"customer": {…}} body of a create or a save; when
+// it cannot, it has answered with Magento's error.
+func customerBody(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
 	body, ierr := decodeBody(r)
 	if ierr != nil {
 		writeErr(w, http.StatusBadRequest, ierr)
-		return
+		return nil, false
 	}
 	cust, ok := body["customer"].(map[string]any)
 	if !ok {
 		writeErr(w, http.StatusBadRequest, &inputError{Message: `"%fieldName" is required. Enter and try again.`, Parameters: map[string]any{"fieldName": "customer"}})
+		return nil, false
+	}
+	return cust, true
+}
+
+func (e *Emulator) createHTTP(w http.ResponseWriter, r *http.Request) {
+	cust, ok := customerBody(w, r)
+	if !ok {
 		return
 	}
 	e.mu.Lock()
@@ -184,14 +194,8 @@ func (e *Emulator) customerHTTP(w http.ResponseWriter, r *http.Request, sid stri
 		}
 		noSuchCustomer(w, sid)
 	case http.MethodPut:
-		body, ierr := decodeBody(r)
-		if ierr != nil {
-			writeErr(w, http.StatusBadRequest, ierr)
-			return
-		}
-		cust, ok := body["customer"].(map[string]any)
+		cust, ok := customerBody(w, r)
 		if !ok {
-			writeErr(w, http.StatusBadRequest, &inputError{Message: `"%fieldName" is required. Enter and try again.`, Parameters: map[string]any{"fieldName": "customer"}})
 			return
 		}
 		e.mu.Lock()
