@@ -2,6 +2,9 @@ package connectortest
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -92,4 +95,25 @@ func CheckRefused(t *testing.T, typ string, cases []Refused) {
 			}
 		})
 	}
+}
+
+// Fixture reads testdata/name, a vendor-shaped record of the connector
+// under test.
+func Fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// FixtureJSON decodes testdata/name as one JSON object.
+func FixtureJSON(t *testing.T, name string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(Fixture(t, name), &m); err != nil {
+		t.Fatalf("testdata/%s: %v", name, err)
+	}
+	return m
 }

@@ -2,11 +2,9 @@ package helpscout_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -229,7 +227,7 @@ func TestMapping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := readJSON(t, "testdata/customer.json")
+	rec := connectortest.FixtureJSON(t, "customer.json")
 	doc, err := m.Inbound("customer", rec)
 	if err != nil {
 		t.Fatal(err)
@@ -265,7 +263,7 @@ func TestMapping(t *testing.T) {
 	if diff := cmp.Diff(wantProps, out["properties"]); diff != "" {
 		t.Errorf("properties without orders (-want +got):\n%s", diff)
 	}
-	tdoc, err := m.Inbound("ticket", readJSON(t, "testdata/conversation.json"))
+	tdoc, err := m.Inbound("ticket", connectortest.FixtureJSON(t, "conversation.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,17 +287,4 @@ func TestBadCredentialsArePermanent(t *testing.T) {
 	if !errors.As(err, &herr) || herr.Status != http.StatusUnauthorized {
 		t.Fatalf("fetch with wrong credentials: got %v, want the token endpoint's 401", err)
 	}
-}
-
-func readJSON(t *testing.T, path string) map[string]any {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
 }

@@ -1,35 +1,22 @@
 package magento_test
 
 import (
-	"bytes"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/connectortest"
 	"github.com/shophub/shophub/connectors/magento"
 	"github.com/shophub/shophub/connectors/magento/magentotest"
 	"github.com/shophub/shophub/mappings"
 )
 
-func fixture(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func decodeFixture(t *testing.T, name string) map[string]any {
 	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader(fixture(t, name)))
-	dec.UseNumber() // as the connector decodes Magento's answers
 	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
+	// Numbers as json.Number, as the connector decodes Magento's answers.
+	if err := connectors.DecodeJSON(connectortest.Fixture(t, name), &m); err != nil {
 		t.Fatal(err)
 	}
 	return m

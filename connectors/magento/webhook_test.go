@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/connectortest"
 	"github.com/shophub/shophub/connectors/magento/magentotest"
 )
 
@@ -25,7 +26,7 @@ func TestDecodeWebhook(t *testing.T) {
 		body []byte
 		want connectors.Event
 	}{
-		{"customer save fixture", fixture(t, "webhook_customer_save.json"), connectors.Event{
+		{"customer save fixture", connectortest.Fixture(t, "webhook_customer_save.json"), connectors.Event{
 			Topic: "observer.customer_save_commit_after", Resource: "customer", ExternalID: "1042",
 			OccurredAt: time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)}},
 		{"delete", []byte(`{"eventName":"observer.customer_delete_commit_after","data":{"customer":{"id":7}}}`),
@@ -65,7 +66,7 @@ func TestDecodeWebhook(t *testing.T) {
 // Adobe's sample verifies over the base64-encoded body; both forms pass.
 func TestVerifyWebhookOverBase64Body(t *testing.T) {
 	ws, emu := webhookConnector(t)
-	body := fixture(t, "webhook_customer_save.json")
+	body := connectortest.Fixture(t, "webhook_customer_save.json")
 	h := http.Header{}
 	h.Set("x-adobe-commerce-webhook-signature", emu.DeliveryHeaders([]byte(base64.StdEncoding.EncodeToString(body))).Get("x-adobe-commerce-webhook-signature"))
 	if err := ws.VerifyWebhook(h, body); err != nil {

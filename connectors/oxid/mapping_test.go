@@ -1,13 +1,12 @@
 package oxid
 
 import (
-	"encoding/json"
-	"os"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/connectortest"
 	"github.com/shophub/shophub/mappings"
 )
 
@@ -26,15 +25,7 @@ func compileDefault(t *testing.T) *mappings.Mapping {
 
 func fixture(t *testing.T) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile("testdata/customer.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return connectortest.FixtureJSON(t, "customer.json")
 }
 
 func TestMappingInbound(t *testing.T) {
