@@ -2,6 +2,10 @@ package sync
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
 	"maps"
 	"slices"
 
@@ -64,4 +68,56 @@ func (h *Handlers) withKnowledge(ctx context.Context, tp *Touchpoint, resource s
 	knowledge["customer_since"] = cust.CreatedAt.UTC().Format("2006-01-02")
 	out[mappings.HubKey] = knowledge
 	return out, nil
+}
+
+// refreshKnowledge re-pushes a customer to the touchpoints whose mappings
+// render hub knowledge, after their tickets or orders changed what the hub
+// knows though the customer did not. The task id carries a fingerprint of
+// that knowledge: refreshes bringing the same knowledge collapse, while one
+// bringing new knowledge is never swallowed by a refresh of the same
+// customer version that is already running and has read the old. The push
+// renders the current state; an unchanged render costs the target one read.
+func (h *Handlers) refreshKnowledge(ctx context.Context, customerID uint64, log *slog.Logger) {
+	var cust *hub.Customer
+	var key string
+	for _, tp := range h.Points.All() {
+		if !tp.CanPush(connectors.ResourceCustomer) || !tp.Mapping.ReadsHub(connectors.ResourceCustomer) {
+			continue
+		}
+		if cust == nil {
+			c, _, err := h.Store.Customer(ctx, customerID)
+			if err == nil {
+				key, err = h.knowledgeKey(ctx, customerID)
+			}
+			if err != nil {
+				log.Warn("hub knowledge not refreshed", "customer_id", customerID, "err", err)
+				return
+			}
+			cust = c
+		}
+		task := NewPushTask(PushPayload{Instance: tp.Name, Resource: connectors.ResourceCustomer, CustomerID: customerID,
+			Version: cust.Version, Force: true, Knowledge: key}, h.MaxRetry)
+		if err := h.Queue.Enqueue(ctx, task); err != nil {
+			log.Warn("hub knowledge not refreshed", "customer_id", customerID, "connector", tp.Name, "err", err)
+		}
+	}
+}
+
+// knowledgeKey fingerprints the ticket counts and order figures the hub
+// holds for a customer.
+func (h *Handlers) knowledgeKey(ctx context.Context, customerID uint64) (string, error) {
+	total, open, err := h.Store.TicketCounts(ctx, customerID)
+	if err != nil {
+		return "", err
+	}
+	f, err := h.Store.CustomerOrderFigures(ctx, customerID)
+	if err != nil {
+		return "", err
+	}
+	b, _ := json.Marshal(struct {
+		Tickets, Open int64
+		Orders        hub.OrderFigures
+	}{total, open, f})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8]), nil
 }

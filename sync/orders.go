@@ -2,8 +2,6 @@ package sync
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -114,7 +112,7 @@ func (h *Handlers) mergeOrder(ctx context.Context, tp *Touchpoint, p IngestPaylo
 	log.Debug("order changed", "order_id", res.OrderID, "customer_id", res.CustomerID, "version", res.Version, "fields", res.Changed)
 	for _, id := range []uint64{res.CustomerID, res.PreviousCustomerID} {
 		if id != 0 {
-			h.refreshFigures(ctx, id, log)
+			h.refreshKnowledge(ctx, id, log)
 		}
 	}
 	return nil
@@ -136,43 +134,7 @@ func (h *Handlers) adoptOrders(ctx context.Context, log *slog.Logger, customerID
 	}
 	for id, n := range adopted {
 		log.Debug("orders adopted", "customer_id", id, "orders", n)
-		h.refreshFigures(ctx, id, log)
-	}
-}
-
-// refreshFigures re-pushes a customer to the touchpoints whose mappings
-// render hub knowledge, after an order changed the customer's figures.
-// The task id carries a fingerprint of the figures: refreshes with the
-// same figures collapse, while one with new figures is never swallowed by
-// a refresh of the same customer version that is already running and has
-// read the old ones.
-func (h *Handlers) refreshFigures(ctx context.Context, customerID uint64, log *slog.Logger) {
-	var cust *hub.Customer
-	var key string
-	for _, tp := range h.Points.All() {
-		if !tp.CanPush(connectors.ResourceCustomer) || !tp.Mapping.ReadsHub(connectors.ResourceCustomer) {
-			continue
-		}
-		if cust == nil {
-			c, _, err := h.Store.Customer(ctx, customerID)
-			if err != nil {
-				log.Warn("order figures not refreshed", "customer_id", customerID, "err", err)
-				return
-			}
-			f, err := h.Store.CustomerOrderFigures(ctx, customerID)
-			if err != nil {
-				log.Warn("order figures not refreshed", "customer_id", customerID, "err", err)
-				return
-			}
-			b, _ := json.Marshal(f)
-			sum := sha256.Sum256(b)
-			cust, key = c, hex.EncodeToString(sum[:8])
-		}
-		task := NewPushTask(PushPayload{Instance: tp.Name, Resource: connectors.ResourceCustomer, CustomerID: customerID,
-			Version: cust.Version, Force: true, Knowledge: key}, h.MaxRetry)
-		if err := h.Queue.Enqueue(ctx, task); err != nil {
-			log.Warn("order figures not refreshed", "customer_id", customerID, "connector", tp.Name, "err", err)
-		}
+		h.refreshKnowledge(ctx, id, log)
 	}
 }
 

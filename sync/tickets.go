@@ -105,28 +105,3 @@ func (h *Handlers) mergeTicket(ctx context.Context, tp *Touchpoint, p IngestPayl
 	}
 	return nil
 }
-
-// refreshKnowledge re-pushes a customer to the touchpoints whose mappings
-// render hub knowledge, whose values (open tickets) just changed though
-// the customer did not. The push renders the current state; an unchanged
-// render costs the target one read.
-func (h *Handlers) refreshKnowledge(ctx context.Context, customerID uint64, log *slog.Logger) {
-	var cust *hub.Customer
-	for _, tp := range h.Points.All() {
-		if !tp.CanPush(connectors.ResourceCustomer) || !tp.Mapping.ReadsHub(connectors.ResourceCustomer) {
-			continue
-		}
-		if cust == nil {
-			c, _, err := h.Store.Customer(ctx, customerID)
-			if err != nil {
-				log.Warn("hub knowledge not refreshed", "customer_id", customerID, "err", err)
-				return
-			}
-			cust = c
-		}
-		task := NewPushTask(PushPayload{Instance: tp.Name, Resource: connectors.ResourceCustomer, CustomerID: customerID, Version: cust.Version, Force: true}, h.MaxRetry)
-		if err := h.Queue.Enqueue(ctx, task); err != nil {
-			log.Warn("hub knowledge not refreshed", "customer_id", customerID, "connector", tp.Name, "err", err)
-		}
-	}
-}
