@@ -139,13 +139,7 @@ func (c *Connector) call(ctx context.Context, method, path string, query url.Val
 	return resp.Header(), nil
 }
 
-// idPath checks that an external id is numeric before it goes into a URL.
-func idPath(id string) (string, error) {
-	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
-		return "", connectors.Permanent(fmt.Errorf("helpscout: %q is not a Help Scout id", id))
-	}
-	return id, nil
-}
+func idPath(id string) (string, error) { return connectors.NumericID("helpscout", "Help Scout id", id) }
 
 // timeLayout is Help Scout's timestamp format.
 const timeLayout = "2006-01-02T15:04:05Z"

@@ -144,14 +144,7 @@ func customerRecord(data map[string]any, what string) (*connectors.Record, error
 	return rec, nil
 }
 
-// idPath checks that an external id is a Magento entity id before it goes
-// into a URL.
-func idPath(id string) (string, error) {
-	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
-		return "", connectors.Permanent(fmt.Errorf("magento: %q is not a Magento customer id", id))
-	}
-	return id, nil
-}
+func idPath(id string) (string, error) { return connectors.NumericID("magento", "Magento customer id", id) }
 
 // searchQuery renders searchCriteria in Magento's bracket syntax: groups
 // are ANDed, the filters inside a group ORed.
