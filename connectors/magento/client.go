@@ -144,7 +144,9 @@ func customerRecord(data map[string]any, what string) (*connectors.Record, error
 	return rec, nil
 }
 
-func idPath(id string) (string, error) { return connectors.NumericID("magento", "Magento customer id", id) }
+func idPath(id string) (string, error) {
+	return connectors.NumericID("magento", "Magento customer id", id)
+}
 
 // searchQuery renders searchCriteria in Magento's bracket syntax: groups
 // are ANDed, the filters inside a group ORed.
