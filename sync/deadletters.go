@@ -48,7 +48,8 @@ func NewDeadLetters(rdb redis.UniversalClient) *DeadLetters {
 }
 
 // List returns dead letters, newest failure first; connector filters by
-// instance ("" for all).
+// instance ("" for all). Only queues that can hold the connector's tasks
+// are read: the shared ones, and of the per-instance push queues its own.
 func (d *DeadLetters) List(connector string) ([]DeadLetter, error) {
 	queues, err := d.Inspector.Queues()
 	if err != nil {
@@ -56,36 +57,65 @@ func (d *DeadLetters) List(connector string) ([]DeadLetter, error) {
 	}
 	out := []DeadLetter{}
 	for _, q := range queues {
-		for page := 1; ; page++ {
-			tasks, err := d.Inspector.ListArchivedTasks(q, asynq.PageSize(500), asynq.Page(page))
-			if err != nil {
-				return nil, fmt.Errorf("list dead letters of %s: %w", q, err)
+		if inst, ok := pushQueueInstance(q); ok && connector != "" && inst != connector {
+			continue
+		}
+		if err := d.eachArchived(q, func(dl DeadLetter) {
+			if connector == "" || dl.Connector == connector {
+				out = append(out, dl)
 			}
-			for _, t := range tasks {
-				dl := deadLetterOf(t)
-				if connector == "" || dl.Connector == connector {
-					out = append(out, dl)
-				}
-			}
-			if len(tasks) < 500 {
-				break
-			}
+		}); err != nil {
+			return nil, err
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].LastFailedAt.After(out[j].LastFailedAt) })
 	return out, nil
 }
 
+// pushQueueInstance names the instance of a per-instance push queue.
+func pushQueueInstance(queue string) (string, bool) {
+	return strings.CutPrefix(queue, QueuePush+":")
+}
+
+func (d *DeadLetters) eachArchived(queue string, fn func(DeadLetter)) error {
+	for page := 1; ; page++ {
+		tasks, err := d.Inspector.ListArchivedTasks(queue, asynq.PageSize(500), asynq.Page(page))
+		if err != nil {
+			return fmt.Errorf("list dead letters of %s: %w", queue, err)
+		}
+		for _, t := range tasks {
+			fn(deadLetterOf(t))
+		}
+		if len(tasks) < 500 {
+			return nil
+		}
+	}
+}
+
 // Counts is the number of dead letters per connector ("" for tasks of no
-// connector, such as fan-out).
+// connector, such as fan-out). A push queue's archive belongs to its
+// instance whole, so its size is read, not its tasks: a sick target with
+// thousands of dead letters costs /metrics and status one call.
 func (d *DeadLetters) Counts() (map[string]int, error) {
-	all, err := d.List("")
+	queues, err := d.Inspector.Queues()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("list queues: %w", err)
 	}
 	n := map[string]int{}
-	for _, dl := range all {
-		n[dl.Connector]++
+	for _, q := range queues {
+		if inst, ok := pushQueueInstance(q); ok {
+			info, err := d.Inspector.GetQueueInfo(q)
+			if err != nil {
+				return nil, fmt.Errorf("dead letters of %s: %w", q, err)
+			}
+			if info.Archived > 0 {
+				n[inst] += info.Archived
+			}
+			continue
+		}
+		if err := d.eachArchived(q, func(dl DeadLetter) { n[dl.Connector]++ }); err != nil {
+			return nil, err
+		}
 	}
 	return n, nil
 }
