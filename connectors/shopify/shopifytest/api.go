@@ -36,7 +36,7 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		notFound(w)
 		return
 	}
-	e.requests.Add(1)
+	e.CountRequest()
 	version, rest, _ := strings.Cut(rest, "/")
 	if r.Header.Get("X-Shopify-Access-Token") != e.opts.AccessToken {
 		writeErr(w, http.StatusUnauthorized, errInvalidToken)
@@ -80,8 +80,8 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // admit applies test throttles, injected failures and the leaky bucket, and
 // sets X-Shopify-Shop-Api-Call-Limit. It answers the request when refusing it.
 func (e *Emulator) admit(w http.ResponseWriter) bool {
-	e.ctlMu.Lock()
-	defer e.ctlMu.Unlock()
+	e.bucketMu.Lock()
+	defer e.bucketMu.Unlock()
 	now := e.opts.Now()
 	if e.opts.LeakRate > 0 && !e.bucketAt.IsZero() {
 		e.bucket = math.Max(0, e.bucket-now.Sub(e.bucketAt).Seconds()*e.opts.LeakRate)
@@ -91,17 +91,15 @@ func (e *Emulator) admit(w http.ResponseWriter) bool {
 	used := func() string {
 		return strconv.Itoa(int(math.Ceil(e.bucket))) + "/" + strconv.Itoa(e.opts.BucketSize)
 	}
-	if e.throttleN > 0 {
-		e.throttleN--
+	switch f := e.Next(); {
+	case f.Throttled:
 		w.Header().Set("X-Shopify-Shop-Api-Call-Limit", strconv.Itoa(e.opts.BucketSize)+"/"+strconv.Itoa(e.opts.BucketSize))
-		w.Header().Set("Retry-After", formatSeconds(e.throttleRA))
+		w.Header().Set("Retry-After", formatSeconds(f.RetryAfter))
 		writeErr(w, http.StatusTooManyRequests, errThrottled)
 		return false
-	}
-	if e.failN > 0 {
-		e.failN--
+	case f.Status != 0:
 		w.Header().Set("X-Shopify-Shop-Api-Call-Limit", used())
-		writeErr(w, e.failStatus, http.StatusText(e.failStatus))
+		writeErr(w, f.Status, http.StatusText(f.Status))
 		return false
 	}
 	if e.opts.LeakRate > 0 && e.bucket+1 > size {

@@ -11,12 +11,13 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/shophub/shophub/connectors/emulator"
 )
 
 // Defaults used when Options leave a field zero.
@@ -80,22 +81,19 @@ type DeliveryStats struct {
 // Emulator is an in-memory Shopify shop. It is safe for concurrent use.
 type Emulator struct {
 	opts Options
+	emulator.Server
 
 	mu sync.RWMutex
 	st *store
 
 	webhookURL atomic.Pointer[string]
 
-	ctlMu      sync.Mutex
-	throttleN  int
-	throttleRA time.Duration
-	failN      int
-	failStatus int
-	bucket     float64
-	bucketAt   time.Time
+	// bucketMu guards the leaky bucket.
+	bucketMu sync.Mutex
+	bucket   float64
+	bucketAt time.Time
 
-	requests atomic.Int64
-	stats    struct{ attempts, sent, retried, failed, pending atomic.Int64 }
+	stats struct{ attempts, sent, retried, failed, pending atomic.Int64 }
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -104,7 +102,6 @@ type Emulator struct {
 	wg       sync.WaitGroup
 	sem      chan struct{}
 	hc       *http.Client
-	server   *httptest.Server
 	closeOne sync.Once
 }
 
@@ -153,14 +150,7 @@ func (e *Emulator) Handler() http.Handler { return http.HandlerFunc(e.serveHTTP)
 
 // Start serves the emulator on a local httptest server and returns its base
 // URL (use it as the connector's shop_url).
-func (e *Emulator) Start() string {
-	e.ctlMu.Lock()
-	defer e.ctlMu.Unlock()
-	if e.server == nil {
-		e.server = httptest.NewServer(e.Handler())
-	}
-	return e.server.URL
-}
+func (e *Emulator) Start() string { return e.Server.Start(e.Handler()) }
 
 // Close stops the server and every webhook delivery; safe to call twice.
 func (e *Emulator) Close() {
@@ -169,12 +159,7 @@ func (e *Emulator) Close() {
 		e.wgMu.Lock()
 		e.closed = true
 		e.wgMu.Unlock()
-		e.ctlMu.Lock()
-		srv := e.server
-		e.ctlMu.Unlock()
-		if srv != nil {
-			srv.Close()
-		}
+		e.Server.Close()
 		e.wg.Wait()
 	})
 }
@@ -185,23 +170,9 @@ func (e *Emulator) Options() Options { return e.opts }
 // SetWebhookURL changes where future webhooks go; empty stops sending.
 func (e *Emulator) SetWebhookURL(url string) { e.webhookURL.Store(&url) }
 
-// Throttle makes the next n API requests answer 429 with Retry-After set to
-// retryAfter (Shopify's fractional seconds). Throttle(0, 0) clears it.
-func (e *Emulator) Throttle(n int, retryAfter time.Duration) {
-	e.ctlMu.Lock()
-	defer e.ctlMu.Unlock()
-	e.throttleN, e.throttleRA = n, retryAfter
-}
-
-// FailNext makes the next n API requests answer status with an error body.
-func (e *Emulator) FailNext(n, status int) {
-	e.ctlMu.Lock()
-	defer e.ctlMu.Unlock()
-	e.failN, e.failStatus = n, status
-}
-
-// Requests counts API requests received (including refused ones).
-func (e *Emulator) Requests() int64 { return e.requests.Load() }
+// Throttle answers 429 with Retry-After in Shopify's fractional seconds
+// and a full X-Shopify-Shop-Api-Call-Limit, FailNext Shopify's error body;
+// Requests counts every API request, refused ones included.
 
 // Deliveries reports webhook delivery counters.
 func (e *Emulator) Deliveries() DeliveryStats {
