@@ -23,13 +23,13 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/shophub/shophub/connectors/emulator"
 )
 
 // Options configure an Emulator. Zero values give working defaults.
@@ -67,26 +67,20 @@ type Options struct {
 type Emulator struct {
 	opts    Options
 	handler http.Handler
+	emulator.Server
 
 	mu         sync.Mutex
 	st         *store
 	tokens     map[string]time.Time
 	issued     int
 	oauthTimes []time.Time
-	throttleN  int
-	throttleD  time.Duration
-	failN      int
-	failStatus int
 	hookURL    string
-	baseURL    string
-	server     *httptest.Server
 	closed     bool
 
-	requests atomic.Int64
-	ctx      context.Context
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	client   *http.Client
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	client *http.Client
 }
 
 // New builds an emulator; call Start for a listening server or mount
@@ -129,48 +123,24 @@ func New(opts Options) *Emulator {
 func (e *Emulator) Handler() http.Handler { return e.handler }
 
 // Start serves the emulator on a local port and returns its base URL.
-func (e *Emulator) Start() string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.server == nil {
-		e.server = httptest.NewServer(e.handler)
-		e.baseURL = e.server.URL
-	}
-	return e.baseURL
-}
+func (e *Emulator) Start() string { return e.Server.Start(e.handler) }
 
 // Close stops the server and pending webhook deliveries. Safe to call twice.
 func (e *Emulator) Close() {
 	e.mu.Lock()
 	e.closed = true
-	srv := e.server
-	e.server = nil
 	e.mu.Unlock()
 	e.cancel()
-	if srv != nil {
-		srv.Close()
-	}
+	e.Server.Close()
 	e.wg.Wait()
 }
 
 // ---- test controls ----
 
-// Throttle answers the next n API requests 429 with a wait of retryAfter
-// (error body meta.parameters.seconds, rounded up, plus a Retry-After
-// header with the exact value). n = 0 lifts throttling.
-func (e *Emulator) Throttle(n int, retryAfter time.Duration) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.throttleN, e.throttleD = n, retryAfter
-}
-
-// FailNext answers the next n API requests with status and a Shopware
-// error body.
-func (e *Emulator) FailNext(n, status int) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.failN, e.failStatus = n, status
-}
+// Throttle answers 429 with the wait in the error body
+// (meta.parameters.seconds, rounded up) plus a Retry-After header with the
+// exact value; FailNext answers a Shopware error body. Requests counts
+// every HTTP request served, token requests included.
 
 // Seed creates n customers in bulk (as an import would: no webhooks) and
 // returns their ids in creation order.
@@ -276,9 +246,6 @@ func (e *Emulator) CountryID(iso string) string {
 	return e.st.countryID(iso)
 }
 
-// Requests counts HTTP requests served, token requests included.
-func (e *Emulator) Requests() int64 { return e.requests.Load() }
-
 // TokensIssued counts access tokens issued.
 func (e *Emulator) TokensIssued() int {
 	e.mu.Lock()
@@ -341,7 +308,6 @@ func (e *Emulator) routes() http.Handler {
 		writeErrors(w, http.StatusNotFound, apiError{Code: "0", Status: "404", Title: "Not Found", Detail: "No route found for \"" + r.Method + " " + r.URL.Path + "\""})
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		e.requests.Add(1)
 		if e.injected(w) {
 			return
 		}
@@ -351,25 +317,13 @@ func (e *Emulator) routes() http.Handler {
 
 // injected answers throttled or failing requests.
 func (e *Emulator) injected(w http.ResponseWriter) bool {
-	e.mu.Lock()
-	var status int
-	var wait time.Duration
-	switch {
-	case e.throttleN > 0:
-		e.throttleN--
-		status, wait = http.StatusTooManyRequests, e.throttleD
-	case e.failN > 0:
-		e.failN--
-		status = e.failStatus
-	}
-	e.mu.Unlock()
-	switch {
-	case status == http.StatusTooManyRequests:
-		w.Header().Set("Retry-After", strconv.FormatFloat(wait.Seconds(), 'f', -1, 64))
-		writeErrors(w, status, rateLimited(wait))
+	switch f := e.Take(); {
+	case f.Throttled:
+		w.Header().Set("Retry-After", emulator.Seconds(f.RetryAfter))
+		writeErrors(w, http.StatusTooManyRequests, rateLimited(f.RetryAfter))
 		return true
-	case status != 0:
-		writeErrors(w, status, apiError{Code: "0", Status: strconv.Itoa(status), Title: http.StatusText(status), Detail: "Injected failure."})
+	case f.Status != 0:
+		writeErrors(w, f.Status, apiError{Code: "0", Status: strconv.Itoa(f.Status), Title: http.StatusText(f.Status), Detail: "Injected failure."})
 		return true
 	}
 	return false

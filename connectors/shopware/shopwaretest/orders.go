@@ -333,7 +333,7 @@ func (e *Emulator) emitBusiness(event string, order map[string]any) {
 		return
 	}
 	e.mu.Lock()
-	url, closed, shopURL := e.hookURL, e.closed, e.baseURL
+	url, closed, shopURL := e.hookURL, e.closed, e.URL()
 	if url == "" || closed {
 		e.mu.Unlock()
 		return

@@ -60,9 +60,7 @@ func (e *Emulator) webhookBody(event string, items []change) []byte {
 			"updatedFields": fields, "versionId": "0fa91ce3e96a4bc2be4bd9ce752c3425",
 		})
 	}
-	e.mu.Lock()
-	shopURL := e.baseURL
-	e.mu.Unlock()
+	shopURL := e.URL()
 	if shopURL == "" {
 		shopURL = "http://shopware.test"
 	}
