@@ -39,15 +39,9 @@ func init() {
 		Doc:          "Shopify shop via the REST Admin API: customers/* and orders/* webhooks, updated_at polling of customers and orders, and customer upserts.",
 		Capabilities: capabilities,
 		NewSettings:  func() any { return NewSettings() },
-		New: func(inst connectors.Instance, settings any) (connectors.Connector, error) {
-			s, ok := settings.(*Settings)
-			if !ok {
-				return nil, fmt.Errorf("shopify: settings of type %T, want *shopify.Settings", settings)
-			}
-			return New(inst, *s)
-		},
-		Mapping: defaultMapping,
-		Sample:  sample,
+		New:          connectors.Constructor(Type, New),
+		Mapping:      defaultMapping,
+		Sample:       sample,
 	})
 }
 
