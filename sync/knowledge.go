@@ -61,13 +61,24 @@ func (h *Handlers) withKnowledge(ctx context.Context, tp *Touchpoint, resource s
 	if out == nil {
 		out = map[string]any{}
 	}
-	knowledge := orderKnowledge(figures) // orders.go
-	knowledge["shops"] = list
-	knowledge["tickets"] = int(total)
-	knowledge["open_tickets"] = int(open)
-	knowledge["customer_since"] = cust.CreatedAt.UTC().Format("2006-01-02")
-	out[mappings.HubKey] = knowledge
+	out[mappings.HubKey] = knowledgeOf(list, total, open, cust.CreatedAt.UTC().Format("2006-01-02"), figures)
 	return out, nil
+}
+
+func knowledgeOf(shops []any, tickets, open int64, since string, figures hub.OrderFigures) map[string]any {
+	k := orderKnowledge(figures) // orders.go
+	k["shops"] = shops
+	k["tickets"] = int(tickets)
+	k["open_tickets"] = int(open)
+	k["customer_since"] = since
+	return k
+}
+
+// noKnowledge is what the hub knows of nobody: what an anonymized record
+// shows, so that properties rendered from knowledge (a helpdesk's "total
+// spent") are cleared with the person's fields.
+func noKnowledge() map[string]any {
+	return knowledgeOf([]any{}, 0, 0, "", hub.OrderFigures{})
 }
 
 // refreshKnowledge re-pushes a customer to the touchpoints whose mappings

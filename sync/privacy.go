@@ -225,7 +225,9 @@ func AnonymizedDoc(fields []string, token string, now time.Time) map[string]any 
 		return map[string]any{"first_name": "Erased", "last_name": "Customer", "street": "Erased", "city": "Erased",
 			"company": "", "street2": "", "zip": "", "region": "", "phone": ""}
 	}
-	doc := map[string]any{"email": "erased-" + token + "@example.invalid"}
+	// Knowledge too: a mapping rendering it (Help Scout's order
+	// properties) must find it, and must clear what it showed.
+	doc := map[string]any{"email": "erased-" + token + "@example.invalid", mappings.HubKey: noKnowledge()}
 	for _, f := range fields {
 		def, ok := mappings.CustomerField(f)
 		if !ok || f == "email" {
