@@ -1,9 +1,7 @@
 package shopify
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/go-resty/resty/v2"
 	"golang.org/x/time/rate"
 
 	"github.com/shophub/shophub/connectors"
@@ -52,21 +49,12 @@ func newHTTPClient(inst connectors.Instance, s Settings) *connectors.HTTPClient 
 // call sends one request and decodes the JSON answer into out, keeping
 // Shopify's 64-bit ids exact (json.Number, not float64).
 func (c *Connector) call(ctx context.Context, method, path string, query url.Values, body, out any) (http.Header, error) {
-	resp, err := c.http.DoRequest(ctx, method, path, func(r *resty.Request) {
-		if query != nil {
-			r.SetQueryParamsFromValues(query)
-		}
-		if body != nil {
-			r.SetBody(body).SetHeader("Content-Type", "application/json")
-		}
-	}, nil)
+	resp, err := c.http.DoRequest(ctx, method, path, connectors.JSONRequest(query, body), nil)
 	if err != nil {
 		return nil, err
 	}
 	if out != nil {
-		dec := json.NewDecoder(bytes.NewReader(resp.Body()))
-		dec.UseNumber()
-		if err := dec.Decode(out); err != nil {
+		if err := connectors.DecodeJSON(resp.Body(), out); err != nil {
 			return nil, fmt.Errorf("%s %s: decoding Shopify's answer: %w", method, path, err)
 		}
 	}
