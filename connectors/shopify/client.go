@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -79,12 +78,7 @@ func record(data map[string]any) (*connectors.Record, error) {
 }
 
 // idPath checks that an external id is a Shopify id before it goes into a URL.
-func idPath(id string) (string, error) {
-	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
-		return "", connectors.Permanent(fmt.Errorf("shopify: %q is not a Shopify id", id))
-	}
-	return id, nil
-}
+func idPath(id string) (string, error) { return connectors.NumericID("shopify", "Shopify id", id) }
 
 // linkRe is the Shopify SDK's Link header pattern.
 var linkRe = regexp.MustCompile(`<([^<>]+)>;\s*rel="([^"]+)"`)
