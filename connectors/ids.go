@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 )
 
@@ -22,4 +23,14 @@ func IDString(v any) string {
 		return strconv.Itoa(x)
 	}
 	return ""
+}
+
+// NumericID checks that an external id is a vendor's numeric id before it
+// goes into a URL path, where anything else could address another
+// resource. The error is permanent: "<vendor>: "<id>" is not a <what>".
+func NumericID(vendor, what, id string) (string, error) {
+	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
+		return "", Permanent(fmt.Errorf("%s: %q is not a %s", vendor, id, what))
+	}
+	return id, nil
 }
