@@ -24,16 +24,14 @@ func startEmulator(t *testing.T, opts shopifytest.Options) (*shopifytest.Emulato
 		opts.WebhookSecret = testSecret
 	}
 	emu := shopifytest.New(opts)
-	url := emu.Start()
-	t.Cleanup(emu.Close)
-	return emu, url
+	return emu, connectortest.Start(t, emu)
 }
 
 // newConnector builds a connector against the emulator through the
 // registry, as the pipeline does.
 func newConnector(t *testing.T, shopURL string, pageSize int) connectors.Connector {
 	t.Helper()
-	c, err := connectors.New(connectors.Instance{
+	return connectortest.Connect(t, connectors.Instance{
 		Name:           "shop-test",
 		Type:           shopify.Type,
 		WebhookSecrets: []string{testSecret, "old-secret"},
@@ -44,14 +42,6 @@ func newConnector(t *testing.T, shopURL string, pageSize int) connectors.Connect
 		"access_token": shopifytest.DefaultAccessToken,
 		"page_size":    pageSize,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Connect(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
 }
 
 func TestConformance(t *testing.T) {
@@ -61,14 +51,11 @@ func TestConformance(t *testing.T) {
 		Connector: newConnector(t, url, pageSize),
 		Reconnect: func(t *testing.T) connectors.Connector { return newConnector(t, url, pageSize) },
 		PageSize:  pageSize,
-		Seed:      func(t *testing.T, n int) []string { return emu.Seed(n) },
 		Touch: func(t *testing.T, id string) {
 			if err := emu.UpdateCustomer(id, map[string]any{"note": "touched " + time.Now().String()}); err != nil {
 				t.Fatal(err)
 			}
 		},
-		Stored: func(t *testing.T, id string) (map[string]any, bool) { return emu.Customer(id) },
-		Count:  func(t *testing.T) int { return emu.Count() },
 		CreatePayload: func(i int) map[string]any {
 			return map[string]any{
 				"email": fmt.Sprintf("kit-%d@example.com", i), "first_name": "Kit", "last_name": fmt.Sprint(i),
@@ -96,8 +83,7 @@ func TestConformance(t *testing.T) {
 		SignBody: func(t *testing.T, body []byte) http.Header {
 			return emu.DeliveryHeaders("customers/update", body)
 		},
-		Throttle: func(t *testing.T, n int, d time.Duration) { emu.Throttle(n, d) },
-	})
+	}.WithEmulator(emu))
 }
 
 func TestUnauthorizedSurfacesShopifyMessage(t *testing.T) {
