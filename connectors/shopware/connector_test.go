@@ -24,9 +24,7 @@ func newEmulator(t *testing.T, opts shopwaretest.Options) (*shopwaretest.Emulato
 		opts.AppSecret = testAppSecret
 	}
 	emu := shopwaretest.New(opts)
-	url := emu.Start()
-	t.Cleanup(emu.Close)
-	return emu, url
+	return emu, connectortest.Start(t, emu)
 }
 
 func connect(t *testing.T, url string, pageSize int) *Connector {
@@ -78,14 +76,11 @@ func TestConformance(t *testing.T) {
 		Reconnect: func(t *testing.T) connectors.Connector { return connect(t, url, pageSize) },
 		Resource:  connectors.ResourceCustomer,
 		PageSize:  pageSize,
-		Seed:      func(t *testing.T, n int) []string { return emu.Seed(n) },
 		Touch: func(t *testing.T, id string) {
 			if !emu.UpdateCustomer(id, map[string]any{"lastName": "Touched"}) {
 				t.Fatalf("touch %s: no such customer", id)
 			}
 		},
-		Stored:        func(t *testing.T, id string) (map[string]any, bool) { return emu.Customer(id) },
-		Count:         func(t *testing.T) int { return emu.Count() },
 		CreatePayload: func(i int) map[string]any { return kitPayload(i, "Customer") },
 		UpdatePayload: func(i int) map[string]any { return kitPayload(i, "Updated") },
 		UpdatedField:  "lastName",
@@ -102,8 +97,7 @@ func TestConformance(t *testing.T) {
 		SignBody: func(t *testing.T, body []byte) http.Header {
 			return http.Header{"Shopware-Shop-Signature": {emu.Sign(body)}}
 		},
-		Throttle: func(t *testing.T, n int, d time.Duration) { emu.Throttle(n, d) },
-	})
+	}.WithEmulator(emu))
 }
 
 func TestTokenRefreshOn401(t *testing.T) {
