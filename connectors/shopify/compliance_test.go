@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/connectortest"
 	"github.com/shophub/shophub/connectors/shopify/shopifytest"
 )
 
@@ -26,7 +27,7 @@ func TestComplianceWebhooks(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.topic, func(t *testing.T) {
-			body := fixture(t, tc.file)
+			body := connectortest.Fixture(t, tc.file)
 			h := deliveryHeaders(tc.topic, sign("s3cret", body), "X-Shopify-Webhook-Id", "w-1")
 			if err := c.VerifyWebhook(h, body); err != nil {
 				t.Fatalf("verify: %v", err)

@@ -1,7 +1,6 @@
 package shopify_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"testing"
 	"time"
@@ -9,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/connectortest"
 	"github.com/shophub/shophub/connectors/shopify"
 	"github.com/shophub/shophub/connectors/shopify/shopifytest"
 	"github.com/shophub/shophub/mappings"
@@ -29,10 +29,9 @@ func compileMapping(t *testing.T) *mappings.Mapping {
 
 func decodeFixture(t *testing.T, name string) map[string]any {
 	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader(fixture(t, name)))
-	dec.UseNumber() // as the connector decodes Shopify's answers
 	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
+	// Numbers kept exact, as the connector decodes Shopify's answers.
+	if err := connectors.DecodeJSON(connectortest.Fixture(t, name), &m); err != nil {
 		t.Fatal(err)
 	}
 	return m

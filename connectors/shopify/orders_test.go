@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/connectortest"
 	"github.com/shophub/shophub/connectors/shopify/shopifytest"
 	"github.com/shophub/shophub/mappings"
 )
@@ -76,7 +77,7 @@ func TestOrderMapping(t *testing.T) {
 func TestOrderWebhooks(t *testing.T) {
 	em, url := startEmulator(t, shopifytest.Options{})
 	c := newConnector(t, url, 50).(connectors.WebhookSource)
-	order := fixture(t, "order.json")
+	order := connectortest.Fixture(t, "order.json")
 	refund := []byte(`{"id":509562969,"order_id":450789469,"created_at":"2024-01-03T10:15:00-05:00","transactions":[]}`)
 	for _, tc := range []struct {
 		topic   string

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,17 +14,9 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/connectortest"
 	"github.com/shophub/shophub/connectors/shopify"
 )
-
-func fixture(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func sign(secret string, body []byte) string {
 	m := hmac.New(sha256.New, []byte(secret))
@@ -57,7 +48,7 @@ func deliveryHeaders(topic, hmacValue string, extra ...string) http.Header {
 }
 
 func TestVerifyWebhook(t *testing.T) {
-	body := fixture(t, "customer.json")
+	body := connectortest.Fixture(t, "customer.json")
 	c := offlineConnector(t, "current", "previous")
 	tests := []struct {
 		name   string
@@ -94,7 +85,7 @@ func TestVerifyWebhook(t *testing.T) {
 
 func TestDecodeWebhook(t *testing.T) {
 	c := offlineConnector(t, "s")
-	customer := fixture(t, "customer.json")
+	customer := connectortest.Fixture(t, "customer.json")
 	at := func(s string) time.Time {
 		tm, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
@@ -124,14 +115,14 @@ func TestDecodeWebhook(t *testing.T) {
 				OccurredAt: at("2025-05-02T14:03:11-04:00"), Body: customer},
 		},
 		{
-			name: "delete has no updated_at: triggered-at", topic: "customers/delete", body: fixture(t, "webhook_customers_delete.json"),
+			name: "delete has no updated_at: triggered-at", topic: "customers/delete", body: connectortest.Fixture(t, "webhook_customers_delete.json"),
 			headers: []string{"X-Shopify-Webhook-Id", wid, "X-Shopify-Triggered-At", trig},
 			want: connectors.Event{ID: wid, Topic: "customers/delete", Resource: "customer", ExternalID: "7045738233971",
-				Deleted: true, OccurredAt: at(trig), Body: fixture(t, "webhook_customers_delete.json")},
+				Deleted: true, OccurredAt: at(trig), Body: connectortest.Fixture(t, "webhook_customers_delete.json")},
 		},
 		{
 			name: "consent update names the customer only: no body, fetch", topic: "customers_email_marketing_consent/update",
-			body: fixture(t, "webhook_email_consent_update.json"), headers: []string{"X-Shopify-Webhook-Id", wid, "X-Shopify-Triggered-At", trig},
+			body: connectortest.Fixture(t, "webhook_email_consent_update.json"), headers: []string{"X-Shopify-Webhook-Id", wid, "X-Shopify-Triggered-At", trig},
 			want: connectors.Event{ID: wid, Topic: "customers_email_marketing_consent/update", Resource: "customer",
 				ExternalID: "7045738233971", OccurredAt: at(trig)},
 		},
@@ -141,9 +132,9 @@ func TestDecodeWebhook(t *testing.T) {
 			want:    connectors.Event{ID: wid, Topic: "products/create", Ignore: true},
 		},
 		{
-			name: "no delivery ids: body hash", topic: "customers/update", body: fixture(t, "webhook_customers_update_no_updated_at.json"),
+			name: "no delivery ids: body hash", topic: "customers/update", body: connectortest.Fixture(t, "webhook_customers_update_no_updated_at.json"),
 			want: connectors.Event{ID: "sha256:", Topic: "customers/update", Resource: "customer", ExternalID: "7045738233971",
-				Body: fixture(t, "webhook_customers_update_no_updated_at.json")},
+				Body: connectortest.Fixture(t, "webhook_customers_update_no_updated_at.json")},
 		},
 		{name: "truncated JSON", topic: "customers/update", body: []byte(`{"id": 12, "email": `), wantErr: connectors.ErrMalformed},
 		{name: "no id", topic: "customers/update", body: []byte(`{"email":"a@b.example"}`), wantErr: connectors.ErrMalformed},

@@ -1,12 +1,12 @@
 package shopware
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/connectortest"
 	"github.com/shophub/shophub/connectors/shopware/shopwaretest"
 	"github.com/shophub/shophub/mappings"
 )
@@ -22,10 +22,7 @@ func compileMapping(t *testing.T) *mappings.Mapping {
 
 func TestMappingInbound(t *testing.T) {
 	m := compileMapping(t)
-	var rec map[string]any
-	if err := json.Unmarshal(fixture(t, "customer.json"), &rec); err != nil {
-		t.Fatal(err)
-	}
+	rec := connectortest.FixtureJSON(t, "customer.json")
 	got, err := m.Inbound(connectors.ResourceCustomer, rec)
 	if err != nil {
 		t.Fatal(err)
@@ -80,10 +77,7 @@ func TestMappingInbound(t *testing.T) {
 // field must come back unchanged, on create and on update.
 func TestMappingRoundTrip(t *testing.T) {
 	m := compileMapping(t)
-	var rec map[string]any
-	if err := json.Unmarshal(fixture(t, "customer.json"), &rec); err != nil {
-		t.Fatal(err)
-	}
+	rec := connectortest.FixtureJSON(t, "customer.json")
 	doc, err := m.Inbound(connectors.ResourceCustomer, rec)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package shopware
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/connectortest"
 	"github.com/shophub/shophub/connectors/shopware/shopwaretest"
 	"github.com/shophub/shophub/mappings"
 )
@@ -33,10 +33,7 @@ func orderDoc(t *testing.T, m *mappings.Mapping, rec map[string]any) mappings.Do
 // promotions are not line items, money is exact.
 func TestOrderMapping(t *testing.T) {
 	m := compileMapping(t)
-	var rec map[string]any
-	if err := json.Unmarshal(fixture(t, "order.json"), &rec); err != nil {
-		t.Fatal(err)
-	}
+	rec := connectortest.FixtureJSON(t, "order.json")
 	want := mappings.Doc{
 		"number": "10023", "status": "in_progress", "financial_status": "paid", "currency": "EUR",
 		"total": "119.99", "refunded": "0.00", "line_items": 2,
@@ -56,8 +53,7 @@ func TestOrderMapping(t *testing.T) {
 		{"cancelled", "voided", "0.00"},
 		{"open", "pending", "0.00"},
 	} {
-		var r map[string]any
-		_ = json.Unmarshal(fixture(t, "order.json"), &r)
+		r := connectortest.FixtureJSON(t, "order.json")
 		ts := r["transactions"].([]any)
 		ts[len(ts)-1].(map[string]any)["stateMachineState"].(map[string]any)["technicalName"] = tc.payment
 		doc := orderDoc(t, m, r)

@@ -6,24 +6,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/connectortest"
 )
-
-func fixture(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func hmacHex(secret string, body []byte) string {
 	m := hmac.New(sha256.New, []byte(secret))
@@ -43,7 +33,7 @@ func offlineConnector(t *testing.T, secrets ...string) *Connector {
 }
 
 func TestVerifyWebhook(t *testing.T) {
-	body := fixture(t, "webhook_customer_written.json")
+	body := connectortest.Fixture(t, "webhook_customer_written.json")
 	tests := []struct {
 		name    string
 		secrets []string
@@ -119,7 +109,7 @@ func TestDecodeWebhook(t *testing.T) {
 	c := offlineConnector(t, "s")
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
-			got, err := c.DecodeWebhook(http.Header{}, fixture(t, tt.fixture))
+			got, err := c.DecodeWebhook(http.Header{}, connectortest.Fixture(t, tt.fixture))
 			if tt.malformed {
 				if !errors.Is(err, connectors.ErrMalformed) {
 					t.Fatalf("got %v, want ErrMalformed", err)
