@@ -28,11 +28,11 @@ func TestComplianceWebhooks(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.topic, func(t *testing.T) {
 			body := connectortest.Fixture(t, tc.file)
-			h := deliveryHeaders(tc.topic, sign("s3cret", body), "X-Shopify-Webhook-Id", "w-1")
+			h := deliveryHeaders(tc.topic, shopifytest.SignWith("s3cret", body), "X-Shopify-Webhook-Id", "w-1")
 			if err := c.VerifyWebhook(h, body); err != nil {
 				t.Fatalf("verify: %v", err)
 			}
-			bad := deliveryHeaders(tc.topic, sign("other", body))
+			bad := deliveryHeaders(tc.topic, shopifytest.SignWith("other", body))
 			if err := c.VerifyWebhook(bad, body); !errors.Is(err, connectors.ErrBadSignature) {
 				t.Errorf("wrong secret: %v", err)
 			}
@@ -48,7 +48,7 @@ func TestComplianceWebhooks(t *testing.T) {
 			}
 		})
 	}
-	h := deliveryHeaders("customers/redact", sign("s3cret", []byte(`{"shop_id":1}`)))
+	h := deliveryHeaders("customers/redact", shopifytest.SignWith("s3cret", []byte(`{"shop_id":1}`)))
 	if _, err := c.DecodeWebhook(h, []byte(`{"shop_id":1}`)); !errors.Is(err, connectors.ErrMalformed) {
 		t.Errorf("redact naming nobody: %v", err)
 	}

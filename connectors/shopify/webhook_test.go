@@ -1,9 +1,6 @@
 package shopify_test
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"os"
@@ -16,13 +13,8 @@ import (
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/connectors/connectortest"
 	"github.com/shophub/shophub/connectors/shopify"
+	"github.com/shophub/shophub/connectors/shopify/shopifytest"
 )
-
-func sign(secret string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(body)
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
 
 func offlineConnector(t *testing.T, secrets ...string) *shopify.Connector {
 	t.Helper()
@@ -56,10 +48,10 @@ func TestVerifyWebhook(t *testing.T) {
 		body   []byte
 		ok     bool
 	}{
-		{"current secret", sign("current", body), body, true},
-		{"previous secret during rotation", sign("previous", body), body, true},
-		{"unknown secret", sign("other", body), body, false},
-		{"body changed after signing", sign("current", body), append([]byte(" "), body...), false},
+		{"current secret", shopifytest.SignWith("current", body), body, true},
+		{"previous secret during rotation", shopifytest.SignWith("previous", body), body, true},
+		{"unknown secret", shopifytest.SignWith("other", body), body, false},
+		{"body changed after signing", shopifytest.SignWith("current", body), append([]byte(" "), body...), false},
 		{"missing header", "", body, false},
 		{"not base64", "%%%not-base64%%%", body, false},
 		{"hex instead of base64", "deadbeef", body, false},
@@ -76,7 +68,7 @@ func TestVerifyWebhook(t *testing.T) {
 		})
 	}
 	t.Run("no secrets configured", func(t *testing.T) {
-		err := offlineConnector(t).VerifyWebhook(deliveryHeaders("customers/update", sign("", body)), body)
+		err := offlineConnector(t).VerifyWebhook(deliveryHeaders("customers/update", shopifytest.SignWith("", body)), body)
 		if !errors.Is(err, connectors.ErrBadSignature) {
 			t.Fatalf("got %v, want ErrBadSignature", err)
 		}
@@ -144,7 +136,7 @@ func TestDecodeWebhook(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := deliveryHeaders(tt.topic, sign("s", tt.body), tt.headers...)
+			h := deliveryHeaders(tt.topic, shopifytest.SignWith("s", tt.body), tt.headers...)
 			if tt.topic == "" {
 				h.Del("X-Shopify-Topic")
 			}
@@ -181,7 +173,7 @@ func BenchmarkDecodeWebhook(b *testing.B) {
 	}
 	c, _ := shopify.New(connectors.Instance{WebhookSecrets: []string{"s"}}, shopify.Settings{
 		ShopURL: "https://acme.myshopify.com", APIVersion: "2025-10", AccessToken: "x", PageSize: 250})
-	h := deliveryHeaders("customers/update", sign("s", body), "X-Shopify-Webhook-Id", "w")
+	h := deliveryHeaders("customers/update", shopifytest.SignWith("s", body), "X-Shopify-Webhook-Id", "w")
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := c.VerifyWebhook(h, body); err != nil {
