@@ -2,9 +2,6 @@ package shopware
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"sync"
@@ -66,11 +63,6 @@ func kitPayload(i int, lastName string) map[string]any {
 func TestConformance(t *testing.T) {
 	const pageSize = 5
 	emu, url := newEmulator(t, shopwaretest.Options{})
-	sign := func(secret string, body []byte) string {
-		m := hmac.New(sha256.New, []byte(secret))
-		m.Write(body)
-		return hex.EncodeToString(m.Sum(nil))
-	}
 	connectortest.Run(t, connectortest.Env{
 		Connector: connect(t, url, pageSize),
 		Reconnect: func(t *testing.T) connectors.Connector { return connect(t, url, pageSize) },
@@ -91,7 +83,7 @@ func TestConformance(t *testing.T) {
 		},
 		WrongSecret: func(t *testing.T, id string) (http.Header, []byte) {
 			h, body := emu.SignedDelivery("customer.written", []string{id})
-			h.Set("shopware-shop-signature", sign("not-the-secret", body))
+			h.Set("shopware-shop-signature", hmacHex("not-the-secret", body))
 			return h, body
 		},
 		SignBody: func(t *testing.T, body []byte) http.Header {
