@@ -36,7 +36,9 @@ func runMapping(ctx context.Context, r *Runner) (*Result, error) {
 			return nil, fmt.Errorf("%s sample does not map: %w", typ, err)
 		}
 		rate := perSecond(d, func() { _, _ = m.Inbound(connectors.ResourceCustomer, rec) })
-		walk := perSecond(d, func() { _ = deepCopy(rec) })
+		// The ceiling is the least any mapping does: visit every value
+		// and build a new document.
+		walk := perSecond(d, func() { _ = connectors.CloneJSON(rec) })
 		perType[typ] = map[string]float64{"records_per_s": rate, "walk_per_s": walk}
 		if typ == "shopify" {
 			shopify, shopifyWalk = rate, walk
@@ -63,24 +65,4 @@ func perSecond(d time.Duration, f func()) float64 {
 		n += 100
 	}
 	return float64(n) / time.Since(start).Seconds()
-}
-
-// deepCopy is the least any mapping does: visit every value and build a new
-// document.
-func deepCopy(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = deepCopy(e)
-		}
-		return m
-	case []any:
-		s := make([]any, len(x))
-		for i, e := range x {
-			s[i] = deepCopy(e)
-		}
-		return s
-	}
-	return v
 }
