@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/connectortest"
 )
 
 func TestParseLink(t *testing.T) {
@@ -71,39 +72,25 @@ func TestCursorRoundTrip(t *testing.T) {
 }
 
 func TestSettingsValidate(t *testing.T) {
-	ok := Settings{ShopURL: "https://acme.myshopify.com", APIVersion: "2025-10", AccessToken: "shpat_x", PageSize: 250}
-	tests := []struct {
-		name   string
-		mutate func(*Settings)
-		ok     bool
-	}{
-		{"valid", func(*Settings) {}, true},
-		{"http emulator", func(s *Settings) { s.ShopURL = "http://127.0.0.1:8080" }, true},
-		{"unstable version", func(s *Settings) { s.APIVersion = "unstable" }, true},
-		{"no scheme", func(s *Settings) { s.ShopURL = "acme.myshopify.com" }, false},
-		{"with path", func(s *Settings) { s.ShopURL = "https://acme.myshopify.com/admin" }, false},
-		{"bad version", func(s *Settings) { s.APIVersion = "2025-1" }, false},
-		{"no token", func(s *Settings) { s.AccessToken = " " }, false},
-		{"page too big", func(s *Settings) { s.PageSize = 251 }, false},
-		{"page zero", func(s *Settings) { s.PageSize = 0 }, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := ok
-			tt.mutate(&s)
-			if err := s.Validate(); (err == nil) != tt.ok {
-				t.Errorf("Validate() = %v, want ok=%v", err, tt.ok)
-			}
-		})
+	for name, s := range map[string]Settings{
+		"valid":            {ShopURL: "https://acme.myshopify.com", APIVersion: "2025-10", AccessToken: "shpat_x", PageSize: 250},
+		"http emulator":    {ShopURL: "http://127.0.0.1:8080", APIVersion: "2025-10", AccessToken: "shpat_x", PageSize: 250},
+		"unstable version": {ShopURL: "https://acme.myshopify.com", APIVersion: "unstable", AccessToken: "shpat_x", PageSize: 250},
+	} {
+		if err := s.Validate(); err != nil {
+			t.Errorf("%s: Validate() = %v", name, err)
+		}
 	}
 	if d := NewSettings(); d.APIVersion != "2025-10" || d.PageSize != 250 {
 		t.Errorf("defaults = %+v", d)
 	}
-}
-
-func TestDecodeSettingsRejectsUnknownKeys(t *testing.T) {
-	_, err := connectors.DecodeSettings(Type, map[string]any{"shop_url": "https://a.myshopify.com", "acces_token": "typo"})
-	if err == nil {
-		t.Fatal("typo in settings accepted")
-	}
+	connectortest.CheckRefused(t, Type, []connectortest.Refused{
+		{Name: "no scheme", Settings: map[string]any{"shop_url": "acme.myshopify.com", "access_token": "shpat_x"}, Want: "want a base URL"},
+		{Name: "with path", Settings: map[string]any{"shop_url": "https://acme.myshopify.com/admin", "access_token": "shpat_x"}, Want: "without a path"},
+		{Name: "bad version", Settings: map[string]any{"shop_url": "https://acme.myshopify.com", "access_token": "shpat_x", "api_version": "2025-1"}, Want: `api_version "2025-1"`},
+		{Name: "no token", Settings: map[string]any{"shop_url": "https://acme.myshopify.com", "access_token": " "}, Want: "access_token is required"},
+		{Name: "page too big", Settings: map[string]any{"shop_url": "https://acme.myshopify.com", "access_token": "shpat_x", "page_size": 251}, Want: "page_size 251"},
+		{Name: "page zero", Settings: map[string]any{"shop_url": "https://acme.myshopify.com", "access_token": "shpat_x", "page_size": 0}, Want: "page_size 0"},
+		{Name: "unknown key", Settings: map[string]any{"shop_url": "https://a.myshopify.com", "acces_token": "typo"}, Want: "acces_token"},
+	})
 }
