@@ -207,30 +207,25 @@ func TestOAuthRateLimitWaitFromBody(t *testing.T) {
 }
 
 func TestSettingsValidate(t *testing.T) {
-	tests := []struct {
-		name   string
-		modify func(*Settings)
-		ok     bool
-	}{
-		{"valid", func(*Settings) {}, true},
-		{"no url", func(s *Settings) { s.URL = "" }, false},
-		{"url without scheme", func(s *Settings) { s.URL = "shop.example.com" }, false},
-		{"no secret", func(s *Settings) { s.ClientSecret = "" }, false},
-		{"page size too big", func(s *Settings) { s.PageSize = 501 }, false},
-		{"page size zero", func(s *Settings) { s.PageSize = 0 }, false},
-		{"bad group id", func(s *Settings) { s.GroupID = "standard" }, false},
-		{"group id", func(s *Settings) { s.GroupID = "cfbd5018d38d41d8adca10d94fc8bdd6" }, true},
+	for name, modify := range map[string]func(*Settings){
+		"valid":    func(*Settings) {},
+		"group id": func(s *Settings) { s.GroupID = "cfbd5018d38d41d8adca10d94fc8bdd6" },
+	} {
+		s := NewSettings()
+		s.URL, s.ClientID, s.ClientSecret = "https://shop.example.com", "SWIA", "secret"
+		modify(s)
+		if err := s.Validate(); err != nil {
+			t.Errorf("%s: Validate() = %v", name, err)
+		}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := NewSettings()
-			s.URL, s.ClientID, s.ClientSecret = "https://shop.example.com", "SWIA", "secret"
-			tt.modify(s)
-			if err := s.Validate(); (err == nil) != tt.ok {
-				t.Errorf("Validate() = %v, want ok=%v", err, tt.ok)
-			}
-		})
-	}
+	connectortest.CheckRefused(t, Type, []connectortest.Refused{
+		{Name: "no url", Settings: map[string]any{"client_id": "SWIA", "client_secret": "secret"}, Want: "url: want the shop's http(s) base URL"},
+		{Name: "url without scheme", Settings: map[string]any{"url": "shop.example.com", "client_id": "SWIA", "client_secret": "secret"}, Want: `got "shop.example.com"`},
+		{Name: "no secret", Settings: map[string]any{"url": "https://shop.example.com", "client_id": "SWIA"}, Want: "client_secret: required"},
+		{Name: "page size too big", Settings: map[string]any{"url": "https://shop.example.com", "client_id": "SWIA", "client_secret": "secret", "page_size": 501}, Want: "page_size: 501"},
+		{Name: "page size zero", Settings: map[string]any{"url": "https://shop.example.com", "client_id": "SWIA", "client_secret": "secret", "page_size": 0}, Want: "page_size: 0"},
+		{Name: "bad group id", Settings: map[string]any{"url": "https://shop.example.com", "client_id": "SWIA", "client_secret": "secret", "group_id": "standard"}, Want: `group_id: "standard"`},
+	})
 }
 
 func TestRegistration(t *testing.T) {
