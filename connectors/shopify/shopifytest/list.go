@@ -185,7 +185,7 @@ func (e *Emulator) list(w http.ResponseWriter, r *http.Request, version string) 
 	hasPrev, hasNext := paged && (!p.Prev || more), !paged && more || paged && (p.Prev || more)
 	var links []string
 	if len(hits) > 0 {
-		base := linkBase(r, version, limit, fields)
+		base := linkBase(r, version, "customers.json", limit, fields)
 		if hasPrev {
 			t := p
 			t.Prev, t.Key = true, hits[0].key
@@ -210,12 +210,14 @@ func step(i int, forward bool) int {
 	return i - 1
 }
 
-func linkBase(r *http.Request, version string, limit int, fields string) string {
+// linkBase is the Link header URL of a listing of resource ("orders.json")
+// up to its page_info value.
+func linkBase(r *http.Request, version, resource string, limit int, fields string) string {
 	scheme := "http"
 	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
 		scheme = "https"
 	}
-	s := scheme + "://" + r.Host + "/admin/api/" + version + "/customers.json?limit=" + strconv.Itoa(limit)
+	s := scheme + "://" + r.Host + "/admin/api/" + version + "/" + resource + "?limit=" + strconv.Itoa(limit)
 	if fields != "" {
 		s += "&fields=" + url.QueryEscape(fields)
 	}
@@ -232,14 +234,8 @@ func parseListQuery(q url.Values) (pageInfo, string) {
 			return p, "since_id"
 		}
 	}
-	if v := q.Get("ids"); v != "" {
-		for _, s := range strings.Split(v, ",") {
-			id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-			if err != nil {
-				return p, "ids"
-			}
-			p.Filter.IDs = append(p.Filter.IDs, id)
-		}
+	if p.Filter.IDs, err = parseIDs(q.Get("ids")); err != nil {
+		return p, "ids"
 	}
 	for name, dst := range map[string]*int64{
 		"updated_at_min": &p.Filter.UpdMin, "updated_at_max": &p.Filter.UpdMax,
@@ -256,25 +252,54 @@ func parseListQuery(q url.Values) (pageInfo, string) {
 			}
 		}
 	}
-	if o := strings.Fields(q.Get("order")); len(o) > 0 {
-		switch o[0] {
-		case "updated_at":
-			p.ByUpdated = true
-		case "id", "created_at":
-		default:
-			return p, "order"
-		}
-		if len(o) > 1 {
-			switch strings.ToLower(o[1]) {
-			case "desc":
-				p.Desc = true
-			case "asc":
-			default:
-				return p, "order"
-			}
-		}
+	var ok bool
+	if p.ByUpdated, p.Desc, ok = parseSort(q.Get("order")); !ok {
+		return p, "order"
 	}
 	return p, ""
+}
+
+// parseIDs reads the ids parameter, a comma-separated list (nil if empty).
+func parseIDs(v string) ([]int64, error) {
+	if v == "" {
+		return nil, nil
+	}
+	var ids []int64
+	for _, s := range strings.Split(v, ",") {
+		id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// parseSort reads the order parameter: "updated_at", "id" or "created_at",
+// optionally followed by "asc" or "desc" (ascending by default); ok is false
+// for anything else.
+func parseSort(v string) (byUpdated, desc, ok bool) {
+	o := strings.Fields(v)
+	if len(o) == 0 {
+		return false, false, true
+	}
+	switch o[0] {
+	case "updated_at":
+		byUpdated = true
+	case "id", "created_at":
+	default:
+		return false, false, false
+	}
+	if len(o) > 1 {
+		switch strings.ToLower(o[1]) {
+		case "desc":
+			desc = true
+		case "asc":
+		default:
+			return false, false, false
+		}
+	}
+	return byUpdated, desc, true
 }
 
 func parseTime(v string) (time.Time, bool) {

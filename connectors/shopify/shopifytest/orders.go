@@ -478,7 +478,7 @@ func (e *Emulator) listOrders(w http.ResponseWriter, r *http.Request, version st
 	e.mu.RUnlock()
 	var links []string
 	if len(page) > 0 {
-		base := linkBaseFor(r, version, "orders.json", limit, fields)
+		base := linkBase(r, version, "orders.json", limit, fields)
 		if hasPrev {
 			t := orderPageInfo{Filter: *f, After: f.key(page[0]), Prev: true}
 			links = append(links, "<"+base+url.QueryEscape(encodeToken(t))+`>; rel="previous"`)
@@ -497,18 +497,6 @@ func (e *Emulator) listOrders(w http.ResponseWriter, r *http.Request, version st
 func encodeToken(v any) string {
 	b, _ := json.Marshal(v)
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func linkBaseFor(r *http.Request, version, resource string, limit int, fields string) string {
-	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		scheme = "https"
-	}
-	s := scheme + "://" + r.Host + "/admin/api/" + version + "/" + resource + "?limit=" + strconv.Itoa(limit)
-	if fields != "" {
-		s += "&fields=" + url.QueryEscape(fields)
-	}
-	return s + "&page_info="
 }
 
 // parseOrderQuery reads a first page's filters; Shopify lists only open
@@ -539,33 +527,15 @@ func parseOrderQuery(q url.Values) (orderFilter, string) {
 		}
 		f.SinceID = n
 	}
-	if v := q.Get("ids"); v != "" {
-		for _, s := range strings.Split(v, ",") {
-			n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-			if err != nil {
-				return f, "ids"
-			}
-			f.IDs = append(f.IDs, n)
-		}
+	var err error
+	if f.IDs, err = parseIDs(q.Get("ids")); err != nil {
+		return f, "ids"
 	}
-	if o := strings.Fields(q.Get("order")); len(o) > 0 {
-		switch o[0] {
-		case "updated_at":
-			f.ByUpd = true
-		case "id", "created_at":
-		default:
-			return f, "order"
-		}
-		if len(o) > 1 {
-			switch strings.ToLower(o[1]) {
-			case "desc":
-				f.Desc = true
-			case "asc":
-			default:
-				return f, "order"
-			}
-		}
-	} else {
+	var ok bool
+	if f.ByUpd, f.Desc, ok = parseSort(q.Get("order")); !ok {
+		return f, "order"
+	}
+	if strings.TrimSpace(q.Get("order")) == "" {
 		f.Desc = true // Shopify lists the newest orders first by default
 	}
 	return f, ""
