@@ -33,6 +33,28 @@ func (l LocalLimiter) Wait(ctx context.Context, cost int) error {
 	return l.L.WaitN(ctx, cost)
 }
 
+// InstanceLimiter is the limiter a connector paces an instance's requests
+// with: the pipeline's shared inst.Limiter when it set one, else a local
+// token bucket at inst.RateLimit and RateBurst, the vendor's defaults
+// standing in where they are zero. A negative rate, or a zero one with no
+// default rate, paces nothing (nil).
+func InstanceLimiter(inst Instance, defaultRate float64, defaultBurst int) Limiter {
+	if inst.Limiter != nil {
+		return inst.Limiter
+	}
+	rps, burst := inst.RateLimit, inst.RateBurst
+	if rps == 0 {
+		rps = defaultRate
+	}
+	if burst <= 0 {
+		burst = defaultBurst
+	}
+	if rps <= 0 {
+		return nil
+	}
+	return LocalLimiter{L: rate.NewLimiter(rate.Limit(rps), burst)}
+}
+
 // ClientOptions configure an HTTPClient.
 type ClientOptions struct {
 	BaseURL string

@@ -123,3 +123,30 @@ func TestHTTPClientHonoursContext(t *testing.T) {
 		t.Errorf("err %v after %s: backoff must end with the context", err, time.Since(start))
 	}
 }
+
+func TestInstanceLimiter(t *testing.T) {
+	shared := LocalLimiter{}
+	if got := InstanceLimiter(Instance{RateLimit: 5, Limiter: shared}, 2, 40); got != shared {
+		t.Errorf("shared limiter not used: %#v", got)
+	}
+	for _, tc := range []struct {
+		name        string
+		inst        Instance
+		rate, burst float64
+	}{
+		{"vendor defaults", Instance{}, 2, 40},
+		{"configured", Instance{RateLimit: 7, RateBurst: 3}, 7, 3},
+		{"configured rate, default burst", Instance{RateLimit: 7}, 7, 40},
+	} {
+		l, ok := InstanceLimiter(tc.inst, 2, 40).(LocalLimiter)
+		if !ok || float64(l.L.Limit()) != tc.rate || float64(l.L.Burst()) != tc.burst {
+			t.Errorf("%s: got %#v, want %v/s burst %v", tc.name, l.L, tc.rate, tc.burst)
+		}
+	}
+	if got := InstanceLimiter(Instance{RateLimit: -1}, 2, 40); got != nil {
+		t.Errorf("negative rate: got %#v, want no pacing", got)
+	}
+	if got := InstanceLimiter(Instance{}, 0, 1); got != nil {
+		t.Errorf("no rate and no default: got %#v, want no pacing", got)
+	}
+}

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/shophub/shophub/connectors"
 )
 
@@ -29,24 +27,10 @@ const (
 
 func (c *Connector) newHTTPClient() *connectors.HTTPClient {
 	s, inst := c.settings, c.inst
-	rps, burst := inst.RateLimit, inst.RateBurst
-	if rps == 0 {
-		rps = defaultRate
-	}
-	if burst <= 0 {
-		burst = defaultBurst
-	}
-	var lim connectors.Limiter
-	if rps > 0 { // a negative rate turns client-side pacing off
-		lim = connectors.LocalLimiter{L: rate.NewLimiter(rate.Limit(rps), burst)}
-	}
-	if inst.Limiter != nil { // shared across workers by the pipeline
-		lim = inst.Limiter
-	}
 	opts := connectors.ClientOptions{
 		BaseURL:    s.BaseURL + "/rest/" + s.StoreCode + "/V1",
 		Timeout:    inst.Timeout,
-		Limiter:    lim,
+		Limiter:    connectors.InstanceLimiter(inst, defaultRate, defaultBurst),
 		OnResponse: inst.Observe,
 	}
 	if s.AccessToken != "" {

@@ -8,8 +8,6 @@ import (
 	"regexp"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/shophub/shophub/connectors"
 )
 
@@ -20,24 +18,10 @@ const (
 )
 
 func newHTTPClient(inst connectors.Instance, s Settings) *connectors.HTTPClient {
-	rps, burst := inst.RateLimit, inst.RateBurst
-	if rps == 0 {
-		rps = defaultRate
-	}
-	if burst <= 0 {
-		burst = defaultBurst
-	}
-	var lim connectors.Limiter
-	if rps > 0 { // a negative rate turns client-side pacing off
-		lim = connectors.LocalLimiter{L: rate.NewLimiter(rate.Limit(rps), burst)}
-	}
-	if inst.Limiter != nil { // shared across workers by the pipeline
-		lim = inst.Limiter
-	}
 	return connectors.NewHTTPClient(connectors.ClientOptions{
 		BaseURL:    s.ShopURL + "/admin/api/" + s.APIVersion,
 		Timeout:    inst.Timeout,
-		Limiter:    lim,
+		Limiter:    connectors.InstanceLimiter(inst, defaultRate, defaultBurst),
 		OnResponse: inst.Observe,
 		Headers:    map[string]string{"X-Shopify-Access-Token": s.AccessToken},
 		// Retry-After is Shopify's fractional seconds ("2.0"): the default

@@ -9,24 +9,17 @@ import (
 	"time"
 
 	"github.com/go-resty/resty/v2"
-	"golang.org/x/time/rate"
 
 	"github.com/shophub/shophub/connectors"
 )
 
 func (c *Connector) newAPIClient() *connectors.HTTPClient {
-	var limiter connectors.Limiter
-	if c.inst.RateLimit > 0 {
-		burst := max(c.inst.RateBurst, 1)
-		limiter = connectors.LocalLimiter{L: rate.NewLimiter(rate.Limit(c.inst.RateLimit), burst)}
-	}
-	if c.inst.Limiter != nil { // shared across workers by the pipeline
-		limiter = c.inst.Limiter
-	}
 	return connectors.NewHTTPClient(connectors.ClientOptions{
-		BaseURL:     c.settings.URL,
-		Timeout:     c.inst.Timeout,
-		Limiter:     limiter,
+		BaseURL: c.settings.URL,
+		Timeout: c.inst.Timeout,
+		// No default rate: requests are paced only when the instance
+		// configures a rate limit.
+		Limiter:     connectors.InstanceLimiter(c.inst, 0, 1),
 		Authorize:   c.tokens.Authorize,
 		Reauthorize: c.tokens.Reauthorize,
 		RetryAfter:  RetryAfter,
