@@ -82,10 +82,10 @@ func (h *Handlers) Ingest(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	if p.EventID != "" && h.DedupeTTL > 0 {
-		// Remembered only once applied: a failed attempt must stay retryable.
-		if _, err := h.Queue.Claim(ctx, seenKey, h.DedupeTTL); err != nil {
-			log.Warn("could not remember applied event; a re-delivery will be merged again (harmlessly)", "err", err)
-		}
+		// Remembered only once applied: a failed attempt must stay
+		// retryable. Written in bulk without waiting; a mark lost in a
+		// crash lets a re-delivery through to a merge that changes nothing.
+		h.Queue.Remember(seenKey, h.DedupeTTL, log)
 	}
 	return nil
 }

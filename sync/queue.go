@@ -17,6 +17,8 @@ import (
 type Queue struct {
 	Client *asynq.Client
 	Redis  redis.UniversalClient
+
+	dedupe coalescer // Seen and Remember traffic, see dedupe.go
 }
 
 // NewQueue shares one Redis pool between asynq and our own keys.
@@ -105,15 +107,9 @@ func (l *Lease) Release(ctx context.Context) {
 }
 
 // Claim sets a key once for ttl; it reports whether this caller set it.
-// Used for poll schedule slots and remembering applied events.
+// Used for poll schedule slots.
 func (q *Queue) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {
 	return q.Redis.SetNX(ctx, keyPrefix+key, 1, ttl).Result()
-}
-
-// Seen reports whether a key was claimed (and not yet expired).
-func (q *Queue) Seen(ctx context.Context, key string) (bool, error) {
-	n, err := q.Redis.Exists(ctx, keyPrefix+key).Result()
-	return n > 0, err
 }
 
 // Unclaim releases claims whose work failed.

@@ -1,0 +1,79 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/sync/redistest"
+)
+
+// fetchCounter is an id-only vendor whose record is gone (so an ingest
+// applies without touching the hub) or whose API fails.
+type fetchCounter struct {
+	fetches atomic.Int32
+	fail    atomic.Bool
+}
+
+func (f *fetchCounter) Type() string                          { return "counter" }
+func (f *fetchCounter) Capabilities() connectors.Capabilities { return connectors.Capabilities{} }
+func (f *fetchCounter) Connect(context.Context) error         { return nil }
+func (f *fetchCounter) Close() error                          { return nil }
+func (f *fetchCounter) Fetch(context.Context, string, string) (*connectors.Record, error) {
+	f.fetches.Add(1)
+	if f.fail.Load() {
+		return nil, errors.New("vendor down")
+	}
+	return nil, connectors.ErrNotFound
+}
+
+// An applied event's re-delivery is dropped before any work (here: the
+// vendor fetch of an id-only event); a failed attempt is not remembered and
+// stays retryable.
+func TestIngestDropsReDeliveredEvents(t *testing.T) {
+	rdb, _ := redistest.Client(t)
+	conn := &fetchCounter{}
+	tp := &Touchpoint{Name: "v", Conn: conn}
+	h := &Handlers{Queue: NewQueue(rdb), Points: &Touchpoints{byName: map[string]*Touchpoint{"v": tp}, names: []string{"v"}},
+		Log: slog.New(slog.DiscardHandler), DedupeTTL: time.Minute}
+	ctx := context.Background()
+	task := func(event string) *asynq.Task {
+		tk, err := NewIngestTask(IngestPayload{Instance: "v", Resource: connectors.ResourceCustomer, ExternalID: "1", EventID: event, SourceAt: time.Now()}, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk
+	}
+	seenSoon := func(event string) {
+		t.Helper()
+		for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			if n, _ := rdb.Exists(ctx, keyPrefix+"seen:v:"+event).Result(); n > 0 {
+				return
+			}
+		}
+		t.Fatalf("event %s never remembered", event)
+	}
+
+	if err := h.Ingest(ctx, task("e1")); err != nil {
+		t.Fatal(err)
+	}
+	seenSoon("e1")
+	if err := h.Ingest(ctx, task("e1")); err != nil || conn.fetches.Load() != 1 {
+		t.Fatalf("re-delivery: err %v, %d fetches, want 1", err, conn.fetches.Load())
+	}
+
+	conn.fail.Store(true)
+	if err := h.Ingest(ctx, task("e2")); err == nil {
+		t.Fatal("a failed fetch reports no error")
+	}
+	conn.fail.Store(false)
+	if err := h.Ingest(ctx, task("e2")); err != nil || conn.fetches.Load() != 3 {
+		t.Fatalf("retry of a failed attempt: err %v, %d fetches, want 3", err, conn.fetches.Load())
+	}
+	seenSoon("e2")
+}
