@@ -52,13 +52,37 @@ func (h *Handlers) Poll(ctx context.Context, t *asynq.Task) error {
 	}
 	deadline := time.Now().Add(budget)
 	log := logx.Logger(ctx, h.Log).With("connector", p.Instance, "resource", p.Resource)
+	cur, err := h.Store.Cursor(ctx, p.Instance, p.Resource)
+	if err != nil {
+		return err
+	}
+	// The next page is listed while this one merges, so the vendor's
+	// answer time and the hub's commit time overlap instead of adding up.
+	// Cursors are still saved in order, each after its page is applied; a
+	// page listed ahead and never applied is listed again from the cursor.
+	lctx, stopListing := context.WithCancel(ctx)
+	defer stopListing()
+	listed := make(chan listing, 1)
+	listAhead := func(cursor string) {
+		go func() {
+			page, err := l.List(lctx, p.Resource, cursor)
+			listed <- listing{cursor, page, err}
+		}()
+	}
+	listAhead(cur.Value)
 	pages, records := 0, 0
 	for {
-		cur, err := h.Store.Cursor(ctx, p.Instance, p.Resource)
-		if err != nil {
-			return err
+		got := <-listed
+		page, err := got.page, got.err
+		// A backfill may have reset the cursor meanwhile: the page listed
+		// ahead is then from the old listing, and the new one starts over.
+		if cur, cerr := h.Store.Cursor(ctx, p.Instance, p.Resource); cerr != nil {
+			return cerr
+		} else if cur.Value != got.from {
+			log.Info("cursor moved under the poll; listing from it")
+			listAhead(cur.Value)
+			continue
 		}
-		page, err := l.List(ctx, p.Resource, cur.Value)
 		if errors.Is(err, connectors.ErrPermanent) {
 			// A refused login or a broken cursor: retrying the same request
 			// only hammers the vendor (Magento locks accounts after 6).
@@ -66,6 +90,9 @@ func (h *Handlers) Poll(ctx context.Context, t *asynq.Task) error {
 		}
 		if err != nil {
 			return fmt.Errorf("list %s from cursor: %w", p.Instance, err)
+		}
+		if !page.Done && time.Now().Before(deadline) {
+			listAhead(page.Next)
 		}
 		if err := h.applyPage(ctx, tp, p.Resource, page.Records); err != nil {
 			return err
@@ -89,6 +116,13 @@ func (h *Handlers) Poll(ctx context.Context, t *asynq.Task) error {
 	}
 }
 
+// listing is one page listed ahead, or why it could not be.
+type listing struct {
+	from string // the cursor it was listed from
+	page connectors.Page
+	err  error
+}
+
 // applyPage maps a page and merges it in one transaction, so a backfill
 // costs one commit per page, not per record. Records that cannot be mapped,
 // or merged even alone, are quarantined; the page completes.
@@ -100,28 +134,32 @@ func (h *Handlers) applyPage(ctx context.Context, tp *Touchpoint, resource strin
 		return h.applyOrderPage(ctx, tp, records) // orders.go
 	}
 	ins := make([]hub.Inbound, 0, len(records))
-	raws := make([][]byte, 0, len(records))
-	for _, r := range records {
+	from := make([]int, 0, len(records)) // ins[i] came from records[from[i]]
+	// The raw record is kept only for quarantine, so it is encoded only
+	// when one goes there: a backfill of clean records encodes nothing.
+	quarantine := func(r connectors.Record, reason error) error {
+		raw, _ := json.Marshal(r.Data)
+		return h.quarantine(ctx, IngestPayload{Instance: tp.Name, Resource: resource, ExternalID: r.ExternalID, SourceAt: r.UpdatedAt, Body: raw}, reason)
+	}
+	for i, r := range records {
 		if r.Deleted {
 			if err := h.Store.Unlink(ctx, tp.Name, resource, r.ExternalID); err != nil {
 				return err
 			}
 			continue
 		}
-		raw, _ := json.Marshal(r.Data)
 		doc, err := tp.Mapping.Inbound(resource, r.Data)
 		if errors.Is(err, mappings.ErrSkip) {
 			continue
 		}
-		p := IngestPayload{Instance: tp.Name, Resource: resource, ExternalID: r.ExternalID, SourceAt: r.UpdatedAt, Body: raw}
 		if err != nil {
-			if err := h.quarantine(ctx, p, err); err != nil {
+			if err := quarantine(r, err); err != nil {
 				return err
 			}
 			continue
 		}
 		ins = append(ins, h.inbound(tp, resource, r.ExternalID, "", r.UpdatedAt, doc))
-		raws = append(raws, raw)
+		from = append(from, i)
 	}
 	if len(ins) == 0 {
 		return nil
@@ -134,8 +172,7 @@ func (h *Handlers) applyPage(ctx context.Context, tp *Touchpoint, resource strin
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			p := IngestPayload{Instance: tp.Name, Resource: resource, ExternalID: ins[i].ExternalID, SourceAt: ins[i].SourceAt, Body: raws[i]}
-			if err := h.quarantine(ctx, p, fmt.Errorf("merge: %w", err)); err != nil {
+			if err := quarantine(records[from[i]], fmt.Errorf("merge: %w", err)); err != nil {
 				return err
 			}
 			continue
