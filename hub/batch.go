@@ -46,7 +46,7 @@ type pendingEvent struct {
 
 const batchSize = 500
 
-func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, hashes []string, pol Policy) ([]Result, error) {
+func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encodedDoc, pol Policy) ([]Result, error) {
 	results := make([]Result, len(ins))
 	resultCust := make([]*custState, len(ins))
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -79,7 +79,7 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, hashes []stri
 			// Nothing to do when this source already said exactly this, or
 			// when this is an older version of a record whose newer version
 			// the hub has seen: the source itself has moved on.
-			if ls != nil && ls.row.LastInboundAt != nil && (ls.row.LastInboundHash == hashes[i] || in.SourceAt.Before(*ls.row.LastInboundAt)) {
+			if ls != nil && ls.row.LastInboundAt != nil && (ls.row.LastInboundHash == docs[i].hash || in.SourceAt.Before(*ls.row.LastInboundAt)) {
 				results[i].Duplicate = true
 				resultCust[i] = ls.cust
 				if ls.cust == nil { // linked customer is gone; nothing to say
@@ -169,7 +169,7 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, hashes []stri
 					Resource: in.Resource, Origin: in.Instance, Fields: mustJSON(fields), OriginStale: m.stale}})
 			}
 			t := in.SourceAt
-			ls.row.LastInboundAt, ls.row.LastInboundHash, ls.row.LastInboundDoc = &t, hashes[i], mustJSON(in.Doc)
+			ls.row.LastInboundAt, ls.row.LastInboundHash, ls.row.LastInboundDoc = &t, docs[i].hash, docs[i].json
 		}
 
 		if err := writeCustomers(tx, byID, byEmail, links); err != nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 )
 
 // Inbound is one canonical record from one touchpoint.
@@ -74,14 +75,14 @@ func (s *Store) MergeBatch(ctx context.Context, ins []Inbound, pol Policy) ([]Re
 	if len(ins) == 0 {
 		return nil, nil
 	}
-	hashes := make([]string, len(ins))
+	docs := make([]encodedDoc, len(ins))
 	for i := range ins {
 		ins[i].SourceAt = ins[i].SourceAt.UTC().Truncate(time.Microsecond)
-		hashes[i] = HashDoc(ins[i].Doc)
+		docs[i] = encodeDoc(ins[i].Doc)
 	}
 	var lastErr error
 	for attempt := 0; attempt < 10; attempt++ {
-		res, err := s.mergeBatchOnce(ctx, ins, hashes, pol)
+		res, err := s.mergeBatchOnce(ctx, ins, docs, pol)
 		if err == nil {
 			return res, nil
 		}
@@ -138,12 +139,38 @@ func decodeState(c *Customer) (map[string]any, map[string]Provenance, error) {
 
 // HashDoc fingerprints a canonical doc. encoding/json sorts map keys, so
 // equal docs hash equally whatever order their fields arrived in.
-func HashDoc(doc map[string]any) string {
-	sum := sha256.Sum256([]byte(mustJSON(doc)))
+func HashDoc(doc map[string]any) string { return hashJSON(mustJSON(doc)) }
+
+func hashJSON(js string) string {
+	sum := sha256.Sum256([]byte(js))
 	return hex.EncodeToString(sum[:16])
 }
 
-func jsonEqual(a, b any) bool { return mustJSON(a) == mustJSON(b) }
+// encodedDoc is an inbound doc's JSON (the link's new baseline) and its
+// hash, encoded once per merge.
+type encodedDoc struct{ json, hash string }
+
+func encodeDoc(doc map[string]any) encodedDoc {
+	js := mustJSON(doc)
+	return encodedDoc{json: js, hash: hashJSON(js)}
+}
+
+// jsonEqual reports whether a and b encode to the same JSON. Most canonical
+// fields are strings; equal strings encode equally, and different valid
+// UTF-8 strings differently, so those skip the encoder.
+func jsonEqual(a, b any) bool {
+	if as, ok := a.(string); ok {
+		if bs, ok := b.(string); ok {
+			if as == bs {
+				return true
+			}
+			if utf8.ValidString(as) && utf8.ValidString(bs) {
+				return false
+			}
+		}
+	}
+	return mustJSON(a) == mustJSON(b)
+}
 
 func jsonOrEmpty(v any, has bool) string {
 	if !has {
