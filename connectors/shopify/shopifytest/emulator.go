@@ -209,13 +209,14 @@ func (e *Emulator) Seed(n int) []string {
 	for i := range n {
 		id := e.st.nextID
 		e.st.nextID++
+		first, last := emulator.SeedName(i)
 		c := &customer{
 			id:        id,
 			createdAt: now,
 			updatedAt: now,
 			email:     "customer" + strconv.FormatInt(id, 10) + "@example.com",
-			firstName: seedFirst[i%len(seedFirst)],
-			lastName:  seedLast[(i/len(seedFirst))%len(seedLast)],
+			firstName: first,
+			lastName:  last,
 			state:     "disabled",
 			currency:  "USD",
 			verified:  true,
@@ -226,11 +227,6 @@ func (e *Emulator) Seed(n int) []string {
 	}
 	return ids
 }
-
-var (
-	seedFirst = []string{"Ada", "Bob", "Chen", "Dana", "Emil", "Fatima", "Gus", "Hana", "Ivan", "Jule"}
-	seedLast  = []string{"Meyer", "Smith", "Nguyen", "Okafor", "Rossi", "Schulz", "Tanaka", "Weber"}
-)
 
 // CreateCustomer creates a customer as a merchant would in the admin (REST
 // field names, e.g. "addresses": [{…}]) and sends customers/create. It panics
