@@ -81,16 +81,11 @@ func runBackfill(ctx context.Context, r *Runner) (*Result, error) {
 	if r.Opts.Customers > 0 {
 		n = r.Opts.Customers
 	}
-	dsn, drop, err := r.scratchDB(ctx)
+	dsn, rdb, done, err := r.stores(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer drop()
-	rdb, closeRedis, err := r.redis(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer closeRedis()
+	defer done()
 	seedStart := time.Now()
 	url, stopEmu, err := startEmulator(ctx, n)
 	if err != nil {

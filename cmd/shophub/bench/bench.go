@@ -237,6 +237,21 @@ func (r *Runner) redis(ctx context.Context) (*redis.Client, func(), error) {
 	}, nil
 }
 
+// stores gives a scenario its scratch database and the flushed Redis;
+// done flushes the one and drops the other.
+func (r *Runner) stores(ctx context.Context) (dsn string, rdb *redis.Client, done func(), err error) {
+	dsn, drop, err := r.scratchDB(ctx)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	rdb, closeRedis, err := r.redis(ctx)
+	if err != nil {
+		drop()
+		return "", nil, nil, err
+	}
+	return dsn, rdb, func() { closeRedis(); drop() }, nil
+}
+
 // scale picks the full or the --short size.
 func (r *Runner) scale(full, short int) int {
 	if r.Opts.Short {

@@ -52,16 +52,11 @@ func benchCustomer(i int, first string, at time.Time) map[string]any {
 }
 
 func runIngest(ctx context.Context, r *Runner) (*Result, error) {
-	dsn, drop, err := r.scratchDB(ctx)
+	dsn, rdb, done, err := r.stores(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer drop()
-	rdb, closeRedis, err := r.redis(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer closeRedis()
+	defer done()
 
 	cfg := &config.Config{File: "(bench)", Database: config.Database{Driver: "mysql", DSN: dsn},
 		Connectors: []config.Connector{{Name: "shopify", Type: "shopify", WebhookSecret: benchSecret,

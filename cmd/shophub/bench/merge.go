@@ -48,16 +48,11 @@ func benchConfig(dsn string) *config.Config {
 }
 
 func runMerge(ctx context.Context, r *Runner) (*Result, error) {
-	dsn, drop, err := r.scratchDB(ctx)
+	dsn, rdb, done, err := r.stores(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer drop()
-	rdb, closeRedis, err := r.redis(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer closeRedis()
+	defer done()
 	cfg := benchConfig(dsn)
 	if os.Getenv("SHOPHUB_BENCH_NO_DEDUPE") != "" {
 		cfg.Worker.DedupeTTL = 0

@@ -79,16 +79,11 @@ func serveOn(h http.Handler) (string, func(), error) {
 }
 
 func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
-	dsn, drop, err := r.scratchDB(ctx)
+	dsn, rdb, done, err := r.stores(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer drop()
-	rdb, closeRedis, err := r.redis(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer closeRedis()
+	defer done()
 	rate := r.Opts.Rate
 	if rate <= 0 {
 		rate = r.scale(500, 100)
