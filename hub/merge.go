@@ -122,13 +122,11 @@ func isEmpty(v any) bool {
 }
 
 func decodeState(c *Customer) (map[string]any, map[string]Provenance, error) {
-	data := map[string]any{}
-	prov := map[string]Provenance{}
-	if c.Data != "" {
-		if err := json.Unmarshal([]byte(c.Data), &data); err != nil {
-			return nil, nil, fmt.Errorf("customer %d data: %w", c.ID, err)
-		}
+	data, err := decodeData("customer", c.ID, c.Data)
+	if err != nil {
+		return nil, nil, err
 	}
+	prov := map[string]Provenance{}
 	if c.Provenance != "" {
 		if err := json.Unmarshal([]byte(c.Provenance), &prov); err != nil {
 			return nil, nil, fmt.Errorf("customer %d provenance: %w", c.ID, err)
@@ -197,4 +195,15 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// decodeData decodes a row's JSON doc column ("" is an empty doc).
+func decodeData(kind string, id uint64, data string) (map[string]any, error) {
+	doc := map[string]any{}
+	if data != "" {
+		if err := json.Unmarshal([]byte(data), &doc); err != nil {
+			return nil, fmt.Errorf("%s %d data: %w", kind, id, err)
+		}
+	}
+	return doc, nil
 }

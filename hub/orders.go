@@ -587,11 +587,9 @@ func (s *Store) Order(ctx context.Context, instance, externalID string) (*Order,
 	if err != nil {
 		return nil, nil, err
 	}
-	data := map[string]any{}
-	if o.Data != "" {
-		if err := json.Unmarshal([]byte(o.Data), &data); err != nil {
-			return nil, nil, fmt.Errorf("order %d data: %w", o.ID, err)
-		}
+	data, err := decodeData("order", o.ID, o.Data)
+	if err != nil {
+		return nil, nil, err
 	}
 	return &o, data, nil
 }
@@ -608,11 +606,9 @@ func (s *Store) CustomerOrders(ctx context.Context, customerID uint64, limit int
 	}
 	out := make([]OrderView, 0, len(rows))
 	for _, o := range rows {
-		data := map[string]any{}
-		if o.Data != "" {
-			if err := json.Unmarshal([]byte(o.Data), &data); err != nil {
-				return nil, fmt.Errorf("order %d data: %w", o.ID, err)
-			}
+		data, err := decodeData("order", o.ID, o.Data)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, OrderView{ID: o.ID, Instance: o.Instance, ExternalID: o.ExternalID, Version: o.Version,
 			Order: data, UpdatedAt: o.SourceAt.UTC().Format(timeFmt)})

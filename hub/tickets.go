@@ -279,11 +279,9 @@ func (s *Store) Ticket(ctx context.Context, instance, externalID string) (*Ticke
 	if err != nil {
 		return nil, nil, err
 	}
-	data := map[string]any{}
-	if t.Data != "" {
-		if err := json.Unmarshal([]byte(t.Data), &data); err != nil {
-			return nil, nil, fmt.Errorf("ticket %d data: %w", t.ID, err)
-		}
+	data, err := decodeData("ticket", t.ID, t.Data)
+	if err != nil {
+		return nil, nil, err
 	}
 	return &t, data, nil
 }
@@ -300,11 +298,9 @@ func (s *Store) CustomerTickets(ctx context.Context, customerID uint64, limit in
 	}
 	out := make([]TicketView, 0, len(rows))
 	for _, t := range rows {
-		data := map[string]any{}
-		if t.Data != "" {
-			if err := json.Unmarshal([]byte(t.Data), &data); err != nil {
-				return nil, fmt.Errorf("ticket %d data: %w", t.ID, err)
-			}
+		data, err := decodeData("ticket", t.ID, t.Data)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, TicketView{ID: t.ID, Instance: t.Instance, ExternalID: t.ExternalID, Version: t.Version,
 			Ticket: data, UpdatedAt: t.SourceAt.UTC().Format(timeFmt)})
