@@ -58,29 +58,12 @@ func (h *Handlers) ingestOrder(ctx context.Context, tp *Touchpoint, p IngestPayl
 	return h.mergeOrder(ctx, tp, p, record, at, log)
 }
 
-// applyOrderPage merges a listed page of orders one by one; an order that
-// cannot be mapped or merged is quarantined and the page completes.
+// applyOrderPage merges a listed page of orders one by one (applyEach).
 func (h *Handlers) applyOrderPage(ctx context.Context, tp *Touchpoint, records []connectors.Record) error {
-	log := h.Log.With("task", TypePoll, "connector", tp.Name, "resource", connectors.ResourceOrder)
 	if !takesOrders(tp) {
 		return nil
 	}
-	for _, r := range records {
-		if r.Deleted {
-			continue
-		}
-		p := IngestPayload{Instance: tp.Name, Resource: connectors.ResourceOrder, ExternalID: r.ExternalID, SourceAt: r.UpdatedAt}
-		if err := h.mergeOrder(ctx, tp, p, r.Data, r.UpdatedAt, log.With("external_id", r.ExternalID)); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			p.Body, _ = json.Marshal(r.Data)
-			if err := h.quarantine(ctx, p, fmt.Errorf("merge: %w", err)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return h.applyEach(ctx, tp, connectors.ResourceOrder, records, h.mergeOrder)
 }
 
 func (h *Handlers) mergeOrder(ctx context.Context, tp *Touchpoint, p IngestPayload, record map[string]any, at time.Time, log *slog.Logger) error {

@@ -55,16 +55,23 @@ func (h *Handlers) ingestTicket(ctx context.Context, tp *Touchpoint, p IngestPay
 	return h.mergeTicket(ctx, tp, p, record, at, log)
 }
 
-// applyTicketPage merges a listed page of tickets one by one; a ticket that
-// cannot be mapped or merged is quarantined and the page completes.
+// applyTicketPage merges a listed page of tickets one by one.
 func (h *Handlers) applyTicketPage(ctx context.Context, tp *Touchpoint, records []connectors.Record) error {
-	log := logx.Logger(ctx, h.Log).With("connector", tp.Name, "resource", connectors.ResourceTicket)
+	return h.applyEach(ctx, tp, connectors.ResourceTicket, records, h.mergeTicket)
+}
+
+// applyEach merges a listed page of whole-record entities (tickets,
+// orders) one record at a time with merge; a record that cannot be mapped
+// or merged is quarantined and the page completes.
+func (h *Handlers) applyEach(ctx context.Context, tp *Touchpoint, resource string, records []connectors.Record,
+	merge func(context.Context, *Touchpoint, IngestPayload, map[string]any, time.Time, *slog.Logger) error) error {
+	log := logx.Logger(ctx, h.Log).With("connector", tp.Name, "resource", resource)
 	for _, r := range records {
 		if r.Deleted {
 			continue
 		}
-		p := IngestPayload{Instance: tp.Name, Resource: connectors.ResourceTicket, ExternalID: r.ExternalID, SourceAt: r.UpdatedAt}
-		if err := h.mergeTicket(ctx, tp, p, r.Data, r.UpdatedAt, log.With("external_id", r.ExternalID)); err != nil {
+		p := IngestPayload{Instance: tp.Name, Resource: resource, ExternalID: r.ExternalID, SourceAt: r.UpdatedAt}
+		if err := merge(ctx, tp, p, r.Data, r.UpdatedAt, log.With("external_id", r.ExternalID)); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
