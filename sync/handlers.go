@@ -103,32 +103,15 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 		log.Info("record deleted at vendor; unlinking")
 		return h.Store.Unlink(ctx, p.Instance, p.Resource, p.ExternalID)
 	}
-	var record map[string]any
-	at := p.SourceAt
-	if len(p.Body) == 0 {
-		f, ok := tp.Conn.(connectors.Fetcher)
-		if !ok {
-			return fmt.Errorf("%s sent an id-only event but cannot fetch records: %w", p.Instance, asynq.SkipRetry)
-		}
-		rec, err := f.Fetch(ctx, p.Resource, p.ExternalID)
-		if errors.Is(err, connectors.ErrNotFound) {
-			log.Info("record gone before it could be fetched")
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("fetch %s/%s: %w", p.Resource, p.ExternalID, err)
-		}
-		if rec.Deleted {
-			log.Info("fetched record is deleted at the vendor; unlinking")
-			return h.Store.Unlink(ctx, p.Instance, p.Resource, p.ExternalID)
-		}
-		record, at = rec.Data, rec.UpdatedAt
-	} else if err := json.Unmarshal(p.Body, &record); err != nil {
-		return h.quarantine(ctx, p, fmt.Errorf("record is not a JSON object: %w", err))
+	rec, err := h.recordOf(ctx, tp, p, log)
+	if rec == nil {
+		return err
 	}
-	if at.IsZero() {
-		at = time.Now()
+	if rec.Deleted {
+		log.Info("fetched record is deleted at the vendor; unlinking")
+		return h.Store.Unlink(ctx, p.Instance, p.Resource, p.ExternalID)
 	}
+	record, at := rec.Data, rec.UpdatedAt
 	doc, err := tp.Mapping.Inbound(p.Resource, record)
 	if errors.Is(err, mappings.ErrSkip) {
 		log.Debug("record skipped by mapping")
@@ -158,6 +141,36 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 		h.dispatchLogged(ctx, []hub.OutboxEvent{eventOf(in, res)})
 	}
 	return nil
+}
+
+// recordOf is the vendor record an ingest task is about: the task's body,
+// or for an id-only event the record fetched now, with its source time (the
+// task's, else now). A nil record means there is nothing to merge: it is
+// gone at the vendor (nil error), its fetch failed, or its body is not JSON
+// and was quarantined.
+func (h *Handlers) recordOf(ctx context.Context, tp *Touchpoint, p IngestPayload, log *slog.Logger) (*connectors.Record, error) {
+	rec := &connectors.Record{Resource: p.Resource, ExternalID: p.ExternalID, UpdatedAt: p.SourceAt}
+	if len(p.Body) == 0 {
+		f, ok := tp.Conn.(connectors.Fetcher)
+		if !ok {
+			return nil, fmt.Errorf("%s sent an id-only %s event but cannot fetch records: %w", p.Instance, p.Resource, asynq.SkipRetry)
+		}
+		fetched, err := f.Fetch(ctx, p.Resource, p.ExternalID)
+		if errors.Is(err, connectors.ErrNotFound) {
+			log.Info("record gone before it could be fetched")
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("fetch %s/%s: %w", p.Resource, p.ExternalID, err)
+		}
+		rec = fetched
+	} else if err := json.Unmarshal(p.Body, &rec.Data); err != nil {
+		return nil, h.quarantine(ctx, p, fmt.Errorf("record is not a JSON object: %w", err))
+	}
+	if rec.UpdatedAt.IsZero() {
+		rec.UpdatedAt = time.Now()
+	}
+	return rec, nil
 }
 
 // inbound builds the hub's view of a record, saying whether anybody would

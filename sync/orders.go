@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"slices"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/hub"
 	"github.com/shophub/shophub/mappings"
@@ -34,28 +32,11 @@ func (h *Handlers) ingestOrder(ctx context.Context, tp *Touchpoint, p IngestPayl
 		log.Info("order deleted at the shop; the hub keeps its history")
 		return nil
 	}
-	record, at := map[string]any(nil), p.SourceAt
-	if len(p.Body) == 0 {
-		f, ok := tp.Conn.(connectors.Fetcher)
-		if !ok {
-			return fmt.Errorf("%s sent an id-only order event but cannot fetch records: %w", p.Instance, asynq.SkipRetry)
-		}
-		rec, err := f.Fetch(ctx, p.Resource, p.ExternalID)
-		if errors.Is(err, connectors.ErrNotFound) {
-			log.Info("order gone before it could be fetched")
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("fetch %s/%s: %w", p.Resource, p.ExternalID, err)
-		}
-		record, at = rec.Data, rec.UpdatedAt
-	} else if err := json.Unmarshal(p.Body, &record); err != nil {
-		return h.quarantine(ctx, p, fmt.Errorf("record is not a JSON object: %w", err))
+	rec, err := h.recordOf(ctx, tp, p, log)
+	if rec == nil {
+		return err
 	}
-	if at.IsZero() {
-		at = time.Now()
-	}
-	return h.mergeOrder(ctx, tp, p, record, at, log)
+	return h.mergeOrder(ctx, tp, p, rec.Data, rec.UpdatedAt, log)
 }
 
 // applyOrderPage merges a listed page of orders one by one (applyEach).

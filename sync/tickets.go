@@ -9,7 +9,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/hub"
 	"github.com/shophub/shophub/internal/logx"
@@ -31,28 +30,11 @@ func (h *Handlers) ingestTicket(ctx context.Context, tp *Touchpoint, p IngestPay
 		log.Info("ticket deleted at the helpdesk; the hub keeps its history")
 		return nil
 	}
-	record, at := map[string]any(nil), p.SourceAt
-	if len(p.Body) == 0 {
-		f, ok := tp.Conn.(connectors.Fetcher)
-		if !ok {
-			return fmt.Errorf("%s sent an id-only ticket event but cannot fetch records: %w", p.Instance, asynq.SkipRetry)
-		}
-		rec, err := f.Fetch(ctx, p.Resource, p.ExternalID)
-		if errors.Is(err, connectors.ErrNotFound) {
-			log.Info("ticket gone before it could be fetched")
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("fetch %s/%s: %w", p.Resource, p.ExternalID, err)
-		}
-		record, at = rec.Data, rec.UpdatedAt
-	} else if err := json.Unmarshal(p.Body, &record); err != nil {
-		return h.quarantine(ctx, p, fmt.Errorf("record is not a JSON object: %w", err))
+	rec, err := h.recordOf(ctx, tp, p, log)
+	if rec == nil {
+		return err
 	}
-	if at.IsZero() {
-		at = time.Now()
-	}
-	return h.mergeTicket(ctx, tp, p, record, at, log)
+	return h.mergeTicket(ctx, tp, p, rec.Data, rec.UpdatedAt, log)
 }
 
 // applyTicketPage merges a listed page of tickets one by one.
