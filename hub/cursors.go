@@ -41,6 +41,9 @@ func (s *Store) ResetCursor(ctx context.Context, instance, resource string) erro
 
 // Quarantine stores a record that failed mapping or validation.
 func (s *Store) Quarantine(ctx context.Context, q *Quarantined) error {
+	// A record quarantined for an over-long id must still fit here; its
+	// reason says how long the id was.
+	q.ExternalID, q.EventID = truncate(q.ExternalID, MaxExternalID), truncate(q.EventID, MaxExternalID)
 	return s.db.WithContext(ctx).Create(q).Error
 }
 

@@ -114,7 +114,7 @@ func retry(ctx context.Context, fn func() error) error {
 	var err error
 	for attempt := 0; attempt < 10; attempt++ {
 		if err = fn(); err == nil || !isRetryable(err) {
-			return err
+			return asTooLong(err)
 		}
 		if werr := sleepCtx(ctx, time.Duration(attempt+1)*5*time.Millisecond); werr != nil {
 			return werr

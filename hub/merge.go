@@ -77,7 +77,12 @@ func (s *Store) MergeBatch(ctx context.Context, ins []Inbound, pol Policy) ([]Re
 	}
 	docs := make([]encodedDoc, len(ins))
 	for i := range ins {
+		if err := ins[i].tooLong(); err != nil {
+			return nil, fmt.Errorf("merge %s: %w", describe(ins[i:i+1]), err)
+		}
 		ins[i].SourceAt = ins[i].SourceAt.UTC().Truncate(time.Microsecond)
+		// The event id is lineage, not identity: a long one is cut, not refused.
+		ins[i].EventID = truncate(ins[i].EventID, MaxExternalID)
 		docs[i] = encodeDoc(ins[i].Doc)
 	}
 	var lastErr error
@@ -87,7 +92,7 @@ func (s *Store) MergeBatch(ctx context.Context, ins []Inbound, pol Policy) ([]Re
 			return res, nil
 		}
 		if !isRetryable(err) || ctx.Err() != nil {
-			return nil, fmt.Errorf("merge %s: %w", describe(ins), err)
+			return nil, fmt.Errorf("merge %s: %w", describe(ins), asTooLong(err))
 		}
 		lastErr = err
 		if werr := sleepCtx(ctx, time.Duration(attempt+1)*5*time.Millisecond); werr != nil {

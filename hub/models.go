@@ -12,9 +12,9 @@ type Customer struct {
 	ID uint64 `gorm:"primaryKey"`
 	// Email is normalized in Go (trimmed, lower-case) before it gets here,
 	// so SQLite and MariaDB agree on identity; NULL when no system knows one.
-	Email     *string `gorm:"type:varchar(254);uniqueIndex:ux_customers_email"`
-	FirstName string  `gorm:"type:varchar(191);index:ix_customers_name,priority:2"`
-	LastName  string  `gorm:"type:varchar(191);index:ix_customers_name,priority:1"`
+	Email     *string `gorm:"type:varchar(320);uniqueIndex:ux_customers_email"`
+	FirstName string  `gorm:"type:varchar(255);index:ix_customers_name,priority:2"`
+	LastName  string  `gorm:"type:varchar(255);index:ix_customers_name,priority:1"`
 	Phone     string  `gorm:"type:varchar(32);index"`
 	// Data is the canonical doc as JSON.
 	Data string `gorm:"type:text"`
@@ -32,7 +32,7 @@ type Link struct {
 	CustomerID uint64 `gorm:"not null;index"`
 	Instance   string `gorm:"type:varchar(64);not null;uniqueIndex:ux_links_ext,priority:1"`
 	Resource   string `gorm:"type:varchar(32);not null;uniqueIndex:ux_links_ext,priority:2"`
-	ExternalID string `gorm:"type:varchar(191);not null;uniqueIndex:ux_links_ext,priority:3"`
+	ExternalID string `gorm:"type:varchar(255);not null;uniqueIndex:ux_links_ext,priority:3"`
 	// LastInboundHash fingerprints the last canonical view received from
 	// this record, so a re-delivered identical record is a no-op.
 	LastInboundHash string `gorm:"type:varchar(64)"`
@@ -64,7 +64,7 @@ type Change struct {
 	OldValue   string `gorm:"type:text"`
 	NewValue   string `gorm:"type:text"`
 	Instance   string `gorm:"type:varchar(64)"`
-	EventID    string `gorm:"type:varchar(191)"`
+	EventID    string `gorm:"type:varchar(255)"`
 	SourceAt   time.Time
 	// Rejected explains a change that was not applied (e.g. "owned by
 	// erp"): the lineage shows attempts a policy refused, not only wins.
@@ -122,8 +122,8 @@ type Quarantined struct {
 	ID         uint64 `gorm:"primaryKey"`
 	Instance   string `gorm:"type:varchar(64);index"`
 	Resource   string `gorm:"type:varchar(32)"`
-	ExternalID string `gorm:"type:varchar(191)"`
-	EventID    string `gorm:"type:varchar(191)"`
+	ExternalID string `gorm:"type:varchar(255)"`
+	EventID    string `gorm:"type:varchar(255)"`
 	SourceAt   time.Time
 	Payload    []byte    `gorm:"type:mediumblob"`
 	Reason     string    `gorm:"type:text"`

@@ -21,14 +21,14 @@ import (
 type Order struct {
 	ID         uint64 `gorm:"primaryKey"`
 	Instance   string `gorm:"type:varchar(64);not null;uniqueIndex:ux_orders_ext,priority:1;index:ix_orders_ref,priority:1"`
-	ExternalID string `gorm:"type:varchar(191);not null;uniqueIndex:ux_orders_ext,priority:2"`
+	ExternalID string `gorm:"type:varchar(255);not null;uniqueIndex:ux_orders_ext,priority:2"`
 	// CustomerID is the hub customer, nil while no customer matches the
 	// order's customer_ref or customer_email.
 	CustomerID *uint64 `gorm:"index:ix_orders_customer,priority:1"`
 	// CustomerRef and CustomerEmail are what an unlinked order is adopted
 	// by when its customer arrives.
-	CustomerRef     string    `gorm:"type:varchar(191);index:ix_orders_ref,priority:2"`
-	CustomerEmail   string    `gorm:"type:varchar(254);index"`
+	CustomerRef     string    `gorm:"type:varchar(255);index:ix_orders_ref,priority:2"`
+	CustomerEmail   string    `gorm:"type:varchar(320);index"`
 	Number          string    `gorm:"type:varchar(64)"`
 	Status          string    `gorm:"type:varchar(16)"`
 	FinancialStatus string    `gorm:"type:varchar(24)"`
@@ -56,7 +56,7 @@ type OrderChange struct {
 	OldValue  string `gorm:"type:text"`
 	NewValue  string `gorm:"type:text"`
 	Instance  string `gorm:"type:varchar(64)"`
-	EventID   string `gorm:"type:varchar(191)"`
+	EventID   string `gorm:"type:varchar(255)"`
 	SourceAt  time.Time
 	CreatedAt time.Time
 }
@@ -122,7 +122,10 @@ func (r OrderResult) AffectsFigures() bool {
 // a customer committed before that look is found by it, one committed
 // after it finds the order in its own AdoptOrders.
 func (s *Store) MergeOrder(ctx context.Context, in OrderInbound) (OrderResult, error) {
-	in.SourceAt = in.SourceAt.UTC().Truncate(time.Microsecond)
+	if err := checkLengths(field{"external id", in.ExternalID, MaxExternalID}, field{"customer_email", docString(in.Doc, "customer_email"), MaxEmail}); err != nil {
+		return OrderResult{}, fmt.Errorf("merge order %s/%s: %w", in.Instance, truncate(in.ExternalID, MaxExternalID), err)
+	}
+	in.SourceAt, in.EventID = in.SourceAt.UTC().Truncate(time.Microsecond), truncate(in.EventID, MaxExternalID)
 	var res OrderResult
 	err := retry(ctx, func() error {
 		var err error
@@ -277,7 +280,7 @@ func (s *Store) mergeOrderOnce(ctx context.Context, in OrderInbound) (OrderResul
 // fillOrder copies an order doc's searched and summed fields into its
 // columns.
 func fillOrder(o *Order, data map[string]any) error {
-	o.CustomerRef = truncate(stringField(data, "customer_ref"), 191)
+	o.CustomerRef = truncate(stringField(data, "customer_ref"), MaxExternalID)
 	o.CustomerEmail = stringField(data, "customer_email")
 	o.Number = truncate(stringField(data, "number"), 64)
 	o.Status = stringField(data, "status")

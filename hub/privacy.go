@@ -85,7 +85,7 @@ type PrivacyStep struct {
 	Action    string `gorm:"type:varchar(16);not null" json:"action"`
 	// ExternalID is the vendor record to delete or anonymize; "" once the
 	// vendor confirmed (see the package comment above).
-	ExternalID string `gorm:"type:varchar(191)" json:"-"`
+	ExternalID string `gorm:"type:varchar(255)" json:"-"`
 	// Fields lists the canonical fields the record held (names only, JSON
 	// array): what an anonymization must overwrite.
 	Fields string `gorm:"type:text" json:"-"`

@@ -18,12 +18,12 @@ import (
 type Ticket struct {
 	ID         uint64 `gorm:"primaryKey"`
 	Instance   string `gorm:"type:varchar(64);not null;uniqueIndex:ux_tickets_ext,priority:1"`
-	ExternalID string `gorm:"type:varchar(191);not null;uniqueIndex:ux_tickets_ext,priority:2"`
+	ExternalID string `gorm:"type:varchar(255);not null;uniqueIndex:ux_tickets_ext,priority:2"`
 	// CustomerID is the hub customer, nil while no customer matches the
 	// ticket's customer id or email.
 	CustomerID *uint64 `gorm:"index:ix_tickets_customer,priority:1"`
 	Status     string  `gorm:"type:varchar(16);index:ix_tickets_customer,priority:2"`
-	Subject    string  `gorm:"type:varchar(191)"`
+	Subject    string  `gorm:"type:varchar(255)"`
 	Data       string  `gorm:"type:text"`
 	// Provenance maps field → {instance, source time} as JSON.
 	Provenance string `gorm:"type:text"`
@@ -44,7 +44,7 @@ type TicketChange struct {
 	OldValue  string `gorm:"type:text"`
 	NewValue  string `gorm:"type:text"`
 	Instance  string `gorm:"type:varchar(64)"`
-	EventID   string `gorm:"type:varchar(191)"`
+	EventID   string `gorm:"type:varchar(255)"`
 	SourceAt  time.Time
 	CreatedAt time.Time
 }
@@ -86,7 +86,10 @@ var OpenTicketStatuses = []string{"active", "pending"}
 // retries lost races and deadlocks: two first sightings of one ticket
 // collide on the unique key, and the loser retries into the winner's row.
 func (s *Store) MergeTicket(ctx context.Context, in TicketInbound) (TicketResult, error) {
-	in.SourceAt = in.SourceAt.UTC().Truncate(time.Microsecond)
+	if err := checkLengths(field{"external id", in.ExternalID, MaxExternalID}); err != nil {
+		return TicketResult{}, fmt.Errorf("merge ticket %s/%s: %w", in.Instance, truncate(in.ExternalID, MaxExternalID), err)
+	}
+	in.SourceAt, in.EventID = in.SourceAt.UTC().Truncate(time.Microsecond), truncate(in.EventID, MaxExternalID)
 	var res TicketResult
 	err := retry(ctx, func() error {
 		var err error
@@ -182,7 +185,7 @@ func (s *Store) mergeTicketOnce(ctx context.Context, in TicketInbound) (TicketRe
 		}
 		t.Instance, t.ExternalID, t.SourceAt = in.Instance, in.ExternalID, in.SourceAt
 		t.Status, _ = data["status"].(string)
-		t.Subject = truncate(stringField(data, "subject"), 191)
+		t.Subject = truncate(stringField(data, "subject"), 255)
 		t.Data, t.Provenance = mustJSON(data), mustJSON(prov)
 		if isNew {
 			if err := tx.Create(&t).Error; err != nil {

@@ -127,6 +127,9 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 	} else {
 		res, err = h.Store.MergeCustomer(ctx, in, h.Policy)
 	}
+	if errors.Is(err, hub.ErrTooLong) {
+		return h.quarantine(ctx, p, err)
+	}
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,12 @@ func (h *Handlers) mergeOrder(ctx context.Context, tp *Touchpoint, p IngestPaylo
 		return h.quarantine(ctx, p, err)
 	}
 	res, err := h.Store.MergeOrder(ctx, hub.OrderInbound{Instance: p.Instance, ExternalID: p.ExternalID, EventID: p.EventID, SourceAt: at, Doc: doc})
+	if errors.Is(err, hub.ErrTooLong) {
+		if p.Body == nil {
+			p.Body, _ = json.Marshal(record)
+		}
+		return h.quarantine(ctx, p, err)
+	}
 	if err != nil {
 		return err
 	}

@@ -82,6 +82,12 @@ func (h *Handlers) mergeTicket(ctx context.Context, tp *Touchpoint, p IngestPayl
 		return h.quarantine(ctx, p, err)
 	}
 	res, err := h.Store.MergeTicket(ctx, hub.TicketInbound{Instance: p.Instance, ExternalID: p.ExternalID, EventID: p.EventID, SourceAt: at, Doc: doc})
+	if errors.Is(err, hub.ErrTooLong) {
+		if p.Body == nil {
+			p.Body, _ = json.Marshal(record)
+		}
+		return h.quarantine(ctx, p, err)
+	}
 	if err != nil {
 		return err
 	}
