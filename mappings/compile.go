@@ -194,6 +194,7 @@ func (c *compiler) resource(name string, n *yaml.Node) (*resource, error) {
 	}
 	r := &resource{name: name}
 	var ownsNodes []*yaml.Node
+	var decl coverageDecl
 	for _, kv := range kvs {
 		switch kv.key {
 		case "owns":
@@ -202,6 +203,10 @@ func (c *compiler) resource(name string, n *yaml.Node) (*resource, error) {
 			}
 		case "never_writes":
 			if r.never, _, err = c.names(kv.val, "never_writes"); err != nil {
+				return nil, err
+			}
+		case "coverage":
+			if decl, err = c.coverageDecl(kv.val); err != nil {
 				return nil, err
 			}
 		case "inbound":
@@ -219,7 +224,7 @@ func (c *compiler) resource(name string, n *yaml.Node) (*resource, error) {
 				return nil, err
 			}
 		default:
-			return nil, c.errAt(kv.keyNode, "", "resource %s: unknown key %q (want inbound, outbound, owns, never_writes)", name, kv.key)
+			return nil, c.errAt(kv.keyNode, "", "resource %s: unknown key %q (want inbound, outbound, owns, never_writes, coverage)", name, kv.key)
 		}
 	}
 	if err := c.checkOwns(name, r, ownsNodes); err != nil {
@@ -227,6 +232,9 @@ func (c *compiler) resource(name string, n *yaml.Node) (*resource, error) {
 	}
 	sort.Strings(r.never)
 	applyNeverWrites(name, r.outbound, r.never)
+	if r.coverage, err = c.coverage(name, r, decl); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 

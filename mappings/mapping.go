@@ -41,6 +41,7 @@ type resource struct {
 	fields   []string // canonical fields inbound produces, sorted
 	owns     []string // canonical fields only this connector may change, sorted
 	never    []string // never_writes: target paths or canonical fields, sorted
+	coverage *Coverage
 }
 
 type direction struct {

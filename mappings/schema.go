@@ -31,6 +31,13 @@ type ResourceSpec struct {
 	Outbound    *DirectionSpec `json:"outbound" doc:"Canonical doc → vendor payload; field keys are dotted target paths."`
 	Owns        []string       `json:"owns" doc:"Canonical fields only this connector may change in the hub (read by the merge policy through Mapping.Owns)."`
 	NeverWrites []string       `json:"never_writes" doc:"Vendor target paths or canonical fields outbound must never render."`
+	Coverage    *CoverageSpec  `json:"coverage" doc:"Overrides of the coverage derived from the rules (Mapping.Coverage): which canonical fields and address sub-fields this connector holds."`
+}
+
+// CoverageSpec declares coverage the rules cannot show.
+type CoverageSpec struct {
+	Holds   []string `json:"holds" doc:"Canonical fields or address sub-fields (billing_address.phone) inbound reads that the vendor holds apart, though outbound renders them in a way the derivation cannot see (say, an expression): their values count like any edit."`
+	NotHeld []string `json:"not_held" doc:"Canonical fields or address sub-fields inbound reads that the vendor cannot hold apart from another field: their values only fill a gap in the hub, never overwrite."`
 }
 
 // DirectionSpec is an inbound or outbound section.

@@ -51,12 +51,16 @@ conformance kit in `+"`connectortest`"+`.
 			fmt.Fprintf(w, "| `%s` | %s | %s | %s |\n", s.name, s.typ, s.def, s.doc)
 		}
 		fmt.Fprintln(w)
-		if len(reg.Sample) == 0 {
+		if len(reg.Mapping) == 0 {
 			continue
 		}
 		m, err := mappings.Compile(typ+"/mapping.yaml", reg.Mapping, mappings.Options{DefaultRegion: "DE"})
 		if err != nil {
 			return err
+		}
+		coverageDocs(w, m)
+		if len(reg.Sample) == 0 {
+			continue
 		}
 		var rec map[string]any
 		if err := json.Unmarshal(reg.Sample, &rec); err != nil {
@@ -72,6 +76,23 @@ conformance kit in `+"`connectortest`"+`.
 		fmt.Fprintf(w, "<details><summary>Default mapping: a %s customer and what the hub makes of it</summary>\n\n```json\n%s\n```\n\n```json\n%s\n```\n\n</details>\n\n", typ, in, out)
 	}
 	return nil
+}
+
+// coverageDocs lists, per resource the default mapping carries both ways
+// or reads, what the touchpoint holds (see mappings/README.md, Coverage).
+func coverageDocs(w io.Writer, m *mappings.Mapping) {
+	for _, res := range m.Resources() {
+		lines := m.Coverage(res).Summary()
+		if len(lines) == 0 || !m.HasOutbound(res) && res != connectors.ResourceCustomer {
+			continue // read-only orders and tickets: they hold nothing of the hub's
+		}
+		fmt.Fprintf(w, "Coverage of `%s` by the default mapping:\n\n", res)
+		for _, l := range lines {
+			label, paths, _ := strings.Cut(l, ": ")
+			fmt.Fprintf(w, "- %s: `%s`\n", label, strings.ReplaceAll(paths, ", ", "`, `"))
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 type settingDoc struct{ name, typ, def, doc string }

@@ -26,6 +26,7 @@ func mappingCmd(g *globals) *cobra.Command {
 
 type mappingTestFlags struct {
 	connector, in, direction, resource, mapping string
+	coverage                                    bool
 }
 
 func mappingTestCmd(g *globals) *cobra.Command {
@@ -43,10 +44,16 @@ and settings apply) or a connector type (its embedded default mapping).
 
 Mapping errors name the mapping file:line, the field and the (masked) value;
 the command then exits non-zero. A record skipped by skip_when is reported on
-stderr and prints nothing.`,
+stderr and prints nothing.
+
+The mapping's coverage of the resource (the canonical fields and address
+sub-fields the touchpoint holds, reads only, fills only or writes only; see
+mappings/README.md) follows on stderr. --coverage prints only the coverage,
+as JSON on stdout, and needs no --in.`,
 		Example: `  shophub mapping test --connector shopify --in customer.json
   shophub mapping test -c shophub.yaml --connector shop-de --in - < customer.json
-  shophub mapping test --connector shopware --direction out --in canonical.json`,
+  shophub mapping test --connector shopware --direction out --in canonical.json
+  shophub mapping test --connector shopware --coverage`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runMappingTest(cmd, g, f)
@@ -58,8 +65,8 @@ stderr and prints nothing.`,
 	fl.StringVar(&f.direction, "direction", "in", "in (vendor → canonical) or out (canonical → vendor)")
 	fl.StringVar(&f.resource, "resource", connectors.ResourceCustomer, "resource to map")
 	fl.StringVar(&f.mapping, "mapping", "", "mapping file to use instead of the connector's")
+	fl.BoolVar(&f.coverage, "coverage", false, "print the mapping's coverage of --resource (JSON) instead of mapping a record")
 	_ = cmd.MarkFlagRequired("connector")
-	_ = cmd.MarkFlagRequired("in")
 	return cmd
 }
 
@@ -70,6 +77,16 @@ func runMappingTest(cmd *cobra.Command, g *globals, f mappingTestFlags) error {
 	m, err := loadMapping(cmd, g, f)
 	if err != nil {
 		return err
+	}
+	if f.coverage {
+		cov := m.Coverage(f.resource)
+		if cov == nil {
+			return fmt.Errorf("%s does not map resource %q", m.File(), f.resource)
+		}
+		return printJSON(cmd.OutOrStdout(), cov)
+	}
+	if f.in == "" {
+		return errors.New(`required flag "in" not set (or --coverage)`)
 	}
 	var raw []byte
 	if f.in == "-" {
@@ -119,14 +136,27 @@ func runMappingTest(cmd *cobra.Command, g *globals, f mappingTestFlags) error {
 		}
 		result = out[0]
 	}
+	if err := printJSON(cmd.OutOrStdout(), result); err != nil {
+		return err
+	}
+	if lines := m.Coverage(f.resource).Summary(); len(lines) > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "coverage of %s by %s:\n", f.resource, m.File())
+		for _, l := range lines {
+			fmt.Fprintf(cmd.ErrOrStderr(), "  %s\n", l)
+		}
+	}
+	return nil
+}
+
+func printJSON(w io.Writer, v any) error {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(result); err != nil {
+	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	_, err = cmd.OutOrStdout().Write(buf.Bytes())
+	_, err := w.Write(buf.Bytes())
 	return err
 }
 

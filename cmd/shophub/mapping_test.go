@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -25,30 +28,31 @@ func TestMappingTestPrintsCanonical(t *testing.T) {
 	if _, err := run(t, "mapping", "test", "--connector", "shopify", "--in", sampleIn, "-c", missing); err == nil || !strings.Contains(err.Error(), "absent.yaml") {
 		t.Errorf("explicit missing config: %v", err)
 	}
-	out, err := run(t, "mapping", "test", "--connector", "shopify", "--in", sampleIn)
+	out, stderr, err := runSplit(t, nil, "mapping", "test", "--connector", "shopify", "--in", sampleIn)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	if out != string(want) {
 		t.Errorf("output:\n%s\nwant:\n%s", out, want)
 	}
+	// The coverage follows on stderr, so stdout stays one JSON document.
+	for _, s := range []string{"coverage of customer by connectors/shopify/mapping.yaml:", "holds (writes and reads back): billing_address.{city,", "fills gaps only (not held apart): company"} {
+		if !strings.Contains(stderr, s) {
+			t.Errorf("stderr lacks %q:\n%s", s, stderr)
+		}
+	}
 
 	// --in - reads stdin.
-	root := newRoot()
-	var buf bytes.Buffer
 	in, err := os.ReadFile(sampleIn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	root.SetIn(bytes.NewReader(in))
-	root.SetOut(&buf)
-	root.SetErr(&buf)
-	root.SetArgs([]string{"mapping", "test", "--connector", "shopify", "--in", "-"})
-	if err := root.Execute(); err != nil {
-		t.Fatalf("stdin: %v\n%s", err, buf.String())
+	out, _, err = runSplit(t, bytes.NewReader(in), "mapping", "test", "--connector", "shopify", "--in", "-")
+	if err != nil {
+		t.Fatalf("stdin: %v\n%s", err, out)
 	}
-	if buf.String() != string(want) {
-		t.Errorf("stdin output:\n%s", buf.String())
+	if out != string(want) {
+		t.Errorf("stdin output:\n%s", out)
 	}
 
 	// And back: canonical → Shopify payload.
@@ -60,6 +64,46 @@ func TestMappingTestPrintsCanonical(t *testing.T) {
 		if !strings.Contains(out, s) {
 			t.Errorf("outbound output lacks %s:\n%s", s, out)
 		}
+	}
+}
+
+// runSplit runs the command with stdout and stderr apart.
+func runSplit(t *testing.T, stdin io.Reader, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	root := newRoot()
+	var out, errOut bytes.Buffer
+	if stdin != nil {
+		root.SetIn(stdin)
+	}
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs(args)
+	err = root.Execute()
+	return out.String(), errOut.String(), err
+}
+
+func TestMappingTestCoverage(t *testing.T) {
+	t.Setenv("SHOPHUB_CONFIG", "")
+	out, _, err := runSplit(t, nil, "mapping", "test", "--connector", "shopware", "--coverage")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var cov struct {
+		Resource string   `json:"resource"`
+		Inbound  []string `json:"inbound"`
+		Holds    []string `json:"holds"`
+		FillOnly []string `json:"fill_only"`
+	}
+	if err := json.Unmarshal([]byte(out), &cov); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	// Shopware writes the customer phone into the billing address's one
+	// phone field: the address phone it sends back is not its own.
+	if cov.Resource != "customer" || !slices.Contains(cov.Holds, "email") || !slices.Contains(cov.FillOnly, "billing_address.phone") || slices.Contains(cov.Holds, "billing_address.phone") {
+		t.Errorf("shopware coverage %+v", cov)
+	}
+	if _, _, err := runSplit(t, nil, "mapping", "test", "--connector", "shopware"); err == nil || !strings.Contains(err.Error(), `"in"`) {
+		t.Errorf("without --in or --coverage: %v", err)
 	}
 }
 
