@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+	"github.com/shophub/shophub/internal/logx"
 )
 
 // DeadLetter is a task that exhausted its retries or was refused for good
@@ -176,8 +178,10 @@ func (d *DeadLetters) Delete(id string) error {
 // deadLetterOf reads connector, customer and record from the payload of
 // the task types we know.
 func deadLetterOf(t *asynq.TaskInfo) DeadLetter {
+	// The error is masked again here: tasks archived before RedactErrors
+	// was in place carry vendor bodies with the person's data.
 	dl := DeadLetter{ID: t.Queue + deadLetterSep + t.ID, Queue: t.Queue, TaskID: t.ID, Type: t.Type,
-		Attempts: t.Retried + 1, LastError: t.LastErr, LastFailedAt: t.LastFailedAt}
+		Attempts: t.Retried + 1, LastError: logx.MaskText(t.LastErr), LastFailedAt: t.LastFailedAt}
 	var p struct {
 		Instance   string `json:"instance"`
 		Resource   string `json:"resource"`
@@ -188,4 +192,50 @@ func deadLetterOf(t *asynq.TaskInfo) DeadLetter {
 		dl.Connector, dl.Resource, dl.CustomerID, dl.ExternalID = p.Instance, p.Resource, p.CustomerID, p.ExternalID
 	}
 	return dl
+}
+
+// RedactErrors is ServeMux middleware that masks the error a task returns
+// before asynq stores it as the task's last error: that text is what dead
+// letters, `shophub status`, the API and the queue dashboard show, and a
+// vendor's error body in it holds the person's email, name and address.
+// The original error stays reachable through Unwrap, so SkipRetry and
+// rate-limit errors keep working in the middleware around it.
+func RedactErrors(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		if err := next.ProcessTask(ctx, t); err != nil {
+			return redactedError{err}
+		}
+		return nil
+	})
+}
+
+type redactedError struct{ err error }
+
+func (e redactedError) Error() string { return logx.MaskText(e.err.Error()) }
+func (e redactedError) Unwrap() error { return e.err }
+
+// RedactPayload shows a task payload with its personal data masked, for
+// the queue dashboard (asynqmon's PayloadFormatter): a vendor record
+// carried whole (an ingest task's body) is replaced by its size, and
+// emails, phones and personal fields elsewhere are masked.
+func RedactPayload(_ string, payload []byte) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(payload, &m) != nil {
+		return logx.MaskText(string(payload))
+	}
+	for k, v := range m {
+		if k == "body" && len(v) > 0 && string(v) != "null" {
+			m[k], _ = json.Marshal(fmt.Sprintf("(vendor record, %d bytes, not shown)", len(v)))
+		}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "(payload not shown)"
+	}
+	return logx.MaskText(string(b))
+}
+
+// RedactResult is RedactPayload for task results.
+func RedactResult(_ string, result []byte) string {
+	return logx.MaskText(string(result))
 }

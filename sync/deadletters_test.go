@@ -1,6 +1,12 @@
 package sync
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,5 +73,68 @@ func TestDeadLetterCountsAndList(t *testing.T) {
 	}
 	if all, err := dl.List(""); err != nil || len(all) != len(tasks) {
 		t.Errorf("List(\"\"): %d (%v), want %d", len(all), err, len(tasks))
+	}
+}
+
+// A task failing with a vendor body in its error lands in the dead letters
+// with that body masked at the source (asynq's stored last error, which
+// the queue dashboard shows too), and its payload shows in the dashboard
+// without the vendor record or the person's contact data.
+func TestDeadLettersAndDashboardAreRedacted(t *testing.T) {
+	rdb, _ := redistest.Client(t)
+	body := `{"id":207119551,"email":"ann.quist@example.com","first_name":"Annabel","phone":"+49 170 1234567"}`
+	vendorErr := `shopify: status 422: {"errors":{"email":["has already been taken"]},"customer":` + body + `}`
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 1, Queues: map[string]int{QueueIngest: 1},
+		Logger: asynqLogger{slog.New(slog.NewTextHandler(io.Discard, nil))}, LogLevel: asynq.FatalLevel})
+	mux := asynq.NewServeMux()
+	mux.Use(RedactErrors)
+	mux.HandleFunc(TypeIngest, func(context.Context, *asynq.Task) error {
+		return fmt.Errorf("ingest: %s: %w", vendorErr, asynq.SkipRetry)
+	})
+	if err := srv.Start(mux); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	task, err := NewIngestTask(IngestPayload{Instance: "shopify", Resource: "customer", ExternalID: "207119551", EventID: "e1",
+		SourceAt: time.Now(), Body: json.RawMessage(body)}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := asynq.NewClientFromRedisClient(rdb).Enqueue(task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl := NewDeadLetters(rdb)
+	var got *asynq.TaskInfo
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if got, err = dl.Inspector.GetTaskInfo(QueueIngest, info.ID); err == nil && got.State == asynq.TaskStateArchived {
+			break
+		}
+	}
+	if got == nil || got.State != asynq.TaskStateArchived {
+		t.Fatalf("task not archived: %+v", got)
+	}
+	list, err := dl.List("shopify")
+	if err != nil || len(list) != 1 {
+		t.Fatalf("dead letters %v, %v", list, err)
+	}
+	shown := map[string]string{
+		"stored last error":  got.LastErr,
+		"dead letter error":  list[0].LastError,
+		"dashboard payload":  RedactPayload(got.Type, got.Payload),
+		"dashboard last err": RedactResult("", []byte(got.LastErr)),
+	}
+	for what, s := range shown {
+		for _, secret := range []string{"ann.quist@example.com", "Annabel", "1234567"} {
+			if strings.Contains(s, secret) {
+				t.Errorf("%s shows %q: %s", what, secret, s)
+			}
+		}
+	}
+	if !strings.Contains(list[0].LastError, "has already been taken") || !strings.Contains(list[0].LastError, "status 422") {
+		t.Errorf("dead letter lost the vendor's message: %s", list[0].LastError)
+	}
+	if p := shown["dashboard payload"]; !strings.Contains(p, `"external_id":"207119551"`) || !strings.Contains(p, "not shown") {
+		t.Errorf("dashboard payload lost its ids or kept the body: %s", p)
 	}
 }

@@ -39,6 +39,7 @@ type Handlers struct {
 
 // Register adds every handler to mux.
 func (h *Handlers) Register(mux *asynq.ServeMux) {
+	mux.Use(RedactErrors) // deadletters.go: no vendor body in a stored error
 	mux.HandleFunc(TypeIngest, h.Ingest)
 	mux.HandleFunc(TypeFanout, h.Fanout)
 	mux.HandleFunc(TypePush, h.Push)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/internal/logx"
 	"github.com/shophub/shophub/mappings"
 )
 
@@ -169,7 +169,7 @@ func (h *Handlers) Erase(ctx context.Context, t *asynq.Task) error {
 	if errors.Is(err, asynq.SkipRetry) || (ok && retried >= maxRetry) {
 		// The last attempt: the audit row says so, and the vendor id is
 		// kept so that replaying the dead letter can still reach it.
-		if ferr := h.Store.FinishPrivacyStep(ctx, st.ID, hub.PrivacyFailed, maskEmails(err.Error())); ferr != nil {
+		if ferr := h.Store.FinishPrivacyStep(ctx, st.ID, hub.PrivacyFailed, logx.MaskText(err.Error())); ferr != nil {
 			return errors.Join(err, ferr)
 		}
 	}
@@ -251,13 +251,6 @@ func AnonymizedDoc(fields []string, token string, now time.Time) map[string]any 
 		doc["last_name"] = "Customer"
 	}
 	return doc
-}
-
-var emailPattern = regexp.MustCompile(`[^\s"'<>(),;:\[\]{}]+@[^\s"'<>(),;:\[\]{}]+`)
-
-// maskEmails keeps emails out of error text stored in the audit row.
-func maskEmails(s string) string {
-	return emailPattern.ReplaceAllStringFunc(s, mappings.MaskEmail)
 }
 
 // erasedWhilePushing handles a push that created a vendor record for a

@@ -9,6 +9,7 @@ import (
 
 	"github.com/shophub/shophub/cmd/shophub/app"
 	"github.com/shophub/shophub/config"
+	"github.com/shophub/shophub/internal/logx"
 	"github.com/spf13/cobra"
 )
 
@@ -111,12 +112,14 @@ func newLogger(g *globals) *slog.Logger {
 	if err := lvl.UnmarshalText([]byte(g.logLevel)); err != nil {
 		lvl = slog.LevelInfo
 	}
-	opts := &slog.HandlerOptions{Level: lvl, ReplaceAttr: maskAttr}
+	opts := &slog.HandlerOptions{Level: lvl}
 	var h slog.Handler = slog.NewJSONHandler(os.Stderr, opts)
 	if g.logFormat == "text" {
 		h = slog.NewTextHandler(os.Stderr, opts)
 	}
-	l := slog.New(h)
+	// Every line passes the masking handler: emails, phones, vendor bodies
+	// and secrets are masked in any attribute kind, errors included.
+	l := slog.New(logx.NewMaskingHandler(h))
 	slog.SetDefault(l)
 	return l
 }

@@ -184,7 +184,8 @@ func (a *App) engine() *gin.Engine {
 	}).Register(e)
 	(&api.API{Store: a.Store, Redis: a.Redis, Token: cfg.Server.AdminToken, Draining: a.draining.Load,
 		DeadLetters: a.DeadLetters, Metrics: a.Metrics.Handler(), Eraser: a.Handlers,
-		Queues: asynqmon.New(asynqmon.Options{RootPath: "/ui/queues", RedisConnOpt: redisConn{a.Redis}}),
+		Queues: asynqmon.New(asynqmon.Options{RootPath: "/ui/queues", RedisConnOpt: redisConn{a.Redis},
+			PayloadFormatter: asynqmon.PayloadFormatterFunc(shsync.RedactPayload), ResultFormatter: asynqmon.ResultFormatterFunc(shsync.RedactResult)}),
 	}).Register(e)
 	return e
 }
