@@ -63,7 +63,9 @@ func TestMaskingHandlerMasksEveryKind(t *testing.T) {
 		{"map and slice", func(l *slog.Logger) {
 			l.Info("x", "doc", map[string]any{"first_name": "Annabel", "tel": "+4917012345678", "emails": []string{"jo@example.org"}, "id": 7})
 		}, []string{`"id":7`}},
-		{"struct", func(l *slog.Logger) { l.Info("x", "rec", record{Email: "ann.quist@example.com", Note: "fon 0561 7654321"}) }, nil},
+		{"struct", func(l *slog.Logger) {
+			l.Info("x", "rec", record{Email: "ann.quist@example.com", Note: "fon 0561 7654321"})
+		}, nil},
 		{"bytes", func(l *slog.Logger) { l.Info("x", "body", []byte(vendorBody)) }, []string{"has already been taken"}},
 		{"attrs attached with With", func(l *slog.Logger) {
 			l.With("email", "ann.quist@example.com").WithGroup("g").With("err", vendorErr).Info("x")
