@@ -107,6 +107,10 @@ type Connector struct {
 	// instance: ErasureDelete ("" means it too), ErasureAnonymize or
 	// ErasureNone.
 	Erasure string `yaml:"erasure"`
+	// Region is the ISO 3166-1 alpha-2 region for phone numbers this
+	// instance sends without a country code when their address names no
+	// country ("" = hub.default_region): a Swiss shop's "044 668 18 00".
+	Region string `yaml:"region"`
 	// Settings are connector-type specific (URLs, credentials); the
 	// connector decodes them into its own typed struct.
 	Settings map[string]any `yaml:"settings"`

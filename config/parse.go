@@ -102,6 +102,11 @@ func (c *Config) normalize() {
 	if len(c.Hub.DefaultRegion) == 2 {
 		c.Hub.DefaultRegion = strings.ToUpper(c.Hub.DefaultRegion)
 	}
+	for i := range c.Connectors {
+		if len(c.Connectors[i].Region) == 2 {
+			c.Connectors[i].Region = strings.ToUpper(c.Connectors[i].Region)
+		}
+	}
 }
 
 type parser struct {
@@ -555,6 +560,7 @@ func (p *parser) connector(n *yaml.Node, path string, c *Connector) {
 		"timeout":                  p.duration(&c.Timeout),
 		"max_in_flight":            p.integer(&c.MaxInFlight),
 		"erasure":                  p.str(&c.Erasure),
+		"region":                   p.str(&c.Region),
 		"settings": func(v *yaml.Node, path string) {
 			if p.isUnset(v) {
 				return

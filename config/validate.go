@@ -144,6 +144,9 @@ func (v *validator) connectors() {
 		default:
 			v.errorf(p+".erasure", "must be %s, %s or %s, got %q", ErasureDelete, ErasureAnonymize, ErasureNone, c.Erasure)
 		}
+		if c.Region != "" && !regionPattern.MatchString(c.Region) {
+			v.errorf(p+".region", "want an ISO 3166-1 alpha-2 code such as CH, got %q", c.Region)
+		}
 		seen := map[string]bool{}
 		for j, r := range c.Resources {
 			rp := fmt.Sprintf("%s.resources[%d]", p, j)

@@ -9,6 +9,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/shophub/shophub/mappings"
 )
 
 // custState is a customer while a batch works on it.
@@ -356,6 +358,9 @@ func fill(cs *custState) {
 	cs.row.FirstName, _ = cs.data["first_name"].(string)
 	cs.row.LastName, _ = cs.data["last_name"].(string)
 	cs.row.Phone, _ = cs.data["phone"].(string)
+	if mappings.IsRawPhone(cs.row.Phone) {
+		cs.row.Phone = "" // the column indexes numbers; the doc keeps the text
+	}
 }
 
 // writeLinks inserts new links (a concurrent insert of the same link fails

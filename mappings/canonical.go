@@ -15,7 +15,7 @@ type Kind string
 const (
 	KindString  Kind = "string"
 	KindEmail   Kind = "email"
-	KindPhone   Kind = "phone"   // E.164
+	KindPhone   Kind = "phone"   // E.164, or RawPhonePrefix + verbatim text
 	KindDate    Kind = "date"    // YYYY-MM-DD
 	KindEnum    Kind = "enum"    // one of Field.Enum
 	KindTags    Kind = "tags"    // sorted, unique []string
@@ -41,7 +41,7 @@ var CustomerFields = []Field{
 	{Name: "first_name", Kind: KindString},
 	{Name: "last_name", Kind: KindString},
 	{Name: "company", Kind: KindString},
-	{Name: "phone", Kind: KindPhone, Doc: "E.164, e.g. +4930123456"},
+	{Name: "phone", Kind: KindPhone, Doc: "E.164, e.g. +4930123456; text that is no phone number is kept verbatim as raw:<text>"},
 	{Name: "birthday", Kind: KindDate},
 	{Name: "locale", Kind: KindString, Doc: "BCP 47, e.g. de-DE"},
 	{Name: "preferred_channel", Kind: KindEnum, Enum: []string{"email", "sms", "phone", "post", "none"}},
@@ -184,7 +184,7 @@ func normalizeValue(f Field, v any, own bool) (any, error) {
 				return nil, bad("not an email address", s)
 			}
 		case KindPhone:
-			if !isE164(s) {
+			if !isE164(s) && !IsRawPhone(s) {
 				return nil, bad("not an E.164 phone number", s)
 			}
 		case KindDate:
@@ -303,7 +303,7 @@ func addressValue(field, k string, x any) (v any, keep bool, err error) {
 			return nil, false, &ValidationError{Field: field + ".country", Value: s, Msg: "not an ISO 3166-1 alpha-2 code"}
 		}
 	}
-	if k == "phone" && !isE164(s) {
+	if k == "phone" && !isE164(s) && !IsRawPhone(s) {
 		return nil, false, &ValidationError{Field: field + ".phone", Value: MaskValue("phone", s), Msg: "not an E.164 phone number"}
 	}
 	if s == orig {

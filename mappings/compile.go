@@ -16,10 +16,11 @@ import (
 const maxNodes = 100000
 
 type compiler struct {
-	file   string
-	opts   Options
-	budget int
-	tables map[string]map[string]any // the file's `tables` section
+	file    string
+	opts    Options
+	inbound bool // compiling an inbound direction
+	budget  int
+	tables  map[string]map[string]any // the file's `tables` section
 }
 
 // Compile parses a mapping file and compiles every rule, expression and
@@ -244,6 +245,7 @@ func (c *compiler) direction(res string, inbound bool, n *yaml.Node) (*direction
 		return nil, err
 	}
 	d := &direction{}
+	c.inbound = inbound
 	for _, kv := range kvs {
 		switch kv.key {
 		case "skip_when":
@@ -269,6 +271,9 @@ func (c *compiler) direction(res string, inbound bool, n *yaml.Node) (*direction
 		default:
 			return nil, c.errAt(kv.keyNode, "", "unknown key %q (want skip_when, fields)", kv.key)
 		}
+	}
+	if inbound && res == "customer" {
+		regionFirst(d.fields)
 	}
 	d.owned = make([]bool, len(d.fields))
 	for i, f := range d.fields {

@@ -79,7 +79,13 @@ func (m *Mapping) eval(st *state, r *rule, src any) (v any, ok bool, err error) 
 
 	if ok && len(r.steps) > 0 {
 		for i := range r.steps {
-			out, err := r.steps[i].fn(v)
+			s := &r.steps[i]
+			var out any
+			if s.withRegion != nil && st.region != "" {
+				out, err = s.withRegion(v, st.region)
+			} else {
+				out, err = s.fn(v)
+			}
 			if err != nil {
 				return nil, false, m.runErr(r, path, v, err)
 			}
@@ -129,10 +135,17 @@ func (m *Mapping) buildObject(st *state, r *rule, src, v any, ok bool, path stri
 	}
 	out := make(map[string]any, len(r.object))
 	present := false
+	outer := st.region
+	defer func() { st.region = outer }()
 	for _, sub := range r.object {
 		sv, sok, err := m.nested(st, sub, base, path)
 		if err != nil {
 			return nil, false, err
+		}
+		if sub.setsRegion && sok {
+			if reg := addressRegion(sv); reg != "" {
+				st.region = reg // compiled first: the address's phone follows
+			}
 		}
 		if !sok {
 			continue

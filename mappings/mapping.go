@@ -20,8 +20,11 @@ type Options struct {
 	// expressions as `settings`.
 	Settings map[string]any
 	// DefaultRegion is the ISO-2 region used by the phone transforms when the
-	// rule gives none and the number has no international prefix.
+	// number has no international prefix and neither its address's country,
+	// the rule nor Region gives one (the hub's default_region).
 	DefaultRegion string
+	// Region is the connector instance's region: it wins over DefaultRegion.
+	Region string
 }
 
 // Mapping is a compiled mapping file. It is immutable and safe for
@@ -61,6 +64,9 @@ type state struct {
 	vm  vm.VM
 	env map[string]any
 	fe  fastEnv
+	// region is the country of the address (or, for the customer's own
+	// phone, of the customer) being mapped: phones parse in it.
+	region string
 }
 
 // Error is a mapping error: at compile time it names the rule that is wrong,
@@ -165,8 +171,15 @@ func (m *Mapping) Inbound(resource string, record map[string]any) (Doc, error) {
 	}
 	doc := make(Doc, len(d.fields))
 	var src any = record
+	st.region = ""
 	for i, f := range d.fields {
+		if d.canon != nil && d.canon[i].Kind == KindPhone {
+			// Address fields are compiled first: a customer's phone
+			// parses in the country of their address.
+			st.region = docRegion(doc)
+		}
 		v, ok, err := m.eval(st, f, src)
+		st.region = ""
 		if err != nil {
 			if _, isVE := err.(*ValidationError); isVE {
 				return nil, m.wrapValidation(d, err) // from an address object
@@ -229,7 +242,8 @@ func (m *Mapping) Outbound(resource string, doc Doc) (map[string]any, error) {
 	st := m.getState()
 	defer m.states.Put(st)
 	d := r.outbound
-	src := map[string]any(doc)
+	st.region = ""
+	src := map[string]any(vendorPhones(doc))
 	if d.skipWhen != nil {
 		skip, err := m.runBool(st, d.skipWhen, src, nil, false)
 		if err != nil {

@@ -23,6 +23,7 @@ type rule struct {
 	self       bool // direct each rule without its own source: the item is the value
 	plain      bool // only `from` with one path: eval takes a short cut
 	address    bool // inbound canonical address built by object: buildObject normalizes each key
+	setsRegion bool // the country key of an inbound canonical address: its phone parses in it
 }
 
 type picker struct {
@@ -34,7 +35,13 @@ type picker struct {
 type step struct {
 	name string
 	fn   transformFunc
+	// withRegion, when set, runs instead of fn while the record being
+	// mapped names a region (the phone transforms).
+	withRegion regionFunc
 }
+
+// regionFunc is a transform that depends on the record's region.
+type regionFunc func(v any, region string) (any, error)
 
 // transformFunc transforms a present value. Arguments were parsed when the
 // mapping was compiled.

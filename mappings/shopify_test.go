@@ -152,23 +152,8 @@ func TestShopifyOutbound(t *testing.T) {
 func TestShopifyRuntimeErrorMasked(t *testing.T) {
 	m := shopifyMapping(t, nil)
 	rec := shopifyRecord(t)
-	rec["default_address"].(map[string]any)["phone"] = "call me 0123"
-	_, err := m.Inbound("customer", rec)
-	var me *Error
-	if !errors.As(err, &me) {
-		t.Fatalf("want *Error, got %T %v", err, err)
-	}
-	if me.Field != "billing_address.phone" || me.Path != "default_address.phone" || me.Value != "***23" {
-		t.Errorf("got field %q path %q value %q", me.Field, me.Path, me.Value)
-	}
-	want := "testdata/shopify_mapping.yaml:51: field billing_address.phone (from default_address.phone = ***23): not a phone number"
-	if err.Error() != want {
-		t.Errorf("message\n got %s\nwant %s", err, want)
-	}
-
-	rec = shopifyRecord(t)
 	rec["email"] = "bob.norman(at)example.com"
-	_, err = m.Inbound("customer", rec)
+	_, err := m.Inbound("customer", rec)
 	if err == nil || err.Error() != "testdata/shopify_mapping.yaml:8: field email (from email = ***): not an email address" {
 		t.Errorf("email error: %v", err)
 	}

@@ -40,6 +40,12 @@ func init() {
 	}
 }
 
+// regionRegistry holds the transforms that also have a form depending on
+// the record's region (an address's country).
+var regionRegistry = map[string]func(c *compiler, arg *yaml.Node) (regionFunc, error){
+	"phone": buildPhoneRegion,
+}
+
 func (c *compiler) transforms(n *yaml.Node, field string) ([]step, error) {
 	var items []*yaml.Node
 	switch n.Kind {
@@ -78,7 +84,13 @@ func (c *compiler) transforms(n *yaml.Node, field string) ([]step, error) {
 		if err != nil {
 			return nil, c.errAt(it, field, "transform %s: %v", name, err)
 		}
-		steps = append(steps, step{name: name, fn: fn})
+		st := step{name: name, fn: fn}
+		if rb, ok := regionRegistry[name]; ok {
+			if st.withRegion, err = rb(c, arg); err != nil {
+				return nil, c.errAt(it, field, "transform %s: %v", name, err)
+			}
+		}
+		steps = append(steps, st)
 	}
 	return steps, nil
 }

@@ -183,7 +183,7 @@ func buildOne(ctx context.Context, cfg *config.Config, cc config.Connector, log 
 		_ = conn.Close()
 		return nil, err
 	}
-	m, err := mappings.Compile(file, src, mappings.Options{Settings: settings, DefaultRegion: cfg.Hub.DefaultRegion})
+	m, err := mappings.Compile(file, src, mappings.Options{Settings: settings, DefaultRegion: cfg.Hub.DefaultRegion, Region: cc.Region})
 	if err != nil {
 		_ = conn.Close()
 		return nil, err

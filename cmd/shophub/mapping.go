@@ -179,7 +179,7 @@ func loadMapping(cmd *cobra.Command, g *globals, f mappingTestFlags) (*mappings.
 		opts.DefaultRegion = cfg.Hub.DefaultRegion
 		for _, cc := range cfg.Connectors {
 			if cc.Name == f.connector {
-				typ, file, opts.Settings = cc.Type, cc.Mapping, cc.Settings
+				typ, file, opts.Settings, opts.Region = cc.Type, cc.Mapping, cc.Settings, cc.Region
 				break
 			}
 		}
