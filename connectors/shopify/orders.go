@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/shophub/shophub/connectors"
 )
@@ -53,16 +52,11 @@ func decodeOrderWebhook(ev connectors.Event, h http.Header, body []byte) (_ []co
 	if ev.ExternalID == "" {
 		return nil, true, fmt.Errorf("shopify: %s body has no order id: %w", ev.Topic, connectors.ErrMalformed)
 	}
-	if occurred == "" {
-		occurred = h.Get("X-Shopify-Triggered-At")
+	at, err := occurredAt(h, occurred) // webhook.go
+	if err != nil {
+		return nil, true, fmt.Errorf("shopify: %s: %w", ev.Topic, err)
 	}
-	if occurred != "" {
-		t, err := time.Parse(time.RFC3339Nano, occurred)
-		if err != nil {
-			return nil, true, fmt.Errorf("shopify: %s: time %q: %w", ev.Topic, occurred, connectors.ErrMalformed)
-		}
-		ev.OccurredAt = t
-	}
+	ev.OccurredAt = at
 	return []connectors.Event{ev}, true, nil
 }
 

@@ -70,19 +70,52 @@ func (c *Connector) DecodeWebhook(h http.Header, body []byte) ([]connectors.Even
 	if full {
 		ev.Body = body
 	}
-	occurred := env.UpdatedAt
-	if occurred == "" {
-		occurred = h.Get("X-Shopify-Triggered-At")
+	at, err := occurredAt(h, env.UpdatedAt)
+	if err != nil {
+		return nil, fmt.Errorf("shopify: %s: %w", topic, err)
 	}
-	if occurred != "" {
-		t, err := time.Parse(time.RFC3339Nano, occurred)
-		if err != nil {
-			return nil, fmt.Errorf("shopify: %s: time %q: %w", topic, occurred, connectors.ErrMalformed)
-		}
-		ev.OccurredAt = t
-	}
+	ev.OccurredAt = at
 	return []connectors.Event{ev}, nil
 }
+
+// occurredAt is the finest time a delivery gives for its edit. The body's
+// updated_at has whole seconds, so two edits of one customer within a
+// second would tie and be ordered by arrival, and deliveries arrive in any
+// order; X-Shopify-Triggered-At stamps the event with sub-second precision
+// (and keeps it on retries). The header refines the body's time: it wins
+// when it lies within triggeredSlack after it, not when it is missing,
+// unparseable, earlier (a clock step must not make an edit look older than
+// the record it carries) or far later (then it stamps some other event than
+// this record's last edit).
+func occurredAt(h http.Header, updatedAt string) (time.Time, error) {
+	var body time.Time
+	if updatedAt != "" {
+		t, err := time.Parse(time.RFC3339Nano, updatedAt)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("time %q: %w", updatedAt, connectors.ErrMalformed)
+		}
+		body = t
+	}
+	trig := strings.TrimSpace(h.Get("X-Shopify-Triggered-At"))
+	if trig == "" {
+		return body, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, trig)
+	if err != nil {
+		if body.IsZero() {
+			return time.Time{}, fmt.Errorf("X-Shopify-Triggered-At %q: %w", trig, connectors.ErrMalformed)
+		}
+		return body, nil
+	}
+	if !body.IsZero() && (t.Before(body) || t.Sub(body) >= triggeredSlack) {
+		return body, nil
+	}
+	return t, nil
+}
+
+// triggeredSlack is how far after the body's whole-second updated_at the
+// event may be stamped: the event fires just after the write it reports.
+const triggeredSlack = time.Minute
 
 // compliance is the body of Shopify's mandatory compliance webhooks.
 type compliance struct {

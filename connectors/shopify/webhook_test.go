@@ -98,6 +98,24 @@ func TestDecodeWebhook(t *testing.T) {
 			name: "update carries the full record", topic: "customers/update", body: customer,
 			headers: []string{"X-Shopify-Webhook-Id", wid, "X-Shopify-Event-Id", eid, "X-Shopify-Triggered-At", trig},
 			want: connectors.Event{ID: wid, Topic: "customers/update", Resource: "customer", ExternalID: "7045738233971",
+				OccurredAt: at(trig), Body: customer},
+		},
+		{
+			name: "triggered-at before the body's updated_at: the body's time", topic: "customers/update", body: customer,
+			headers: []string{"X-Shopify-Webhook-Id", wid, "X-Shopify-Triggered-At", "2025-05-02T18:03:10.5Z"},
+			want: connectors.Event{ID: wid, Topic: "customers/update", Resource: "customer", ExternalID: "7045738233971",
+				OccurredAt: at("2025-05-02T14:03:11-04:00"), Body: customer},
+		},
+		{
+			name: "unparseable triggered-at: the body's time", topic: "customers/update", body: customer,
+			headers: []string{"X-Shopify-Webhook-Id", wid, "X-Shopify-Triggered-At", "soon"},
+			want: connectors.Event{ID: wid, Topic: "customers/update", Resource: "customer", ExternalID: "7045738233971",
+				OccurredAt: at("2025-05-02T14:03:11-04:00"), Body: customer},
+		},
+		{
+			name: "triggered-at long after the body's updated_at: the body's time", topic: "customers/update", body: customer,
+			headers: []string{"X-Shopify-Webhook-Id", wid, "X-Shopify-Triggered-At", "2025-05-02T19:03:12.123Z"},
+			want: connectors.Event{ID: wid, Topic: "customers/update", Resource: "customer", ExternalID: "7045738233971",
 				OccurredAt: at("2025-05-02T14:03:11-04:00"), Body: customer},
 		},
 		{
