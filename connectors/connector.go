@@ -136,6 +136,8 @@ type Lister interface {
 type Writer interface {
 	// Upsert updates the record externalID, or creates a record when
 	// externalID is empty, and returns the record's id and its new state.
+	// An error wrapping ErrNotRepresentable says the target cannot hold
+	// the record (or, returned with a record, a part of it) yet.
 	Upsert(ctx context.Context, resource, externalID string, payload map[string]any) (*Record, error)
 	Delete(ctx context.Context, resource, externalID string) error
 }

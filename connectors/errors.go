@@ -15,7 +15,20 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrPermanent marks an error a retry cannot fix (validation, 4xx).
 	ErrPermanent = errors.New("permanent vendor error")
+	// ErrNotRepresentable: the target cannot hold the record yet, because
+	// data it requires is missing in the hub (Shopware creates no customer
+	// without an address). That is no failure and no retry helps: the
+	// pipeline records the record as waiting and pushes it again once the
+	// hub's record changes. A Writer may return it together with a record
+	// when it wrote everything but the part it cannot hold yet.
+	ErrNotRepresentable = errors.New("not representable at the target yet")
 )
+
+// NotRepresentable returns an error wrapping ErrNotRepresentable that says
+// what the target is missing.
+func NotRepresentable(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrNotRepresentable, fmt.Sprintf(format, args...))
+}
 
 // HTTPError carries the vendor's status and body so operators see what the
 // vendor said, not only that it failed.

@@ -12,7 +12,9 @@ type View struct {
 	Profile    map[string]any        `json:"profile"`
 	Provenance map[string]Provenance `json:"provenance"`
 	Links      []LinkView            `json:"links"`
-	Changes    []ChangeView          `json:"recent_changes"`
+	// Waiting lists touchpoints that cannot hold the customer yet, and why.
+	Waiting []WaitingView `json:"waiting"`
+	Changes []ChangeView  `json:"recent_changes"`
 	// Tickets are the customer's helpdesk conversations, newest first.
 	Tickets []TicketView `json:"tickets"`
 	// OrderFigures are order count, total spent, average order value and
@@ -63,6 +65,9 @@ func (s *Store) View(ctx context.Context, id uint64, changes int) (*View, error)
 	v.Links = make([]LinkView, 0, len(links))
 	for _, l := range links {
 		v.Links = append(v.Links, LinkView{Instance: l.Instance, Resource: l.Resource, ExternalID: l.ExternalID, LastPushedVersion: l.LastPushedVersion})
+	}
+	if v.Waiting, err = s.CustomerWaiting(ctx, id); err != nil {
+		return nil, err
 	}
 	var rows []Change
 	if err := s.db.WithContext(ctx).Where("customer_id = ?", id).Order("id desc").Limit(changes).Find(&rows).Error; err != nil {

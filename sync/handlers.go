@@ -359,7 +359,12 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		}
 		rec, err = w.Upsert(ctx, p.Resource, "", payload)
 	}
-	if err != nil {
+	waiting := errors.Is(err, connectors.ErrNotRepresentable)
+	if waiting {
+		if err := h.wait(ctx, p, err); err != nil || rec == nil {
+			return err
+		}
+	} else if err != nil {
 		return pushError(p, err)
 	}
 	logx.Logger(ctx, h.Log).Debug("pushed", "connector", p.Instance, "customer_id", p.CustomerID, "version", cust.Version, "external_id", rec.ExternalID)
@@ -374,8 +379,25 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	if !waiting {
+		if err := h.Store.Unwait(ctx, p.CustomerID, p.Instance, p.Resource); err != nil {
+			return err
+		}
+	}
 	if overtaken {
 		return h.Queue.Enqueue(ctx, NewPushTask(PushPayload{Instance: p.Instance, Resource: p.Resource, CustomerID: p.CustomerID, Version: cust.Version, Force: true}, h.MaxRetry))
+	}
+	return nil
+}
+
+// wait records that the target cannot hold the customer yet (not a
+// failure, no retry, no dead letter): the next change of the customer
+// pushes it again, and status and the 360° view show the reason meanwhile.
+func (h *Handlers) wait(ctx context.Context, p PushPayload, reason error) error {
+	logx.Logger(ctx, h.Log).Info("target cannot hold the customer yet; waiting for the missing data",
+		"connector", p.Instance, "customer_id", p.CustomerID, "reason", reason.Error())
+	if err := h.Store.Wait(ctx, p.CustomerID, p.Instance, p.Resource, reason.Error()); err != nil {
+		return fmt.Errorf("record waiting push: %w", err)
 	}
 	return nil
 }

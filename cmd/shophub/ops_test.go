@@ -140,6 +140,7 @@ func TestQuarantineReplayAfterMappingFixAndStatus(t *testing.T) {
 		regexp.MustCompile(`(?m)^QUEUE\s+PENDING\s+ACTIVE\s+SCHEDULED\s+RETRY\s+ARCHIVED$`),
 		regexp.MustCompile(`(?m)^ingest\s+0\s+0\s+0\s+0\s+0$`),
 		regexp.MustCompile(`(?m)^DEAD LETTERS: none$`),
+		regexp.MustCompile(`(?m)^WAITING FOR DATA THE TARGET NEEDS: none$`),
 		regexp.MustCompile(`(?m)^shopify\s+customer\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`),
 		regexp.MustCompile(`(?m)^quarantined records awaiting replay: 3$`),
 	} {

@@ -59,6 +59,15 @@ func statusCmd(g *globals) *cobra.Command {
 			fmt.Fprintln(out)
 			writeCounts(out, "DEAD LETTERS", counts)
 
+			// Records a target cannot hold yet are no failures, but an
+			// operator should see them (and why: `GET /api/customers/:id`).
+			waiting, err := st.WaitingCounts(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("waiting pushes: %w", err)
+			}
+			fmt.Fprintln(out)
+			writeCounts(out, "WAITING FOR DATA THE TARGET NEEDS", waiting)
+
 			var cursors []hub.Cursor
 			if err := st.DB().WithContext(cmd.Context()).Order("instance, resource").Find(&cursors).Error; err != nil {
 				return fmt.Errorf("cursors: %w", err)

@@ -112,7 +112,9 @@ func tagNames(v any) ([]string, error) {
 
 func (c *Connector) create(ctx context.Context, body, billing, shipping map[string]any, tags []string, hasTags bool) (*connectors.Record, error) {
 	if len(billing) == 0 {
-		return nil, connectors.Permanent(errors.New("shopware: a new customer needs a default billing address (street, city, country)"))
+		// Up to 6.6 a customer needs a default billing address: it follows
+		// once the hub knows one.
+		return nil, connectors.NotRepresentable("shopware: a new customer needs a default billing address (street, city, country)")
 	}
 	refs, err := c.createDefaults(ctx)
 	if err != nil {
@@ -194,8 +196,14 @@ func (c *Connector) update(ctx context.Context, id string, rest, billing, shippi
 	curBill, _ := cur.Data["defaultBillingAddress"].(map[string]any)
 	curShip, _ := cur.Data["defaultShippingAddress"].(map[string]any)
 	sharedShipping := curBill != nil && curShip != nil && curBill["id"] == curShip["id"]
+	// An address Shopware cannot hold yet (a new one without street, city
+	// or country) is left out; the rest is written, and the error says so.
+	var waiting error
 	if len(billing) > 0 {
 		a, err := c.addressChange(ctx, billing, curBill, rest, cur.Data)
+		if errors.Is(err, connectors.ErrNotRepresentable) {
+			waiting, a, err = err, nil, nil
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -217,6 +225,9 @@ func (c *Connector) update(ctx context.Context, id string, rest, billing, shippi
 			if a, err = c.addressChange(ctx, shipping, curShip, rest, cur.Data); a != nil && err == nil {
 				a, err = c.addressChange(ctx, shipping, nil, rest, cur.Data)
 			}
+		}
+		if errors.Is(err, connectors.ErrNotRepresentable) {
+			waiting, a, err = err, nil, nil
 		}
 		if err != nil {
 			return nil, err
@@ -256,7 +267,7 @@ func (c *Connector) update(ctx context.Context, id string, rest, billing, shippi
 		}
 	}
 	if len(patch) == 0 && len(remove) == 0 {
-		return cur, nil
+		return cur, waiting
 	}
 	if len(patch) > 0 {
 		if _, err := c.do(ctx, http.MethodPatch, "/api/customer/"+id, patch, nil); err != nil {
@@ -268,7 +279,11 @@ func (c *Connector) update(ctx context.Context, id string, rest, billing, shippi
 			return nil, fmt.Errorf("shopware: untag customer %s: %w", id, err)
 		}
 	}
-	return c.Fetch(ctx, connectors.ResourceCustomer, id)
+	rec, err := c.Fetch(ctx, connectors.ResourceCustomer, id)
+	if err != nil {
+		return nil, err
+	}
+	return rec, waiting
 }
 
 // addressChange returns the nested address write for one default address:
@@ -345,7 +360,7 @@ func (c *Connector) addressBody(ctx context.Context, a map[string]any, create bo
 			}
 		}
 		if len(missing) > 0 {
-			return nil, connectors.Permanent(fmt.Errorf("shopware: a new address needs %s", strings.Join(missing, ", ")))
+			return nil, connectors.NotRepresentable("shopware: a new address needs %s", strings.Join(missing, ", "))
 		}
 	}
 	return out, nil

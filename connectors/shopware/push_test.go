@@ -154,11 +154,6 @@ func TestPushValidationErrorIsPermanentAndKeepsBody(t *testing.T) {
 		t.Errorf("error does not keep Shopware's answer: %v", err)
 	}
 
-	// No billing address: Shopware cannot hold the customer.
-	_, err = c.Upsert(testCtx(t), connectors.ResourceCustomer, "", map[string]any{"email": "a@example.com", "firstName": "A", "lastName": "B"})
-	if !errors.Is(err, connectors.ErrPermanent) {
-		t.Errorf("create without address: got %v, want a permanent error", err)
-	}
 	// Unknown country.
 	p := kitPayload(2, "Y")
 	p["defaultBillingAddress"].(map[string]any)["countryIso"] = "ZZ"
@@ -284,5 +279,38 @@ func TestRetryAfterBody(t *testing.T) {
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("retryAfterBody(%s) = %s, %v; want %s, %v", tt.body, got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+// A customer without an address is not a failure: Shopware cannot hold it
+// yet, and an existing customer gets everything but an address it cannot
+// hold yet.
+func TestPushNotRepresentableYet(t *testing.T) {
+	emu, url := newEmulator(t, shopwaretest.Options{})
+	c := connect(t, url, 10)
+	before := emu.Count()
+	_, err := c.Upsert(testCtx(t), connectors.ResourceCustomer, "", map[string]any{"email": "a@example.com", "firstName": "A", "lastName": "B"})
+	if !errors.Is(err, connectors.ErrNotRepresentable) || errors.Is(err, connectors.ErrPermanent) {
+		t.Errorf("create without address: got %v, want not representable (and not permanent)", err)
+	}
+	if emu.Count() != before {
+		t.Errorf("%d customers created, want none", emu.Count()-before)
+	}
+
+	rec, err := c.Upsert(testCtx(t), connectors.ResourceCustomer, "", kitPayload(7, "W"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	patch := map[string]any{"firstName": "Wanda", "defaultShippingAddress": map[string]any{"city": "Köln"}}
+	got, err := c.Upsert(testCtx(t), connectors.ResourceCustomer, rec.ExternalID, patch)
+	if !errors.Is(err, connectors.ErrNotRepresentable) || !strings.Contains(err.Error(), "street") {
+		t.Errorf("shipping address without street: got %v, want not representable naming the street", err)
+	}
+	if got == nil {
+		t.Fatal("the rest of the update was not written: no record returned")
+	}
+	held, _ := emu.Customer(rec.ExternalID)
+	if held["firstName"] != "Wanda" {
+		t.Errorf("Shopware holds firstName %v, want the update written without the address", held["firstName"])
 	}
 }
