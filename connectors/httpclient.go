@@ -154,6 +154,15 @@ func (c *HTTPClient) Do(ctx context.Context, method, path string, body, out any)
 }
 
 // DoRequest is Do with a hook to shape the request (query, headers).
+//
+// A POST is not repeated in place after a timeout, a lost connection or a
+// 5xx unless its context is marked Idempotent: the vendor may have
+// committed it before the answer was lost, and where emails are not unique
+// (Odoo partners, REST ERPs, Help Scout) a repeated create is a duplicate
+// customer. Such an error goes back to the task queue, whose retry looks
+// the record up before creating it (sync's push finds by email). 429 and
+// 401 answers, and connections that were never made, are repeated for
+// every method: the vendor did not act on them.
 func (c *HTTPClient) DoRequest(ctx context.Context, method, path string, shape func(*resty.Request), out any) (*resty.Response, error) {
 	reauthorized := false
 	backoff := c.opts.BaseBackoff
@@ -161,6 +170,7 @@ func (c *HTTPClient) DoRequest(ctx context.Context, method, path string, shape f
 	if c.opts.Cost != nil {
 		cost = c.opts.Cost(method)
 	}
+	repeatable := Repeatable(ctx, method)
 	for attempt := 0; ; attempt++ {
 		if c.opts.Limiter != nil {
 			if err := c.opts.Limiter.Wait(ctx, cost); err != nil {
@@ -192,7 +202,7 @@ func (c *HTTPClient) DoRequest(ctx context.Context, method, path string, shape f
 			if ctx.Err() != nil {
 				return resp, ctx.Err()
 			}
-			if attempt < c.opts.Retries {
+			if attempt < c.opts.Retries && (repeatable || notSent(err)) {
 				if werr := sleep(ctx, jitter(backoff)); werr != nil {
 					return resp, werr
 				}
@@ -226,7 +236,7 @@ func (c *HTTPClient) DoRequest(ctx context.Context, method, path string, shape f
 			}
 			return resp, &RateLimitedError{RetryAfter: wait, Err: herr}
 		case status >= 500 || status == http.StatusRequestTimeout:
-			if attempt < c.opts.Retries {
+			if attempt < c.opts.Retries && repeatable {
 				wait, ok := c.opts.RetryAfter(resp)
 				if !ok || wait > c.opts.MaxInlineWait {
 					wait = jitter(backoff)
@@ -323,4 +333,34 @@ func RetryAfterOf(err error) (time.Duration, bool) {
 		return rl.RetryAfter, true
 	}
 	return 0, false
+}
+
+type idempotentKey struct{}
+
+// Idempotent marks the calls made with ctx as safe to repeat in place even
+// when their method is POST: searches and reads sent as POST (Odoo's RPC,
+// Shopware's search), token requests, and creates whose id the caller
+// chose (a repeat fails as "exists" instead of duplicating).
+func Idempotent(ctx context.Context) context.Context {
+	return context.WithValue(ctx, idempotentKey{}, true)
+}
+
+// Repeatable reports whether a call may be repeated in place after its
+// answer was lost: every method but POST (shophub's PUT, PATCH and DELETE
+// calls set state, so a repeat lands on the same state), and POSTs marked
+// Idempotent.
+func Repeatable(ctx context.Context, method string) bool {
+	if !strings.EqualFold(method, http.MethodPost) {
+		return true
+	}
+	marked, _ := ctx.Value(idempotentKey{}).(bool)
+	return marked
+}
+
+// notSent reports errors that prove the request never reached the vendor
+// (the connection was refused or could not be dialled), so even a create
+// may be sent again.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }

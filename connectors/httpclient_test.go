@@ -3,6 +3,7 @@ package connectors
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -99,6 +100,77 @@ func TestHTTPClientRetriesAndErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestHTTPClientNeverRepeatsCreates: a POST whose answer was lost (5xx,
+// timeout) may have been committed, so only POSTs marked Idempotent are
+// repeated in place; answers the vendor did not act on (429) are repeated
+// for every method.
+func TestHTTPClientNeverRepeatsCreates(t *testing.T) {
+	cases := []struct {
+		name       string
+		idempotent bool
+		statuses   []int
+		calls      int32
+		wantErr    bool
+	}{
+		{"5xx on a create goes back to the queue", false, []int{502}, 1, true},
+		{"408 on a create goes back to the queue", false, []int{408}, 1, true},
+		{"429 on a create is waited out", false, []int{429}, 2, false},
+		{"5xx on a search sent as POST is repeated", true, []int{502, 503}, 3, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			srv, n := vendor(t, c.statuses...)
+			cl := NewHTTPClient(ClientOptions{BaseURL: srv.URL, BaseBackoff: time.Millisecond})
+			ctx := context.Background()
+			if c.idempotent {
+				ctx = Idempotent(ctx)
+			}
+			_, err := cl.Do(ctx, "POST", "/customers", map[string]any{"email": "a@example.com"}, nil)
+			if (err != nil) != c.wantErr {
+				t.Fatalf("err = %v, want error %v", err, c.wantErr)
+			}
+			if got := n.Load(); got != c.calls {
+				t.Errorf("%d calls, want %d", got, c.calls)
+			}
+		})
+	}
+
+	// A create that commits and then outlives the client's timeout is
+	// sent once; a PUT in the same situation is repeated.
+	for _, method := range []string{"POST", "PUT"} {
+		var n atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.ReadAll(r.Body) // the vendor commits
+			if n.Add(1) == 1 {
+				select { // and its answer never arrives in time
+				case <-r.Context().Done():
+				case <-time.After(5 * time.Second):
+				}
+				return
+			}
+			_, _ = w.Write([]byte(`{}`))
+		}))
+		cl := NewHTTPClient(ClientOptions{BaseURL: srv.URL, Timeout: 100 * time.Millisecond, BaseBackoff: time.Millisecond})
+		_, err := cl.Do(context.Background(), method, "/customers", map[string]any{}, nil)
+		srv.Close()
+		want := map[string]int32{"POST": 1, "PUT": 2}[method]
+		if got := n.Load(); got != want || (method == "POST") != (err != nil) {
+			t.Errorf("%s timing out once: %d calls, err %v; want %d calls", method, got, err, want)
+		}
+	}
+
+	// A POST to a server that is not listening was never sent: repeated.
+	dead := httptest.NewServer(http.NotFoundHandler())
+	url := dead.URL
+	dead.Close()
+	if !notSent(func() error {
+		_, err := NewHTTPClient(ClientOptions{BaseURL: url, Retries: -1}).Do(context.Background(), "POST", "/customers", map[string]any{}, nil)
+		return err
+	}()) {
+		t.Error("a refused connection is not recognised as a request never sent")
 	}
 }
 

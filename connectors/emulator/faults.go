@@ -6,6 +6,9 @@
 package emulator
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -19,7 +22,58 @@ type Faults struct {
 	retryAfter time.Duration
 	failN      int
 	failStatus int
-	requests   atomic.Int64
+	// lost answers: requests matching lostMatch are carried out, and their
+	// answer is held until the client gives up.
+	lostN     int
+	lostMatch func(*http.Request) bool
+	requests  atomic.Int64
+}
+
+// LoseAnswers makes the next n requests that match carry out their work
+// (a create commits) but never answer in time: the answer is held until the
+// client gives up waiting, as when a vendor's proxy times out a slow
+// request the backend still finishes. A client that repeats the request
+// then sees the vendor's state after the first one.
+func (f *Faults) LoseAnswers(n int, match func(*http.Request) bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lostN, f.lostMatch = n, match
+}
+
+// loseAnswer consumes one lost-answer fault if r matches.
+func (f *Faults) loseAnswer(r *http.Request) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.lostN == 0 || f.lostMatch == nil || !f.lostMatch(r) {
+		return false
+	}
+	f.lostN--
+	return true
+}
+
+// maxHeldAnswer bounds how long a lost answer is held when the client
+// never hangs up.
+const maxHeldAnswer = 30 * time.Second
+
+// withLostAnswers wraps an emulator's handler with the LoseAnswers fault.
+func (f *Faults) withLostAnswers(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !f.loseAnswer(r) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		// Read to the end, so the server notices the client hanging up and
+		// cancels the request's context.
+		_, _ = io.Copy(io.Discard, r.Body)
+		t := time.NewTimer(maxHeldAnswer)
+		defer t.Stop()
+		select {
+		case <-r.Context().Done():
+		case <-t.C:
+		}
+		w.WriteHeader(http.StatusGatewayTimeout)
+	})
 }
 
 // Throttle makes the next n API requests answer 429 with retryAfter.

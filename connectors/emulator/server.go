@@ -29,7 +29,7 @@ func (s *Server) Start(h http.Handler) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.srv == nil {
-		s.srv = httptest.NewServer(h)
+		s.srv = httptest.NewServer(s.withLostAnswers(h))
 	}
 	return s.srv.URL
 }

@@ -24,7 +24,7 @@ func newTokenSource(s Settings, timeout time.Duration) *connectors.TokenSource {
 			AccessToken string `json:"access_token"`
 			ExpiresIn   int64  `json:"expires_in"`
 		}
-		_, err := api.DoRequest(ctx, "POST", "/v2/oauth2/token", func(r *resty.Request) {
+		_, err := api.DoRequest(connectors.Idempotent(ctx), "POST", "/v2/oauth2/token", func(r *resty.Request) {
 			r.SetFormData(map[string]string{"grant_type": "client_credentials", "client_id": s.ClientID, "client_secret": s.ClientSecret})
 		}, &out)
 		if err != nil {

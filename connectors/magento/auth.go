@@ -28,7 +28,7 @@ func newTokenSource(baseURL, storeCode string, s Settings, timeout time.Duration
 	fetch := func(ctx context.Context) (string, time.Duration, error) {
 		var out string
 		body := map[string]string{"username": s.Username, "password": s.Password}
-		if _, err := api.Do(ctx, http.MethodPost, path, body, &out); err != nil {
+		if _, err := api.Do(connectors.Idempotent(ctx), http.MethodPost, path, body, &out); err != nil {
 			var herr *connectors.HTTPError
 			if errors.As(err, &herr) && (herr.Status == http.StatusUnauthorized || herr.Status == http.StatusBadRequest) {
 				return "", 0, connectors.Permanent(fmt.Errorf("magento: %w for admin user %q: %s; no further login attempts until shophub restarts, "+

@@ -20,7 +20,7 @@ func newTokenSource(baseURL, id, secret string, timeout time.Duration) *connecto
 			AccessToken string `json:"access_token"`
 		}
 		body := map[string]string{"grant_type": "client_credentials", "client_id": id, "client_secret": secret}
-		if _, err := api.Do(ctx, http.MethodPost, "/api/oauth/token", body, &out); err != nil {
+		if _, err := api.Do(connectors.Idempotent(ctx), http.MethodPost, "/api/oauth/token", body, &out); err != nil {
 			return "", 0, fmt.Errorf("shopware: access token: %w", err)
 		}
 		if out.AccessToken == "" {

@@ -95,7 +95,7 @@ type searchResult struct {
 // search runs DAL criteria against POST /api/search/{entity}.
 func (c *Connector) search(ctx context.Context, entity string, criteria map[string]any) ([]map[string]any, error) {
 	var out searchResult
-	if _, err := c.do(ctx, http.MethodPost, "/api/search/"+entity, criteria, &out); err != nil {
+	if _, err := c.do(connectors.Idempotent(ctx), http.MethodPost, "/api/search/"+entity, criteria, &out); err != nil {
 		return nil, err
 	}
 	return out.Data, nil

@@ -171,7 +171,8 @@ func (c *Connector) create(ctx context.Context, body, billing, shipping map[stri
 		}
 		body["tags"] = refsList
 	}
-	if _, err := c.do(ctx, http.MethodPost, "/api/customer", body, nil); err != nil {
+	// The id is ours, so repeating the create cannot duplicate the customer.
+	if _, err := c.do(connectors.Idempotent(ctx), http.MethodPost, "/api/customer", body, nil); err != nil {
 		// The id is ours, so a create whose answer was lost (or retried into
 		// "already exists") is recognisable: if it landed, it succeeded.
 		if rec, ferr := c.Fetch(ctx, connectors.ResourceCustomer, id); ferr == nil {

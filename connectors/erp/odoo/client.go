@@ -56,6 +56,16 @@ func (e *Error) Is(target error) bool {
 	return false
 }
 
+// callContext marks every call but create as safe to repeat in place: Odoo
+// takes reads and writes as POST too, but only a repeated create makes a
+// second partner (emails are not unique in Odoo).
+func callContext(ctx context.Context, method string) context.Context {
+	if method == "create" {
+		return ctx
+	}
+	return connectors.Idempotent(ctx)
+}
+
 // json2 is the JSON-2 API of Odoo 19+.
 type json2 struct {
 	http *connectors.HTTPClient
@@ -66,7 +76,7 @@ func (j *json2) call(ctx context.Context, model, method string, kw map[string]an
 		kw = map[string]any{}
 	}
 	var raw json.RawMessage
-	_, err := j.http.Do(ctx, "POST", "/json/2/"+model+"/"+method, kw, &raw)
+	_, err := j.http.Do(callContext(ctx, method), "POST", "/json/2/"+model+"/"+method, kw, &raw)
 	if err != nil {
 		var herr *connectors.HTTPError
 		if errors.As(err, &herr) {
@@ -153,7 +163,7 @@ func (j *jsonRPC) authenticate(ctx context.Context) (int64, error) {
 		return 0, j.refused
 	}
 	var res any
-	if err := j.rpc(ctx, "common/authenticate", "common", "authenticate", []any{j.db, j.login, j.key, map[string]any{}}, &res); err != nil {
+	if err := j.rpc(connectors.Idempotent(ctx), "common/authenticate", "common", "authenticate", []any{j.db, j.login, j.key, map[string]any{}}, &res); err != nil {
 		return 0, err
 	}
 	uid, ok := res.(float64)
@@ -180,5 +190,5 @@ func (j *jsonRPC) call(ctx context.Context, model, method string, kw map[string]
 		args = append(args, rest[name])
 		delete(rest, name)
 	}
-	return j.rpc(ctx, model+"/"+method, "object", "execute_kw", []any{j.db, uid, j.key, model, method, args, rest}, out)
+	return j.rpc(callContext(ctx, method), model+"/"+method, "object", "execute_kw", []any{j.db, uid, j.key, model, method, args, rest}, out)
 }

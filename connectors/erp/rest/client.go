@@ -135,7 +135,7 @@ func newTokenSource(s Settings, scope string, timeout time.Duration) *connectors
 			AccessToken string  `json:"access_token"`
 			ExpiresIn   float64 `json:"expires_in"`
 		}
-		_, err := api.DoRequest(ctx, "POST", s.TokenURL, func(r *resty.Request) {
+		_, err := api.DoRequest(connectors.Idempotent(ctx), "POST", s.TokenURL, func(r *resty.Request) {
 			r.SetFormData(form).SetBasicAuth(s.ClientID, s.ClientSecret)
 		}, &out)
 		if err != nil {
