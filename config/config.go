@@ -78,6 +78,10 @@ type Hub struct {
 	// QuarantineRetention is how long quarantined raw payloads are kept
 	// before the worker purges them.
 	QuarantineRetention Duration `yaml:"quarantine_retention"`
+	// TombstoneSecret keys the HMAC of erasure tombstones, so they cannot
+	// be reversed by hashing every possible vendor id. "" uses a public
+	// development secret (check warns).
+	TombstoneSecret string `yaml:"tombstone_secret"`
 }
 
 // Connector is one configured instance of a connector type.

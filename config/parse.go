@@ -495,6 +495,7 @@ func (p *parser) hub(n *yaml.Node, path string, h *Hub) {
 		"default_region":       p.str(&h.DefaultRegion),
 		"match_keys":           p.strList(&h.MatchKeys),
 		"quarantine_retention": p.duration(&h.QuarantineRetention),
+		"tombstone_secret":     p.str(&h.TombstoneSecret),
 		"priority": func(v *yaml.Node, path string) {
 			byField(p, v, path, "instance names, most trusted first", &h.Priority, p.strList)
 		},

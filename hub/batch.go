@@ -62,7 +62,7 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 		}
 		// Read after the locks: an erasure holding one of them has
 		// committed its tombstones by the time they are granted.
-		erased, err := erasedRecords(tx, ins)
+		erased, err := s.erasedRecords(tx, ins)
 		if err != nil {
 			return err
 		}

@@ -69,7 +69,7 @@ func (s *Store) Erase(ctx context.Context, customerID uint64, req EraseRequest) 
 			if err := tx.Create(&r).Error; err != nil {
 				return err
 			}
-			e, err := eraseTx(tx, r.ID, customerID, req.Action)
+			e, err := s.eraseTx(tx, r.ID, customerID, req.Action)
 			if err != nil {
 				return err
 			}
@@ -99,7 +99,7 @@ func finishRequest(tx *gorm.DB, r *PrivacyRequest, removed map[string]int64, pen
 	return tx.Model(&PrivacyRequest{}).Where("id = ?", r.ID).Updates(upd).Error
 }
 
-func eraseTx(tx *gorm.DB, requestID, customerID uint64, action func(instance, resource string) string) (*Erasure, error) {
+func (s *Store) eraseTx(tx *gorm.DB, requestID, customerID uint64, action func(instance, resource string) string) (*Erasure, error) {
 	var c Customer
 	err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", customerID).Take(&c).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -108,7 +108,7 @@ func eraseTx(tx *gorm.DB, requestID, customerID uint64, action func(instance, re
 	if err != nil {
 		return nil, err
 	}
-	e := &Erasure{Identity: newIdentity(customerID), Removed: map[string]int64{}}
+	e := &Erasure{Identity: newIdentity(customerID, s.privacy.Region), Removed: map[string]int64{}}
 	id := e.Identity
 	if c.Email != nil {
 		id.addEmail(*c.Email)
@@ -133,7 +133,7 @@ func eraseTx(tx *gorm.DB, requestID, customerID uint64, action func(instance, re
 		id.addRecord(RecordKey{l.Instance, l.Resource, l.ExternalID})
 		id.collectJSON("", l.LastInboundDoc)
 		id.collectJSON("", l.LastPushedDoc)
-		tombs = append(tombs, Tombstone{Hash: TombstoneKey(l.Instance, l.Resource, l.ExternalID), RequestID: requestID})
+		tombs = append(tombs, Tombstone{Hash: s.tombstoneKey(l.Instance, l.Resource, l.ExternalID), RequestID: requestID})
 	}
 	id.sort()
 
@@ -175,7 +175,7 @@ func eraseTx(tx *gorm.DB, requestID, customerID uint64, action func(instance, re
 			return nil, err
 		}
 		for _, t := range ts {
-			tombs = append(tombs, Tombstone{Hash: TombstoneKey(t.Instance, "ticket", t.ExternalID), RequestID: requestID})
+			tombs = append(tombs, Tombstone{Hash: s.tombstoneKey(t.Instance, "ticket", t.ExternalID), RequestID: requestID})
 		}
 		res := tx.Where("ticket_id IN ?", ticketIDs).Delete(&TicketChange{})
 		if res.Error != nil {
@@ -201,7 +201,7 @@ func eraseTx(tx *gorm.DB, requestID, customerID uint64, action func(instance, re
 			return nil, err
 		}
 		for _, o := range ords {
-			tombs = append(tombs, Tombstone{Hash: TombstoneKey(o.Instance, "order", o.ExternalID), RequestID: requestID})
+			tombs = append(tombs, Tombstone{Hash: s.tombstoneKey(o.Instance, "order", o.ExternalID), RequestID: requestID})
 		}
 		res := tx.Where("order_id IN ?", orderIDs).Delete(&OrderChange{})
 		if res.Error != nil {
@@ -348,30 +348,11 @@ func matchQuarantine(tx *gorm.DB, id *Identity) ([]uint64, error) {
 	}
 }
 
-// erasedKeys returns which of the keys are tombstoned.
-func erasedKeys(tx *gorm.DB, keys []string) (map[string]bool, error) {
-	if len(keys) == 0 {
-		return nil, nil
-	}
-	var hit []string
-	if err := tx.Model(&Tombstone{}).Where("hash IN ?", keys).Pluck("hash", &hit).Error; err != nil {
-		return nil, err
-	}
-	if len(hit) == 0 {
-		return nil, nil
-	}
-	out := make(map[string]bool, len(hit))
-	for _, k := range hit {
-		out[k] = true
-	}
-	return out, nil
-}
-
 // Erased reports whether a vendor record belongs to an erased person.
 func (s *Store) Erased(ctx context.Context, instance, resource, externalID string) (bool, error) {
-	k := TombstoneKey(instance, resource, externalID)
-	m, err := erasedKeys(s.db.WithContext(ctx), []string{k})
-	return m[k], err
+	r := RecordKey{instance, resource, externalID}
+	m, err := s.erasedRecordKeys(s.db.WithContext(ctx), []RecordKey{r})
+	return m[r], err
 }
 
 // PrivacyRequest loads an audit row and its steps.
@@ -507,7 +488,7 @@ func (s *Store) AddErasureStep(ctx context.Context, customerID uint64, instance,
 				return err
 			}
 			ok = true
-			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&Tombstone{Hash: TombstoneKey(instance, resource, externalID), RequestID: r.ID}).Error; err != nil {
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&Tombstone{Hash: s.tombstoneKey(instance, resource, externalID), RequestID: r.ID}).Error; err != nil {
 				return err
 			}
 			st = &PrivacyStep{RequestID: r.ID, Instance: instance, Resource: resource, Action: action, Status: PrivacyPending,
@@ -528,23 +509,18 @@ func (s *Store) AddErasureStep(ctx context.Context, customerID uint64, instance,
 }
 
 // erasedRecords returns which records of a batch are tombstoned.
-func erasedRecords(tx *gorm.DB, ins []Inbound) (map[linkKey]bool, error) {
-	byHash := make(map[string]linkKey, len(ins))
-	keys := make([]string, 0, len(ins))
-	for _, in := range ins {
-		h := TombstoneKey(in.Instance, in.Resource, in.ExternalID)
-		if _, dup := byHash[h]; !dup {
-			byHash[h] = linkKey{in.Instance, in.Resource, in.ExternalID}
-			keys = append(keys, h)
-		}
+func (s *Store) erasedRecords(tx *gorm.DB, ins []Inbound) (map[linkKey]bool, error) {
+	recs := make([]RecordKey, len(ins))
+	for i, in := range ins {
+		recs[i] = RecordKey{in.Instance, in.Resource, in.ExternalID}
 	}
-	hit, err := erasedKeys(tx, keys)
+	hit, err := s.erasedRecordKeys(tx, recs)
 	if err != nil || len(hit) == 0 {
 		return nil, err
 	}
 	out := make(map[linkKey]bool, len(hit))
-	for h := range hit {
-		out[byHash[h]] = true
+	for r := range hit {
+		out[linkKey{r.Instance, r.Resource, r.ExternalID}] = true
 	}
 	return out, nil
 }

@@ -2,6 +2,8 @@ package hub_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -212,6 +214,123 @@ func TestShopRedact(t *testing.T) {
 			}
 			if r.Status != hub.PrivacyDone || r.RemovedCounts()["customers"] != 1 {
 				t.Errorf("audit %+v %v", r, r.RemovedCounts())
+			}
+		})
+	}
+}
+
+// Export and erasure match other data by whole values: Ann's request
+// neither lists nor deletes the quarantined records of Jo, whose address
+// ends in Ann's (joann@example.com) and whose phone ends in Ann's digits
+// in another country; Ann's own, spelled differently, are found.
+func TestExportAndEraseMatchExactly(t *testing.T) {
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			ctx := context.Background()
+			ann := mustMerge(t, s, hub.Policy{}, in("shopify", "201", t0, map[string]any{"email": "ann@example.com", "first_name": "Ann", "phone": "+4930555777"}))
+			jo := []hub.Quarantined{
+				{Instance: "magento", Resource: "customer", ExternalID: "m-9", Payload: []byte(`{"id":9,"email":"joann@example.com","firstname":"Jo"}`), Reason: "x"},
+				{Instance: "magento", Resource: "customer", ExternalID: "m-10", Payload: []byte(`{"id":10,"telephone":"+43 30 555777","firstname":"Jo"}`), Reason: "x"},
+				{Instance: "helpdesk", Resource: "customer", ExternalID: "h-11", Payload: []byte(`From: Jo <joann@example.com>`), Reason: "not json"},
+				{Instance: "magento", Resource: "customer", ExternalID: "m-12", Payload: []byte(`{"id":12,"email":"ann@example.com.evil.test"}`), Reason: "x"},
+			}
+			annQ := []hub.Quarantined{
+				{Instance: "magento", Resource: "customer", ExternalID: "m-20", Payload: []byte(`{"id":20,"email":" ANN@Example.com "}`), Reason: "x"},
+				{Instance: "magento", Resource: "customer", ExternalID: "m-21", Payload: []byte(`{"id":21,"telephone":"030 555 777"}`), Reason: "x"},
+				{Instance: "helpdesk", Resource: "customer", ExternalID: "h-22", Payload: []byte(`From: Ann <ann@example.com>`), Reason: "not json"},
+			}
+			for _, q := range append(append([]hub.Quarantined{}, jo...), annQ...) {
+				if err := s.Quarantine(ctx, &q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			x, err := s.Export(ctx, ann.CustomerID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, q := range x.Quarantine {
+				got = append(got, q.ExternalID)
+			}
+			if strings.Join(got, ",") != "m-20,m-21,h-22" {
+				t.Errorf("Ann's export lists quarantined %v, want m-20,m-21,h-22 (hers only)", got)
+			}
+			if b, _ := json.Marshal(x); strings.Contains(string(b), "joann") || strings.Contains(string(b), `"Jo"`) {
+				t.Errorf("Ann's export holds Jo's data: %s", b)
+			}
+			e, err := s.Erase(ctx, ann.CustomerID, hub.EraseRequest{Source: "api"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Removed["quarantine"] != int64(len(annQ)) {
+				t.Errorf("erasure removed %d quarantined records, want Ann's %d", e.Removed["quarantine"], len(annQ))
+			}
+			left, err := s.PendingQuarantine(ctx, "", 0, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kept []string
+			for _, q := range left {
+				kept = append(kept, q.ExternalID)
+			}
+			if strings.Join(kept, ",") != "m-9,m-10,h-11,m-12" {
+				t.Errorf("after Ann's erasure quarantine holds %v, want Jo's and the stranger's untouched", kept)
+			}
+			if hits := hubtest.FindText(t, s.DB(), s.Driver(), "joann@example.com"); len(hits) == 0 {
+				t.Error("Jo's record went with Ann's erasure")
+			}
+		})
+	}
+}
+
+// Tombstones are an HMAC under the server's secret: the stored hash is
+// not the bare SHA-256 of the vendor id (which anyone could recompute for
+// every small id), and one written before the secret still stops the
+// record, being rewritten under the secret when it does.
+func TestTombstonesAreKeyed(t *testing.T) {
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			ctx := context.Background()
+			s.SetPrivacyOptions(hub.PrivacyOptions{TombstoneSecret: "k1", Region: "DE"})
+			a := mustMerge(t, s, hub.Policy{}, in("shopify", "301", t0, map[string]any{"email": "tom@example.com"}))
+			if _, err := s.Erase(ctx, a.CustomerID, hub.EraseRequest{Source: "api"}); err != nil {
+				t.Fatal(err)
+			}
+			bare := sha256.Sum256([]byte("shopify\x00customer\x00301"))
+			var hashes []string
+			if err := s.DB().Model(&hub.Tombstone{}).Pluck("hash", &hashes).Error; err != nil {
+				t.Fatal(err)
+			}
+			if len(hashes) != 1 || hashes[0] == hex.EncodeToString(bare[:]) {
+				t.Fatalf("tombstones %v: want one, not the bare SHA-256 of the id", hashes)
+			}
+			if ok, err := s.Erased(ctx, "shopify", "customer", "301"); err != nil || !ok {
+				t.Errorf("erased record not recognised: %v %v", ok, err)
+			}
+			s.SetPrivacyOptions(hub.PrivacyOptions{TombstoneSecret: "other", Region: "DE"})
+			if ok, _ := s.Erased(ctx, "shopify", "customer", "301"); ok {
+				t.Error("a tombstone is recognised under another secret: it is not keyed")
+			}
+
+			// A tombstone of the old, unkeyed form.
+			s.SetPrivacyOptions(hub.PrivacyOptions{TombstoneSecret: "k1", Region: "DE"})
+			old := sha256.Sum256([]byte("shopify\x00customer\x00302"))
+			if err := s.DB().Create(&hub.Tombstone{Hash: hex.EncodeToString(old[:]), RequestID: 1}).Error; err != nil {
+				t.Fatal(err)
+			}
+			r := mustMerge(t, s, hub.Policy{}, in("shopify", "302", t0, map[string]any{"email": "old@example.com"}))
+			if !r.Erased {
+				t.Errorf("record under a legacy tombstone merged: %+v", r)
+			}
+			var n int64
+			s.DB().Model(&hub.Tombstone{}).Where("hash = ?", hex.EncodeToString(old[:])).Count(&n)
+			if n != 0 {
+				t.Error("legacy tombstone not rewritten under the secret")
+			}
+			if ok, _ := s.Erased(ctx, "shopify", "customer", "302"); !ok {
+				t.Error("rewritten tombstone not recognised")
 			}
 		})
 	}

@@ -109,7 +109,7 @@ func (s *Store) Export(ctx context.Context, customerID uint64) (*Export, error) 
 		x := &Export{GeneratedAt: time.Now().UTC().Format(timeFmt), CustomerID: c.ID, Version: c.Version, Profile: data, Provenance: prov,
 			CreatedAt: c.CreatedAt.UTC().Format(timeFmt), UpdatedAt: c.UpdatedAt.UTC().Format(timeFmt),
 			Links: []ExportLink{}, Changes: []ChangeView{}, Tickets: []TicketView{}, Orders: []ExportOrder{}, Quarantine: []ExportQuarantined{}, Outbox: []ExportEvent{}}
-		id := newIdentity(c.ID)
+		id := newIdentity(c.ID, s.privacy.Region)
 		if c.Email != nil {
 			id.addEmail(*c.Email)
 		}
@@ -241,7 +241,7 @@ func (s *Store) ShopRedact(ctx context.Context, instance string, req EraseReques
 			after = cid
 			err := retry(ctx, func() error {
 				return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-					e, err := eraseTx(tx, r.ID, cid, nil)
+					e, err := s.eraseTx(tx, r.ID, cid, nil)
 					if errors.Is(err, ErrNotFound) {
 						return nil
 					}

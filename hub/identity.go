@@ -1,10 +1,12 @@
 package hub
 
 import (
-	"bytes"
 	"encoding/json"
+	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/shophub/shophub/mappings"
 )
 
 // RecordKey names one vendor record.
@@ -20,18 +22,22 @@ type Identity struct {
 	// Emails are normalized (trimmed, lower-case): every email the hub
 	// ever held for the person, old ones from the change log included.
 	Emails []string
-	// Phones are digit strings without leading zeros, 7 digits or more.
+	// Phones are in E.164 form (national numbers read in the hub's
+	// default region).
 	Phones []string
 	// Records are the person's vendor records (their links).
 	Records []RecordKey
 
+	region  string
 	emails  map[string]bool
 	phones  map[string]bool
 	records map[RecordKey]bool
 }
 
-func newIdentity(customerID uint64) *Identity {
-	return &Identity{CustomerID: customerID, emails: map[string]bool{}, phones: map[string]bool{}, records: map[RecordKey]bool{}}
+// newIdentity starts an identity; region reads phone numbers written
+// without a country code.
+func newIdentity(customerID uint64, region string) *Identity {
+	return &Identity{CustomerID: customerID, region: region, emails: map[string]bool{}, phones: map[string]bool{}, records: map[RecordKey]bool{}}
 }
 
 func (id *Identity) addEmail(s string) {
@@ -44,12 +50,12 @@ func (id *Identity) addEmail(s string) {
 }
 
 func (id *Identity) addPhone(s string) {
-	d := phoneDigits(s)
-	if len(d) < 7 || id.phones[d] {
+	e, ok := id.phoneKey(s)
+	if !ok || id.phones[e] {
 		return
 	}
-	id.phones[d] = true
-	id.Phones = append(id.Phones, d)
+	id.phones[e] = true
+	id.Phones = append(id.Phones, e)
 }
 
 func (id *Identity) addRecord(k RecordKey) {
@@ -107,22 +113,19 @@ func (id *Identity) HasRecord(instance, resource, externalID string) bool {
 }
 
 // Mentions reports whether a raw payload (JSON or not) carries one of the
-// person's emails or phones. Every string is compared, not the raw bytes:
-// JSON may escape an email ("\u0040") and vendors keep the case the person
-// typed, so a substring search on the stored bytes would miss them.
+// person's emails or phones, exactly: an email is a whole address equal to
+// one of theirs after normalizing (so joann@example.com is not
+// ann@example.com), a phone one whose E.164 form equals one of theirs
+// (never a suffix or a substring). Every JSON string is compared, not the
+// raw bytes: JSON may escape an email ("\u0040") and vendors keep the case
+// the person typed.
 func (id *Identity) Mentions(payload []byte) bool {
 	if len(payload) == 0 || (len(id.emails) == 0 && len(id.phones) == 0) {
 		return false
 	}
 	var v any
 	if err := json.Unmarshal(payload, &v); err != nil {
-		low := bytes.ToLower(payload)
-		for e := range id.emails {
-			if bytes.Contains(low, []byte(e)) {
-				return true
-			}
-		}
-		return false
+		return id.mentionsEmail(string(payload))
 	}
 	return id.mentions(v)
 }
@@ -148,24 +151,43 @@ func (id *Identity) mentions(v any) bool {
 }
 
 func (id *Identity) mentionsString(s string) bool {
-	if strings.Contains(s, "@") {
-		low := strings.ToLower(s)
-		for e := range id.emails {
-			if strings.Contains(low, e) {
-				return true
-			}
-		}
+	if id.mentionsEmail(s) {
+		return true
 	}
 	if len(id.phones) > 0 && looksLikePhone(s) {
-		d := phoneDigits(s)
-		if len(d) >= 7 {
-			for p := range id.phones {
-				// One side may carry the country code, the other the
-				// national form: the shorter must end the longer.
-				if strings.HasSuffix(d, p) || strings.HasSuffix(p, d) {
-					return true
-				}
-			}
+		if e, ok := id.phoneKey(s); ok && id.phones[e] {
+			return true
+		}
+	}
+	return false
+}
+
+// phoneKey is what phones are compared by: the E.164 form, or for a
+// number that does not parse (kept raw by a mapping) all its digits, so
+// that two spellings of one number are equal and no number equals a
+// part of another.
+func (id *Identity) phoneKey(s string) (string, bool) {
+	if e, ok := mappings.PhoneE164(s, id.region); ok {
+		return e, true
+	}
+	if d := phoneDigits(mappings.PhoneText(s)); len(d) >= 7 {
+		return "digits:" + d, true
+	}
+	return "", false
+}
+
+// emailToken is one whole address in text: "Ann <ann@example.com>" holds
+// ann@example.com, and "joann@example.com" holds only joann@example.com.
+var emailToken = regexp.MustCompile(`[A-Za-z0-9._%+\-!#$&'*/=?^{|}~]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*`)
+
+// mentionsEmail: some whole address in s is one of the person's.
+func (id *Identity) mentionsEmail(s string) bool {
+	if len(id.emails) == 0 || !strings.Contains(s, "@") {
+		return false
+	}
+	for _, m := range emailToken.FindAllString(s, -1) {
+		if id.emails[mappings.NormalizeEmail(strings.TrimRight(m, "."))] {
+			return true
 		}
 	}
 	return false
@@ -177,12 +199,16 @@ func looksLikePhone(s string) bool {
 	if len(s) < 7 || len(s) > 32 {
 		return false
 	}
+	digits := 0
 	for _, r := range s {
-		if (r < '0' || r > '9') && !strings.ContainsRune("+ ()-./", r) {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case !strings.ContainsRune("+ ()-./", r):
 			return false
 		}
 	}
-	return true
+	return digits >= 7
 }
 
 func phoneDigits(s string) string {
@@ -192,5 +218,5 @@ func phoneDigits(s string) string {
 			b.WriteRune(r)
 		}
 	}
-	return strings.TrimLeft(b.String(), "0")
+	return b.String()
 }

@@ -1,9 +1,13 @@
 package hub
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Data-protection requests (GDPR art. 15 and 17): the audit rows of
@@ -19,11 +23,16 @@ import (
 //     vendor with, and it is cleared the moment the vendor confirmed. It is
 //     kept in the database rather than only in the queue so that a crash
 //     between commit and enqueue loses no deletion.
-//   - Tombstone holds a SHA-256 of (instance, resource, vendor id): enough
-//     to recognise a record of the erased person when a touchpoint that
-//     still holds them (erasure: none, a deletion not yet confirmed, an
-//     anonymized record's echo, a late poll) sends it again, without
-//     keeping the id itself.
+//   - Tombstone holds an HMAC-SHA256 of (instance, resource, vendor id)
+//     keyed with the server's tombstone secret (hub.tombstone_secret):
+//     enough to recognise a record of the erased person when a touchpoint
+//     that still holds them (erasure: none, a deletion not yet confirmed,
+//     an anonymized record's echo, a late poll) sends it again, without
+//     keeping the id itself. Vendor ids are small numbers, so an unkeyed
+//     hash could be reversed by hashing them all; without the secret the
+//     HMAC cannot. Tombstones written before the key (bare SHA-256) are
+//     still honoured and rewritten keyed the first time their record
+//     comes back.
 
 // Privacy request kinds.
 const (
@@ -113,8 +122,82 @@ type Tombstone struct {
 // TableName names the tombstone table.
 func (Tombstone) TableName() string { return "erasure_tombstones" }
 
-// TombstoneKey is the tombstone of one vendor record.
-func TombstoneKey(instance, resource, externalID string) string {
+// DevTombstoneSecret keys tombstones when no secret is configured
+// (shophub dev, tests); `shophub check` warns about it, since anyone who
+// knows it can test vendor ids against the tombstones again.
+const DevTombstoneSecret = "shophub-dev-tombstone-secret"
+
+// PrivacyOptions configure erasure and export.
+type PrivacyOptions struct {
+	// TombstoneSecret keys the tombstones' HMAC; "" means
+	// DevTombstoneSecret.
+	TombstoneSecret string
+	// Region reads phone numbers written without a country code when a
+	// request's phones are compared (ISO 3166-1 alpha-2).
+	Region string
+}
+
+// SetPrivacyOptions configures erasure and export; call it once, before
+// the store is used.
+func (s *Store) SetPrivacyOptions(o PrivacyOptions) { s.privacy = o }
+
+// tombstoneKey is the tombstone of one vendor record.
+func (s *Store) tombstoneKey(instance, resource, externalID string) string {
+	secret := s.privacy.TombstoneSecret
+	if secret == "" {
+		secret = DevTombstoneSecret
+	}
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(instance + "\x00" + resource + "\x00" + externalID))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// legacyTombstoneKey is how tombstones were keyed before the secret: read
+// only, to honour them (see erasedRecordKeys).
+func legacyTombstoneKey(instance, resource, externalID string) string {
 	sum := sha256.Sum256([]byte(instance + "\x00" + resource + "\x00" + externalID))
 	return hex.EncodeToString(sum[:])
+}
+
+// erasedRecordKeys returns which of the records are tombstoned. A record
+// found under its legacy key has the tombstone rewritten under its keyed
+// one, in the caller's transaction.
+func (s *Store) erasedRecordKeys(tx *gorm.DB, recs []RecordKey) (map[RecordKey]bool, error) {
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	type keys struct{ keyed, legacy string }
+	byHash := make(map[string]RecordKey, 2*len(recs))
+	ks := make(map[RecordKey]keys, len(recs))
+	all := make([]string, 0, 2*len(recs))
+	for _, r := range recs {
+		if _, dup := ks[r]; dup {
+			continue
+		}
+		k := keys{s.tombstoneKey(r.Instance, r.Resource, r.ExternalID), legacyTombstoneKey(r.Instance, r.Resource, r.ExternalID)}
+		ks[r] = k
+		byHash[k.keyed], byHash[k.legacy] = r, r
+		all = append(all, k.keyed, k.legacy)
+	}
+	var hit []Tombstone
+	if err := tx.Where("hash IN ?", all).Find(&hit).Error; err != nil {
+		return nil, err
+	}
+	if len(hit) == 0 {
+		return nil, nil
+	}
+	out := make(map[RecordKey]bool, len(hit))
+	for _, t := range hit {
+		r := byHash[t.Hash]
+		out[r] = true
+		if k := ks[r]; t.Hash == k.legacy {
+			if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&Tombstone{Hash: k.keyed, RequestID: t.RequestID}).Error; err != nil {
+				return nil, err
+			}
+			if err := tx.Where("hash = ?", k.legacy).Delete(&Tombstone{}).Error; err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
 }

@@ -22,6 +22,9 @@ import (
 type Store struct {
 	db     *gorm.DB
 	driver string
+	// privacy keys tombstones and reads phones for erasure and export
+	// (privacy.go); set once at startup by SetPrivacyOptions.
+	privacy PrivacyOptions
 }
 
 // Open connects to MySQL/MariaDB (driver "mysql") or a SQLite file (driver

@@ -108,11 +108,11 @@ func (s *Store) mergeTicketOnce(ctx context.Context, in TicketInbound) (TicketRe
 		res = TicketResult{}
 		// A conversation of an erased person (itself, or through the
 		// helpdesk's customer record) is dropped, never stored again.
-		keys := []string{TombstoneKey(in.Instance, "ticket", in.ExternalID)}
+		keys := []RecordKey{{in.Instance, "ticket", in.ExternalID}}
 		if ref := stringField(in.Doc, "customer_ref"); ref != "" {
-			keys = append(keys, TombstoneKey(in.Instance, "customer", ref))
+			keys = append(keys, RecordKey{in.Instance, "customer", ref})
 		}
-		if hit, err := erasedKeys(tx, keys); err != nil {
+		if hit, err := s.erasedRecordKeys(tx, keys); err != nil {
 			return err
 		} else if len(hit) > 0 {
 			res.Erased = true

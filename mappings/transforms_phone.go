@@ -278,3 +278,11 @@ func regionFirst(fields []*rule) {
 		}
 	}
 }
+
+// PhoneE164 is s in E.164 form, national numbers read in region (ISO
+// 3166-1 alpha-2, "" for none); ok is false when s is no possible phone
+// number. It is how two spellings of one number are compared exactly.
+func PhoneE164(s, region string) (e164 string, ok bool) {
+	_, e, err := parsePhone(PhoneText(s), region)
+	return e, err == nil && e != ""
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/shophub/shophub/cmd/shophub/app"
 	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/hub"
 	shsync "github.com/shophub/shophub/sync"
@@ -32,6 +33,11 @@ mapping (embedded default or override) compiles. Errors name file:line.`,
 			for _, w := range cfg.Warnings() {
 				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
 			}
+			if cfg.Hub.TombstoneSecret == "" {
+				// Fine for dev mode and tests; in production the tombstones
+				// would be keyed with a key anyone can read in the source.
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning: hub.tombstone_secret is not set: erasure tombstones are keyed with the public development secret; set SHOPHUB_TOMBSTONE_SECRET")
+			}
 			quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 			points, err := shsync.Build(cmd.Context(), cfg, quiet, false)
 			if err != nil {
@@ -45,5 +51,10 @@ mapping (embedded default or override) compiles. Errors name file:line.`,
 }
 
 func openStore(ctx context.Context, cfg *config.Config) (*hub.Store, error) {
-	return hub.Open(ctx, cfg.Database.Driver, cfg.Database.DSN)
+	st, err := hub.Open(ctx, cfg.Database.Driver, cfg.Database.DSN)
+	if err != nil {
+		return nil, err
+	}
+	st.SetPrivacyOptions(app.PrivacyOptions(cfg))
+	return st, nil
 }

@@ -37,6 +37,10 @@ func Stores(t testing.TB) []Store {
 	return out
 }
 
+// privacyOptions are what a default configuration gives the store: the
+// dev tombstone secret and the default phone region.
+var privacyOptions = hub.PrivacyOptions{Region: "DE"}
+
 // SQLite opens a migrated store in a temporary SQLite file.
 func SQLite(t testing.TB) *hub.Store {
 	t.Helper()
@@ -48,6 +52,7 @@ func SQLite(t testing.TB) *hub.Store {
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatalf("migrate sqlite: %v", err)
 	}
+	s.SetPrivacyOptions(privacyOptions)
 	return s
 }
 
@@ -99,5 +104,6 @@ func MySQL(t testing.TB) *hub.Store {
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatalf("migrate mysql: %v", err)
 	}
+	s.SetPrivacyOptions(privacyOptions)
 	return s
 }

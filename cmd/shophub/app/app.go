@@ -88,6 +88,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	if a.Store, err = hub.Open(ctx, cfg.Database.Driver, cfg.Database.DSN); err != nil {
 		return nil, err
 	}
+	a.Store.SetPrivacyOptions(PrivacyOptions(cfg))
 	if opts.Migrate {
 		if err := a.Store.Migrate(ctx); err != nil {
 			return nil, err
@@ -131,6 +132,11 @@ func (a *App) instanceHook(cc config.Connector, inst *connectors.Instance) {
 		l.OnWait = func(d time.Duration) { a.Metrics.RateLimitWait(name, d) }
 		inst.Limiter = l
 	}
+}
+
+// PrivacyOptions are the hub's erasure settings from cfg.
+func PrivacyOptions(cfg *config.Config) hub.PrivacyOptions {
+	return hub.PrivacyOptions{TombstoneSecret: cfg.Hub.TombstoneSecret, Region: cfg.Hub.DefaultRegion}
 }
 
 // redisConn hands asynqmon the app's Redis client instead of a second pool.
