@@ -92,6 +92,13 @@ type Connector struct {
 	Resources []string `yaml:"resources"`
 	// PollInterval is how often changes are listed; 0 = webhooks only.
 	PollInterval Duration `yaml:"poll_interval"`
+	// PollLookback is how far before its cursor a poll lists again, so a
+	// change stamped earlier than it became visible (a transaction that
+	// committed late, a clock a little behind) is still seen; what was
+	// already applied is dropped by content. 0 = the connector's default
+	// (seconds for shops, minutes for Odoo); the cursor's own second is
+	// always listed again.
+	PollLookback Duration `yaml:"poll_lookback"`
 	// Mapping is an optional path to a mapping file that overrides the
 	// connector type's embedded default.
 	Mapping       string `yaml:"mapping"`

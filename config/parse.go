@@ -553,6 +553,7 @@ func (p *parser) connector(n *yaml.Node, path string, c *Connector) {
 		"direction":                p.str(&c.Direction),
 		"resources":                p.strList(&c.Resources),
 		"poll_interval":            p.duration(&c.PollInterval),
+		"poll_lookback":            p.duration(&c.PollLookback),
 		"mapping":                  p.str(&c.Mapping),
 		"webhook_secret":           p.str(&c.WebhookSecret),
 		"previous_webhook_secrets": p.strList(&c.PreviousWebhookSecrets),

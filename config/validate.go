@@ -158,6 +158,7 @@ func (v *validator) connectors() {
 			}
 		}
 		v.notNegative(p+".poll_interval", int64(c.PollInterval))
+		v.notNegative(p+".poll_lookback", int64(c.PollLookback))
 		if c.RateLimit < 0 {
 			v.errorf(p+".rate_limit", "must not be negative")
 		}

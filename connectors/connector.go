@@ -27,6 +27,11 @@ type Record struct {
 	Deleted   bool
 	// Data holds the vendor's fields as decoded JSON.
 	Data map[string]any
+	// Invalid, when set, says why this record cannot be taken as it is (a
+	// vendor value no reader accepts, such as a zero timestamp): the
+	// pipeline quarantines it with Data and this reason, and the listing it
+	// came in goes on.
+	Invalid string
 }
 
 // Event is the envelope of one webhook delivery, decoded without touching more

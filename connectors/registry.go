@@ -45,12 +45,24 @@ type Instance struct {
 	RateLimit float64
 	RateBurst int
 	Timeout   time.Duration
-	Logger    *slog.Logger
+	// PollLookback is how far before its cursor a listing starts again
+	// (0: the connector's default, see Lookback).
+	PollLookback time.Duration
+	Logger       *slog.Logger
 	// Limiter, when set, replaces the connector's own in-process limiter:
 	// the pipeline injects one shared by every worker through Redis.
 	Limiter Limiter
 	// Observe, when set, is passed on as ClientOptions.OnResponse (metrics).
 	Observe func(method string, status int, d time.Duration)
+}
+
+// Lookback is the instance's configured poll look-back, or def when none
+// is configured.
+func (i Instance) Lookback(def time.Duration) time.Duration {
+	if i.PollLookback > 0 {
+		return i.PollLookback
+	}
+	return def
 }
 
 var (

@@ -1,8 +1,10 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -39,12 +41,30 @@ func (s *Store) ResetCursor(ctx context.Context, instance, resource string) erro
 	return s.db.WithContext(ctx).Where("instance = ? AND resource = ?", instance, resource).Delete(&Cursor{}).Error
 }
 
-// Quarantine stores a record that failed mapping or validation.
+// Quarantine stores a record that failed mapping or validation. The same
+// record version failing for the same reason while an earlier copy still
+// waits for a replay is stored once: polls list their boundary again, and
+// reconciliation sweeps list everything, on purpose.
 func (s *Store) Quarantine(ctx context.Context, q *Quarantined) error {
 	// A record quarantined for an over-long id must still fit here; its
 	// reason says how long the id was.
 	q.ExternalID, q.EventID = truncate(q.ExternalID, MaxExternalID), truncate(q.EventID, MaxExternalID)
-	return s.db.WithContext(ctx).Create(q).Error
+	db := s.db.WithContext(ctx)
+	if q.ExternalID != "" {
+		var waiting []Quarantined
+		err := db.Select("payload", "reason").
+			Where("instance = ? AND resource = ? AND external_id = ? AND replayed_at IS NULL", q.Instance, q.Resource, q.ExternalID).
+			Find(&waiting).Error
+		if err != nil {
+			return err
+		}
+		for _, w := range waiting {
+			if w.Reason == q.Reason && bytes.Equal(w.Payload, q.Payload) {
+				return nil
+			}
+		}
+	}
+	return db.Create(q).Error
 }
 
 // QuarantineCount counts quarantined records not yet replayed.
@@ -55,4 +75,25 @@ func (s *Store) QuarantineCount(ctx context.Context, instance string) (int64, er
 		q = q.Where("instance = ?", instance)
 	}
 	return n, q.Count(&n).Error
+}
+
+// InboundHashes returns, for the records among externalIDs the hub has
+// received before, the content hash of the last view received: a poll that
+// lists its boundary again drops what is unchanged with this one read
+// instead of a merge transaction that locks customers.
+func (s *Store) InboundHashes(ctx context.Context, instance, resource string, externalIDs []string) (map[string]string, error) {
+	out := make(map[string]string, len(externalIDs))
+	for chunk := range slices.Chunk(externalIDs, batchSize) {
+		var rows []Link
+		err := s.db.WithContext(ctx).Select("external_id", "last_inbound_hash").
+			Where("instance = ? AND resource = ? AND external_id IN ? AND last_inbound_at IS NOT NULL", instance, resource, chunk).
+			Find(&rows).Error
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range rows {
+			out[l.ExternalID] = l.LastInboundHash
+		}
+	}
+	return out, nil
 }

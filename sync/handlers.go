@@ -168,6 +168,11 @@ func (h *Handlers) recordOf(ctx context.Context, tp *Touchpoint, p IngestPayload
 			return nil, fmt.Errorf("fetch %s/%s: %w", p.Resource, p.ExternalID, err)
 		}
 		rec = fetched
+		if rec.Invalid != "" {
+			raw, _ := json.Marshal(rec.Data)
+			p.Body = raw
+			return nil, h.quarantine(ctx, p, errors.New(rec.Invalid))
+		}
 	} else if err := json.Unmarshal(p.Body, &rec.Data); err != nil {
 		return nil, h.quarantine(ctx, p, fmt.Errorf("record is not a JSON object: %w", err))
 	}

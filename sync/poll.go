@@ -148,6 +148,12 @@ func (h *Handlers) applyPage(ctx context.Context, tp *Touchpoint, resource strin
 			}
 			continue
 		}
+		if r.Invalid != "" {
+			if err := quarantine(r, errors.New(r.Invalid)); err != nil {
+				return err
+			}
+			continue
+		}
 		doc, err := tp.Mapping.Inbound(resource, r.Data)
 		if errors.Is(err, mappings.ErrSkip) {
 			continue
@@ -161,8 +167,9 @@ func (h *Handlers) applyPage(ctx context.Context, tp *Touchpoint, resource strin
 		ins = append(ins, h.inbound(tp, resource, r.ExternalID, "", r.UpdatedAt, doc))
 		from = append(from, i)
 	}
-	if len(ins) == 0 {
-		return nil
+	ins, from, err := h.dropApplied(ctx, tp.Name, resource, ins, from)
+	if err != nil || len(ins) == 0 {
+		return err
 	}
 	res, errs := mergeIsolated(ctx, h.Store, h.Policy, ins)
 	var evs []hub.OutboxEvent
@@ -187,6 +194,33 @@ func (h *Handlers) applyPage(ctx context.Context, tp *Touchpoint, resource strin
 	h.dispatchLogged(ctx, evs)
 	h.adoptOrders(ctx, h.Log.With("connector", tp.Name, "resource", resource), adopters...) // orders.go
 	return nil
+}
+
+// dropApplied leaves out the records whose content the hub already took
+// from this source (the link's last inbound hash): polls list their
+// boundary and look-back again on purpose, and this one read keeps that
+// from costing a merge transaction per record. The hub would drop them
+// too (hub/batch.go); this is only cheaper.
+func (h *Handlers) dropApplied(ctx context.Context, instance, resource string, ins []hub.Inbound, from []int) ([]hub.Inbound, []int, error) {
+	if len(ins) == 0 {
+		return ins, from, nil
+	}
+	ids := make([]string, len(ins))
+	for i, in := range ins {
+		ids[i] = in.ExternalID
+	}
+	seen, err := h.Store.InboundHashes(ctx, instance, resource, ids)
+	if err != nil || len(seen) == 0 {
+		return ins, from, err
+	}
+	keep, keepFrom := ins[:0], from[:0]
+	for i, in := range ins {
+		if hash, ok := seen[in.ExternalID]; ok && hash == hub.HashDoc(in.Doc) {
+			continue
+		}
+		keep, keepFrom = append(keep, in), append(keepFrom, from[i])
+	}
+	return keep, keepFrom, nil
 }
 
 // Backfill resets an instance's cursor and starts a full listing.

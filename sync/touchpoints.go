@@ -161,7 +161,8 @@ func buildOne(ctx context.Context, cfg *config.Config, cc config.Connector, log 
 	inst := connectors.Instance{
 		Name: cc.Name, Type: cc.Type, WebhookSecrets: cc.Secrets(),
 		RateLimit: cc.RateLimit, RateBurst: cc.RateBurst, Timeout: cc.Timeout.D(),
-		Logger: log.With("connector", cc.Name),
+		PollLookback: cc.PollLookback.D(),
+		Logger:       log.With("connector", cc.Name),
 	}
 	for _, h := range hooks {
 		h(cc, &inst)

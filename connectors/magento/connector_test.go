@@ -44,6 +44,7 @@ func conformanceEnv(t *testing.T, emu *magentotest.Emulator, settings func() map
 		Connector: build(t, settings()),
 		Reconnect: func(t *testing.T) connectors.Connector { return build(t, settings()) },
 		PageSize:  pageSize,
+		Lookback:  5 * time.Second, // magento's default poll look-back
 		Touch: func(t *testing.T, id string) {
 			if err := emu.UpdateCustomer(id, map[string]any{"lastname": "Touched " + time.Now().Format(time.RFC3339Nano)}); err != nil {
 				t.Fatal(err)

@@ -29,6 +29,7 @@ func TestConformance(t *testing.T) {
 		Connector: build(t, settings()),
 		Reconnect: func(t *testing.T) connectors.Connector { return build(t, settings()) },
 		PageSize:  pageSize,
+		Lookback:  5 * time.Second, // oxid's default poll look-back
 		Seed:      func(t *testing.T, n int) []string { return shop.Seed(n) },
 		Touch: func(t *testing.T, id string) {
 			if err := shop.UpdateCustomer(id, map[string]any{"OXLNAME": "Touched " + time.Now().Format(time.RFC3339Nano)}); err != nil {

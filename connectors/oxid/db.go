@@ -187,21 +187,40 @@ func (c *Connector) consentTime(n map[string]any) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// record turns a loaded customer into a connectors.Record.
+// record turns a loaded customer into a connectors.Record; see readRecord.
 func record(data map[string]any) (*connectors.Record, error) {
+	rec, _ := readRecord(data)
+	return rec, nil
+}
+
+// readRecord turns a loaded customer into a connectors.Record. A value
+// OXID stores but no date reader accepts never fails more than its own
+// record: a zero or unreadable change time marks the record Invalid (the
+// pipeline quarantines it, and the listing goes on), and a birthday with
+// a zero month or day (OXID's date picker stores "1985-00-00" when only
+// the year was chosen) is dropped from the record, so the rest of the
+// customer syncs. note says what was dropped ("" when nothing was).
+func readRecord(data map[string]any) (rec *connectors.Record, note string) {
 	ts, _ := data["SHOPHUB_CHANGED"].(string)
 	delete(data, "SHOPHUB_CHANGED")
-	at, err := time.ParseInLocation(tsLayout, ts, time.UTC)
-	if err != nil {
-		return nil, fmt.Errorf("oxid: customer %v: change time %q: %w", data["OXID"], ts, err)
-	}
-	return &connectors.Record{
+	rec = &connectors.Record{
 		Resource:   connectors.ResourceCustomer,
 		ExternalID: data["OXID"].(string),
-		UpdatedAt:  at,
 		Deleted:    data["OXACTIVE"] != "1",
 		Data:       data,
-	}, nil
+	}
+	at, err := time.ParseInLocation(tsLayout, ts, time.UTC)
+	if err != nil {
+		rec.Invalid = fmt.Sprintf("oxid: customer %v: change time OXTIMESTAMP %q: %v", data["OXID"], ts, err)
+	}
+	rec.UpdatedAt = at
+	if b, _ := data["OXBIRTHDATE"].(string); b != "" && b != "0000-00-00" {
+		if _, err := time.Parse(time.DateOnly, b); err != nil {
+			delete(data, "OXBIRTHDATE")
+			note = fmt.Sprintf("OXBIRTHDATE %q is not a whole date (%v); the birthday is left out", b, err)
+		}
+	}
+	return rec, note
 }
 
 // countryCache maps OXCOUNTRYID ↔ ISO alpha-2. oxcountry changes when an

@@ -2,12 +2,8 @@ package oxid
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/shophub/shophub/connectors"
@@ -15,61 +11,55 @@ import (
 
 // cursor is List's opaque position, stored by the pipeline as JSON:
 //
-//	{}                                               – full backfill
-//	{"since":"2025-01-02 03:04:05","seen":"Ab3x…,…"}  – next poll from here
-//	{"since":"…","seen":"…","after":"<oxid>"}          – mid-listing
+//	{}                                  – full backfill
+//	{"since":"2025-01-02 03:04:05"}     – next poll from here
+//	{"since":"…","after":"<oxid>"}      – mid-listing
 //
 // Since is the newest change time returned so far (OXTIMESTAMP's second
-// resolution, UTC; the greatest of the oxuser, oxaddress and
-// oxnewssubscribed timestamps of a customer). Seen holds the customers
-// already returned whose change time is exactly Since: a poll re-reads
-// the Since second, because more rows may have been saved in it after
-// they were read, and returns only those not in Seen — as the Magento
-// connector does. OXIDs are 32 characters, so Seen stores 8-character
-// hashes of them (48 bits: a false match needs two customers saved in one
-// second to collide) to keep the cursor small when an import saves
-// thousands of customers in one second.
+// resolution, in the database session's zone; the greatest of the oxuser,
+// oxaddress and oxnewssubscribed timestamps of a customer). A new poll
+// lists again from the look-back before Since, the Since second included:
+// more rows may have been saved in that second after it was read, a row
+// edited twice in one second keeps its time, and a transaction stamps its
+// rows when they are written, not when they become visible. What was
+// already applied comes back unchanged and the pipeline drops it by
+// content, so nothing is remembered by id here — an id-based "seen" set
+// loses an edit made in the second it was read.
 //
 // After is the last OXID read in the listing in progress: each page asks
 // for (changed, OXID) > (Since, After) — keyset paging — so a customer
 // edited mid-listing can neither be skipped nor shift the pages.
 type cursor struct {
 	Since string `json:"since,omitempty"`
-	Seen  string `json:"seen,omitempty"`
 	After string `json:"after,omitempty"`
 }
 
-// maxSeen bounds the seen set (about 9 bytes each; the hub stores cursors
-// in a TEXT column of 64 KB). Past it the cursor keeps only the keyset
-// position of that second; README explains what that gives up.
-const maxSeen = 5000
+// zeroTS is OXID's zero timestamp ("0000-00-00 00:00:00"), what MySQL
+// stores for a timestamp written without a valid value when sql_mode
+// allows it. No date parser accepts it; it sorts first.
+const zeroTS = "0000-00-00 00:00:00"
 
-func parseCursor(s string) (cursor, map[string]struct{}, error) {
+// defaultLookback: OXTIMESTAMP is taken when a statement runs, and a
+// shop's transactions are short.
+const defaultLookback = 5 * time.Second
+
+func parseCursor(s string) (cursor, error) {
 	var c cursor
-	seen := map[string]struct{}{}
 	if s == "" {
-		return c, seen, nil
+		return c, nil
 	}
-	bad := func(err error) (cursor, map[string]struct{}, error) {
-		return cursor{}, nil, connectors.Permanent(fmt.Errorf("oxid: cursor %q: %w", s, err))
+	bad := func(err error) (cursor, error) {
+		return cursor{}, connectors.Permanent(fmt.Errorf("oxid: cursor %q: %w", s, err))
 	}
 	if err := json.Unmarshal([]byte(s), &c); err != nil {
 		return bad(err)
 	}
-	if c.Since != "" {
+	if c.Since != "" && c.Since != zeroTS {
 		if _, err := time.Parse(tsLayout, c.Since); err != nil {
 			return bad(err)
 		}
 	}
-	if c.Seen != "" {
-		for h := range strings.SplitSeq(c.Seen, ",") {
-			if len(h) != 8 {
-				return bad(fmt.Errorf("seen entry %q", h))
-			}
-			seen[h] = struct{}{}
-		}
-	}
-	return c, seen, nil
+	return c, nil
 }
 
 func (c cursor) String() string {
@@ -77,18 +67,13 @@ func (c cursor) String() string {
 	return string(b)
 }
 
-func seenKey(id string) string {
-	sum := sha256.Sum256([]byte(strings.ToLower(id)))
-	return base64.RawURLEncoding.EncodeToString(sum[:6])
-}
-
-func seenString(seen map[string]struct{}) string {
-	keys := make([]string, 0, len(seen))
-	for k := range seen {
-		keys = append(keys, k)
+// from is where a new poll starts: the look-back before Since.
+func (c cursor) from(lookback time.Duration) string {
+	t, err := time.Parse(tsLayout, c.Since)
+	if err != nil { // the zero timestamp: nothing is before it
+		return c.Since
 	}
-	slices.Sort(keys)
-	return strings.Join(keys, ",")
+	return t.Add(-lookback).Format(tsLayout)
 }
 
 // List returns one page of customers changed since the cursor, oldest
@@ -98,7 +83,7 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 	if resource != connectors.ResourceCustomer {
 		return connectors.Page{}, connectors.Permanent(fmt.Errorf("oxid: cannot list %q", resource))
 	}
-	pos, seen, err := parseCursor(cur)
+	pos, err := parseCursor(cur)
 	if err != nil {
 		return connectors.Page{}, err
 	}
@@ -108,13 +93,13 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 	}
 	q := "SELECT c.id, c.changed FROM (SELECT u.OXID AS id, " + changedAt + " AS changed FROM oxuser u WHERE u.OXSHOPID = ? AND u.OXRIGHTS = ?) c"
 	args := []any{c.settings.ShopID, customerRights}
-	if pos.Since != "" {
+	switch {
+	case pos.Since != "" && pos.After != "":
+		q += " WHERE c.changed >= ? AND (c.changed > ? OR c.id > ?)"
+		args = append(args, pos.Since, pos.Since, pos.After)
+	case pos.Since != "":
 		q += " WHERE c.changed >= ?"
-		args = append(args, pos.Since)
-		if pos.After != "" {
-			q += " AND (c.changed > ? OR c.id > ?)"
-			args = append(args, pos.Since, pos.After)
-		}
+		args = append(args, pos.from(c.inst.Lookback(defaultLookback)))
 	}
 	q += " ORDER BY c.changed, c.id LIMIT ?"
 	args = append(args, c.settings.PageSize)
@@ -124,20 +109,13 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 	}
 
 	since, after := pos.Since, pos.After
-	var ids []string
+	ids := make([]string, 0, len(hits))
 	for _, h := range hits {
 		id, ts := h["id"].(string), h["changed"].(string)
-		after = id
-		key := seenKey(id)
-		switch {
-		case ts > since:
-			since, seen = ts, map[string]struct{}{key: {}}
-		case ts == since:
-			if _, dup := seen[key]; dup {
-				continue // returned by an earlier page or poll
-			}
-			seen[key] = struct{}{}
-		}
+		// Ordered by (changed, OXID): the last row read is the position,
+		// and its time the newest so far — also when a look-back page
+		// holds only rows older than the previous cursor.
+		since, after = ts, id
 		ids = append(ids, id)
 	}
 	data, err := c.loadCustomers(ctx, db, ids)
@@ -150,23 +128,15 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 		if !ok {
 			continue // moved to another shop between the two queries
 		}
-		rec, err := record(d)
-		if err != nil {
-			return connectors.Page{}, err
+		rec, note := readRecord(d)
+		if note != "" {
+			c.inst.Logger.Warn("oxid: customer read without a field", "instance", c.inst.Name, "oxid", id, "note", note)
 		}
 		page.Records = append(page.Records, *rec)
 	}
-	next := cursor{Since: since, Seen: seenString(seen)}
-	if len(seen) > maxSeen {
-		c.inst.Logger.Warn("oxid: more customers changed in one second than the cursor remembers; continuing by OXID order within that second",
-			"instance", c.inst.Name, "second", since, "customers", len(seen))
-		next.Seen, next.After = "", after
-	}
+	next := cursor{Since: since}
 	if len(hits) < c.settings.PageSize {
 		page.Done = true
-		if next.Seen != "" {
-			next.After = ""
-		}
 		page.Next = next.String()
 		return page, nil
 	}

@@ -22,6 +22,11 @@ const dateLayout = "2006-01-02 15:04:05"
 
 const order = "write_date asc, id asc"
 
+// defaultLookback covers Odoo transactions that commit after the poll
+// that passed their start time: imports and scheduled actions run for
+// minutes.
+const defaultLookback = 5 * time.Minute
+
 // scope is the domain selecting the partners this instance syncs: no
 // invoice/delivery child addresses, and individuals or companies per
 // settings.
@@ -46,8 +51,10 @@ func (c *Connector) scope() []any {
 // the last one read, with offset 0. With offset paging a partner edited
 // mid-listing moves to the end and shifts every later partner one place
 // forward, so one would be skipped. A finished listing's cursor is the
-// newest write_date plus the ids seen in that second (see keyset): the
-// next poll re-reads that second and returns only new ids.
+// newest write_date (see keyset): the next poll lists again from the
+// look-back before it. Odoo stamps write_date with the time its
+// transaction began, so a long import commits rows dated minutes behind
+// the cursor; the look-back (minutes by default) is what reads them.
 func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.Page, error) {
 	if resource != connectors.ResourceCustomer {
 		return connectors.Page{}, connectors.Permanent(fmt.Errorf("odoo: cannot list %q", resource))
@@ -56,16 +63,12 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 	if err != nil {
 		return connectors.Page{}, connectors.Permanent(fmt.Errorf("odoo: %w", err))
 	}
-	tr, err := keyset.NewTracker(pos)
-	if err != nil {
-		return connectors.Page{}, connectors.Permanent(fmt.Errorf("odoo: cursor %q: %w", cur, err))
-	}
 	domain := c.scope()
 	if pos.Since != "" {
-		since := pos.SinceTime().UTC().Format(dateLayout)
-		domain = append(domain, []any{"write_date", ">=", since})
+		from := pos.From(c.inst.Lookback(defaultLookback)).UTC().Format(dateLayout)
+		domain = append(domain, []any{"write_date", ">=", from})
 		if after, err := strconv.ParseInt(pos.After, 10, 64); err == nil && after > 0 {
-			domain = append(domain, "|", []any{"write_date", ">", since}, []any{"id", ">", after})
+			domain = append(domain, "|", []any{"write_date", ">", from}, []any{"id", ">", after})
 		}
 	}
 	var rows []map[string]any
@@ -77,21 +80,22 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 	if err != nil {
 		return connectors.Page{}, fmt.Errorf("odoo: list partners: %w", err)
 	}
-	page := connectors.Page{Records: make([]connectors.Record, 0, len(recs))}
-	last := ""
-	for _, r := range recs {
-		last = r.ExternalID
-		if tr.Offer(r.ExternalID, r.UpdatedAt) {
-			page.Records = append(page.Records, r)
-		}
+	page := connectors.Page{Records: recs}
+	// The position is the last partner read: (write_date, id) ascending,
+	// so its write_date is the newest so far — also when a look-back page
+	// holds only partners older than the previous cursor.
+	next := keyset.Cursor{Since: pos.Since}
+	if n := len(recs); n > 0 {
+		next.Since = keyset.Format(recs[n-1].UpdatedAt)
+		next.After = recs[n-1].ExternalID
 	}
-	next := tr.Cursor()
 	if len(rows) < c.settings.PageSize {
 		page.Done = true
+		next.After = ""
 		page.Next = next.String()
 		return page, nil
 	}
-	next.After = last
+	next.Resume = true
 	page.Next = next.String()
 	return page, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/connectors/connectortest"
@@ -77,6 +78,7 @@ func TestConformance(t *testing.T) {
 				Connector: build(t, s.typ, settings()),
 				Reconnect: func(t *testing.T) connectors.Connector { return build(t, s.typ, settings()) },
 				PageSize:  pageSize,
+				Lookback:  5 * time.Second, // the default poll look-back of REST ERPs
 				Touch: func(t *testing.T, id string) {
 					if err := emu.UpdateCustomer(id, map[string]any{s.first: "Touched"}); err != nil {
 						t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/connectors/erp/internal/keyset"
@@ -14,11 +15,11 @@ import (
 
 // List returns one page of customers changed since the cursor.
 //
-// The cursor is the newest record time seen plus the ids seen at exactly
-// that time (see keyset): a poll filters "changed since" that instant —
-// inclusive, or one unit early when the ERP's filter is exclusive — and
-// drops the ids already returned, so a record saved in the cursor's
-// millisecond or second is neither skipped nor repeated.
+// The cursor is the newest record time seen (see keyset): a poll filters
+// "changed since" the look-back before that instant — inclusive, or one
+// unit early when the ERP's filter is exclusive — so a record saved in the
+// cursor's millisecond or second, or saved twice in it, is never skipped;
+// what was already applied is dropped by content in the pipeline.
 //
 // Page and offset paging restart at the first page whenever the high-water
 // mark moves (the filter itself then skips what was read), and step pages
@@ -38,6 +39,7 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 	if err != nil {
 		return connectors.Page{}, connectors.Permanent(fmt.Errorf("%s: cursor: %w", c.typ, err))
 	}
+	low := pos.From(c.inst.Lookback(defaultLookback))
 	p := c.profile
 	pg := p.Pagination
 	path, q := p.Endpoints.List.Path, url.Values{}
@@ -54,7 +56,7 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 			q.Set(k, v)
 		}
 		if pos.Since != "" && pos.Token == "" {
-			t := pos.SinceTime()
+			t := low
 			if !p.ChangedSince.Inclusive {
 				t = t.Add(-unit(p.ChangedSince.Format))
 			}
@@ -96,18 +98,10 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 			page.Records = append(page.Records, rec)
 		}
 	}
-	next := tr.Cursor()
 	var token string
 	switch pg.Style {
 	case "page", "offset":
 		page.Done = len(items) < c.pageSize
-		switch {
-		case page.Done:
-		case !tr.Advanced:
-			next.Page = pos.Page + 1
-		case tr.AtSince >= len(items):
-			next.Page = 1
-		}
 	case "cursor":
 		if s, ok := lookup(out, pg.NextField).(string); ok {
 			token = s
@@ -119,12 +113,24 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 		}
 		page.Done = token == "" || len(items) == 0
 	}
-	if !page.Done {
+	next := tr.Cursor(page.Done)
+	switch {
+	case page.Done:
+	case pg.Style != "page" && pg.Style != "offset":
 		next.Token = token
+	case !tr.Advanced:
+		// Nothing newer than the mark: the next page of this filter.
+		next.Page, next.Low = pos.Page+1, keyset.Format(low)
+	case tr.AtSince >= len(items):
+		next.Page = 1
 	}
 	page.Next = next.String()
 	return page, nil
 }
+
+// defaultLookback covers an ERP save whose stamp is a little older than
+// its commit.
+const defaultLookback = 5 * time.Second
 
 var linkNext = regexp.MustCompile(`<([^>]+)>\s*;[^,]*rel="?next"?`)
 

@@ -1,9 +1,12 @@
 // Package keyset is the polling cursor the ERP connectors share: the newest
-// source time returned so far plus the ids already returned at exactly that
-// time. A poll re-reads that instant, because more records may have been
-// saved in it after it was read, and returns only ids not seen there — so a
-// record written in the cursor's second (or millisecond) is neither skipped
-// nor returned again and again.
+// source time returned so far, and where a listing in progress stands. A
+// new poll lists again from a look-back before that time, the time itself
+// included, because more records may have been saved at it after it was
+// read, a record saved twice within the vendor's time resolution keeps
+// its time, and a transaction's stamp can be older than its commit. What
+// was already applied comes back unchanged and the pipeline drops it by
+// content; nothing is remembered by id, which would lose the second edit
+// of a record made in the instant it was read.
 package keyset
 
 import (
@@ -19,21 +22,31 @@ import (
 type Cursor struct {
 	// Since is the newest source time returned so far (RFC 3339, UTC).
 	Since string `json:"since,omitempty"`
-	// Seen lists the ids returned whose time is exactly Since: numeric ids
-	// as ranges ("7-9,12"), others as they are, comma-separated.
-	Seen string `json:"seen,omitempty"`
+	// Resume marks a listing in progress: its next page continues from
+	// Since (and After, Page or Token) without looking back.
+	Resume bool `json:"resume,omitempty"`
 	// After is the last id read in a listing still in progress (keyset
 	// paging on (time, id), for APIs that can filter on ids).
 	After string `json:"after,omitempty"`
-	// Page is how many full pages of records at Since the listing in
-	// progress has passed (page/offset paging for APIs that cannot).
-	Page int `json:"page,omitempty"`
+	// Page is how many full pages the listing in progress has passed with
+	// one "changed since" filter (page/offset paging for APIs that cannot
+	// filter on ids); Low is that filter's bound when it is not Since.
+	Page int    `json:"page,omitempty"`
+	Low  string `json:"low,omitempty"`
 	// Token is the vendor's own next-page token or URL while a listing
 	// follows one.
 	Token string `json:"token,omitempty"`
+	// Seen lists the ids a listing in progress returned at exactly Since
+	// (numeric ids as ranges, "7-9,12"): page/offset paging restarts its
+	// filter at Since when the mark moves, and these are not returned
+	// twice in one listing. A finished listing forgets them — the next
+	// poll lists Since again whole, so an id edited again in that instant
+	// is never skipped.
+	Seen string `json:"seen,omitempty"`
 }
 
-// Parse reads a stored cursor; "" is a full backfill.
+// Parse reads a stored cursor; "" is a full backfill. Cursors of earlier
+// versions (with a "seen" id list) read as a poll from their Since.
 func Parse(s string) (Cursor, error) {
 	var c Cursor
 	if s == "" {
@@ -45,6 +58,11 @@ func Parse(s string) (Cursor, error) {
 	if c.Since != "" {
 		if _, err := time.Parse(time.RFC3339Nano, c.Since); err != nil {
 			return Cursor{}, fmt.Errorf("cursor %q: since: %w", s, err)
+		}
+	}
+	if c.Low != "" {
+		if _, err := time.Parse(time.RFC3339Nano, c.Low); err != nil {
+			return Cursor{}, fmt.Errorf("cursor %q: low: %w", s, err)
 		}
 	}
 	if c.Page < 0 {
@@ -64,11 +82,28 @@ func (c Cursor) SinceTime() time.Time {
 	return t
 }
 
+// From is the lower bound of this page's "changed since" filter: Low or
+// Since while a listing is in progress, else the look-back before Since.
+// Zero for a backfill.
+func (c Cursor) From(lookback time.Duration) time.Time {
+	if c.Resume && c.Low != "" {
+		if t, err := time.Parse(time.RFC3339Nano, c.Low); err == nil {
+			return t
+		}
+	}
+	t := c.SinceTime()
+	if t.IsZero() || c.Resume {
+		return t
+	}
+	return t.Add(-lookback)
+}
+
 // Format writes a source time as a cursor's Since.
 func Format(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// Tracker follows one page of records in (time, id) order and decides which
-// are new, keeping the high-water mark and the ids seen at it.
+// Tracker follows one page of records in (time, id) order, keeping the
+// high-water mark and, while a listing is in progress, the ids returned at
+// it.
 type Tracker struct {
 	since time.Time
 	seen  map[string]struct{}
@@ -78,18 +113,21 @@ type Tracker struct {
 	AtSince int
 }
 
-// NewTracker starts from a cursor.
+// NewTracker starts from a cursor; the ids it remembers count only while
+// its listing is in progress.
 func NewTracker(c Cursor) (*Tracker, error) {
-	seen, err := ParseIDs(c.Seen)
-	if err != nil {
-		return nil, err
+	seen := map[string]struct{}{}
+	if c.Resume {
+		var err error
+		if seen, err = ParseIDs(c.Seen); err != nil {
+			return nil, err
+		}
 	}
 	return &Tracker{since: c.SinceTime(), seen: seen}, nil
 }
 
-// Offer reports whether the record (id, at) is new; it is recorded either
-// way. Records older than the mark are new only if never seen (the caller
-// asked for them, e.g. a backfill without a filter).
+// Offer records a listed record and reports whether this listing has not
+// returned it at the mark already.
 func (t *Tracker) Offer(id string, at time.Time) bool {
 	at = at.UTC()
 	switch {
@@ -97,24 +135,26 @@ func (t *Tracker) Offer(id string, at time.Time) bool {
 		t.since, t.seen = at, map[string]struct{}{id: {}}
 		t.Advanced = true
 		t.AtSince = 1
-		return true
 	case at.Equal(t.since):
 		t.AtSince++
 		if _, dup := t.seen[id]; dup {
 			return false
 		}
 		t.seen[id] = struct{}{}
-		return true
 	}
 	return true
 }
 
-// Cursor is the tracker's state as a cursor (without paging fields).
-func (t *Tracker) Cursor() Cursor {
+// Cursor is the tracker's state as the cursor of a listing in progress
+// (without paging fields); a finished listing keeps only Since.
+func (t *Tracker) Cursor(done bool) Cursor {
 	if t.since.IsZero() {
 		return Cursor{}
 	}
-	return Cursor{Since: Format(t.since), Seen: FormatIDs(t.seen)}
+	if done {
+		return Cursor{Since: Format(t.since)}
+	}
+	return Cursor{Since: Format(t.since), Seen: FormatIDs(t.seen), Resume: true}
 }
 
 // ParseIDs reads "1-5,9,abc".
