@@ -1,0 +1,143 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"hash/fnv"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// chaosProxy stands between the emulators and shophub's webhook endpoint
+// and does to deliveries what networks and vendor retry queues do: it
+// accepts each delivery at once, then forwards it after a random delay,
+// sometimes twice, so deliveries arrive late, duplicated and out of order.
+// A forward that shophub refuses (5xx while busy) is retried, as the
+// vendor would: nothing is lost, only late.
+//
+// Decisions come from the seed and the delivery's place in its
+// instance's sequence, so a seed replays the same chaos for the same
+// schedule.
+type chaosProxy struct {
+	seed     uint64
+	maxDelay time.Duration
+	dupRate  float64
+	srv      *httptest.Server
+	hc       *http.Client
+
+	mu      sync.Mutex
+	targets map[string]string
+	counts  map[string]uint64
+	pending sync.WaitGroup
+	inFly   atomic.Int64
+	ctx     context.Context
+	cancel  context.CancelFunc
+
+	// stats: deliveries received, forwards made, duplicates sent.
+	received, forwarded, duplicated atomic.Int64
+}
+
+func newChaosProxy(seed uint64, maxDelay time.Duration, dupRate float64) *chaosProxy {
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &chaosProxy{seed: seed, maxDelay: maxDelay, dupRate: dupRate, counts: map[string]uint64{}, targets: map[string]string{},
+		hc: &http.Client{Timeout: 10 * time.Second}, ctx: ctx, cancel: cancel}
+	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
+	return p
+}
+
+// via returns the proxy URL that forwards to target; the instance name
+// keys the decisions.
+func (p *chaosProxy) via(instance, target string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.targets[instance] = target
+	return p.srv.URL + "/" + instance
+}
+
+func (p *chaosProxy) serve(w http.ResponseWriter, r *http.Request) {
+	instance, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	p.mu.Lock()
+	target, ok := p.targets[instance]
+	n := p.counts[instance]
+	p.counts[instance]++
+	p.mu.Unlock()
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if rest != "" {
+		target += "/" + rest
+	}
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	p.received.Add(1)
+	h := fnv.New64a()
+	h.Write([]byte(instance))
+	rng := rand.New(rand.NewPCG(p.seed, h.Sum64()^n))
+	copies := 1
+	if rng.Float64() < p.dupRate {
+		copies = 2
+	}
+	for i := 0; i < copies; i++ {
+		delay := time.Duration(rng.Int64N(int64(p.maxDelay) + 1))
+		if i > 0 {
+			p.duplicated.Add(1)
+		}
+		p.pending.Add(1)
+		p.inFly.Add(1)
+		go p.forward(target, r.Header.Clone(), body, delay)
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (p *chaosProxy) forward(url string, h http.Header, body []byte, delay time.Duration) {
+	defer p.pending.Done()
+	defer p.inFly.Add(-1)
+	select {
+	case <-time.After(delay):
+	case <-p.ctx.Done():
+		return
+	}
+	for attempt := 0; attempt < 20; attempt++ {
+		req, err := http.NewRequestWithContext(p.ctx, http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			return
+		}
+		req.Header = h.Clone()
+		resp, err := p.hc.Do(req)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
+				p.forwarded.Add(1)
+				return
+			}
+		}
+		select {
+		case <-time.After(200 * time.Millisecond):
+		case <-p.ctx.Done():
+			return
+		}
+	}
+}
+
+// idle reports whether no delivery waits to be forwarded.
+func (p *chaosProxy) idle() bool { return p.inFly.Load() == 0 }
+
+func (p *chaosProxy) close() {
+	p.cancel()
+	p.srv.Close()
+	p.pending.Wait()
+}

@@ -1,0 +1,542 @@
+package app_test
+
+import (
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/hub"
+)
+
+// The randomized convergence test (issue 13): seeded schedules of edits
+// made in the six emulators the way each vendor's admin makes them, with
+// webhooks delayed, duplicated and reordered and polls at random
+// intervals. At quiescence every touchpoint equals the hub on its
+// coverage, and the hub holds, for every field, the last edit made in any
+// system that holds it.
+//
+//	go test ./cmd/shophub/app -run TestConvergence                          # the CI seeds
+//	go test ./cmd/shophub/app -run TestConvergence -convergence.seeds=200   # many
+//	go test ./cmd/shophub/app -run TestConvergence -convergence.seed=17     # one, to reproduce
+//	go test ./cmd/shophub/app -run TestConvergence -issue13.all             # ignore issue13Pending
+var (
+	convSeeds     = flag.Int("convergence.seeds", 2, "number of seeds TestConvergence runs (seeds 1..n)")
+	convSeed      = flag.Uint64("convergence.seed", 0, "run TestConvergence for this seed only")
+	convCustomers = flag.Int("convergence.customers", 3, "customers per seed")
+	convEdits     = flag.Int("convergence.edits", 6, "edits per seed")
+)
+
+// An editor changes one canonical field of a customer in one emulator, as
+// that vendor's admin does, and the emulator tells shophub the way it
+// does (its webhook, or nothing and the next poll finds it).
+type editor struct {
+	system string
+	path   string
+	// polled editors must not edit in the second shophub last wrote the
+	// record (see the "same-second" feature).
+	polled bool
+	apply  func(s *sixEnv, id string, v string) error
+}
+
+func splitStreet(v string) (string, string) {
+	i := strings.LastIndex(v, " ")
+	return v[:i], v[i+1:]
+}
+
+var editors = []editor{
+	{tpShopify, "first_name", false, func(s *sixEnv, id, v string) error {
+		return s.shopify.UpdateCustomer(id, map[string]any{"first_name": v})
+	}},
+	{tpShopify, "last_name", false, func(s *sixEnv, id, v string) error {
+		return s.shopify.UpdateCustomer(id, map[string]any{"last_name": v})
+	}},
+	{tpShopify, "phone", false, func(s *sixEnv, id, v string) error {
+		return s.shopify.UpdateCustomer(id, map[string]any{"phone": v})
+	}},
+	{tpShopify, "tags", false, func(s *sixEnv, id, v string) error {
+		return s.shopify.UpdateCustomer(id, map[string]any{"tags": v})
+	}},
+	{tpShopify, "billing_address.city", false, shopifyAddress("city")},
+	{tpShopify, "billing_address.street", false, shopifyAddress("address1")},
+	{tpShopify, "billing_address.zip", false, shopifyAddress("zip")},
+	{tpShopify, "billing_address.phone", false, shopifyAddress("phone")},
+	{tpShopify, "billing_address.region", false, func(s *sixEnv, id, v string) error {
+		r := regionOf(v)
+		return shopifyEdit(s, id, map[string]any{"province": r.shopify, "province_code": r.code})
+	}},
+
+	{tpShopware, "first_name", false, shopwareEdit("firstName")},
+	{tpShopware, "last_name", false, shopwareEdit("lastName")},
+	{tpShopware, "birthday", false, shopwareEdit("birthday")},
+	{tpShopware, "phone", false, shopwareAddress("phoneNumber")},
+	{tpShopware, "billing_address.city", false, shopwareAddress("city")},
+	{tpShopware, "billing_address.street", false, shopwareAddress("street")},
+	{tpShopware, "billing_address.zip", false, shopwareAddress("zipcode")},
+
+	{tpMagento, "first_name", true, magentoEdit("firstname")},
+	{tpMagento, "last_name", true, magentoEdit("lastname")},
+	{tpMagento, "birthday", true, magentoEdit("dob")},
+	{tpMagento, "billing_address.city", true, magentoAddress(func(a map[string]any, v string) { a["city"] = v })},
+	{tpMagento, "billing_address.street", true, magentoAddress(func(a map[string]any, v string) { a["street"] = []any{v} })},
+	{tpMagento, "billing_address.zip", true, magentoAddress(func(a map[string]any, v string) { a["postcode"] = v })},
+	{tpMagento, "billing_address.phone", true, magentoAddress(func(a map[string]any, v string) { a["telephone"] = v })},
+	{tpMagento, "billing_address.region", true, magentoAddress(func(a map[string]any, v string) {
+		r := regionOf(v)
+		a["region"] = map[string]any{"region_code": r.code, "region": r.name}
+		delete(a, "region_id")
+	})},
+
+	{tpOXID, "first_name", true, oxidEdit("OXFNAME")},
+	{tpOXID, "last_name", true, oxidEdit("OXLNAME")},
+	{tpOXID, "phone", true, oxidEdit("OXFON")},
+	{tpOXID, "birthday", true, oxidEdit("OXBIRTHDATE")},
+	{tpOXID, "billing_address.city", true, oxidEdit("OXCITY")},
+	{tpOXID, "billing_address.zip", true, oxidEdit("OXZIP")},
+	{tpOXID, "billing_address.street", true, func(s *sixEnv, id, v string) error {
+		street, nr := splitStreet(v)
+		return s.oxid.UpdateCustomer(id, map[string]any{"OXSTREET": street, "OXSTREETNR": nr})
+	}},
+
+	{tpHelpScout, "first_name", false, func(s *sixEnv, id, v string) error {
+		return s.hs.UpdateCustomer(id, map[string]any{"firstName": v})
+	}},
+	{tpHelpScout, "last_name", false, func(s *sixEnv, id, v string) error {
+		return s.hs.UpdateCustomer(id, map[string]any{"lastName": v})
+	}},
+	{tpHelpScout, "phone", false, func(s *sixEnv, id, v string) error { return s.hs.SetPhone(id, v) }},
+
+	{tpOdoo, "first_name", true, func(s *sixEnv, id, v string) error {
+		p, _ := s.odoo.Customer(id)
+		name, _ := p["name"].(string)
+		return s.odoo.UpdateCustomer(id, map[string]any{"name": v + " " + name[strings.LastIndex(name, " ")+1:]})
+	}},
+	{tpOdoo, "phone", true, odooEdit("phone")},
+	{tpOdoo, "billing_address.city", true, odooEdit("city")},
+	{tpOdoo, "billing_address.street", true, odooEdit("street")},
+	{tpOdoo, "billing_address.zip", true, odooEdit("zip")},
+	{tpOdoo, "billing_address.region", true, func(s *sixEnv, id, v string) error {
+		return s.odoo.UpdateCustomer(id, map[string]any{"state_code": regionOf(v).code})
+	}},
+}
+
+func shopifyEdit(s *sixEnv, id string, addr map[string]any) error {
+	c, ok := s.shopify.Customer(id)
+	if !ok {
+		return fmt.Errorf("no Shopify customer %s", id)
+	}
+	da, _ := c["default_address"].(map[string]any)
+	if da == nil {
+		return fmt.Errorf("Shopify customer %s has no default address", id)
+	}
+	addr["id"] = da["id"]
+	return s.shopify.UpdateCustomer(id, map[string]any{"addresses": []any{addr}})
+}
+
+func shopifyAddress(key string) func(*sixEnv, string, string) error {
+	return func(s *sixEnv, id, v string) error { return shopifyEdit(s, id, map[string]any{key: v}) }
+}
+
+func shopwareEdit(key string) func(*sixEnv, string, string) error {
+	return func(s *sixEnv, id, v string) error {
+		if !s.shopware.UpdateCustomer(id, map[string]any{key: v}) {
+			return fmt.Errorf("no Shopware customer %s", id)
+		}
+		return nil
+	}
+}
+
+func shopwareAddress(key string) func(*sixEnv, string, string) error {
+	return func(s *sixEnv, id, v string) error {
+		if !s.shopware.UpdateCustomer(id, map[string]any{"defaultBillingAddress": map[string]any{key: v}}) {
+			return fmt.Errorf("no Shopware customer %s", id)
+		}
+		return nil
+	}
+}
+
+func magentoEdit(key string) func(*sixEnv, string, string) error {
+	return func(s *sixEnv, id, v string) error { return s.mage.UpdateCustomer(id, map[string]any{key: v}) }
+}
+
+// magentoAddress edits the default billing address as Magento's admin
+// saves a customer: the whole address list goes back.
+func magentoAddress(set func(a map[string]any, v string)) func(*sixEnv, string, string) error {
+	return func(s *sixEnv, id, v string) error {
+		c, ok := s.mage.Customer(id)
+		if !ok {
+			return fmt.Errorf("no Magento customer %s", id)
+		}
+		addrs, _ := c["addresses"].([]any)
+		found := false
+		for _, x := range addrs {
+			if a, _ := x.(map[string]any); a != nil && a["default_billing"] == true {
+				set(a, v)
+				found = true
+			}
+		}
+		if !found {
+			return fmt.Errorf("Magento customer %s has no default billing address", id)
+		}
+		return s.mage.UpdateCustomer(id, map[string]any{"addresses": addrs})
+	}
+}
+
+func oxidEdit(col string) func(*sixEnv, string, string) error {
+	return func(s *sixEnv, id, v string) error { return s.oxid.UpdateCustomer(id, map[string]any{col: v}) }
+}
+
+func odooEdit(key string) func(*sixEnv, string, string) error {
+	return func(s *sixEnv, id, v string) error { return s.odoo.UpdateCustomer(id, map[string]any{key: v}) }
+}
+
+// region is one German state as each vendor names it; the canonical value
+// is its ISO 3166-2 code.
+type region struct{ iso, code, name, shopify string }
+
+var regions = []region{
+	{"DE-HH", "HH", "Hamburg", "Hamburg"},
+	{"DE-BY", "BY", "Bayern", "Bavaria"},
+	{"DE-BE", "BE", "Berlin", "Berlin"},
+	{"DE-NW", "NW", "Nordrhein-Westfalen", "North Rhine-Westphalia"},
+}
+
+func regionOf(iso string) region {
+	for _, r := range regions {
+		if r.iso == iso {
+			return r
+		}
+	}
+	panic("unknown region " + iso)
+}
+
+// values draws a new canonical value for path, different from the
+// current one.
+type values struct {
+	rng *rand.Rand
+	n   int
+}
+
+var (
+	firstNames = []string{"Ada", "Bruno", "Clara", "Dario", "Elif", "Frida", "Gero", "Hedda", "Ilja", "Jule"}
+	lastNames  = []string{"Adler", "Brandt", "Cordes", "Dietz", "Ebert", "Falk", "Grote", "Haas", "Imhof", "Jansen"}
+	cities     = []string{"Bremen", "Köln", "Leipzig", "Dresden", "Kiel", "Mainz", "Ulm", "Trier", "Jena", "Erfurt"}
+	streets    = []string{"Lindenweg", "Am Markt", "Hafenstraße", "Bergstraße", "Schillerplatz", "Gartenweg"}
+	tagWords   = []string{"vip", "b2b", "retail", "wholesale", "newsletter", "returns"}
+	letters    = "abcdefghijklmnopqrstuvwxyz"
+)
+
+func (g *values) next(path, current string) string {
+	for {
+		v := g.draw(path)
+		if v != current {
+			return v
+		}
+	}
+}
+
+func (g *values) draw(path string) string {
+	g.n++
+	r := g.rng
+	switch path {
+	case "first_name":
+		return firstNames[r.IntN(len(firstNames))] + string(letters[g.n%26])
+	case "last_name":
+		return lastNames[r.IntN(len(lastNames))] + string(letters[g.n%26])
+	case "phone":
+		return fmt.Sprintf("+49151%08d", r.IntN(1e8))
+	case "billing_address.phone":
+		return fmt.Sprintf("+4940%07d", r.IntN(1e7))
+	case "billing_address.city":
+		return cities[r.IntN(len(cities))]
+	case "billing_address.street":
+		return fmt.Sprintf("%s %d", streets[r.IntN(len(streets))], 1+r.IntN(120))
+	case "billing_address.zip":
+		return fmt.Sprintf("%05d", 10000+r.IntN(89999))
+	case "billing_address.region":
+		return regions[r.IntN(len(regions))].iso
+	case "birthday":
+		return fmt.Sprintf("%d-%02d-%02d", 1950+r.IntN(50), 1+r.IntN(12), 1+r.IntN(28))
+	case "tags":
+		var ts []string
+		for _, w := range tagWords {
+			if r.IntN(3) == 0 {
+				ts = append(ts, w)
+			}
+		}
+		if len(ts) == 0 {
+			ts = []string{tagWords[r.IntN(len(tagWords))]}
+		}
+		return strings.Join(ts, ",")
+	}
+	panic("no values for " + path)
+}
+
+// canonWant is a drawn value in canon form (tags as a sorted list).
+func canonWant(path, v string) string {
+	if path != "tags" {
+		return v
+	}
+	ts := strings.Split(v, ",")
+	sort.Strings(ts)
+	return strings.Join(ts, ",")
+}
+
+// edit is one step of a schedule.
+type edit struct {
+	at       time.Duration // after the schedule starts
+	customer int
+	editor   editor
+	value    string
+}
+
+func (e edit) String() string {
+	return fmt.Sprintf("+%5.2fs customer %d %s %s = %q", e.at.Seconds(), e.customer, e.editor.system, e.editor.path, e.value)
+}
+
+// TestConvergence runs the CI seeds (or the flag's); each seed is its own
+// subtest on a fresh shophub and fresh emulators.
+func TestConvergence(t *testing.T) {
+	seeds := []uint64{}
+	if *convSeed != 0 {
+		seeds = append(seeds, *convSeed)
+	} else {
+		for i := 1; i <= *convSeeds; i++ {
+			seeds = append(seeds, uint64(i))
+		}
+	}
+	for _, seed := range seeds {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			t.Parallel() // at most -test.parallel seeds at once (GOMAXPROCS)
+			runConvergence(t, seed)
+			if t.Failed() {
+				t.Logf("reproduce: go test ./cmd/shophub/app -count=1 -run 'TestConvergence' -convergence.seed=%d -convergence.customers=%d -convergence.edits=%d",
+					seed, *convCustomers, *convEdits)
+			}
+		})
+	}
+}
+
+func runConvergence(t *testing.T, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	maxDelay := 800 * time.Millisecond
+	if pending("webhook-chaos") {
+		maxDelay = 0
+	}
+	proxy := newChaosProxy(seed, maxDelay, 0.3)
+	t.Cleanup(proxy.close)
+	polls := map[string]time.Duration{}
+	for _, n := range []string{tpMagento, tpOXID, tpOdoo} {
+		polls[n] = time.Duration(300+rng.IntN(900)) * time.Millisecond
+	}
+	s := newSixEnv(t, sixOptions{poll: polls, webhookVia: proxy.via})
+
+	// The enabled editors: their field not pending, and the field in the
+	// editing system's coverage (an editor for a field a system cannot
+	// hold would be a bug of this test).
+	var eds []editor
+	for _, ed := range editors {
+		if !s.coverageOf(t, ed.system)[ed.path] {
+			t.Fatalf("editor %s %s: the field is not in %s's coverage", ed.system, ed.path, ed.system)
+		}
+		if !pending(ed.path) && !pending(ed.system+" "+ed.path) {
+			eds = append(eds, ed)
+		}
+	}
+
+	// Customers start in Shopify with every field it holds.
+	gen := &values{rng: rng}
+	type cust struct {
+		email string
+		id    uint64
+		links map[string]string
+		want  map[string]string // path → canonical value (canon form)
+		last  map[string]edit   // path → the edit that set it
+	}
+	custs := make([]*cust, *convCustomers)
+	sfTP, _ := s.app.Points.Get(tpShopify)
+	sfCov := s.coverageOf(t, tpShopify)
+	for i := range custs {
+		c := &cust{email: fmt.Sprintf("conv-%d-%d@example.com", seed, i), want: map[string]string{}, last: map[string]edit{}}
+		// The fixture holds apart what Shopify holds apart (an address
+		// phone and names unlike the customer's, a region) unless that
+		// field is pending.
+		r := regions[rng.IntN(len(regions))]
+		first, last, phone := gen.draw("first_name"), gen.draw("last_name"), gen.draw("phone")
+		addr := map[string]any{"first_name": "Konrad", "last_name": "Kunde", "company": "Kunde KG",
+			"address1": gen.draw("billing_address.street"), "zip": gen.draw("billing_address.zip"), "city": gen.draw("billing_address.city"),
+			"country_code": "DE", "phone": gen.draw("billing_address.phone"), "default": true,
+			"province": r.shopify, "province_code": r.code}
+		if pending("billing_address.phone") {
+			addr["phone"] = phone
+		}
+		if pending("billing_address.first_name") || pending("billing_address.last_name") {
+			addr["first_name"], addr["last_name"] = first, last
+		}
+		if pending("billing_address.region") {
+			delete(addr, "province")
+			delete(addr, "province_code")
+		}
+		id := s.shopify.CreateCustomer(map[string]any{"email": c.email, "first_name": first, "last_name": last,
+			"phone": phone, "tags": gen.draw("tags"), "addresses": []any{addr}})
+		rec, _ := s.shopify.Customer(id)
+		doc, err := sfTP.Mapping.Inbound(connectors.ResourceCustomer, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p := range sfCov {
+			if !pending(p) {
+				c.want[p] = canon(valueAt(doc, p))
+			}
+		}
+		custs[i] = c
+	}
+	eventually(t, 60*time.Second, "customers never reached all six touchpoints", func() bool {
+		for _, c := range custs {
+			if c.links == nil || c.id == 0 {
+				hc, _ := s.hubCustomer(t, c.email)
+				if hc == nil {
+					return false
+				}
+				c.id = hc.ID
+			}
+			c.links = s.links(t, c.id)
+			for _, id := range c.links {
+				if id == "" {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	settleAll(t, s, proxy, polls)
+
+	// The schedule: edits at random editors, one customer's edits at least
+	// 1.1 s apart (whole-second vendors could not order them otherwise;
+	// an admin does not edit faster either).
+	next := make([]time.Duration, len(custs))
+	var sched []edit
+	for i := 0; i < *convEdits; i++ {
+		ci := rng.IntN(len(custs))
+		ed := eds[rng.IntN(len(eds))]
+		at := next[ci] + time.Duration(1100+rng.IntN(1400))*time.Millisecond
+		next[ci] = at
+		sched = append(sched, edit{at: at, customer: ci, editor: ed})
+	}
+	sort.SliceStable(sched, func(i, j int) bool { return sched[i].at < sched[j].at })
+
+	start := time.Now()
+	for i := range sched {
+		e := &sched[i]
+		c := custs[e.customer]
+		e.value = gen.next(e.editor.path, c.want[e.editor.path])
+		for canonWant(e.editor.path, e.value) == c.want[e.editor.path] {
+			e.value = gen.next(e.editor.path, c.want[e.editor.path])
+		}
+		if pending("concurrent") {
+			// One edit at a time: the next starts once the pipeline has
+			// carried this one everywhere.
+			settleAll(t, s, proxy, polls)
+		} else if d := time.Until(start.Add(e.at)); d > 0 {
+			time.Sleep(d)
+		}
+		if e.editor.polled && pending("same-second") {
+			nextSecond()
+		}
+		e.at = time.Since(start)
+		if err := e.editor.apply(s, c.links[e.editor.system], e.value); err != nil {
+			t.Fatalf("seed %d: %s: %v", seed, e, err)
+		}
+		c.want[e.editor.path] = canonWant(e.editor.path, e.value)
+		c.last[e.editor.path] = *e
+	}
+	settleAll(t, s, proxy, polls)
+
+	// The checks.
+	covs := map[string]coverage{}
+	for _, n := range sixTouchpoints {
+		covs[n] = s.coverageOf(t, n).settled()
+	}
+	for ci, c := range custs {
+		hc, hub, err := s.app.Store.Customer(t.Context(), c.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lost []string
+		for p, want := range c.want {
+			if got := canon(valueAt(hub, p)); !sameValue(got, want) {
+				by := "created in shopify"
+				if e, ok := c.last[p]; ok {
+					by = "last edit " + e.String()
+				}
+				lost = append(lost, fmt.Sprintf("%s: hub %q, want %q (%s)", p, got, want, by))
+			}
+		}
+		sort.Strings(lost)
+		if len(lost) > 0 {
+			t.Errorf("seed %d customer %d (hub %d v%d): hub lost edits:\n  %s", seed, ci, c.id, hc.Version, strings.Join(lost, "\n  "))
+		}
+		for _, n := range sixTouchpoints {
+			if d := diffOnCoverage(covs[n], hub, s.view(t, n, c.links[n])); len(d) > 0 {
+				t.Errorf("seed %d customer %d: %s differs from the hub on its coverage:\n  %s", seed, ci, n, strings.Join(d, "\n  "))
+			}
+		}
+		if t.Failed() {
+			if v, err := s.app.Store.View(t.Context(), c.id, 100); err == nil {
+				for _, ch := range v.Changes {
+					t.Logf("customer %d change v%d %s by %s at %s: %s → %s", ci, ch.Version, ch.Field, ch.Instance, ch.SourceAt, ch.Old, ch.New)
+				}
+			}
+		}
+	}
+	if t.Failed() {
+		var lines []string
+		for _, e := range sched {
+			lines = append(lines, e.String())
+		}
+		t.Logf("seed %d schedule (polls %v; webhooks delayed up to %s, 30%% duplicated):\n  %s", seed, polls, maxDelay, strings.Join(lines, "\n  "))
+	}
+	t.Logf("seed %d: %d edits in %s; webhooks: %d received, %d forwarded, %d duplicated", seed, len(sched),
+		time.Since(start).Round(100*time.Millisecond), proxy.received.Load(), proxy.forwarded.Load(), proxy.duplicated.Load())
+}
+
+// settleAll waits until nothing is in flight anywhere: no delivery held by
+// the chaos proxy, no task or outbox event pending, and a full poll
+// interval of every polled touchpoint with no hub version moving.
+func settleAll(t *testing.T, s *sixEnv, proxy *chaosProxy, polls map[string]time.Duration) {
+	t.Helper()
+	var longest time.Duration
+	for _, d := range polls {
+		longest = max(longest, d)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		eventually(t, 30*time.Second, "chaos proxy never drained", proxy.idle)
+		s.quiet(t)
+		before := versions(t, s)
+		// One poll interval after the pushes: every polled touchpoint has
+		// listed what shophub wrote, and quiet waits for its ingest.
+		time.Sleep(longest + 300*time.Millisecond)
+		if proxy.idle() {
+			s.quiet(t)
+			if after := versions(t, s); after == before {
+				return
+			}
+		}
+	}
+	t.Fatalf("hub never came to rest within a minute: an echo loop")
+}
+
+// versions sums the hub's customer versions: it moves when any does.
+func versions(t *testing.T, s *sixEnv) int64 {
+	t.Helper()
+	var sum int64
+	if err := s.app.Store.DB().Model(&hub.Customer{}).Select("COALESCE(SUM(version), 0)").Scan(&sum).Error; err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
