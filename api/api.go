@@ -80,6 +80,11 @@ func (a *API) ready(c *gin.Context) {
 		ok = false
 	} else {
 		checks["redis"] = "ok"
+		// Detail only: one vendor being down must not take this process
+		// out of a load balancer, or no vendor's webhooks would arrive.
+		if cs := connectorStates(ctx, a.Redis); len(cs) > 0 {
+			checks["connectors"] = cs
+		}
 	}
 	status := http.StatusOK
 	if !ok {

@@ -47,11 +47,14 @@ func (h *Handlers) Register(mux *asynq.ServeMux) {
 	h.registerPrivacy(mux) // privacy.go
 }
 
-func (h *Handlers) touchpoint(name string) (*Touchpoint, error) {
+func (h *Handlers) touchpoint(ctx context.Context, name string) (*Touchpoint, error) {
 	tp, ok := h.Points.Get(name)
 	if !ok {
 		// Configuration changed under a queued task: retrying cannot help.
 		return nil, fmt.Errorf("connector instance %q is not configured: %w", name, asynq.SkipRetry)
+	}
+	if err := tp.Ready(ctx); err != nil {
+		return nil, err // the instance is down: wait for it (health.go)
 	}
 	return tp, nil
 }
@@ -62,7 +65,7 @@ func (h *Handlers) Ingest(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("ingest payload: %v: %w", err, asynq.SkipRetry)
 	}
-	tp, err := h.touchpoint(p.Instance)
+	tp, err := h.touchpoint(ctx, p.Instance)
 	if err != nil {
 		return err
 	}
@@ -294,7 +297,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("push payload: %v: %w", err, asynq.SkipRetry)
 	}
-	tp, err := h.touchpoint(p.Instance)
+	tp, err := h.touchpoint(ctx, p.Instance)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ func (h *Handlers) Poll(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("poll payload: %v: %w", err, asynq.SkipRetry)
 	}
-	tp, err := h.touchpoint(p.Instance)
+	tp, err := h.touchpoint(ctx, p.Instance)
 	if err != nil {
 		return err
 	}

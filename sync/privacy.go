@@ -177,7 +177,7 @@ func (h *Handlers) Erase(ctx context.Context, t *asynq.Task) error {
 }
 
 func (h *Handlers) eraseStep(ctx context.Context, st *hub.PrivacyStep) error {
-	tp, err := h.touchpoint(st.Instance)
+	tp, err := h.touchpoint(ctx, st.Instance)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,8 @@ type Touchpoint struct {
 	// slots bounds the pushes to this instance running in this process
 	// (config PushSlots); nil means unbounded.
 	slots chan struct{}
+	// link is the connection state (health.go).
+	link *link
 }
 
 // slotWait is how long a push waits for a free slot before it steps
@@ -131,8 +133,9 @@ func settingsMap(cc config.Connector) (map[string]any, error) {
 // is built: the app injects the shared rate limiter and metrics hook.
 type InstanceHook func(cc config.Connector, inst *connectors.Instance)
 
-// Build constructs, connects and compiles mappings for every configured
-// connector. connect=false skips Connect (for `shophub check`).
+// Build constructs every configured connector and compiles its mapping.
+// Connectors connect lazily (health.go): a vendor that cannot be reached
+// fails no start-up. connect=false never connects (for `shophub check`).
 func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, connect bool, hooks ...InstanceHook) (*Touchpoints, error) {
 	t := &Touchpoints{byName: map[string]*Touchpoint{}}
 	var errs []error
@@ -189,12 +192,6 @@ func buildOne(ctx context.Context, cfg *config.Config, cc config.Connector, log 
 		_ = conn.Close()
 		return nil, err
 	}
-	if connect {
-		if err := conn.Connect(ctx); err != nil {
-			_ = conn.Close()
-			return nil, fmt.Errorf("connect: %w", err)
-		}
-	}
 	return &Touchpoint{Name: cc.Name, Config: cc, Conn: conn, Mapping: m,
-		slots: make(chan struct{}, cc.PushSlots(cfg.Worker))}, nil
+		slots: make(chan struct{}, cc.PushSlots(cfg.Worker)), link: newLink(connect, cc.Timeout.D())}, nil
 }

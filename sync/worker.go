@@ -51,6 +51,9 @@ func RetryDelay(n int, err error, t *asynq.Task) time.Duration {
 	if errors.Is(err, errBusy) {
 		return 500 * time.Millisecond
 	}
+	if d, ok := unavailableDelay(err); ok {
+		return d + time.Duration(rand.N(int64(250*time.Millisecond)))
+	}
 	d := time.Second << min(n, 10)
 	if d > 10*time.Minute {
 		d = 10 * time.Minute
@@ -61,7 +64,7 @@ func RetryDelay(n int, err error, t *asynq.Task) time.Duration {
 // IsFailure: waiting for a rate limit or a busy lock is not a failure and
 // must not use up a task's retries.
 func IsFailure(err error) bool {
-	if errors.Is(err, errBusy) {
+	if _, waiting := unavailableDelay(err); waiting || errors.Is(err, errBusy) {
 		return false
 	}
 	_, limited := connectors.RetryAfterOf(err)
@@ -79,8 +82,8 @@ func (h *Handlers) RunScheduler(ctx context.Context) {
 			if iv <= 0 || !tp.Config.In() {
 				continue
 			}
-			if _, ok := tp.Conn.(connectors.Lister); !ok {
-				continue
+			if _, ok := tp.Conn.(connectors.Lister); !ok || tp.down() {
+				continue // a down instance is polled once it connects again
 			}
 			for _, res := range tp.Conn.Capabilities().Resources {
 				if !tp.Handles(res) {

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
 	"text/tabwriter"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/shophub/shophub/cmd/shophub/app"
 	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/hub"
@@ -49,6 +51,10 @@ func statusCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\n", q, info.Pending, info.Active, info.Scheduled, info.Retry, info.Archived)
 			}
 			if err := tw.Flush(); err != nil {
+				return err
+			}
+
+			if err := writeConnectorHealth(cmd.Context(), out, rdb); err != nil {
 				return err
 			}
 
@@ -114,4 +120,31 @@ func writeCounts(out io.Writer, title string, counts map[string]int) {
 		}
 		fmt.Fprintf(out, "  %s\t%d\n", label, counts[k])
 	}
+}
+
+// writeConnectorHealth prints each worker process's connection state of
+// every connector instance, from the health board in Redis.
+func writeConnectorHealth(ctx context.Context, out io.Writer, rdb redis.UniversalClient) error {
+	board, err := shsync.ReadHealth(ctx, rdb)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out)
+	if len(board) == 0 {
+		fmt.Fprintln(out, "CONNECTORS: no worker running")
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CONNECTOR\tSTATE\tSINCE\tFAILURES\tNEXT TRY\tPROCESS\tERROR")
+	for _, h := range board {
+		since, next := "-", "-"
+		if !h.Since.IsZero() {
+			since = h.Since.UTC().Format(time.RFC3339)
+		}
+		if !h.NextTry.IsZero() {
+			next = h.NextTry.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", h.Instance, h.State, since, h.Failures, next, h.Process, h.Error)
+	}
+	return tw.Flush()
 }

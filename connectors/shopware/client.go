@@ -13,15 +13,15 @@ import (
 	"github.com/shophub/shophub/connectors"
 )
 
-func (c *Connector) newAPIClient() *connectors.HTTPClient {
+func (c *Connector) newAPIClient(tokens *connectors.TokenSource) *connectors.HTTPClient {
 	return connectors.NewHTTPClient(connectors.ClientOptions{
 		BaseURL: c.settings.URL,
 		Timeout: c.inst.Timeout,
 		// No default rate: requests are paced only when the instance
 		// configures a rate limit.
 		Limiter:     connectors.InstanceLimiter(c.inst, 0, 1),
-		Authorize:   c.tokens.Authorize,
-		Reauthorize: c.tokens.Reauthorize,
+		Authorize:   tokens.Authorize,
+		Reauthorize: tokens.Reauthorize,
 		RetryAfter:  RetryAfter,
 		OnResponse:  c.inst.Observe,
 	})

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shophub/shophub/connectors"
@@ -116,9 +117,9 @@ type Connector struct {
 	inst     connectors.Instance
 	settings Settings
 
-	// Set by Connect; nil before.
-	api    *connectors.HTTPClient
-	tokens *connectors.TokenSource
+	// Set by Connect; nil before. Atomic because a failed Connect is
+	// retried while other goroutines may already ask for the client.
+	sess atomic.Pointer[session]
 
 	// Caches of Shopware ids, filled on demand and safe for concurrent use.
 	refsMu    sync.Mutex
@@ -143,14 +144,22 @@ func (c *Connector) Type() string                          { return Type }
 func (c *Connector) Capabilities() connectors.Capabilities { return capabilities() }
 
 // Connect builds the API client and fetches the first access token, so bad
-// credentials fail at start-up. Webhook verification needs none of it.
+// credentials show as the instance being down (the pipeline connects
+// lazily and retries). Webhook verification needs none of it. Safe to call
+// again after a failure.
 func (c *Connector) Connect(ctx context.Context) error {
-	c.tokens = newTokenSource(c.settings.URL, c.settings.ClientID, c.settings.ClientSecret, c.inst.Timeout)
-	c.api = c.newAPIClient()
-	if _, err := c.tokens.Token(ctx); err != nil {
+	tokens := newTokenSource(c.settings.URL, c.settings.ClientID, c.settings.ClientSecret, c.inst.Timeout)
+	if _, err := tokens.Token(ctx); err != nil {
 		return fmt.Errorf("shopware %s: connect: %w", c.inst.Name, err)
 	}
+	c.sess.Store(&session{api: c.newAPIClient(tokens), tokens: tokens})
 	return nil
+}
+
+// session is what Connect sets up: the Admin API client and its tokens.
+type session struct {
+	api    *connectors.HTTPClient
+	tokens *connectors.TokenSource
 }
 
 // Close releases nothing but is part of the contract; safe twice and after
@@ -158,10 +167,11 @@ func (c *Connector) Connect(ctx context.Context) error {
 func (c *Connector) Close() error { return nil }
 
 func (c *Connector) client() (*connectors.HTTPClient, error) {
-	if c.api == nil {
+	sess := c.sess.Load()
+	if sess == nil {
 		return nil, errors.New("shopware: not connected")
 	}
-	return c.api, nil
+	return sess.api, nil
 }
 
 // tokenRefreshMargin is how long before expiry a token is renewed.

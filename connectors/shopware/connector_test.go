@@ -148,7 +148,7 @@ func TestTokenRenewedBeforeExpiry(t *testing.T) {
 	id := emu.Seed(1)[0]
 	var mu sync.Mutex
 	now := time.Now()
-	c.tokens.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+	c.sess.Load().tokens.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 
 	fetch := func() {

@@ -142,7 +142,7 @@ func (c *Connector) create(ctx context.Context, body, billing, shipping map[stri
 		out["id"] = newID()
 		for _, k := range []string{"firstName", "lastName"} {
 			if s, _ := out[k].(string); s == "" && body[k] != nil {
-				out[k] = body[k]
+				out[k] = customerNameForAddress(k, body[k])
 			}
 		}
 		if _, ok := out["salutationId"]; !ok && refs.salutation != "" {
@@ -302,9 +302,9 @@ func (c *Connector) addressChange(ctx context.Context, want, current, customer, 
 		for _, k := range []string{"firstName", "lastName"} {
 			if s, _ := a[k].(string); s == "" {
 				if v, ok := customer[k]; ok && v != nil {
-					a[k] = v
+					a[k] = customerNameForAddress(k, v)
 				} else {
-					a[k] = curCustomer[k]
+					a[k] = customerNameForAddress(k, curCustomer[k])
 				}
 			}
 		}

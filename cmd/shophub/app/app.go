@@ -70,7 +70,8 @@ type App struct {
 	loopCount int
 }
 
-// New connects to the database, Redis and every configured vendor.
+// New connects to the database and Redis and builds every configured
+// connector; vendors are connected by Start (worker side), lazily.
 func New(ctx context.Context, opts Options) (*App, error) {
 	cfg := opts.Config
 	log := opts.Log
@@ -106,6 +107,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	if a.Points, err = shsync.Build(ctx, cfg, log, true, a.instanceHook); err != nil {
 		return nil, err
 	}
+	a.Metrics.MustRegister(shsync.NewHealthCollector(a.Points))
 	pol, err := policy(cfg, a.Points)
 	if err != nil {
 		return nil, err
@@ -225,7 +227,12 @@ func (a *App) Start(ctx context.Context) error {
 		if err := a.worker.Start(mux); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
-		loops = 6
+		loops = 8
+		// Connectors connect here, in the background: a vendor that is
+		// down at start-up is retried while every other one works.
+		changed := a.Points.HealthChanges()
+		go func() { a.Points.PublishHealth(ctx, a.Redis, changed, a.Log); a.loops <- struct{}{} }()
+		go func() { a.Points.RunConnect(ctx, a.Log); a.loops <- struct{}{} }()
 		go func() { a.Handlers.Recorder.Run(ctx); a.loops <- struct{}{} }()
 		go func() {
 			a.Handlers.RunQuarantinePurge(ctx, a.Config.Hub.QuarantineRetention.D())

@@ -15,6 +15,7 @@ import (
 	"github.com/shophub/shophub/connectors/shopify/shopifytest"
 	"github.com/shophub/shophub/connectors/shopware/shopwaretest"
 	"github.com/shophub/shophub/hub/hubtest"
+	shsync "github.com/shophub/shophub/sync"
 	"github.com/shophub/shophub/sync/redistest"
 )
 
@@ -29,6 +30,7 @@ type env struct {
 	rdb      redis.UniversalClient
 	app      *app.App
 	log      *slog.Logger
+	lazy     bool
 }
 
 type envOptions struct {
@@ -41,6 +43,12 @@ type envOptions struct {
 	// shopifyVia, when set, returns the URL shophub reaches the Shopify
 	// emulator by (a proxy in front of it).
 	shopifyVia func(url string) string
+	// shopwareVia does the same for the Shopware emulator.
+	shopwareVia func(url string) string
+	// lazy skips waiting for every connector to connect at start (they
+	// connect in the background; tests injecting vendor faults want them
+	// connected first).
+	lazy bool
 }
 
 func testLogger() *slog.Logger {
@@ -70,6 +78,9 @@ func newEnv(t *testing.T, o envOptions) *env {
 	e.shopware = shopwaretest.New(shopwaretest.Options{ClientID: app.DemoShopwareID, ClientSecret: app.DemoShopwareSecret, AppSecret: app.DemoShopwareAppHMAC})
 	shopwareURL := e.shopware.Start()
 	t.Cleanup(e.shopware.Close)
+	if o.shopwareVia != nil {
+		shopwareURL = o.shopwareVia(shopwareURL)
+	}
 
 	do := app.DemoOptions{Dir: t.TempDir()}
 	if os.Getenv(hubtest.EnvMySQL) != "" {
@@ -79,6 +90,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if e.log == nil {
 		e.log = testLogger()
 	}
+	e.lazy = o.lazy
 	e.cfg = app.DemoConfig(do, shopifyURL, shopwareURL)
 	e.cfg.Worker.OutboxInterval = config.Duration(time.Second)
 	if o.tune != nil {
@@ -107,6 +119,16 @@ func (e *env) start() {
 	e.shopify.SetWebhookURL(a.URL() + "/webhooks/shopify")
 	e.shopware.SetWebhookURL(a.URL() + "/webhooks/shopware")
 	e.t.Cleanup(func() { e.stop() })
+	if !e.lazy {
+		eventually(e.t, 20*time.Second, "connectors never all connected", func() bool {
+			for _, h := range a.Points.Health() {
+				if h.State != shsync.StateUp {
+					return false
+				}
+			}
+			return true
+		})
+	}
 }
 
 // stop drains shophub; the emulators, database and Redis stay.

@@ -7,8 +7,10 @@ import (
 	"maps"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // tsLayout is how Shopware renders DATETIME(3) columns in JSON.
@@ -51,6 +53,36 @@ func blank(pointer string) apiError {
 func invalid(pointer, detail string) apiError {
 	return apiError{Code: "FRAMEWORK__WRITE_CONSTRAINT_VIOLATION", Status: "400", Title: "Constraint violation error",
 		Detail: detail, Source: map[string]any{"pointer": pointer}}
+}
+
+// tooLong is Symfony's Length violation, which the DAL's StringField
+// serializer raises for a value over the field's maxLength (characters).
+func tooLong(pointer string, limit int) apiError {
+	return apiError{Code: "d94b19cc-114f-4f44-9cc4-4138e80a87b9", Status: "400", Title: "Constraint violation error",
+		Detail: fmt.Sprintf("This value is too long. It should have %d characters or less.", limit),
+		Source: map[string]any{"pointer": pointer},
+		Meta:   map[string]any{"parameters": map[string]any{"{{ limit }}": strconv.Itoa(limit)}}}
+}
+
+// Column limits of Shopware's entity definitions (CustomerDefinition,
+// CustomerAddressDefinition: StringField's default maxLength is 255; the
+// address names are shorter than the customer's).
+var (
+	customerMaxLen = map[string]int{"firstName": 255, "lastName": 255, "title": 100, "company": 255, "email": 255,
+		"customerNumber": 255, "affiliateCode": 255, "campaignCode": 255}
+	addressMaxLen = map[string]int{"firstName": 50, "lastName": 60, "title": 100, "zipcode": 50, "phoneNumber": 40,
+		"city": 255, "company": 255, "street": 255, "department": 255, "additionalAddressLine1": 255, "additionalAddressLine2": 255}
+)
+
+// lengthErrors checks string fields of a write body against limits.
+func lengthErrors(pointer string, body map[string]any, limits map[string]int) []apiError {
+	var errs []apiError
+	for _, k := range sortedKeys(body) {
+		if v, ok := body[k].(string); ok && limits[k] > 0 && utf8.RuneCountInString(v) > limits[k] {
+			errs = append(errs, tooLong(pointer+"/"+k, limits[k]))
+		}
+	}
+	return errs
 }
 
 func unexpected(pointer, field string) apiError {
@@ -238,7 +270,7 @@ func (s *store) writeCustomer(id string, body map[string]any, create bool) ([]ch
 			errs = append(errs, unexpected("/"+k, k))
 		}
 	}
-	if len(errs) > 0 {
+	if errs = append(errs, lengthErrors("", body, customerMaxLen)...); len(errs) > 0 {
 		return nil, errs
 	}
 	var cur map[string]any
@@ -285,6 +317,7 @@ func (s *store) writeCustomer(id string, body map[string]any, create bool) ([]ch
 				"zipcode": nil, "additionalAddressLine1": nil, "additionalAddressLine2": nil, "phoneNumber": nil,
 				"countryStateId": nil, "salutationId": nil, "customFields": nil, "vatId": nil, "createdAt": nil, "updatedAt": nil}
 		}
+		errs = append(errs, lengthErrors(pointer, m, addressMaxLen)...)
 		var changed []string
 		for k, v := range m {
 			if !addressFields[k] {
