@@ -111,6 +111,10 @@ var transformArgs = map[string]any{
 	"money":   reflect.TypeFor[moneyArg](),
 	"default": map[string]any{"description": "The default value."},
 	"hash":    map[string]any{"type": "string", "enum": []any{"sha256", "sha512", "sha1", "md5"}},
+	"street_part": map[string]any{"type": "string", "enum": []any{"street", "number"},
+		"description": "A street line's street or house number, for vendors that keep them apart: Hauptstraße 5 a → Hauptstraße / 5 a."},
+	"subdivision": map[string]any{"type": "string", "enum": []any{"iso", "code", "name"},
+		"description": "iso (default): a vendor's region code or name in the address's country → ISO 3166-2 (DE-HH); code: ISO 3166-2 → the part after the dash (HH); name: → the subdivision's name."},
 }
 
 // Schema returns the JSON Schema (draft-07) of mapping files, indented and

@@ -23,6 +23,8 @@ func init() {
 		"collapse_spaces": noArg(eachString(collapseT)),
 		"email":           noArg(emailT),
 		"phone":           buildPhone,
+		"subdivision":     buildRegion,
+		"street_part":     buildStreetPart,
 		"phone_national":  buildPhoneNational,
 		"country":         noArg(countryT),
 		"date":            buildDate,
@@ -43,7 +45,8 @@ func init() {
 // regionRegistry holds the transforms that also have a form depending on
 // the record's region (an address's country).
 var regionRegistry = map[string]func(c *compiler, arg *yaml.Node) (regionFunc, error){
-	"phone": buildPhoneRegion,
+	"phone":       buildPhoneRegion,
+	"subdivision": buildRegionIn,
 }
 
 func (c *compiler) transforms(n *yaml.Node, field string) ([]step, error) {

@@ -153,6 +153,7 @@ type Connector struct {
 	settings Settings
 	http     *connectors.HTTPClient
 	auth     *connectors.TokenSource // nil with an integration token
+	dir      directory               // region ids by country (directory.go)
 }
 
 // WebhookConnector is a Connector whose instance has a webhook public key:

@@ -53,11 +53,11 @@ func TestMappingInbound(t *testing.T) {
 			"billing_address": map[string]any{
 				"first_name": "Greta", "last_name": "Hoffmann", "company": "Hoffmann Feinkost GmbH",
 				"street": "Friedrichstraße 123", "street2": "Aufgang B", "zip": "10117", "city": "Berlin",
-				"region": "BE", "country": "DE", "phone": "+49301234567",
+				"region": "DE-BE", "country": "DE", "phone": "+49301234567",
 			},
 			"shipping_address": map[string]any{
 				"first_name": "Greta", "last_name": "Hoffmann", "street": "Lagerweg 7", "zip": "20095",
-				"city": "Hamburg", "region": "HH", "country": "DE", "phone": "+49407654321",
+				"city": "Hamburg", "region": "DE-HH", "country": "DE", "phone": "+49407654321",
 			},
 		}},
 		// A customer registered without an address says nothing about
@@ -94,7 +94,7 @@ func TestMappingOutboundPartialDoc(t *testing.T) {
 			map[string]any{"extension_attributes": map[string]any{"is_subscribed": false}}},
 		{"address is sent whole", mappings.Doc{"shipping_address": map[string]any{"city": "Kiel", "street": "Hafen 1"}},
 			map[string]any{"default_shipping_address": map[string]any{"firstname": "", "lastname": "", "company": "",
-				"street": []any{"Hafen 1"}, "postcode": "", "city": "Kiel", "region": map[string]any{"region_code": ""},
+				"street": []any{"Hafen 1"}, "postcode": "", "city": "Kiel", "region": map[string]any{"region_code": "", "region": ""},
 				"country_id": "", "telephone": ""}}},
 	}
 	for _, tt := range tests {
@@ -134,12 +134,12 @@ func TestMappingRoundTrip(t *testing.T) {
 		"extension_attributes": map[string]any{"is_subscribed": true},
 		"default_billing_address": map[string]any{
 			"firstname": b["firstname"], "lastname": b["lastname"], "company": b["company"], "street": b["street"],
-			"postcode": b["postcode"], "city": b["city"], "region": map[string]any{"region_code": "BE"},
+			"postcode": b["postcode"], "city": b["city"], "region": map[string]any{"region_code": "BE", "region": "Berlin"},
 			"country_id": b["country_id"], "telephone": "+49301234567", // E.164 via the phone transform
 		},
 		"default_shipping_address": map[string]any{
 			"firstname": s["firstname"], "lastname": s["lastname"], "company": "", "street": s["street"],
-			"postcode": s["postcode"], "city": s["city"], "region": map[string]any{"region_code": "HH"},
+			"postcode": s["postcode"], "city": s["city"], "region": map[string]any{"region_code": "HH", "region": "Hamburg"},
 			"country_id": s["country_id"], "telephone": "+49407654321",
 		},
 	}

@@ -212,24 +212,38 @@ func patchAddress(a, patch map[string]any) {
 	}
 }
 
-// setRegion sets the region by code. A changed code drops region_id and
-// the region name, which would otherwise still name the old region.
+// setRegion sets the region the writer resolved from the directory
+// (directory.go): region_id with Magento's code and name, or free text
+// with region_id 0. An unchanged region leaves the address as it is.
 func setRegion(a map[string]any, v any) {
 	want, _ := v.(map[string]any)
-	code := ""
-	if want != nil {
-		code = fmt.Sprint(orEmpty(want["region_code"]))
+	code := fmt.Sprint(orEmpty(want["region_code"]))
+	id := connectors.IDString(want["region_id"])
+	if id == "" {
+		id = "0"
 	}
 	cur, _ := a["region"].(map[string]any)
-	if cur != nil && fmt.Sprint(orEmpty(cur["region_code"])) == code {
+	curID := connectors.IDString(cur["region_id"])
+	if curID == "" {
+		curID = "0"
+	}
+	if cur != nil && fmt.Sprint(orEmpty(cur["region_code"])) == code && curID == id {
 		return
 	}
-	delete(a, "region_id")
 	if code == "" {
 		a["region"] = map[string]any{"region_code": nil, "region": nil, "region_id": 0}
+		a["region_id"] = 0
 		return
 	}
-	a["region"] = map[string]any{"region_code": code, "region": code}
+	name := want["region"]
+	if isBlank(name) {
+		name = code
+	}
+	a["region"] = map[string]any{"region_code": code, "region": name, "region_id": want["region_id"]}
+	if want["region_id"] == nil {
+		a["region"].(map[string]any)["region_id"] = 0
+	}
+	a["region_id"] = a["region"].(map[string]any)["region_id"]
 }
 
 // newAddress builds an address from a patch, or nil when the patch does

@@ -52,6 +52,9 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 	if resource != connectors.ResourceCustomer {
 		return nil, connectors.Permanent(fmt.Errorf("magento: cannot push %q", resource))
 	}
+	if err := c.resolveRegions(ctx, payload); err != nil { // directory.go
+		return nil, err
+	}
 	if externalID == "" {
 		body := map[string]any{"customer": newCustomer(payload, c.settings)}
 		var out map[string]any

@@ -3,6 +3,7 @@ package magento_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -130,15 +131,27 @@ func TestUpsertAddresses(t *testing.T) {
 					t.Errorf("%d addresses from a phone alone", n)
 				}
 			}},
-		{"a changed region code drops the stale region id",
+		{"a changed region replaces code, name and region id",
 			map[string]any{"email": "d@example.com", "firstname": "Dia", "lastname": "D", "addresses": []any{
 				map[string]any{"firstname": "Dia", "lastname": "D", "street": []any{"X 1"}, "city": "Berlin", "country_id": "DE",
-					"region": map[string]any{"region_code": "BE", "region": "Berlin", "region_id": 82}, "region_id": 82, "default_billing": true}}},
-			map[string]any{"default_billing_address": map[string]any{"region": map[string]any{"region_code": "BB"}}},
+					"region": map[string]any{"region_code": "BER", "region": "Berlin", "region_id": 82}, "region_id": 82, "default_billing": true}}},
+			map[string]any{"default_billing_address": map[string]any{"country_id": "DE", "region": map[string]any{"region_code": "BB", "region": "Brandenburg"}}},
 			func(t *testing.T, c map[string]any) {
 				a := c["addresses"].([]any)[0].(map[string]any)
 				r := a["region"].(map[string]any)
-				if r["region_code"] != "BB" || r["region_id"] != nil || a["region_id"] != nil {
+				if r["region_code"] != "BRG" || r["region"] != "Brandenburg" || fmt.Sprint(r["region_id"]) != "83" || fmt.Sprint(a["region_id"]) != "83" {
+					t.Errorf("region %v, region_id %v", r, a["region_id"])
+				}
+			}},
+		{"free text keeps region id 0",
+			map[string]any{"email": "f@example.com", "firstname": "Fe", "lastname": "F", "addresses": []any{
+				map[string]any{"firstname": "Fe", "lastname": "F", "street": []any{"X 1"}, "city": "Berlin", "country_id": "DE",
+					"region": map[string]any{"region_code": "BER", "region": "Berlin", "region_id": 82}, "region_id": 82, "default_billing": true}}},
+			map[string]any{"default_billing_address": map[string]any{"country_id": "DE", "region": map[string]any{"region_code": "", "region": "Bavaria"}}},
+			func(t *testing.T, c map[string]any) {
+				a := c["addresses"].([]any)[0].(map[string]any)
+				r := a["region"].(map[string]any)
+				if r["region_code"] != "Bavaria" || fmt.Sprint(r["region_id"]) != "0" || fmt.Sprint(a["region_id"]) != "0" {
 					t.Errorf("region %v, region_id %v", r, a["region_id"])
 				}
 			}},

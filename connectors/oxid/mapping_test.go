@@ -41,11 +41,11 @@ func TestMappingInbound(t *testing.T) {
 		"last_name":       "Schmidt",
 		"company":         "Schmidt Feinkost GmbH",
 		"birthday":        "1984-07-30",
-		"phone":           "+497611234567",
+		"phone":           "+491717654321", // OXMOBFON: the customer's own phone
 		"email_marketing": map[string]any{"subscribed": true, "updated_at": "2024-12-24T17:00:00Z"},
 		"billing_address": map[string]any{"first_name": "Anna", "last_name": "Schmidt", "company": "Schmidt Feinkost GmbH",
 			"street": "Kaiser-Joseph-Straße 12a", "street2": "3. OG", "zip": "79098", "city": "Freiburg im Breisgau",
-			"country": "DE", "phone": "+497611234567"},
+			"region": "DE-BW", "country": "DE", "phone": "+497611234567"},
 		"shipping_address": map[string]any{"first_name": "Anna", "last_name": "Schmidt",
 			"street": "Am Lager 3", "street2": "Tor 2", "zip": "4051", "city": "Basel", "country": "CH", "phone": "+41611234567"},
 	}
@@ -75,15 +75,15 @@ func TestMappingRoundTrip(t *testing.T) {
 	}
 	wantUser := map[string]string{
 		"OXUSERNAME": "anna.schmidt@example.de", "OXFNAME": "Anna", "OXLNAME": "Schmidt", "OXCOMPANY": "Schmidt Feinkost GmbH",
-		"OXBIRTHDATE": "1984-07-30", "OXCUSTNR": "10042", "OXFON": "+497611234567",
-		"OXSTREET": "Kaiser-Joseph-Straße", "OXSTREETNR": "12a", "OXADDINFO": "3. OG", "OXZIP": "79098",
+		"OXBIRTHDATE": "1984-07-30", "OXCUSTNR": "10042", "OXFON": "+497611234567", "OXMOBFON": "+491717654321",
+		"OXSTREET": "Kaiser-Joseph-Straße", "OXSTREETNR": "12a", "OXSTATEID": "BW", "OXADDINFO": "3. OG", "OXZIP": "79098",
 		"OXCITY": "Freiburg im Breisgau", "country": "DE",
 	}
 	if d := cmp.Diff(wantUser, p.user); d != "" {
 		t.Errorf("oxuser columns (-want +got):\n%s", d)
 	}
 	wantAddr := map[string]string{
-		"OXFNAME": "Anna", "OXLNAME": "Schmidt", "OXCOMPANY": "", "OXSTREET": "Am Lager", "OXSTREETNR": "3",
+		"OXFNAME": "Anna", "OXLNAME": "Schmidt", "OXCOMPANY": "", "OXSTREET": "Am Lager", "OXSTREETNR": "3", "OXSTATEID": "",
 		"OXADDINFO": "Tor 2", "OXZIP": "4051", "OXCITY": "Basel", "country": "CH", "OXFON": "+41611234567",
 	}
 	if d := cmp.Diff(wantAddr, p.address); d != "" {
@@ -130,14 +130,53 @@ func TestMappingWithoutNewsletterOrAddresses(t *testing.T) {
 	if doc["birthday"] != "" {
 		t.Errorf("0000-00-00 birthday = %q, want \"\"", doc["birthday"])
 	}
-	// OXMOBFON stands in for an empty OXFON.
-	src["OXFON"] = ""
+	// OXFON stands in for an empty OXMOBFON.
+	src["OXMOBFON"] = ""
 	doc, err = m.Inbound(connectors.ResourceCustomer, src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if doc["phone"] != "+491717654321" {
-		t.Errorf("phone = %v, want the mobile number", doc["phone"])
+	if doc["phone"] != "+497611234567" {
+		t.Errorf("phone = %v, want the landline", doc["phone"])
+	}
+	// Only a mobile number: it stays in OXMOBFON, OXFON stays empty.
+	src["OXFON"], src["OXMOBFON"] = "", "0171 7654321"
+	doc, err = m.Inbound(connectors.ResourceCustomer, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := m.Outbound(connectors.ResourceCustomer, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["OXFON"] != "" || out["OXMOBFON"] != "+491717654321" {
+		t.Errorf("only OXMOBFON set: pushed OXFON %v, OXMOBFON %v", out["OXFON"], out["OXMOBFON"])
+	}
+}
+
+// OXID keeps street and house number apart: the split a push writes is the
+// one OXID holds, for the house-number forms shops really have.
+func TestMappingStreetSplitSurvivesPush(t *testing.T) {
+	m := compileDefault(t)
+	for _, tc := range [][2]string{{"Hauptstraße", "5 a"}, {"Hauptstraße", "5a"}, {"Am Markt", "12 - 14"}, {"Am Markt", "12-14"},
+		{"Straße des 17. Juni", "135"}, {"Musterweg", "12, App. 3"}, {"Am Markt", ""}} {
+		src := fixture(t)
+		src["OXSTREET"], src["OXSTREETNR"] = tc[0], tc[1]
+		doc, err := m.Inbound(connectors.ResourceCustomer, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := m.Outbound(connectors.ResourceCustomer, doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := parsePayload(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.user["OXSTREET"] != tc[0] || p.user["OXSTREETNR"] != tc[1] {
+			t.Errorf("(%q, %q) pushed as (%q, %q)", tc[0], tc[1], p.user["OXSTREET"], p.user["OXSTREETNR"])
+		}
 	}
 }
 

@@ -22,9 +22,9 @@ import (
 var (
 	writableUser = set("OXUSERNAME", "OXFNAME", "OXLNAME", "OXCOMPANY", "OXSAL", "OXBIRTHDATE", "OXCUSTNR",
 		"OXFON", "OXMOBFON", "OXPRIVFON", "OXFAX", "OXUSTID", "OXSTREET", "OXSTREETNR", "OXADDINFO", "OXZIP",
-		"OXCITY", "OXURL", "street", "country")
+		"OXCITY", "OXURL", "OXSTATEID", "street", "country")
 	writableAddress = set("OXCOMPANY", "OXFNAME", "OXLNAME", "OXSAL", "OXSTREET", "OXSTREETNR", "OXADDINFO",
-		"OXZIP", "OXCITY", "OXFON", "OXFAX", "street", "country")
+		"OXZIP", "OXCITY", "OXFON", "OXFAX", "OXSTATEID", "street", "country")
 )
 
 func set(keys ...string) map[string]bool {

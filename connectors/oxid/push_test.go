@@ -147,7 +147,7 @@ func TestPushTouchesOnlyMappedColumns(t *testing.T) {
 	after, _ := e.shop.Customer(id)
 	mapped := map[string]bool{"OXFNAME": true, "OXLNAME": true, "OXCOMPANY": true, "OXBIRTHDATE": true, "OXCUSTNR": true,
 		"OXFON": true, "OXSTREET": true, "OXSTREETNR": true, "OXADDINFO": true, "OXZIP": true, "OXCITY": true,
-		"OXCOUNTRYID": true, "OXTIMESTAMP": true}
+		"OXCOUNTRYID": true, "OXTIMESTAMP": true, "OXSTATEID": true, "OXMOBFON": true}
 	for k, v := range before {
 		if !mapped[k] && after[k] != v {
 			t.Errorf("unmapped column %s changed: %q → %q", k, v, after[k])

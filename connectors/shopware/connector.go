@@ -125,7 +125,7 @@ type Connector struct {
 	refsMu    sync.Mutex
 	refs      *createRefs
 	countryMu sync.Mutex
-	countries map[string]string // ISO-2 → countryId
+	countries map[string]string // ISO-2 → countryId; ISO 3166-2 → countryStateId ("" = none)
 	tagMu     sync.Mutex
 	tags      map[string]string // name → tagId
 }

@@ -33,7 +33,6 @@ func TestMappingInbound(t *testing.T) {
 		"last_name":  "Doe",
 		"company":    "Doe Consulting GmbH",
 		"birthday":   "1988-04-12",
-		"phone":      "+49301234567",
 		"tags":       []string{"b2b", "vip"},
 		"billing_address": map[string]any{
 			"first_name": "Jane", "last_name": "Doe", "company": "Doe Consulting GmbH", "street": "Friedrichstraße 123",
@@ -60,11 +59,11 @@ func TestMappingInbound(t *testing.T) {
 		"tags":      []string{"b2b", "vip"},
 		"defaultBillingAddress": map[string]any{
 			"firstName": "Jane", "lastName": "Doe", "company": "Doe Consulting GmbH", "street": "Friedrichstraße 123",
-			"additionalAddressLine1": "3. OG", "zipcode": "10117", "city": "Berlin", "countryIso": "DE", "phoneNumber": "+49301234567",
+			"additionalAddressLine1": "3. OG", "zipcode": "10117", "city": "Berlin", "countryIso": "DE", "countryStateCode": "", "phoneNumber": "+49301234567",
 		},
 		"defaultShippingAddress": map[string]any{
 			"firstName": "Jane", "lastName": "Doe", "street": "Mariahilfer Straße 1", "zipcode": "1060", "city": "Wien", "countryIso": "AT",
-			"company": "", "additionalAddressLine1": "", "phoneNumber": "",
+			"company": "", "additionalAddressLine1": "", "countryStateCode": "", "phoneNumber": "",
 		},
 	}
 	if diff := cmp.Diff(wantPayload, payload); diff != "" {
@@ -113,8 +112,33 @@ func TestMappingRoundTrip(t *testing.T) {
 	changed["tags"] = []string{"vip", "wholesale"}
 	changed["shipping_address"] = changed["billing_address"]
 	changed["billing_address"] = map[string]any{
-		"first_name": "Jane", "last_name": "Doe-Smith", "street": "Unter den Linden 1", "zip": "10117", "city": "Berlin", "country": "DE", "phone": "+49301234567",
+		"first_name": "Jane", "last_name": "Doe-Smith", "street": "Unter den Linden 1", "zip": "10117", "city": "Berlin", "region": "DE-BE", "country": "DE", "phone": "+49301234567",
 	}
-	changed["phone"] = "+49301234567"
+	updated := push(created.ExternalID, changed)
+	st, _ := updated.Data["defaultBillingAddress"].(map[string]any)["countryState"].(map[string]any)
+	if st["shortCode"] != "DE-BE" {
+		t.Errorf("billing address countryState = %v, want DE-BE", st)
+	}
+
+	// Canada and Austria: every ISO country and its states are in the shop.
+	changed["billing_address"] = map[string]any{
+		"first_name": "Jane", "last_name": "Doe-Smith", "street": "100 Queen St W", "zip": "M5H 2N2", "city": "Toronto", "region": "CA-ON", "country": "CA", "phone": "+14165550199",
+	}
+	changed["shipping_address"] = map[string]any{
+		"first_name": "Jane", "last_name": "Doe-Smith", "street": "Mariahilfer Straße 1", "zip": "1060", "city": "Wien", "region": "AT-9", "country": "AT", "phone": "+436641234567",
+	}
 	push(created.ExternalID, changed)
+	// A region the shop has no state for leaves the address without one.
+	changed["shipping_address"].(map[string]any)["region"] = "Bavaria"
+	payload, err := m.Outbound(connectors.ResourceCustomer, changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Upsert(testCtx(t), connectors.ResourceCustomer, created.ExternalID, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Data["defaultShippingAddress"].(map[string]any)["countryState"]; st != nil {
+		t.Errorf("free-text region gave countryState %v", st)
+	}
 }

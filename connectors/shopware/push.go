@@ -23,7 +23,8 @@ import (
 //     new ones with the customer write and removes dropped ones
 //     (DELETE /api/customer/{id}/tags/{tagId}). Absent: tags untouched.
 //   - defaultBillingAddress / defaultShippingAddress: address fields with
-//     countryIso (ISO-2) instead of countryId; the Writer resolves it
+//     countryIso (ISO-2) instead of countryId and countryStateCode (ISO
+//     3166-2) instead of countryStateId; the Writer resolves them
 //     (POST /api/search/country, cached). An existing default address is
 //     updated in place, never duplicated.
 //   - Required fields (email, firstName, lastName; street, city, names and
@@ -349,6 +350,18 @@ func (c *Connector) addressBody(ctx context.Context, a map[string]any, create bo
 				return nil, err
 			}
 			out["countryId"] = cid
+			continue
+		}
+		if k == "countryStateCode" { // ISO 3166-2 → countryStateId (refs.go)
+			code, _ := v.(string)
+			sid, err := c.countryStateID(ctx, code)
+			if err != nil {
+				return nil, err
+			}
+			out["countryStateId"] = nil
+			if sid != "" {
+				out["countryStateId"] = sid
+			}
 			continue
 		}
 		out[k] = v

@@ -95,6 +95,35 @@ func (c *Connector) countryID(ctx context.Context, iso string) (string, error) {
 	return id, nil
 }
 
+// countryStateID resolves an ISO 3166-2 code (Shopware's country_state
+// shortCode, "DE-HH") to its id, cached for the connector's life. A code
+// the shop has no state for (or text that is no code) gives "": the
+// address then has no state, which Shopware allows.
+func (c *Connector) countryStateID(ctx context.Context, code string) (string, error) {
+	code = strings.ToUpper(strings.TrimSpace(code))
+	if len(code) < 4 || code[2] != '-' {
+		return "", nil
+	}
+	c.countryMu.Lock()
+	defer c.countryMu.Unlock()
+	if id, ok := c.countries[code]; ok {
+		return id, nil
+	}
+	data, err := c.search(ctx, "country-state", map[string]any{
+		"limit":  1,
+		"filter": []any{map[string]any{"type": "equals", "field": "shortCode", "value": code}},
+	})
+	if err != nil {
+		return "", fmt.Errorf("shopware: resolve country state %s: %w", code, err)
+	}
+	id := ""
+	if len(data) > 0 {
+		id, _ = data[0]["id"].(string)
+	}
+	c.countries[code] = id
+	return id, nil
+}
+
 // tagRefs resolves tag names to [{"id": …}], creating missing tags. Held
 // under a mutex so concurrent pushes in one process do not create the same
 // tag twice; two processes still can (Shopware does not enforce unique tag

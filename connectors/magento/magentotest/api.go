@@ -84,6 +84,10 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		e.ordersHTTP(w, r) // orders.go
 	case len(segs) == 2 && segs[0] == "orders":
 		e.orderHTTP(w, r, segs[1])
+	case len(segs) == 2 && segs[0] == "directory" && segs[1] == "countries":
+		e.directoryHTTP(w, r, "") // directory.go
+	case len(segs) == 3 && segs[0] == "directory" && segs[1] == "countries":
+		e.directoryHTTP(w, r, segs[2])
 	default:
 		noRoute(w)
 	}

@@ -228,13 +228,8 @@ func (s *store) normalize(id int64, c map[string]any, old map[string]any, o Opti
 				return required(f)
 			}
 		}
-		if r, ok := a["region"].(map[string]any); ok {
-			if rid, ok := toInt(r["region_id"]); ok {
-				r["region_id"] = rid
-			}
-		}
-		if rid, ok := toInt(a["region_id"]); ok {
-			a["region_id"] = rid
+		if err := normalizeRegion(a); err != nil { // directory.go
+			return err
 		}
 		a["customer_id"] = id
 		a["default_billing"] = a["default_billing"] == true

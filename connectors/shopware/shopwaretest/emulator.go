@@ -467,7 +467,7 @@ func (e *Emulator) handleSearch(w http.ResponseWriter, r *http.Request) {
 		for _, id := range sortedKeys(e.st.tags) {
 			recs = append(recs, cloneMap(e.st.tags[id]))
 		}
-	case "country", "sales_channel", "customer_group", "payment_method", "salutation":
+	case "country", "country_state", "sales_channel", "customer_group", "payment_method", "salutation":
 		for _, row := range e.st.refs[entity] {
 			recs = append(recs, cloneMap(row))
 		}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/shophub/shophub/connectors/emulator"
 )
 
 // tsLayout is how Shopware renders DATETIME(3) columns in JSON.
@@ -132,11 +134,16 @@ func newStore() *store {
 		refs:      map[string][]ref{},
 		orders:    newOrderBook(),
 	}
-	for _, c := range [][3]string{
-		{"DE", "DEU", "Germany"}, {"AT", "AUT", "Austria"}, {"CH", "CHE", "Switzerland"}, {"NL", "NLD", "Netherlands"},
-		{"FR", "FRA", "France"}, {"GB", "GBR", "United Kingdom"}, {"US", "USA", "United States of America"},
-	} {
-		s.refs["country"] = append(s.refs["country"], ref{"id": NewID(), "iso": c[0], "iso3": c[1], "name": c[2], "active": true})
+	// A Shopware install ships every ISO country and the states of the
+	// main markets (country_state, shortCode ISO 3166-2).
+	for i, c := range emulator.Countries() {
+		cid := NewID()
+		s.refs["country"] = append(s.refs["country"], ref{"id": cid, "iso": c.ISO2, "iso3": c.ISO3, "name": c.Name, "active": true, "position": i + 1})
+		if slices.Contains(emulator.StateCountries, c.ISO2) {
+			for j, st := range emulator.Subdivisions(c.ISO2) {
+				s.refs["country_state"] = append(s.refs["country_state"], ref{"id": NewID(), "countryId": cid, "shortCode": st.Code, "name": st.Name, "active": true, "position": j + 1})
+			}
+		}
 	}
 	s.refs["sales_channel"] = []ref{{"id": NewID(), "name": "Storefront", "active": true}, {"id": NewID(), "name": "Headless", "active": true}}
 	s.refs["customer_group"] = []ref{{"id": NewID(), "name": "Standard customer group"}}
@@ -195,6 +202,11 @@ func (s *store) renderAddress(id any) any {
 	out := maps.Clone(a)
 	out["country"] = s.renderCountry(a["countryId"])
 	out["countryState"] = nil
+	if st := s.refByID("country_state", fmt.Sprint(a["countryStateId"])); st != nil {
+		cs := maps.Clone(map[string]any(st))
+		cs["apiAlias"] = "country_state"
+		out["countryState"] = cs
+	}
 	out["apiAlias"] = "customer_address"
 	return out
 }
@@ -337,6 +349,15 @@ func (s *store) writeCustomer(id string, body map[string]any, create bool) ([]ch
 		}
 		if cid, _ := a["countryId"].(string); cid != "" && s.refByID("country", cid) == nil {
 			errs = append(errs, invalid(pointer+"/countryId", "The country with id \""+cid+"\" does not exist."))
+		}
+		if sid, _ := a["countryStateId"].(string); sid != "" {
+			// A foreign key, and the storefront's rule that a state belongs
+			// to the address's country.
+			if st := s.refByID("country_state", sid); st == nil {
+				errs = append(errs, invalid(pointer+"/countryStateId", "The country state with id \""+sid+"\" does not exist."))
+			} else if st["countryId"] != a["countryId"] {
+				errs = append(errs, invalid(pointer+"/countryStateId", "The country state does not belong to the country."))
+			}
 		}
 		ts := s.now()
 		op := "insert"

@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/shophub/shophub/connectors/emulator"
 )
 
 type fieldKind int
@@ -97,17 +99,17 @@ func newStore() *store {
 		"res.country.state":    {name: "res.country.state", fields: state, recs: map[int64]record{}, nextID: 1, required: []string{"name", "code", "country_id"}, display: name},
 		"res.partner.category": {name: "res.partner.category", fields: category, recs: map[int64]record{}, nextID: 1, required: []string{"name"}, display: name},
 	}}
-	for _, c := range [][2]string{{"DE", "Germany"}, {"AT", "Austria"}, {"CH", "Switzerland"}, {"FR", "France"},
-		{"NL", "Netherlands"}, {"BE", "Belgium"}, {"IT", "Italy"}, {"ES", "Spain"}, {"GB", "United Kingdom"}, {"US", "United States"}} {
-		s.insert("res.country", record{"name": c[1], "code": c[0]}, "")
-	}
-	de, us, at := s.countryID("DE"), s.countryID("US"), s.countryID("AT")
-	for _, st := range []struct {
-		code, name string
-		country    int64
-	}{{"BE", "Berlin", de}, {"BY", "Bayern", de}, {"HH", "Hamburg", de}, {"NW", "Nordrhein-Westfalen", de},
-		{"CA", "California", us}, {"NY", "New York", us}, {"9", "Wien", at}} {
-		s.insert("res.country.state", record{"name": st.name, "code": st.code, "country_id": st.country}, "")
+	// Odoo's base data: every country, and res.country.state for the main
+	// markets with the code within the country (HH, ON, CA, 9).
+	for _, c := range emulator.Countries() {
+		id := s.insert("res.country", record{"name": c.Name, "code": c.ISO2}, "")
+		if !slices.Contains(emulator.StateCountries, c.ISO2) {
+			continue
+		}
+		for _, st := range emulator.Subdivisions(c.ISO2) {
+			_, code, _ := strings.Cut(st.Code, "-")
+			s.insert("res.country.state", record{"name": st.Name, "code": code, "country_id": id}, "")
+		}
 	}
 	return s
 }
