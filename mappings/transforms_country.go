@@ -97,13 +97,9 @@ func lookupCountry(s string) (string, bool) {
 }
 
 func countryT(v any) (any, error) {
-	s, err := stringOf(v)
-	if err != nil {
-		return nil, err
-	}
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", nil
+	s, err := trimmedOf(v)
+	if err != nil || s == "" {
+		return s, err
 	}
 	if len(s) == 2 && isASCIIUpperLetters(s) && countryCodes()[s] == s {
 		if o, ok := v.(string); ok && o == s {

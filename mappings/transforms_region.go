@@ -171,13 +171,9 @@ func (r regionT) apply(v any, country string) (any, error) {
 			return regionOfObject(m, country), nil
 		}
 	}
-	s, err := stringOf(v)
-	if err != nil {
-		return nil, err
-	}
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", nil
+	s, err := trimmedOf(v)
+	if err != nil || s == "" {
+		return s, err
 	}
 	code, ok := LookupSubdivision(country, s)
 	switch r.out {
@@ -226,4 +222,10 @@ func regionOfObject(m map[string]any, country string) any {
 		}
 	}
 	return text
+}
+
+// trimmedOf is a scalar's string form without surrounding white space.
+func trimmedOf(v any) (string, error) {
+	s, err := stringOf(v)
+	return strings.TrimSpace(s), err
 }

@@ -60,19 +60,7 @@ func TestMappingInbound(t *testing.T) {
 // write changes nothing when it comes back through polling.
 func TestMappingRoundTrip(t *testing.T) {
 	m := compileDefault(t)
-	src := fixture(t)
-	doc, err := m.Inbound(connectors.ResourceCustomer, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := m.Outbound(connectors.ResourceCustomer, doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := parsePayload(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc, p := reWrite(t, m, fixture(t))
 	wantUser := map[string]string{
 		"OXUSERNAME": "anna.schmidt@example.de", "OXFNAME": "Anna", "OXLNAME": "Schmidt", "OXCOMPANY": "Schmidt Feinkost GmbH",
 		"OXBIRTHDATE": "1984-07-30", "OXCUSTNR": "10042", "OXFON": "+497611234567", "OXMOBFON": "+491717654321",
@@ -162,18 +150,7 @@ func TestMappingStreetSplitSurvivesPush(t *testing.T) {
 		{"Straße des 17. Juni", "135"}, {"Musterweg", "12, App. 3"}, {"Am Markt", ""}} {
 		src := fixture(t)
 		src["OXSTREET"], src["OXSTREETNR"] = tc[0], tc[1]
-		doc, err := m.Inbound(connectors.ResourceCustomer, src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := m.Outbound(connectors.ResourceCustomer, doc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := parsePayload(out)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, p := reWrite(t, m, src)
 		if p.user["OXSTREET"] != tc[0] || p.user["OXSTREETNR"] != tc[1] {
 			t.Errorf("(%q, %q) pushed as (%q, %q)", tc[0], tc[1], p.user["OXSTREET"], p.user["OXSTREETNR"])
 		}
@@ -223,4 +200,23 @@ func TestPayloadRefusesUnmappedColumns(t *testing.T) {
 	if _, err := parsePayload(map[string]any{"OXCUSTNR": "K-1"}); err == nil {
 		t.Error("non-numeric customer number accepted")
 	}
+}
+
+// reWrite maps an OXID record to canonical and renders the push payload
+// the writer would get for it.
+func reWrite(t *testing.T, m *mappings.Mapping, src map[string]any) (mappings.Doc, *payload) {
+	t.Helper()
+	doc, err := m.Inbound(connectors.ResourceCustomer, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := m.Outbound(connectors.ResourceCustomer, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := parsePayload(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc, p
 }
