@@ -139,9 +139,9 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 					}
 				}
 			}
-			fields := make([]string, 0, len(m.changes))
-			for _, c := range m.changes {
-				fields = append(fields, c.Field)
+			fields := m.changed
+			if fields == nil {
+				fields = []string{}
 			}
 			if created && len(m.changes) > 1 {
 				// One lineage row for a creation, holding every initial value;

@@ -106,7 +106,7 @@ func (s *Store) Export(ctx context.Context, customerID uint64) (*Export, error) 
 		if err != nil {
 			return err
 		}
-		x := &Export{GeneratedAt: time.Now().UTC().Format(timeFmt), CustomerID: c.ID, Version: c.Version, Profile: data, Provenance: prov,
+		x := &Export{GeneratedAt: time.Now().UTC().Format(timeFmt), CustomerID: c.ID, Version: c.Version, Profile: data, Provenance: subFieldProvenance(data, prov),
 			CreatedAt: c.CreatedAt.UTC().Format(timeFmt), UpdatedAt: c.UpdatedAt.UTC().Format(timeFmt),
 			Links: []ExportLink{}, Changes: []ChangeView{}, Tickets: []TicketView{}, Orders: []ExportOrder{}, Quarantine: []ExportQuarantined{}, Outbox: []ExportEvent{}}
 		id := newIdentity(c.ID, s.privacy.Region)

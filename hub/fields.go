@@ -1,14 +1,25 @@
 package hub
 
-import "sort"
+import (
+	"sort"
+	"strings"
+
+	"github.com/shophub/shophub/mappings"
+)
 
 // merger applies one inbound doc to a customer's state in memory.
+//
+// The unit of merge is a path: a canonical field, or one sub-field of an
+// address ("billing_address.city"), each with its own provenance. A record
+// speaks only for the paths its touchpoint covers (Inbound.Coverage): a
+// vendor without regions never clears the hub's region, and one edit of a
+// city never rewrites another system's phone on the same address.
 type merger struct {
 	pol  Policy
 	in   Inbound
 	data map[string]any
 	prov map[string]Provenance
-	// baseline is the source's previous record. Only fields that changed
+	// baseline is the source's previous record. Only paths that changed
 	// against it are the source's new assertions: a record re-sent because
 	// something unmapped changed (a login) asserts nothing.
 	baseline map[string]any
@@ -17,13 +28,29 @@ type merger struct {
 	pushed map[string]any
 	// emailTaken reports whether another customer holds an email.
 	emailTaken func(email string) bool
+	created    bool
 	changes    []Change
 	refused    []Change
-	stale      bool
-	conflicts  []string
+	// changed lists the top-level fields changed, each once, in order.
+	changed   []string
+	stale     bool
+	conflicts []string
+}
+
+// slot is one path's values as the merge compares them: the hub's current
+// value, the source's previous one and the one last pushed to it.
+type slot struct {
+	path, field string
+	cur         any
+	has         bool
+	old         any
+	hadOld      bool
+	pushed      any
+	hadPushed   bool
 }
 
 func (m *merger) apply(custID uint64, created bool) {
+	m.created = created
 	fields := make([]string, 0, len(m.in.Doc))
 	for f := range m.in.Doc {
 		fields = append(fields, f)
@@ -31,59 +58,177 @@ func (m *merger) apply(custID uint64, created bool) {
 	sort.Strings(fields)
 	for _, f := range fields {
 		nv := m.in.Doc[f]
-		cv, has := m.data[f]
-		equal := has && jsonEqual(cv, nv)
-		old, hadOld := m.baseline[f]
-		if !equal && hadOld && jsonEqual(old, nv) {
-			continue // unchanged at the source since its last record
-		}
-		if p, ok := m.pushed[f]; ok && !equal && jsonEqual(p, nv) {
-			// The echo of an earlier push, arriving after a newer edit and
-			// stamped later than it: not an edit, must not revert it.
+		if isAddress(f) {
+			m.applyAddress(custID, f, nv)
 			continue
 		}
-		if !equal && isEmpty(nv) && (!hadOld || isEmpty(old)) {
-			// Empty from a source that never held a value is no clearing:
-			// a vendor that cannot store a field (Shopware keeps phones only
-			// on addresses) sends it empty with every record, newer than
-			// the value it never had.
-			continue
+		s := slot{path: f, field: f}
+		s.cur, s.has = m.data[f]
+		s.old, s.hadOld = m.baseline[f]
+		s.pushed, s.hadPushed = m.pushed[f]
+		if m.decide(custID, s, nv) {
+			m.data[f] = nv
 		}
-		if !m.pol.Allowed(f, m.in.Instance) {
-			if !equal {
-				m.stale = true
-				m.refused = append(m.refused, m.change(custID, f, cv, has, nv, "owned by "+m.pol.Owners[f]))
-			}
-			continue
-		}
-		cur := m.prov[f]
-		if !m.pol.Wins(f, m.in.Instance, m.in.SourceAt, cur) {
-			if !equal {
-				m.stale = true
-			}
-			continue
-		}
-		p := Provenance{Instance: m.in.Instance, At: m.in.SourceAt}
-		if equal {
-			// Provenance keeps the edit that set the value, not the systems
-			// that later repeated it: an echo of our own push is nobody's
-			// edit, and a delayed but genuinely later edit elsewhere must
-			// still win over it.
-			continue
-		}
-		if f == "email" && !created {
-			if e, _ := nv.(string); e != "" && m.emailTaken(e) {
-				m.conflicts = append(m.conflicts, f)
-				continue
-			}
-		}
-		m.changes = append(m.changes, m.change(custID, f, cv, has, nv, ""))
-		m.data[f] = nv
-		m.prov[f] = p
 	}
+}
+
+// applyAddress merges an address sub-field by sub-field, over the keys the
+// source covers. A key the record's address lacks is empty there (the
+// canonical form drops blank keys); an address that is not an object at
+// all was cleared as a whole.
+func (m *merger) applyAddress(custID uint64, f string, nv any) {
+	na, _ := nv.(map[string]any)
+	ca, _ := m.data[f].(map[string]any)
+	ba, hadBase := m.baseline[f].(map[string]any)
+	pa, hadPushed := m.pushed[f].(map[string]any)
+	paths := addressPaths[f]
+	for i, k := range mappings.AddressKeys {
+		if m.in.Coverage != nil && m.in.Coverage.Assert(paths[i]) == mappings.AssertNone {
+			continue
+		}
+		s := slot{path: paths[i], field: f, hadOld: hadBase, hadPushed: hadPushed}
+		s.cur, s.has = ca[k]
+		s.old, s.pushed = subValue(ba, k), subValue(pa, k)
+		v := subValue(na, k)
+		if !m.decide(custID, s, v) {
+			continue
+		}
+		if ca == nil {
+			// A fresh object: never one shared with an inbound doc.
+			ca = make(map[string]any, len(mappings.AddressKeys))
+			m.data[f] = ca
+		}
+		if isEmpty(v) {
+			delete(ca, k)
+		} else {
+			ca[k] = v
+		}
+	}
+}
+
+// subValue is an address key's value, "" when absent.
+func subValue(a map[string]any, k string) any {
+	if v, ok := a[k]; ok && v != nil {
+		return v
+	}
+	return ""
+}
+
+// decide merges one path: it records the change (or the refusal) and
+// reports whether nv is to be stored.
+func (m *merger) decide(custID uint64, s slot, nv any) bool {
+	equal := s.has && jsonEqual(s.cur, nv) || !s.has && s.path != s.field && isEmpty(nv)
+	if equal {
+		// Provenance keeps the edit that set the value, not the systems
+		// that later repeated it: an echo of our own push is nobody's
+		// edit, and a delayed but genuinely later edit elsewhere must
+		// still win over it.
+		return false
+	}
+	if s.hadOld && jsonEqual(s.old, nv) {
+		return false // unchanged at the source since its last record
+	}
+	if s.hadPushed && jsonEqual(s.pushed, nv) {
+		// The echo of an earlier push, arriving after a newer edit and
+		// stamped later than it: not an edit, must not revert it.
+		return false
+	}
+	if isEmpty(nv) && (!s.hadOld || isEmpty(s.old)) {
+		// Empty from a source that never held a value is no clearing: a
+		// record can reach the hub before the push that fills the field
+		// there, and is newer than the value it never had.
+		return false
+	}
+	if !m.asserts(s) {
+		return false
+	}
+	cur := m.provOf(s.path, s.field)
+	if ok, reason := m.mayOverwrite(s.path, cur); !ok {
+		m.stale = true
+		if reason != "" {
+			m.refused = append(m.refused, m.change(custID, s.path, s.cur, s.has, nv, reason))
+		}
+		return false
+	}
+	if s.path == "email" && !m.created {
+		if e, _ := nv.(string); e != "" && m.emailTaken(e) {
+			m.conflicts = append(m.conflicts, s.path)
+			return false
+		}
+	}
+	m.changes = append(m.changes, m.change(custID, s.path, s.cur, s.has, nv, ""))
+	if n := len(m.changed); n == 0 || m.changed[n-1] != s.field {
+		m.changed = append(m.changed, s.field)
+	}
+	m.prov[s.path] = Provenance{Instance: m.in.Instance, At: m.in.SourceAt}
+	return true
+}
+
+// asserts applies the source's coverage: a path it cannot hold apart from
+// another field (Shopware's one phone, written from the customer phone,
+// comes back as the billing address phone too) only fills a gap, and only
+// while the source is the record's origin: the hub knows no value yet and
+// never pushed to this record, whose field would otherwise hold our own
+// write of another field.
+func (m *merger) asserts(s slot) bool {
+	switch m.in.Coverage.Assert(s.path) {
+	case mappings.AssertNone:
+		return false
+	case mappings.AssertFill:
+		if m.in.NoEcho || m.created {
+			return true // nothing of ours is ever written there
+		}
+		return (!s.has || isEmpty(s.cur)) && m.pushed == nil
+	}
+	return true
+}
+
+// mayOverwrite is the one place that decides whether this source may set a
+// path whose current value has provenance cur. A refusal with a reason is
+// logged in the change log; one without (an older edit) is not.
+func (m *merger) mayOverwrite(path string, cur Provenance) (ok bool, reason string) {
+	if !m.pol.Allowed(path, m.in.Instance) {
+		return false, "owned by " + m.pol.owner(path)
+	}
+	return m.pol.Wins(path, m.in.Instance, m.in.SourceAt, cur), ""
+}
+
+// provOf is the provenance of a path; an address sub-field merged before
+// provenance was kept per sub-field falls back to its address's.
+func (m *merger) provOf(path, field string) Provenance {
+	if p, ok := m.prov[path]; ok || path == field {
+		return p
+	}
+	return m.prov[field]
 }
 
 func (m *merger) change(custID uint64, f string, cv any, has bool, nv any, rejected string) Change {
 	return Change{CustomerID: custID, Field: f, OldValue: jsonOrEmpty(cv, has), NewValue: mustJSON(nv),
 		Instance: m.in.Instance, EventID: m.in.EventID, SourceAt: m.in.SourceAt, Rejected: rejected}
+}
+
+// addressPaths holds each address field's sub-field paths in AddressKeys
+// order, built once: the merge looks them up for every record.
+var addressPaths = func() map[string][]string {
+	out := map[string][]string{}
+	for _, f := range mappings.CustomerFields {
+		if f.Kind != mappings.KindAddress {
+			continue
+		}
+		for _, k := range mappings.AddressKeys {
+			out[f.Name] = append(out[f.Name], f.Name+"."+k)
+		}
+	}
+	return out
+}()
+
+func isAddress(field string) bool {
+	_, ok := addressPaths[field]
+	return ok
+}
+
+// topField is the canonical field a path belongs to.
+func topField(path string) string {
+	f, _, _ := strings.Cut(path, ".")
+	return f
 }

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"time"
 	"unicode/utf8"
+
+	"github.com/shophub/shophub/mappings"
 )
 
 // Inbound is one canonical record from one touchpoint.
@@ -20,6 +22,10 @@ type Inbound struct {
 	// SourceAt is the vendor's modification time of the record.
 	SourceAt time.Time
 	Doc      map[string]any
+	// Coverage is what the source's mapping covers of the resource: the
+	// record speaks only for those fields and address sub-fields. nil: for
+	// every field it carries (callers without a mapping, tests).
+	Coverage *mappings.Coverage
 	// NoFanout and NoEcho say that no other touchpoint, or not the origin
 	// itself, takes pushes of this resource: then a change (or a rejected
 	// value) needs no outbox event, and a backfill into a hub with nobody

@@ -175,7 +175,8 @@ func TestPolicyPriorityAndOwners(t *testing.T) {
 			}
 			var refused []hub.Change
 			s.DB().Where("rejected <> ''").Find(&refused)
-			if len(refused) != 1 || refused[0].Field != "billing_address" || refused[0].Rejected != "owned by erp" || refused[0].Instance != "shopify" {
+			// Refused per sub-field: the address merges key by key.
+			if len(refused) != 1 || refused[0].Field != "billing_address.city" || refused[0].Rejected != "owned by erp" || refused[0].Instance != "shopify" {
 				t.Errorf("change log of the refused billing address: %+v", refused)
 			}
 			ev, err := s.OutboxEvent(context.Background(), r.OutboxID)

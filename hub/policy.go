@@ -2,7 +2,9 @@ package hub
 
 import "time"
 
-// Policy decides which source wins a field. Newer source time wins; ties go
+// Policy decides which source wins a field (or an address sub-field:
+// entries for "billing_address" apply to each of its sub-fields unless
+// "billing_address.city" has its own). Newer source time wins; ties go
 // to the more trusted instance (Priority), and among equals to the later
 // arrival. Many vendors stamp whole seconds, so edits in two systems within
 // one second are common; the one that reached the hub last is the edit a
@@ -19,12 +21,26 @@ type Policy struct {
 
 // Allowed reports whether instance may change field at all.
 func (p Policy) Allowed(field, instance string) bool {
-	owner, ok := p.Owners[field]
-	return !ok || owner == "" || owner == instance
+	owner := p.owner(field)
+	return owner == "" || owner == instance
+}
+
+// owner is the instance that owns a field or sub-field, "" if none.
+func (p Policy) owner(path string) string {
+	if owner, ok := p.Owners[path]; ok {
+		return owner
+	}
+	if top := topField(path); top != path {
+		return p.Owners[top]
+	}
+	return ""
 }
 
 func (p Policy) rank(field, instance string) int {
 	list, ok := p.Priority[field]
+	if !ok {
+		list, ok = p.Priority[topField(field)]
+	}
 	if !ok {
 		list = p.Priority["*"]
 	}

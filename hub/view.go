@@ -56,7 +56,7 @@ func (s *Store) View(ctx context.Context, id uint64, changes int) (*View, error)
 	if err != nil {
 		return nil, err
 	}
-	v := &View{ID: c.ID, Version: c.Version, Profile: data, Provenance: prov,
+	v := &View{ID: c.ID, Version: c.Version, Profile: data, Provenance: subFieldProvenance(data, prov),
 		CreatedAt: c.CreatedAt.UTC().Format(timeFmt), UpdatedAt: c.UpdatedAt.UTC().Format(timeFmt)}
 	links, err := s.Links(ctx, id)
 	if err != nil {
@@ -92,6 +92,26 @@ func (s *Store) View(ctx context.Context, id uint64, changes int) (*View, error)
 		return nil, err
 	}
 	return v, nil
+}
+
+// subFieldProvenance shows an address's provenance per sub-field, as the
+// merge keeps it: a customer merged before that has one provenance for the
+// whole address, which stands for each of its keys without their own.
+func subFieldProvenance(data map[string]any, prov map[string]Provenance) map[string]Provenance {
+	for f := range addressPaths {
+		whole, ok := prov[f]
+		if !ok {
+			continue
+		}
+		delete(prov, f)
+		addr, _ := data[f].(map[string]any)
+		for k := range addr {
+			if _, own := prov[f+"."+k]; !own {
+				prov[f+"."+k] = whole
+			}
+		}
+	}
+	return prov
 }
 
 const timeFmt = "2006-01-02T15:04:05.000000Z07:00"

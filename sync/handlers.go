@@ -195,8 +195,10 @@ func (h *Handlers) inbound(tp *Touchpoint, resource, externalID, eventID string,
 			break
 		}
 	}
+	// The record speaks only for what its mapping covers: a field the
+	// touchpoint cannot hold is never cleared or overwritten by its echo.
 	return hub.Inbound{Instance: tp.Name, Resource: resource, ExternalID: externalID, EventID: eventID, SourceAt: at, Doc: doc,
-		NoFanout: !others, NoEcho: !tp.CanPush(resource)}
+		Coverage: tp.Mapping.Coverage(resource), NoFanout: !others, NoEcho: !tp.CanPush(resource)}
 }
 
 // eventOf is the outbox event a merge wrote, rebuilt from its result so the

@@ -98,8 +98,8 @@ func TestERPOdooOwnsBillingAddressAndNumber(t *testing.T) {
 	e.quiet(t)
 
 	// A shop cannot overwrite the ERP-owned billing address: the change
-	// log records the refusal, Odoo keeps its address and the shop gets
-	// the ERP's address back.
+	// log records the refusal (per sub-field: the street), Odoo keeps its
+	// address and the shop gets the ERP's address back.
 	sf, _ := e.shopify.Customer(shopifyID)
 	addrID := sf["default_address"].(map[string]any)["id"]
 	if err := e.shopify.UpdateCustomer(shopifyID, map[string]any{"addresses": []any{
@@ -108,7 +108,7 @@ func TestERPOdooOwnsBillingAddressAndNumber(t *testing.T) {
 	}
 	var refused hub.Change
 	eventually(t, 15*time.Second, "no refused billing_address change in the change log", func() bool {
-		err := e.app.Store.DB().Where("customer_id = ? AND field = ? AND instance = ? AND rejected <> ''", custID, "billing_address", "shopify").
+		err := e.app.Store.DB().Where("customer_id = ? AND field = ? AND instance = ? AND rejected <> ''", custID, "billing_address.street", "shopify").
 			Order("id desc").Take(&refused).Error
 		return err == nil
 	})
