@@ -83,6 +83,11 @@ type PrivacyRequest struct {
 	RequestID string `json:"request_id,omitempty"`
 	// Orders are the vendor's order ids named by the request.
 	Orders []string `json:"orders,omitempty"`
+	// Rejected says why the request must not be acted on (the body does
+	// not have the shape of its topic, or names another shop): the
+	// pipeline answers it, counts it and writes a rejected audit row, and
+	// nothing else. A rejected request carries no ids and no contact data.
+	Rejected string `json:"rejected,omitempty"`
 }
 
 // Capabilities declares what a connector can do; the pipeline only calls the

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -51,6 +52,10 @@ const (
 	PrivacySkipped = "skipped"
 	// PrivacyNotFound: the request named nobody the hub knows.
 	PrivacyNotFound = "not_found"
+	// PrivacyRejected: the request was refused and nothing was done
+	// (PrivacyRequest.Reason says why: a vendor body not of its topic's
+	// shape, another shop).
+	PrivacyRejected = "rejected"
 )
 
 // Erasure actions per touchpoint (config: connectors[].erasure).
@@ -75,6 +80,8 @@ type PrivacyRequest struct {
 	// request matched nobody.
 	CustomerID uint64 `gorm:"index" json:"customer_id"`
 	Status     string `gorm:"type:varchar(16);not null" json:"status"`
+	// Reason says why a request was rejected or matched nobody.
+	Reason string `gorm:"type:varchar(64)" json:"reason,omitempty"`
 	// Removed counts rows removed per table (JSON object).
 	Removed    string     `gorm:"type:text" json:"-"`
 	CreatedAt  time.Time  `json:"created_at"`
@@ -198,6 +205,26 @@ func (s *Store) erasedRecordKeys(tx *gorm.DB, recs []RecordKey) (map[RecordKey]b
 				return nil, err
 			}
 		}
+	}
+	return out, nil
+}
+
+// PrivacyCounts is the number of audit rows per kind and status, for
+// `shophub status`.
+func (s *Store) PrivacyCounts(ctx context.Context) (map[string]map[string]int64, error) {
+	var rows []struct {
+		Kind, Status string
+		N            int64
+	}
+	if err := s.db.WithContext(ctx).Model(&PrivacyRequest{}).Select("kind, status, COUNT(*) AS n").Group("kind, status").Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]int64{}
+	for _, r := range rows {
+		if out[r.Kind] == nil {
+			out[r.Kind] = map[string]int64{}
+		}
+		out[r.Kind][r.Status] = r.N
 	}
 	return out, nil
 }

@@ -24,6 +24,7 @@ type Metrics struct {
 	vendorResponses  *prometheus.CounterVec
 	vendorDuration   *prometheus.HistogramVec
 	rateLimitWait    *prometheus.HistogramVec
+	privacyRequests  *prometheus.CounterVec
 }
 
 // New registers every collector on a new registry, with Go and process
@@ -56,9 +57,13 @@ func New() *Metrics {
 			Name: "shophub_rate_limit_wait_seconds", Help: "Time spent waiting for a connector instance's shared rate limit.",
 			Buckets: []float64{.001, .01, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"connector"}),
+		privacyRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shophub_privacy_requests_total",
+			Help: "Data-protection requests received (vendor webhooks, API, CLI), by connector instance (\"\" for API/CLI), kind (erase, export, shop), outcome (accepted, rejected) and reason of a rejection (shape, other_shop).",
+		}, []string{"connector", "kind", "outcome", "reason"}),
 	}
 	r.MustRegister(m.webhooksReceived, m.webhooksRejected, m.taskDuration, m.taskFailures,
-		m.vendorResponses, m.vendorDuration, m.rateLimitWait,
+		m.vendorResponses, m.vendorDuration, m.rateLimitWait, m.privacyRequests,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -81,6 +86,19 @@ func (m *Metrics) WebhookRejected(connector, reason string) {
 	if m != nil {
 		m.webhooksRejected.WithLabelValues(connector, reason).Inc()
 	}
+}
+
+// PrivacyRequest counts a data-protection request: accepted (acted on),
+// or rejected with reason (it was answered and audited, nothing else).
+func (m *Metrics) PrivacyRequest(connector, kind, reason string) {
+	if m == nil {
+		return
+	}
+	outcome := "accepted"
+	if reason != "" {
+		outcome = "rejected"
+	}
+	m.privacyRequests.WithLabelValues(connector, kind, outcome, reason).Inc()
 }
 
 // Task records one task run.

@@ -362,6 +362,16 @@ func (h *Handlers) HandlePrivacyRequest(ctx context.Context, p PrivacyPayload) (
 		source = tp.Config.Type + " " + privacyTopic(tp.Config.Type, p.Kind)
 	}
 	req := hub.EraseRequest{Source: source, Instance: p.Instance, VendorRequestID: p.RequestID}
+	if p.Rejected != "" {
+		// The connector refused it (see connectors.PrivacyRequest): only
+		// the audit row is written.
+		r := &hub.PrivacyRequest{Kind: auditKind(p.Kind), Source: source, Instance: p.Instance, Status: hub.PrivacyRejected, Reason: p.Rejected}
+		if err := h.Store.LogPrivacyRequest(ctx, r); err != nil {
+			return nil, err
+		}
+		h.Log.Warn("privacy request rejected: nothing erased or exported", "connector", p.Instance, "kind", p.Kind, "reason", p.Rejected, "request_id", r.ID)
+		return r, nil
+	}
 	switch p.Kind {
 	case connectors.PrivacyShop:
 		r, err := h.Store.ShopRedact(ctx, p.Instance, req)
@@ -389,10 +399,7 @@ func (h *Handlers) HandlePrivacyRequest(ctx context.Context, p PrivacyPayload) (
 	if err != nil && !errors.Is(err, hub.ErrNotFound) {
 		return nil, err
 	}
-	kind := hub.PrivacyErase
-	if p.Kind == connectors.PrivacyExport {
-		kind = hub.PrivacyExport
-	}
+	kind := auditKind(p.Kind)
 	if custID == 0 {
 		r := &hub.PrivacyRequest{Kind: kind, Source: source, Instance: p.Instance, VendorRequestID: p.RequestID, Status: hub.PrivacyNotFound}
 		if err := h.Store.LogPrivacyRequest(ctx, r); err != nil {
@@ -417,6 +424,17 @@ func (h *Handlers) HandlePrivacyRequest(ctx context.Context, p PrivacyPayload) (
 		return nil, nil // erased meanwhile by another request
 	}
 	return r, err
+}
+
+// auditKind is the audit row's kind of a vendor's request kind.
+func auditKind(kind string) string {
+	switch kind {
+	case connectors.PrivacyExport:
+		return hub.PrivacyExport
+	case connectors.PrivacyShop:
+		return hub.PrivacyShopRedact
+	}
+	return hub.PrivacyErase
 }
 
 // privacyTopic names the vendor's topic in the audit row.

@@ -44,10 +44,12 @@ func (r *Receiver) Register(g gin.IRoutes) {
 
 // Answer is the JSON body of every webhook response.
 type Answer struct {
-	Accepted   int    `json:"accepted"`
-	Duplicates int    `json:"duplicates"`
-	Ignored    int    `json:"ignored"`
-	Error      string `json:"error,omitempty"`
+	Accepted   int `json:"accepted"`
+	Duplicates int `json:"duplicates"`
+	Ignored    int `json:"ignored"`
+	// Rejected counts privacy requests refused (see enqueue).
+	Rejected int    `json:"rejected,omitempty"`
+	Error    string `json:"error,omitempty"`
 }
 
 func (r *Receiver) handle(c *gin.Context) {
@@ -131,13 +133,32 @@ func (r *Receiver) enqueue(c *gin.Context, name string, events []connectors.Even
 		if ev.Privacy != nil {
 			// Erasures and exports run in a worker like everything else;
 			// answering 200 once queued is what Shopify asks of them.
+			//
+			// A rejected one (its body is not its topic's shape, or names
+			// another shop) is answered 200 too, and queued only for its
+			// audit row. Shopify never sends a misshapen compliance body,
+			// so its sender is replaying some other signed body: a 4xx
+			// tells it nothing we want it to know. And a request for
+			// another shop of the same app is a real one for data we do
+			// not hold. A 4xx would have Shopify retry it 8 times over 4
+			// hours and count the app as failing its mandatory webhooks,
+			// while the operator already sees every rejection in the log,
+			// the metrics, `shophub status` and the audit table.
 			dup, err := r.Queue.EnqueueNew(ctx, sync.NewPrivacyTask(sync.PrivacyPayload{Instance: name, EventID: ev.ID, PrivacyRequest: *ev.Privacy}, r.MaxRetry))
 			if err != nil {
 				return ans, err
 			}
-			if dup {
+			if !dup {
+				r.Metrics.PrivacyRequest(name, ev.Privacy.Kind, ev.Privacy.Rejected)
+			}
+			switch {
+			case ev.Privacy.Rejected != "":
+				logx.Logger(ctx, r.Log).Warn("privacy webhook rejected: not acted on", "connector", name, "topic", ev.Topic,
+					"kind", ev.Privacy.Kind, "reason", ev.Privacy.Rejected)
+				ans.Rejected++
+			case dup:
 				ans.Duplicates++
-			} else {
+			default:
 				ans.Accepted++
 			}
 			continue

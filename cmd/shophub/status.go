@@ -97,7 +97,7 @@ func statusCmd(g *globals) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(out, "\nquarantined records awaiting replay: %d\n", n)
-			return nil
+			return writePrivacyCounts(cmd, out, st)
 		},
 	}
 }
@@ -145,6 +145,37 @@ func writeConnectorHealth(ctx context.Context, out io.Writer, rdb redis.Universa
 			next = h.NextTry.UTC().Format(time.RFC3339)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", h.Instance, h.State, since, h.Failures, next, h.Process, h.Error)
+	}
+	return tw.Flush()
+}
+
+// writePrivacyCounts prints the data-protection audit: requests per kind
+// and outcome, rejected ones (vendor webhooks refused for their shape or
+// shop) and failed ones (a touchpoint step that did not happen) included.
+func writePrivacyCounts(cmd *cobra.Command, out io.Writer, st *hub.Store) error {
+	counts, err := st.PrivacyCounts(cmd.Context())
+	if err != nil {
+		return fmt.Errorf("privacy requests: %w", err)
+	}
+	fmt.Fprintln(out)
+	if len(counts) == 0 {
+		fmt.Fprintln(out, "PRIVACY REQUESTS: none")
+		return nil
+	}
+	kinds := make([]string, 0, len(counts))
+	for k := range counts {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	statuses := []string{hub.PrivacyDone, hub.PrivacyPending, hub.PrivacyFailed, hub.PrivacyNotFound, hub.PrivacyRejected}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PRIVACY REQUESTS\tDONE\tPENDING\tFAILED\tNOT FOUND\tREJECTED")
+	for _, k := range kinds {
+		fmt.Fprint(tw, k)
+		for _, s := range statuses {
+			fmt.Fprintf(tw, "\t%d", counts[k][s])
+		}
+		fmt.Fprintln(tw)
 	}
 	return tw.Flush()
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/shophub/shophub/connectors"
@@ -51,6 +52,10 @@ type Settings struct {
 	APIVersion  string `yaml:"api_version" doc:"REST Admin API version (YYYY-MM)" default:"2025-10"`
 	AccessToken string `yaml:"access_token" doc:"Admin API access token (shpat_…) sent as X-Shopify-Access-Token" secret:"true"`
 	PageSize    int    `yaml:"page_size" doc:"Customers or orders per page when polling (1–250)" default:"250"`
+	// Compliance webhooks are signed like every topic but the topic header
+	// is not: their body must name this shop before shophub acts on them.
+	ShopDomain string `yaml:"shop_domain" doc:"The shop's permanent *.myshopify.com domain, which compliance webhooks (customers/redact, customers/data_request, shop/redact) must name; default: shop_url's host when it is one. Without it every compliance webhook is rejected"`
+	ShopID     string `yaml:"shop_id" doc:"The shop's numeric id; when set, compliance webhooks must carry it as shop_id too"`
 }
 
 // NewSettings returns settings filled with their defaults.
@@ -76,6 +81,14 @@ func (s *Settings) Validate() error {
 	}
 	if !versionRe.MatchString(s.APIVersion) {
 		errs = append(errs, fmt.Errorf("api_version %q: want YYYY-MM, e.g. 2025-10", s.APIVersion))
+	}
+	if s.ShopDomain != "" && !strings.HasSuffix(strings.ToLower(strings.TrimSpace(s.ShopDomain)), ".myshopify.com") {
+		errs = append(errs, fmt.Errorf("shop_domain %q: want the shop's permanent domain, e.g. acme.myshopify.com", s.ShopDomain))
+	}
+	if s.ShopID != "" {
+		if _, err := strconv.ParseUint(s.ShopID, 10, 64); err != nil {
+			errs = append(errs, fmt.Errorf("shop_id %q: want the shop's numeric id", s.ShopID))
+		}
 	}
 	if strings.TrimSpace(s.AccessToken) == "" {
 		errs = append(errs, errors.New("access_token is required"))

@@ -1,11 +1,13 @@
 package shopify
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -46,7 +48,7 @@ func (c *Connector) DecodeWebhook(h http.Header, body []byte) ([]connectors.Even
 		full, ev.Deleted = true, true
 	case "customers_email_marketing_consent/update", "customers_marketing_consent/update":
 	case "customers/redact", "customers/data_request", "shop/redact":
-		return decodeCompliance(ev, body)
+		return c.decodeCompliance(ev, body)
 	default:
 		if evs, ok, err := decodeOrderWebhook(ev, h, body); ok { // orders.go
 			return evs, err
@@ -133,41 +135,138 @@ type compliance struct {
 	} `json:"data_request"`
 }
 
+// complianceKeys are the top-level keys of each compliance topic's body as
+// Shopify documents them (shopify.dev, "Privacy law compliance"): all
+// present, nothing else.
+var complianceKeys = map[string][]string{
+	"customers/redact":       {"shop_id", "shop_domain", "customer", "orders_to_redact"},
+	"customers/data_request": {"shop_id", "shop_domain", "customer", "orders_requested", "data_request"},
+	"shop/redact":            {"shop_id", "shop_domain"},
+}
+
+// Reasons a compliance webhook is refused (PrivacyRequest.Rejected).
+const (
+	RejectShape     = "shape"
+	RejectOtherShop = "other_shop"
+)
+
 // decodeCompliance reads customers/redact, customers/data_request and
-// shop/redact: the same HMAC as every other topic has been checked, and
-// the request travels on as Event.Privacy, never as a record to merge.
-func decodeCompliance(ev connectors.Event, body []byte) ([]connectors.Event, error) {
-	var b compliance
-	if err := json.Unmarshal(body, &b); err != nil {
-		return nil, fmt.Errorf("shopify: %s body: %w: %v", ev.Topic, connectors.ErrMalformed, err)
-	}
+// shop/redact. Shopify signs the body only, not the X-Shopify-Topic
+// header, so any signed body (an orders/create, another customer's
+// data request) could be replayed under a compliance topic: the body must
+// have exactly that topic's shape and name this shop, or the request is
+// refused — it travels on as a rejected PrivacyRequest carrying no
+// personal data, to be answered, counted and audited, never acted on.
+func (c *Connector) decodeCompliance(ev connectors.Event, body []byte) ([]connectors.Event, error) {
 	req := &connectors.PrivacyRequest{}
 	switch ev.Topic {
 	case "shop/redact":
 		req.Kind = connectors.PrivacyShop
 	case "customers/redact":
 		req.Kind = connectors.PrivacyErase
+	case "customers/data_request":
+		req.Kind = connectors.PrivacyExport
+	}
+	ev.Privacy = req
+	reject := func(reason string) ([]connectors.Event, error) {
+		ev.Privacy = &connectors.PrivacyRequest{Kind: req.Kind, Rejected: reason}
+		return []connectors.Event{ev}, nil
+	}
+	b, ok := complianceBody(ev.Topic, body)
+	if !ok {
+		return reject(RejectShape)
+	}
+	if !c.isThisShop(b.ShopDomain, b.ShopID) {
+		return reject(RejectOtherShop)
+	}
+	switch ev.Topic {
+	case "customers/redact":
 		for _, o := range b.OrdersToRedact {
 			req.Orders = append(req.Orders, string(o))
 		}
 	case "customers/data_request":
-		req.Kind = connectors.PrivacyExport
 		for _, o := range b.OrdersRequested {
 			req.Orders = append(req.Orders, string(o))
 		}
-		if b.DataRequest != nil {
-			req.RequestID = string(b.DataRequest.ID)
-		}
+		req.RequestID = string(b.DataRequest.ID)
 	}
 	if req.Kind != connectors.PrivacyShop {
-		if b.Customer == nil || (b.Customer.ID == "" && b.Customer.Email == "") {
-			return nil, fmt.Errorf("shopify: %s body names no customer: %w", ev.Topic, connectors.ErrMalformed)
-		}
 		req.ExternalID, req.Email, req.Phone = string(b.Customer.ID), b.Customer.Email, b.Customer.Phone
 		ev.Resource, ev.ExternalID = connectors.ResourceCustomer, req.ExternalID
 	}
-	ev.Privacy = req
 	return []connectors.Event{ev}, nil
+}
+
+// complianceBody decodes body when it has exactly topic's documented
+// shape: the topic's keys and no others, a numeric shop id, a customer
+// with only id, email and phone naming somebody, order ids as numbers, a
+// data request with its id.
+func complianceBody(topic string, body []byte) (*compliance, bool) {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return nil, false
+	}
+	keys := complianceKeys[topic]
+	if len(top) != len(keys) {
+		return nil, false
+	}
+	for _, k := range keys {
+		if v, ok := top[k]; !ok || string(v) == "null" {
+			return nil, false
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	var b compliance
+	if dec.Decode(&b) != nil || b.ShopDomain == "" {
+		return nil, false
+	}
+	if _, err := b.ShopID.Int64(); err != nil {
+		return nil, false
+	}
+	for _, o := range append(b.OrdersToRedact, b.OrdersRequested...) {
+		if _, err := o.Int64(); err != nil {
+			return nil, false
+		}
+	}
+	switch topic {
+	case "customers/redact", "customers/data_request":
+		if b.Customer == nil || (b.Customer.ID == "" && b.Customer.Email == "") {
+			return nil, false
+		}
+		if b.Customer.ID != "" {
+			if _, err := b.Customer.ID.Int64(); err != nil {
+				return nil, false
+			}
+		}
+	}
+	if topic == "customers/data_request" && (b.DataRequest == nil || b.DataRequest.ID == "") {
+		return nil, false
+	}
+	return &b, true
+}
+
+// isThisShop: the body names the configured shop (its myshopify.com
+// domain, and its id when one is configured).
+func (c *Connector) isThisShop(domain string, id json.Number) bool {
+	want := c.shopDomain()
+	if want == "" || !strings.EqualFold(strings.TrimSpace(domain), want) {
+		return false
+	}
+	return c.settings.ShopID == "" || string(id) == c.settings.ShopID
+}
+
+// shopDomain is the shop's permanent myshopify.com domain: shop_domain,
+// else shop_url's host when it is one; "" when neither says.
+func (c *Connector) shopDomain() string {
+	if d := strings.TrimSpace(c.settings.ShopDomain); d != "" {
+		return strings.ToLower(d)
+	}
+	if u, err := url.Parse(c.settings.ShopURL); err == nil && strings.HasSuffix(strings.ToLower(u.Hostname()), ".myshopify.com") {
+		return strings.ToLower(u.Hostname())
+	}
+	return ""
 }
 
 // deliveryID is what retries of one delivery share: X-Shopify-Webhook-Id,

@@ -149,7 +149,8 @@ func DemoConfig(o DemoOptions, shopifyURL, shopwareURL string) *config.Config {
 				Name: "shopify", Type: "shopify", PollInterval: config.Duration(o.PollInterval),
 				Resources:     []string{"customer", "order"},
 				WebhookSecret: DemoShopifySecret,
-				Settings:      map[string]any{"shop_url": shopifyURL, "access_token": DemoShopifyToken},
+				Settings: map[string]any{"shop_url": shopifyURL, "access_token": DemoShopifyToken,
+					"shop_domain": shopifytest.DefaultShopDomain},
 			},
 			{
 				Name: "shopware", Type: "shopware", PollInterval: config.Duration(o.PollInterval),
