@@ -99,6 +99,11 @@ type Connector struct {
 	// (seconds for shops, minutes for Odoo); the cursor's own second is
 	// always listed again.
 	PollLookback Duration `yaml:"poll_lookback"`
+	// Reconcile is how often a full, slow, paged comparison of every
+	// record with what the hub last saw starts: it applies edits the
+	// vendor never timestamped and detects deletions by absence. 0 =
+	// never.
+	Reconcile Duration `yaml:"reconcile"`
 	// Mapping is an optional path to a mapping file that overrides the
 	// connector type's embedded default.
 	Mapping       string `yaml:"mapping"`

@@ -554,6 +554,7 @@ func (p *parser) connector(n *yaml.Node, path string, c *Connector) {
 		"resources":                p.strList(&c.Resources),
 		"poll_interval":            p.duration(&c.PollInterval),
 		"poll_lookback":            p.duration(&c.PollLookback),
+		"reconcile":                p.duration(&c.Reconcile),
 		"mapping":                  p.str(&c.Mapping),
 		"webhook_secret":           p.str(&c.WebhookSecret),
 		"previous_webhook_secrets": p.strList(&c.PreviousWebhookSecrets),

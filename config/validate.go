@@ -159,6 +159,7 @@ func (v *validator) connectors() {
 		}
 		v.notNegative(p+".poll_interval", int64(c.PollInterval))
 		v.notNegative(p+".poll_lookback", int64(c.PollLookback))
+		v.notNegative(p+".reconcile", int64(c.Reconcile))
 		if c.RateLimit < 0 {
 			v.errorf(p+".rate_limit", "must not be negative")
 		}

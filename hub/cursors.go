@@ -36,6 +36,13 @@ func (s *Store) SaveCursor(ctx context.Context, instance, resource, value string
 	}).Create(&c).Error
 }
 
+// CursorsWithPrefix returns the cursors whose resource starts with prefix
+// (letters and ":" only: it is matched with LIKE).
+func (s *Store) CursorsWithPrefix(ctx context.Context, prefix string) ([]Cursor, error) {
+	var cs []Cursor
+	return cs, s.db.WithContext(ctx).Where("resource LIKE ?", prefix+"%").Order("instance, resource").Find(&cs).Error
+}
+
 // ResetCursor makes the next poll a full backfill.
 func (s *Store) ResetCursor(ctx context.Context, instance, resource string) error {
 	return s.db.WithContext(ctx).Where("instance = ? AND resource = ?", instance, resource).Delete(&Cursor{}).Error
@@ -96,4 +103,19 @@ func (s *Store) InboundHashes(ctx context.Context, instance, resource string, ex
 		}
 	}
 	return out, nil
+}
+
+// LinkedIDs returns a page of the external ids linked for one instance's
+// resource whose link existed before t, in link id order after afterID
+// (the last link id of the previous page; 0 to start). A reconciliation
+// sweep that began at t compares them with what it listed.
+func (s *Store) LinkedIDs(ctx context.Context, instance, resource string, before time.Time, afterID uint64, limit int) (ids []string, lastID uint64, err error) {
+	var rows []Link
+	err = s.db.WithContext(ctx).Select("id", "external_id").
+		Where("instance = ? AND resource = ? AND created_at < ? AND id > ?", instance, resource, before, afterID).
+		Order("id").Limit(limit).Find(&rows).Error
+	for _, l := range rows {
+		ids, lastID = append(ids, l.ExternalID), l.ID
+	}
+	return ids, lastID, err
 }

@@ -35,6 +35,9 @@ type Handlers struct {
 	// PollBudget bounds one poll task; a longer listing continues in a new
 	// task, so a backfill never blocks a worker slot for long.
 	PollBudget time.Duration
+	// ReconcilePace is the pause between two pages of a reconciliation
+	// sweep, which is meant to go slowly (0: none).
+	ReconcilePace time.Duration
 }
 
 // Register adds every handler to mux.
@@ -44,7 +47,8 @@ func (h *Handlers) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeFanout, h.Fanout)
 	mux.HandleFunc(TypePush, h.Push)
 	mux.HandleFunc(TypePoll, h.Poll)
-	h.registerPrivacy(mux) // privacy.go
+	mux.HandleFunc(TypeReconcile, h.Reconcile) // reconcile.go
+	h.registerPrivacy(mux)                     // privacy.go
 }
 
 func (h *Handlers) touchpoint(ctx context.Context, name string) (*Touchpoint, error) {

@@ -133,43 +133,60 @@ func (h *Handlers) applyPage(ctx context.Context, tp *Touchpoint, resource strin
 	if resource == connectors.ResourceOrder {
 		return h.applyOrderPage(ctx, tp, records) // orders.go
 	}
+	_, err := h.applyCustomerPage(ctx, tp, resource, records)
+	return err
+}
+
+// pageStats counts what applying a page of customers did.
+type pageStats struct {
+	Changed, Unchanged, Quarantined, Deleted int
+}
+
+// applyCustomerPage is applyPage for customers, counting what it did.
+func (h *Handlers) applyCustomerPage(ctx context.Context, tp *Touchpoint, resource string, records []connectors.Record) (pageStats, error) {
+	var st pageStats
 	ins := make([]hub.Inbound, 0, len(records))
 	from := make([]int, 0, len(records)) // ins[i] came from records[from[i]]
 	// The raw record is kept only for quarantine, so it is encoded only
 	// when one goes there: a backfill of clean records encodes nothing.
 	quarantine := func(r connectors.Record, reason error) error {
 		raw, _ := json.Marshal(r.Data)
+		st.Quarantined++
 		return h.quarantine(ctx, IngestPayload{Instance: tp.Name, Resource: resource, ExternalID: r.ExternalID, SourceAt: r.UpdatedAt, Body: raw}, reason)
 	}
 	for i, r := range records {
 		if r.Deleted {
 			if err := h.Store.Unlink(ctx, tp.Name, resource, r.ExternalID); err != nil {
-				return err
+				return st, err
 			}
+			st.Deleted++
 			continue
 		}
 		if r.Invalid != "" {
 			if err := quarantine(r, errors.New(r.Invalid)); err != nil {
-				return err
+				return st, err
 			}
 			continue
 		}
 		doc, err := tp.Mapping.Inbound(resource, r.Data)
 		if errors.Is(err, mappings.ErrSkip) {
+			st.Unchanged++
 			continue
 		}
 		if err != nil {
 			if err := quarantine(r, err); err != nil {
-				return err
+				return st, err
 			}
 			continue
 		}
 		ins = append(ins, h.inbound(tp, resource, r.ExternalID, "", r.UpdatedAt, doc))
 		from = append(from, i)
 	}
+	mapped := len(ins)
 	ins, from, err := h.dropApplied(ctx, tp.Name, resource, ins, from)
+	st.Unchanged += mapped - len(ins)
 	if err != nil || len(ins) == 0 {
-		return err
+		return st, err
 	}
 	res, errs := mergeIsolated(ctx, h.Store, h.Policy, ins)
 	var evs []hub.OutboxEvent
@@ -177,12 +194,17 @@ func (h *Handlers) applyPage(ctx context.Context, tp *Touchpoint, resource strin
 	for i, err := range errs {
 		if err != nil {
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return st, ctx.Err()
 			}
 			if err := quarantine(records[from[i]], fmt.Errorf("merge: %w", err)); err != nil {
-				return err
+				return st, err
 			}
 			continue
+		}
+		if len(res[i].Changed) > 0 {
+			st.Changed++
+		} else {
+			st.Unchanged++
 		}
 		if res[i].OutboxID != 0 {
 			evs = append(evs, eventOf(ins[i], res[i]))
@@ -193,7 +215,7 @@ func (h *Handlers) applyPage(ctx context.Context, tp *Touchpoint, resource strin
 	}
 	h.dispatchLogged(ctx, evs)
 	h.adoptOrders(ctx, h.Log.With("connector", tp.Name, "resource", resource), adopters...) // orders.go
-	return nil
+	return st, nil
 }
 
 // dropApplied leaves out the records whose content the hub already took

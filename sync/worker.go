@@ -71,40 +71,51 @@ func IsFailure(err error) bool {
 	return !limited
 }
 
-// RunScheduler enqueues polls on each instance's interval until ctx ends.
-// A Redis claim per schedule slot makes N worker processes poll once.
+// RunScheduler enqueues polls and reconciliation sweeps on each instance's
+// intervals until ctx ends.
 func (h *Handlers) RunScheduler(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
 		for _, tp := range h.Points.All() {
-			iv := tp.Config.PollInterval.D()
-			if iv <= 0 || !tp.Config.In() {
-				continue
-			}
-			if _, ok := tp.Conn.(connectors.Lister); !ok || tp.down() {
-				continue // a down instance is polled once it connects again
-			}
-			for _, res := range tp.Conn.Capabilities().Resources {
-				if !tp.Handles(res) {
-					continue
-				}
-				slot := strconv.FormatInt(time.Now().UnixNano()/int64(iv), 10)
-				key := "pollslot:" + tp.Name + ":" + res + ":" + slot
-				claimed, err := h.Queue.Claim(ctx, key, 2*iv)
-				if err != nil || !claimed {
-					continue
-				}
-				if err := h.Queue.Enqueue(ctx, NewPollTask(PollPayload{Instance: tp.Name, Resource: res}, "slot:"+slot)); err != nil {
-					h.Log.Warn("poll enqueue failed", "connector", tp.Name, "err", err)
-					_ = h.Queue.Unclaim(ctx, key)
-				}
-			}
+			h.scheduleEvery(ctx, tp, "poll", tp.Config.PollInterval.D(), func(res, slot string) *asynq.Task {
+				return NewPollTask(PollPayload{Instance: tp.Name, Resource: res}, "slot:"+slot)
+			})
+			h.scheduleEvery(ctx, tp, "reconcile", tp.Config.Reconcile.D(), func(res, slot string) *asynq.Task {
+				return NewReconcileTask(ReconcilePayload{Instance: tp.Name, Resource: res, Start: true}, "slot:"+slot, 0) // reconcile.go
+			})
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		}
+	}
+}
+
+// scheduleEvery enqueues the task of each of tp's resources once per
+// interval slot; a Redis claim per slot makes N worker processes enqueue
+// it once.
+func (h *Handlers) scheduleEvery(ctx context.Context, tp *Touchpoint, kind string, iv time.Duration, task func(res, slot string) *asynq.Task) {
+	if iv <= 0 || !tp.Config.In() {
+		return
+	}
+	if _, ok := tp.Conn.(connectors.Lister); !ok || tp.down() {
+		return // a down instance is polled once it connects again
+	}
+	for _, res := range tp.Conn.Capabilities().Resources {
+		if !tp.Handles(res) {
+			continue
+		}
+		slot := strconv.FormatInt(time.Now().UnixNano()/int64(iv), 10)
+		key := kind + "slot:" + tp.Name + ":" + res + ":" + slot
+		claimed, err := h.Queue.Claim(ctx, key, 2*iv)
+		if err != nil || !claimed {
+			continue
+		}
+		if err := h.Queue.Enqueue(ctx, task(res, slot)); err != nil {
+			h.Log.Warn(kind+" enqueue failed", "connector", tp.Name, "err", err)
+			_ = h.Queue.Unclaim(ctx, key)
 		}
 	}
 }

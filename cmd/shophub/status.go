@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -82,6 +83,9 @@ func statusCmd(g *globals) *cobra.Command {
 			tw = tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "CONNECTOR\tRESOURCE\tLAST SUCCESSFUL POLL")
 			for _, c := range cursors {
+				if strings.HasPrefix(c.Resource, "reconcile:") {
+					continue // below
+				}
 				last := "never"
 				if c.LastSuccessAt != nil {
 					last = c.LastSuccessAt.UTC().Format(time.RFC3339)
@@ -89,6 +93,10 @@ func statusCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Instance, c.Resource, last)
 			}
 			if err := tw.Flush(); err != nil {
+				return err
+			}
+
+			if err := writeSweeps(cmd.Context(), out, st); err != nil {
 				return err
 			}
 
@@ -100,6 +108,33 @@ func statusCmd(g *globals) *cobra.Command {
 			return writePrivacyCounts(cmd, out, st)
 		},
 	}
+}
+
+// writeSweeps prints each reconciliation sweep's progress or result.
+func writeSweeps(ctx context.Context, out io.Writer, st *hub.Store) error {
+	sweeps, err := shsync.SweepStates(ctx, st)
+	if err != nil {
+		return fmt.Errorf("reconciliation sweeps: %w", err)
+	}
+	if len(sweeps) == 0 {
+		return nil
+	}
+	fmt.Fprintln(out)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CONNECTOR\tRESOURCE\tRECONCILIATION\tSTARTED\tLISTED\tCHANGED\tQUARANTINED\tDELETED\tNOTE")
+	for _, s := range sweeps {
+		state := "running"
+		if s.State.Finished != nil {
+			state = "finished " + s.State.Finished.UTC().Format(time.RFC3339)
+		}
+		note := s.State.Refused
+		if s.State.Error != "" {
+			note = "last error: " + s.State.Error
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", s.Instance, s.Resource, state,
+			s.State.Started.UTC().Format(time.RFC3339), s.State.Listed, s.State.Changed, s.State.Quarantined, s.State.Deleted, note)
+	}
+	return tw.Flush()
 }
 
 func writeCounts(out io.Writer, title string, counts map[string]int) {

@@ -103,7 +103,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	a.Queue = shsync.NewQueue(a.Redis)
 	a.Metrics = metrics.New()
 	a.DeadLetters = shsync.NewDeadLetters(a.Redis)
-	a.Metrics.MustRegister(shsync.NewQueueCollector(a.DeadLetters.Inspector))
+	a.Metrics.MustRegister(shsync.NewQueueCollector(a.DeadLetters.Inspector), shsync.NewSweepCollector(a.Store))
 	if a.Points, err = shsync.Build(ctx, cfg, log, true, a.instanceHook); err != nil {
 		return nil, err
 	}
@@ -115,7 +115,8 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	a.Handlers = &shsync.Handlers{
 		Store: a.Store, Queue: a.Queue, Points: a.Points, Log: log, MaxRetry: cfg.Worker.MaxRetry, DedupeTTL: cfg.Worker.DedupeTTL.D(),
 		Policy: pol, Batcher: shsync.NewBatcher(a.Store, pol, 4, 200), Marker: shsync.NewMarker(a.Store, log, 0),
-		Recorder: shsync.NewRecorder(a.Store, log, 0),
+		Recorder:      shsync.NewRecorder(a.Store, log, 0),
+		ReconcilePace: 2 * time.Second,
 	}
 	a.Engine = a.engine()
 	ok = true

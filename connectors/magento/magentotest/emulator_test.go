@@ -152,3 +152,37 @@ func TestTokensAndLockout(t *testing.T) {
 		t.Errorf("right password after the lockout: %d", code)
 	}
 }
+
+// TestAddressEditLeavesUpdatedAt: customer_entity.updated_at moves only
+// when a column of the customer row changes; an edit of an address alone
+// (customer_address_entity) leaves it, as in Magento — which is why a poll
+// by updated_at never sees address-book edits.
+func TestAddressEditLeavesUpdatedAt(t *testing.T) {
+	e := magentotest.New(magentotest.Options{})
+	t0 := time.Date(2025, 5, 1, 10, 0, 0, 0, time.UTC)
+	e.SetNow(t0)
+	id := e.CreateCustomer(map[string]any{"email": "addr@example.com", "firstname": "Ada", "lastname": "Dress",
+		"addresses": []any{map[string]any{"firstname": "Ada", "lastname": "Dress", "street": []any{"Alte Gasse 1"}, "city": "Köln",
+			"postcode": "50667", "country_id": "DE", "telephone": "0221 1", "default_billing": true}}})
+	c, _ := e.Customer(id)
+	addr := c["addresses"].([]any)[0].(map[string]any)
+	addr["telephone"] = "0221 2"
+	e.SetNow(t0.Add(time.Hour))
+	if err := e.UpdateCustomer(id, map[string]any{"addresses": []any{addr}}); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := e.Customer(id)
+	if got := after["addresses"].([]any)[0].(map[string]any)["telephone"]; got != "0221 2" {
+		t.Fatalf("address not changed: telephone %v", got)
+	}
+	if after["updated_at"] != c["updated_at"] {
+		t.Errorf("an address-only edit moved updated_at from %v to %v", c["updated_at"], after["updated_at"])
+	}
+	e.SetNow(t0.Add(2 * time.Hour))
+	if err := e.UpdateCustomer(id, map[string]any{"lastname": "Dressler"}); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ = e.Customer(id); after["updated_at"] == c["updated_at"] {
+		t.Error("an edit of the customer row left updated_at")
+	}
+}

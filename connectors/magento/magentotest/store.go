@@ -80,8 +80,13 @@ func (s *store) create(c map[string]any, o Options, now string) (int64, *inputEr
 }
 
 // save replaces customer id with next (a full record). It reports whether
-// anything changed; only a change bumps updated_at, as MySQL's ON UPDATE
-// CURRENT_TIMESTAMP does.
+// anything changed. updated_at is customer_entity's ON UPDATE
+// CURRENT_TIMESTAMP column: it moves only when a column of that row
+// changes. Addresses live in customer_address_entity, so a change of
+// addresses alone (the storefront's address book, an admin editing one
+// address) leaves updated_at as it was, and a poll by updated_at never
+// sees it. Adding a default address still moves it: default_billing and
+// default_shipping are columns of customer_entity.
 func (s *store) save(id int64, next map[string]any, o Options, now string) (bool, *inputError) {
 	old := s.customers[id]
 	next["id"] = id
@@ -91,13 +96,23 @@ func (s *store) save(id int64, next map[string]any, o Options, now string) (bool
 	if err := s.normalize(id, next, old, o); err != nil {
 		return false, err
 	}
+	s.commitAddresses(id, next)
 	if reflect.DeepEqual(canonicalJSON(old), canonicalJSON(next)) {
 		return false, nil
 	}
-	next["updated_at"] = now
-	s.commitAddresses(id, next)
+	if !reflect.DeepEqual(entityRow(old), entityRow(next)) {
+		next["updated_at"] = now
+	}
 	s.customers[id] = next
 	return true, nil
+}
+
+// entityRow is what customer_entity holds of a customer: everything but
+// its addresses (and updated_at itself).
+func entityRow(c map[string]any) any {
+	row := canonicalJSON(c).(map[string]any)
+	delete(row, "addresses")
+	return row
 }
 
 // fullSave applies PUT /V1/customers/{id} semantics to the submitted
