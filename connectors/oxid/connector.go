@@ -129,6 +129,14 @@ func New(inst connectors.Instance, s Settings) (*Connector, error) {
 		cfg.Params = map[string]string{}
 	}
 	cfg.Params["time_zone"] = "'+00:00'"
+	// OXID runs every connection with an empty sql_mode (its Doctrine
+	// adapter's init command, Core/Database/Adapter/Doctrine/Database.php)
+	// and its schema depends on it: zero dates are the defaults of
+	// OXREGISTER, OXBIRTHDATE and the newsletter dates. On a server with
+	// MySQL 8's default mode (STRICT_TRANS_TABLES, NO_ZERO_DATE, …) an
+	// insert would fail with "Incorrect default value" and clearing a
+	// birthday with "Incorrect date value".
+	cfg.Params["sql_mode"] = "''"
 	cfg.ParseTime = false
 	if inst.Timeout > 0 {
 		cfg.Timeout = inst.Timeout

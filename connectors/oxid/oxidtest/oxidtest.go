@@ -38,12 +38,8 @@ const (
 // as OXID 7 stores them); tests check shophub never changes it.
 const PasswordHash = "$2y$10$Q3nS4d0wq6o0m8cK2Fq0Yu8gk3y0b3l1n6m0R6J8H2L3r7T1p9v2e"
 
-func adminConfig(t testing.TB) *mysql.Config {
+func adminConfig(t testing.TB, base string) *mysql.Config {
 	t.Helper()
-	base := os.Getenv(EnvMySQL)
-	if base == "" {
-		t.Skipf("needs a MySQL/MariaDB server for the OXID database: set %s (CI sets it), e.g. %s='root@tcp(127.0.0.1:3306)/'", EnvMySQL, EnvMySQL)
-	}
 	cfg, err := mysql.ParseDSN(base)
 	if err != nil {
 		t.Fatalf("%s: %v", EnvMySQL, err)
@@ -63,7 +59,18 @@ func randomHex(n int) string {
 // its DSN (as root of the test server).
 func Create(t testing.TB) string {
 	t.Helper()
-	admin := adminConfig(t)
+	base := os.Getenv(EnvMySQL)
+	if base == "" {
+		t.Skipf("needs a MySQL/MariaDB server for the OXID database: set %s (CI sets it), e.g. %s='root@tcp(127.0.0.1:3306)/'", EnvMySQL, EnvMySQL)
+	}
+	return CreateOn(t, base)
+}
+
+// CreateOn is Create on the server of the DSN base (its administrator's),
+// e.g. a test's own server configured as a shop's would be.
+func CreateOn(t testing.TB, base string) string {
+	t.Helper()
+	admin := adminConfig(t, base)
 	name := "oxid_t_" + randomHex(6)
 	db, err := sql.Open("mysql", admin.FormatDSN())
 	if err != nil {
