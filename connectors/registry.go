@@ -54,6 +54,9 @@ type Instance struct {
 	Limiter Limiter
 	// Observe, when set, is passed on as ClientOptions.OnResponse (metrics).
 	Observe func(method string, status int, d time.Duration)
+	// Apps keeps app registrations for connectors that are registered
+	// with their vendor as an app (AppRegistrar); nil when there is no hub.
+	Apps AppStore
 }
 
 // Lookback is the instance's configured poll look-back, or def when none

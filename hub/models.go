@@ -136,5 +136,5 @@ func (Quarantined) TableName() string { return "quarantine" }
 
 func allModels() []any {
 	return []any{&Customer{}, &Link{}, &Change{}, &OutboxEvent{}, &Cursor{}, &Quarantined{}, &Ticket{}, &TicketChange{},
-		&PrivacyRequest{}, &PrivacyStep{}, &Tombstone{}, &Order{}, &OrderChange{}, &Waiting{}}
+		&PrivacyRequest{}, &PrivacyStep{}, &Tombstone{}, &Order{}, &OrderChange{}, &Waiting{}, &AppShop{}}
 }

@@ -256,3 +256,14 @@ func (l *link) due() bool {
 	defer l.mu.Unlock()
 	return l.lazy && !l.connected && l.attempt == nil && !time.Now().Before(l.next)
 }
+
+// RetryNow makes a down instance's next connect attempt due at once (its
+// credentials just arrived: an app registration was confirmed).
+func (tp *Touchpoint) RetryNow() {
+	if tp.link == nil {
+		return
+	}
+	tp.link.mu.Lock()
+	tp.link.next = time.Time{}
+	tp.link.mu.Unlock()
+}

@@ -40,6 +40,7 @@ const TokenHeader = "X-Shophub-Webhook-Token"
 func (r *Receiver) Register(g gin.IRoutes) {
 	g.POST("/webhooks/:instance", r.handle)
 	g.POST("/webhooks/:instance/:token", r.handle)
+	r.registerApps(g) // apps.go
 }
 
 // Answer is the JSON body of every webhook response.

@@ -8,6 +8,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
@@ -35,7 +36,7 @@ var sample []byte
 func init() {
 	connectors.Register(connectors.Registration{
 		Type:         Type,
-		Doc:          "Shopware 6 shop via the Admin API (integration credentials) and app webhooks: customers both ways, orders read.",
+		Doc:          "Shopware 6 shop via the Admin API and app webhooks, with integration credentials or registered as an app (handshake at /apps/<instance>/register): customers both ways, orders read.",
 		Capabilities: capabilities(),
 		NewSettings:  func() any { return NewSettings() },
 		New: func(inst connectors.Instance, s any) (connectors.Connector, error) {
@@ -69,7 +70,14 @@ type Settings struct {
 	SalutationID           string `yaml:"salutation_id" doc:"salutation for new customers and their addresses; empty: 'not_specified' or the first one"`
 	DefaultPaymentMethodID string `yaml:"default_payment_method_id" doc:"default payment method for new customers (required before Shopware 6.7); empty: the first active one"`
 	LanguageID             string `yaml:"language_id" doc:"language of new customers" default:"2fbb5fe2e29a4d70aa5854ce7ce3e20b"`
+
+	// App mode (app.go): the shop registers shophub as an app.
+	AppName   string `yaml:"app_name" doc:"app mode: the app's technical name (manifest.xml <meta><name>); register it with <setup><registrationUrl> https://<shophub>/apps/<instance>/register"`
+	AppSecret string `yaml:"app_secret" doc:"app mode: the manifest's <setup><secret>; the shop's webhooks are then verified with the per-shop secret from the registration and the API is reached with the app's credentials (client_id and client_secret not needed)" secret:"true"`
 }
+
+// appMode: the shop registers shophub as an app.
+func (s *Settings) appMode() bool { return s.AppSecret != "" }
 
 // NewSettings returns settings filled with defaults.
 func NewSettings() *Settings {
@@ -83,11 +91,23 @@ func (s *Settings) Validate() error {
 	if s.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, fmt.Errorf("url: want the shop's http(s) base URL, got %q", s.URL))
 	}
-	if s.ClientID == "" {
-		errs = append(errs, errors.New("client_id: required"))
-	}
-	if s.ClientSecret == "" {
-		errs = append(errs, errors.New("client_secret: required"))
+	switch {
+	case s.appMode():
+		if s.AppName == "" {
+			errs = append(errs, errors.New("app_name: required with app_secret (the manifest's <meta><name>)"))
+		}
+		if (s.ClientID == "") != (s.ClientSecret == "") {
+			errs = append(errs, errors.New("client_id and client_secret: set both or neither (app mode takes the app's credentials)"))
+		}
+	case s.AppName != "":
+		errs = append(errs, errors.New("app_secret: required with app_name (the manifest's <setup><secret>)"))
+	default:
+		if s.ClientID == "" {
+			errs = append(errs, errors.New("client_id: required (or app_name and app_secret for app mode)"))
+		}
+		if s.ClientSecret == "" {
+			errs = append(errs, errors.New("client_secret: required"))
+		}
 	}
 	if s.PageSize < 1 || s.PageSize > maxPageSize {
 		errs = append(errs, fmt.Errorf("page_size: %d is not within 1–%d", s.PageSize, maxPageSize))
@@ -128,6 +148,8 @@ type Connector struct {
 	countries map[string]string // ISO-2 → countryId; ISO 3166-2 → countryStateId ("" = none)
 	tagMu     sync.Mutex
 	tags      map[string]string // name → tagId
+
+	app appCache // app mode: the registration (app.go)
 }
 
 // New builds an unconnected connector.
@@ -137,6 +159,9 @@ func New(inst connectors.Instance, s *Settings) (*Connector, error) {
 	}
 	cp := *s
 	cp.URL = strings.TrimRight(cp.URL, "/")
+	if inst.Logger == nil {
+		inst.Logger = slog.Default()
+	}
 	return &Connector{inst: inst, settings: cp, countries: map[string]string{}, tags: map[string]string{}}, nil
 }
 
@@ -148,7 +173,7 @@ func (c *Connector) Capabilities() connectors.Capabilities { return capabilities
 // lazily and retries). Webhook verification needs none of it. Safe to call
 // again after a failure.
 func (c *Connector) Connect(ctx context.Context) error {
-	tokens := newTokenSource(c.settings.URL, c.settings.ClientID, c.settings.ClientSecret, c.inst.Timeout)
+	tokens := newTokenSource(c.settings.URL, c.credentials, c.inst.Timeout)
 	if _, err := tokens.Token(ctx); err != nil {
 		return fmt.Errorf("shopware %s: connect: %w", c.inst.Name, err)
 	}

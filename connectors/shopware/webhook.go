@@ -21,12 +21,11 @@ const (
 )
 
 // VerifyWebhook checks hex HMAC-SHA256 of the raw body against every
-// configured secret (current first, then those still accepted during a
-// rotation), for both signature headers.
+// secret the delivery may be signed with (configured integration secrets,
+// current first; in app mode the per-shop ones from the registration,
+// app.go), for both signature headers. A miss re-reads the registration
+// once, so a secret rotated through another process verifies at once.
 func (c *Connector) VerifyWebhook(h http.Header, body []byte) error {
-	if len(c.inst.WebhookSecrets) == 0 {
-		return fmt.Errorf("shopware %s: no webhook secret configured: %w", c.inst.Name, connectors.ErrBadSignature)
-	}
 	var sigs [][]byte
 	for _, name := range []string{headerSignature, headerSignaturePrevious} {
 		for _, v := range h.Values(name) {
@@ -38,20 +37,32 @@ func (c *Connector) VerifyWebhook(h http.Header, body []byte) error {
 	if len(sigs) == 0 {
 		return fmt.Errorf("shopware %s: missing or unreadable %s header: %w", c.inst.Name, headerSignature, connectors.ErrBadSignature)
 	}
-	for _, secret := range c.inst.WebhookSecrets {
+	secrets := c.webhookSecrets(false)
+	if matchesAny(sigs, secrets, body) {
+		return nil
+	}
+	if c.settings.appMode() && matchesAny(sigs, c.webhookSecrets(true), body) {
+		return nil
+	}
+	if len(secrets) == 0 {
+		return fmt.Errorf("shopware %s: %w: %w", c.inst.Name, errNoSecret, connectors.ErrBadSignature)
+	}
+	return fmt.Errorf("shopware %s: signature does not match: %w", c.inst.Name, connectors.ErrBadSignature)
+}
+
+func matchesAny(sigs [][]byte, secrets []string, body []byte) bool {
+	for _, secret := range secrets {
 		if secret == "" {
 			continue
 		}
-		mac := hmac.New(sha256.New, []byte(secret))
-		mac.Write(body)
-		want := mac.Sum(nil)
+		want := sign(secret, body)
 		for _, sig := range sigs {
 			if hmac.Equal(sig, want) {
-				return nil
+				return true
 			}
 		}
 	}
-	return fmt.Errorf("shopware %s: signature does not match: %w", c.inst.Name, connectors.ErrBadSignature)
+	return false
 }
 
 // envelope is an app-system webhook body. Entity events carry ids only.

@@ -129,6 +129,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 // per-process default.
 func (a *App) instanceHook(cc config.Connector, inst *connectors.Instance) {
 	inst.Observe = a.Metrics.VendorResponse(cc.Name)
+	inst.Apps = appStore{a.Store}
 	if cc.RateLimit > 0 {
 		l := shsync.NewRedisLimiter(a.Redis, cc.Name, cc.RateLimit, cc.RateBurst)
 		name := cc.Name
@@ -140,6 +141,23 @@ func (a *App) instanceHook(cc config.Connector, inst *connectors.Instance) {
 // PrivacyOptions are the hub's erasure settings from cfg.
 func PrivacyOptions(cfg *config.Config) hub.PrivacyOptions {
 	return hub.PrivacyOptions{TombstoneSecret: cfg.Hub.TombstoneSecret, Region: cfg.Hub.DefaultRegion}
+}
+
+// appStore keeps connectors' app registrations in the hub.
+type appStore struct{ s *hub.Store }
+
+func (a appStore) AppShop(ctx context.Context, instance string) (*connectors.AppShop, error) {
+	row, err := a.s.AppShop(ctx, instance)
+	if row == nil || err != nil {
+		return nil, err
+	}
+	shop := connectors.AppShop(*row)
+	return &shop, nil
+}
+
+func (a appStore) SaveAppShop(ctx context.Context, shop *connectors.AppShop) error {
+	row := hub.AppShop(*shop)
+	return a.s.SaveAppShop(ctx, &row)
 }
 
 // redisConn hands asynqmon the app's Redis client instead of a second pool.

@@ -16,9 +16,6 @@ package shopwaretest
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -76,6 +73,12 @@ type Emulator struct {
 	oauthTimes []time.Time
 	hookURL    string
 	closed     bool
+	// appSecret signs webhooks: Options.AppSecret until InstallApp
+	// replaces it with the per-shop secret (app.go).
+	appSecret string
+	// integrations are OAuth clients besides Options.ClientID: those
+	// created for installed apps.
+	integrations map[string]string
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -113,6 +116,7 @@ func New(opts Options) *Emulator {
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Emulator{
 		opts: opts, st: newStore(), tokens: map[string]time.Time{}, hookURL: opts.WebhookURL,
+		appSecret: opts.AppSecret, integrations: map[string]string{},
 		ctx: ctx, cancel: cancel, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 20 * time.Second},
 	}
 	e.handler = e.routes()
@@ -268,11 +272,13 @@ func (e *Emulator) SetWebhookURL(url string) {
 }
 
 // Sign returns hex HMAC-SHA256 of body with the app secret, the value of
-// shopware-shop-signature.
+// shopware-shop-signature: Options.AppSecret, or once InstallApp ran, the
+// per-shop secret the app handed out.
 func (e *Emulator) Sign(body []byte) string {
-	mac := hmac.New(sha256.New, []byte(e.opts.AppSecret))
-	mac.Write(body)
-	return hex.EncodeToString(mac.Sum(nil))
+	e.mu.Lock()
+	secret := e.appSecret
+	e.mu.Unlock()
+	return hmacHex(secret, body)
 }
 
 // SignedDelivery builds a delivery of event (e.g. "customer.written") for
@@ -387,7 +393,11 @@ func (e *Emulator) handleToken(w http.ResponseWriter, r *http.Request) {
 		}
 		e.oauthTimes = append(e.oauthTimes, now)
 	}
-	if req.GrantType != "client_credentials" || req.ClientID != e.opts.ClientID || req.ClientSecret != e.opts.ClientSecret {
+	known := req.ClientID == e.opts.ClientID && req.ClientSecret == e.opts.ClientSecret
+	if s, ok := e.integrations[req.ClientID]; ok && s == req.ClientSecret {
+		known = true
+	}
+	if req.GrantType != "client_credentials" || !known {
 		e.mu.Unlock()
 		writeErrors(w, http.StatusUnauthorized, apiError{Code: "10", Status: "401", Title: "Unauthorized", Detail: "The user credentials were incorrect."})
 		return
