@@ -206,3 +206,51 @@ func TestOXIDZeroTimestampQuarantined(t *testing.T) {
 	}
 	t.Logf("quarantine reason: %s", q[0].Reason)
 }
+
+// TestOdooLateCommitApplied is issue 15's must-show for late commits: Odoo
+// stamps write_date with the time a transaction began, so an import that
+// began before a poll read past that time commits rows dated behind the
+// cursor. The poll's look-back (minutes for Odoo) lists them.
+func TestOdooLateCommitApplied(t *testing.T) {
+	odoo := odootest.New(odootest.Options{})
+	url := odoo.Start()
+	t.Cleanup(odoo.Close)
+	t0 := time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
+	odoo.SetNow(t0)
+	late := odoo.CreateCustomer(map[string]any{"name": "Olga Early", "email": "olga.late@example.com", "customer_rank": 1})
+	other := odoo.CreateCustomer(map[string]any{"name": "Otto Other", "email": "otto@example.com", "customer_rank": 1})
+	a := pollApp(t, config.Connector{Name: "erp", Type: "odoo", Settings: map[string]any{"url": url, "api_key": odootest.DefaultAPIKey,
+		"database": odootest.DefaultDatabase, "partners": "individuals", "page_size": 10}})
+	pollOnce(t, a, "erp")
+
+	// An import starts at t0+1m and edits Olga; meanwhile a user edits
+	// Otto at t0+2m and a poll reads that — past the import's start.
+	odoo.SetNow(t0.Add(time.Minute))
+	tx := odoo.Begin()
+	if err := tx.UpdateCustomer(late, map[string]any{"name": "Olga Late"}); err != nil {
+		t.Fatal(err)
+	}
+	odoo.SetNow(t0.Add(2 * time.Minute))
+	if err := odoo.UpdateCustomer(other, map[string]any{"name": "Otto Edited"}); err != nil {
+		t.Fatal(err)
+	}
+	pollOnce(t, a, "erp")
+	if d := hubDoc(t, a, "otto@example.com"); d["last_name"] != "Edited" {
+		t.Fatalf("the user's edit did not reach the hub: %v", d["last_name"])
+	}
+	if d := hubDoc(t, a, "olga.late@example.com"); d["last_name"] != "Early" {
+		t.Fatalf("an uncommitted write reached the hub: %v", d["last_name"])
+	}
+	// The import commits at t0+3m; its row says t0+1m, behind the cursor.
+	odoo.SetNow(t0.Add(3 * time.Minute))
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := odoo.Customer(late); p["write_date"] != t0.Add(time.Minute).Format(odootest.DateLayout) {
+		t.Fatalf("committed row's write_date %v is not the transaction's start", p["write_date"])
+	}
+	pollOnce(t, a, "erp")
+	if d := hubDoc(t, a, "olga.late@example.com"); d["last_name"] != "Late" {
+		t.Errorf("the late commit never reached the hub: last_name %v", d["last_name"])
+	}
+}

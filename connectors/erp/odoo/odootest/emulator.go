@@ -146,6 +146,51 @@ func (e *Emulator) UpdateCustomer(id string, vals map[string]any) error {
 	return nil
 }
 
+// Tx is a database transaction in progress, as a long import or a
+// scheduled action runs one. Odoo stamps write_date with the time its
+// transaction began (the cursor's now(), PostgreSQL's transaction start),
+// and nobody sees the writes until the commit: a transaction that runs
+// for minutes commits rows dated minutes in the past, behind what polls
+// have already read.
+type Tx struct {
+	e     *Emulator
+	start string
+	ops   []txWrite
+}
+
+type txWrite struct {
+	id   int64
+	vals map[string]any
+}
+
+// Begin starts a transaction at the emulator's current time.
+func (e *Emulator) Begin() *Tx { return &Tx{e: e, start: e.stamp()} }
+
+// UpdateCustomer writes vals to a partner inside the transaction: invisible
+// until Commit.
+func (tx *Tx) UpdateCustomer(id string, vals map[string]any) error {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil {
+		return fmt.Errorf("odootest: no partner %s", id)
+	}
+	tx.ops = append(tx.ops, txWrite{n, jsonish(vals)})
+	return nil
+}
+
+// Commit makes the transaction's writes visible, each stamped with the
+// transaction's start.
+func (tx *Tx) Commit() error {
+	e := tx.e
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, op := range tx.ops {
+		if oerr := e.writeAt("res.partner", []int64{op.id}, e.convenience(op.vals), tx.start); oerr != nil {
+			return fmt.Errorf("odootest: commit: %v", oerr)
+		}
+	}
+	return nil
+}
+
 // convenience turns country_code/state_code into many2one ids.
 func (e *Emulator) convenience(vals map[string]any) map[string]any {
 	if code, ok := vals["country_code"].(string); ok {
@@ -558,13 +603,18 @@ func (e *Emulator) create(modelName string, list []any) ([]int64, *odooError) {
 }
 
 func (e *Emulator) write(modelName string, ids []int64, vals map[string]any) *odooError {
+	return e.writeAt(modelName, ids, vals, e.stamp())
+}
+
+// writeAt writes vals stamped with now, the start of the transaction the
+// write runs in (see Tx).
+func (e *Emulator) writeAt(modelName string, ids []int64, vals map[string]any, now string) *odooError {
 	m := e.st.models[modelName]
 	for _, id := range ids {
 		if m.recs[id] == nil {
 			return missingError(modelName, []int64{id})
 		}
 	}
-	now := e.stamp()
 	for _, id := range ids {
 		next := maps.Clone(m.recs[id])
 		if _, err := e.st.applyVals(m, next, vals); err != nil {
