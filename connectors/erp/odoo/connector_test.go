@@ -279,3 +279,65 @@ func keys(m map[string]map[string]any) []string {
 	}
 	return out
 }
+
+// TestFindByEmailFindsPersons: with partners "all", a company partner
+// that shares the email of a person (info@…, or the owner's address on
+// the company) is not that person: finding by email returns the person,
+// or nothing — never the company, which the next push would rename after
+// the person.
+func TestFindByEmailFindsPersons(t *testing.T) {
+	emu, url := startEmulator(t, odootest.Options{})
+	company := emu.CreateCustomer(map[string]any{"name": "Schmidt Feinkost GmbH", "is_company": true, "email": "anna@schmidt.example"})
+	f := build(t, connectors.Instance{}, json2Settings(url, 50)).(connectors.Finder)
+	if rec, err := f.FindBy(context.Background(), connectors.ResourceCustomer, "email", "anna@schmidt.example"); !errors.Is(err, connectors.ErrNotFound) {
+		t.Fatalf("only the company has the email: found %v (%v), want not found", rec, err)
+	}
+	person := emu.CreateCustomer(map[string]any{"name": "Anna Schmidt", "email": "Anna@Schmidt.example", "parent_id": mustInt(company)})
+	rec, err := f.FindBy(context.Background(), connectors.ResourceCustomer, "email", "anna@schmidt.example")
+	if err != nil || rec.ExternalID != person {
+		t.Fatalf("found %v (%v), want the person %s", rec, err, person)
+	}
+	if c, _ := emu.Customer(company); c["name"] != "Schmidt Feinkost GmbH" {
+		t.Errorf("company renamed to %v", c["name"])
+	}
+}
+
+// TestCompanyLinkIsExact: the company a customer is linked to (parent_id)
+// is the company partner of exactly that name, case aside; LIKE's
+// wildcards in a shop's company name match themselves.
+func TestCompanyLinkIsExact(t *testing.T) {
+	emu, url := startEmulator(t, odootest.Options{})
+	acme := emu.CreateCustomer(map[string]any{"name": "Acme GmbH", "is_company": true})
+	emu.CreateCustomer(map[string]any{"name": "ACME GMBH", "is_company": true})
+	emu.CreateCustomer(map[string]any{"name": "Globex AG", "is_company": true})
+	pct := emu.CreateCustomer(map[string]any{"name": "50% Rabatt AG", "is_company": true})
+	w := build(t, connectors.Instance{}, json2Settings(url, 50)).(connectors.Writer)
+	for _, tc := range []struct {
+		company    string
+		wantParent string // "" = no parent, the name goes to company_name
+	}{
+		{"%", ""},
+		{"_cme GmbH", ""},
+		{"Acme%", ""},
+		{"Acme GmbH", acme}, // of two spellings, the exact one
+		{"50% Rabatt AG", pct},
+		{"50_ Rabatt AG", ""},
+	} {
+		rec, err := w.Upsert(context.Background(), connectors.ResourceCustomer, "", map[string]any{"name": "Kim Kunde", "email": "kim@example.com", "company": tc.company})
+		if err != nil {
+			t.Fatalf("%q: %v", tc.company, err)
+		}
+		stored, _ := emu.Customer(rec.ExternalID)
+		parent := ""
+		if p, ok := stored["parent_id"].([]any); ok && len(p) > 0 {
+			parent = fmt.Sprint(p[0])
+		}
+		if parent != tc.wantParent {
+			t.Errorf("company %q: parent_id %q, want %q", tc.company, parent, tc.wantParent)
+		}
+		if tc.wantParent == "" && stored["company_name"] != tc.company {
+			t.Errorf("company %q: company_name %v", tc.company, stored["company_name"])
+		}
+		emu.DeleteCustomer(rec.ExternalID)
+	}
+}

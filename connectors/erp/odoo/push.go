@@ -404,10 +404,17 @@ func (c *Connector) companyVals(ctx context.Context, company string, cur, vals m
 		}
 		return nil
 	}
+	// The whole name, case aside: =ilike with LIKE's wildcards escaped,
+	// so "50% Rabatt AG" or "A_B" name one company, not any. Of several
+	// that differ only in case, the exact spelling wins, else none does.
 	var rows []map[string]any
-	kw := map[string]any{"domain": []any{[]any{"is_company", "=", true}, []any{"name", "=ilike", company}}, "fields": []string{"id"}, "limit": 1}
+	kw := map[string]any{"domain": []any{[]any{"is_company", "=", true}, []any{"name", "=ilike", likeLiteral(company)}},
+		"fields": []string{"id", "name"}, "limit": 10, "order": "id asc"}
 	if err := c.rpc.call(ctx, "res.partner", "search_read", kw, &rows); err != nil {
 		return fmt.Errorf("odoo: find company %q: %w", company, err)
+	}
+	if len(rows) > 1 {
+		rows = slices.DeleteFunc(rows, func(r map[string]any) bool { return str(r["name"]) != company })
 	}
 	if len(rows) == 1 {
 		vals["parent_id"] = m2oID(rows[0]["id"])
@@ -558,8 +565,14 @@ func (c *Connector) Delete(ctx context.Context, resource, externalID string) err
 	return fmt.Errorf("odoo: delete partner %d: %w", id, err)
 }
 
-// FindBy looks a partner up by email (case-insensitive) or ref, the
-// customer number.
+// likeLiteral escapes LIKE's wildcards (PostgreSQL's default escape is
+// the backslash), so an =ilike domain matches the whole value.
+func likeLiteral(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
+}
+
+// FindBy looks a partner up by email (case-insensitive; persons only
+// unless the instance syncs only companies) or ref, the customer number.
 func (c *Connector) FindBy(ctx context.Context, resource, key, value string) (*connectors.Record, error) {
 	if resource != connectors.ResourceCustomer {
 		return nil, connectors.Permanent(fmt.Errorf("odoo: cannot search %q", resource))
@@ -568,7 +581,7 @@ func (c *Connector) FindBy(ctx context.Context, resource, key, value string) (*c
 	value = strings.TrimSpace(value)
 	switch key {
 	case "email":
-		leaf = []any{"email", "=ilike", strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(value)}
+		leaf = []any{"email", "=ilike", likeLiteral(value)}
 	case "customer_number", "ref":
 		leaf = []any{"ref", "=", value}
 	default:
@@ -578,6 +591,12 @@ func (c *Connector) FindBy(ctx context.Context, resource, key, value string) (*c
 		return nil, fmt.Errorf("odoo: find partner by empty %s: %w", key, connectors.ErrNotFound)
 	}
 	domain := append([]any{leaf}, c.scope()...)
+	if key == "email" && c.settings.Partners == PartnersAll {
+		// A shop's customer is a person: a company partner sharing the
+		// address (info@…) is not them, and linking to it would rename
+		// the company after the person on the next push.
+		domain = append(domain, []any{"is_company", "=", false})
+	}
 	var rows []map[string]any
 	if err := c.rpc.call(ctx, "res.partner", "search_read", map[string]any{"domain": domain, "fields": partnerFields, "limit": 1, "order": "id asc"}, &rows); err != nil {
 		return nil, fmt.Errorf("odoo: find partner by %s: %w", key, err)

@@ -282,12 +282,17 @@ func compare(v, w any) (int, error) {
 	return 0, fmt.Errorf("cannot compare %v", v)
 }
 
-// likeMatch implements SQL LIKE with % and _.
+// likeMatch implements PostgreSQL's LIKE with % and _, and the backslash
+// as its default escape character (\% is a literal %).
 func likeMatch(s, p string) bool {
 	if p == "" {
 		return s == ""
 	}
 	switch p[0] {
+	case '\\':
+		if len(p) > 1 {
+			return s != "" && s[0] == p[1] && likeMatch(s[1:], p[2:])
+		}
 	case '%':
 		for i := 0; i <= len(s); i++ {
 			if likeMatch(s[i:], p[1:]) {
