@@ -6,10 +6,12 @@
 package webhooks
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	gosync "sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -105,6 +107,7 @@ func (r *Receiver) handle(c *gin.Context) {
 		c.JSON(http.StatusBadRequest, Answer{Error: err.Error()})
 		return
 	}
+	start := time.Now()
 	ans, err := r.enqueue(c, name, events)
 	if err != nil {
 		log.Error("webhook not accepted: queue unavailable; the vendor will retry", "err", err)
@@ -113,75 +116,111 @@ func (r *Receiver) handle(c *gin.Context) {
 		return
 	}
 	r.Metrics.WebhookReceived(name)
-	log.Debug("webhook accepted", "accepted", ans.Accepted, "duplicates", ans.Duplicates, "ignored", ans.Ignored)
+	// One line per delivery however many records it names (an import
+	// sends thousands in one); a large one is worth seeing at Info.
+	lvl := slog.LevelDebug
+	if len(events) >= largeDelivery {
+		lvl = slog.LevelInfo
+	}
+	log.Log(c.Request.Context(), lvl, "webhook accepted", "topic", topicOf(events), "items", len(events), "bytes", len(body),
+		"accepted", ans.Accepted, "duplicates", ans.Duplicates, "ignored", ans.Ignored, "enqueue_ms", time.Since(start).Milliseconds())
 	c.JSON(http.StatusOK, ans)
 }
 
-// enqueue enqueues one ingest task per event. Duplicates need no Redis
-// round trip here: a re-delivery of an event still queued collapses on the
-// task id, and one already applied is dropped by the ingest handler, which
-// remembers applied event ids. One enqueue per event keeps this path as
-// cheap as a bare enqueue.
+// largeDelivery is how many records make a delivery's summary an Info line.
+const largeDelivery = 100
+
+func topicOf(events []connectors.Event) string {
+	if len(events) == 0 {
+		return ""
+	}
+	return events[0].Topic
+}
+
+// enqueueWorkers bounds the concurrent enqueues of one delivery: each is a
+// Redis round trip, and a 10,000-record delivery enqueued one after the
+// other keeps the vendor waiting for seconds (it gives up after 20 s).
+const enqueueWorkers = 16
+
+// enqueue enqueues one ingest task per event, up to enqueueWorkers at a
+// time. Duplicates need no Redis round trip here: a re-delivery of an event
+// still queued collapses on the task id, and one already applied is dropped
+// by the ingest handler, which remembers applied event ids. The first
+// error stops the rest: the vendor retries the whole delivery, and what was
+// enqueued collapses then.
 func (r *Receiver) enqueue(c *gin.Context, name string, events []connectors.Event) (Answer, error) {
-	ctx := c.Request.Context()
-	var ans Answer
+	ctx, cancel := context.WithCancel(c.Request.Context())
+	defer cancel()
 	now := time.Now()
-	for _, ev := range events {
-		if ev.Ignore {
-			ans.Ignored++
-			continue
-		}
-		if ev.Privacy != nil {
-			// Erasures and exports run in a worker like everything else;
-			// answering 200 once queued is what Shopify asks of them.
-			//
-			// A rejected one (its body is not its topic's shape, or names
-			// another shop) is answered 200 too, and queued only for its
-			// audit row. Shopify never sends a misshapen compliance body,
-			// so its sender is replaying some other signed body: a 4xx
-			// tells it nothing we want it to know. And a request for
-			// another shop of the same app is a real one for data we do
-			// not hold. A 4xx would have Shopify retry it 8 times over 4
-			// hours and count the app as failing its mandatory webhooks,
-			// while the operator already sees every rejection in the log,
-			// the metrics, `shophub status` and the audit table.
-			dup, err := r.Queue.EnqueueNew(ctx, sync.NewPrivacyTask(sync.PrivacyPayload{Instance: name, EventID: ev.ID, PrivacyRequest: *ev.Privacy}, r.MaxRetry))
-			if err != nil {
-				return ans, err
+	var (
+		mu       gosync.Mutex
+		ans      Answer
+		firstErr error
+	)
+	count := func(dup bool, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err != nil:
+			if firstErr == nil {
+				firstErr = err
+				cancel()
 			}
-			if !dup {
-				r.Metrics.PrivacyRequest(name, ev.Privacy.Kind, ev.Privacy.Rejected)
-			}
-			switch {
-			case ev.Privacy.Rejected != "":
-				logx.Logger(ctx, r.Log).Warn("privacy webhook rejected: not acted on", "connector", name, "topic", ev.Topic,
-					"kind", ev.Privacy.Kind, "reason", ev.Privacy.Rejected)
-				ans.Rejected++
-			case dup:
-				ans.Duplicates++
-			default:
-				ans.Accepted++
-			}
-			continue
-		}
-		at := ev.OccurredAt
-		if at.IsZero() {
-			at = now
-		}
-		task, err := sync.NewIngestTask(sync.IngestPayload{Instance: name, Resource: ev.Resource, ExternalID: ev.ExternalID,
-			EventID: ev.ID, Deleted: ev.Deleted, SourceAt: at, Body: ev.Body, RequestID: logx.RequestID(ctx)}, r.MaxRetry)
-		if err != nil {
-			return ans, err
-		}
-		dup, err := r.Queue.EnqueueNew(ctx, task)
-		if err != nil {
-			return ans, err
-		}
-		if dup {
+		case dup:
 			ans.Duplicates++
-		} else {
+		default:
 			ans.Accepted++
 		}
 	}
-	return ans, nil
+	work := make(chan connectors.Event)
+	var wg gosync.WaitGroup
+	for range min(enqueueWorkers, len(events)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ev := range work {
+				count(r.enqueueOne(ctx, name, ev, now))
+			}
+		}()
+	}
+feed:
+	for _, ev := range events {
+		if ev.Ignore {
+			mu.Lock()
+			ans.Ignored++
+			mu.Unlock()
+			continue
+		}
+		select {
+		case work <- ev:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil && c.Request.Context().Err() != nil {
+		firstErr = c.Request.Context().Err()
+	}
+	return ans, firstErr
+}
+
+// enqueueOne enqueues the task of one event and reports whether an equal
+// one was queued already.
+func (r *Receiver) enqueueOne(ctx context.Context, name string, ev connectors.Event, now time.Time) (bool, error) {
+	if ev.Privacy != nil {
+		// Erasures and exports run in a worker like everything else;
+		// answering 200 once queued is what Shopify asks of them.
+		return r.Queue.EnqueueNew(ctx, sync.NewPrivacyTask(sync.PrivacyPayload{Instance: name, EventID: ev.ID, PrivacyRequest: *ev.Privacy}, r.MaxRetry))
+	}
+	at := ev.OccurredAt
+	if at.IsZero() {
+		at = now
+	}
+	task, err := sync.NewIngestTask(sync.IngestPayload{Instance: name, Resource: ev.Resource, ExternalID: ev.ExternalID,
+		EventID: ev.ID, Deleted: ev.Deleted, SourceAt: at, Body: ev.Body, RequestID: logx.RequestID(ctx)}, r.MaxRetry)
+	if err != nil {
+		return false, err
+	}
+	return r.Queue.EnqueueNew(ctx, task)
 }
