@@ -93,9 +93,14 @@ type PrivacyRequest struct {
 // Capabilities declares what a connector can do; the pipeline only calls the
 // optional interfaces a connector declares.
 type Capabilities struct {
-	Webhooks  bool
-	Poll      bool
-	Push      bool
+	Webhooks bool
+	Poll     bool
+	Push     bool
+	// Patch: Upsert of an existing record takes a partial payload — a key
+	// left out keeps the vendor's value, and an object (an address) with
+	// some of its keys changes only those. The pipeline then sends only
+	// what changed; without it, whole payloads.
+	Patch     bool
 	Resources []string
 }
 

@@ -53,7 +53,9 @@ func (s *Store) Links(ctx context.Context, customerID uint64) ([]Link, error) {
 // Pushed records a successful push: the link (created when the push created
 // or found the vendor record), the payload fingerprint and the version. It
 // reports whether a newer version had been pushed meanwhile, in which case
-// our write may have overtaken it and the caller must push again.
+// our write may have overtaken it, or whether the customer changed while
+// the push ran (an edit from the target itself enqueues no push back to
+// it): either way the caller must push again.
 //
 // pushed is the canonical doc as pushed, limited to the fields the target
 // maps back in (nil when nothing was sent); it is stored before the vendor's
@@ -97,10 +99,31 @@ func (s *Store) Pushed(ctx context.Context, customerID uint64, instance, resourc
 			if pushed != nil {
 				upd["last_pushed_doc"] = pushedDoc
 			}
-			return tx.Model(&Link{}).Where("id = ?", l.ID).Updates(upd).Error
+			if err := tx.Model(&Link{}).Where("id = ?", l.ID).Updates(upd).Error; err != nil {
+				return err
+			}
+			cur, err := customerVersion(tx, customerID)
+			overtaken = cur > version
+			return err
 		})
 	})
 	return overtaken, err
+}
+
+// CustomerVersion is a customer's current version.
+func (s *Store) CustomerVersion(ctx context.Context, id uint64) (int64, error) {
+	return customerVersion(s.db.WithContext(ctx), id)
+}
+
+func customerVersion(db *gorm.DB, id uint64) (int64, error) {
+	var vs []int64
+	if err := db.Model(&Customer{}).Where("id = ?", id).Pluck("version", &vs).Error; err != nil {
+		return 0, err
+	}
+	if len(vs) == 0 {
+		return 0, fmt.Errorf("customer %d: %w", id, ErrNotFound)
+	}
+	return vs[0], nil
 }
 
 // Unlink forgets a link, e.g. after the vendor deleted the record.

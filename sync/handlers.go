@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -352,19 +353,60 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("render %s payload: %w: %w", p.Instance, err, asynq.SkipRetry)
 	}
 	hash := hub.HashDoc(payload)
-	extID := ""
+	extID, last := "", map[string]any(nil)
 	if link != nil {
 		extID = link.ExternalID
 		if hash == link.LastPushedHash && !p.Force {
 			return h.recordPush(ctx, p, extID, hash, cust.Version)
 		}
+		last = decodePushed(link.LastPushedDoc)
 	}
-	if extID == "" {
-		if extID, err = h.find(ctx, tp, p.Resource, doc); err != nil {
+	// Read before write: what the target holds now is merged into the hub
+	// first (an edit there the hub has not seen yet is the newest truth,
+	// not something to overwrite), and the write is reduced to what the
+	// target holds differently from the hub.
+	var cur map[string]any
+	if extID != "" {
+		var merged bool
+		if cur, merged, err = h.readTarget(ctx, tp, p, extID); err != nil {
 			return err
 		}
+		if merged {
+			if cust, doc, err = h.Store.Customer(ctx, p.CustomerID); err != nil {
+				return err
+			}
+			if doc, err = h.withKnowledge(ctx, tp, p.Resource, cust, doc); err != nil {
+				return err
+			}
+			payload, err = tp.Mapping.Outbound(p.Resource, doc)
+			if errors.Is(err, mappings.ErrSkip) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("render %s payload: %w: %w", p.Instance, err, asynq.SkipRetry)
+			}
+			hash = hub.HashDoc(payload)
+		}
+	} else {
+		var found *connectors.Record
+		if found, err = h.find(ctx, tp, p.Resource, doc); err != nil {
+			return err
+		}
+		if found != nil {
+			extID, cur = found.ExternalID, h.canonical(tp, p.Resource, found)
+		}
 	}
-	rec, err := w.Upsert(ctx, p.Resource, extID, payload)
+	write := payload
+	if extID != "" {
+		var changed bool
+		if write, changed = h.changes(tp, p.Resource, doc, cur, last, payload); !changed {
+			// The target holds everything already: no write, no echo.
+			overtaken, err := h.Store.Pushed(ctx, p.CustomerID, p.Instance, p.Resource, extID, hash, cust.Version,
+				pushedView(tp, p.Resource, doc))
+			return h.afterPush(ctx, p, cust.Version, overtaken, err)
+		}
+	}
+	rec, err := w.Upsert(ctx, p.Resource, extID, write)
 	if errors.Is(err, connectors.ErrNotFound) && extID != "" {
 		// Deleted at the vendor since we linked it: forget the link and
 		// create the record anew.
@@ -390,18 +432,29 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if errors.Is(err, hub.ErrNotFound) {
 		return h.erasedWhilePushing(ctx, tp, p, rec.ExternalID, doc) // privacy.go
 	}
+	if err == nil && !waiting {
+		err = h.Store.Unwait(ctx, p.CustomerID, p.Instance, p.Resource)
+	}
+	return h.afterPush(ctx, p, cust.Version, overtaken, err)
+}
+
+// afterPush pushes again when the hub moved on while this push ran: the
+// write may have carried values older than the hub's, and a change that
+// came from the target itself enqueues no push back to it.
+func (h *Handlers) afterPush(ctx context.Context, p PushPayload, version int64, overtaken bool, err error) error {
+	if err != nil || !overtaken {
+		return err
+	}
+	// Under the hub's current version, which is newer than the one pushed:
+	// the task id then differs from this (running) task's own.
+	cur, err := h.Store.CustomerVersion(ctx, p.CustomerID)
+	if errors.Is(err, hub.ErrNotFound) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	if !waiting {
-		if err := h.Store.Unwait(ctx, p.CustomerID, p.Instance, p.Resource); err != nil {
-			return err
-		}
-	}
-	if overtaken {
-		return h.Queue.Enqueue(ctx, NewPushTask(PushPayload{Instance: p.Instance, Resource: p.Resource, CustomerID: p.CustomerID, Version: cust.Version, Force: true}, h.MaxRetry))
-	}
-	return nil
+	return h.Queue.Enqueue(ctx, NewPushTask(PushPayload{Instance: p.Instance, Resource: p.Resource, CustomerID: p.CustomerID, Version: max(cur, version), Force: true}, h.MaxRetry))
 }
 
 // wait records that the target cannot hold the customer yet (not a
@@ -416,13 +469,23 @@ func (h *Handlers) wait(ctx context.Context, p PushPayload, reason error) error 
 	return nil
 }
 
-// pushedView is what the target should hand back of a push: the pushed doc
-// limited to the fields the target maps in.
+// pushedView is the pushed doc limited to the fields the target maps in
+// (what it should hand back of a push) and the fields it renders (what the
+// next push compares with where the target cannot be read back).
 func pushedView(tp *Touchpoint, resource string, doc map[string]any) map[string]any {
 	out := map[string]any{}
-	for _, f := range tp.Mapping.Fields(resource) {
+	keep := func(f string) {
 		if v, ok := doc[f]; ok {
 			out[f] = v
+		}
+	}
+	for _, f := range tp.Mapping.Fields(resource) {
+		keep(f)
+	}
+	if cov := tp.Mapping.Coverage(resource); cov != nil {
+		for _, path := range cov.Outbound {
+			f, _, _ := strings.Cut(path, ".")
+			keep(f)
 		}
 	}
 	return out
@@ -441,21 +504,21 @@ func (h *Handlers) recordPush(ctx context.Context, p PushPayload, extID, hash st
 }
 
 // find looks for an existing vendor record of the person by email, so a
-// push links to it instead of creating a duplicate.
-func (h *Handlers) find(ctx context.Context, tp *Touchpoint, resource string, doc map[string]any) (string, error) {
+// push links to it instead of creating a duplicate; nil when there is none.
+func (h *Handlers) find(ctx context.Context, tp *Touchpoint, resource string, doc map[string]any) (*connectors.Record, error) {
 	f, ok := tp.Conn.(connectors.Finder)
 	email, _ := doc["email"].(string)
 	if !ok || email == "" {
-		return "", nil
+		return nil, nil
 	}
 	rec, err := f.FindBy(ctx, resource, "email", email)
 	if errors.Is(err, connectors.ErrNotFound) {
-		return "", nil
+		return nil, nil
 	}
 	if err != nil {
-		return "", pushError(PushPayload{Instance: tp.Name}, err)
+		return nil, pushError(PushPayload{Instance: tp.Name}, err)
 	}
-	return rec.ExternalID, nil
+	return rec, nil
 }
 
 // pushError marks vendor errors no retry can fix so they go straight to the

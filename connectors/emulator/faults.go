@@ -27,6 +27,7 @@ type Faults struct {
 	lostN     int
 	lostMatch func(*http.Request) bool
 	requests  atomic.Int64
+	writes    atomic.Int64
 }
 
 // LoseAnswers makes the next n requests that match carry out their work
@@ -92,6 +93,14 @@ func (f *Faults) FailNext(n, status int) {
 
 // Requests counts API requests received.
 func (f *Faults) Requests() int64 { return f.requests.Load() }
+
+// CountWrite counts one request that asks to change data (its vendor's
+// writes, not searches or token requests sent with POST), answered or not.
+func (f *Faults) CountWrite() { f.writes.Add(1) }
+
+// Writes counts the write requests received: what a test measures when it
+// asks how many writes one edit costs a vendor.
+func (f *Faults) Writes() int64 { return f.writes.Load() }
 
 // Fault is what Take decided for one request.
 type Fault struct {

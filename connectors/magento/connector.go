@@ -39,7 +39,7 @@ func init() {
 			"optional RSA-signed Adobe Commerce webhooks.",
 		// The type can receive webhooks; an instance does only when
 		// webhook_public_key is set (see Capabilities).
-		Capabilities: connectors.Capabilities{Webhooks: true, Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder}},
+		Capabilities: connectors.Capabilities{Webhooks: true, Poll: true, Push: true, Patch: true, Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder}},
 		NewSettings:  func() any { return NewSettings() },
 		New:          connectors.Constructor(Type, New),
 		Mapping:      defaultMapping,
@@ -189,7 +189,8 @@ func (c *Connector) Type() string { return Type }
 // Capabilities implements connectors.Connector: polling and pushes; no
 // webhooks (see WebhookConnector).
 func (c *Connector) Capabilities() connectors.Capabilities {
-	return connectors.Capabilities{Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder}}
+	// Patch: the Writer merges a payload into the customer it reads first.
+	return connectors.Capabilities{Poll: true, Push: true, Patch: true, Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder}}
 }
 
 // Capabilities implements connectors.Connector: as Connector, plus webhooks.

@@ -149,12 +149,14 @@ func applyDefaultAddresses(c map[string]any, billing, shipping map[string]any, p
 			cand := connectors.CloneJSON(shared).(map[string]any)
 			patchAddress(cand, shipping)
 			if !connectors.SameJSON(cand, shared) {
-				if a := newAddress(c, shipping, placeholderPhone); a != nil {
-					shared["default_shipping"] = false
-					a["default_shipping"] = true
-					addrs = append(addrs, a)
-					flagsChanged = true
-				}
+				// The patch may name only what changed: the new address
+				// is the shared one with the change.
+				delete(cand, "id")
+				delete(cand, "default_billing")
+				shared["default_shipping"] = false
+				cand["default_shipping"] = true
+				addrs = append(addrs, cand)
+				flagsChanged = true
 			}
 		case bi >= 0 && billing != nil && connectors.SameJSON(billing, shipping):
 			addrs[bi].(map[string]any)["default_shipping"] = true

@@ -31,6 +31,7 @@ var capabilities = connectors.Capabilities{
 	Webhooks:  true,
 	Poll:      true,
 	Push:      true,
+	Patch:     true, // customer and address PUTs change only the keys sent
 	Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder},
 }
 

@@ -79,16 +79,27 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 	if err != nil {
 		return nil, err
 	}
-	body["id"] = json.Number(id)
-	var out struct {
-		Customer map[string]any `json:"customer"`
-	}
-	if _, err := c.call(ctx, "PUT", "/customers/"+id+".json", nil, map[string]any{"customer": body}, &out); err != nil {
-		return nil, fmt.Errorf("shopify: update customer %s: %w", id, err)
-	}
-	rec, err := customerRecord(out.Customer, "update customer "+id)
-	if err != nil || addr == nil {
-		return rec, err
+	dropPartialConsent(body)
+	var rec *connectors.Record
+	if len(body) == 0 {
+		// Only the address changed (the pipeline sends changed keys
+		// only): no customer PUT, which would be a write and an echo of
+		// its own; the address write needs the current default address.
+		if rec, err = c.Fetch(ctx, resource, id); err != nil || addr == nil {
+			return rec, err
+		}
+	} else {
+		body["id"] = json.Number(id)
+		var out struct {
+			Customer map[string]any `json:"customer"`
+		}
+		if _, err := c.call(ctx, "PUT", "/customers/"+id+".json", nil, map[string]any{"customer": body}, &out); err != nil {
+			return nil, fmt.Errorf("shopify: update customer %s: %w", id, err)
+		}
+		rec, err = customerRecord(out.Customer, "update customer "+id)
+		if err != nil || addr == nil {
+			return rec, err
+		}
 	}
 	changed, err := c.syncDefaultAddress(ctx, id, rec.Data, addr)
 	if err != nil || !changed {
@@ -97,6 +108,20 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 	// The address write bumped the customer's updated_at: return the state
 	// Shopify now holds, so echo suppression compares the right timestamp.
 	return c.Fetch(ctx, resource, id)
+}
+
+// dropPartialConsent leaves out a marketing consent object without its
+// state: Shopify takes a consent as state plus details, and a payload
+// reduced to changed keys carries only a changed consent_updated_at when
+// the state itself stayed (Shopify stamps that time itself anyway).
+func dropPartialConsent(body map[string]any) {
+	for _, k := range []string{"email_marketing_consent", "sms_marketing_consent"} {
+		if m, ok := body[k].(map[string]any); ok {
+			if _, has := m["state"]; !has {
+				delete(body, k)
+			}
+		}
+	}
 }
 
 // splitAddress copies payload's top level without the address the writer

@@ -52,7 +52,8 @@ func init() {
 }
 
 func capabilities() connectors.Capabilities {
-	return connectors.Capabilities{Webhooks: true, Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder}}
+	// Patch: the Admin API PATCHes, and the Writer patches addresses in place.
+	return connectors.Capabilities{Webhooks: true, Poll: true, Push: true, Patch: true, Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder}}
 }
 
 // maxPageSize is shopware.api.max_limit.

@@ -226,6 +226,12 @@ func (c *Connector) update(ctx context.Context, id string, rest, billing, shippi
 			// by giving it an address of its own.
 			if a, err = c.addressChange(ctx, shipping, curShip, rest, cur.Data); a != nil && err == nil {
 				a, err = c.addressChange(ctx, shipping, nil, rest, cur.Data)
+				if errors.Is(err, connectors.ErrNotRepresentable) {
+					// The change names only what differs (the pipeline
+					// sends changed keys only): the new address is the
+					// shared one with the change.
+					a, err = c.addressChange(ctx, withSharedAddress(curShip, shipping), nil, rest, cur.Data)
+				}
 			}
 		}
 		if errors.Is(err, connectors.ErrNotRepresentable) {
@@ -327,6 +333,27 @@ func (c *Connector) addressChange(ctx context.Context, want, current, customer, 
 	}
 	changed["id"] = current["id"]
 	return changed, nil
+}
+
+// sharedKeys are the address fields a split-off address takes over from
+// the address it shared.
+var sharedKeys = []string{"firstName", "lastName", "company", "department", "title", "street", "zipcode", "city",
+	"additionalAddressLine1", "additionalAddressLine2", "phoneNumber", "countryId", "countryStateId", "salutationId"}
+
+// withSharedAddress is the payload address change completed by the address
+// as Shopware holds it (countryId standing in for countryIso).
+func withSharedAddress(shared, change map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, k := range sharedKeys {
+		if v, ok := shared[k]; ok && v != nil {
+			out[k] = v
+		}
+	}
+	if _, ok := change["countryIso"]; ok {
+		delete(out, "countryId")
+	}
+	maps.Copy(out, change)
+	return out
 }
 
 // addressBody converts a payload address: countryIso → countryId, "" →

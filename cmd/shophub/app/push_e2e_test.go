@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shophub/shophub/config"
+	"github.com/shophub/shophub/connectors/magento/magentotest"
 	"github.com/shophub/shophub/hub"
 )
 
@@ -103,4 +104,123 @@ func TestCustomerWithoutAddressWaitsForShopware(t *testing.T) {
 	if n := e.deadLetterCount(t); n != 0 {
 		t.Errorf("%d dead letters, want none", n)
 	}
+}
+
+// writes is how many write requests each emulator has received.
+type writes struct{ shopify, shopware, magento int64 }
+
+func (w writes) minus(o writes) writes {
+	return writes{w.shopify - o.shopify, w.shopware - o.shopware, w.magento - o.magento}
+}
+
+// A push writes only what the hub changed, and one edit makes at most one
+// write per touchpoint: an edit of the first name in Shopify leaves
+// Magento's mixed-case email, its local phone format and its empty
+// company alone, and an address edit neither writes twice nor duplicates
+// the address in Magento.
+func TestPushWritesOnlyWhatChanged(t *testing.T) {
+	const pollInterval = time.Second
+	mage := magentotest.New(magentotest.Options{})
+	mageURL := mage.Start()
+	t.Cleanup(mage.Close)
+
+	email := "Magda.Mixed@Example.com"
+	magentoID := mage.CreateCustomer(map[string]any{
+		"email": email, "firstname": "Magda", "lastname": "Lena",
+		"addresses": []any{map[string]any{"firstname": "Magda", "lastname": "Lena", "street": []any{"Domplatz 1"}, "city": "Köln", "postcode": "50667",
+			"country_id": "DE", "telephone": "030 1234567", "default_billing": true, "default_shipping": true}},
+	})
+	e := newEnv(t, envOptions{tune: func(c *config.Config) {
+		c.Connectors = append(c.Connectors, config.Connector{
+			Name: "magento", Type: "magento", PollInterval: config.Duration(pollInterval),
+			Settings: map[string]any{"base_url": mageURL, "access_token": magentotest.DefaultIntegrationToken, "page_size": 50},
+		})
+	}})
+	count := func() writes { return writes{e.shopify.Writes(), e.shopware.Writes(), mage.Writes()} }
+
+	var shopifyID, shopwareID string
+	eventually(t, 15*time.Second, "Magento customer never reached both shops", func() bool {
+		c, _ := e.hubCustomer(t, "magda.mixed@example.com")
+		if c == nil {
+			return false
+		}
+		shopifyID, shopwareID = e.linkOf(t, c.ID, "shopify"), e.linkOf(t, c.ID, "shopware")
+		return shopifyID != "" && shopwareID != ""
+	})
+	time.Sleep(2 * pollInterval) // Magento's poll reads shophub's echoes back
+	e.quiet(t)
+	before, _ := mage.Customer(magentoID)
+	start := count()
+
+	// An unrelated edit: the first name, in Shopify.
+	nextSecond()
+	if err := e.shopify.UpdateCustomer(shopifyID, map[string]any{"first_name": "Magdalena"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "Shopify edit never reached Magento and Shopware", func() bool {
+		m, _ := mage.Customer(magentoID)
+		sw, _ := e.shopware.Customer(shopwareID)
+		return m["firstname"] == "Magdalena" && sw["firstName"] == "Magdalena"
+	})
+	time.Sleep(2 * pollInterval)
+	e.quiet(t)
+	name := count().minus(start)
+	t.Logf("writes for one first-name edit in Shopify: shopify %d, shopware %d, magento %d", name.shopify, name.shopware, name.magento)
+	if name.shopify != 0 || name.shopware != 1 || name.magento != 1 {
+		t.Errorf("one first-name edit in Shopify wrote shopify %d, shopware %d, magento %d times; want 0, 1, 1", name.shopify, name.shopware, name.magento)
+	}
+	after, _ := mage.Customer(magentoID)
+	if after["email"] != before["email"] || after["email"] != email {
+		t.Errorf("Magento email %v → %v: a push rewrote what nobody changed", before["email"], after["email"])
+	}
+	addrBefore, addrAfter := magentoAddresses(before), magentoAddresses(after)
+	if len(addrAfter) != 1 || addrAfter[0]["telephone"] != "030 1234567" || addrAfter[0]["company"] != addrBefore[0]["company"] {
+		t.Errorf("Magento addresses %v → %v: a push rewrote what nobody changed", addrBefore, addrAfter)
+	}
+
+	// An address edit in Shopify: one write each, no second address.
+	start = count()
+	nextSecond()
+	sf, _ := e.shopify.Customer(shopifyID)
+	def, _ := sf["default_address"].(map[string]any)
+	if err := e.shopify.UpdateCustomer(shopifyID, map[string]any{"addresses": []any{map[string]any{"id": def["id"], "city": "Bonn", "zip": "53111"}}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "Shopify address edit never reached Magento and Shopware", func() bool {
+		m, _ := mage.Customer(magentoID)
+		sw, _ := e.shopware.Customer(shopwareID)
+		a := magentoAddresses(m)
+		bill, _ := sw["defaultBillingAddress"].(map[string]any)
+		return len(a) > 0 && a[0]["city"] == "Bonn" && bill != nil && bill["city"] == "Bonn"
+	})
+	time.Sleep(2 * pollInterval)
+	e.quiet(t)
+	addr := count().minus(start)
+	t.Logf("writes for one address edit in Shopify: shopify %d, shopware %d, magento %d", addr.shopify, addr.shopware, addr.magento)
+	if addr.shopify != 0 || addr.shopware != 1 || addr.magento != 1 {
+		t.Errorf("one address edit in Shopify wrote shopify %d, shopware %d, magento %d times; want 0, 1, 1", addr.shopify, addr.shopware, addr.magento)
+	}
+	m, _ := mage.Customer(magentoID)
+	if a := magentoAddresses(m); len(a) != 1 || a[0]["telephone"] != "030 1234567" {
+		t.Errorf("Magento addresses after the edit: %v; want the one address, its phone as Magento had it", a)
+	}
+
+	// Idle: nothing is written any more.
+	start = count()
+	time.Sleep(3 * pollInterval)
+	e.quiet(t)
+	if idle := count().minus(start); idle != (writes{}) {
+		t.Errorf("writes while idle: %+v", idle)
+	}
+}
+
+func magentoAddresses(c map[string]any) []map[string]any {
+	var out []map[string]any
+	list, _ := c["addresses"].([]any)
+	for _, a := range list {
+		if m, ok := a.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
 }

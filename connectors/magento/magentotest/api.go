@@ -50,6 +50,9 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	e.CountRequest()
 	e.LogRequest(r)
+	if r.Method != http.MethodGet && !strings.Contains(r.URL.Path, "/V1/integration/") && !strings.Contains(r.URL.Path, "/V1/tfa/") {
+		e.CountWrite()
+	}
 
 	store, rest, _ := strings.Cut(rest, "/")
 	if store != e.opts.StoreCode && store != "default" && store != "all" {

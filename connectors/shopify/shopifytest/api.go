@@ -37,6 +37,9 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.CountRequest()
+	if r.Method != http.MethodGet {
+		e.CountWrite()
+	}
 	version, rest, _ := strings.Cut(rest, "/")
 	if r.Header.Get("X-Shopify-Access-Token") != e.opts.AccessToken {
 		writeErr(w, http.StatusUnauthorized, errInvalidToken)

@@ -314,6 +314,9 @@ func (e *Emulator) routes() http.Handler {
 		writeErrors(w, http.StatusNotFound, apiError{Code: "0", Status: "404", Title: "Not Found", Detail: "No route found for \"" + r.Method + " " + r.URL.Path + "\""})
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && !strings.HasPrefix(r.URL.Path, "/api/search/") && r.URL.Path != "/api/oauth/token" {
+			e.CountWrite()
+		}
 		if e.injected(w) {
 			return
 		}
