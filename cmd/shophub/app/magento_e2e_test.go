@@ -3,9 +3,6 @@ package app_test
 import (
 	"testing"
 	"time"
-
-	"github.com/shophub/shophub/config"
-	"github.com/shophub/shophub/connectors/magento/magentotest"
 )
 
 // TestMagentoCustomerReachesShopsAndBack is the Magento issue's must-show
@@ -14,9 +11,7 @@ import (
 // an address shophub does not map survive shophub's full-save update.
 func TestMagentoCustomerReachesShopsAndBack(t *testing.T) {
 	const pollInterval = time.Second
-	mage := magentotest.New(magentotest.Options{})
-	mageURL := mage.Start()
-	t.Cleanup(mage.Close)
+	mage, withMagento := newMagento(t, pollInterval) // push_e2e_test.go
 
 	email := "magda@example.com"
 	magentoID := mage.CreateCustomer(map[string]any{
@@ -30,12 +25,7 @@ func TestMagentoCustomerReachesShopsAndBack(t *testing.T) {
 		},
 	})
 
-	e := newEnv(t, envOptions{tune: func(c *config.Config) {
-		c.Connectors = append(c.Connectors, config.Connector{
-			Name: "magento", Type: "magento", PollInterval: config.Duration(pollInterval),
-			Settings: map[string]any{"base_url": mageURL, "access_token": magentotest.DefaultIntegrationToken, "page_size": 50},
-		})
-	}})
+	e := newEnv(t, envOptions{tune: withMagento})
 
 	// Magento → hub → Shopify and Shopware.
 	var shopifyID, shopwareID string
