@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -141,3 +143,34 @@ func (p *chaosProxy) close() {
 	p.srv.Close()
 	p.pending.Wait()
 }
+
+// slowVendor is a reverse proxy in front of a vendor API that answers
+// every call after a random latency up to max: polls list late (a record
+// changes between the listing and its ingest) and pushes land late (an
+// admin edits while a push is on its way).
+type slowVendor struct {
+	srv *httptest.Server
+	n   atomic.Uint64
+}
+
+func newSlowVendor(seed uint64, target string, maxLatency time.Duration) *slowVendor {
+	u, err := url.Parse(target)
+	if err != nil {
+		panic(err)
+	}
+	v := &slowVendor{}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	v.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rng := rand.New(rand.NewPCG(seed, v.n.Add(1)))
+		select {
+		case <-time.After(time.Duration(rng.Int64N(int64(maxLatency) + 1))):
+		case <-r.Context().Done():
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	return v
+}
+
+func (v *slowVendor) URL() string { return v.srv.URL }
+func (v *slowVendor) close()      { v.srv.Close() }
