@@ -344,13 +344,15 @@ func runConvergence(t *testing.T, seed uint64) {
 	}
 	s := newSixEnv(t, sixOptions{poll: polls, webhookVia: proxy.via, apiVia: apiVia})
 
-	// The enabled editors: their field not pending, and the field in the
-	// editing system's coverage (an editor for a field a system cannot
-	// hold would be a bug of this test).
+	// The enabled editors: their field not pending, and held by the
+	// editing system (its coverage decides: an edit of a field the system
+	// does not hold, like Shopware's billing phone that only fills a gap,
+	// asserts nothing the hub must take).
 	var eds []editor
 	for _, ed := range editors {
 		if !s.coverageOf(t, ed.system)[ed.path] {
-			t.Fatalf("editor %s %s: the field is not in %s's coverage", ed.system, ed.path, ed.system)
+			t.Logf("editor %s %s left out: not in %s's coverage", ed.system, ed.path, ed.system)
+			continue
 		}
 		if !pending(ed.path) && !pending(ed.system+" "+ed.path) {
 			eds = append(eds, ed)
