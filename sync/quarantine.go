@@ -45,6 +45,12 @@ func (h *Handlers) ReplayQuarantine(ctx context.Context, connector string) (repl
 				reason = err.Error()
 			}
 			if reason == "" {
+				// Connectors connect lazily; the CLI starts no worker to do it.
+				if err := tp.Ready(ctx); err != nil {
+					reason = err.Error()
+				}
+			}
+			if reason == "" {
 				p := IngestPayload{Instance: q.Instance, Resource: q.Resource, ExternalID: q.ExternalID, EventID: q.EventID,
 					SourceAt: q.SourceAt, Body: q.Payload}
 				if err := h.ingest(ctx, tp, p, log); err != nil {

@@ -129,6 +129,11 @@ func TestQuarantineReplayAfterMappingFixAndStatus(t *testing.T) {
 		n, err := a.Store.QuarantineCount(ctx, "shopify")
 		return err == nil && n == int64(len(emails))
 	})
+	// While the worker runs, status shows its connection state of each
+	// connector; once it stopped, none.
+	if out, err := run(t, "--config", o.config, "status"); err != nil || !regexp.MustCompile(`(?m)^shopify\s+up\s+\S+\s+0\s+-\s+\S+:\d+\s*$`).MatchString(out) {
+		t.Errorf("status while the worker runs: %v\n%s", err, out)
+	}
 	stop()
 
 	out, err := run(t, "--config", o.config, "status")
@@ -139,6 +144,7 @@ func TestQuarantineReplayAfterMappingFixAndStatus(t *testing.T) {
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^QUEUE\s+PENDING\s+ACTIVE\s+SCHEDULED\s+RETRY\s+ARCHIVED$`),
 		regexp.MustCompile(`(?m)^ingest\s+0\s+0\s+0\s+0\s+0$`),
+		regexp.MustCompile(`(?m)^CONNECTORS: no worker running$`),
 		regexp.MustCompile(`(?m)^DEAD LETTERS: none$`),
 		regexp.MustCompile(`(?m)^WAITING FOR DATA THE TARGET NEEDS: none$`),
 		regexp.MustCompile(`(?m)^shopify\s+customer\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`),

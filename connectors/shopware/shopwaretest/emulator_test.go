@@ -116,3 +116,49 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// Writes over Shopware's column limits are refused as Shopware refuses
+// them (StringField maxLength, Symfony's Length violation): the customer's
+// names hold 255 characters, an address's first name 50, last name 60.
+func TestEmulatorColumnLimits(t *testing.T) {
+	e := New(Options{})
+	url := e.Start()
+	t.Cleanup(e.Close)
+	_, out := call(t, e, url, "POST", "/api/oauth/token", "", map[string]string{"grant_type": "client_credentials", "client_id": "SWIA-test", "client_secret": "test-secret"})
+	tok, _ := out["access_token"].(string)
+	id := e.Seed(1)[0]
+	tests := []struct {
+		name    string
+		body    map[string]any
+		pointer string // "" accepted
+	}{
+		{"255-character first name", map[string]any{"firstName": strings.Repeat("ä", 255)}, ""},
+		{"256-character first name", map[string]any{"firstName": strings.Repeat("ä", 256)}, "/firstName"},
+		{"101-character title", map[string]any{"title": strings.Repeat("t", 101)}, "/title"},
+		{"50-character address first name", map[string]any{"defaultBillingAddress": map[string]any{"id": e.mustAddress(t, id), "firstName": strings.Repeat("a", 50)}}, ""},
+		{"51-character address first name", map[string]any{"defaultBillingAddress": map[string]any{"id": e.mustAddress(t, id), "firstName": strings.Repeat("a", 51)}}, "/defaultBillingAddress/firstName"},
+		{"61-character address last name", map[string]any{"defaultBillingAddress": map[string]any{"id": e.mustAddress(t, id), "lastName": strings.Repeat("a", 61)}}, "/defaultBillingAddress/lastName"},
+	}
+	for _, tt := range tests {
+		resp, out := call(t, e, url, "PATCH", "/api/customer/"+id, tok, tt.body)
+		if tt.pointer == "" {
+			if resp.StatusCode != http.StatusNoContent {
+				t.Errorf("%s: %d %v, want 204", tt.name, resp.StatusCode, out)
+			}
+			continue
+		}
+		js := mustJSON(out)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(js, `"code":"d94b19cc-114f-4f44-9cc4-4138e80a87b9"`) || !strings.Contains(js, `"pointer":"`+tt.pointer+`"`) {
+			t.Errorf("%s: %d %s, want 400 with the Length violation at %s", tt.name, resp.StatusCode, js, tt.pointer)
+		}
+	}
+}
+
+func (e *Emulator) mustAddress(t *testing.T, customerID string) string {
+	t.Helper()
+	c, ok := e.Customer(customerID)
+	if !ok {
+		t.Fatalf("no customer %s", customerID)
+	}
+	return c["defaultBillingAddressId"].(string)
+}
