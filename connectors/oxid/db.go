@@ -168,23 +168,42 @@ func (c *Connector) loadCustomers(ctx context.Context, q querier, ids []string) 
 	return out, nil
 }
 
-// consentTime is when the newsletter row reached its state: OXSUBSCRIBED
-// for a subscription, OXUNSUBSCRIBED otherwise, as RFC 3339 UTC; "" when
-// OXID recorded none.
+// consentTime is when the newsletter row reached its state, as RFC 3339
+// UTC; "" when OXID recorded none. OXID writes OXSUBSCRIBED only when it
+// inserts the row and OXUNSUBSCRIBED when a subscription ends
+// (NewsSubscribed::insert and ::update): a subscription after an
+// unsubscription leaves both dates, and the row's OXTIMESTAMP (UTC) is
+// then the time of the re-subscription. shophub's own writes set the
+// date of the state they write, so they read back as written.
 func (c *Connector) consentTime(n map[string]any) string {
-	col := "OXUNSUBSCRIBED"
-	if n["OXDBOPTIN"] == "1" {
-		col = "OXSUBSCRIBED"
+	sub, unsub := c.shopTime(n["OXSUBSCRIBED"]), c.shopTime(n["OXUNSUBSCRIBED"])
+	var at time.Time
+	switch {
+	case n["OXDBOPTIN"] != "1":
+		at = unsub
+	case !unsub.IsZero() && unsub.After(sub):
+		at, _ = time.ParseInLocation(tsLayout, fmt.Sprint(n["OXTIMESTAMP"]), time.UTC)
+	default:
+		at = sub
 	}
-	s, _ := n[col].(string)
-	if s == "" || strings.HasPrefix(s, "0000-00-00") {
+	if at.IsZero() {
 		return ""
+	}
+	return at.UTC().Format(time.RFC3339)
+}
+
+// shopTime reads a datetime column OXID wrote in its PHP's zone; zero for
+// OXID's empty date or anything unreadable.
+func (c *Connector) shopTime(v any) time.Time {
+	s, _ := v.(string)
+	if s == "" || strings.HasPrefix(s, "0000-00-00") {
+		return time.Time{}
 	}
 	t, err := time.ParseInLocation(tsLayout, s, c.loc)
 	if err != nil {
-		return ""
+		return time.Time{}
 	}
-	return t.UTC().Format(time.RFC3339)
+	return t
 }
 
 // record turns a loaded customer into a connectors.Record; see readRecord.

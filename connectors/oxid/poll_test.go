@@ -2,6 +2,8 @@ package oxid_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -201,5 +203,43 @@ func TestBadCursor(t *testing.T) {
 		if _, err := l.List(context.Background(), connectors.ResourceCustomer, c); err == nil {
 			t.Errorf("cursor %q accepted", c)
 		}
+	}
+}
+
+// TestResubscriptionConsentTime: OXID writes OXSUBSCRIBED only when the
+// newsletter row is inserted, so a customer who unsubscribes and
+// subscribes again keeps the first subscription's date there; the
+// consent's time is then the row's last change, not that old date.
+func TestResubscriptionConsentTime(t *testing.T) {
+	shop := oxidtest.New(t)
+	id := shop.Seed(1)[0]
+	f := build(t, map[string]any{"dsn": shop.DSN}).(connectors.Fetcher)
+	consent := func() (string, time.Time) {
+		t.Helper()
+		rec, err := f.Fetch(context.Background(), connectors.ResourceCustomer, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := rec.Data["newsletter"].(map[string]any)
+		at, _ := time.Parse(time.RFC3339, fmt.Sprint(n["consent_updated_at"]))
+		return fmt.Sprint(n["OXDBOPTIN"]), at
+	}
+	shop.Subscribe(id, 1)
+	_, first := consent()
+	nextSecond()
+	shop.Subscribe(id, 0)
+	state, unsub := consent()
+	if state != "0" || !unsub.After(first) {
+		t.Fatalf("after unsubscribing: OXDBOPTIN %s at %s (subscribed at %s)", state, unsub, first)
+	}
+	nextSecond()
+	before := time.Now().Truncate(time.Second)
+	shop.Subscribe(id, 1)
+	if n, _ := shop.Newsletter(id); !strings.HasPrefix(fmt.Sprint(n["OXSUBSCRIBED"]), first.In(oxidtest.Zone).Format("2006-01-02 15:04")) {
+		t.Fatalf("the emulator rewrote OXSUBSCRIBED on re-subscription: %v (first %s)", n["OXSUBSCRIBED"], first)
+	}
+	state, resub := consent()
+	if state != "1" || resub.Before(before) {
+		t.Errorf("re-subscription reads as OXDBOPTIN %s at %s, want 1 at or after %s (not the first subscription's %s)", state, resub, before, first)
 	}
 }

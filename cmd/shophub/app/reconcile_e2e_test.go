@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/shophub/shophub/cmd/shophub/app"
 	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/connectors/magento/magentotest"
+	"github.com/shophub/shophub/connectors/oxid/oxidtest"
 	shsync "github.com/shophub/shophub/sync"
 )
 
@@ -49,6 +51,9 @@ func sweep(t *testing.T, a *app.App, instance string) shsync.SweepState {
 func pendingDeletions(t *testing.T, a *app.App, instance string) []string {
 	t.Helper()
 	tasks, err := a.DeadLetters.Inspector.ListPendingTasks(shsync.QueueIngest, asynq.PageSize(1000))
+	if errors.Is(err, asynq.ErrQueueNotFound) {
+		return nil // nothing was ever queued
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,4 +154,86 @@ func billingCity(d map[string]any) string {
 	b, _ := d["billing_address"].(map[string]any)
 	s, _ := b["city"].(string)
 	return s
+}
+
+// TestOXIDSweepFindsHardDeletes: OXID's admin deletes a customer's rows
+// outright; no poll can see that, a reconciliation sweep does.
+func TestOXIDSweepFindsHardDeletes(t *testing.T) {
+	shop := oxidtest.New(t)
+	ids := shop.Seed(3)
+	a := pollApp(t, config.Connector{Name: "oxid", Type: "oxid", Settings: map[string]any{"dsn": shop.DSN, "page_size": 2}})
+	pollOnce(t, a, "oxid")
+	shop.DeleteCustomer(ids[1])
+	pollOnce(t, a, "oxid")
+	if got := pendingDeletions(t, a, "oxid"); len(got) != 0 {
+		t.Fatalf("deletions before the sweep: %v", got)
+	}
+	st := sweep(t, a, "oxid")
+	if got := pendingDeletions(t, a, "oxid"); len(got) != 1 || got[0] != ids[1] {
+		t.Errorf("deletions sent by the sweep: %v, want only %s", got, ids[1])
+	}
+	if st.Listed != 2 || st.Deleted != 1 {
+		t.Errorf("sweep state %+v: want 2 listed, 1 deleted", st)
+	}
+}
+
+// TestOXIDRegistrationReplacesGuest: shophub creates OXID accounts as OXID
+// guests (no password, as OXID's checkout without registration does):
+// OXID's "forgot password" ignores them, and registering in the storefront
+// with that email is what makes them usable — OXID then deletes the guest
+// row with its addresses and newsletter row and creates a new account.
+// shophub follows: the new account joins the same hub customer by email,
+// the next sweep reports the guest deleted, and the hub keeps what OXID
+// dropped.
+func TestOXIDRegistrationReplacesGuest(t *testing.T) {
+	shop := oxidtest.New(t)
+	email := "gast@example.com"
+	guest := shop.CreateCustomer(map[string]any{"OXUSERNAME": email, "OXPASSWORD": "", "OXFNAME": "Greta", "OXLNAME": "Gast"})
+	shop.AddDeliveryAddress(guest, map[string]any{"OXFNAME": "Greta", "OXLNAME": "Gast", "OXCITY": "Hamburg"})
+	shop.Subscribe(guest, 1)
+	a := pollApp(t, config.Connector{Name: "oxid", Type: "oxid", Settings: map[string]any{"dsn": shop.DSN, "page_size": 10}})
+	pollOnce(t, a, "oxid")
+	c, err := a.Store.CustomerByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shop.ForgotPassword(email) {
+		t.Fatal("OXID's forgot-password found a guest account: the emulator lost OXID's rule")
+	}
+
+	registered := shop.Register(email, map[string]any{"OXFNAME": "Greta", "OXLNAME": "Gast"})
+	if _, ok := shop.Customer(guest); ok || len(shop.Addresses(guest)) != 0 {
+		t.Fatal("registration left the guest row or its addresses")
+	}
+	if !shop.ForgotPassword(email) {
+		t.Error("the registered account gets no password reset")
+	}
+	pollOnce(t, a, "oxid")
+	sweep(t, a, "oxid")
+	if got := pendingDeletions(t, a, "oxid"); len(got) != 1 || got[0] != guest {
+		t.Errorf("deletions sent by the sweep: %v, want the replaced guest %s", got, guest)
+	}
+
+	after, err := a.Store.CustomerByEmail(context.Background(), email)
+	if err != nil || after.ID != c.ID {
+		t.Fatalf("after the registration the email belongs to customer %v (%v), want %d", after, err, c.ID)
+	}
+	links, err := a.Store.Links(context.Background(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	linked := false
+	for _, l := range links {
+		linked = linked || (l.Instance == "oxid" && l.ExternalID == registered)
+	}
+	if !linked {
+		t.Errorf("the registered account %s is not linked to the customer (links %v)", registered, links)
+	}
+	d := hubDoc(t, a, email)
+	if ship, _ := d["shipping_address"].(map[string]any); ship["city"] != "Hamburg" {
+		t.Errorf("the hub lost the delivery address OXID dropped: %v", d["shipping_address"])
+	}
+	if em, _ := d["email_marketing"].(map[string]any); em["subscribed"] != true {
+		t.Errorf("the hub lost the consent OXID dropped: %v", d["email_marketing"])
+	}
 }

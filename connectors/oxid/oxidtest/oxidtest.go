@@ -283,6 +283,46 @@ func (s *Shop) CreateCustomer(fields map[string]any) string {
 	return row["OXID"].(string)
 }
 
+// DeleteCustomer deletes a customer as OXID's admin does (User::delete):
+// the oxuser row, its delivery addresses and its newsletter subscription
+// go; nothing is left to poll, and OXID tells nobody.
+func (s *Shop) DeleteCustomer(id string) {
+	s.t.Helper()
+	s.exec("DELETE FROM oxaddress WHERE OXUSERID = ?", id)
+	s.exec("DELETE FROM oxnewssubscribed WHERE OXUSERID = ?", id)
+	s.exec("DELETE FROM oxuser WHERE OXID = ?", id)
+}
+
+// Register signs a customer up in the storefront as OXID's
+// User::createUser does: an account of that email in this shop without a
+// password — a guest of OXID's checkout, and every account shophub creates
+// — is deleted with its addresses and newsletter row (User::delete), and a
+// new account with a new OXID, a new customer number and a password is
+// created. fields override the new row's columns. It returns the new id.
+func (s *Shop) Register(email string, fields map[string]any) string {
+	s.t.Helper()
+	var guest string
+	_ = s.DB.QueryRow("SELECT OXID FROM oxuser WHERE OXUSERNAME = ? AND OXPASSWORD = '' AND OXSHOPID = 1", email).Scan(&guest)
+	if guest != "" {
+		s.DeleteCustomer(guest)
+	}
+	row := map[string]any{"OXUSERNAME": email}
+	for k, v := range fields {
+		row[k] = v
+	}
+	return s.CreateCustomer(row)
+}
+
+// ForgotPassword reports whether OXID's "forgot password" finds an account
+// for email (Email::getUserIdByUserName): an active one in this shop with
+// a password. A guest gets no reset mail.
+func (s *Shop) ForgotPassword(email string) bool {
+	s.t.Helper()
+	var id string
+	err := s.DB.QueryRow("SELECT OXID FROM oxuser WHERE OXACTIVE = 1 AND OXUSERNAME = ? AND OXPASSWORD != '' AND OXSHOPID = 1", email).Scan(&id)
+	return err == nil
+}
+
 // Seed creates n customers and returns their ids in creation order.
 func (s *Shop) Seed(n int) []string {
 	s.t.Helper()
@@ -321,19 +361,23 @@ func (s *Shop) UpdateDeliveryAddress(id string, fields map[string]any) error {
 
 // Subscribe sets a customer's newsletter status as OXID's
 // NewsSubscribed::setOptInStatus does: 1 subscribed, 0 unsubscribed, 2
-// waiting for the double opt-in; it creates the row on first use.
+// waiting for the double opt-in; it creates the row on first use. As in
+// OXID, OXSUBSCRIBED is written only when the row is inserted, and
+// OXUNSUBSCRIBED only when a subscription (or a pending one) ends: a
+// re-subscription changes neither date.
 func (s *Shop) Subscribe(userID string, status int) {
 	s.t.Helper()
 	var nid, email string
+	var was int
 	if err := s.DB.QueryRow("SELECT OXUSERNAME FROM oxuser WHERE OXID = ?", userID).Scan(&email); err != nil {
 		s.t.Fatalf("oxid emulator: subscribe %s: %v", userID, err)
 	}
-	_ = s.DB.QueryRow("SELECT OXID FROM oxnewssubscribed WHERE OXUSERID = ?", userID).Scan(&nid)
+	_ = s.DB.QueryRow("SELECT OXID, OXDBOPTIN FROM oxnewssubscribed WHERE OXUSERID = ?", userID).Scan(&nid, &was)
 	fields := map[string]any{"OXDBOPTIN": status}
-	if status == 0 {
-		fields["OXUNSUBSCRIBED"] = now()
-	} else {
+	if nid == "" {
 		fields["OXSUBSCRIBED"] = now()
+	} else if status == 0 && was != 0 {
+		fields["OXUNSUBSCRIBED"] = now()
 	}
 	if nid != "" {
 		if err := s.update("oxnewssubscribed", nid, fields); err != nil {
