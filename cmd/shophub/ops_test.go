@@ -134,6 +134,11 @@ func TestQuarantineReplayAfterMappingFixAndStatus(t *testing.T) {
 	if out, err := run(t, "--config", o.config, "status"); err != nil || !regexp.MustCompile(`(?m)^shopify\s+up\s+\S+\s+0\s+-\s+\S+:\d+\s*$`).MatchString(out) {
 		t.Errorf("status while the worker runs: %v\n%s", err, out)
 	}
+	// A finished reconciliation sweep, as the sweep stores it.
+	sweep := `{"id":"s1","started":"2026-01-02T03:00:00Z","finished":"2026-01-02T04:00:00Z","pages":2,"listed":3,"changed":1,"quarantined":0,"deleted":1}`
+	if err := a.Store.SaveCursor(ctx, "shopify", "reconcile:customer", sweep, true); err != nil {
+		t.Fatal(err)
+	}
 	stop()
 
 	out, err := run(t, "--config", o.config, "status")
@@ -149,6 +154,8 @@ func TestQuarantineReplayAfterMappingFixAndStatus(t *testing.T) {
 		regexp.MustCompile(`(?m)^WAITING FOR DATA THE TARGET NEEDS: none$`),
 		regexp.MustCompile(`(?m)^shopify\s+customer\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`),
 		regexp.MustCompile(`(?m)^quarantined records awaiting replay: 3$`),
+		regexp.MustCompile(`(?m)^CONNECTOR\s+RESOURCE\s+RECONCILIATION\s+STARTED\s+LISTED\s+CHANGED\s+QUARANTINED\s+DELETED\s+NOTE$`),
+		regexp.MustCompile(`(?m)^shopify\s+customer\s+finished 2026-01-02T04:00:00Z\s+2026-01-02T03:00:00Z\s+3\s+1\s+0\s+1\s*$`),
 	} {
 		if !want.MatchString(out) {
 			t.Errorf("status output lacks %s", want)

@@ -110,7 +110,9 @@ func record(data map[string]any) (*connectors.Record, error) {
 	if s, ok := data["updated_at"].(string); ok && s != "" {
 		t, err := parseDate(s)
 		if err != nil {
-			return nil, fmt.Errorf("customer %s: updated_at %q: %w", id, s, err)
+			// MySQL keeps "0000-00-00 00:00:00" where an import wrote
+			// no time: that customer is quarantined, the listing goes on.
+			rec.Invalid = fmt.Sprintf("magento: customer %s: updated_at %q: %v", id, s, err)
 		}
 		rec.UpdatedAt = t
 	}

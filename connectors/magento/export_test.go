@@ -19,3 +19,6 @@ func SetClock(c connectors.Connector, now func() time.Time) {
 		mc.auth.SetClock(now)
 	}
 }
+
+// Record is record (tests only).
+var Record = record

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/magento"
 	"github.com/shophub/shophub/connectors/magento/magentotest"
 )
 
@@ -178,6 +179,28 @@ func TestCursorErrors(t *testing.T) {
 		_, err := l.List(context.Background(), connectors.ResourceCustomer, cur)
 		if err == nil || !strings.Contains(err.Error(), "cursor") {
 			t.Errorf("List(%q): got %v, want a cursor error", cur, err)
+		}
+	}
+}
+
+// TestZeroUpdatedAtIsInvalidNotFatal: a customer whose updated_at MySQL
+// holds as a zero date comes back Invalid (the pipeline quarantines it);
+// it fails neither its page nor the poll.
+func TestZeroUpdatedAtIsInvalidNotFatal(t *testing.T) {
+	for _, tc := range []struct {
+		updatedAt   string
+		wantInvalid bool
+	}{
+		{"2025-03-14 09:26:53", false},
+		{"0000-00-00 00:00:00", true},
+		{"2025-02-30 00:00:00", true},
+	} {
+		rec, err := magento.Record(map[string]any{"id": float64(7), "updated_at": tc.updatedAt})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.updatedAt, err)
+		}
+		if (rec.Invalid != "") != tc.wantInvalid {
+			t.Errorf("%s: Invalid %q", tc.updatedAt, rec.Invalid)
 		}
 	}
 }
