@@ -27,7 +27,10 @@ type Config struct {
 type Server struct {
 	Listen     string `yaml:"listen"`
 	AdminToken string `yaml:"admin_token"`
-	// MaxBodyBytes caps a webhook body; vendors send small JSON documents.
+	// MaxBodyBytes caps a webhook body. Most deliveries are small, but
+	// Shopware sends one entity-written delivery per write, and an import
+	// of 10,000 customers makes one of about 1.6 MB: refused, Shopware
+	// retries it and deactivates the webhook after ten failures.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// PublicURL is how vendors reach this server, used only to print
 	// webhook URLs; stored without a trailing slash.
@@ -211,7 +214,7 @@ func (c *Config) Connector(name string) (Connector, bool) {
 // Defaults.
 const (
 	DefaultListen            = ":8080"
-	DefaultMaxBodyBytes      = 1 << 20
+	DefaultMaxBodyBytes      = 16 << 20
 	DefaultSQLiteDSN         = "shophub.db"
 	DefaultRedisAddr         = "127.0.0.1:6379"
 	DefaultConcurrency       = 100

@@ -68,7 +68,7 @@ func TestExample(t *testing.T) {
 		File: "example.yaml",
 		Server: Server{
 			Listen:       ":8080",
-			MaxBodyBytes: 1 << 20,
+			MaxBodyBytes: 16 << 20,
 		},
 		Database: Database{Driver: "mysql", DSN: "root@tcp(127.0.0.1:3306)/shophub?parseTime=true&charset=utf8mb4&loc=UTC"},
 		Redis:    Redis{Addr: "127.0.0.1:6379"},
@@ -161,7 +161,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want := &Config{
 		File:     "testdata/minimal.yaml",
-		Server:   Server{Listen: ":8080", MaxBodyBytes: 1 << 20},
+		Server:   Server{Listen: ":8080", MaxBodyBytes: 16 << 20},
 		Database: Database{Driver: "sqlite", DSN: "shophub.db"},
 		Redis:    Redis{Addr: "127.0.0.1:6379"},
 		Worker:   defaultWorker,
@@ -228,7 +228,7 @@ func TestParseEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(Server{Listen: ":9090", MaxBodyBytes: 1 << 20}, c.Server); diff != "" {
+	if diff := cmp.Diff(Server{Listen: ":9090", MaxBodyBytes: 16 << 20}, c.Server); diff != "" {
 		t.Errorf("server (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(Database{Driver: "sqlite", DSN: "hub.db"}, c.Database); diff != "" {

@@ -121,6 +121,16 @@ func TestLargeWebhookLogsOneSummary(t *testing.T) {
 	}
 }
 
+// The default body limit takes the delivery of a 10,000-customer import;
+// Shopware would retry a refused one and deactivate the webhook after ten
+// failures.
+func TestDefaultBodyLimitTakesAnImport(t *testing.T) {
+	_, body := bigDelivery(10000)
+	if int64(len(body)) > config.DefaultMaxBodyBytes/4 {
+		t.Errorf("a 10,000-item delivery is %d bytes; the default limit %d leaves less than 4x headroom", len(body), config.DefaultMaxBodyBytes)
+	}
+}
+
 // BenchmarkLargeWebhook measures one 10,000-item delivery end to end on
 // the request path (verify, decode, enqueue into Redis).
 func BenchmarkLargeWebhook(b *testing.B) {

@@ -213,7 +213,7 @@ func TestWebhookRejections(t *testing.T) {
 
 	bad := h.Clone()
 	bad.Set("X-Shopify-Hmac-Sha256", "AAAA"+h.Get("X-Shopify-Hmac-Sha256")[4:])
-	big := bytes.Repeat([]byte("x"), 2<<20)
+	big := bytes.Repeat([]byte("x"), 17<<20) // over the 16 MiB default
 	malformed := []byte(`{"id": 77, "email": `)
 	mh := h.Clone()
 	mh.Set("X-Shopify-Hmac-Sha256", e.shopify.Sign(malformed))
@@ -230,7 +230,7 @@ func TestWebhookRejections(t *testing.T) {
 		{"wrong signature", url, bad, body, http.StatusUnauthorized},
 		{"no signature", url, http.Header{"X-Shopify-Topic": {"customers/create"}}, body, http.StatusUnauthorized},
 		{"malformed json, signed", url, mh, malformed, http.StatusBadRequest},
-		{"2 MB body", url, bh, big, http.StatusRequestEntityTooLarge},
+		{"17 MB body", url, bh, big, http.StatusRequestEntityTooLarge},
 		{"unknown connector", e.app.URL() + "/webhooks/nope", h, body, http.StatusNotFound},
 	}
 	for _, tc := range cases {
