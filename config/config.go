@@ -85,7 +85,22 @@ type Hub struct {
 	// be reversed by hashing every possible vendor id. "" uses a public
 	// development secret (check warns).
 	TombstoneSecret string `yaml:"tombstone_secret"`
+	// ErasureEmailFallback lets a vendor's erasure or data request whose
+	// record the hub has no link to find the person by the request's email
+	// (default false: an unverified email could name someone else).
+	ErasureEmailFallback bool `yaml:"erasure_email_fallback"`
+	// VendorErasureScope is where a vendor's erasure request (Shopify's
+	// customers/redact) erases besides the hub: ScopeOrigin (default) only
+	// at the touchpoint that asked, ScopeAll at every touchpoint by its
+	// erasure mode. Erasures through the API or CLI always reach all.
+	VendorErasureScope string `yaml:"vendor_erasure_scope"`
 }
+
+// Vendor erasure scopes (hub.vendor_erasure_scope).
+const (
+	ScopeOrigin = "origin"
+	ScopeAll    = "all"
+)
 
 // Connector is one configured instance of a connector type.
 type Connector struct {
@@ -171,12 +186,13 @@ const (
 	ErasureNone      = "none"
 )
 
-// ErasureMode is the instance's erasure mode, ErasureDelete when unset:
-// an erased person is deleted everywhere unless the operator says
-// otherwise (e.g. an ERP that must keep invoices' customers anonymized).
+// ErasureMode is the instance's erasure mode, ErasureNone when unset:
+// shophub deletes or overwrites a record in a vendor's system only where
+// the operator chose so (a shop's order history, an ERP's invoices may
+// have to be kept); the audit shows such a touchpoint as skipped.
 func (c Connector) ErasureMode() string {
 	if c.Erasure == "" {
-		return ErasureDelete
+		return ErasureNone
 	}
 	return c.Erasure
 }

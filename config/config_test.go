@@ -74,8 +74,8 @@ func TestExample(t *testing.T) {
 		Redis:    Redis{Addr: "127.0.0.1:6379"},
 		Worker:   defaultWorker,
 		Hub: Hub{
-			DefaultRegion: "DE",
-			MatchKeys:     []string{"email"},
+			DefaultRegion: "DE", VendorErasureScope: ScopeOrigin,
+			MatchKeys: []string{"email"},
 			Priority: map[string][]string{
 				"*":               {"shopware", "shopify"},
 				"email_marketing": {"shopify", "shopware"},
@@ -100,7 +100,7 @@ func TestExample(t *testing.T) {
 			{
 				Name: "shopware", Type: "shopware", Direction: "both", Resources: []string{"customer", "order"},
 				PollInterval: Duration(5 * time.Minute),
-				Timeout:      Duration(30 * time.Second),
+				Timeout:      Duration(30 * time.Second), Erasure: "delete",
 				Settings: map[string]any{
 					"url":           "http://localhost:8000",
 					"client_id":     "SWIA_set_SHOPWARE_CLIENT_ID",
@@ -589,11 +589,20 @@ func TestErasure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := c.Connectors[0].ErasureMode(); got != ErasureDelete {
-		t.Errorf("unset erasure = %q, want delete", got)
+	if got := c.Connectors[0].ErasureMode(); got != ErasureNone {
+		t.Errorf("unset erasure = %q, want none: no vendor record is deleted unless the operator says so", got)
 	}
 	if got := c.Connectors[1].ErasureMode(); got != ErasureAnonymize {
 		t.Errorf("erasure = %q, want anonymize", got)
+	}
+	c, err = Parse("e.yaml", []byte("hub:\n  erasure_email_fallback: true\n  vendor_erasure_scope: all\n"), envFrom(nil))
+	if err != nil || !c.Hub.ErasureEmailFallback || c.Hub.VendorErasureScope != ScopeAll {
+		t.Errorf("privacy keys: %+v %v", c.Hub, err)
+	}
+	_, err = Parse("e.yaml", []byte("hub:\n  erasure_email_fallback: maybe\n  vendor_erasure_scope: everywhere\n"), envFrom(nil))
+	if diff := cmp.Diff([]string{`e.yaml:2: hub.erasure_email_fallback: want true or false, got "maybe"`,
+		`e.yaml:3: hub.vendor_erasure_scope: must be origin or all, got "everywhere"`}, errorLines(t, err)); diff != "" {
+		t.Errorf("bad privacy keys (-want +got):\n%s", diff)
 	}
 	_, err = Parse("e.yaml", []byte("connectors:\n  - name: shop\n    type: shopify\n    erasure: forget\n"), envFrom(nil))
 	if diff := cmp.Diff([]string{`e.yaml:4: connectors[0].erasure: must be delete, anonymize or none, got "forget"`}, errorLines(t, err)); diff != "" {

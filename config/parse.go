@@ -361,6 +361,20 @@ func (p *parser) str(dst *string) fieldFunc {
 	}
 }
 
+func (p *parser) boolean(dst *bool) fieldFunc {
+	return func(n *yaml.Node, path string) {
+		if !p.scalar(n, path, "true or false") {
+			return
+		}
+		v, err := strconv.ParseBool(strings.TrimSpace(n.Value))
+		if err != nil {
+			p.errorf(n, path, "want true or false, got %q", n.Value)
+			return
+		}
+		*dst = v
+	}
+}
+
 func (p *parser) integer(dst *int) fieldFunc {
 	return func(n *yaml.Node, path string) {
 		if v, ok := p.parseInt(n, path, strconv.IntSize); ok {
@@ -492,10 +506,12 @@ func (p *parser) worker(n *yaml.Node, path string, w *Worker) {
 
 func (p *parser) hub(n *yaml.Node, path string, h *Hub) {
 	p.fields(n, path, map[string]fieldFunc{
-		"default_region":       p.str(&h.DefaultRegion),
-		"match_keys":           p.strList(&h.MatchKeys),
-		"quarantine_retention": p.duration(&h.QuarantineRetention),
-		"tombstone_secret":     p.str(&h.TombstoneSecret),
+		"default_region":         p.str(&h.DefaultRegion),
+		"match_keys":             p.strList(&h.MatchKeys),
+		"quarantine_retention":   p.duration(&h.QuarantineRetention),
+		"tombstone_secret":       p.str(&h.TombstoneSecret),
+		"erasure_email_fallback": p.boolean(&h.ErasureEmailFallback),
+		"vendor_erasure_scope":   p.str(&h.VendorErasureScope),
 		"priority": func(v *yaml.Node, path string) {
 			byField(p, v, path, "instance names, most trusted first", &h.Priority, p.strList)
 		},

@@ -183,6 +183,11 @@ func (v *validator) hub() {
 	if !regionPattern.MatchString(h.DefaultRegion) {
 		v.errorf("hub.default_region", "want an ISO 3166-1 alpha-2 code such as DE, got %q", h.DefaultRegion)
 	}
+	switch h.VendorErasureScope {
+	case "", ScopeOrigin, ScopeAll:
+	default:
+		v.errorf("hub.vendor_erasure_scope", "must be %s or %s, got %q", ScopeOrigin, ScopeAll, h.VendorErasureScope)
+	}
 	if len(h.MatchKeys) == 0 {
 		v.errorf("hub.match_keys", "at least one key, e.g. [email]")
 	}

@@ -157,6 +157,41 @@ type Writer interface {
 	Delete(ctx context.Context, resource, externalID string) error
 }
 
+// What an erasure really did at a touchpoint (Eraser, and the audit's
+// step outcome).
+const (
+	// ErasedDeleted: the vendor removed the record.
+	ErasedDeleted = "deleted"
+	// ErasedAnonymized: the record stays, every place the vendor kept the
+	// person's data in now holds placeholders.
+	ErasedAnonymized = "anonymized"
+	// ErasedDeactivated: the record was only switched off; the person's
+	// data is still there.
+	ErasedDeactivated = "deactivated"
+	// ErasedGone: the vendor no longer had the record.
+	ErasedGone = "gone"
+)
+
+// Erasure modes an Eraser is asked for (config connectors[].erasure).
+const (
+	EraseDelete    = "delete"
+	EraseAnonymize = "anonymize"
+)
+
+// Eraser is implemented by writers whose Delete is not an erasure (OXID
+// can only deactivate; Odoo refuses to unlink a partner with invoices) or
+// who keep a person in more places than one record (addresses, newsletter
+// rows). Erase deletes (mode EraseDelete) or anonymizes (EraseAnonymize)
+// everything of the person behind externalID as far as the vendor allows,
+// and returns what it really did: a connector asked to delete that can
+// only anonymize says ErasedAnonymized. token makes placeholders such as
+// the anonymized email unique per record; it says nothing about the
+// person. Writers without Erase are erased by Delete or by an Upsert of
+// placeholders.
+type Eraser interface {
+	Erase(ctx context.Context, resource, externalID, mode, token string) (outcome string, err error)
+}
+
 // Finder looks a record up by a natural key (e.g. email) so that a push to a
 // system that already knows the person updates instead of duplicating.
 type Finder interface {

@@ -152,6 +152,8 @@ func (s *Store) eraseTx(tx *gorm.DB, requestID, customerID uint64, action func(i
 			st.Token = randomToken()
 		case "":
 			st.Action, st.Status, st.Error = ActionNone, PrivacySkipped, "instance not configured"
+		case ActionOutOfScope:
+			st.Action, st.Status, st.Error = ActionNone, PrivacySkipped, "outside the request's scope (hub.vendor_erasure_scope)"
 		default:
 			st.Action, st.Status = ActionNone, PrivacySkipped
 		}
@@ -424,6 +426,17 @@ func (s *Store) PrivacyStep(ctx context.Context, id uint64) (*PrivacyStep, error
 // forget the vendor id; failed keeps it, so a replay of the dead letter
 // can still reach the record. The request ends with its last step.
 func (s *Store) FinishPrivacyStep(ctx context.Context, id uint64, status, errMsg string) error {
+	return s.finishPrivacyStep(ctx, id, status, "", errMsg)
+}
+
+// CompletePrivacyStep records that a touchpoint did its part, with what it
+// really did (outcome: deleted, anonymized, deactivated, gone): the audit
+// says what happened, not what was asked.
+func (s *Store) CompletePrivacyStep(ctx context.Context, id uint64, outcome string) error {
+	return s.finishPrivacyStep(ctx, id, PrivacyDone, outcome, "")
+}
+
+func (s *Store) finishPrivacyStep(ctx context.Context, id uint64, status, outcome, errMsg string) error {
 	if len(errMsg) > 500 {
 		errMsg = errMsg[:500]
 	}
@@ -434,7 +447,7 @@ func (s *Store) FinishPrivacyStep(ctx context.Context, id uint64, status, errMsg
 				return err
 			}
 			now := time.Now().UTC().Truncate(time.Microsecond)
-			upd := map[string]any{"status": status, "error": errMsg}
+			upd := map[string]any{"status": status, "outcome": outcome, "error": errMsg}
 			if status != PrivacyFailed {
 				upd["external_id"], upd["fields"], upd["done_at"] = "", "", &now
 			}

@@ -63,6 +63,10 @@ const (
 	ActionDelete    = "delete"
 	ActionAnonymize = "anonymize"
 	ActionNone      = "none"
+	// ActionOutOfScope: the touchpoint is outside the request's scope (a
+	// vendor's erasure reaches only the touchpoint that asked, unless
+	// hub.vendor_erasure_scope is all): skipped, and the audit says why.
+	ActionOutOfScope = "out_of_scope"
 )
 
 // PrivacyRequest is the audit row of one erasure, export or shop redaction.
@@ -107,8 +111,12 @@ type PrivacyStep struct {
 	Fields string `gorm:"type:text" json:"-"`
 	// Token makes the anonymized email unique per record; random, so it
 	// says nothing about the person.
-	Token     string     `gorm:"type:varchar(32)" json:"-"`
-	Status    string     `gorm:"type:varchar(16);not null" json:"status"`
+	Token  string `gorm:"type:varchar(32)" json:"-"`
+	Status string `gorm:"type:varchar(16);not null" json:"status"`
+	// Outcome is what the touchpoint really did with the record
+	// (connectors.ErasedDeleted, ErasedAnonymized, ErasedDeactivated,
+	// ErasedGone); "" while pending, when skipped or failed.
+	Outcome   string     `gorm:"type:varchar(16)" json:"outcome,omitempty"`
 	Error     string     `gorm:"type:varchar(512)" json:"error,omitempty"`
 	CreatedAt time.Time  `json:"created_at"`
 	UpdatedAt time.Time  `json:"updated_at"`

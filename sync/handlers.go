@@ -39,6 +39,8 @@ type Handlers struct {
 	// ReconcilePace is the pause between two pages of a reconciliation
 	// sweep, which is meant to go slowly (0: none).
 	ReconcilePace time.Duration
+	// Privacy limits vendors' data-protection requests (privacy.go).
+	PrivacyPolicy PrivacyPolicy
 }
 
 // Register adds every handler to mux.

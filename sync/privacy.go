@@ -65,6 +65,32 @@ func (h *Handlers) registerPrivacy(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypePrivacy, h.Privacy)
 }
 
+// PrivacyPolicy says what vendors' data-protection requests may do
+// (config hub.erasure_email_fallback, hub.vendor_erasure_scope).
+type PrivacyPolicy struct {
+	// EmailFallback lets a request whose record the hub has no link to
+	// find the person by the request's email. Off by default: the email
+	// in a vendor's request is whatever that vendor holds, unverified,
+	// and may be another person's.
+	EmailFallback bool
+	// EraseEverywhere lets a vendor's erasure request erase at every
+	// touchpoint by its erasure mode. Off by default: Shopify's
+	// customers/redact means "this shop's customer asked", not "delete
+	// them from the ERP and the helpdesk"; the hub and the asking
+	// touchpoint erase, the others are recorded as out of scope.
+	EraseEverywhere bool
+}
+
+// onlyAt is erasureAction limited to one touchpoint.
+func (h *Handlers) onlyAt(origin string) func(instance, resource string) string {
+	return func(instance, resource string) string {
+		if instance != origin {
+			return hub.ActionOutOfScope
+		}
+		return h.erasureAction(instance, resource)
+	}
+}
+
 // erasureAction is what an erasure does at a touchpoint: its configured
 // mode, none when the hub cannot write there, "" when it is gone from the
 // configuration.
@@ -90,8 +116,15 @@ func (h *Handlers) erasureAction(instance, resource string) string {
 // queued and dead-lettered tasks, then one task per touchpoint to delete
 // or anonymize their record. It returns the audit row; the steps finish
 // in the background.
+//
+// This is the entry point for every erasure of a whole person: the API,
+// the CLI, and deletions propagated from one touchpoint to the others.
+// Each touchpoint is erased by its connectors[].erasure mode; req.Action,
+// when set, decides instead (see HandlePrivacyRequest's scope).
 func (h *Handlers) EraseCustomer(ctx context.Context, customerID uint64, req hub.EraseRequest) (*hub.PrivacyRequest, error) {
-	req.Action = h.erasureAction
+	if req.Action == nil {
+		req.Action = h.erasureAction
+	}
 	e, err := h.Store.Erase(ctx, customerID, req)
 	if err != nil {
 		return nil, err
@@ -159,10 +192,9 @@ func (h *Handlers) Erase(ctx context.Context, t *asynq.Task) error {
 	if st.Status != hub.PrivacyPending && st.Status != hub.PrivacyFailed {
 		return nil // done before (a duplicate or a relayed task)
 	}
-	err = h.eraseStep(ctx, st)
+	outcome, err := h.eraseStep(ctx, st)
 	if err == nil {
-		status := hub.PrivacyDone
-		return h.Store.FinishPrivacyStep(ctx, st.ID, status, "")
+		return h.Store.CompletePrivacyStep(ctx, st.ID, outcome)
 	}
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, ok := asynq.GetMaxRetry(ctx)
@@ -176,43 +208,61 @@ func (h *Handlers) Erase(ctx context.Context, t *asynq.Task) error {
 	return err
 }
 
-func (h *Handlers) eraseStep(ctx context.Context, st *hub.PrivacyStep) error {
+// eraseStep deletes or anonymizes one vendor record and says what really
+// happened there: a connector that knows its vendor (connectors.Eraser)
+// reports it; otherwise a Delete is a deletion, an Upsert of placeholders
+// an anonymization, and a record the vendor no longer has is gone.
+func (h *Handlers) eraseStep(ctx context.Context, st *hub.PrivacyStep) (string, error) {
 	tp, err := h.touchpoint(ctx, st.Instance)
 	if err != nil {
-		return err
+		return "", err
 	}
 	w, ok := tp.Conn.(connectors.Writer)
 	if !ok {
-		return fmt.Errorf("%s cannot write: %w", st.Instance, asynq.SkipRetry)
+		return "", fmt.Errorf("%s cannot write: %w", st.Instance, asynq.SkipRetry)
 	}
 	p := PushPayload{Instance: st.Instance, Resource: st.Resource}
-	switch st.Action {
-	case hub.ActionDelete:
-		if err := w.Delete(ctx, st.Resource, st.ExternalID); err != nil && !errors.Is(err, connectors.ErrNotFound) {
-			return pushError(p, err)
-		}
-		return nil
-	case hub.ActionAnonymize:
-		var fields []string
-		if st.Fields != "" {
-			if err := json.Unmarshal([]byte(st.Fields), &fields); err != nil {
-				return fmt.Errorf("step %d fields: %v: %w", st.ID, err, asynq.SkipRetry)
-			}
-		}
-		payload, err := tp.Mapping.Outbound(st.Resource, AnonymizedDoc(fields, st.Token, time.Now()))
-		if err != nil {
-			return fmt.Errorf("render anonymized %s record: %w: %w", st.Instance, err, asynq.SkipRetry)
-		}
-		_, err = w.Upsert(ctx, st.Resource, st.ExternalID, payload)
-		if errors.Is(err, connectors.ErrNotFound) {
-			return nil // gone already: nothing left to anonymize
-		}
-		if err != nil {
-			return pushError(p, err)
-		}
-		return nil
+	if st.Action != hub.ActionDelete && st.Action != hub.ActionAnonymize {
+		return "", fmt.Errorf("step %d: unknown action %q: %w", st.ID, st.Action, asynq.SkipRetry)
 	}
-	return fmt.Errorf("step %d: unknown action %q: %w", st.ID, st.Action, asynq.SkipRetry)
+	if e, ok := tp.Conn.(connectors.Eraser); ok {
+		outcome, err := e.Erase(ctx, st.Resource, st.ExternalID, st.Action, st.Token)
+		if errors.Is(err, connectors.ErrNotFound) {
+			return connectors.ErasedGone, nil
+		}
+		if err != nil {
+			return "", pushError(p, err)
+		}
+		return outcome, nil
+	}
+	if st.Action == hub.ActionDelete {
+		err := w.Delete(ctx, st.Resource, st.ExternalID)
+		switch {
+		case errors.Is(err, connectors.ErrNotFound):
+			return connectors.ErasedGone, nil
+		case err != nil:
+			return "", pushError(p, err)
+		}
+		return connectors.ErasedDeleted, nil
+	}
+	var fields []string
+	if st.Fields != "" {
+		if err := json.Unmarshal([]byte(st.Fields), &fields); err != nil {
+			return "", fmt.Errorf("step %d fields: %v: %w", st.ID, err, asynq.SkipRetry)
+		}
+	}
+	payload, err := tp.Mapping.Outbound(st.Resource, AnonymizedDoc(fields, st.Token, time.Now()))
+	if err != nil {
+		return "", fmt.Errorf("render anonymized %s record: %w: %w", st.Instance, err, asynq.SkipRetry)
+	}
+	_, err = w.Upsert(ctx, st.Resource, st.ExternalID, payload)
+	if errors.Is(err, connectors.ErrNotFound) {
+		return connectors.ErasedGone, nil // gone already: nothing left to anonymize
+	}
+	if err != nil {
+		return "", pushError(p, err)
+	}
+	return connectors.ErasedAnonymized, nil
 }
 
 // AnonymizedDoc is a canonical customer that overwrites every field a
@@ -390,7 +440,7 @@ func (h *Handlers) HandlePrivacyRequest(ctx context.Context, p PrivacyPayload) (
 		return nil, fmt.Errorf("privacy request kind %q: %w", p.Kind, asynq.SkipRetry)
 	}
 	custID, err := h.Store.CustomerByRecord(ctx, p.Instance, connectors.ResourceCustomer, p.ExternalID)
-	if errors.Is(err, hub.ErrNotFound) && p.Email != "" {
+	if errors.Is(err, hub.ErrNotFound) && p.Email != "" && h.PrivacyPolicy.EmailFallback {
 		var c *hub.Customer
 		if c, err = h.Store.CustomerByEmail(ctx, mappings.NormalizeEmail(p.Email)); err == nil {
 			custID = c.ID
@@ -418,6 +468,9 @@ func (h *Handlers) HandlePrivacyRequest(ctx context.Context, p PrivacyPayload) (
 		}
 		h.Log.Info("data request recorded", "connector", p.Instance, "request_id", r.ID, "customer_id", custID)
 		return r, nil
+	}
+	if !h.PrivacyPolicy.EraseEverywhere {
+		req.Action = h.onlyAt(p.Instance)
 	}
 	r, err := h.EraseCustomer(ctx, custID, req)
 	if errors.Is(err, hub.ErrNotFound) {

@@ -38,6 +38,11 @@ mapping (embedded default or override) compiles. Errors name file:line.`,
 				// would be keyed with a key anyone can read in the source.
 				fmt.Fprintln(cmd.ErrOrStderr(), "warning: hub.tombstone_secret is not set: erasure tombstones are keyed with the public development secret; set SHOPHUB_TOMBSTONE_SECRET")
 			}
+			for i, c := range cfg.Connectors {
+				if c.Out() && c.Erasure == "" {
+					fmt.Fprintf(cmd.ErrOrStderr(), "warning: connectors[%d] (%s): erasure not set: erasing a person leaves their record there (none); choose delete, anonymize or none\n", i, c.Name)
+				}
+			}
 			quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 			points, err := shsync.Build(cmd.Context(), cfg, quiet, false)
 			if err != nil {

@@ -55,6 +55,7 @@ connectors:
     poll_interval: 1h
     mapping: %q
     webhook_secret: whsec
+    erasure: delete
     settings:
       shop_url: %q
       access_token: tok

@@ -255,12 +255,36 @@ func MaskText(s string) string {
 		s = emailRe.ReplaceAllStringFunc(s, maskEmail)
 	}
 	s = phoneKV.ReplaceAllString(s, `${1}"***"`)
-	return phoneRe.ReplaceAllStringFunc(s, func(m string) string {
-		if looksLikePhoneText(m) {
-			return maskPhone(m)
+	return maskPhones(s)
+}
+
+// maskPhones masks the phone numbers in s. A run glued to a letter or an
+// underscore ("Test2615201/001", "v1.2") is part of a word, an id or a
+// path, not a number someone dialled.
+func maskPhones(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, loc := range phoneRe.FindAllStringIndex(s, -1) {
+		m := s[loc[0]:loc[1]]
+		if !looksLikePhoneText(m) || gluedToWord(s, loc[0], loc[1]) {
+			continue
 		}
-		return m
-	})
+		b.WriteString(s[last:loc[0]])
+		b.WriteString(maskPhone(m))
+		last = loc[1]
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func gluedToWord(s string, start, end int) bool {
+	word := func(c byte) bool {
+		return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	}
+	return start > 0 && word(s[start-1]) || end < len(s) && word(s[end])
 }
 
 // looksLikePhoneText tells a phone number in free text from ids, dates,

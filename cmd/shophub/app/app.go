@@ -117,6 +117,8 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		Policy: pol, Batcher: shsync.NewBatcher(a.Store, pol, 4, 200), Marker: shsync.NewMarker(a.Store, log, 0),
 		Recorder:      shsync.NewRecorder(a.Store, log, 0),
 		ReconcilePace: 2 * time.Second,
+		PrivacyPolicy: shsync.PrivacyPolicy{EmailFallback: cfg.Hub.ErasureEmailFallback,
+			EraseEverywhere: cfg.Hub.VendorErasureScope == config.ScopeAll},
 	}
 	a.Engine = a.engine()
 	ok = true
