@@ -220,6 +220,15 @@ func jsonish(v map[string]any) map[string]any {
 	return out
 }
 
+// Invoice marks a partner as referred to by a journal entry (an invoice),
+// which makes Odoo refuse to unlink it.
+func (e *Emulator) Invoice(id string) {
+	n, _ := strconv.ParseInt(id, 10, 64)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.st.invoiced[n] = true
+}
+
 // DeleteCustomer unlinks a partner.
 func (e *Emulator) DeleteCustomer(id string) bool {
 	n, _ := strconv.ParseInt(id, 10, 64)
@@ -489,6 +498,14 @@ func (e *Emulator) dispatch(modelName, method string, kw map[string]any) (any, *
 			if m.recs[id] == nil {
 				return nil, missingError(modelName, []int64{id})
 			}
+			if modelName == "res.partner" && e.st.invoiced[id] {
+				// What Odoo answers when journal entries refer to the
+				// partner: the foreign key holds, the user is told to
+				// archive instead.
+				return nil, &odooError{status: 422, name: "odoo.exceptions.UserError", msg: "The operation cannot be completed: " +
+					"another model requires the record being deleted. If possible, archive it instead.\n\n" +
+					"Model: Journal Entry (account.move), Field: Partner (partner_id)"}
+			}
 		}
 		for _, id := range ids {
 			delete(m.recs, id)
@@ -538,6 +555,14 @@ func fieldList(m *model, v any) ([]string, *odooError) {
 	return out, nil
 }
 
+// activeTest: archived records are left out unless the call's context
+// says active_test: false, as Odoo's search does.
+func activeTest(kw map[string]any) bool {
+	c, _ := kw["context"].(map[string]any)
+	v, ok := c["active_test"].(bool)
+	return !ok || v
+}
+
 func (e *Emulator) search(m *model, kw map[string]any) ([]record, *odooError) {
 	dom, mentionsActive, err := parseDomain(kw["domain"])
 	if err != nil {
@@ -547,7 +572,7 @@ func (e *Emulator) search(m *model, kw map[string]any) ([]record, *odooError) {
 	var out []record
 	for _, id := range slices.Sorted(maps.Keys(m.recs)) {
 		r := m.recs[id]
-		if hasActive && !mentionsActive && r["active"] == false {
+		if hasActive && !mentionsActive && activeTest(kw) && r["active"] == false {
 			continue // active_test
 		}
 		ok, err := dom.match(m, r)

@@ -43,6 +43,9 @@ type model struct {
 
 type store struct {
 	models map[string]*model
+	// invoiced partners are referred to by journal entries: Odoo refuses
+	// to unlink them (Emulator.Invoice).
+	invoiced map[int64]bool
 }
 
 func charFields(names ...string) map[string]fieldDef {
@@ -84,7 +87,7 @@ func newStore() *store {
 		m["write_date"] = fieldDef{kind: kindDatetime, readonly: true}
 	}
 	name := func(_ *store, r record) string { s, _ := r["name"].(string); return s }
-	s := &store{models: map[string]*model{
+	s := &store{invoiced: map[int64]bool{}, models: map[string]*model{
 		"res.partner": {name: "res.partner", fields: partner, recs: map[int64]record{}, nextID: 7, required: []string{"name"},
 			display: func(s *store, r record) string {
 				n, _ := r["name"].(string)
