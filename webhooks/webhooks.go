@@ -123,7 +123,7 @@ func (r *Receiver) handle(c *gin.Context) {
 		lvl = slog.LevelInfo
 	}
 	log.Log(c.Request.Context(), lvl, "webhook accepted", "topic", topicOf(events), "items", len(events), "bytes", len(body),
-		"accepted", ans.Accepted, "duplicates", ans.Duplicates, "ignored", ans.Ignored, "enqueue_ms", time.Since(start).Milliseconds())
+		"accepted", ans.Accepted, "duplicates", ans.Duplicates, "ignored", ans.Ignored, "rejected", ans.Rejected, "enqueue_ms", time.Since(start).Milliseconds())
 	c.JSON(http.StatusOK, ans)
 }
 
@@ -157,7 +157,7 @@ func (r *Receiver) enqueue(c *gin.Context, name string, events []connectors.Even
 		ans      Answer
 		firstErr error
 	)
-	count := func(dup bool, err error) {
+	count := func(ev connectors.Event, dup bool, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		switch {
@@ -166,6 +166,8 @@ func (r *Receiver) enqueue(c *gin.Context, name string, events []connectors.Even
 				firstErr = err
 				cancel()
 			}
+		case ev.Privacy != nil && ev.Privacy.Rejected != "":
+			ans.Rejected++
 		case dup:
 			ans.Duplicates++
 		default:
@@ -179,7 +181,8 @@ func (r *Receiver) enqueue(c *gin.Context, name string, events []connectors.Even
 		go func() {
 			defer wg.Done()
 			for ev := range work {
-				count(r.enqueueOne(ctx, name, ev, now))
+				dup, err := r.enqueueOne(ctx, name, ev, now)
+				count(ev, dup, err)
 			}
 		}()
 	}
@@ -211,7 +214,29 @@ func (r *Receiver) enqueueOne(ctx context.Context, name string, ev connectors.Ev
 	if ev.Privacy != nil {
 		// Erasures and exports run in a worker like everything else;
 		// answering 200 once queued is what Shopify asks of them.
-		return r.Queue.EnqueueNew(ctx, sync.NewPrivacyTask(sync.PrivacyPayload{Instance: name, EventID: ev.ID, PrivacyRequest: *ev.Privacy}, r.MaxRetry))
+		//
+		// A rejected one (its body is not its topic's shape, or names
+		// another shop) is answered 200 too, and queued only for its
+		// audit row. Shopify never sends a misshapen compliance body,
+		// so its sender is replaying some other signed body: a 4xx
+		// tells it nothing we want it to know. And a request for
+		// another shop of the same app is a real one for data we do
+		// not hold. A 4xx would have Shopify retry it 8 times over 4
+		// hours and count the app as failing its mandatory webhooks,
+		// while the operator already sees every rejection in the log,
+		// the metrics, `shophub status` and the audit table.
+		dup, err := r.Queue.EnqueueNew(ctx, sync.NewPrivacyTask(sync.PrivacyPayload{Instance: name, EventID: ev.ID, PrivacyRequest: *ev.Privacy}, r.MaxRetry))
+		if err != nil {
+			return dup, err
+		}
+		if !dup {
+			r.Metrics.PrivacyRequest(name, ev.Privacy.Kind, ev.Privacy.Rejected)
+		}
+		if ev.Privacy.Rejected != "" {
+			logx.Logger(ctx, r.Log).Warn("privacy webhook rejected: not acted on", "connector", name, "topic", ev.Topic,
+				"kind", ev.Privacy.Kind, "reason", ev.Privacy.Rejected)
+		}
+		return dup, nil
 	}
 	at := ev.OccurredAt
 	if at.IsZero() {
