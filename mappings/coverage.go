@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/expr-lang/expr/ast"
 	"gopkg.in/yaml.v3"
 )
 
@@ -216,10 +217,8 @@ func outboundReads(r *rule, base []string, target string, fallback bool, add fun
 		}
 	}
 	if r.expr != nil {
-		for _, keys := range [][]string{r.expr.keys, r.expr.srcKeys} {
-			for _, k := range keys {
-				add(outRead{target: target, path: appendSegs(base, k), primary: !fallback})
-			}
+		for _, p := range exprPaths(r.expr) {
+			add(outRead{target: target, path: appendSegs(base, p...), primary: !fallback})
 		}
 	}
 	if r.from == nil {
@@ -248,10 +247,8 @@ func inboundSources(r *rule, base []string) []string {
 		}
 	}
 	if r.expr != nil {
-		for _, keys := range [][]string{r.expr.keys, r.expr.srcKeys} {
-			for _, k := range keys {
-				out = append(out, strings.Join(appendSegs(base, k), "."))
-			}
+		for _, p := range exprPaths(r.expr) {
+			out = append(out, strings.Join(appendSegs(base, p...), "."))
 		}
 	}
 	if r.from == nil {
@@ -264,6 +261,79 @@ func inboundSources(r *rule, base []string) []string {
 	}
 	return out
 }
+
+// exprPaths lists what an expression reads from its source, as paths as
+// deep as its member accesses show: `source.billing_address?.phone` reads
+// billing_address.phone, `phone` all of phone. A dynamic member (`a[k]`,
+// `a[0]`) ends the path where it is known. `value` (what from selected),
+// `item`, `settings` and `$env` are no source keys.
+func exprPaths(p *program) [][]string {
+	node := p.prog.Node()
+	inner := map[ast.Node]bool{}
+	var outer []ast.Node
+	ast.Walk(&node, visitFunc(func(n ast.Node) {
+		switch x := n.(type) {
+		case *ast.MemberNode:
+			inner[x.Node] = true
+			outer = append(outer, n)
+		case *ast.ChainNode:
+			inner[x.Node] = true
+			outer = append(outer, n)
+		case *ast.CallNode:
+			inner[x.Callee] = true // a function, or a method of a value
+		case *ast.IdentifierNode:
+			outer = append(outer, n)
+		}
+	}))
+	var out [][]string
+	for _, n := range outer {
+		if inner[n] {
+			continue
+		}
+		base, props, _, ok := memberChain(n)
+		if !ok {
+			continue
+		}
+		if key, isSrc := strings.CutPrefix(base, srcPrefix); isSrc {
+			out = append(out, append([]string{key}, props...))
+			continue
+		}
+		switch base = strings.TrimPrefix(base, recPrefix); base {
+		case "source":
+			if len(props) > 0 {
+				out = append(out, props)
+			}
+		case "value", "item", "settings", "$env":
+		default:
+			out = append(out, append([]string{base}, props...))
+		}
+	}
+	return out
+}
+
+// memberChain reads `a.b?.c` as a and [b c]; a dynamic member closes the
+// path (`a[k].c` is a).
+func memberChain(n ast.Node) (base string, props []string, open, ok bool) {
+	switch x := n.(type) {
+	case *ast.IdentifierNode:
+		return x.Value, nil, true, true
+	case *ast.ChainNode:
+		return memberChain(x.Node)
+	case *ast.MemberNode:
+		if base, props, open, ok = memberChain(x.Node); !ok {
+			return "", nil, false, false
+		}
+		if s, isStr := x.Property.(*ast.StringNode); isStr && open {
+			return base, append(props, s.Value), true, true
+		}
+		return base, props, false, true
+	}
+	return "", nil, false, false
+}
+
+type visitFunc func(ast.Node)
+
+func (f visitFunc) Visit(n *ast.Node) { f(*n) }
 
 // overlaps reports whether two dotted vendor paths name the same value or
 // one lies inside the other.
@@ -368,7 +438,7 @@ func (c *compiler) coverage(res string, r *resource, decl coverageDecl) (*Covera
 		if a == AssertFill {
 			cov.FillOnly = append(cov.FillOnly, p)
 		}
-		if r.outbound != nil && (primary[p] || declared[p] == AssertFull) {
+		if r.outbound != nil && a == AssertFull && (primary[p] || declared[p] == AssertFull) {
 			cov.Holds = append(cov.Holds, p)
 		}
 	}

@@ -62,6 +62,30 @@ resources:
 			hold: []string{"billing_address.street", "first_name"},
 		},
 		{
+			name: "an expression reads as deep as its member accesses go",
+			src: `version: 1
+resources:
+  customer:
+    inbound:
+      fields:
+        first_name: first
+        phone: mobile
+        billing_address:
+          object: {first_name: first, phone: tel, city: city}
+    outbound:
+      fields:
+        first: {from: [first_name, billing_address.first_name]}
+        tel: billing_address.phone
+        mobile:
+          when: "source.phone != nil"
+          expr: "(source.phone ?? '') != (source.billing_address?.phone ?? '') ? phone : ''"
+        city: {expr: "billing_address['city'] ?? ''"}
+`,
+			want: map[string]Assert{"first_name": AssertFull, "phone": AssertFull, "billing_address.first_name": AssertFill,
+				"billing_address.phone": AssertFull, "billing_address.city": AssertFull},
+			hold: []string{"billing_address.city", "billing_address.phone", "first_name", "phone"},
+		},
+		{
 			name: "an address without object covers every key; object from a list base",
 			src: `version: 1
 resources:
@@ -100,7 +124,7 @@ resources:
 			src:  strings.Replace(sharedPhone, "    inbound:", "    coverage:\n      holds: [billing_address.phone]\n      not_held: [billing_address.zip]\n    inbound:", 1),
 			want: map[string]Assert{"email": AssertFull, "phone": AssertFull, "customer_number": AssertFull,
 				"billing_address.city": AssertFull, "billing_address.zip": AssertFill, "billing_address.phone": AssertFull},
-			hold: []string{"billing_address.city", "billing_address.phone", "billing_address.zip", "email", "phone"},
+			hold: []string{"billing_address.city", "billing_address.phone", "email", "phone"},
 		},
 		{
 			name: "never_writes takes a path out of what is written",
