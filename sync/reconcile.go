@@ -167,10 +167,10 @@ func (h *Handlers) SweepStep(ctx context.Context, instance, resource string, sta
 		return "", fmt.Errorf("reconcile %s: %w", instance, err)
 	}
 	st.Error = ""
-	if err := h.markListed(ctx, instance, resource, st.ID, page.Records); err != nil {
-		return "", err
-	}
 	if resource == connectors.ResourceCustomer {
+		if err := h.markListed(ctx, instance, resource, st.ID, page.Records); err != nil {
+			return "", err
+		}
 		ps, err := h.applyCustomerPage(ctx, tp, resource, page.Records)
 		if err != nil {
 			return "", err
@@ -240,13 +240,15 @@ func (h *Handlers) markListed(ctx context.Context, instance, resource, sweep str
 }
 
 // finishSweep compares the links that existed when the sweep began with
-// what it listed, and sends each one it did not list as a deletion.
+// what it listed, and sends each one it did not list as a deletion. Only
+// customers: vendors' order and ticket listings leave out archived and
+// closed ones, whose absence is no deletion.
 func (h *Handlers) finishSweep(ctx context.Context, instance, resource string, st *SweepState, log *slog.Logger) error {
 	key := presenceKey(instance, resource, st.ID)
 	var absent []string
 	total := 0
 	var after uint64
-	for {
+	for resource == connectors.ResourceCustomer {
 		ids, last, err := h.Store.LinkedIDs(ctx, instance, resource, st.Started, after, 1000)
 		if err != nil {
 			return err
@@ -274,7 +276,7 @@ func (h *Handlers) finishSweep(ctx context.Context, instance, resource string, s
 	st.Finished = &now
 	switch {
 	case len(absent) == 0:
-	case len(absent) > maxAbsent || (len(absent) > 10 && 2*len(absent) > total):
+	case len(absent) > maxAbsent || (len(absent) > 10 && 2*len(absent) > total) || st.Listed == 0:
 		st.Refused = fmt.Sprintf("%d of %d linked records were not listed: more than a sweep sends as deletions on its own; check the connector's access and scope", len(absent), total)
 		log.Error("reconciliation sweep: absent records not sent as deletions", "sweep", st.ID, "absent", len(absent), "linked", total)
 	default:

@@ -237,3 +237,26 @@ func TestOXIDRegistrationReplacesGuest(t *testing.T) {
 		t.Errorf("the hub lost the consent OXID dropped: %v", d["email_marketing"])
 	}
 }
+
+// TestSweepRefusesMassDeletion: a sweep that lists none (or few) of the
+// linked records — a wrong scope or a revoked grant looks exactly like
+// that — sends no deletions and says why in its state.
+func TestSweepRefusesMassDeletion(t *testing.T) {
+	mage := magentotest.New(magentotest.Options{})
+	url := mage.Start()
+	t.Cleanup(mage.Close)
+	ids := mage.Seed(3)
+	a := pollApp(t, config.Connector{Name: "magento", Type: "magento",
+		Settings: map[string]any{"base_url": url, "access_token": magentotest.DefaultIntegrationToken, "page_size": 10}})
+	pollOnce(t, a, "magento")
+	for _, id := range ids {
+		mage.DeleteCustomer(id)
+	}
+	st := sweep(t, a, "magento")
+	if got := pendingDeletions(t, a, "magento"); len(got) != 0 {
+		t.Errorf("a sweep that listed nothing sent %d deletions", len(got))
+	}
+	if st.Refused == "" || st.Deleted != 0 {
+		t.Errorf("sweep state %+v: want the deletions refused with a reason", st)
+	}
+}
