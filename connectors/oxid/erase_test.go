@@ -2,65 +2,13 @@ package oxid_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/connectors/oxid/oxidtest"
 )
-
-// scanTables returns "table.column" of every value in every table of the
-// shop's database that contains one of needles (case-insensitive).
-func scanTables(t *testing.T, db *sql.DB, needles []string) []string {
-	t.Helper()
-	rows, err := db.Query("SHOW TABLES")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, name)
-	}
-	rows.Close()
-	if len(tables) < 4 {
-		t.Fatalf("only %d tables in the shop's database: %v", len(tables), tables)
-	}
-	var hits []string
-	for _, tbl := range tables {
-		r, err := db.Query("SELECT * FROM `" + tbl + "`")
-		if err != nil {
-			t.Fatal(err)
-		}
-		cols, _ := r.Columns()
-		for r.Next() {
-			vals := make([]sql.RawBytes, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := r.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			for i, v := range vals {
-				low := strings.ToLower(string(v))
-				for _, n := range needles {
-					if strings.Contains(low, strings.ToLower(n)) {
-						hits = append(hits, fmt.Sprintf("%s.%s holds %q", tbl, cols[i], n))
-					}
-				}
-			}
-		}
-		r.Close()
-	}
-	return hits
-}
 
 // Must-show: OXID cannot delete (no DELETE grant, and it keeps users with
 // orders), so erasing a customer anonymizes every place OXID keeps them —
@@ -91,7 +39,7 @@ func TestEraseAnonymizesEveryPlace(t *testing.T) {
 
 	person := []string{"jana.berg@example.com", "Jana", "Berg", "Elbchaussee", "Hinterhaus", "Seestrasse", "Kaiweg",
 		"Hamburg", "Zürich", "Kiel", "22763", "24103", "40123456", "1234567", "1990-02-03"}
-	if hits := scanTables(t, e.shop.DB, person); len(hits) < 10 {
+	if hits := e.shop.FindText(person); len(hits) < 10 {
 		t.Fatalf("before the erasure the scan finds only %v", hits)
 	}
 
@@ -108,11 +56,11 @@ func TestEraseAnonymizesEveryPlace(t *testing.T) {
 			t.Errorf("erase (%s) reports %q, want anonymized: OXID cannot delete", mode, outcome)
 		}
 	}
-	if hits := scanTables(t, e.shop.DB, person); len(hits) > 0 {
+	if hits := e.shop.FindText(person); len(hits) > 0 {
 		t.Errorf("after the erasure: %s", strings.Join(hits, "; "))
 	}
 	for _, n := range []string{"otto.other@example.com", "Other", "Ottoweg"} {
-		if hits := scanTables(t, e.shop.DB, []string{n}); len(hits) == 0 {
+		if hits := e.shop.FindText([]string{n}); len(hits) == 0 {
 			t.Errorf("the other customer lost %q", n)
 		}
 	}

@@ -459,3 +459,34 @@ func (s *Shop) CreateAdmin(email string) string {
 	s.t.Helper()
 	return s.CreateCustomer(map[string]any{"OXRIGHTS": "malladmin", "OXUSERNAME": email})
 }
+
+// FindText returns "table.column holds needle" for every value in every
+// table of the shop's database that contains one of needles (case-
+// insensitive): what an erasure must leave nothing of.
+func (s *Shop) FindText(needles []string) []string {
+	s.t.Helper()
+	var tables []string
+	for _, r := range s.rows("SHOW TABLES") {
+		for _, v := range r {
+			tables = append(tables, fmt.Sprint(v))
+		}
+	}
+	if len(tables) < 4 {
+		s.t.Fatalf("oxid emulator: only tables %v", tables)
+	}
+	var hits []string
+	for _, tbl := range tables {
+		for _, r := range s.rows("SELECT * FROM `" + tbl + "`") {
+			for col, v := range r {
+				low := strings.ToLower(fmt.Sprint(v))
+				for _, n := range needles {
+					if strings.Contains(low, strings.ToLower(n)) {
+						hits = append(hits, fmt.Sprintf("%s.%s holds %q", tbl, col, n))
+					}
+				}
+			}
+		}
+	}
+	sort.Strings(hits)
+	return hits
+}
