@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shophub/shophub/connectors/shopify/shopifytest"
 	"github.com/shophub/shophub/hub"
 )
 
@@ -109,7 +111,26 @@ func TestPrivacyTopicHeaderWithAnotherBodyErasesNothing(t *testing.T) {
 		}
 	}
 
-	// The genuine request is acted on.
+	// A genuine request for a Shopify customer the hub has no link to,
+	// naming this person's email: without hub.erasure_email_fallback the
+	// email (unverified, the shop's) finds nobody.
+	unlinked := []byte(`{"shop_id":954889,"shop_domain":"` + shopifytest.DefaultShopDomain + `","customer":{"id":424242,"email":"` + email +
+		`","phone":null},"orders_to_redact":[]}`)
+	if code, resp := postWebhook(t, e.app.URL()+"/webhooks/shopify", e.shopify.DeliveryHeaders("customers/redact", unlinked), unlinked); code != http.StatusOK || !strings.Contains(resp, `"accepted":1`) {
+		t.Fatalf("customers/redact of an unlinked record: %d %s", code, resp)
+	}
+	eventually(t, 15*time.Second, "request for an unlinked record never audited", func() bool {
+		var n int64
+		db.Model(&hub.PrivacyRequest{}).Where("status = ?", hub.PrivacyNotFound).Count(&n)
+		return n == 1
+	})
+	if c, _ := e.hubCustomer(t, email); c == nil {
+		t.Fatal("the email in a request for another record erased the person")
+	}
+
+	// The genuine request is acted on: in the hub and at Shopify, which
+	// asked (erasure: none by default, so skipped); Shopware is out of
+	// the request's scope.
 	h, b := e.shopify.CustomersRedact(shopifyID)
 	if code, resp := postWebhook(t, e.app.URL()+"/webhooks/shopify", h, b); code != http.StatusOK || !strings.Contains(resp, `"accepted":1`) {
 		t.Fatalf("genuine customers/redact: %d %s", code, resp)
@@ -118,4 +139,22 @@ func TestPrivacyTopicHeaderWithAnotherBodyErasesNothing(t *testing.T) {
 		c, _ := e.hubCustomer(t, email)
 		return c == nil
 	})
+	var erasure hub.PrivacyRequest
+	if err := db.Where("kind = ? AND status <> ?", hub.PrivacyErase, hub.PrivacyRejected).Where("customer_id = ?", cust.ID).Take(&erasure).Error; err != nil {
+		t.Fatal(err)
+	}
+	_, erasureSteps, err := e.app.Store.PrivacyRequest(context.Background(), erasure.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, st := range erasureSteps {
+		got[st.Instance] = st.Status + ": " + st.Error
+	}
+	if !strings.HasPrefix(got["shopware"], "skipped: outside the request's scope") || got["shopify"] != "skipped: " {
+		t.Errorf("steps of a vendor's erasure %v: want Shopware out of scope, Shopify by its (none) erasure", got)
+	}
+	if e.shopware.Count() != 1 {
+		t.Error("Shopify's customers/redact deleted the Shopware customer")
+	}
 }
