@@ -130,7 +130,10 @@ func (m *merger) decide(custID uint64, s slot, nv any) bool {
 	}
 	if s.hadPushed && jsonEqual(s.pushed, nv) {
 		// The echo of an earlier push, arriving after a newer edit and
-		// stamped later than it: not an edit, must not revert it.
+		// stamped later than it: not an edit, must not revert it. The
+		// source may still hold that older value (a push computed before
+		// the newer edit, written after it): it gets the hub's values again.
+		m.stale = true
 		return false
 	}
 	if isEmpty(nv) && (!s.hadOld || isEmpty(s.old)) {

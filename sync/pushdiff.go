@@ -134,13 +134,14 @@ func (h *Handlers) readTarget(ctx context.Context, tp *Touchpoint, p PushPayload
 		return cur, false, nil
 	}
 	in := h.inbound(tp, p.Resource, extID, "", rec.UpdatedAt, cur)
-	in.NoEcho = true // this push is the answer to whatever the target lacks
 	res, err := h.Store.MergeCustomer(ctx, in, h.Policy)
 	if err != nil {
 		return nil, false, err
 	}
 	if res.OutboxID != 0 {
-		h.dispatchLogged(ctx, []hub.OutboxEvent{eventOf(in, res)})
+		ev := eventOf(in, res)
+		ev.OriginStale = false // this push is the answer to what the target lacks
+		h.dispatchLogged(ctx, []hub.OutboxEvent{ev})
 	}
 	return cur, len(res.Changed) > 0, nil
 }

@@ -225,3 +225,64 @@ func newMagento(t *testing.T, pollInterval time.Duration) (*magentotest.Emulator
 		})
 	}
 }
+
+// The stale push: the first name is edited in Shopware at t, the
+// last name in Shopify at t+2s while the push of the first edit to Shopify
+// waits on Shopify's rate limit. At quiescence every system holds both
+// edits: the push reads Shopify before it writes, writes only the first
+// name, and a push overtaken by a change is repeated.
+func TestStalePushDoesNotRevertANewerEdit(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	email := "stale@example.com"
+	shopifyID := e.shopify.CreateCustomer(map[string]any{"email": email, "first_name": "Stefan", "last_name": "Alt",
+		"addresses": []any{map[string]any{"address1": "Ringstraße 1", "city": "Kiel", "zip": "24103", "country_code": "DE", "default": true}}})
+	var cust *hub.Customer
+	var shopwareID string
+	eventually(t, 15*time.Second, "customer never reached Shopware", func() bool {
+		cust, _ = e.hubCustomer(t, email)
+		if cust == nil {
+			return false
+		}
+		shopwareID = e.linkOf(t, cust.ID, "shopware")
+		return shopwareID != ""
+	})
+	e.quiet(t)
+
+	// Shopify answers 429 twice with Retry-After 2s: the push of the
+	// Shopware edit waits 4s in place (the client's two in-place retries).
+	e.shopify.Throttle(2, 2*time.Second)
+	nextSecond()
+	if !e.shopware.UpdateCustomer(shopwareID, map[string]any{"firstName": "Stefanie"}) {
+		t.Fatal("no Shopware customer")
+	}
+	eventually(t, 5*time.Second, "Shopware edit never reached the hub", func() bool {
+		_, data := e.hubCustomer(t, email)
+		return data["first_name"] == "Stefanie"
+	})
+	time.Sleep(2 * time.Second)
+	if err := e.shopify.UpdateCustomer(shopifyID, map[string]any{"last_name": "Neu"}); err != nil {
+		t.Fatal(err)
+	}
+
+	eventually(t, 30*time.Second, "systems never all held both edits", func() bool {
+		_, data := e.hubCustomer(t, email)
+		sf, _ := e.shopify.Customer(shopifyID)
+		sw, _ := e.shopware.Customer(shopwareID)
+		return data["first_name"] == "Stefanie" && data["last_name"] == "Neu" &&
+			sf["first_name"] == "Stefanie" && sf["last_name"] == "Neu" &&
+			sw["firstName"] == "Stefanie" && sw["lastName"] == "Neu"
+	})
+	e.quiet(t)
+	time.Sleep(time.Second)
+	e.quiet(t)
+	_, data := e.hubCustomer(t, email)
+	sf, _ := e.shopify.Customer(shopifyID)
+	sw, _ := e.shopware.Customer(shopwareID)
+	for _, got := range [][2]any{{data["first_name"], data["last_name"]}, {sf["first_name"], sf["last_name"]}, {sw["firstName"], sw["lastName"]}} {
+		if got[0] != "Stefanie" || got[1] != "Neu" {
+			t.Errorf("at quiescence hub %v %v, Shopify %v %v, Shopware %v %v; want Stefanie Neu everywhere",
+				data["first_name"], data["last_name"], sf["first_name"], sf["last_name"], sw["firstName"], sw["lastName"])
+			break
+		}
+	}
+}
