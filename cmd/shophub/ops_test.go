@@ -241,6 +241,11 @@ func TestExportAndEraseCommands(t *testing.T) {
 	if !regexp.MustCompile(`customer \d+ erased from the hub: privacy request \d+\n  shopify: delete \(\w+\)`).MatchString(out) {
 		t.Errorf("erase output:\n%s", out)
 	}
+	// status counts the audit rows: the export (done) and the erasure.
+	if out, err := run(t, "--config", o.config, "status"); err != nil ||
+		!regexp.MustCompile(`(?m)^PRIVACY REQUESTS\s+DONE\s+PENDING\s+FAILED\s+NOT FOUND\s+REJECTED\n(erase\s+\d\s+\d\s+0\s+0\s+0\n)export\s+1\s+0\s+0\s+0\s+0\s*$`).MatchString(out) {
+		t.Errorf("status privacy requests (%v):\n%s", err, out)
+	}
 	if _, err := run(t, "--config", o.config, "export", "--email", email); err == nil {
 		t.Error("export after erasure still finds the person")
 	}
