@@ -365,7 +365,7 @@ func TestFillOnlyFieldsFillGapsAtTheOrigin(t *testing.T) {
 			// counts like any edit.
 			x = in("shopware", "W1", t0.Add(3*time.Minute), map[string]any{"email": "f@example.com", "phone": "+4915122222222",
 				"billing_address": map[string]any{"city": "Köln", "phone": "+4915122222222"}})
-			x.Coverage, x.NoEcho = cov, true
+			x.Coverage = cov.AsSource()
 			mustMerge(t, s, hub.Policy{}, x)
 			if got, _ := profile(t, s, a.CustomerID); got["billing_address"].(map[string]any)["phone"] != "+4915122222222" || got["phone"] != "+4915122222222" {
 				t.Errorf("read-only source: %v", got)

@@ -170,18 +170,17 @@ func (m *merger) decide(custID uint64, s slot, nv any) bool {
 // asserts applies the source's coverage: a path it cannot hold apart from
 // another field (Shopware's one phone, written from the customer phone,
 // comes back as the billing address phone too) only fills a gap, and only
-// while the source is the record's origin: the hub knows no value yet and
-// never pushed to this record, whose field would otherwise hold our own
-// write of another field.
+// while the source is the record's origin: the record creates the
+// customer, or the hub knows no value yet and never pushed to this record,
+// whose field would otherwise hold our own write of another field. (A
+// source the hub never writes to has a coverage without fill-only paths:
+// mappings.Coverage.AsSource.)
 func (m *merger) asserts(s slot) bool {
 	switch m.in.Coverage.Assert(s.path) {
 	case mappings.AssertNone:
 		return false
 	case mappings.AssertFill:
-		if m.in.NoEcho || m.created {
-			return true // nothing of ours is ever written there
-		}
-		return (!s.has || isEmpty(s.cur)) && m.pushed == nil
+		return m.created || (!s.has || isEmpty(s.cur)) && m.pushed == nil
 	}
 	return true
 }

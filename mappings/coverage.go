@@ -47,6 +47,7 @@ type Coverage struct {
 
 	assert map[string]Assert
 	subs   map[string][]string // address field → its inbound sub-fields
+	source *Coverage           // AsSource, built with the coverage
 }
 
 // Assert is how far a touchpoint's record speaks for one canonical path.
@@ -100,6 +101,17 @@ func (c *Coverage) HoldsPath(path string) bool {
 	}
 	i := sort.SearchStrings(c.Holds, path)
 	return i < len(c.Holds) && c.Holds[i] == path
+}
+
+// AsSource is the coverage of a touchpoint the hub never writes this
+// resource to (push disabled, or no writer): without our writes in its
+// fields, nothing it sends is another field's echo, so every path it reads
+// is asserted in full.
+func (c *Coverage) AsSource() *Coverage {
+	if c == nil {
+		return nil
+	}
+	return c.source
 }
 
 // Coverage returns the coverage of resource, nil when the file does not map
@@ -452,6 +464,16 @@ func (c *compiler) coverage(res string, r *resource, decl coverageDecl) (*Covera
 	}
 	for _, l := range [][]string{cov.Inbound, cov.Outbound, cov.Fallback, cov.Holds, cov.FillOnly} {
 		sort.Strings(l)
+	}
+	cov.source = cov
+	if len(cov.FillOnly) > 0 {
+		src := *cov
+		src.FillOnly, src.assert = nil, make(map[string]Assert, len(cov.assert))
+		for p := range cov.assert {
+			src.assert[p] = AssertFull
+		}
+		src.source = &src
+		cov.source = &src
 	}
 	if res == "customer" {
 		for _, f := range CustomerFields {

@@ -212,6 +212,10 @@ resources:
 	if diff := cmp.Diff(want, cov.Summary()); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
 	}
+	src := cov.AsSource()
+	if src.Assert("billing_address.phone") != AssertFull || len(src.FillOnly) != 0 || cov.Assert("billing_address.phone") != AssertFill || src.AsSource() != src {
+		t.Errorf("as a source nothing is fill-only: %v, the mapping's own coverage keeps it: %v", src.Assert("billing_address.phone"), cov.Assert("billing_address.phone"))
+	}
 	var nilCov *Coverage
 	if nilCov.Assert("anything") != AssertFull || len(nilCov.SubFields("billing_address")) != len(AddressKeys) {
 		t.Error("a nil coverage must assert every path")

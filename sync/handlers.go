@@ -204,8 +204,13 @@ func (h *Handlers) inbound(tp *Touchpoint, resource, externalID, eventID string,
 	}
 	// The record speaks only for what its mapping covers: a field the
 	// touchpoint cannot hold is never cleared or overwritten by its echo.
+	// A touchpoint the hub never writes to has no echoes.
+	cov := tp.Mapping.Coverage(resource)
+	if !tp.CanPush(resource) {
+		cov = cov.AsSource()
+	}
 	return hub.Inbound{Instance: tp.Name, Resource: resource, ExternalID: externalID, EventID: eventID, SourceAt: at, Doc: doc,
-		Coverage: tp.Mapping.Coverage(resource), NoFanout: !others, NoEcho: !tp.CanPush(resource)}
+		Coverage: cov, NoFanout: !others, NoEcho: !tp.CanPush(resource)}
 }
 
 // eventOf is the outbox event a merge wrote, rebuilt from its result so the
