@@ -15,15 +15,16 @@ import (
 // cursor is List's opaque position, stored by the pipeline as JSON:
 //
 //	{}                                              – full backfill
-//	{"since":"2025-01-02T03:04:05Z","seen":[7,9]}   – next poll from here
-//	{"since":"…","seen":[…],"page":3}               – mid-listing, inside one second
+//	{"since":"2025-01-02T03:04:05Z"}                – next poll from here
+//	{"since":"…","seen":[7,9],"page":3}             – mid-listing
 //
 // Help Scout pages by number under a modifiedSince filter, with second
 // resolution. Page numbers shift when a record listed earlier changes
 // mid-listing (it moves to the end), so List never steps pages across
 // seconds: after each page it restarts at page 1 with modifiedSince set to
-// the newest second returned, skipping the ids it has already returned at
-// exactly that second (Seen) — as connectors/magento does. Only a page full
+// the newest second returned, skipping the ids this listing has already
+// returned at exactly that second (Seen). A new poll starts from Since
+// with no ids: that second is listed again. Only a page full
 // of records of one second makes it page on within that second, and then it
 // re-reads a page until it yields nothing new before stepping to the next,
 // so records shifted forward by a change mid-listing are not skipped.
@@ -115,7 +116,12 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 	last := out.Page.TotalPages <= pageNo || len(items) == 0
 	switch {
 	case last:
+		// A finished listing forgets the ids it returned at Since: the
+		// next poll lists that second again whole, so a record changed
+		// twice in it is never skipped; what is unchanged the pipeline
+		// drops by content.
 		page.Done = true
+		next.Seen = nil
 	case since == pos.Since && len(page.Records) > 0:
 		// The whole page was one second and brought new records: read the
 		// same page again, since records of this second that changed
