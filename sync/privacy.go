@@ -451,7 +451,11 @@ func (h *Handlers) HandlePrivacyRequest(ctx context.Context, p PrivacyPayload) (
 	}
 	kind := auditKind(p.Kind)
 	if custID == 0 {
-		r := &hub.PrivacyRequest{Kind: kind, Source: source, Instance: p.Instance, VendorRequestID: p.RequestID, Status: hub.PrivacyNotFound}
+		reason := "no link to the record"
+		if p.Email != "" && !h.PrivacyPolicy.EmailFallback {
+			reason = "no link to the record; email fallback off"
+		}
+		r := &hub.PrivacyRequest{Kind: kind, Source: source, Instance: p.Instance, VendorRequestID: p.RequestID, Status: hub.PrivacyNotFound, Reason: reason}
 		if err := h.Store.LogPrivacyRequest(ctx, r); err != nil {
 			return nil, err
 		}

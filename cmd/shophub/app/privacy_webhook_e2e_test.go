@@ -121,7 +121,7 @@ func TestPrivacyTopicHeaderWithAnotherBodyErasesNothing(t *testing.T) {
 	}
 	eventually(t, 15*time.Second, "request for an unlinked record never audited", func() bool {
 		var n int64
-		db.Model(&hub.PrivacyRequest{}).Where("status = ?", hub.PrivacyNotFound).Count(&n)
+		db.Model(&hub.PrivacyRequest{}).Where("status = ? AND reason = ?", hub.PrivacyNotFound, "no link to the record; email fallback off").Count(&n)
 		return n == 1
 	})
 	if c, _ := e.hubCustomer(t, email); c == nil {
