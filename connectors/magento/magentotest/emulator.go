@@ -65,6 +65,11 @@ type Options struct {
 	// RequireTelephone makes address telephone required, as in a default
 	// Magento configuration; off by default so partial addresses save.
 	RequireTelephone bool
+	// NeedToConfirm is Magento's Stores › Configuration › Customers ›
+	// Newsletter › Subscription Options › Need to Confirm: a subscription
+	// waits as "Not Activated" until the customer follows the mail's link
+	// (ConfirmSubscription), and reads as is_subscribed false until then.
+	NeedToConfirm bool
 	// WebhookURL receives observer.customer_save_commit_after and
 	// observer.customer_delete_commit_after, signed; empty sends none.
 	WebhookURL string
@@ -261,6 +266,31 @@ func (e *Emulator) UpdateCustomer(id string, fields map[string]any) error {
 	}
 	e.sendWebhook(body)
 	return nil
+}
+
+// ConfirmSubscription is the customer following the confirmation link of
+// a subscription waiting under NeedToConfirm; it reports whether one was
+// waiting.
+func (e *Emulator) ConfirmSubscription(id string) bool {
+	n, _ := strconv.ParseInt(id, 10, 64)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.st.customers[n]
+	if c == nil || e.st.newsletter[n] != SubscriberNotActive {
+		return false
+	}
+	e.st.newsletter[n] = SubscriberSubscribed
+	c["extension_attributes"].(map[string]any)["is_subscribed"] = true
+	return true
+}
+
+// SubscriberStatus is a customer's newsletter_subscriber status (0 when
+// there is no subscriber row).
+func (e *Emulator) SubscriberStatus(id string) int {
+	n, _ := strconv.ParseInt(id, 10, 64)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.st.newsletter[n]
 }
 
 // DeleteCustomer deletes a customer.

@@ -186,3 +186,40 @@ func TestAddressEditLeavesUpdatedAt(t *testing.T) {
 		t.Error("an edit of the customer row left updated_at")
 	}
 }
+
+// TestNeedToConfirmKeepsSubscriptionPending: with Need to Confirm, a
+// subscription saved through the API waits as Not Activated and reads as
+// is_subscribed false until the customer confirms; sending that false back
+// unsubscribes. Without it, a subscription is active at once.
+func TestNeedToConfirmKeepsSubscriptionPending(t *testing.T) {
+	subscribed := func(e *magentotest.Emulator, id string) any {
+		c, _ := e.Customer(id)
+		return c["extension_attributes"].(map[string]any)["is_subscribed"]
+	}
+	plain := magentotest.New(magentotest.Options{})
+	id := plain.CreateCustomer(map[string]any{"email": "p@example.com", "firstname": "P", "lastname": "Plain",
+		"extension_attributes": map[string]any{"is_subscribed": true}})
+	if subscribed(plain, id) != true || plain.SubscriberStatus(id) != magentotest.SubscriberSubscribed {
+		t.Fatalf("without Need to Confirm: is_subscribed %v, status %d", subscribed(plain, id), plain.SubscriberStatus(id))
+	}
+
+	e := magentotest.New(magentotest.Options{NeedToConfirm: true})
+	id = e.CreateCustomer(map[string]any{"email": "d@example.com", "firstname": "D", "lastname": "Double"})
+	if err := e.UpdateCustomer(id, map[string]any{"extension_attributes": map[string]any{"is_subscribed": true}}); err != nil {
+		t.Fatal(err)
+	}
+	if subscribed(e, id) != false || e.SubscriberStatus(id) != magentotest.SubscriberNotActive {
+		t.Fatalf("pending subscription: is_subscribed %v, status %d", subscribed(e, id), e.SubscriberStatus(id))
+	}
+	if !e.ConfirmSubscription(id) || subscribed(e, id) != true {
+		t.Fatalf("after confirming: is_subscribed %v", subscribed(e, id))
+	}
+	id2 := e.CreateCustomer(map[string]any{"email": "d2@example.com", "firstname": "D", "lastname": "Two",
+		"extension_attributes": map[string]any{"is_subscribed": true}})
+	if err := e.UpdateCustomer(id2, map[string]any{"extension_attributes": map[string]any{"is_subscribed": false}}); err != nil {
+		t.Fatal(err)
+	}
+	if e.SubscriberStatus(id2) != magentotest.SubscriberUnsubscribed || e.ConfirmSubscription(id2) {
+		t.Errorf("a pending subscription saved back as false: status %d, want unsubscribed", e.SubscriberStatus(id2))
+	}
+}

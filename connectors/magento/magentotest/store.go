@@ -17,10 +17,45 @@ type store struct {
 	// first is placed.
 	orders    map[int64]map[string]any
 	nextOrder int64
+	// newsletter is each customer's newsletter_subscriber status.
+	newsletter map[int64]int
 }
 
+// Magento's newsletter_subscriber statuses (Magento\Newsletter\Model\Subscriber).
+const (
+	SubscriberSubscribed   = 1
+	SubscriberNotActive    = 2 // waiting for the confirmation link
+	SubscriberUnsubscribed = 3
+	SubscriberUnconfirmed  = 4 // waiting for the account's confirmation
+)
+
 func newStore() *store {
-	return &store{customers: map[int64]map[string]any{}, nextID: 1, nextAddr: 1}
+	return &store{customers: map[int64]map[string]any{}, nextID: 1, nextAddr: 1, newsletter: map[int64]int{}}
+}
+
+// subscription applies a requested is_subscribed as Magento's newsletter
+// plugin does on a customer save, and sets what GET renders: is_subscribed
+// is true only for status Subscribed (Subscriber::isSubscribed). Under
+// Need to Confirm a new subscription waits as Not Activated and reads as
+// false; a save that sends false — as a client that read that false and
+// sends it back does — unsubscribes, pending or not.
+func (s *store) subscription(id int64, c map[string]any, o Options) {
+	ext, _ := c["extension_attributes"].(map[string]any)
+	if ext == nil {
+		ext = map[string]any{}
+		c["extension_attributes"] = ext
+	}
+	want, _ := ext["is_subscribed"].(bool)
+	switch cur := s.newsletter[id]; {
+	case want && cur != SubscriberSubscribed && cur != SubscriberNotActive:
+		s.newsletter[id] = SubscriberSubscribed
+		if o.NeedToConfirm {
+			s.newsletter[id] = SubscriberNotActive
+		}
+	case !want && (cur == SubscriberSubscribed || cur == SubscriberNotActive):
+		s.newsletter[id] = SubscriberUnsubscribed
+	}
+	ext["is_subscribed"] = s.newsletter[id] == SubscriberSubscribed
 }
 
 // inputError is a Magento validation error: HTTP 400 with message and
@@ -73,6 +108,7 @@ func (s *store) create(c map[string]any, o Options, now string) (int64, *inputEr
 		return 0, err
 	}
 	s.nextID++
+	s.subscription(id, c, o)
 	c["id"] = id
 	s.commitAddresses(id, c)
 	s.customers[id] = c
@@ -97,6 +133,7 @@ func (s *store) save(id int64, next map[string]any, o Options, now string) (bool
 		return false, err
 	}
 	s.commitAddresses(id, next)
+	s.subscription(id, next, o)
 	if reflect.DeepEqual(canonicalJSON(old), canonicalJSON(next)) {
 		return false, nil
 	}
