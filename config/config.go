@@ -137,6 +137,10 @@ type Connector struct {
 	// at once, so a slow target cannot hold every worker slot (0 = a
 	// quarter of worker.concurrency; see PushSlots).
 	MaxInFlight int `yaml:"max_in_flight"`
+	// OnDelete is what follows when the vendor deletes (or archives) a
+	// record of this instance: OnDeleteUnlink ("" means it too),
+	// OnDeletePropagate or OnDeleteRecreate (see DeletePolicy).
+	OnDelete string `yaml:"on_delete"`
 	// Erasure is what a GDPR erasure does to the person's record in this
 	// instance: ErasureDelete ("" means it too), ErasureAnonymize or
 	// ErasureNone.

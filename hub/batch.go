@@ -78,10 +78,27 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				continue
 			}
 			ls := links[key]
+			restored := false
+			if ls != nil && ls.row.VendorDeletedAt != nil {
+				if !in.SourceAt.After(*ls.row.VendorDeletedAt) {
+					// A version from before the vendor deleted the record
+					// (a late webhook, a listing that raced the deletion):
+					// it must not bring the record back.
+					results[i].VendorDeleted = true
+					resultCust[i] = ls.cust
+					if ls.cust == nil {
+						resultCust[i] = &custState{row: Customer{ID: ls.row.CustomerID}}
+					}
+					continue
+				}
+				// Newer than the deletion: the vendor restored the record
+				// (Odoo unarchived the partner). It is linked and merged again.
+				restored = true
+			}
 			// Nothing to do when this source already said exactly this, or
 			// when this is an older version of a record whose newer version
 			// the hub has seen: the source itself has moved on.
-			if ls != nil && ls.row.LastInboundAt != nil && (ls.row.LastInboundHash == docs[i].hash || in.SourceAt.Before(*ls.row.LastInboundAt)) {
+			if ls != nil && !restored && ls.row.LastInboundAt != nil && (ls.row.LastInboundHash == docs[i].hash || in.SourceAt.Before(*ls.row.LastInboundAt)) {
 				results[i].Duplicate = true
 				resultCust[i] = ls.cust
 				if ls.cust == nil { // linked customer is gone; nothing to say
@@ -111,6 +128,12 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				links[key] = ls
 			}
 			ls.cust, ls.dirty = cs, true
+			if restored {
+				changes = append(changes, pendingChange{Change{Field: DeletedField, OldValue: mustJSON(Deletion{ExternalID: in.ExternalID,
+					Resource: in.Resource, By: ls.row.VendorDeletedBy}), NewValue: "null", Instance: in.Instance, EventID: in.EventID,
+					SourceAt: in.SourceAt, Version: cs.row.Version}, cs})
+				ls.row.VendorDeletedAt, ls.row.VendorDeletedBy = nil, ""
+			}
 
 			m := merger{pol: pol, in: in, data: cs.data, prov: cs.prov,
 				emailTaken: func(e string) bool { o := byEmail[e]; return o != nil && o != cs }}
@@ -386,8 +409,9 @@ func writeLinks(tx *gorm.DB, links map[linkKey]*linkState) error {
 	}
 	if len(changed) > 0 {
 		err := tx.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "id"}},
-			DoUpdates: clause.AssignmentColumns([]string{"customer_id", "last_inbound_hash", "last_inbound_at", "last_inbound_doc", "updated_at"}),
+			Columns: []clause.Column{{Name: "id"}},
+			DoUpdates: clause.AssignmentColumns([]string{"customer_id", "last_inbound_hash", "last_inbound_at", "last_inbound_doc",
+				"vendor_deleted_at", "vendor_deleted_by", "updated_at"}),
 		}).CreateInBatches(changed, batchSize).Error
 		if err != nil {
 			return err

@@ -33,11 +33,13 @@ func (s *Store) CustomerByEmail(ctx context.Context, email string) (*Customer, e
 	return &c, nil
 }
 
-// Link returns a customer's link to one instance's resource.
+// Link returns a customer's link to one instance's resource: the oldest
+// live one, else the newest the vendor deleted (VendorDeletedAt set). A
+// person who registered again after their record was deleted has both.
 func (s *Store) Link(ctx context.Context, customerID uint64, instance, resource string) (*Link, error) {
 	var l Link
 	err := s.db.WithContext(ctx).Where("customer_id = ? AND instance = ? AND resource = ?", customerID, instance, resource).
-		Order("id").Take(&l).Error
+		Order("CASE WHEN vendor_deleted_at IS NULL THEN 0 ELSE 1 END, vendor_deleted_at DESC, id").Take(&l).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, fmt.Errorf("link of customer %d to %s: %w", customerID, instance, ErrNotFound)
 	}
@@ -178,4 +180,59 @@ func (s *Store) PushedMany(ctx context.Context, recs []PushRecord) error {
 			return nil
 		})
 	})
+}
+
+// DeletedField is the Field of the change-log row that records a vendor's
+// deletion of a linked record (NewValue: the Deletion) or, with NewValue
+// null, the record's return (the vendor restored it).
+const DeletedField = "-deleted"
+
+// Deletion describes a vendor's deletion in the change log.
+type Deletion struct {
+	ExternalID string `json:"external_id"`
+	Resource   string `json:"resource"`
+	By         string `json:"by"`
+}
+
+// MarkDeleted records that the vendor deleted (or archived) a linked
+// record: the link keeps its row with the deletion's time and source, and
+// the change log says so. It returns the linked customer; found is false
+// when no link names the record (the hub never took it in, or forgot it),
+// and marked is false when the link was marked deleted before (the first
+// time and source are kept).
+func (s *Store) MarkDeleted(ctx context.Context, instance, resource, externalID string, at time.Time, by string) (customerID uint64, found, marked bool, err error) {
+	at = at.UTC().Truncate(time.Microsecond)
+	err = retry(ctx, func() error {
+		found, marked = false, false
+		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var l Link
+			err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).
+				Where("instance = ? AND resource = ? AND external_id = ?", instance, resource, externalID).Take(&l).Error
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			customerID, found = l.CustomerID, true
+			if l.VendorDeletedAt != nil {
+				return nil
+			}
+			marked = true
+			if err := tx.Model(&Link{}).Where("id = ?", l.ID).
+				Updates(map[string]any{"vendor_deleted_at": &at, "vendor_deleted_by": by}).Error; err != nil {
+				return err
+			}
+			var version int64
+			var c Customer
+			if err := tx.Select("version").Where("id = ?", l.CustomerID).Take(&c).Error; err == nil {
+				version = c.Version
+			} else if !errors.Is(err, gorm.ErrRecordNotFound) {
+				return err
+			}
+			return tx.Create(&Change{CustomerID: l.CustomerID, Version: version, Field: DeletedField,
+				NewValue: mustJSON(Deletion{ExternalID: externalID, Resource: resource, By: by}), Instance: instance, SourceAt: at}).Error
+		})
+	})
+	return customerID, found, marked, err
 }

@@ -49,6 +49,9 @@ type Result struct {
 	Duplicate bool
 	// Erased: the record belongs to an erased person and was dropped.
 	Erased bool
+	// VendorDeleted: the record's link says the vendor deleted it after
+	// this version was made; nothing was merged.
+	VendorDeleted bool
 	// Conflicts lists fields not taken because they would break identity
 	// (an email already held by another customer).
 	Conflicts []string

@@ -51,8 +51,14 @@ type Link struct {
 	// sent: the baseline a later record is compared with, so that only
 	// fields the source really changed count as its assertions.
 	LastInboundDoc string `gorm:"type:text"`
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// VendorDeletedAt is when the vendor deleted (or archived) the record,
+	// VendorDeletedBy how the hub learnt it ("webhook customers/delete",
+	// "poll: archived", "push: not found at the vendor"). The link stays,
+	// so that no push re-creates what someone deleted (MarkDeleted).
+	VendorDeletedAt *time.Time
+	VendorDeletedBy string `gorm:"type:varchar(191)"`
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 // Change is one row of lineage: who changed which field, when, from where.

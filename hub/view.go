@@ -31,6 +31,10 @@ type LinkView struct {
 	Resource          string `json:"resource"`
 	ExternalID        string `json:"external_id"`
 	LastPushedVersion int64  `json:"last_pushed_version"`
+	// DeletedAt and DeletedBy say when and how the vendor's deletion of
+	// the record was learnt; empty while the record exists.
+	DeletedAt string `json:"deleted_at,omitempty"`
+	DeletedBy string `json:"deleted_by,omitempty"`
 }
 
 // ChangeView is a change-log row as the API shows it.
@@ -64,7 +68,11 @@ func (s *Store) View(ctx context.Context, id uint64, changes int) (*View, error)
 	}
 	v.Links = make([]LinkView, 0, len(links))
 	for _, l := range links {
-		v.Links = append(v.Links, LinkView{Instance: l.Instance, Resource: l.Resource, ExternalID: l.ExternalID, LastPushedVersion: l.LastPushedVersion})
+		lv := LinkView{Instance: l.Instance, Resource: l.Resource, ExternalID: l.ExternalID, LastPushedVersion: l.LastPushedVersion}
+		if l.VendorDeletedAt != nil {
+			lv.DeletedAt, lv.DeletedBy = l.VendorDeletedAt.UTC().Format(timeFmt), l.VendorDeletedBy
+		}
+		v.Links = append(v.Links, lv)
 	}
 	if v.Waiting, err = s.CustomerWaiting(ctx, id); err != nil {
 		return nil, err

@@ -109,18 +109,14 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 		return h.ingestOrder(ctx, tp, p, log) // orders.go
 	}
 	if p.Deleted {
-		// A record deleted in one system does not delete the person: the
-		// link goes, the hub keeps what the other systems know.
-		log.Info("record deleted at vendor; unlinking")
-		return h.Store.Unlink(ctx, p.Instance, p.Resource, p.ExternalID)
+		return h.vendorDeleted(ctx, tp, p.Resource, p.ExternalID, p.SourceAt, deletedBy(p), log) // deletion.go
 	}
 	rec, err := h.recordOf(ctx, tp, p, log)
 	if rec == nil {
 		return err
 	}
 	if rec.Deleted {
-		log.Info("fetched record is deleted at the vendor; unlinking")
-		return h.Store.Unlink(ctx, p.Instance, p.Resource, p.ExternalID)
+		return h.vendorDeleted(ctx, tp, p.Resource, p.ExternalID, rec.UpdatedAt, deletedByFetch, log)
 	}
 	record, at := rec.Data, rec.UpdatedAt
 	doc, err := tp.Mapping.Inbound(p.Resource, record)
@@ -346,6 +342,15 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if err != nil && !errors.Is(err, hub.ErrNotFound) {
 		return err
 	}
+	if link != nil && link.VendorDeletedAt != nil {
+		if !tp.recreatesDeleted() { // deletion.go
+			return nil // deleted at the vendor: never re-created behind the operator's back
+		}
+		if err := h.Store.Unlink(ctx, link.Instance, link.Resource, link.ExternalID); err != nil {
+			return err
+		}
+		link = nil
+	}
 	if link != nil && !p.Force && link.LastPushedVersion >= cust.Version {
 		return nil // this version or a newer one is already there
 	}
@@ -415,10 +420,16 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	}
 	rec, err := w.Upsert(ctx, p.Resource, extID, write)
 	if errors.Is(err, connectors.ErrNotFound) && extID != "" {
-		// Deleted at the vendor since we linked it: forget the link and
-		// create the record anew.
-		if err := h.Store.Unlink(ctx, p.Instance, p.Resource, extID); err != nil {
-			return err
+		// Deleted at the vendor since it was linked (or found): a detected
+		// deletion, and its policy says whether the record is created anew.
+		if link != nil && link.ExternalID == extID {
+			log := logx.Logger(ctx, h.Log).With("connector", p.Instance, "external_id", extID)
+			if derr := h.vendorDeleted(ctx, tp, p.Resource, extID, time.Now(), deletedByPush, log); derr != nil {
+				return derr
+			}
+			if !tp.recreatesDeleted() {
+				return nil
+			}
 		}
 		rec, err = w.Upsert(ctx, p.Resource, "", payload)
 	}

@@ -156,7 +156,7 @@ func (h *Handlers) applyCustomerPage(ctx context.Context, tp *Touchpoint, resour
 	}
 	for i, r := range records {
 		if r.Deleted {
-			if err := h.Store.Unlink(ctx, tp.Name, resource, r.ExternalID); err != nil {
+			if err := h.vendorDeleted(ctx, tp, resource, r.ExternalID, r.UpdatedAt, deletedByPoll, h.Log.With("connector", tp.Name, "external_id", r.ExternalID)); err != nil {
 				return st, err
 			}
 			st.Deleted++

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,6 +11,10 @@ import (
 	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/connectors/erp/odoo/odootest"
 	"github.com/shophub/shophub/connectors/erp/rest/resttest"
+	"github.com/shophub/shophub/connectors/magento/magentotest"
+	"github.com/shophub/shophub/connectors/oxid/oxidtest"
+	"github.com/shophub/shophub/hub"
+	shsync "github.com/shophub/shophub/sync"
 )
 
 // TestCreateTimingOutOnceMakesOneRecord is issue 14's must-show: an ERP
@@ -68,6 +74,300 @@ func TestCreateTimingOutOnceMakesOneRecord(t *testing.T) {
 			e.quiet(t)
 			if n := count(); n != 1 {
 				t.Errorf("%d %s records after a create that timed out once, want 1", n, name)
+			}
+		})
+	}
+}
+
+// deletionCase is one vendor where a customer is deleted, and how.
+type deletionCase struct {
+	name string
+	// instance is the connector instance the customer is deleted at.
+	instance string
+	// add configures the vendor's connector (nil for the two shops, which
+	// every env has) and returns its record count.
+	add func(t *testing.T, c *config.Config) (count func() int)
+	// del deletes the customer's record extID at the vendor, the way its
+	// operator does, and tells shophub what it cannot see by itself.
+	del func(t *testing.T, e *env, extID string)
+	// by is how the hub learns of the deletion (the link's deleted_by);
+	// detectedOnPush: only the next push finds the record gone.
+	by             string
+	detectedOnPush bool
+	// archived: the record stays at the vendor, inactive.
+	archived bool
+}
+
+// sweep stands in for the polling reconciliation sweep of a vendor that
+// deletes rows without a trace: an ordinary ingest task with Deleted set.
+func sweep(t *testing.T, e *env, instance, extID string) {
+	t.Helper()
+	task, err := shsync.NewIngestTask(shsync.IngestPayload{Instance: instance, Resource: "customer", ExternalID: extID,
+		Deleted: true, SourceAt: time.Now()}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.app.Queue.Enqueue(context.Background(), task); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func deletionCases() []deletionCase {
+	var odooEmu *odootest.Emulator
+	var mage *magentotest.Emulator
+	var shop *oxidtest.Shop
+	addOdoo := func(t *testing.T, c *config.Config) func() int {
+		odooEmu = odootest.New(odootest.Options{})
+		url := odooEmu.Start()
+		t.Cleanup(odooEmu.Close)
+		c.Connectors = append(c.Connectors, config.Connector{Name: "erp", Type: "odoo", PollInterval: config.Duration(time.Second),
+			Settings: map[string]any{"url": url, "api_key": odootest.DefaultAPIKey, "database": odootest.DefaultDatabase, "partners": "individuals"}})
+		return odooEmu.Count
+	}
+	return []deletionCase{
+		{name: "shopify webhook", instance: "shopify", by: "webhook",
+			del: func(t *testing.T, e *env, id string) {
+				if !e.shopify.DeleteCustomer(id) {
+					t.Fatal("no Shopify customer")
+				}
+			}},
+		{name: "shopware webhook", instance: "shopware", by: "webhook",
+			del: func(t *testing.T, e *env, id string) {
+				if !e.shopware.DeleteCustomer(id) {
+					t.Fatal("no Shopware customer")
+				}
+			}},
+		{name: "odoo archive", instance: "erp", add: addOdoo, by: "poll: archived or deactivated", archived: true,
+			del: func(t *testing.T, e *env, id string) {
+				nextSecond()
+				if err := odooEmu.UpdateCustomer(id, map[string]any{"active": false}); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{name: "odoo unlink", instance: "erp", add: addOdoo, by: "push: not found at the vendor", detectedOnPush: true,
+			del: func(t *testing.T, e *env, id string) {
+				if !odooEmu.DeleteCustomer(id) {
+					t.Fatal("no Odoo partner")
+				}
+			}},
+		{name: "magento delete", instance: "magento", by: "sweep: gone at the vendor",
+			add: func(t *testing.T, c *config.Config) func() int {
+				mage = magentotest.New(magentotest.Options{})
+				url := mage.Start()
+				t.Cleanup(mage.Close)
+				c.Connectors = append(c.Connectors, config.Connector{Name: "magento", Type: "magento", PollInterval: config.Duration(time.Second),
+					Settings: map[string]any{"base_url": url, "access_token": magentotest.DefaultIntegrationToken}})
+				return mage.Count
+			},
+			del: func(t *testing.T, e *env, id string) {
+				if !mage.DeleteCustomer(id) {
+					t.Fatal("no Magento customer")
+				}
+				sweep(t, e, "magento", id)
+			}},
+		{name: "oxid row deleted", instance: "oxid", by: "sweep: gone at the vendor",
+			add: func(t *testing.T, c *config.Config) func() int {
+				shop = oxidtest.New(t)
+				c.Connectors = append(c.Connectors, config.Connector{Name: "oxid", Type: "oxid", PollInterval: config.Duration(time.Second),
+					Settings: map[string]any{"dsn": oxidtest.RestrictedDSN(t, shop.DSN)}})
+				return shop.Count
+			},
+			del: func(t *testing.T, e *env, id string) {
+				// The OXID admin deletes rows physically.
+				if _, err := shop.DB.Exec("DELETE FROM oxuser WHERE OXID = ?", id); err != nil {
+					t.Fatal(err)
+				}
+				sweep(t, e, "oxid", id)
+			}},
+	}
+}
+
+// deletionEnv starts shophub with both shops and the case's vendor, every
+// instance erasing by delete and the vendor deleting per policy, and a
+// customer from Shopify known everywhere. It returns the customer's hub id
+// and record ids per instance.
+func deletionEnv(t *testing.T, c deletionCase, policy string) (*env, func() int, uint64, map[string]string) {
+	t.Helper()
+	var count func() int
+	e := newEnv(t, envOptions{tune: func(cfg *config.Config) {
+		if c.add != nil {
+			count = c.add(t, cfg)
+		}
+		for i := range cfg.Connectors {
+			cfg.Connectors[i].Erasure = config.ErasureDelete
+			if cfg.Connectors[i].Name == c.instance {
+				cfg.Connectors[i].OnDelete = policy
+			}
+		}
+	}})
+	switch c.instance {
+	case "shopify":
+		count = e.shopify.Count
+	case "shopware":
+		count = e.shopware.Count
+	}
+	email := "geloescht@example.com"
+	e.shopify.CreateCustomer(map[string]any{"email": email, "first_name": "Greta", "last_name": "Gelöscht",
+		"addresses": []any{map[string]any{"address1": "Am Hang 3", "city": "Jena", "zip": "07743", "country_code": "DE", "default": true}}})
+	ids := map[string]string{}
+	var custID uint64
+	eventually(t, 30*time.Second, "customer never reached every touchpoint", func() bool {
+		cust, _ := e.hubCustomer(t, email)
+		if cust == nil {
+			return false
+		}
+		custID = cust.ID
+		for _, cc := range e.cfg.Connectors {
+			if ids[cc.Name] = e.linkOf(t, cust.ID, cc.Name); ids[cc.Name] == "" {
+				return false
+			}
+		}
+		return true
+	})
+	e.quiet(t)
+	return e, count, custID, ids
+}
+
+// editElsewhere changes the customer's first name at a shop other than
+// instance and returns a check that the change arrived at every other
+// live touchpoint that holds names.
+func editElsewhere(t *testing.T, e *env, instance string, ids map[string]string) func() bool {
+	t.Helper()
+	nextSecond()
+	if instance == "shopify" {
+		if !e.shopware.UpdateCustomer(ids["shopware"], map[string]any{"firstName": "Gerda"}) {
+			t.Fatal("no Shopware customer")
+		}
+		return func() bool { return true }
+	}
+	if err := e.shopify.UpdateCustomer(ids["shopify"], map[string]any{"first_name": "Gerda"}); err != nil {
+		t.Fatal(err)
+	}
+	if instance == "shopware" {
+		return func() bool { return true }
+	}
+	return func() bool {
+		sw, _ := e.shopware.Customer(ids["shopware"])
+		return sw["firstName"] == "Gerda"
+	}
+}
+
+// TestVendorDeletionUnlinkNeverRecreates is issue 14's must-show for
+// on_delete: unlink (the default): a customer deleted at each vendor —
+// by webhook (Shopify, Shopware), archived (Odoo, seen by polling),
+// deleted without a trace (Odoo unlink, found by the next push; Magento
+// and OXID, reported by the polling sweep) — is not re-created there by a
+// later edit elsewhere; the hub keeps the person, the link says deleted
+// with its source, and the change log records it.
+func TestVendorDeletionUnlinkNeverRecreates(t *testing.T) {
+	for _, c := range deletionCases() {
+		t.Run(c.name, func(t *testing.T) {
+			e, count, custID, ids := deletionEnv(t, c, "") // the default policy
+			c.del(t, e, ids[c.instance])
+			deleted := func() *hub.Link {
+				l, err := e.app.Store.Link(context.Background(), custID, c.instance, "customer")
+				if err != nil || l.VendorDeletedAt == nil {
+					return nil
+				}
+				return l
+			}
+			if !c.detectedOnPush {
+				eventually(t, 15*time.Second, "deletion never recorded on the link", func() bool { return deleted() != nil })
+			}
+			arrived := editElsewhere(t, e, c.instance, ids)
+			eventually(t, 15*time.Second, "edit never reached the other touchpoints", func() bool {
+				_, data := e.hubCustomer(t, "geloescht@example.com")
+				return data["first_name"] == "Gerda" && arrived()
+			})
+			e.quiet(t)
+			time.Sleep(1500 * time.Millisecond) // a poll or two more
+			e.quiet(t)
+			want := 0
+			if c.archived {
+				want = 1 // the archived one
+			}
+			if n := count(); n != want {
+				t.Errorf("%s holds %d customers after the deletion and an edit elsewhere, want %d (re-created)", c.instance, n, want)
+			}
+			l := deleted()
+			if l == nil {
+				t.Fatalf("%s link not marked deleted", c.instance)
+			}
+			if l.VendorDeletedBy != c.by || l.ExternalID != ids[c.instance] {
+				t.Errorf("link %s deleted by %q, want record %s deleted by %q", l.ExternalID, l.VendorDeletedBy, ids[c.instance], c.by)
+			}
+			v, err := e.app.Store.View(context.Background(), custID, 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var shown bool
+			for _, lv := range v.Links {
+				shown = shown || (lv.Instance == c.instance && lv.DeletedBy == c.by && lv.DeletedAt != "")
+			}
+			var logged bool
+			for _, ch := range v.Changes {
+				logged = logged || (ch.Field == hub.DeletedField && ch.Instance == c.instance && strings.Contains(string(ch.New), c.by))
+			}
+			if !shown || !logged {
+				t.Errorf("360° view: deletion shown on the link %v, in the change log %v; want both", shown, logged)
+			}
+		})
+	}
+}
+
+// TestVendorDeletionPropagates is the must-show for on_delete: propagate:
+// the deletion at one vendor erases the person everywhere through the
+// erasure machinery, and the audit names the deletion as its source, with
+// no step at the record that is gone and a delete at every other one.
+func TestVendorDeletionPropagates(t *testing.T) {
+	for _, c := range deletionCases() {
+		t.Run(c.name, func(t *testing.T) {
+			e, count, custID, ids := deletionEnv(t, c, config.OnDeletePropagate)
+			c.del(t, e, ids[c.instance])
+			if c.detectedOnPush {
+				editElsewhere(t, e, c.instance, ids)
+			}
+			var req hub.PrivacyRequest
+			eventually(t, 20*time.Second, "no erasure recorded for the deletion", func() bool {
+				return e.app.Store.DB().Where("customer_id = ?", custID).Take(&req).Error == nil
+			})
+			eventually(t, 20*time.Second, "erasure never finished", func() bool {
+				e.app.Store.DB().Where("id = ?", req.ID).Take(&req)
+				if req.Status != hub.PrivacyDone {
+					var steps []hub.PrivacyStep
+					e.app.Store.DB().Where("request_id = ?", req.ID).Find(&steps)
+					t.Logf("request %+v steps %+v", req, steps)
+				}
+				return req.Status == hub.PrivacyDone
+			})
+			e.quiet(t)
+			if !strings.Contains(req.Source, "deletion") || !strings.Contains(req.Source, c.by) || req.Instance != c.instance {
+				t.Errorf("audit source %q instance %q, want the deletion at %s by %q", req.Source, req.Instance, c.instance, c.by)
+			}
+			var steps []hub.PrivacyStep
+			e.app.Store.DB().Where("request_id = ?", req.ID).Order("instance").Find(&steps)
+			got := map[string]string{}
+			for _, st := range steps {
+				got[st.Instance] = st.Action + "/" + st.Status
+			}
+			want := map[string]string{}
+			for _, cc := range e.cfg.Connectors {
+				want[cc.Name] = hub.ActionDelete + "/" + hub.PrivacyDone
+			}
+			if !c.archived { // gone already: nothing to do there
+				want[c.instance] = hub.ActionNone + "/" + hub.PrivacySkipped
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("audit steps %v, want %v", got, want)
+			}
+			if cust, _ := e.hubCustomer(t, "geloescht@example.com"); cust != nil {
+				t.Errorf("hub still holds the customer")
+			}
+			counts := map[string]int{c.instance: count(), "shopify": e.shopify.Count(), "shopware": e.shopware.Count()}
+			for inst, n := range counts {
+				if n != 0 {
+					t.Errorf("%s holds %d customers, want 0", inst, n)
+				}
 			}
 		})
 	}

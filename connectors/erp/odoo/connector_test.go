@@ -341,3 +341,36 @@ func TestCompanyLinkIsExact(t *testing.T) {
 		emu.DeleteCustomer(rec.ExternalID)
 	}
 }
+
+// TestPollSeesArchivedPartners: Odoo hides archived partners from every
+// search unless the domain names active (active_test), as the emulator
+// does. A poll must still see a partner archived since the last poll, and
+// report it as deleted; its unarchiving comes back as a live record.
+func TestPollSeesArchivedPartners(t *testing.T) {
+	emu, url := startEmulator(t, odootest.Options{})
+	id := emu.CreateCustomer(map[string]any{"name": "Arne Archiv", "email": "arne@example.com"})
+	keep := emu.CreateCustomer(map[string]any{"name": "Bleibt Da", "email": "bleibt@example.com"})
+	if err := emu.UpdateCustomer(id, map[string]any{"active": false}); err != nil {
+		t.Fatal(err)
+	}
+	conn := build(t, connectors.Instance{}, json2Settings(url, 50))
+	// Odoo itself (the emulator) hides it from a plain search.
+	if _, err := conn.(connectors.Finder).FindBy(context.Background(), connectors.ResourceCustomer, "email", "arne@example.com"); !errors.Is(err, connectors.ErrNotFound) {
+		t.Errorf("FindBy of an archived partner: err %v, want not found like Odoo's default search", err)
+	}
+	p, err := conn.(connectors.Lister).List(context.Background(), connectors.ResourceCustomer, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deleted := map[string]bool{}
+	for _, r := range p.Records {
+		deleted[r.ExternalID] = r.Deleted
+	}
+	if want := map[string]bool{id: true, keep: false}; fmt.Sprint(deleted) != fmt.Sprint(want) {
+		t.Errorf("listed (id: deleted) %v, want %v", deleted, want)
+	}
+	rec, err := conn.(connectors.Fetcher).Fetch(context.Background(), connectors.ResourceCustomer, id)
+	if err != nil || !rec.Deleted {
+		t.Errorf("Fetch of an archived partner: %v, deleted %v; want it, deleted", err, rec != nil && rec.Deleted)
+	}
+}

@@ -44,6 +44,13 @@ func (c *Connector) scope() []any {
 	return d
 }
 
+// archivedToo lifts Odoo's implicit active = True filter (active_test), so
+// that polls and fetches see partners archived since they were read and
+// report them as Deleted; archiving is how Odoo users retire customers.
+func archivedToo() []any {
+	return []any{"|", []any{"active", "=", true}, []any{"active", "=", false}}
+}
+
 // List returns one page of partners changed since the cursor, by
 // write_date then id.
 //
@@ -63,7 +70,7 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 	if err != nil {
 		return connectors.Page{}, connectors.Permanent(fmt.Errorf("odoo: %w", err))
 	}
-	domain := c.scope()
+	domain := append(c.scope(), archivedToo()...)
 	if pos.Since != "" {
 		from := pos.From(c.inst.Lookback(defaultLookback)).UTC().Format(dateLayout)
 		domain = append(domain, []any{"write_date", ">=", from})

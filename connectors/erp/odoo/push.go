@@ -194,7 +194,7 @@ func (c *Connector) loadRefs(ctx context.Context, states, tags []int64) error {
 }
 
 func (c *Connector) read(ctx context.Context, id int64, scoped bool) (*connectors.Record, error) {
-	domain := []any{[]any{"id", "=", id}, "|", []any{"active", "=", true}, []any{"active", "=", false}}
+	domain := append([]any{[]any{"id", "=", id}}, archivedToo()...)
 	if scoped {
 		domain = append(domain, c.scope()...)
 	}
