@@ -446,6 +446,12 @@ func (s *Store) finishPrivacyStep(ctx context.Context, id uint64, status, outcom
 			if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", id).Take(&st).Error; err != nil {
 				return err
 			}
+			// Steps of one request finish one at a time: two finishing at
+			// once would each count the other as still pending (READ
+			// COMMITTED), and nobody would finish the request.
+			if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Select("id").Where("id = ?", st.RequestID).Take(&PrivacyRequest{}).Error; err != nil {
+				return err
+			}
 			now := time.Now().UTC().Truncate(time.Microsecond)
 			upd := map[string]any{"status": status, "outcome": outcome, "error": errMsg}
 			if status != PrivacyFailed {
