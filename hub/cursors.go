@@ -108,11 +108,12 @@ func (s *Store) InboundHashes(ctx context.Context, instance, resource string, ex
 // LinkedIDs returns a page of the external ids linked for one instance's
 // resource whose link existed before t, in link id order after afterID
 // (the last link id of the previous page; 0 to start). A reconciliation
-// sweep that began at t compares them with what it listed.
+// sweep that began at t compares them with what it listed. Links whose
+// record the vendor deleted are left out: their absence is known.
 func (s *Store) LinkedIDs(ctx context.Context, instance, resource string, before time.Time, afterID uint64, limit int) (ids []string, lastID uint64, err error) {
 	var rows []Link
 	err = s.db.WithContext(ctx).Select("id", "external_id").
-		Where("instance = ? AND resource = ? AND created_at < ? AND id > ?", instance, resource, before, afterID).
+		Where("instance = ? AND resource = ? AND created_at < ? AND id > ? AND vendor_deleted_at IS NULL", instance, resource, before, afterID).
 		Order("id").Limit(limit).Find(&rows).Error
 	for _, l := range rows {
 		ids, lastID = append(ids, l.ExternalID), l.ID
