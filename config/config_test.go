@@ -88,7 +88,7 @@ func TestExample(t *testing.T) {
 			{
 				Name: "shopify", Type: "shopify", Direction: "both", Resources: []string{"customer", "order"},
 				PollInterval: Duration(5 * time.Minute), PreviousWebhookSecrets: []string{},
-				Timeout: Duration(30 * time.Second), Erasure: "delete",
+				Timeout: Duration(30 * time.Second), OnDelete: OnDeleteUnlink, Erasure: "delete",
 				Settings: map[string]any{
 					"shop_url":     "https://example.myshopify.com",
 					"api_version":  "2025-07",

@@ -14,7 +14,6 @@ import (
 	"github.com/shophub/shophub/connectors/magento/magentotest"
 	"github.com/shophub/shophub/connectors/oxid/oxidtest"
 	"github.com/shophub/shophub/hub"
-	shsync "github.com/shophub/shophub/sync"
 )
 
 // TestCreateTimingOutOnceMakesOneRecord is issue 14's must-show: an ERP
@@ -88,7 +87,8 @@ type deletionCase struct {
 	// every env has) and returns its record count.
 	add func(t *testing.T, c *config.Config) (count func() int)
 	// del deletes the customer's record extID at the vendor, the way its
-	// operator does, and tells shophub what it cannot see by itself.
+	// operator does; where no webhook or poll can tell, the reconciliation
+	// sweep finds the record gone.
 	del func(t *testing.T, e *env, extID string)
 	// by is how the hub learns of the deletion (the link's deleted_by);
 	// detectedOnPush: only the next push finds the record gone.
@@ -96,20 +96,6 @@ type deletionCase struct {
 	detectedOnPush bool
 	// archived: the record stays at the vendor, inactive.
 	archived bool
-}
-
-// sweep stands in for the polling reconciliation sweep of a vendor that
-// deletes rows without a trace: an ordinary ingest task with Deleted set.
-func sweep(t *testing.T, e *env, instance, extID string) {
-	t.Helper()
-	task, err := shsync.NewIngestTask(shsync.IngestPayload{Instance: instance, Resource: "customer", ExternalID: extID,
-		Deleted: true, SourceAt: time.Now()}, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.app.Queue.Enqueue(context.Background(), task); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func deletionCases() []deletionCase {
@@ -163,7 +149,7 @@ func deletionCases() []deletionCase {
 				if !mage.DeleteCustomer(id) {
 					t.Fatal("no Magento customer")
 				}
-				sweep(t, e, "magento", id)
+				sweep(t, e.app, "magento") // reconcile_e2e_test.go
 			}},
 		{name: "oxid row deleted", instance: "oxid", by: "sweep: gone at the vendor",
 			add: func(t *testing.T, c *config.Config) func() int {
@@ -177,7 +163,7 @@ func deletionCases() []deletionCase {
 				if _, err := shop.DB.Exec("DELETE FROM oxuser WHERE OXID = ?", id); err != nil {
 					t.Fatal(err)
 				}
-				sweep(t, e, "oxid", id)
+				sweep(t, e.app, "oxid")
 			}},
 	}
 }
@@ -256,7 +242,7 @@ func editElsewhere(t *testing.T, e *env, instance string, ids map[string]string)
 // on_delete: unlink (the default): a customer deleted at each vendor —
 // by webhook (Shopify, Shopware), archived (Odoo, seen by polling),
 // deleted without a trace (Odoo unlink, found by the next push; Magento
-// and OXID, reported by the polling sweep) — is not re-created there by a
+// and OXID, found by the reconciliation sweep) — is not re-created there by a
 // later edit elsewhere; the hub keeps the person, the link says deleted
 // with its source, and the change log records it.
 func TestVendorDeletionUnlinkNeverRecreates(t *testing.T) {
