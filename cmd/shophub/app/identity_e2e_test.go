@@ -84,7 +84,7 @@ type deletionCase struct {
 	// instance is the connector instance the customer is deleted at.
 	instance string
 	// add configures the vendor's connector (nil for the two shops, which
-	// every env has) and returns its record count.
+	// every env has) and returns its count of records, bystanders aside.
 	add func(t *testing.T, c *config.Config) (count func() int)
 	// del deletes the customer's record extID at the vendor, the way its
 	// operator does; where no webhook or poll can tell, the reconciliation
@@ -143,7 +143,9 @@ func deletionCases() []deletionCase {
 				t.Cleanup(mage.Close)
 				c.Connectors = append(c.Connectors, config.Connector{Name: "magento", Type: "magento", PollInterval: config.Duration(time.Second),
 					Settings: map[string]any{"base_url": url, "access_token": magentotest.DefaultIntegrationToken}})
-				return mage.Count
+				// A sweep that lists nobody sends no deletions: a bystander.
+				mage.CreateCustomer(map[string]any{"email": "bleibt@example.com", "firstname": "Bea", "lastname": "Bleibt"})
+				return func() int { return mage.Count() - 1 }
 			},
 			del: func(t *testing.T, e *env, id string) {
 				if !mage.DeleteCustomer(id) {
@@ -156,7 +158,8 @@ func deletionCases() []deletionCase {
 				shop = oxidtest.New(t)
 				c.Connectors = append(c.Connectors, config.Connector{Name: "oxid", Type: "oxid", PollInterval: config.Duration(time.Second),
 					Settings: map[string]any{"dsn": oxidtest.RestrictedDSN(t, shop.DSN)}})
-				return shop.Count
+				shop.CreateCustomer(map[string]any{"OXUSERNAME": "bleibt@example.com", "OXFNAME": "Bea", "OXLNAME": "Bleibt"})
+				return func() int { return shop.Count() - 1 }
 			},
 			del: func(t *testing.T, e *env, id string) {
 				// The OXID admin deletes rows physically.
@@ -349,11 +352,13 @@ func TestVendorDeletionPropagates(t *testing.T) {
 			if cust, _ := e.hubCustomer(t, "geloescht@example.com"); cust != nil {
 				t.Errorf("hub still holds the customer")
 			}
-			counts := map[string]int{c.instance: count(), "shopify": e.shopify.Count(), "shopware": e.shopware.Count()}
-			for inst, n := range counts {
-				if n != 0 {
-					t.Errorf("%s holds %d customers, want 0", inst, n)
-				}
+			if n := count(); n != 0 {
+				t.Errorf("%s holds %d customers of the person, want 0", c.instance, n)
+			}
+			_, atShopify := e.shopify.Customer(ids["shopify"])
+			_, atShopware := e.shopware.Customer(ids["shopware"])
+			if atShopify || atShopware {
+				t.Errorf("the person's record still at Shopify %v, Shopware %v; want deleted everywhere", atShopify, atShopware)
 			}
 		})
 	}
