@@ -135,7 +135,7 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				ls.row.VendorDeletedAt, ls.row.VendorDeletedBy = nil, ""
 			}
 
-			m := merger{pol: pol, in: in, data: cs.data, prov: cs.prov,
+			m := merger{pol: pol, in: in, data: cs.data, prov: cs.prov, linked: !ls.isNew,
 				emailTaken: func(e string) bool { o := byEmail[e]; return o != nil && o != cs }}
 			if !ls.isNew && ls.row.LastInboundDoc != "" {
 				if err := json.Unmarshal([]byte(ls.row.LastInboundDoc), &m.baseline); err != nil {

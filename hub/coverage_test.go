@@ -380,3 +380,37 @@ func clone(m map[string]any) map[string]any {
 	_ = json.Unmarshal(b, &out)
 	return out
 }
+
+// A fill-only value fills the hub's gap only from a record known before and
+// never pushed to: the first sight of a record may be one a push is
+// creating right now (OXID numbers it, Shopware copies the customer phone
+// into it), read before the push could record the link.
+func TestFillOnlyNeedsAKnownRecord(t *testing.T) {
+	cov := coverageOf(t, noRegionShop)
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			a := mustMerge(t, s, hub.Policy{}, in("shopify", "S1", t0, map[string]any{"email": "g@example.com", "phone": "+4915111111111",
+				"billing_address": map[string]any{"city": "Köln"}}))
+			shop := func(at time.Time) hub.Inbound {
+				x := in("shopware", "W1", at, map[string]any{"email": "g@example.com", "phone": "+4915111111111",
+					"billing_address": map[string]any{"city": "Köln", "phone": "+4915111111111"}})
+				x.Coverage = cov
+				return x
+			}
+			// First sight, matched by email: not taken.
+			mustMerge(t, s, hub.Policy{}, shop(t0.Add(time.Minute)))
+			if got, _ := profile(t, s, a.CustomerID); got["billing_address"].(map[string]any)["phone"] != nil {
+				t.Errorf("a new link's fill-only value was taken: %v", got["billing_address"])
+			}
+			// The record again, its link known and never pushed to, its
+			// phone changed there: the gap is filled.
+			x := shop(t0.Add(2 * time.Minute))
+			x.Doc["billing_address"].(map[string]any)["phone"] = "+4915122222222"
+			mustMerge(t, s, hub.Policy{}, x)
+			if got, _ := profile(t, s, a.CustomerID); got["billing_address"].(map[string]any)["phone"] != "+4915122222222" {
+				t.Errorf("a known record's fill-only value did not fill the gap: %v", got["billing_address"])
+			}
+		})
+	}
+}

@@ -28,7 +28,11 @@ type merger struct {
 	pushed map[string]any
 	// emailTaken reports whether another customer holds an email.
 	emailTaken func(email string) bool
-	created    bool
+	// linked: the source's link existed before this record (a new link
+	// may be the first sight of a record a push is creating right now,
+	// read before the push could record it).
+	linked  bool
+	created bool
 	changes    []Change
 	refused    []Change
 	// changed lists the top-level fields changed, each once, in order.
@@ -171,16 +175,18 @@ func (m *merger) decide(custID uint64, s slot, nv any) bool {
 // another field (Shopware's one phone, written from the customer phone,
 // comes back as the billing address phone too) only fills a gap, and only
 // while the source is the record's origin: the record creates the
-// customer, or the hub knows no value yet and never pushed to this record,
-// whose field would otherwise hold our own write of another field. (A
-// source the hub never writes to has a coverage without fill-only paths:
-// mappings.Coverage.AsSource.)
+// customer, or the hub knows no value yet and the record is known from
+// before and was never pushed to, so its field cannot hold our own write
+// of another field (nor a value the vendor made up for a record a push
+// created, like OXID's own customer number). A source the hub never
+// writes to has a coverage without fill-only paths
+// (mappings.Coverage.AsSource).
 func (m *merger) asserts(s slot) bool {
 	switch m.in.Coverage.Assert(s.path) {
 	case mappings.AssertNone:
 		return false
 	case mappings.AssertFill:
-		return m.created || (!s.has || isEmpty(s.cur)) && m.pushed == nil
+		return m.created || (!s.has || isEmpty(s.cur)) && m.linked && m.pushed == nil
 	}
 	return true
 }

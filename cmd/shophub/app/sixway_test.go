@@ -34,17 +34,6 @@ var (
 // OXID's customer number have gone; TestSixWayCustomerKeepsEveryField
 // runs in full). -issue13.all runs everything, -issue13.enable some.
 var issue13Pending = map[string]string{
-	// Fields (paths): out of the edits, the fixture's distinct values and
-	// the checks.
-	"billing_address.phone": "coverage in the merge: with an address phone unlike the customer phone, " +
-		"Magento's echo asserts its default billing telephone as the customer phone although its coverage " +
-		"says fill-only (seeds 2 and 4 with -issue13.enable=billing_address.phone: \"v4 phone by magento\"); " +
-		"alone, either phone passes",
-	"billing_address.first_name": "coverage in the merge: OXID's echo sets the billing address's names " +
-		"to the customer's (\"billing_address.first_name by oxid: Konrad → Heddab\", seeds 1, 3, 4) " +
-		"although its coverage marks them fill-only; Shopware's shipping names follow",
-	"billing_address.last_name": "as billing_address.first_name",
-
 	// Schedule features.
 	"compound-names": "names that round-trip: Odoo's one name field splits at the last space, so a " +
 		"two-word last name (\"Brandt Haask\") comes back as part of the first name, and the echo loop " +
