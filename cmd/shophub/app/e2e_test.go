@@ -49,6 +49,26 @@ func (e *env) hubCustomer(t *testing.T, email string) (*hub.Customer, map[string
 	return c, data
 }
 
+// staysIdle checks that, with nobody editing, the customer's version does
+// not move and neither emulator gets a call (no echo loop), and returns
+// the hub's profile.
+func (e *env) staysIdle(t *testing.T, email string) map[string]any {
+	t.Helper()
+	before, _ := e.hubCustomer(t, email)
+	shopifyReq, shopwareReq := e.shopify.Requests(), e.shopware.Requests()
+	time.Sleep(2 * time.Second)
+	e.quiet(t)
+	after, data := e.hubCustomer(t, email)
+	if after.Version != before.Version {
+		t.Errorf("version moved from %d to %d with nobody editing: an echo loop", before.Version, after.Version)
+	}
+	if e.shopify.Requests() != shopifyReq || e.shopware.Requests() != shopwareReq {
+		t.Errorf("vendor API calls continued while idle: shopify %d→%d, shopware %d→%d",
+			shopifyReq, e.shopify.Requests(), shopwareReq, e.shopware.Requests())
+	}
+	return data
+}
+
 func (e *env) linkOf(t *testing.T, customerID uint64, instance string) string {
 	t.Helper()
 	l, err := e.app.Store.Link(context.Background(), customerID, instance, "customer")
@@ -100,18 +120,7 @@ func TestCustomerTravelsShopifyToShopwareAndBack(t *testing.T) {
 	// The echoes of those writes change nothing: versions and vendor
 	// records stay put once the pipeline is idle.
 	e.quiet(t)
-	before, _ := e.hubCustomer(t, email)
-	shopifyReq, shopwareReq := e.shopify.Requests(), e.shopware.Requests()
-	time.Sleep(2 * time.Second)
-	e.quiet(t)
-	after, data := e.hubCustomer(t, email)
-	if after.Version != before.Version {
-		t.Errorf("version moved from %d to %d with nobody editing: an echo loop", before.Version, after.Version)
-	}
-	if e.shopify.Requests() != shopifyReq || e.shopware.Requests() != shopwareReq {
-		t.Errorf("vendor API calls continued while idle: shopify %d→%d, shopware %d→%d",
-			shopifyReq, e.shopify.Requests(), shopwareReq, e.shopware.Requests())
-	}
+	data := e.staysIdle(t, email)
 	if data["first_name"] != "Rosa" || data["phone"] != "+4930555123" {
 		t.Errorf("hub profile: %v", data)
 	}
