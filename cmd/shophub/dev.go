@@ -68,7 +68,8 @@ shophub dev is running — everything in this process, hub data in %s
   Shopify  (emu)   %s   token %s
   Shopware (emu)   %s   client %s / %s
 
-%d demo customers were created in Shopify; they travel through the hub into Shopware.
+%d demo customers were created in Shopify (%d of them in Canada and Austria, with
+phones and regions as written there); they travel through the hub into Shopware.
 
 List them in the hub:
   curl -s -H 'Authorization: Bearer %s' %s/api/customers
@@ -81,6 +82,6 @@ Change one in Shopify, and see it arrive in Shopware within seconds:
 
 Stop with Ctrl-C.
 `, filepath.Join(o.Dir, "dev.db"), d.URL(), d.ShopifyURL, app.DemoShopifyToken, d.ShopwareURL, app.DemoShopwareID, app.DemoShopwareSecret,
-		len(d.SeededIDs), "dev-token", d.URL(), d.ShopifyURL, first, app.DemoShopifyToken, first, "dev-token", d.URL(),
+		len(d.SeededIDs)+len(d.AbroadIDs), len(d.AbroadIDs), "dev-token", d.URL(), d.ShopifyURL, first, app.DemoShopifyToken, first, "dev-token", d.URL(),
 		app.DemoCustomer(0)["email"])
 }

@@ -50,6 +50,8 @@ type Demo struct {
 	ShopwareURL string
 	// SeededIDs are the Shopify ids of the demo customers.
 	SeededIDs []string
+	// AbroadIDs are the Shopify ids of DemoAbroad's customers.
+	AbroadIDs []string
 
 	servers  []*http.Server
 	mr       *miniredis.Miniredis
@@ -125,6 +127,11 @@ func StartDemo(ctx context.Context, o DemoOptions) (d *Demo, err error) {
 	for i := 0; i < o.Seed; i++ {
 		d.SeededIDs = append(d.SeededIDs, d.Shopify.CreateCustomer(DemoCustomer(i)))
 	}
+	if o.Seed > 0 {
+		for _, c := range DemoAbroad() {
+			d.AbroadIDs = append(d.AbroadIDs, d.Shopify.CreateCustomer(c))
+		}
+	}
 	return d, nil
 }
 
@@ -182,6 +189,30 @@ func DemoCustomer(i int) map[string]any {
 			"address1": fmt.Sprintf("Hauptstraße %d", i+1), "city": "Berlin", "zip": "10115",
 			"country_code": "DE", "first_name": n[0], "last_name": n[1], "default": true,
 		}},
+	}
+}
+
+// DemoAbroad are demo customers outside Germany, with their phones written
+// as people there write them: a Canadian in Ontario and an Austrian in
+// Vienna. Their numbers reach Shopware in E.164 of their own country
+// (+1…, +43…), never with Germany's +49, and their regions as Shopware's
+// country states (CA-ON, AT-9).
+func DemoAbroad() []map[string]any {
+	return []map[string]any{
+		{
+			"email": "chloe.tremblay@example.ca", "first_name": "Chloé", "last_name": "Tremblay", "tags": "demo",
+			"addresses": []any{map[string]any{
+				"address1": "100 Queen St W", "city": "Toronto", "zip": "M5H 2N2", "province": "Ontario", "province_code": "ON",
+				"country_code": "CA", "first_name": "Chloé", "last_name": "Tremblay", "phone": "416-555-0199", "default": true,
+			}},
+		},
+		{
+			"email": "lukas.gruber@example.at", "first_name": "Lukas", "last_name": "Gruber", "tags": "demo",
+			"addresses": []any{map[string]any{
+				"address1": "Mariahilfer Straße 1", "city": "Wien", "zip": "1060", "province": "Wien",
+				"country_code": "AT", "first_name": "Lukas", "last_name": "Gruber", "phone": "0664 1234567", "default": true,
+			}},
+		},
 	}
 }
 
