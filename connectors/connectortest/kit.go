@@ -1,6 +1,7 @@
 // Package connectortest is the conformance kit every connector passes with
 // its emulator: webhook verification, listing to the end, cursor resume,
-// idempotent pushes and rate-limit handling. A connector's test calls Run
+// idempotent pushes, the canonical → vendor → canonical round trip of its
+// default mapping and rate-limit handling. A connector's test calls Run
 // with an Env that wires the connector to a fresh emulator.
 package connectortest
 
@@ -62,6 +63,13 @@ type Env struct {
 	// Throttle makes the emulator answer the next n API requests with 429
 	// and the vendor's wait hint.
 	Throttle func(t *testing.T, n int, retryAfter time.Duration)
+
+	// PhoneValidated says the vendor refuses a customer phone that is no
+	// number (Shopify): the round trip's raw phone stays on the address.
+	PhoneValidated bool
+	// Mapping is the mapping file the instance runs with (a profile's);
+	// nil means the type's registered default.
+	Mapping []byte
 }
 
 // Run runs every check the connector's capabilities call for.
@@ -84,6 +92,9 @@ func Run(t *testing.T, env Env) {
 	}
 	if caps.Push {
 		t.Run("push-idempotent", func(t *testing.T) { checkPush(t, env) })
+		if env.Resource == connectors.ResourceCustomer {
+			t.Run("round-trip", func(t *testing.T) { checkRoundTrip(t, env) }) // roundtrip.go
+		}
 	}
 	if env.Throttle != nil {
 		t.Run("rate-limit", func(t *testing.T) { checkRateLimit(t, env) })

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/connectors/connectortest"
+	"github.com/shophub/shophub/connectors/erp/profiles"
 	"github.com/shophub/shophub/connectors/erp/rest/resttest"
 )
 
@@ -71,8 +72,10 @@ func TestConformance(t *testing.T) {
 				return m
 			}
 			create := s.create
+			var mapping []byte
 			if create == nil {
 				create = setups()[0].create
+				mapping, _ = profiles.Mapping("weclapp") // the profile named in the settings
 			}
 			connectortest.Run(t, connectortest.Env{
 				Connector: build(t, s.typ, settings()),
@@ -89,6 +92,7 @@ func TestConformance(t *testing.T) {
 				UpdatedField:  s.first,
 				UpdatedValue:  "Updated",
 				Email:         func(i int) string { return fmt.Sprintf("kit-%d@example.com", i) },
+				Mapping:       mapping,
 			}.WithEmulator(emu))
 		})
 	}

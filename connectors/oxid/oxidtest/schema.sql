@@ -144,4 +144,6 @@ INSERT INTO `oxcountry` (`OXID`, `OXACTIVE`, `OXTITLE`, `OXISOALPHA2`, `OXISOALP
 ('a7c40f632a0804ab5.18804076', 1, 'Vereinigtes Königreich', 'GB', 'GBR', '826', 'United Kingdom', '', '', '', 1),
 ('a7c40f632cdd63c52.64272623', 0, 'Niederlande', 'NL', 'NLD', '528', 'Netherlands', '', '', '', 1),
 ('a7c40f632e04633c9.47194042', 0, 'Belgien', 'BE', 'BEL', '56', 'Belgium', '', '', '', 1),
-('a7c40f633038cd578.22975442', 0, 'Spanien', 'ES', 'ESP', '724', 'Spain', '', '', '', 1);
+('a7c40f633038cd578.22975442', 0, 'Spanien', 'ES', 'ESP', '724', 'Spain', '', '', '', 1),
+('8f241f11096877ac0.98748826', 1, 'Vereinigte Staaten von Amerika', 'US', 'USA', '840', 'United States', '', '', '', 0),
+('8f241f11095649d18.02676059', 0, 'Kanada', 'CA', 'CAN', '124', 'Canada', '', '', '', 0);
