@@ -16,11 +16,12 @@ import (
 const maxNodes = 100000
 
 type compiler struct {
-	file    string
-	opts    Options
-	inbound bool // compiling an inbound direction
-	budget  int
-	tables  map[string]map[string]any // the file's `tables` section
+	file     string
+	opts     Options
+	inbound  bool // compiling an inbound direction
+	usesPrev bool // a rule of the direction reads the hub's current doc
+	budget   int
+	tables   map[string]map[string]any // the file's `tables` section
 }
 
 // Compile parses a mapping file and compiles every rule, expression and
@@ -245,7 +246,7 @@ func (c *compiler) direction(res string, inbound bool, n *yaml.Node) (*direction
 		return nil, err
 	}
 	d := &direction{}
-	c.inbound = inbound
+	c.inbound, c.usesPrev = inbound, false
 	for _, kv := range kvs {
 		switch kv.key {
 		case "skip_when":
@@ -275,6 +276,7 @@ func (c *compiler) direction(res string, inbound bool, n *yaml.Node) (*direction
 	if inbound && res == "customer" {
 		regionFirst(d.fields)
 	}
+	d.usesPrev = c.usesPrev
 	d.owned = make([]bool, len(d.fields))
 	for i, f := range d.fields {
 		// Only a plain object rule guarantees a fresh map; default, const

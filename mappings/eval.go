@@ -81,9 +81,12 @@ func (m *Mapping) eval(st *state, r *rule, src any) (v any, ok bool, err error) 
 		for i := range r.steps {
 			s := &r.steps[i]
 			var out any
-			if s.withRegion != nil && st.region != "" {
+			switch {
+			case s.withRegion != nil && st.region != "":
 				out, err = s.withRegion(v, st.region)
-			} else {
+			case s.withPrev != nil && st.prev != nil:
+				out, err = s.withPrev(v, st.prev)
+			default:
 				out, err = s.fn(v)
 			}
 			if err != nil {

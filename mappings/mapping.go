@@ -57,6 +57,8 @@ type direction struct {
 	canon []Field
 	// never holds the never_writes targets of an outbound direction.
 	never []string
+	// usesPrev: a rule reads the hub's current doc (InboundWith).
+	usesPrev bool
 }
 
 // state is the scratch space of one Inbound/Outbound call.
@@ -67,6 +69,8 @@ type state struct {
 	// region is the country of the address (or, for the customer's own
 	// phone, of the customer) being mapped: phones parse in it.
 	region string
+	// prev is the hub's current doc of the record (InboundWith), or nil.
+	prev Doc
 }
 
 // Error is a mapping error: at compile time it names the rule that is wrong,
@@ -131,6 +135,13 @@ func (m *Mapping) Fields(resource string) []string {
 	return append([]string(nil), r.fields...)
 }
 
+// UsesPrevious reports whether the inbound rules of resource read the
+// hub's current doc (see InboundWith).
+func (m *Mapping) UsesPrevious(resource string) bool {
+	r := m.resources[resource]
+	return r != nil && r.inbound != nil && r.inbound.usesPrev
+}
+
 // HasInbound reports whether the file maps resource from the vendor.
 func (m *Mapping) HasInbound(resource string) bool {
 	r := m.resources[resource]
@@ -153,12 +164,23 @@ func (m *Mapping) getState() *state {
 // Inbound maps a vendor record to a canonical doc. For resource "customer"
 // the doc is normalized and validated by NormalizeCustomer.
 func (m *Mapping) Inbound(resource string, record map[string]any) (Doc, error) {
+	return m.InboundWith(resource, record, nil)
+}
+
+// InboundWith is Inbound for a record whose current canonical doc in the
+// hub is prev (nil: unknown). Rules that split one vendor field into
+// several canonical ones (name_part) keep the hub's split while the
+// vendor's value equals its rendering; UsesPrevious says whether a
+// resource has such rules, so callers read prev only then.
+func (m *Mapping) InboundWith(resource string, record map[string]any, prev Doc) (Doc, error) {
 	r := m.resources[resource]
 	if r == nil || r.inbound == nil {
 		return nil, &Error{File: m.file, Err: fmt.Errorf("no inbound mapping for resource %q", resource)}
 	}
 	st := m.getState()
 	defer m.states.Put(st)
+	st.prev = prev
+	defer func() { st.prev = nil }()
 	d := r.inbound
 	if d.skipWhen != nil {
 		skip, err := m.runBool(st, d.skipWhen, record, nil, false)

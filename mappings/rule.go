@@ -38,7 +38,13 @@ type step struct {
 	// withRegion, when set, runs instead of fn while the record being
 	// mapped names a region (the phone transforms).
 	withRegion regionFunc
+	// withPrev, when set, runs instead of fn while the hub's current doc
+	// of the record is known (InboundWith): the name split.
+	withPrev prevFunc
 }
+
+// prevFunc is a transform that depends on the hub's current doc.
+type prevFunc func(v any, prev Doc) (any, error)
 
 // regionFunc is a transform that depends on the record's region.
 type regionFunc func(v any, region string) (any, error)

@@ -111,6 +111,8 @@ var transformArgs = map[string]any{
 	"money":   reflect.TypeFor[moneyArg](),
 	"default": map[string]any{"description": "The default value."},
 	"hash":    map[string]any{"type": "string", "enum": []any{"sha256", "sha512", "sha1", "md5"}},
+	"name_part": map[string]any{"type": "string", "enum": []any{"first", "last"},
+		"description": "First or last name of a one-field name (Odoo's name): the hub's split while the value equals first + ' ' + last of the hub, else the last word with the particles before it is the last name."},
 	"street_part": map[string]any{"type": "string", "enum": []any{"street", "number"},
 		"description": "A street line's street or house number, for vendors that keep them apart: Hauptstraße 5 a → Hauptstraße / 5 a."},
 	"subdivision": map[string]any{"type": "string", "enum": []any{"iso", "code", "name"},

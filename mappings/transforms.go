@@ -25,6 +25,7 @@ func init() {
 		"phone":           buildPhone,
 		"subdivision":     buildRegion,
 		"street_part":     buildStreetPart,
+		"name_part":       buildNamePart,
 		"phone_national":  buildPhoneNational,
 		"country":         noArg(countryT),
 		"date":            buildDate,
@@ -92,6 +93,10 @@ func (c *compiler) transforms(n *yaml.Node, field string) ([]step, error) {
 			if st.withRegion, err = rb(c, arg); err != nil {
 				return nil, c.errAt(it, field, "transform %s: %v", name, err)
 			}
+		}
+		if name == "name_part" {
+			st.withPrev, _ = buildNamePartPrev(c, arg) // same argument, checked above
+			c.usesPrev = true
 		}
 		steps = append(steps, st)
 	}

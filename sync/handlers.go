@@ -119,7 +119,7 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 		return h.vendorDeleted(ctx, tp, p.Resource, p.ExternalID, rec.UpdatedAt, deletedByFetch, log)
 	}
 	record, at := rec.Data, rec.UpdatedAt
-	doc, err := tp.Mapping.Inbound(p.Resource, record)
+	doc, err := tp.Mapping.InboundWith(p.Resource, record, h.previousDoc(ctx, tp, p.Resource, p.ExternalID))
 	if errors.Is(err, mappings.ErrSkip) {
 		log.Debug("record skipped by mapping")
 		return nil
@@ -546,4 +546,24 @@ func pushError(p PushPayload, err error) error {
 		return fmt.Errorf("push to %s: %w: %w", p.Instance, err, asynq.SkipRetry)
 	}
 	return fmt.Errorf("push to %s: %w", p.Instance, err)
+}
+
+// previousDoc is the hub's current doc of the record, for mappings that
+// keep the hub's split of a one-field vendor value (Odoo's name) while the
+// vendor's value equals its rendering; nil for other mappings, for a
+// record the hub has no link to, and when the read fails (the record is
+// then split afresh, as a new one would be).
+func (h *Handlers) previousDoc(ctx context.Context, tp *Touchpoint, resource, externalID string) mappings.Doc {
+	if resource != connectors.ResourceCustomer || !tp.Mapping.UsesPrevious(resource) {
+		return nil
+	}
+	id, err := h.Store.CustomerByRecord(ctx, tp.Name, resource, externalID)
+	if err != nil {
+		return nil
+	}
+	_, doc, err := h.Store.Customer(ctx, id)
+	if err != nil {
+		return nil
+	}
+	return doc
 }

@@ -97,7 +97,8 @@ func checkRoundTrip(t *testing.T, env Env) {
 					}
 					data = fetched.Data
 				}
-				back, err := m.Inbound(env.Resource, data)
+				// The echo of a push meets the hub holding what was pushed.
+				back, err := m.InboundWith(env.Resource, data, d)
 				if err != nil {
 					t.Fatalf("the vendor's record does not map back: %v", err)
 				}

@@ -97,6 +97,36 @@ func TestERPOdooOwnsBillingAddressAndNumber(t *testing.T) {
 	})
 	e.quiet(t)
 
+	// A compound name reaches Odoo's one name field, and Odoo's record,
+	// read again after an unrelated edit there, keeps the hub's split: no
+	// shop gets "María José García" / "López".
+	nextSecond()
+	if err := e.shopify.UpdateCustomer(shopifyID, map[string]any{"first_name": "María José", "last_name": "García López"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, "compound name never reached Odoo", func() bool {
+		p, _ := odooEmu.Customer(partner)
+		return p["name"] == "María José García López"
+	})
+	e.quiet(t)
+	nextSecond()
+	if err := odooEmu.UpdateCustomer(partner, map[string]any{"phone": "030 7654321"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, poll+10*time.Second, "Odoo phone change never reached the hub", func() bool {
+		_, data := e.hubCustomer(t, newEmail)
+		return data["phone"] == "+49307654321"
+	})
+	e.quiet(t)
+	_, data := e.hubCustomer(t, newEmail)
+	ba, _ := data["billing_address"].(map[string]any)
+	if data["first_name"] != "María José" || data["last_name"] != "García López" || ba["first_name"] != "María José" || ba["last_name"] != "García López" {
+		t.Errorf("hub names after Odoo's record: %q / %q, billing address %q / %q", data["first_name"], data["last_name"], ba["first_name"], ba["last_name"])
+	}
+	if sw, _ := e.shopware.Customer(shopwareID); sw["firstName"] != "María José" || sw["lastName"] != "García López" {
+		t.Errorf("Shopware name after Odoo's echo: %q / %q", sw["firstName"], sw["lastName"])
+	}
+
 	// A shop cannot overwrite the ERP-owned billing address: the change
 	// log records the refusal (per sub-field: the street), Odoo keeps its
 	// address and the shop gets the ERP's address back.
@@ -124,7 +154,7 @@ func TestERPOdooOwnsBillingAddressAndNumber(t *testing.T) {
 	if p, _ := odooEmu.Customer(partner); p["street"] != "Jungfernstieg 7" || p["city"] != "Hamburg" {
 		t.Errorf("Odoo address changed by a shop: %v, %v", p["street"], p["city"])
 	}
-	_, data := e.hubCustomer(t, newEmail)
+	_, data = e.hubCustomer(t, newEmail)
 	if ba, _ := data["billing_address"].(map[string]any); ba["city"] != "Hamburg" {
 		t.Errorf("hub billing address %v, want the ERP's", data["billing_address"])
 	}

@@ -1,0 +1,105 @@
+package mappings
+
+import (
+	"fmt"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// A vendor with one name field (Odoo's partner name) holds the hub's
+// first and last name joined by a space. Read back, the hub's split is
+// kept whenever the vendor's value is still exactly that rendering, so
+// "María José" / "García López" pushed as "María José García López" comes
+// back as it was pushed. Only a name really changed at the vendor is split
+// again: the last word is the last name, together with the particles
+// before it ("Hans von der Heide" → Hans / von der Heide).
+//
+// The hub's current value reaches the mapping through InboundWith; without
+// one (a record never seen, or Inbound), the name is split afresh.
+
+// nameParticles begin a compound last name.
+var nameParticles = map[string]bool{
+	"von": true, "vom": true, "zu": true, "zum": true, "zur": true, "van": true, "der": true, "den": true,
+	"de": true, "del": true, "della": true, "di": true, "da": true, "dos": true, "das": true, "du": true,
+	"la": true, "le": true, "ten": true, "ter": true, "y": true, "bin": true, "al": true,
+}
+
+// SplitName splits a one-field name into first and last name.
+func SplitName(s string) (first, last string) {
+	words := strings.Fields(s)
+	if len(words) == 0 {
+		return "", ""
+	}
+	i := len(words) - 1
+	for i > 1 && nameParticles[strings.ToLower(words[i-1])] {
+		i--
+	}
+	return strings.Join(words[:i], " "), strings.Join(words[i:], " ")
+}
+
+// JoinName is a first and last name as a one-field vendor holds them.
+func JoinName(first, last string) string {
+	return strings.TrimSpace(strings.TrimSpace(first) + " " + strings.TrimSpace(last))
+}
+
+// nameT is a compiled name_part transform. The vendor's one name is
+// rendered from the customer's first and last name, so those are what it
+// is compared with, also where it fills an address's names.
+type nameT struct {
+	last bool // the last name (else the first)
+}
+
+func buildNamePart(c *compiler, arg *yaml.Node) (transformFunc, error) {
+	n, err := c.nameT(arg)
+	if err != nil {
+		return nil, err
+	}
+	return func(v any) (any, error) { return n.apply(v, nil) }, nil
+}
+
+func buildNamePartPrev(c *compiler, arg *yaml.Node) (prevFunc, error) {
+	n, err := c.nameT(arg)
+	if err != nil {
+		return nil, err
+	}
+	return n.apply, nil
+}
+
+func (c *compiler) nameT(arg *yaml.Node) (nameT, error) {
+	var n nameT
+	part, _, err := scalarArg(arg)
+	if err != nil {
+		return n, err
+	}
+	switch part {
+	case "first":
+	case "last":
+		n.last = true
+	default:
+		return n, fmt.Errorf("want first or last, got %q", part)
+	}
+	return n, nil
+}
+
+func (n nameT) apply(v any, prev Doc) (any, error) {
+	s, err := trimmedOf(v)
+	if err != nil || s == "" {
+		return s, err
+	}
+	if prev != nil {
+		first, _ := prev["first_name"].(string)
+		last, _ := prev["last_name"].(string)
+		if JoinName(first, last) == strings.Join(strings.Fields(s), " ") {
+			if n.last {
+				return last, nil
+			}
+			return first, nil
+		}
+	}
+	first, last := SplitName(s)
+	if n.last {
+		return last, nil
+	}
+	return first, nil
+}
