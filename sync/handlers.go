@@ -405,7 +405,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 		if found != nil {
-			extID, cur = found.ExternalID, h.canonical(tp, p.Resource, found)
+			extID, cur = found.ExternalID, h.canonical(ctx, tp, p.Resource, found)
 		}
 	}
 	write := payload

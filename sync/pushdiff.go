@@ -127,7 +127,7 @@ func (h *Handlers) readTarget(ctx context.Context, tp *Touchpoint, p PushPayload
 	if rec.Deleted {
 		return nil, false, nil
 	}
-	cur := h.canonical(tp, p.Resource, rec)
+	cur := h.canonical(ctx, tp, p.Resource, rec)
 	if cur == nil || rec.UpdatedAt.IsZero() {
 		// Without the vendor's time the record cannot be ordered against
 		// the hub's fields; it still tells what the write may leave out.
@@ -146,10 +146,11 @@ func (h *Handlers) readTarget(ctx context.Context, tp *Touchpoint, p PushPayload
 	return cur, len(res.Changed) > 0, nil
 }
 
-// canonical maps a vendor record in, nil when the mapping skips or
+// canonical maps a vendor record in (knowing the hub's doc where the
+// mapping wants it, see previousDoc), nil when the mapping skips or
 // refuses it.
-func (h *Handlers) canonical(tp *Touchpoint, resource string, rec *connectors.Record) map[string]any {
-	doc, err := tp.Mapping.Inbound(resource, rec.Data)
+func (h *Handlers) canonical(ctx context.Context, tp *Touchpoint, resource string, rec *connectors.Record) map[string]any {
+	doc, err := tp.Mapping.InboundWith(resource, rec.Data, h.previousDoc(ctx, tp, resource, rec.ExternalID))
 	if err != nil {
 		return nil
 	}
