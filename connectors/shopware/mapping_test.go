@@ -33,6 +33,7 @@ func TestMappingInbound(t *testing.T) {
 		"last_name":  "Doe",
 		"company":    "Doe Consulting GmbH",
 		"birthday":   "1988-04-12",
+		"phone":      "+49301234567",
 		"tags":       []string{"b2b", "vip"},
 		"billing_address": map[string]any{
 			"first_name": "Jane", "last_name": "Doe", "company": "Doe Consulting GmbH", "street": "Friedrichstraße 123",
@@ -121,6 +122,8 @@ func TestMappingRoundTrip(t *testing.T) {
 	}
 
 	// Canada and Austria: every ISO country and its states are in the shop.
+	// (The billing address's one phone carries the customer's.)
+	changed["phone"] = "+14165550199"
 	changed["billing_address"] = map[string]any{
 		"first_name": "Jane", "last_name": "Doe-Smith", "street": "100 Queen St W", "zip": "M5H 2N2", "city": "Toronto", "region": "CA-ON", "country": "CA", "phone": "+14165550199",
 	}
