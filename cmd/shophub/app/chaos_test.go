@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"hash/fnv"
 	"io"
 	"math/rand/v2"
@@ -135,7 +136,23 @@ func (p *chaosProxy) forward(url string, h http.Header, body []byte, delay time.
 	}
 }
 
-// idle reports whether no delivery waits to be forwarded.
+// later runs fn after d unless the proxy is closed first; until then the
+// proxy is not idle.
+func (p *chaosProxy) later(d time.Duration, fn func(ctx context.Context)) {
+	p.pending.Add(1)
+	p.inFly.Add(1)
+	go func() {
+		defer p.pending.Done()
+		defer p.inFly.Add(-1)
+		select {
+		case <-time.After(d):
+			fn(p.ctx)
+		case <-p.ctx.Done():
+		}
+	}()
+}
+
+// idle reports whether no delivery (nor anything run later) waits.
 func (p *chaosProxy) idle() bool { return p.inFly.Load() == 0 }
 
 func (p *chaosProxy) close() {
@@ -151,6 +168,29 @@ func (p *chaosProxy) close() {
 type slowVendor struct {
 	srv *httptest.Server
 	n   atomic.Uint64
+
+	mu  sync.Mutex
+	log []vendorCall
+}
+
+// vendorCall is one call shophub made, with when it was sent on to the
+// vendor and when the vendor answered.
+type vendorCall struct {
+	method, path string
+	sent, done   time.Time
+}
+
+// around lists the calls that were under way within d of t.
+func (v *slowVendor) around(t time.Time, d time.Duration) []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var out []string
+	for _, c := range v.log {
+		if c.done.After(t.Add(-d)) && c.sent.Before(t.Add(d)) {
+			out = append(out, fmt.Sprintf("%s %s sent %+.3fs answered %+.3fs", c.method, c.path, c.sent.Sub(t).Seconds(), c.done.Sub(t).Seconds()))
+		}
+	}
+	return out
 }
 
 func newSlowVendor(seed uint64, target string, maxLatency time.Duration) *slowVendor {
@@ -167,7 +207,12 @@ func newSlowVendor(seed uint64, target string, maxLatency time.Duration) *slowVe
 		case <-r.Context().Done():
 			return
 		}
+		c := vendorCall{method: r.Method, path: r.URL.Path, sent: time.Now()}
 		rp.ServeHTTP(w, r)
+		c.done = time.Now()
+		v.mu.Lock()
+		v.log = append(v.log, c)
+		v.mu.Unlock()
 	}))
 	return v
 }

@@ -1,25 +1,29 @@
 package app_test
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/hub"
+	shsync "github.com/shophub/shophub/sync"
 )
 
 // The randomized convergence test (issue 13): seeded schedules of edits
 // made in the six emulators the way each vendor's admin makes them, with
-// webhooks delayed, duplicated and reordered and polls at random
-// intervals. At quiescence every touchpoint equals the hub on its
-// coverage, and the hub holds, for every field, the last edit made in any
-// system that holds it.
+// webhooks delayed, duplicated and reordered (chaosProxy), polls at random
+// intervals, run twice at random moments, and answered late by slow
+// vendor APIs (slowVendor). At quiescence every touchpoint equals the hub
+// on its coverage, and the hub holds, for every field, the last edit made
+// in any system that holds it.
 //
 //	go test ./cmd/shophub/app -run TestConvergence                          # the CI seeds
 //	go test ./cmd/shophub/app -run TestConvergence -convergence.seeds=200   # many
@@ -328,6 +332,7 @@ func canonWant(path, v string) string {
 // edit is one step of a schedule.
 type edit struct {
 	at       time.Duration // after the schedule starts
+	when     time.Time
 	customer int
 	editor   editor
 	value    string
@@ -374,16 +379,19 @@ func runConvergence(t *testing.T, seed uint64) {
 	}
 	// The polled vendors answer late: polls list late, pushes land late.
 	var apiVia func(string, string) string
+	slow := map[string]*slowVendor{}
 	if !pending("slow-vendors") {
 		apiVia = func(instance, url string) string {
 			h := fnv.New64a()
 			h.Write([]byte(instance))
 			v := newSlowVendor(seed^h.Sum64(), url, 300*time.Millisecond)
 			t.Cleanup(v.close)
+			slow[instance] = v
 			return v.URL()
 		}
 	}
 	s := newSixEnv(t, sixOptions{poll: polls, webhookVia: proxy.via, apiVia: apiVia})
+	t.Cleanup(proxy.cancel) // before shophub stops: nothing is delivered to a stopped app
 
 	// The enabled editors: their field not pending, and held by the
 	// editing system (its coverage decides: an edit of a field the system
@@ -483,6 +491,27 @@ func runConvergence(t *testing.T, seed uint64) {
 	}
 	sort.SliceStable(sched, func(i, j int) bool { return sched[i].at < sched[j].at })
 
+	// Polls run twice: besides each touchpoint's schedule, each edit is
+	// followed by up to two extra polls of random polled touchpoints at
+	// random moments, as a second worker process or a backfill would run
+	// them.
+	queue := s.app.Queue
+	prng := rand.New(rand.NewPCG(seed, 0xd0b1e))
+	var extraPolls atomic.Int64
+	extraPoll := func() {
+		if pending("duplicate-polls") {
+			return
+		}
+		for range prng.IntN(3) {
+			n := []string{tpMagento, tpOXID, tpOdoo}[prng.IntN(3)]
+			proxy.later(time.Duration(prng.IntN(600))*time.Millisecond, func(ctx context.Context) {
+				task := shsync.NewPollTask(shsync.PollPayload{Instance: n, Resource: connectors.ResourceCustomer},
+					fmt.Sprintf("chaos:%d", extraPolls.Add(1)))
+				_ = queue.Enqueue(ctx, task)
+			})
+		}
+	}
+
 	start := time.Now()
 	for i := range sched {
 		e := &sched[i]
@@ -498,10 +527,11 @@ func runConvergence(t *testing.T, seed uint64) {
 		} else if d := time.Until(start.Add(e.at)); d > 0 {
 			time.Sleep(d)
 		}
-		e.at = time.Since(start)
+		e.at, e.when = time.Since(start), time.Now()
 		if err := e.editor.apply(s, c.links[e.editor.system], e.value, c.want); err != nil {
 			t.Fatalf("seed %d: %s: %v", seed, e, err)
 		}
+		extraPoll()
 		c.want[e.editor.path] = canonWant(e.editor.path, e.value)
 		c.last[e.editor.path] = *e
 	}
@@ -525,9 +555,15 @@ func runConvergence(t *testing.T, seed uint64) {
 					by = "last edit " + e.String()
 				}
 				lost = append(lost, fmt.Sprintf("%s: hub %q, want %q (%s)", p, got, want, by))
+				if e, ok := c.last[p]; ok && slow[e.editor.system] != nil {
+					// Was a push to that vendor under way when the admin
+					// saved? Its calls around the edit tell.
+					for _, call := range slow[e.editor.system].around(e.when, 1500*time.Millisecond) {
+						lost = append(lost, "    "+e.editor.system+" call around the edit: "+call)
+					}
+				}
 			}
 		}
-		sort.Strings(lost)
 		if len(lost) > 0 {
 			t.Errorf("seed %d customer %d (hub %d v%d): hub lost edits:\n  %s", seed, ci, c.id, hc.Version, strings.Join(lost, "\n  "))
 		}
@@ -549,10 +585,11 @@ func runConvergence(t *testing.T, seed uint64) {
 		for _, e := range sched {
 			lines = append(lines, e.String())
 		}
-		t.Logf("seed %d schedule (polls %v; webhooks delayed up to %s, 30%% duplicated):\n  %s", seed, polls, maxDelay, strings.Join(lines, "\n  "))
+		t.Logf("seed %d schedule (polls %v; webhooks delayed up to %s, 30%% duplicated; Magento and Odoo answer within 300 ms):\n  %s",
+			seed, polls, maxDelay, strings.Join(lines, "\n  "))
 	}
-	t.Logf("seed %d: %d edits in %s; webhooks: %d received, %d forwarded, %d duplicated", seed, len(sched),
-		time.Since(start).Round(100*time.Millisecond), proxy.received.Load(), proxy.forwarded.Load(), proxy.duplicated.Load())
+	t.Logf("seed %d: %d edits in %s; webhooks: %d received, %d forwarded, %d duplicated; %d extra polls", seed, len(sched),
+		time.Since(start).Round(100*time.Millisecond), proxy.received.Load(), proxy.forwarded.Load(), proxy.duplicated.Load(), extraPolls.Load())
 }
 
 // settleAll waits until nothing is in flight anywhere: no delivery held by

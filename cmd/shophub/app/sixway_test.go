@@ -30,9 +30,10 @@ var (
 // each with the rule of issue 13 it breaks and how it shows. A field
 // (path) here is left out of the fixture's distinct values, the schedule
 // and the checks; a schedule feature is left out of the schedule. When a
-// fix lands on main, its entry goes: the list only shrinks (region and
-// OXID's customer number have gone; TestSixWayCustomerKeepsEveryField
-// runs in full). -issue13.all runs everything, -issue13.enable some.
+// fix lands on main, its entry goes: the list only shrinks (phones,
+// address phones, regions, address names and OXID's customer number have
+// gone; TestSixWayCustomerKeepsEveryField runs in full). -issue13.all runs
+// everything, -issue13.enable some.
 var issue13Pending = map[string]string{
 	// Schedule features.
 	"compound-names": "names that round-trip: Odoo's one name field splits at the last space, so a " +
