@@ -171,3 +171,26 @@ func TestMappingOutboundPartialDoc(t *testing.T) {
 		})
 	}
 }
+
+// A phone the hub keeps verbatim (raw:) is never sent as the customer's
+// phone, which Shopify would refuse; the address phone, free text at
+// Shopify, goes as written.
+func TestMappingRawPhone(t *testing.T) {
+	m := compileMapping(t)
+	out, err := m.Outbound("customer", mappings.Doc{"phone": "raw:keine Angabe",
+		"billing_address": map[string]any{"city": "Kiel", "phone": "raw:030 1234567 / 0171 7654321"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := out["phone"]; ok {
+		t.Errorf("raw customer phone sent: %v", out["phone"])
+	}
+	if a := out["default_address"].(map[string]any); a["phone"] != "030 1234567 / 0171 7654321" {
+		t.Errorf("address phone = %v", a["phone"])
+	}
+	for _, p := range []string{"+4930123456", ""} {
+		if out, _ := m.Outbound("customer", mappings.Doc{"phone": p}); out["phone"] != p {
+			t.Errorf("phone %q sent as %v", p, out["phone"])
+		}
+	}
+}
