@@ -33,8 +33,8 @@ type merger struct {
 	// read before the push could record it).
 	linked  bool
 	created bool
-	changes    []Change
-	refused    []Change
+	changes []Change
+	refused []Change
 	// changed lists the top-level fields changed, each once, in order.
 	changed   []string
 	stale     bool
