@@ -141,6 +141,10 @@ type Connector struct {
 	// record of this instance: OnDeleteUnlink ("" means it too),
 	// OnDeletePropagate or OnDeleteRecreate (see DeletePolicy).
 	OnDelete string `yaml:"on_delete"`
+	// Trust says whose word this instance's records are: TrustAuto ("",
+	// each record as the connector rates it), TrustVerified or
+	// TrustUnverified (see identity.go).
+	Trust string `yaml:"trust"`
 	// Erasure is what a GDPR erasure does to the person's record in this
 	// instance: ErasureDelete ("" means it too), ErasureAnonymize or
 	// ErasureNone.

@@ -88,7 +88,7 @@ func TestExample(t *testing.T) {
 			{
 				Name: "shopify", Type: "shopify", Direction: "both", Resources: []string{"customer", "order"},
 				PollInterval: Duration(5 * time.Minute), PreviousWebhookSecrets: []string{},
-				Timeout: Duration(30 * time.Second), OnDelete: OnDeleteUnlink, Erasure: "delete",
+				Timeout: Duration(30 * time.Second), OnDelete: OnDeleteUnlink, Trust: TrustAuto, Erasure: "delete",
 				Settings: map[string]any{
 					"shop_url":     "https://example.myshopify.com",
 					"api_version":  "2025-07",
@@ -328,7 +328,7 @@ func TestErrors(t *testing.T) {
 		{file: "unknown_key.yaml", want: []string{
 			"testdata/unknown_key.yaml:3: server.lisen: unknown key (known: admin_token, listen, max_body_bytes, public_url)",
 			"testdata/unknown_key.yaml:4: databse: unknown key (known: connectors, database, hub, redis, server, worker)",
-			"testdata/unknown_key.yaml:12: connectors[0].setings: unknown key (known: direction, erasure, mapping, max_in_flight, name, on_delete, poll_interval, poll_lookback, previous_webhook_secrets, rate_burst, rate_limit, reconcile, region, resources, settings, timeout, type, webhook_secret)",
+			"testdata/unknown_key.yaml:12: connectors[0].setings: unknown key (known: direction, erasure, mapping, max_in_flight, name, on_delete, poll_interval, poll_lookback, previous_webhook_secrets, rate_burst, rate_limit, reconcile, region, resources, settings, timeout, trust, type, webhook_secret)",
 		}},
 		{file: "duplicates.yaml", want: []string{
 			`testdata/duplicates.yaml:6: connectors[2].name: duplicate connector name "shop" (first used by connectors[0] at line 2)`,

@@ -25,7 +25,39 @@ func (c Connector) DeletePolicy() string {
 	return c.OnDelete
 }
 
-func (v *validator) onDelete(p string, c Connector) {
+// Trust levels of an instance's records (connectors[].trust). A verified
+// record can merge into a person and overwrite fields by the merge policy;
+// an unverified one (a guest checkout, an email nobody confirmed) may link
+// to a person and fill empty fields, but never overwrites fields held from
+// verified sources, and its record gets no pushes: the hub's person is
+// never written into a stranger's account.
+const (
+	// TrustAuto (the default): each record as its connector rates it
+	// (Shopify: verified_email; Shopware: guest accounts); connectors that
+	// do not rate records are verified.
+	TrustAuto = "auto"
+	// TrustVerified: every record of the instance is verified.
+	TrustVerified = "verified"
+	// TrustUnverified: no record of the instance is (e.g. a helpdesk
+	// whose customers are whoever wrote in).
+	TrustUnverified = "unverified"
+)
+
+// TrustLevel is the instance's trust, TrustAuto when unset.
+func (c Connector) TrustLevel() string {
+	if c.Trust == "" {
+		return TrustAuto
+	}
+	return c.Trust
+}
+
+// identity checks the trust and on_delete settings of a connector.
+func (v *validator) identity(p string, c Connector) {
+	switch c.Trust {
+	case "", TrustAuto, TrustVerified, TrustUnverified:
+	default:
+		v.errorf(p+".trust", "must be %s, %s or %s, got %q", TrustAuto, TrustVerified, TrustUnverified, c.Trust)
+	}
 	switch c.OnDelete {
 	case "", OnDeleteUnlink, OnDeletePropagate, OnDeleteRecreate:
 	default:

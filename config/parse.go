@@ -579,6 +579,7 @@ func (p *parser) connector(n *yaml.Node, path string, c *Connector) {
 		"timeout":                  p.duration(&c.Timeout),
 		"max_in_flight":            p.integer(&c.MaxInFlight),
 		"on_delete":                p.str(&c.OnDelete),
+		"trust":                    p.str(&c.Trust),
 		"erasure":                  p.str(&c.Erasure),
 		"region":                   p.str(&c.Region),
 		"settings": func(v *yaml.Node, path string) {

@@ -139,7 +139,7 @@ func (v *validator) connectors() {
 		if len(c.Resources) == 0 {
 			v.errorf(p+".resources", "at least one resource, e.g. [%s]", DefaultResource)
 		}
-		v.onDelete(p, c) // identity.go
+		v.identity(p, c) // identity.go
 		switch c.Erasure {
 		case "", ErasureDelete, ErasureAnonymize, ErasureNone:
 		default:

@@ -197,3 +197,13 @@ type Eraser interface {
 type Finder interface {
 	FindBy(ctx context.Context, resource, key, value string) (*Record, error)
 }
+
+// Truster rates how far a vendor record's identity can be trusted: a
+// registered or verified account is, a guest checkout or an email nobody
+// confirmed is not (anyone can type someone else's address there). The
+// pipeline lets an unverified record link to a person and fill gaps, but
+// never overwrite what trusted sources said, and pushes nothing into it.
+// Connectors that do not implement it are trusted.
+type Truster interface {
+	Verified(resource string, data map[string]any) bool
+}

@@ -98,7 +98,10 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 			// Nothing to do when this source already said exactly this, or
 			// when this is an older version of a record whose newer version
 			// the hub has seen: the source itself has moved on.
-			if ls != nil && !restored && ls.row.LastInboundAt != nil && (ls.row.LastInboundHash == docs[i].hash || in.SourceAt.Before(*ls.row.LastInboundAt)) {
+			// A record whose trust changed (the email was confirmed) is no
+			// duplicate: its link must learn it.
+			if ls != nil && !restored && ls.row.Unverified == in.Unverified && ls.row.LastInboundAt != nil &&
+				(ls.row.LastInboundHash == docs[i].hash || in.SourceAt.Before(*ls.row.LastInboundAt)) {
 				results[i].Duplicate = true
 				resultCust[i] = ls.cust
 				if ls.cust == nil { // linked customer is gone; nothing to say
@@ -195,6 +198,7 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 			}
 			t := in.SourceAt
 			ls.row.LastInboundAt, ls.row.LastInboundHash, ls.row.LastInboundDoc = &t, docs[i].hash, docs[i].json
+			ls.row.Unverified = in.Unverified
 		}
 
 		if err := writeCustomers(tx, byID, byEmail, links); err != nil {
@@ -411,7 +415,7 @@ func writeLinks(tx *gorm.DB, links map[linkKey]*linkState) error {
 		err := tx.Clauses(clause.OnConflict{
 			Columns: []clause.Column{{Name: "id"}},
 			DoUpdates: clause.AssignmentColumns([]string{"customer_id", "last_inbound_hash", "last_inbound_at", "last_inbound_doc",
-				"vendor_deleted_at", "vendor_deleted_by", "updated_at"}),
+				"vendor_deleted_at", "vendor_deleted_by", "unverified", "updated_at"}),
 		}).CreateInBatches(changed, batchSize).Error
 		if err != nil {
 			return err

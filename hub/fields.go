@@ -167,7 +167,7 @@ func (m *merger) decide(custID uint64, s slot, nv any) bool {
 	if n := len(m.changed); n == 0 || m.changed[n-1] != s.field {
 		m.changed = append(m.changed, s.field)
 	}
-	m.prov[s.path] = Provenance{Instance: m.in.Instance, At: m.in.SourceAt}
+	m.prov[s.path] = Provenance{Instance: m.in.Instance, At: m.in.SourceAt, Unverified: m.in.Unverified}
 	return true
 }
 
@@ -198,7 +198,29 @@ func (m *merger) mayOverwrite(path string, cur Provenance) (ok bool, reason stri
 	if !m.pol.Allowed(path, m.in.Instance) {
 		return false, "owned by " + m.pol.owner(path)
 	}
+	// Trust: anyone can type anyone's email at a guest checkout. An
+	// unverified record changes nothing of a person a verified source
+	// vouched for — not even a field the hub lacks, which the fan-out
+	// would write into the person's other accounts — and links only. It
+	// merges normally into a person known only from unverified records. A
+	// verified source replaces what an unverified one said, older or not.
+	switch {
+	case m.in.Unverified && m.verifiedPerson():
+		return false, "unverified " + m.in.Instance + " record of a verified person"
+	case !m.in.Unverified && cur.Unverified:
+		return true, ""
+	}
 	return m.pol.Wins(path, m.in.Instance, m.in.SourceAt, cur), ""
+}
+
+// verifiedPerson: a verified source set one of the customer's fields.
+func (m *merger) verifiedPerson() bool {
+	for _, p := range m.prov {
+		if p.Instance != "" && !p.Unverified {
+			return true
+		}
+	}
+	return false
 }
 
 // provOf is the provenance of a path; an address sub-field merged before

@@ -32,6 +32,11 @@ type Inbound struct {
 	// to tell writes none.
 	NoFanout bool
 	NoEcho   bool
+	// Unverified: nobody vouched for the record's identity (a guest
+	// checkout, an email not confirmed). It may link to the person its
+	// email names and fill empty fields, but never overwrites fields held
+	// from verified sources, and its link takes no pushes (Link.Unverified).
+	Unverified bool
 }
 
 // Result says what a merge did.

@@ -57,8 +57,13 @@ type Link struct {
 	// so that no push re-creates what someone deleted (MarkDeleted).
 	VendorDeletedAt *time.Time
 	VendorDeletedBy string `gorm:"type:varchar(191)"`
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// Unverified: the record's latest version was unverified (a guest
+	// account, an unconfirmed email). Nothing is pushed to it: its email
+	// may be someone else's, and the hub's person must never be written
+	// into a stranger's account. It clears when the record comes verified.
+	Unverified bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Change is one row of lineage: who changed which field, when, from where.

@@ -68,4 +68,8 @@ func (p Policy) Wins(field, instance string, at time.Time, cur Provenance) bool 
 type Provenance struct {
 	Instance string    `json:"instance"`
 	At       time.Time `json:"at"`
+	// Unverified: set by a record whose identity nobody vouched for (a
+	// guest checkout, an unconfirmed email); a verified source may
+	// replace it whenever (see merger.mayOverwrite).
+	Unverified bool `json:"unverified,omitempty"`
 }

@@ -128,6 +128,7 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 		return h.quarantine(ctx, p, err)
 	}
 	in := h.inbound(tp, p.Resource, p.ExternalID, p.EventID, at, doc)
+	in.Unverified = tp.unverified(p.Resource, record) // trust.go
 	var res hub.Result
 	if h.Batcher != nil {
 		res, err = h.Batcher.Merge(ctx, in)
@@ -351,6 +352,9 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		}
 		link = nil
 	}
+	if link != nil && link.Unverified {
+		return nil // an unverified account gets none of the person's data (trust.go)
+	}
 	if link != nil && !p.Force && link.LastPushedVersion >= cust.Version {
 		return nil // this version or a newer one is already there
 	}
@@ -403,6 +407,13 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		var found *connectors.Record
 		if found, err = h.find(ctx, tp, p.Resource, doc); err != nil {
 			return err
+		}
+		if found != nil && tp.unverified(p.Resource, found.Data) {
+			// The email names an account nobody verified (trust.go): not
+			// the person's to write into, and no second one can be made.
+			logx.Logger(ctx, h.Log).Info("push skipped: the target's record with this email is unverified",
+				"connector", p.Instance, "customer_id", p.CustomerID, "external_id", found.ExternalID)
+			return nil
 		}
 		if found != nil {
 			extID, cur = found.ExternalID, h.canonical(ctx, tp, p.Resource, found)

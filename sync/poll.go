@@ -179,7 +179,9 @@ func (h *Handlers) applyCustomerPage(ctx context.Context, tp *Touchpoint, resour
 			}
 			continue
 		}
-		ins = append(ins, h.inbound(tp, resource, r.ExternalID, "", r.UpdatedAt, doc))
+		in := h.inbound(tp, resource, r.ExternalID, "", r.UpdatedAt, doc)
+		in.Unverified = tp.unverified(resource, r.Data) // trust.go
+		ins = append(ins, in)
 		from = append(from, i)
 	}
 	mapped := len(ins)

@@ -134,6 +134,7 @@ func (h *Handlers) readTarget(ctx context.Context, tp *Touchpoint, p PushPayload
 		return cur, false, nil
 	}
 	in := h.inbound(tp, p.Resource, extID, "", rec.UpdatedAt, cur)
+	in.Unverified = tp.unverified(p.Resource, rec.Data)
 	res, err := h.Store.MergeCustomer(ctx, in, h.Policy)
 	if err != nil {
 		return nil, false, err

@@ -363,3 +363,114 @@ func TestVendorDeletionPropagates(t *testing.T) {
 		})
 	}
 }
+
+// TestStrangersNeverTakeOverAPerson is issue 14's must-show for identity
+// by trust: a Shopware guest checkout and a Shopify sign-up whose email
+// nobody verified, both using a known person's email with their own name,
+// address and phone. They link to the person (one email, one customer),
+// but the person's fields stay as they were in the hub and at every
+// touchpoint, and the stranger's account receives none of the person's
+// data.
+func TestStrangersNeverTakeOverAPerson(t *testing.T) {
+	const email = "paula@example.com"
+	person := map[string]any{"email": email, "firstName": "Paula", "lastName": "Person",
+		"defaultBillingAddress": map[string]any{"firstName": "Paula", "lastName": "Person", "street": "Echtweg 1", "zipcode": "10115",
+			"city": "Berlin", "countryIso": "DE", "phoneNumber": "+49301234567"}}
+	for _, c := range []struct {
+		name string
+		// stranger creates the stranger's account and returns a snapshot
+		// of it: what it must still say at the end.
+		stranger func(e *env) (instance, id string, snap func() string)
+	}{
+		{"shopware guest checkout", func(e *env) (string, string, func() string) {
+			id := e.shopware.CreateCustomer(map[string]any{"email": email, "guest": true, "firstName": "Gus", "lastName": "Gast",
+				"defaultBillingAddress": map[string]any{"firstName": "Gus", "lastName": "Gast", "street": "Fremdweg 9", "zipcode": "99084",
+					"city": "Erfurt", "countryIso": "DE", "phoneNumber": "+49361999999"}})
+			return "shopware", id, func() string {
+				sw, _ := e.shopware.Customer(id)
+				ba, _ := sw["defaultBillingAddress"].(map[string]any)
+				return fmt.Sprint(sw["firstName"], sw["lastName"], ba["street"], ba["city"], ba["phoneNumber"])
+			}
+		}},
+		{"shopify unverified sign-up", func(e *env) (string, string, func() string) {
+			id := e.shopify.CreateCustomer(map[string]any{"email": email, "verified_email": false, "first_name": "Sam", "last_name": "Stranger",
+				"phone": "+4915112345678", "addresses": []any{map[string]any{"address1": "Fremdweg 9", "city": "Erfurt", "zip": "99084",
+					"country_code": "DE", "default": true}}})
+			return "shopify", id, func() string {
+				sf, _ := e.shopify.Customer(id)
+				da, _ := sf["default_address"].(map[string]any)
+				return fmt.Sprint(sf["first_name"], sf["last_name"], sf["phone"], da["address1"], da["city"])
+			}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, envOptions{})
+			if c.name == "shopify unverified sign-up" {
+				// The person's push to Shopify waits until the stranger's
+				// account exists there: Shopify holds one account per email.
+				e.shopify.FailNext(1_000_000, http.StatusServiceUnavailable)
+			}
+			personID := e.shopware.CreateCustomer(person)
+			var before map[string]any
+			eventually(t, 15*time.Second, "person never reached the hub", func() bool {
+				_, before = e.hubCustomer(t, email)
+				return before != nil
+			})
+			if c.name == "shopware guest checkout" {
+				eventually(t, 15*time.Second, "person never reached Shopify", func() bool {
+					cust, _ := e.hubCustomer(t, email)
+					return e.linkOf(t, cust.ID, "shopify") != ""
+				})
+				e.quiet(t)
+				_, before = e.hubCustomer(t, email)
+			}
+			personAt := func() string {
+				sw, _ := e.shopware.Customer(personID)
+				ba, _ := sw["defaultBillingAddress"].(map[string]any)
+				out := fmt.Sprint(sw["firstName"], sw["lastName"], ba["street"], ba["city"], ba["phoneNumber"])
+				cust, _ := e.hubCustomer(t, email)
+				if sfID := e.linkOf(t, cust.ID, "shopify"); sfID != "" && c.name == "shopware guest checkout" {
+					sf, _ := e.shopify.Customer(sfID)
+					da, _ := sf["default_address"].(map[string]any)
+					out += fmt.Sprint(" | ", sf["first_name"], sf["last_name"], da["address1"], da["city"])
+				}
+				return out
+			}
+			personBefore := personAt()
+
+			instance, strangerID, snap := c.stranger(e)
+			strangerBefore := snap()
+			var cust *hub.Customer
+			eventually(t, 15*time.Second, "stranger's record never linked", func() bool {
+				cust, _ = e.hubCustomer(t, email)
+				var l hub.Link
+				return e.app.Store.DB().Where("instance = ? AND external_id = ?", instance, strangerID).Take(&l).Error == nil
+			})
+			e.shopify.FailNext(0, 0)
+			e.quiet(t)
+			time.Sleep(1500 * time.Millisecond) // retries and echoes, if any
+			e.quiet(t)
+
+			_, after := e.hubCustomer(t, email)
+			for f, v := range before {
+				if fmt.Sprint(after[f]) != fmt.Sprint(v) {
+					t.Errorf("hub field %s changed by the stranger: %v → %v", f, v, after[f])
+				}
+			}
+			if got := personAt(); got != personBefore {
+				t.Errorf("person's records changed:\n got %s\nwant %s", got, personBefore)
+			}
+			if got := snap(); got != strangerBefore {
+				t.Errorf("stranger's %s account changed (the person's data pushed into it):\n got %s\nwant %s", instance, got, strangerBefore)
+			}
+			if instance == "shopify" && e.shopify.Count() != 1 {
+				t.Errorf("%d Shopify accounts, want only the stranger's", e.shopify.Count())
+			}
+			var l hub.Link
+			e.app.Store.DB().Where("instance = ? AND external_id = ?", instance, strangerID).Take(&l)
+			if !l.Unverified || l.CustomerID != cust.ID {
+				t.Errorf("stranger's link: customer %d unverified %v; want the person's (%d), unverified", l.CustomerID, l.Unverified, cust.ID)
+			}
+		})
+	}
+}

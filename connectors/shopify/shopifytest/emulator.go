@@ -306,7 +306,10 @@ func SignWith(secret string, body []byte) string {
 func (e *Emulator) create(fields map[string]any) (*customer, fieldErrors) {
 	e.mu.Lock()
 	now := e.st.stamp(e.opts.Now())
-	c := &customer{id: e.st.nextID, createdAt: now, updatedAt: now, state: "disabled", currency: "USD",
+	// Created in the admin or through the API: verified_email defaults to
+	// true there (Shopify's Customer docs); a test makes a storefront
+	// sign-up nobody confirmed with "verified_email": false.
+	c := &customer{id: e.st.nextID, createdAt: now, updatedAt: now, state: "disabled", currency: "USD", verified: true,
 		emailMkt: consent{state: "not_subscribed", optIn: "single_opt_in"}}
 	if errs := e.st.apply(c, fields, now); errs != nil {
 		e.mu.Unlock()
