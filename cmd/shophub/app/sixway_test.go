@@ -39,11 +39,13 @@ var issue13Pending = map[string]string{
 	"compound-names": "names that round-trip: Odoo's one name field splits at the last space, so a " +
 		"two-word last name (\"Brandt Haask\") comes back as part of the first name, and the echo loop " +
 		"grows it every round (\"Elifd Brandt Brandt Brandt …\", seed 4 with -issue13.enable=compound-names)",
-	"concurrent": "no stale push wins: with edits not waiting for the previous one to settle, an admin's " +
-		"edit that lands between a push's read and its write is reverted in the vendor itself before " +
-		"anyone reads it (read-before-write without a conditional write: seed 3, Magento billing_address.zip " +
-		"reverted by the full-save PUT of an OXID street edit; seed 6, a Help Scout first_name edit " +
-		"overwritten by the push of a Shopware one; run -convergence.edits=8 -issue13.enable=concurrent)",
+	"concurrent": "no stale push wins / order within a second: with edits not waiting for the previous " +
+		"one to settle (run -convergence.seeds=6 -convergence.edits=8 -issue13.enable=concurrent), an admin's " +
+		"edit made in the same whole second as a push to that vendor is taken for a stale echo: seed 1, a " +
+		"Magento city edit arrives by webhook, merges to no change (\"customer changed … fields=[]\") and a " +
+		"forced push writes the hub's old city back; seeds 3 and 6, an OXID phone edit sets the hub's " +
+		"address phone (overwriting Shopify's) but not the customer phone; seed 5, a Help Scout first-name " +
+		"edit is never taken",
 }
 
 func pending(name string) bool {
