@@ -64,3 +64,19 @@ func (v *validator) identity(p string, c Connector) {
 		v.errorf(p+".on_delete", "must be %s, %s or %s, got %q", OnDeleteUnlink, OnDeletePropagate, OnDeleteRecreate, c.OnDelete)
 	}
 }
+
+// Match keys (hub.match_keys), tried in order after a record's link to
+// find the customer it belongs to.
+const (
+	MatchKeyEmail          = "email"
+	MatchKeyPhone          = "phone"
+	MatchKeyCustomerNumber = "customer_number"
+)
+
+func knownMatchKey(k string) bool {
+	switch k {
+	case MatchKeyEmail, MatchKeyPhone, MatchKeyCustomerNumber:
+		return true
+	}
+	return false
+}

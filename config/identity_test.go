@@ -22,3 +22,21 @@ func TestOnDelete(t *testing.T) {
 		t.Errorf("bad on_delete (-want +got):\n%s", diff)
 	}
 }
+
+func TestMatchKeys(t *testing.T) {
+	c, err := Parse("m.yaml", []byte("hub:\n  match_keys: [customer_number, email, phone]\nconnectors:\n  - name: shop\n    type: shopify\n"), envFrom(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"customer_number", "email", "phone"}, c.Hub.MatchKeys); diff != "" {
+		t.Errorf("match keys (-want +got):\n%s", diff)
+	}
+	_, err = Parse("m.yaml", []byte("hub:\n  match_keys: [phone, name]\nconnectors:\n  - name: shop\n    type: shopify\n"), envFrom(nil))
+	want := []string{
+		`m.yaml:2: hub.match_keys[1]: unknown match key "name" (want email, phone or customer_number)`,
+		"m.yaml:2: hub.match_keys: must include email: the hub keeps one customer per email",
+	}
+	if diff := cmp.Diff(want, errorLines(t, err)); diff != "" {
+		t.Errorf("bad match keys (-want +got):\n%s", diff)
+	}
+}

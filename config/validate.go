@@ -200,8 +200,13 @@ func (v *validator) hub() {
 			v.errorf(p, "empty match key")
 		case seen[k]:
 			v.errorf(p, "duplicate match key %q", k)
+		case !knownMatchKey(k): // identity.go
+			v.errorf(p, "unknown match key %q (want %s, %s or %s)", k, MatchKeyEmail, MatchKeyPhone, MatchKeyCustomerNumber)
 		}
 		seen[k] = true
+	}
+	if len(h.MatchKeys) > 0 && !seen[MatchKeyEmail] {
+		v.errorf("hub.match_keys", "must include email: the hub keeps one customer per email")
 	}
 
 	known := map[string]bool{}

@@ -60,6 +60,10 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 		if err != nil {
 			return err
 		}
+		keys, err := lockByKeys(tx, ins, pol, byID, byEmail) // identity.go
+		if err != nil {
+			return err
+		}
 		// Read after the locks: an erasure holding one of them has
 		// committed its tombstones by the time they are granted.
 		erased, err := s.erasedRecords(tx, ins)
@@ -114,8 +118,8 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				cs = ls.cust
 			}
 			email, _ := in.Doc["email"].(string)
-			if cs == nil && email != "" {
-				cs = byEmail[email]
+			if cs == nil {
+				cs = keys.match(pol, in.Doc, byEmail) // identity.go
 			}
 			created := false
 			if cs == nil {
@@ -151,6 +155,7 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				}
 			}
 			m.apply(cs.row.ID, created)
+			keys.remember(cs)
 
 			if len(m.changes) > 0 {
 				cs.row.Version++
@@ -366,6 +371,7 @@ func writeCustomers(tx *gorm.DB, byID map[uint64]*custState, byEmail map[string]
 		if cs.changed {
 			upd["version"], upd["email"] = cs.row.Version, cs.row.Email
 			upd["first_name"], upd["last_name"], upd["phone"] = cs.row.FirstName, cs.row.LastName, cs.row.Phone
+			upd["customer_number"] = cs.row.CustomerNumber
 		}
 		if err := tx.Model(&Customer{}).Where("id = ?", cs.row.ID).Updates(upd).Error; err != nil {
 			return err
@@ -385,6 +391,7 @@ func fill(cs *custState) {
 	cs.row.FirstName, _ = cs.data["first_name"].(string)
 	cs.row.LastName, _ = cs.data["last_name"].(string)
 	cs.row.Phone, _ = cs.data["phone"].(string)
+	cs.row.CustomerNumber = customerNumber(cs.data)
 	if mappings.IsRawPhone(cs.row.Phone) {
 		cs.row.Phone = "" // the column indexes numbers; the doc keeps the text
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/shophub/shophub/mappings"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // RecordKey names one vendor record.
@@ -219,4 +221,138 @@ func phoneDigits(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// Match keys (hub.match_keys) find the customer a record without a link
+// belongs to, tried in the configured order; the first that finds exactly
+// one customer decides. email is the normalized email (one customer per
+// email: the column is unique); phone the canonical (E.164) phone;
+// customer_number the ERP's customer number.
+const (
+	MatchEmail          = "email"
+	MatchPhone          = "phone"
+	MatchCustomerNumber = "customer_number"
+)
+
+// matchKeys is the policy's keys, [email] when none are set.
+func (p Policy) matchKeys() []string {
+	if len(p.MatchKeys) == 0 {
+		return []string{MatchEmail}
+	}
+	return p.MatchKeys
+}
+
+func customerNumber(doc map[string]any) string {
+	s, _ := doc["customer_number"].(string)
+	return strings.TrimSpace(s)
+}
+
+// keyIndex finds customers by the phone and customer-number match keys.
+// A value two customers share matches neither (nil entry).
+type keyIndex struct {
+	phone, number map[string]*custState
+}
+
+func (k *keyIndex) add(m map[string]*custState, v string, cs *custState) {
+	if m == nil || v == "" {
+		return
+	}
+	if o, ok := m[v]; ok && o != cs {
+		m[v] = nil // ambiguous
+		return
+	}
+	m[v] = cs
+}
+
+// remember indexes a customer after a merge, so later records of the
+// batch find a new customer by its phone or number too.
+func (k *keyIndex) remember(cs *custState) {
+	p, _ := cs.data["phone"].(string)
+	k.add(k.phone, p, cs)
+	k.add(k.number, customerNumber(cs.data), cs)
+}
+
+// match finds the customer a record's keys name, nil for none.
+func (k *keyIndex) match(pol Policy, doc map[string]any, byEmail map[string]*custState) *custState {
+	for _, key := range pol.matchKeys() {
+		var cs *custState
+		switch key {
+		case MatchEmail:
+			if e, _ := doc["email"].(string); e != "" {
+				cs = byEmail[e]
+			}
+		case MatchPhone:
+			if p, _ := doc["phone"].(string); p != "" {
+				cs = k.phone[p]
+			}
+		case MatchCustomerNumber:
+			if n := customerNumber(doc); n != "" {
+				cs = k.number[n]
+			}
+		}
+		if cs != nil {
+			return cs
+		}
+	}
+	return nil
+}
+
+// lockByKeys locks and loads the customers the batch's phones and
+// customer numbers name, when those are match keys, adding them to byID
+// and byEmail (the same state when a customer was loaded already).
+func lockByKeys(tx *gorm.DB, ins []Inbound, pol Policy, byID map[uint64]*custState, byEmail map[string]*custState) (*keyIndex, error) {
+	k := &keyIndex{}
+	var phones, numbers []string
+	for _, key := range pol.matchKeys() {
+		switch key {
+		case MatchPhone:
+			k.phone = map[string]*custState{}
+			for _, in := range ins {
+				if p, _ := in.Doc["phone"].(string); p != "" {
+					phones = append(phones, p)
+				}
+			}
+		case MatchCustomerNumber:
+			k.number = map[string]*custState{}
+			for _, in := range ins {
+				if n := customerNumber(in.Doc); n != "" {
+					numbers = append(numbers, n)
+				}
+			}
+		}
+	}
+	if len(phones) == 0 && len(numbers) == 0 {
+		return k, nil
+	}
+	q := tx.Clauses(clause.Locking{Strength: "UPDATE"})
+	switch {
+	case len(phones) > 0 && len(numbers) > 0:
+		q = q.Where("phone IN ? OR customer_number IN ?", phones, numbers)
+	case len(phones) > 0:
+		q = q.Where("phone IN ?", phones)
+	default:
+		q = q.Where("customer_number IN ?", numbers)
+	}
+	var rows []Customer
+	if err := q.Order("id").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		cs := byID[r.ID]
+		if cs == nil {
+			data, prov, err := decodeState(&r)
+			if err != nil {
+				return nil, err
+			}
+			cs = &custState{row: r, data: data, prov: prov}
+			if r.Email != nil {
+				cs.email = *r.Email
+				byEmail[cs.email] = cs
+			}
+			byID[r.ID] = cs
+		}
+		k.add(k.phone, r.Phone, cs)
+		k.add(k.number, r.CustomerNumber, cs)
+	}
+	return k, nil
 }

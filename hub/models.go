@@ -16,6 +16,9 @@ type Customer struct {
 	FirstName string  `gorm:"type:varchar(255);index:ix_customers_name,priority:2"`
 	LastName  string  `gorm:"type:varchar(255);index:ix_customers_name,priority:1"`
 	Phone     string  `gorm:"type:varchar(32);index"`
+	// CustomerNumber is the ERP's customer number, a match key
+	// (hub.match_keys: customer_number).
+	CustomerNumber string `gorm:"type:varchar(64);index"`
 	// Data is the canonical doc as JSON.
 	Data string `gorm:"type:text"`
 	// Provenance maps field → {instance, source time} as JSON.

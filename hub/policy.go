@@ -15,6 +15,9 @@ type Policy struct {
 	// Priority maps a canonical field, or "*" for all, to instance names,
 	// most trusted first.
 	Priority map[string][]string
+	// MatchKeys are hub.match_keys: the keys that find a record's customer
+	// when it has no link yet, in order (identity.go; nil = [email]).
+	MatchKeys []string
 	// Owners maps a canonical field to the only instance that may set it.
 	Owners map[string]string
 }

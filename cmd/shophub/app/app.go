@@ -171,7 +171,7 @@ func (r redisConn) MakeRedisClient() any { return r.c }
 // the fields each connector's mapping declares it owns. An owner written in
 // config wins; two mappings owning one field is an error.
 func policy(cfg *config.Config, points *shsync.Touchpoints) (hub.Policy, error) {
-	pol := hub.Policy{Priority: cfg.Hub.Priority, Owners: map[string]string{}}
+	pol := hub.Policy{Priority: cfg.Hub.Priority, Owners: map[string]string{}, MatchKeys: cfg.Hub.MatchKeys}
 	for f, o := range cfg.Hub.Owners {
 		pol.Owners[f] = o
 	}
