@@ -42,3 +42,47 @@ func TestMatchKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestVendorDeletionOnTheLink: a deletion marks the link (first time and
+// source kept) and logs a change; a version of the record from before the
+// deletion merges nothing; a newer one (the vendor restored the record)
+// links it again and logs the return.
+func TestVendorDeletionOnTheLink(t *testing.T) {
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			ctx := t.Context()
+			a := mustMerge(t, s, hub.Policy{}, in("erp", "7", t0, map[string]any{"email": "del@example.com", "first_name": "Dora"}))
+			if _, found, _, err := s.MarkDeleted(ctx, "erp", "customer", "nobody", t0, "webhook"); err != nil || found {
+				t.Fatalf("unlinked record: found %v, err %v", found, err)
+			}
+			id, found, marked, err := s.MarkDeleted(ctx, "erp", "customer", "7", t0.Add(time.Minute), "poll: archived or deactivated")
+			if err != nil || !found || !marked || id != a.CustomerID {
+				t.Fatalf("MarkDeleted = %d %v %v %v", id, found, marked, err)
+			}
+			if _, _, marked, _ := s.MarkDeleted(ctx, "erp", "customer", "7", t0.Add(2*time.Minute), "webhook"); marked {
+				t.Error("second deletion marked again")
+			}
+			l, err := s.Link(ctx, a.CustomerID, "erp", "customer")
+			if err != nil || l.VendorDeletedAt == nil || !l.VendorDeletedAt.Equal(t0.Add(time.Minute)) || l.VendorDeletedBy != "poll: archived or deactivated" {
+				t.Fatalf("link after deletion: %+v (%v)", l, err)
+			}
+			old := mustMerge(t, s, hub.Policy{}, in("erp", "7", t0.Add(30*time.Second), map[string]any{"email": "del@example.com", "first_name": "Old"}))
+			if !old.VendorDeleted || len(old.Changed) > 0 {
+				t.Errorf("version from before the deletion: %+v, want nothing merged", old)
+			}
+			back := mustMerge(t, s, hub.Policy{}, in("erp", "7", t0.Add(3*time.Minute), map[string]any{"email": "del@example.com", "first_name": "Dora"}))
+			if back.VendorDeleted || back.CustomerID != a.CustomerID {
+				t.Errorf("restored record: %+v", back)
+			}
+			if l, _ := s.Link(ctx, a.CustomerID, "erp", "customer"); l.VendorDeletedAt != nil {
+				t.Errorf("restored record's link still deleted: %+v", l)
+			}
+			var rows []hub.Change
+			s.DB().Where("customer_id = ? AND field = ?", a.CustomerID, hub.DeletedField).Order("id").Find(&rows)
+			if len(rows) != 2 || rows[0].NewValue == "null" || rows[1].NewValue != "null" {
+				t.Errorf("change log of the deletion and the return: %+v", rows)
+			}
+		})
+	}
+}

@@ -474,3 +474,34 @@ func TestStrangersNeverTakeOverAPerson(t *testing.T) {
 		})
 	}
 }
+
+// TestVendorDeletionRecreate: on_delete: recreate keeps shophub's old
+// behaviour on purpose — the deletion is logged, the link dropped, and the
+// next change creates the record anew.
+func TestVendorDeletionRecreate(t *testing.T) {
+	c := deletionCases()[0] // Shopify, by webhook
+	e, _, custID, ids := deletionEnv(t, c, config.OnDeleteRecreate)
+	c.del(t, e, ids["shopify"])
+	eventually(t, 15*time.Second, "link never dropped", func() bool { return e.linkOf(t, custID, "shopify") == "" })
+	editElsewhere(t, e, "shopify", ids)
+	var newID string
+	eventually(t, 15*time.Second, "record never re-created", func() bool {
+		newID = e.linkOf(t, custID, "shopify")
+		return newID != ""
+	})
+	e.quiet(t)
+	if sf, ok := e.shopify.Customer(newID); !ok || newID == ids["shopify"] || sf["first_name"] != "Gerda" || e.shopify.Count() != 1 {
+		t.Errorf("re-created record %s (old %s): %v, %d Shopify customers", newID, ids["shopify"], sf, e.shopify.Count())
+	}
+	v, err := e.app.Store.View(context.Background(), custID, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bool
+	for _, ch := range v.Changes {
+		logged = logged || (ch.Field == hub.DeletedField && ch.Instance == "shopify")
+	}
+	if !logged {
+		t.Error("deletion not in the change log")
+	}
+}
