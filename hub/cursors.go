@@ -120,3 +120,20 @@ func (s *Store) LinkedIDs(ctx context.Context, instance, resource string, before
 	}
 	return ids, lastID, err
 }
+
+// SeedInbound gives a link that has never received a record from its
+// source the canonical view of the record as the source held it right
+// after shophub wrote it (the write's read-back) as its baseline: a later
+// record equal to it on a field is "unchanged at the source" there, not an
+// assertion. Without it the first record after a create asserts whatever
+// the vendor did to our write — Magento keeping a subscription pending
+// until the customer confirms it reads back as not subscribed and would
+// unsubscribe the customer in the hub. A link that has received a record
+// keeps its own baseline.
+func (s *Store) SeedInbound(ctx context.Context, instance, resource, externalID string, doc map[string]any) error {
+	enc := encodeDoc(doc)
+	return s.db.WithContext(ctx).Model(&Link{}).
+		Where("instance = ? AND resource = ? AND external_id = ? AND last_inbound_at IS NULL AND (last_inbound_doc IS NULL OR last_inbound_doc = '')",
+			instance, resource, externalID).
+		Updates(map[string]any{"last_inbound_doc": enc.json}).Error
+}

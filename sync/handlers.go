@@ -461,6 +461,9 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if errors.Is(err, hub.ErrNotFound) {
 		return h.erasedWhilePushing(ctx, tp, p, rec.ExternalID, doc) // privacy.go
 	}
+	if err == nil && link == nil {
+		err = h.seedBaseline(ctx, tp, p.Resource, rec, pushedView(tp, p.Resource, doc)) // poll.go
+	}
 	if err == nil && !waiting {
 		err = h.Store.Unwait(ctx, p.CustomerID, p.Instance, p.Resource)
 	}

@@ -254,3 +254,30 @@ func (h *Handlers) Backfill(ctx context.Context, instance, resource string) erro
 	}
 	return h.Queue.Enqueue(ctx, NewPollTask(PollPayload{Instance: instance, Resource: resource}, "backfill:"+strconv.FormatInt(time.Now().UnixNano(), 36)))
 }
+
+// seedBaseline makes the read-back of a record shophub just created or
+// found (a link without any record received yet) the link's baseline for
+// the fields shophub wrote (pushed), so that what the vendor did to our
+// write — a subscription it keeps pending until the customer confirms —
+// is not taken as the vendor's own edit when the record is next listed.
+// Fields shophub did not write (the vendor's own data, a default it
+// fills) stay out of the baseline and count when next listed.
+func (h *Handlers) seedBaseline(ctx context.Context, tp *Touchpoint, resource string, rec *connectors.Record, pushed map[string]any) error {
+	if rec == nil || rec.Data == nil || resource != connectors.ResourceCustomer || len(pushed) == 0 {
+		return nil
+	}
+	doc, err := tp.Mapping.Inbound(resource, rec.Data)
+	if err != nil {
+		return nil // a read-back the mapping refuses is no baseline; the next record sets one
+	}
+	base := make(map[string]any, len(pushed))
+	for f, v := range doc {
+		if _, wrote := pushed[f]; wrote {
+			base[f] = v
+		}
+	}
+	if len(base) == 0 {
+		return nil
+	}
+	return h.Store.SeedInbound(ctx, tp.Name, resource, rec.ExternalID, base)
+}
