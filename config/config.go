@@ -41,6 +41,20 @@ type Server struct {
 type Database struct {
 	Driver string `yaml:"driver"` // DriverMySQL or DriverSQLite
 	DSN    string `yaml:"dsn"`
+	// MaxOpenConns caps this process's connections to MySQL. Every
+	// process (serve, each worker, migrate) has its own pool, so their sum
+	// must stay under the server's max_connections (151 by default).
+	// SQLite always uses one.
+	MaxOpenConns int `yaml:"max_open_conns"`
+	// MaxIdleConns is how many of them stay open when idle; 0 (default)
+	// = MaxOpenConns.
+	MaxIdleConns int `yaml:"max_idle_conns"`
+}
+
+func (d *Database) defaultIdle() {
+	if d.MaxIdleConns == 0 {
+		d.MaxIdleConns = d.MaxOpenConns
+	}
 }
 
 // Database drivers.
@@ -237,9 +251,12 @@ func (c *Config) Connector(name string) (Connector, bool) {
 
 // Defaults.
 const (
-	DefaultListen            = ":8080"
-	DefaultMaxBodyBytes      = 16 << 20
-	DefaultSQLiteDSN         = "shophub.db"
+	DefaultListen       = ":8080"
+	DefaultMaxBodyBytes = 16 << 20
+	DefaultSQLiteDSN    = "shophub.db"
+	// DefaultMaxOpenConns is one process's pool; docker-compose.yml sizes
+	// serve and its workers below MySQL's default max_connections (151).
+	DefaultMaxOpenConns      = 64
 	DefaultRedisAddr         = "127.0.0.1:6379"
 	DefaultConcurrency       = 100
 	DefaultTaskCheckInterval = Duration(50 * time.Millisecond)
@@ -267,6 +284,10 @@ func (c *Config) ApplyDefaults() {
 	if c.Database.Driver == DriverSQLite {
 		setStr(&c.Database.DSN, DefaultSQLiteDSN)
 	}
+	if c.Database.MaxOpenConns == 0 {
+		c.Database.MaxOpenConns = DefaultMaxOpenConns
+	}
+	c.Database.defaultIdle()
 	setStr(&c.Redis.Addr, DefaultRedisAddr)
 	w := &c.Worker
 	if w.Concurrency == 0 {

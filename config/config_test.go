@@ -70,7 +70,7 @@ func TestExample(t *testing.T) {
 			Listen:       ":8080",
 			MaxBodyBytes: 16 << 20,
 		},
-		Database: Database{Driver: "mysql", DSN: "root@tcp(127.0.0.1:3306)/shophub?parseTime=true&charset=utf8mb4&loc=UTC"},
+		Database: Database{Driver: "mysql", DSN: "root@tcp(127.0.0.1:3306)/shophub?parseTime=true&charset=utf8mb4&loc=UTC", MaxOpenConns: 64, MaxIdleConns: 64},
 		Redis:    Redis{Addr: "127.0.0.1:6379"},
 		Worker:   defaultWorker,
 		Hub: Hub{
@@ -102,7 +102,7 @@ func TestExample(t *testing.T) {
 				PollInterval: Duration(5 * time.Minute),
 				Timeout:      Duration(30 * time.Second), Erasure: "delete",
 				Settings: map[string]any{
-					"url":           "http://localhost:8000",
+					"url":           "https://shop.example.com",
 					"client_id":     "SWIA_set_SHOPWARE_CLIENT_ID",
 					"client_secret": "set_SHOPWARE_CLIENT_SECRET",
 					"page_size":     100,
@@ -162,7 +162,7 @@ func TestDefaults(t *testing.T) {
 	want := &Config{
 		File:     "testdata/minimal.yaml",
 		Server:   Server{Listen: ":8080", MaxBodyBytes: 16 << 20},
-		Database: Database{Driver: "sqlite", DSN: "shophub.db"},
+		Database: Database{Driver: "sqlite", DSN: "shophub.db", MaxOpenConns: 64, MaxIdleConns: 64},
 		Redis:    Redis{Addr: "127.0.0.1:6379"},
 		Worker:   defaultWorker,
 		Hub:      Hub{DefaultRegion: "DE", MatchKeys: []string{"email"}, QuarantineRetention: Duration(14 * 24 * time.Hour)},
@@ -231,7 +231,7 @@ func TestParseEnv(t *testing.T) {
 	if diff := cmp.Diff(Server{Listen: ":9090", MaxBodyBytes: 16 << 20}, c.Server); diff != "" {
 		t.Errorf("server (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(Database{Driver: "sqlite", DSN: "hub.db"}, c.Database); diff != "" {
+	if diff := cmp.Diff(Database{Driver: "sqlite", DSN: "hub.db", MaxOpenConns: 64, MaxIdleConns: 64}, c.Database); diff != "" {
 		t.Errorf("database (-want +got):\n%s", diff)
 	}
 	if c.Worker.Concurrency != 5 {

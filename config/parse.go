@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 type source struct {
 	lines    map[string]int // field path → line
 	warnings []string
+	scalars  []scalar // every value as written, for Strict
 }
 
 // Load reads, expands, decodes and validates a config file, taking
@@ -27,7 +29,24 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return Parse(path, data, os.LookupEnv)
+	c, err := Parse(path, data, os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	c.ResolvePaths(filepath.Dir(path))
+	return c, nil
+}
+
+// ResolvePaths makes relative mapping paths relative to dir, the config
+// file's folder, rather than the working directory: in a container only
+// the config's folder is mounted and the process works from /.
+func (c *Config) ResolvePaths(dir string) {
+	for i := range c.Connectors {
+		m := c.Connectors[i].Mapping
+		if m != "" && !filepath.IsAbs(m) {
+			c.Connectors[i].Mapping = filepath.Join(dir, m)
+		}
+	}
 }
 
 // Parse expands ${ENV} references, decodes data strictly, fills defaults
@@ -59,7 +78,7 @@ func Parse(filename string, data []byte, lookupEnv func(string) (string, bool)) 
 		p.config(root, c)
 	}
 	c.normalize()
-	c.src = &source{lines: p.lines, warnings: p.warnings}
+	c.src = &source{lines: p.lines, warnings: p.warnings, scalars: p.scalars}
 
 	errs := p.errs
 	badLines := map[int]bool{}
@@ -98,6 +117,7 @@ func (c *Config) normalize() {
 	if c.Database.Driver == DriverSQLite && c.Database.DSN == "" {
 		c.Database.DSN = DefaultSQLiteDSN
 	}
+	c.Database.defaultIdle()
 	c.Server.PublicURL = strings.TrimRight(c.Server.PublicURL, "/")
 	if len(c.Hub.DefaultRegion) == 2 {
 		c.Hub.DefaultRegion = strings.ToUpper(c.Hub.DefaultRegion)
@@ -117,6 +137,7 @@ type parser struct {
 	lines    map[string]int
 	fromEnv  map[*yaml.Node]bool // scalars that held a ${ENV} reference
 	bad      map[*yaml.Node]bool // scalars whose expansion failed
+	scalars  []scalar
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -194,6 +215,7 @@ func (p *parser) expand(n *yaml.Node, path, key string) {
 
 func (p *parser) expandScalar(n *yaml.Node, path, key string) {
 	refs := false
+	var unset []string
 	if strings.Contains(n.Value, "$") {
 		out, r, err := expandEnv(n.Value, p.lookup)
 		if err != nil {
@@ -201,8 +223,14 @@ func (p *parser) expandScalar(n *yaml.Node, path, key string) {
 			p.bad[n] = true
 			return
 		}
+		unset = unsetRefs(n.Value, p.lookup)
 		n.Value, refs = out, r
 	}
+	val := n.Value
+	if !refs && n.ShortTag() == "!!null" {
+		val = ""
+	}
+	p.scalars = append(p.scalars, scalar{path: path, key: key, line: n.Line, value: val, unset: unset})
 	if refs {
 		p.fromEnv[n] = true
 		if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0 {
@@ -480,8 +508,10 @@ func (p *parser) server(n *yaml.Node, path string, s *Server) {
 
 func (p *parser) database(n *yaml.Node, path string, d *Database) {
 	p.fields(n, path, map[string]fieldFunc{
-		"driver": p.str(&d.Driver),
-		"dsn":    p.str(&d.DSN),
+		"driver":         p.str(&d.Driver),
+		"dsn":            p.str(&d.DSN),
+		"max_open_conns": p.integer(&d.MaxOpenConns),
+		"max_idle_conns": p.integer(&d.MaxIdleConns),
 	})
 }
 

@@ -85,6 +85,11 @@ func (v *validator) database() {
 	default:
 		v.errorf("database.driver", "must be %s or %s, got %q", DriverMySQL, DriverSQLite, d.Driver)
 	}
+	v.positive("database.max_open_conns", int64(d.MaxOpenConns))
+	v.notNegative("database.max_idle_conns", int64(d.MaxIdleConns))
+	if d.MaxIdleConns > d.MaxOpenConns && d.MaxOpenConns > 0 {
+		v.errorf("database.max_idle_conns", "must not exceed max_open_conns (%d)", d.MaxOpenConns)
+	}
 }
 
 func (v *validator) redis() {

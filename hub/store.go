@@ -30,6 +30,25 @@ type Store struct {
 // Open connects to MySQL/MariaDB (driver "mysql") or a SQLite file (driver
 // "sqlite", for `shophub dev` and tests without a server).
 func Open(ctx context.Context, driver, dsn string) (*Store, error) {
+	return OpenPool(ctx, driver, dsn, Pool{})
+}
+
+// Pool sizes a MySQL connection pool; zero values mean 64 each. Every
+// process has its own, and their sum must stay under the server's
+// max_connections.
+type Pool struct {
+	MaxOpen, MaxIdle int
+}
+
+// OpenPool is Open with the MySQL pool sized by p (database.max_open_conns
+// and max_idle_conns); SQLite always uses one connection.
+func OpenPool(ctx context.Context, driver, dsn string, p Pool) (*Store, error) {
+	if p.MaxOpen <= 0 {
+		p.MaxOpen = 64
+	}
+	if p.MaxIdle <= 0 || p.MaxIdle > p.MaxOpen {
+		p.MaxIdle = p.MaxOpen
+	}
 	gcfg := &gorm.Config{
 		Logger:                 logger.Discard,
 		SkipDefaultTransaction: true,
@@ -73,8 +92,8 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 	if driver == "sqlite" {
 		sqlDB.SetMaxOpenConns(1)
 	} else {
-		sqlDB.SetMaxOpenConns(64)
-		sqlDB.SetMaxIdleConns(64)
+		sqlDB.SetMaxOpenConns(p.MaxOpen)
+		sqlDB.SetMaxIdleConns(p.MaxIdle)
 		sqlDB.SetConnMaxLifetime(30 * time.Minute)
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)

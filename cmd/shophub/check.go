@@ -14,12 +14,19 @@ import (
 )
 
 func checkCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var strict bool
+	cmd := &cobra.Command{
 		Use:   "check [config.yaml]",
 		Short: "Validate a config file: keys, values, connector settings and mappings",
 		Long: `check validates a config file without connecting to anything: YAML keys and
 values, ${ENV} references, each connector's type and settings, and that every
-mapping (embedded default or override) compiles. Errors name file:line.`,
+mapping (embedded default or override) compiles. Errors name file:line.
+
+--strict also fails on what a production install must not run with:
+placeholder values (the example's shpat_set_... tokens, example.com hosts)
+and empty secrets (admin token, tombstone secret, connector credentials, the
+webhook secret of an instance that is not polled). docker-compose.yml runs
+it before migrating.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := g.configPath
@@ -29,6 +36,11 @@ mapping (embedded default or override) compiles. Errors name file:line.`,
 			cfg, err := config.Load(path)
 			if err != nil {
 				return err
+			}
+			if strict {
+				if err := cfg.Strict(); err != nil {
+					return fmt.Errorf("not ready for production (--strict):\n%w", err)
+				}
 			}
 			for _, w := range cfg.Warnings() {
 				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
@@ -53,10 +65,12 @@ mapping (embedded default or override) compiles. Errors name file:line.`,
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&strict, "strict", false, "also fail on placeholder values and empty secrets (for production)")
+	return cmd
 }
 
 func openStore(ctx context.Context, cfg *config.Config) (*hub.Store, error) {
-	st, err := hub.Open(ctx, cfg.Database.Driver, cfg.Database.DSN)
+	st, err := hub.OpenPool(ctx, cfg.Database.Driver, cfg.Database.DSN, app.DBPool(cfg))
 	if err != nil {
 		return nil, err
 	}

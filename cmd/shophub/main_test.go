@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -66,5 +67,91 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		if err != nil || !strings.Contains(out, "Usage:") {
 			t.Errorf("%s --help: %v\n%s", cmd, err, out)
 		}
+	}
+}
+
+// exampleVars lists the ${NAME} references of config/example.yaml's
+// uncommented lines: what a production install must provide.
+func exampleVars(t *testing.T) []string {
+	t.Helper()
+	data, err := os.ReadFile("../../config/example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}`)
+	seen := map[string]bool{}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		for _, m := range ref.FindAllStringSubmatch(line, -1) {
+			if !seen[m[1]] {
+				seen[m[1]] = true
+				out = append(out, m[1])
+			}
+		}
+	}
+	if len(out) < 10 {
+		t.Fatalf("found only %v in example.yaml", out)
+	}
+	return out
+}
+
+func TestCheckStrict(t *testing.T) {
+	for _, v := range exampleVars(t) {
+		t.Setenv(v, "")
+	}
+	out, err := run(t, "check", "--strict", "../../config/example.yaml")
+	if err == nil {
+		t.Fatalf("check --strict accepted the example's placeholders:\n%s", out)
+	}
+	for _, want := range []string{
+		`example.yaml:\d+: connectors\[0\]\.settings\.access_token: placeholder value "shpat_set_SHOPIFY_ACCESS_TOKEN" \(SHOPIFY_ACCESS_TOKEN is not set\)`,
+		`example.yaml:\d+: server\.admin_token: empty secret`,
+	} {
+		if !regexp.MustCompile(want).MatchString(err.Error()) {
+			t.Errorf("error does not match %s:\n%v", want, err)
+		}
+	}
+	// Without --strict the same file is fine for a first look.
+	if out, err := run(t, "check", "../../config/example.yaml"); err != nil {
+		t.Errorf("check without --strict: %v\n%s", err, out)
+	}
+
+	for _, v := range exampleVars(t) {
+		t.Setenv(v, "real-"+strings.ToLower(v))
+	}
+	t.Setenv("SHOPIFY_SHOP_URL", "https://acme.myshopify.com")
+	t.Setenv("SHOPWARE_URL", "https://shop.acme.de")
+	t.Setenv("SHOPHUB_PUBLIC_URL", "https://hub.acme.de")
+	t.Setenv("SHOPHUB_REDIS_ADDR", "redis:6379")
+	t.Setenv("SHOPHUB_DB_MAX_OPEN_CONNS", "30")
+	t.Setenv("SHOPHUB_DB_MAX_IDLE_CONNS", "10")
+	if out, err := run(t, "check", "--strict", "../../config/example.yaml"); err != nil {
+		t.Errorf("check --strict with every variable set: %v\n%s", err, out)
+	}
+}
+
+// A mapping path in the config is relative to the config's folder, as in
+// a container where only that folder is mounted and the process works
+// from /.
+func TestCheckMappingRelativeToConfig(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "mappings"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A broken mapping proves the file was found: its error names it.
+	if err := os.WriteFile(filepath.Join(dir, "mappings", "m.yaml"), []byte("version: 1\nresources: 5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "shophub.yaml")
+	cfg := "connectors:\n  - name: a\n    type: shopify\n    mapping: mappings/m.yaml\n    settings: {shop_url: 'https://a.myshopify.com', access_token: x}\n"
+	if err := os.WriteFile(p, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := run(t, "check", p)
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "mappings", "m.yaml")+":2") {
+		t.Errorf("check = %v, want the mapping's error at %s:2", err, filepath.Join(dir, "mappings", "m.yaml"))
 	}
 }

@@ -86,7 +86,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		}
 	}()
 	var err error
-	if a.Store, err = hub.Open(ctx, cfg.Database.Driver, cfg.Database.DSN); err != nil {
+	if a.Store, err = hub.OpenPool(ctx, cfg.Database.Driver, cfg.Database.DSN, DBPool(cfg)); err != nil {
 		return nil, err
 	}
 	a.Store.SetPrivacyOptions(PrivacyOptions(cfg))
@@ -138,6 +138,11 @@ func (a *App) instanceHook(cc config.Connector, inst *connectors.Instance) {
 		l.OnWait = func(d time.Duration) { a.Metrics.RateLimitWait(name, d) }
 		inst.Limiter = l
 	}
+}
+
+// DBPool is the database pool the config asks for.
+func DBPool(cfg *config.Config) hub.Pool {
+	return hub.Pool{MaxOpen: cfg.Database.MaxOpenConns, MaxIdle: cfg.Database.MaxIdleConns}
 }
 
 // PrivacyOptions are the hub's erasure settings from cfg.
