@@ -35,6 +35,12 @@ var (
 // gone; TestSixWayCustomerKeepsEveryField runs in full). -issue13.all runs
 // everything, -issue13.enable some.
 var issue13Pending = map[string]string{
+	// Editors ("system path"): out of the schedule.
+	"oxid phone": "coverage: OXID keeps one phone column (OXFON) and its coverage holds both phone and " +
+		"billing_address.phone from it; with an address phone unlike the customer phone, an OXID admin's " +
+		"OXFON edit becomes the hub's address phone (overwriting Shopify's) and the customer phone stays " +
+		"(seed 12: \"billing_address.phone by oxid\", no phone change)",
+
 	// Schedule features.
 	"compound-names": "names that round-trip: Odoo's one name field splits at the last space, so a " +
 		"two-word last name (\"Brandt Haask\") comes back as part of the first name, and the echo loop " +
