@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -153,5 +154,25 @@ func TestCheckMappingRelativeToConfig(t *testing.T) {
 	_, err := run(t, "check", p)
 	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "mappings", "m.yaml")+":2") {
 		t.Errorf("check = %v, want the mapping's error at %s:2", err, filepath.Join(dir, "mappings", "m.yaml"))
+	}
+}
+
+// `shophub dev` on a taken port says so, as serve does, for each of its
+// three listeners (it used to panic with a nil pointer).
+func TestDevPortTaken(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	addr := taken.Addr().String()
+	for _, flag := range []string{"--listen", "--shopify", "--shopware"} {
+		t.Run(flag, func(t *testing.T) {
+			args := []string{"dev", "--dir", t.TempDir(), "--seed", "0", "--listen", "127.0.0.1:0", "--shopify", "127.0.0.1:0", "--shopware", "127.0.0.1:0", flag, addr}
+			out, err := run(t, args...)
+			if err == nil || !strings.Contains(err.Error(), "address already in use") || !strings.Contains(err.Error(), addr) {
+				t.Errorf("dev %s %s: err = %v, want address already in use naming it\n%s", flag, addr, err, out)
+			}
+		})
 	}
 }

@@ -69,14 +69,18 @@ const (
 )
 
 // StartDemo starts everything and seeds demo customers.
-func StartDemo(ctx context.Context, o DemoOptions) (d *Demo, err error) {
+//
+// On failure, what already started is stopped. The result is unnamed: a
+// named one is set to nil by `return nil, err` before the deferred Close
+// runs, which then panicked on a taken port instead of saying so.
+func StartDemo(ctx context.Context, o DemoOptions) (_ *Demo, err error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
 	if o.AdminToken == "" {
 		o.AdminToken = "dev-token"
 	}
-	d = &Demo{stop: make(chan struct{})}
+	d := &Demo{stop: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			d.Close()
