@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/shophub/shophub/internal/buildinfo"
 )
 
 // Metrics are the process's collectors.
@@ -62,8 +63,16 @@ func New() *Metrics {
 			Help: "Data-protection requests received (vendor webhooks, API, CLI), by connector instance (\"\" for API/CLI), kind (erase, export, shop), outcome (accepted, rejected) and reason of a rejection (shape, other_shop).",
 		}, []string{"connector", "kind", "outcome", "reason"}),
 	}
+	// Which build each scraped process runs, so a dashboard can tell the
+	// roles of a half-finished rollout apart.
+	bi := buildinfo.Read()
+	build := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "shophub_build_info", Help: "Always 1; labels name the running build: module version, VCS revision (12 hex digits, -dirty when modified), commit time and Go version.",
+		ConstLabels: prometheus.Labels{"version": bi.Version, "revision": bi.ShortRevision(), "vcs_time": bi.Time, "goversion": bi.GoVersion},
+	})
+	build.Set(1)
 	r.MustRegister(m.webhooksReceived, m.webhooksRejected, m.taskDuration, m.taskFailures,
-		m.vendorResponses, m.vendorDuration, m.rateLimitWait, m.privacyRequests,
+		m.vendorResponses, m.vendorDuration, m.rateLimitWait, m.privacyRequests, build,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -60,6 +60,7 @@ touchpoint.`,
 		statusCmd(g),
 		exportCmd(g),
 		eraseCmd(g),
+		versionCmd(),
 	)
 	return root
 }

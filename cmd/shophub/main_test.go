@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/shophub/shophub/internal/buildinfo"
 )
 
 func run(t *testing.T, args ...string) (string, error) {
@@ -63,7 +66,7 @@ func TestCheckBrokenConfig(t *testing.T) {
 }
 
 func TestEveryCommandHasHelp(t *testing.T) {
-	for _, cmd := range []string{"serve", "worker", "all", "dev", "migrate", "check", "backfill", "replay", "status", "export", "erase"} {
+	for _, cmd := range []string{"serve", "worker", "all", "dev", "migrate", "check", "backfill", "replay", "status", "export", "erase", "version"} {
 		out, err := run(t, cmd, "--help")
 		if err != nil || !strings.Contains(out, "Usage:") {
 			t.Errorf("%s --help: %v\n%s", cmd, err, out)
@@ -174,5 +177,20 @@ func TestDevPortTaken(t *testing.T) {
 				t.Errorf("dev %s %s: err = %v, want address already in use naming it\n%s", flag, addr, err, out)
 			}
 		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	bi := buildinfo.Read()
+	out, err := run(t, "version")
+	if err != nil || strings.TrimSpace(out) != bi.String() || !strings.HasPrefix(out, "shophub ") || !strings.Contains(out, bi.GoVersion) {
+		t.Errorf("version = %q, %v; want %q", out, err, bi.String())
+	}
+	out, err = run(t, "version", "--json")
+	var got struct {
+		Version, Go string
+	}
+	if err != nil || json.Unmarshal([]byte(out), &got) != nil || got.Version != bi.Version || got.Go != bi.GoVersion {
+		t.Errorf("version --json = %q, %v", out, err)
 	}
 }
