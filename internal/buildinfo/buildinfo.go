@@ -19,13 +19,23 @@ type Info struct {
 	GoVersion string
 }
 
+// revision is the commit for builds without VCS data: the Docker build
+// context leaves .git out (.dockerignore), so the Dockerfile passes
+// -ldflags "-X github.com/shophub/shophub/internal/buildinfo.revision=..."
+// from its SHOPHUB_REVISION build argument. Set only by the linker.
+var revision string
+
 // Read returns the running binary's build information.
 func Read() Info {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return Info{Version: "unknown"}
+		return Info{Version: "unknown", Revision: revision}
 	}
-	return from(bi)
+	i := from(bi)
+	if i.Revision == "" {
+		i.Revision = revision
+	}
+	return i
 }
 
 func from(bi *debug.BuildInfo) Info {

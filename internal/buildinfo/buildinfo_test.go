@@ -35,3 +35,14 @@ func TestRead(t *testing.T) {
 		t.Errorf("Read() = %+v", i)
 	}
 }
+
+// A binary built without VCS data (the Docker build context has no .git)
+// takes the commit from the linker-set revision.
+func TestLinkerRevision(t *testing.T) {
+	defer func(r string) { revision = r }(revision)
+	revision = "fedcba9876543210fedc"
+	// Test binaries carry no VCS settings, so the linker's value shows.
+	if i := Read(); i.Revision != revision || !strings.Contains(i.String(), "fedcba987654") {
+		t.Errorf("Read() = %+v, String %q", i, i.String())
+	}
+}
