@@ -54,6 +54,10 @@ type Instance struct {
 	Limiter Limiter
 	// Observe, when set, is passed on as ClientOptions.OnResponse (metrics).
 	Observe func(method string, status int, d time.Duration)
+	// Dir is the config file's folder: relative file paths in settings (a
+	// REST profile) resolve from it, not from the working directory, as in
+	// a container only the config's folder is mounted. "" = as written.
+	Dir string
 	// Apps keeps app registrations for connectors that are registered
 	// with their vendor as an app (AppRegistrar); nil when there is no hub.
 	Apps AppStore

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sort"
 	"time"
 
@@ -166,6 +167,9 @@ func buildOne(ctx context.Context, cfg *config.Config, cc config.Connector, log 
 		RateLimit: cc.RateLimit, RateBurst: cc.RateBurst, Timeout: cc.Timeout.D(),
 		PollLookback: cc.PollLookback.D(),
 		Logger:       log.With("connector", cc.Name),
+	}
+	if cfg.File != "" {
+		inst.Dir = filepath.Dir(cfg.File)
 	}
 	for _, h := range hooks {
 		h(cc, &inst)

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 
 	"github.com/shophub/shophub/connectors"
@@ -70,7 +71,7 @@ func newFor(preset string) func(connectors.Instance, any) (connectors.Connector,
 
 // Settings configure one ERP instance.
 type Settings struct {
-	Profile string `yaml:"profile" doc:"Name of a shipped profile (weclapp, xentral) or path to a profile YAML file; fixed for the profile types"`
+	Profile string `yaml:"profile" doc:"Name of a shipped profile (weclapp, xentral) or path to a profile YAML file, relative to the config file's folder; fixed for the profile types"`
 	BaseURL string `yaml:"base_url" doc:"API base URL, e.g. https://acme.weclapp.com/webapp/api/v1; default: the profile's"`
 	// Token serves bearer and header auth.
 	Token        string `yaml:"token" doc:"API token (auth bearer or header)" secret:"true"`
@@ -98,7 +99,7 @@ func New(inst connectors.Instance, s Settings) (*Connector, error) {
 	if s.Profile == "" {
 		return nil, errors.New("rest: profile is required (a shipped profile's name or a path)")
 	}
-	p, err := LoadProfile(s.Profile)
+	p, err := LoadProfile(profilePath(inst.Dir, s.Profile))
 	if err != nil {
 		return nil, fmt.Errorf("rest: %w", err)
 	}
@@ -164,3 +165,12 @@ func (c *Connector) Connect(_ context.Context) error { return nil }
 func (c *Connector) Close() error { return nil }
 
 var _ connectors.Connector = (*Connector)(nil)
+
+// profilePath resolves a profile path written relative to the config
+// file's folder dir; shipped profile names and absolute paths stay.
+func profilePath(dir, nameOrPath string) string {
+	if _, shipped := profiles.Profile(nameOrPath); shipped || dir == "" || filepath.IsAbs(nameOrPath) || !strings.ContainsAny(nameOrPath, "/\\.") {
+		return nameOrPath
+	}
+	return filepath.Join(dir, nameOrPath)
+}

@@ -3,6 +3,7 @@ package rest_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -153,5 +154,32 @@ func TestOAuth2TokenRefreshedAfterExpiry(t *testing.T) {
 	fetch()
 	if n := emu.TokensIssued(); n != 2 {
 		t.Errorf("%d tokens after one expiry, want 2", n)
+	}
+}
+
+// A profile path is relative to the config file's folder (Instance.Dir),
+// as in a container where only that folder is mounted; shipped names and
+// absolute paths stay as written.
+func TestProfileRelativeToConfig(t *testing.T) {
+	settings := func(profile string) map[string]any {
+		return map[string]any{"profile": profile, "base_url": "https://erp.example", "username": "u", "password": "p"}
+	}
+	if c, err := connectors.New(connectors.Instance{Name: "erp", Type: "rest", Dir: "testdata"}, settings("inhouse-cursor.yaml")); err != nil {
+		t.Errorf("profile beside the config: %v", err)
+	} else {
+		_ = c.Close()
+	}
+	if _, err := connectors.New(connectors.Instance{Name: "erp", Type: "rest"}, settings("inhouse-cursor.yaml")); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("without the config's folder: %v, want no such file", err)
+	}
+	// An absolute path stays as written.
+	abs, err := filepath.Abs("testdata/inhouse-cursor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := connectors.New(connectors.Instance{Name: "erp", Type: "rest", Dir: t.TempDir()}, settings(abs)); err != nil {
+		t.Errorf("absolute profile path: %v", err)
+	} else {
+		_ = c.Close()
 	}
 }
