@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/shophub/shophub/config"
@@ -140,10 +142,10 @@ type InstanceHook func(cc config.Connector, inst *connectors.Instance)
 func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, connect bool, hooks ...InstanceHook) (*Touchpoints, error) {
 	t := &Touchpoints{byName: map[string]*Touchpoint{}}
 	var errs []error
-	for _, cc := range cfg.Connectors {
+	for i, cc := range cfg.Connectors {
 		tp, err := buildOne(ctx, cfg, cc, log, connect, hooks)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s:%d: connector %s: %w", cfg.File, cc.Line, cc.Name, err))
+			errs = append(errs, locate(cfg, i, cc, err)...)
 			continue
 		}
 		t.byName[cc.Name] = tp
@@ -155,6 +157,52 @@ func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, connect bo
 		return nil, errors.Join(errs...)
 	}
 	return t, nil
+}
+
+var (
+	settingsPrefix = regexp.MustCompile(`^settings for [^:]+: `)
+	unknownField   = regexp.MustCompile(`field (\S+) not found in type`)
+	leadingKey     = regexp.MustCompile(`^([a-z][a-z0-9_]*)\b`)
+)
+
+// locate names file:line for each problem of a connector that failed to
+// build, at the key it is about where it can tell: an unknown setting
+// (whose yaml "line N" counts lines of the re-encoded settings, not of the
+// file, and is dropped) or a setting's validation message at that setting,
+// a missing one at the entry's settings; anything else at the entry.
+func locate(cfg *config.Config, i int, cc config.Connector, err error) []error {
+	entry := fmt.Sprintf("connectors[%d]", i)
+	at := func(field, msg string) error {
+		e := cfg.ErrorAt(field, "")
+		if e.Line == 0 {
+			e.Line = cc.Line
+		}
+		return fmt.Errorf("%s:%d: connector %s: %s", cfg.File, e.Line, cc.Name, msg)
+	}
+	text := err.Error()
+	prefix := settingsPrefix.FindString(text)
+	if prefix == "" {
+		return []error{fmt.Errorf("%s:%d: connector %s: %w", cfg.File, cc.Line, cc.Name, err)}
+	}
+	if fields := unknownField.FindAllStringSubmatch(text, -1); fields != nil {
+		var out []error
+		for _, f := range fields {
+			out = append(out, at(entry+".settings."+f[1], prefix+"unknown setting "+f[1]))
+		}
+		return out
+	}
+	var out []error
+	for _, msg := range strings.Split(strings.TrimPrefix(text, prefix), "\n") {
+		if msg = strings.TrimSpace(msg); msg == "" {
+			continue
+		}
+		field := entry + ".settings"
+		if k := leadingKey.FindString(msg); k != "" {
+			field += "." + k
+		}
+		out = append(out, at(field, prefix+msg))
+	}
+	return out
 }
 
 func buildOne(ctx context.Context, cfg *config.Config, cc config.Connector, log *slog.Logger, connect bool, hooks []InstanceHook) (*Touchpoint, error) {

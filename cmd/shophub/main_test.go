@@ -41,7 +41,12 @@ func TestCheckBrokenConfig(t *testing.T) {
 	}{
 		{"unknown key", "server:\n  listen: \":8080\"\n  listne: x\n", "broken.yaml:3"},
 		{"unknown connector type", "connectors:\n  - name: a\n    type: shopifyy\n", "broken.yaml:2"},
-		{"bad connector setting", "connectors:\n  - name: a\n    type: shopify\n    settings:\n      shop_ulr: x\n", "shop_ulr"},
+		// Settings problems point at the setting, not at the connector's
+		// entry (nor at yaml's line in the re-encoded settings).
+		{"bad connector setting", "connectors:\n  - name: a\n    type: shopify\n    settings:\n      access_token: x\n      shop_ulr: x\n",
+			"broken.yaml:6: connector a: settings for shopify: unknown setting shop_ulr"},
+		{"bad connector value", "connectors:\n  - name: a\n    type: shopify\n    settings:\n      access_token: x\n      shop_url: ftp://a\n",
+			`broken.yaml:6: connector a: settings for shopify: shop_url "ftp://a"`},
 		{"bad mapping override", "connectors:\n  - name: a\n    type: shopify\n    mapping: " + filepath.Join(dir, "m.yaml") +
 			"\n    settings: {shop_url: 'https://a.myshopify.com', access_token: x}\n", "m.yaml:2"},
 	}
