@@ -192,6 +192,14 @@ type Eraser interface {
 	Erase(ctx context.Context, resource, externalID, mode, token string) (outcome string, err error)
 }
 
+// Updater is a Writer that can update a record from the state the
+// pipeline has just read (it reads before it writes), instead of reading it
+// again itself. The record it returns carries the external id; its data
+// may be the state the write started from.
+type Updater interface {
+	Update(ctx context.Context, resource string, current *Record, payload map[string]any) (*Record, error)
+}
+
 // Finder looks a record up by a natural key (e.g. email) so that a push to a
 // system that already knows the person updates instead of duplicating.
 type Finder interface {

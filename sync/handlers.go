@@ -382,9 +382,10 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	// not something to overwrite), and the write is reduced to what the
 	// target holds differently from the hub.
 	var cur map[string]any
+	var current *connectors.Record
 	if extID != "" {
 		var merged bool
-		if cur, merged, err = h.readTarget(ctx, tp, p, extID); err != nil {
+		if cur, current, merged, err = h.readTarget(ctx, tp, p, extID); err != nil {
 			return err
 		}
 		if merged {
@@ -429,7 +430,12 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 			return h.afterPush(ctx, p, cust.Version, overtaken, err)
 		}
 	}
-	rec, err := w.Upsert(ctx, p.Resource, extID, write)
+	var rec *connectors.Record
+	if u, ok := w.(connectors.Updater); ok && current != nil && current.ExternalID == extID {
+		rec, err = u.Update(ctx, p.Resource, current, write) // saves the writer its own read
+	} else {
+		rec, err = w.Upsert(ctx, p.Resource, extID, write)
+	}
 	if errors.Is(err, connectors.ErrNotFound) && extID != "" {
 		// Deleted at the vendor since it was linked (or found): a detected
 		// deletion, and its policy says whether the record is created anew.

@@ -110,41 +110,41 @@ func diffPayload(want, base map[string]any) map[string]any {
 // has not seen yet (its webhook still on the way) is merged like any
 // record from it, so the push that follows carries it instead of
 // reverting it. It returns the record in canonical form (nil when it
-// cannot be read or mapped; the write then finds out what happened) and
-// whether the merge changed the hub.
-func (h *Handlers) readTarget(ctx context.Context, tp *Touchpoint, p PushPayload, extID string) (map[string]any, bool, error) {
+// cannot be read or mapped; the write then finds out what happened), the
+// vendor record itself, and whether the merge changed the hub.
+func (h *Handlers) readTarget(ctx context.Context, tp *Touchpoint, p PushPayload, extID string) (map[string]any, *connectors.Record, bool, error) {
 	f, ok := tp.Conn.(connectors.Fetcher)
 	if !ok {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 	rec, err := f.Fetch(ctx, p.Resource, extID)
 	if errors.Is(err, connectors.ErrNotFound) {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 	if err != nil {
-		return nil, false, pushError(p, fmt.Errorf("read before write: %w", err))
+		return nil, nil, false, pushError(p, fmt.Errorf("read before write: %w", err))
 	}
 	if rec.Deleted {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 	cur := h.canonical(ctx, tp, p.Resource, rec)
 	if cur == nil || rec.UpdatedAt.IsZero() {
 		// Without the vendor's time the record cannot be ordered against
 		// the hub's fields; it still tells what the write may leave out.
-		return cur, false, nil
+		return cur, rec, false, nil
 	}
 	in := h.inbound(tp, p.Resource, extID, "", rec.UpdatedAt, cur)
 	in.Unverified = tp.unverified(p.Resource, rec.Data)
 	res, err := h.Store.MergeCustomer(ctx, in, h.Policy)
 	if err != nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 	if res.OutboxID != 0 {
 		ev := eventOf(in, res)
 		ev.OriginStale = false // this push is the answer to what the target lacks
 		h.dispatchLogged(ctx, []hub.OutboxEvent{ev})
 	}
-	return cur, len(res.Changed) > 0, nil
+	return cur, rec, len(res.Changed) > 0, nil
 }
 
 // canonical maps a vendor record in (knowing the hub's doc where the

@@ -67,6 +67,25 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 	if err != nil {
 		return nil, err
 	}
+	return c.update(ctx, externalID, current, payload)
+}
+
+// Update is Upsert of an existing customer whose current state the
+// pipeline has just read: it merges into that state instead of reading it
+// again.
+func (c *Connector) Update(ctx context.Context, resource string, current *connectors.Record, payload map[string]any) (*connectors.Record, error) {
+	if resource != connectors.ResourceCustomer {
+		return nil, connectors.Permanent(fmt.Errorf("magento: cannot push %q", resource))
+	}
+	if _, err := idPath(current.ExternalID); err != nil {
+		return nil, err
+	}
+	return c.update(ctx, current.ExternalID, current.Data, payload)
+}
+
+// update merges payload into current and PUTs the result, or nothing when
+// the merge changes nothing.
+func (c *Connector) update(ctx context.Context, externalID string, current, payload map[string]any) (*connectors.Record, error) {
 	merged := mergeCustomer(current, payload, c.settings.PlaceholderTelephone)
 	unchanged := connectors.CloneJSON(current).(map[string]any)
 	for _, k := range readOnly {
@@ -138,5 +157,6 @@ func (c *Connector) FindBy(ctx context.Context, resource, key, value string) (*c
 var (
 	_ connectors.Fetcher = (*Connector)(nil)
 	_ connectors.Writer  = (*Connector)(nil)
+	_ connectors.Updater = (*Connector)(nil)
 	_ connectors.Finder  = (*Connector)(nil)
 )

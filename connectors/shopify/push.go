@@ -75,18 +75,40 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 		}
 		return customerRecord(out.Customer, "create customer")
 	}
+	return c.update(ctx, resource, externalID, nil, body, addr)
+}
+
+// Update is Upsert of an existing customer whose current state the
+// pipeline has just read: an address-only change then costs one request.
+func (c *Connector) Update(ctx context.Context, resource string, current *connectors.Record, payload map[string]any) (*connectors.Record, error) {
+	if resource != connectors.ResourceCustomer {
+		return nil, connectors.Permanent(fmt.Errorf("shopify: cannot push %q", resource))
+	}
+	body, addr := splitAddress(payload)
+	return c.update(ctx, resource, current.ExternalID, current, body, addr)
+}
+
+// update writes body (a customer PUT, skipped when empty) and addr (the
+// default address, in place). current, when known, is the customer as
+// Shopify held it before.
+func (c *Connector) update(ctx context.Context, resource, externalID string, current *connectors.Record, body, addr map[string]any) (*connectors.Record, error) {
 	id, err := idPath(externalID)
 	if err != nil {
 		return nil, err
 	}
 	dropPartialConsent(body)
-	var rec *connectors.Record
+	rec := current
 	if len(body) == 0 {
 		// Only the address changed (the pipeline sends changed keys
 		// only): no customer PUT, which would be a write and an echo of
 		// its own; the address write needs the current default address.
-		if rec, err = c.Fetch(ctx, resource, id); err != nil || addr == nil {
-			return rec, err
+		if rec == nil {
+			if rec, err = c.Fetch(ctx, resource, id); err != nil {
+				return nil, err
+			}
+		}
+		if addr == nil {
+			return rec, nil
 		}
 	} else {
 		body["id"] = json.Number(id)
@@ -102,11 +124,11 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 		}
 	}
 	changed, err := c.syncDefaultAddress(ctx, id, rec.Data, addr)
-	if err != nil || !changed {
+	if err != nil || !changed || current != nil {
 		return rec, err
 	}
 	// The address write bumped the customer's updated_at: return the state
-	// Shopify now holds, so echo suppression compares the right timestamp.
+	// Shopify now holds (Update's caller needs only the id).
 	return c.Fetch(ctx, resource, id)
 }
 
@@ -299,5 +321,6 @@ func digitsOf(s string) string {
 var (
 	_ connectors.Fetcher = (*Connector)(nil)
 	_ connectors.Writer  = (*Connector)(nil)
+	_ connectors.Updater = (*Connector)(nil)
 	_ connectors.Finder  = (*Connector)(nil)
 )

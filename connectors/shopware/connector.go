@@ -209,5 +209,6 @@ var (
 	_ connectors.Fetcher       = (*Connector)(nil)
 	_ connectors.Lister        = (*Connector)(nil)
 	_ connectors.Writer        = (*Connector)(nil)
+	_ connectors.Updater       = (*Connector)(nil)
 	_ connectors.Finder        = (*Connector)(nil)
 )

@@ -56,10 +56,39 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 	if err := checkResource(resource); err != nil {
 		return nil, err
 	}
-	rest := maps.Clone(payload)
-	billing, _ := rest["defaultBillingAddress"].(map[string]any)
-	shipping, _ := rest["defaultShippingAddress"].(map[string]any)
-	tags, hasTags := rest["tags"]
+	rest, billing, shipping, names, hasTags, err := splitPayload(payload)
+	if err != nil {
+		return nil, err
+	}
+	if externalID == "" {
+		return c.create(ctx, rest, billing, shipping, names, hasTags)
+	}
+	return c.update(ctx, externalID, nil, rest, billing, shipping, names, hasTags)
+}
+
+// Update is Upsert of an existing customer whose current state the
+// pipeline has just read: the patch is computed against it instead of a
+// fresh read.
+func (c *Connector) Update(ctx context.Context, resource string, current *connectors.Record, payload map[string]any) (*connectors.Record, error) {
+	if err := checkResource(resource); err != nil {
+		return nil, err
+	}
+	rest, billing, shipping, names, hasTags, err := splitPayload(payload)
+	if err != nil {
+		return nil, err
+	}
+	return c.update(ctx, current.ExternalID, current, rest, billing, shipping, names, hasTags)
+}
+
+// splitPayload takes a payload apart: the customer's own fields ("" made
+// null, or left out where Shopware requires a value), the two default
+// addresses and the tag names (hasTags false: tags untouched).
+func splitPayload(payload map[string]any) (rest, billing, shipping map[string]any, names []string, hasTags bool, err error) {
+	rest = maps.Clone(payload)
+	billing, _ = rest["defaultBillingAddress"].(map[string]any)
+	shipping, _ = rest["defaultShippingAddress"].(map[string]any)
+	var tags any
+	tags, hasTags = rest["tags"]
 	delete(rest, "defaultBillingAddress")
 	delete(rest, "defaultShippingAddress")
 	delete(rest, "tags")
@@ -72,17 +101,12 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 			}
 		}
 	}
-	var names []string
 	if hasTags {
-		var err error
 		if names, err = tagNames(tags); err != nil {
-			return nil, connectors.Permanent(err)
+			return nil, nil, nil, nil, false, connectors.Permanent(err)
 		}
 	}
-	if externalID == "" {
-		return c.create(ctx, rest, billing, shipping, names, hasTags)
-	}
-	return c.update(ctx, externalID, rest, billing, shipping, names, hasTags)
+	return rest, billing, shipping, names, hasTags, nil
 }
 
 func tagNames(v any) ([]string, error) {
@@ -184,10 +208,12 @@ func (c *Connector) create(ctx context.Context, body, billing, shipping map[stri
 	return c.Fetch(ctx, connectors.ResourceCustomer, id)
 }
 
-func (c *Connector) update(ctx context.Context, id string, rest, billing, shipping map[string]any, tags []string, hasTags bool) (*connectors.Record, error) {
-	cur, err := c.Fetch(ctx, connectors.ResourceCustomer, id)
-	if err != nil {
-		return nil, err
+func (c *Connector) update(ctx context.Context, id string, cur *connectors.Record, rest, billing, shipping map[string]any, tags []string, hasTags bool) (*connectors.Record, error) {
+	if cur == nil {
+		var err error
+		if cur, err = c.Fetch(ctx, connectors.ResourceCustomer, id); err != nil {
+			return nil, err
+		}
 	}
 	patch := map[string]any{}
 	for k, v := range rest {

@@ -3,9 +3,11 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -284,5 +286,84 @@ func TestStalePushDoesNotRevertANewerEdit(t *testing.T) {
 				data["first_name"], data["last_name"], sf["first_name"], sf["last_name"], sw["firstName"], sw["lastName"])
 			break
 		}
+	}
+}
+
+// Two edits of one customer within one second, each delivered by Shopify's
+// webhook (and the first one again, late, as a retry), processed
+// concurrently: the second edit wins everywhere. Shopify's updated_at has
+// whole seconds; X-Shopify-Triggered-At orders them.
+func TestTwoEditsWithinASecondKeepTheirOrder(t *testing.T) {
+	const n = 40
+	e := newEnv(t, envOptions{})
+	url := e.app.URL() + "/webhooks/shopify"
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = e.shopify.CreateCustomer(map[string]any{"email": fmt.Sprintf("order-%02d@example.com", i), "first_name": "Erst", "last_name": "Order",
+			"addresses": []any{map[string]any{"address1": "Am Markt 1", "city": "Jena", "zip": "07743", "country_code": "DE", "default": true}}})
+	}
+	shopwareIDs := make([]string, n)
+	eventually(t, 30*time.Second, "customers never all reached Shopware", func() bool {
+		for i := range ids {
+			if shopwareIDs[i] != "" {
+				continue
+			}
+			c, _ := e.hubCustomer(t, fmt.Sprintf("order-%02d@example.com", i))
+			if c == nil {
+				return false
+			}
+			if shopwareIDs[i] = e.linkOf(t, c.ID, "shopware"); shopwareIDs[i] == "" {
+				return false
+			}
+		}
+		return true
+	})
+	e.quiet(t)
+
+	var wg gosync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := e.shopify.UpdateCustomer(id, map[string]any{"first_name": fmt.Sprintf("Eins-%02d", i)}); err != nil {
+				t.Error(err)
+				return
+			}
+			first, _ := e.shopify.Customer(id)
+			firstAt := time.Now() // after the first event, before the second
+			if err := e.shopify.UpdateCustomer(id, map[string]any{"first_name": fmt.Sprintf("Zwei-%02d", i)}); err != nil {
+				t.Error(err)
+				return
+			}
+			// Shopify retries the first delivery; the retry arrives after
+			// the second one, with the first event's time.
+			h, body := e.shopify.SignedDelivery("customers/update", first)
+			h.Set("X-Shopify-Triggered-At", firstAt.UTC().Format(time.RFC3339Nano))
+			if code, resp := postWebhook(t, url, h, body); code != http.StatusOK {
+				t.Errorf("late first delivery: %d %s", code, resp)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := e.shopify.WaitDeliveries(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.quiet(t)
+
+	wrong := 0
+	for i, id := range ids {
+		want := fmt.Sprintf("Zwei-%02d", i)
+		_, data := e.hubCustomer(t, fmt.Sprintf("order-%02d@example.com", i))
+		sf, _ := e.shopify.Customer(id)
+		sw, _ := e.shopware.Customer(shopwareIDs[i])
+		if data["first_name"] != want || sf["first_name"] != want || sw["firstName"] != want {
+			wrong++
+			if wrong <= 3 {
+				t.Errorf("customer %d: hub %v, Shopify %v, Shopware %v; want %s everywhere", i, data["first_name"], sf["first_name"], sw["firstName"], want)
+			}
+		}
+	}
+	if wrong > 0 {
+		t.Errorf("%d of %d customers ended on the first of two edits somewhere", wrong, n)
 	}
 }
