@@ -166,6 +166,7 @@ func (h *Handlers) recordOf(ctx context.Context, tp *Touchpoint, p IngestPayload
 		if !ok {
 			return nil, fmt.Errorf("%s sent an id-only %s event but cannot fetch records: %w", p.Instance, p.Resource, asynq.SkipRetry)
 		}
+		readAt := time.Now()
 		fetched, err := f.Fetch(ctx, p.Resource, p.ExternalID)
 		if errors.Is(err, connectors.ErrNotFound) {
 			log.Info("record gone before it could be fetched")
@@ -175,6 +176,7 @@ func (h *Handlers) recordOf(ctx context.Context, tp *Touchpoint, p IngestPayload
 			return nil, fmt.Errorf("fetch %s/%s: %w", p.Resource, p.ExternalID, err)
 		}
 		rec = fetched
+		rec.UpdatedAt = sourceTime(rec.UpdatedAt, readAt) // sourcetime.go
 		if rec.Invalid != "" {
 			raw, _ := json.Marshal(rec.Data)
 			p.Body = raw

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"time"
 
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/hub"
@@ -117,6 +118,7 @@ func (h *Handlers) readTarget(ctx context.Context, tp *Touchpoint, p PushPayload
 	if !ok {
 		return nil, nil, false, nil
 	}
+	readAt := time.Now()
 	rec, err := f.Fetch(ctx, p.Resource, extID)
 	if errors.Is(err, connectors.ErrNotFound) {
 		return nil, nil, false, nil
@@ -133,7 +135,7 @@ func (h *Handlers) readTarget(ctx context.Context, tp *Touchpoint, p PushPayload
 		// the hub's fields; it still tells what the write may leave out.
 		return cur, rec, false, nil
 	}
-	in := h.inbound(tp, p.Resource, extID, "", rec.UpdatedAt, cur)
+	in := h.inbound(tp, p.Resource, extID, "", sourceTime(rec.UpdatedAt, readAt), cur)
 	in.Unverified = tp.unverified(p.Resource, rec.Data)
 	res, err := h.Store.MergeCustomer(ctx, in, h.Policy)
 	if err != nil {
