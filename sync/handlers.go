@@ -111,6 +111,16 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 	if p.Deleted {
 		return h.vendorDeleted(ctx, tp, p.Resource, p.ExternalID, p.SourceAt, deletedBy(p), log) // deletion.go
 	}
+	if len(p.Body) == 0 {
+		// The record is fetched now: no push may write it between our read
+		// and our merge, or the merge would take the read for an edit
+		// newer than that push (recordlock.go).
+		release, err := h.lockRecord(ctx, tp.Name, p.Resource, p.ExternalID, ingestLockWait)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	rec, err := h.recordOf(ctx, tp, p, log)
 	if rec == nil {
 		return err
@@ -386,6 +396,14 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	var cur map[string]any
 	var current *connectors.Record
 	if extID != "" {
+		// Read, write and record under the record's lock: an ingest that
+		// fetches this record waits, so it reads either before our read or
+		// after our record (recordlock.go).
+		release, err := h.lockRecord(ctx, p.Instance, p.Resource, extID, pushLockWait)
+		if err != nil {
+			return err
+		}
+		defer release()
 		var merged bool
 		if cur, current, merged, err = h.readTarget(ctx, tp, p, extID); err != nil {
 			return err
