@@ -37,12 +37,40 @@ type API struct {
 	Metrics http.Handler
 	// Eraser serves DELETE /api/customers/:id; nil answers 501.
 	Eraser Eraser
+	// Checks are further readiness checks by name (a worker's queue
+	// server); an error makes /readyz answer 503.
+	Checks map[string]func(context.Context) error
 }
 
-// Register mounts the routes.
+// Register mounts every route on one listener: health with readiness
+// detail and the admin routes.
 func (a *API) Register(r gin.IRouter) {
+	a.RegisterHealth(r, true)
+	a.RegisterAdmin(r)
+}
+
+// RegisterHealth mounts /healthz and /readyz. Without detail, /readyz
+// answers only {"status": ...}: enough for a load balancer on a public
+// port, without database or Redis error text.
+func (a *API) RegisterHealth(r gin.IRouter, detail bool) {
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
-	r.GET("/readyz", a.ready)
+	if detail {
+		r.GET("/readyz", SecurityHeaders, a.ready)
+		return
+	}
+	r.GET("/readyz", func(c *gin.Context) {
+		if status, _ := a.readiness(c.Request.Context()); status != http.StatusOK {
+			c.JSON(status, gin.H{"status": "unavailable"})
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	})
+}
+
+// RegisterAdmin mounts the admin API, the queue dashboard and /metrics,
+// every response with SecurityHeaders.
+func (a *API) RegisterAdmin(r gin.IRouter) {
+	r = r.Group("", SecurityHeaders)
 	g := r.Group("/api", a.auth)
 	g.GET("/customers", a.listCustomers)
 	g.GET("/customers/:id", a.getCustomer)
@@ -51,17 +79,31 @@ func (a *API) Register(r gin.IRouter) {
 	g.POST("/deadletters/:id/replay", a.replayDeadLetter)
 	a.registerPrivacy(g) // privacy.go
 	if a.Queues != nil {
+		// SameOrigin before auth: a browser holding the Basic credentials
+		// sends them with a forged cross-site form too.
 		ui := gin.WrapH(a.Queues)
 		r.GET("/ui/queues", a.browserAuth, ui)
-		r.Any("/ui/queues/*any", a.browserAuth, ui)
+		r.Any("/ui/queues/*any", SameOrigin, a.browserAuth, ui)
 	}
+	a.RegisterMetrics(r)
+}
+
+// RegisterMetrics mounts /metrics when a.Metrics is set.
+func (a *API) RegisterMetrics(r gin.IRouter) {
 	if a.Metrics != nil {
 		r.GET("/metrics", gin.WrapH(a.Metrics))
 	}
 }
 
 func (a *API) ready(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	status, checks := a.readiness(c.Request.Context())
+	c.JSON(status, checks)
+}
+
+// readiness checks the database, Redis and a.Checks; the map holds "ok" or
+// the error text per check, plus the connectors' states as detail.
+func (a *API) readiness(ctx context.Context) (int, gin.H) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	checks := gin.H{}
 	ok := true
@@ -86,11 +128,18 @@ func (a *API) ready(c *gin.Context) {
 			checks["connectors"] = cs
 		}
 	}
-	status := http.StatusOK
-	if !ok {
-		status = http.StatusServiceUnavailable
+	for name, check := range a.Checks {
+		if err := check(ctx); err != nil {
+			checks[name] = err.Error()
+			ok = false
+		} else {
+			checks[name] = "ok"
+		}
 	}
-	c.JSON(status, checks)
+	if !ok {
+		return http.StatusServiceUnavailable, checks
+	}
+	return http.StatusOK, checks
 }
 
 // auth requires the admin token, as a bearer token or as the password of

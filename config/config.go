@@ -35,6 +35,19 @@ type Server struct {
 	// PublicURL is how vendors reach this server, used only to print
 	// webhook URLs; stored without a trailing slash.
 	PublicURL string `yaml:"public_url"`
+	// AdminListen, when set, moves metrics, readiness detail, the queue
+	// dashboard and the admin API to their own listener, so they can stay
+	// off the published port; Listen then answers only webhooks, the
+	// Shopware app routes, /healthz and a bare /readyz. "" keeps one
+	// listener for everything.
+	AdminListen string `yaml:"admin_listen"`
+	// TrustedProxies are the addresses or CIDRs whose X-Forwarded-For is
+	// believed for the client address that is logged; none by default, so
+	// a caller cannot forge it.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// DashboardActions lets the queue dashboard run, delete and archive
+	// tasks; false (default) keeps it read-only.
+	DashboardActions bool `yaml:"dashboard_actions"`
 }
 
 // Database is the hub's store.
@@ -79,6 +92,10 @@ type Worker struct {
 	// DedupeTTL is how long webhook event ids are remembered.
 	DedupeTTL      Duration `yaml:"dedupe_ttl"`
 	OutboxInterval Duration `yaml:"outbox_interval"`
+	// Listen is where a worker-only process (`shophub worker`) serves
+	// /metrics, /healthz and /readyz; "" uses server.admin_listen, and
+	// without either the worker serves no HTTP.
+	Listen string `yaml:"listen"`
 }
 
 // Hub configures identity resolution and the merge policy.

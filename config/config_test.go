@@ -326,7 +326,7 @@ func TestErrors(t *testing.T) {
 		want []string
 	}{
 		{file: "unknown_key.yaml", want: []string{
-			"testdata/unknown_key.yaml:3: server.lisen: unknown key (known: admin_token, listen, max_body_bytes, public_url)",
+			"testdata/unknown_key.yaml:3: server.lisen: unknown key (known: admin_listen, admin_token, dashboard_actions, listen, max_body_bytes, public_url, trusted_proxies)",
 			"testdata/unknown_key.yaml:4: databse: unknown key (known: connectors, database, hub, redis, server, worker)",
 			"testdata/unknown_key.yaml:12: connectors[0].setings: unknown key (known: direction, erasure, mapping, max_in_flight, name, on_delete, poll_interval, poll_lookback, previous_webhook_secrets, rate_burst, rate_limit, reconcile, region, resources, settings, timeout, trust, type, webhook_secret)",
 		}},
@@ -383,6 +383,11 @@ func TestErrors(t *testing.T) {
 			"testdata/values.yaml:34: connectors[0].timeout: must be greater than 0",
 			`testdata/values.yaml:37: connectors[1].resources[1]: resource "Orders" must match ^[a-z0-9][a-z0-9_-]*$ (lower-case letters, digits, _ and -; it appears in URLs)`,
 			`testdata/values.yaml:37: connectors[1].resources[2]: duplicate resource "customer"`,
+		}},
+		{file: "admin.yaml", want: []string{
+			"testdata/admin.yaml:3: server.admin_listen: must differ from server.listen (:8080), or be left out to serve everything there",
+			`testdata/admin.yaml:4: server.trusted_proxies[2]: want an IP address or CIDR, e.g. 10.0.0.0/8, got "proxy.example"`,
+			`testdata/admin.yaml:6: worker.listen: want host:port, e.g. 127.0.0.1:9091, got "9091"`,
 		}},
 		{file: "mysql_no_dsn.yaml", want: []string{
 			"testdata/mysql_no_dsn.yaml:2: database.dsn: required when driver is mysql, e.g. user:pass@tcp(127.0.0.1:3306)/shophub?parseTime=true",

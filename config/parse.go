@@ -499,10 +499,13 @@ func (p *parser) config(n *yaml.Node, c *Config) {
 
 func (p *parser) server(n *yaml.Node, path string, s *Server) {
 	p.fields(n, path, map[string]fieldFunc{
-		"listen":         p.str(&s.Listen),
-		"admin_token":    p.str(&s.AdminToken),
-		"max_body_bytes": p.int64(&s.MaxBodyBytes),
-		"public_url":     p.str(&s.PublicURL),
+		"listen":            p.str(&s.Listen),
+		"admin_token":       p.str(&s.AdminToken),
+		"max_body_bytes":    p.int64(&s.MaxBodyBytes),
+		"public_url":        p.str(&s.PublicURL),
+		"admin_listen":      p.str(&s.AdminListen),
+		"trusted_proxies":   p.strList(&s.TrustedProxies),
+		"dashboard_actions": p.boolean(&s.DashboardActions),
 	})
 }
 
@@ -531,6 +534,7 @@ func (p *parser) worker(n *yaml.Node, path string, w *Worker) {
 		"shutdown_timeout":    p.duration(&w.ShutdownTimeout),
 		"dedupe_ttl":          p.duration(&w.DedupeTTL),
 		"outbox_interval":     p.duration(&w.OutboxInterval),
+		"listen":              p.str(&w.Listen),
 	})
 }
 

@@ -66,6 +66,19 @@ func (v *validator) server() {
 	s := v.c.Server
 	v.hostPort("server.listen", s.Listen, DefaultListen)
 	v.positive("server.max_body_bytes", s.MaxBodyBytes)
+	if s.AdminListen != "" {
+		v.hostPort("server.admin_listen", s.AdminListen, "127.0.0.1:9090")
+		if s.AdminListen == s.Listen {
+			v.errorf("server.admin_listen", "must differ from server.listen (%s), or be left out to serve everything there", s.Listen)
+		}
+	}
+	for i, p := range s.TrustedProxies {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				v.errorf(fmt.Sprintf("server.trusted_proxies[%d]", i), "want an IP address or CIDR, e.g. 10.0.0.0/8, got %q", p)
+			}
+		}
+	}
 	if s.PublicURL != "" {
 		u, err := url.Parse(s.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -106,6 +119,9 @@ func (v *validator) worker() {
 	v.positive("worker.shutdown_timeout", int64(w.ShutdownTimeout))
 	v.positive("worker.dedupe_ttl", int64(w.DedupeTTL))
 	v.positive("worker.outbox_interval", int64(w.OutboxInterval))
+	if w.Listen != "" {
+		v.hostPort("worker.listen", w.Listen, "127.0.0.1:9091")
+	}
 }
 
 func (v *validator) name(field, what, name string) bool {

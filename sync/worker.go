@@ -18,9 +18,17 @@ import (
 // NewServer configures the asynq server for the pipeline's queues, with a
 // push queue per named connector instance.
 func NewServer(rdb redis.UniversalClient, cfg config.Worker, log *slog.Logger, instances ...string) *asynq.Server {
+	return NewObservedServer(rdb, cfg, log, nil, instances...)
+}
+
+// NewObservedServer is NewServer reporting asynq's periodic Redis health
+// check to health (nil error: healthy), every HealthInterval.
+func NewObservedServer(rdb redis.UniversalClient, cfg config.Worker, log *slog.Logger, health func(error), instances ...string) *asynq.Server {
 	return asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency: cfg.Concurrency,
-		Queues:      QueuesFor(instances),
+		HealthCheckFunc:     health,
+		HealthCheckInterval: HealthInterval,
+		Concurrency:         cfg.Concurrency,
+		Queues:              QueuesFor(instances),
 		// The 1 s default alone puts propagation p50 near 570 ms.
 		TaskCheckInterval:        cfg.TaskCheckInterval.D(),
 		DelayedTaskCheckInterval: time.Second,
@@ -41,6 +49,10 @@ func NewServer(rdb redis.UniversalClient, cfg config.Worker, log *slog.Logger, i
 		}),
 	})
 }
+
+// HealthInterval is how often a worker checks its Redis connection for
+// readiness (asynq's default of 15 s is slow for a health probe).
+const HealthInterval = 5 * time.Second
 
 // RetryDelay honours a vendor's Retry-After, retries a busy lock soon, and
 // otherwise backs off exponentially with jitter up to ten minutes.

@@ -42,7 +42,7 @@ func runUntilSignal(ctx context.Context, opts app.Options, started func(*app.App
 		_ = a.Shutdown(context.Background())
 		return err
 	}
-	opts.Log.Info("shophub started", "serve", opts.Serve, "work", opts.Work, "url", a.URL(), "connectors", len(a.Points.All()))
+	opts.Log.Info("shophub started", "serve", opts.Serve, "work", opts.Work, "url", a.URL(), "admin_url", a.AdminURL(), "connectors", len(a.Points.All()))
 	if started != nil {
 		started(a)
 	}

@@ -53,15 +53,24 @@ type App struct {
 	Queue    *shsync.Queue
 	Points   *shsync.Touchpoints
 	Handlers *shsync.Handlers
-	Engine   *gin.Engine
+	// Engine is the public HTTP side (server.listen): webhooks and health,
+	// and the admin routes too unless server.admin_listen moves them.
+	Engine *gin.Engine
+	// AdminEngine serves the admin routes on server.admin_listen; nil when
+	// that is unset.
+	AdminEngine *gin.Engine
 	// Metrics is this process's Prometheus registry, served at /metrics.
 	Metrics *metrics.Metrics
 	// DeadLetters reads and replays asynq's archive.
 	DeadLetters *shsync.DeadLetters
 
-	opts      Options
-	listener  net.Listener
-	httpSrv   *http.Server
+	opts     Options
+	listener net.Listener
+	httpSrv  *http.Server
+	adminL   net.Listener
+	adminSrv *http.Server
+	// workerErr is asynq's last Redis health check (nil: healthy).
+	workerErr atomic.Pointer[error]
 	worker    *asynq.Server
 	cancel    context.CancelFunc
 	loops     chan struct{}
@@ -120,7 +129,9 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		PrivacyPolicy: shsync.PrivacyPolicy{EmailFallback: cfg.Hub.ErasureEmailFallback,
 			EraseEverywhere: cfg.Hub.VendorErasureScope == config.ScopeAll},
 	}
-	a.Engine = a.engine()
+	if a.Engine, a.AdminEngine, err = a.engines(); err != nil {
+		return nil, err
+	}
 	ok = true
 	return a, nil
 }
@@ -207,21 +218,102 @@ func NewRedis(c config.Redis) *redis.Client {
 	})
 }
 
-func (a *App) engine() *gin.Engine {
-	gin.SetMode(gin.ReleaseMode)
+// newEngine is a gin engine with shophub's middleware. Only the trusted
+// proxies' X-Forwarded-For counts for the client address that is logged
+// (none by default: the connection's own address).
+func (a *App) newEngine() (*gin.Engine, error) {
 	e := gin.New()
-	e.Use(gin.Recovery(), api.RequestID)
+	if err := e.SetTrustedProxies(a.Config.Server.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("server.trusted_proxies: %w", err)
+	}
+	e.Use(api.Recovery(a.Log.With("component", "http")), api.RequestID)
+	return e, nil
+}
+
+// adminAPI is the admin side's handlers. The dashboard is read-only unless
+// server.dashboard_actions allows actions; its payloads are redacted.
+func (a *App) adminAPI() *api.API {
 	cfg := a.Config
+	adm := &api.API{Store: a.Store, Redis: a.Redis, Token: cfg.Server.AdminToken, Draining: a.draining.Load,
+		DeadLetters: a.DeadLetters, Metrics: a.Metrics.Handler(), Eraser: a.Handlers,
+		Queues: asynqmon.New(asynqmon.Options{RootPath: "/ui/queues", RedisConnOpt: redisConn{a.Redis},
+			ReadOnly:         !cfg.Server.DashboardActions,
+			PayloadFormatter: asynqmon.PayloadFormatterFunc(shsync.RedactPayload), ResultFormatter: asynqmon.ResultFormatterFunc(shsync.RedactResult)}),
+	}
+	if a.opts.Work {
+		adm.Checks = map[string]func(context.Context) error{"worker": a.workerReady}
+	}
+	return adm
+}
+
+// engines builds the public engine and, with server.admin_listen, the
+// admin engine; without it the public engine serves everything, as
+// before admin_listen existed.
+func (a *App) engines() (public, admin *gin.Engine, err error) {
+	gin.SetMode(gin.ReleaseMode)
+	cfg := a.Config
+	if public, err = a.newEngine(); err != nil {
+		return nil, nil, err
+	}
 	(&webhooks.Receiver{
 		Points: a.Points, Queue: a.Queue, MaxBody: cfg.Server.MaxBodyBytes,
 		MaxRetry: cfg.Worker.MaxRetry, Log: a.Log.With("component", "webhooks"), Metrics: a.Metrics,
-	}).Register(e)
-	(&api.API{Store: a.Store, Redis: a.Redis, Token: cfg.Server.AdminToken, Draining: a.draining.Load,
-		DeadLetters: a.DeadLetters, Metrics: a.Metrics.Handler(), Eraser: a.Handlers,
-		Queues: asynqmon.New(asynqmon.Options{RootPath: "/ui/queues", RedisConnOpt: redisConn{a.Redis},
-			PayloadFormatter: asynqmon.PayloadFormatterFunc(shsync.RedactPayload), ResultFormatter: asynqmon.ResultFormatterFunc(shsync.RedactResult)}),
-	}).Register(e)
-	return e
+	}).Register(public)
+	adm := a.adminAPI()
+	if cfg.Server.AdminListen == "" {
+		adm.Register(public)
+		return public, nil, nil
+	}
+	adm.RegisterHealth(public, false)
+	if admin, err = a.newEngine(); err != nil {
+		return nil, nil, err
+	}
+	adm.Register(admin)
+	return public, admin, nil
+}
+
+// workerEngine is a worker-only process's HTTP side: health, readiness
+// (database, Redis, asynq's health check) and metrics.
+func (a *App) workerEngine() (*gin.Engine, error) {
+	e, err := a.newEngine()
+	if err != nil {
+		return nil, err
+	}
+	adm := &api.API{Store: a.Store, Redis: a.Redis, Draining: a.draining.Load, Metrics: a.Metrics.Handler(),
+		Checks: map[string]func(context.Context) error{"worker": a.workerReady}}
+	adm.RegisterHealth(e, true)
+	e.Use(api.SecurityHeaders)
+	adm.RegisterMetrics(e)
+	return e, nil
+}
+
+// workerReady reports the queue server: started, and asynq's last Redis
+// health check passed.
+func (a *App) workerReady(context.Context) error {
+	if a.worker == nil {
+		return errors.New("not started")
+	}
+	if p := a.workerErr.Load(); p != nil && *p != nil {
+		return fmt.Errorf("queue server: %w", *p)
+	}
+	return nil
+}
+
+// serveHTTP serves h on l (or a new listener on addr) in the background.
+func (a *App) serveHTTP(l net.Listener, addr string, h http.Handler) (net.Listener, *http.Server, error) {
+	if l == nil {
+		var err error
+		if l, err = net.Listen("tcp", addr); err != nil {
+			return nil, nil, fmt.Errorf("listen on %s: %w", addr, err)
+		}
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.Log.Error("http server stopped", "addr", l.Addr().String(), "err", err)
+		}
+	}()
+	return l, srv, nil
 }
 
 // Start runs the chosen stages in the background.
@@ -229,24 +321,20 @@ func (a *App) Start(ctx context.Context) error {
 	ctx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	a.loops = make(chan struct{})
 	loops := 0
+	var err error
 	if a.opts.Serve {
-		l := a.opts.Listener
-		if l == nil {
-			var err error
-			if l, err = net.Listen("tcp", a.Config.Server.Listen); err != nil {
-				return fmt.Errorf("listen on %s: %w", a.Config.Server.Listen, err)
+		if a.listener, a.httpSrv, err = a.serveHTTP(a.opts.Listener, a.Config.Server.Listen, a.Engine); err != nil {
+			return err
+		}
+		if a.AdminEngine != nil {
+			if a.adminL, a.adminSrv, err = a.serveHTTP(nil, a.Config.Server.AdminListen, a.AdminEngine); err != nil {
+				return err
 			}
 		}
-		a.listener = l
-		a.httpSrv = &http.Server{Handler: a.Engine, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
-		go func() {
-			if err := a.httpSrv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				a.Log.Error("http server stopped", "err", err)
-			}
-		}()
 	}
 	if a.opts.Work {
-		a.worker = shsync.NewServer(a.Redis, a.Config.Worker, a.Log, a.Points.Names()...)
+		a.worker = shsync.NewObservedServer(a.Redis, a.Config.Worker, a.Log, func(err error) { a.workerErr.Store(&err) },
+			a.Points.Names()...)
 		mux := asynq.NewServeMux()
 		mux.Use(shsync.Correlate, shsync.Observe(a.Metrics), shsync.KeepLastAttempt)
 		a.Handlers.Register(mux)
@@ -254,6 +342,15 @@ func (a *App) Start(ctx context.Context) error {
 			return fmt.Errorf("start worker: %w", err)
 		}
 		loops = 8
+		if addr := a.workerListen(); addr != "" && !a.opts.Serve {
+			e, err := a.workerEngine()
+			if err != nil {
+				return err
+			}
+			if a.adminL, a.adminSrv, err = a.serveHTTP(nil, addr, e); err != nil {
+				return err
+			}
+		}
 		// Connectors connect here, in the background: a vendor that is
 		// down at start-up is retried while every other one works.
 		changed := a.Points.HealthChanges()
@@ -281,16 +378,40 @@ func (a *App) URL() string {
 	return "http://" + a.listener.Addr().String()
 }
 
+// workerListen is where a worker-only process serves health and metrics.
+func (a *App) workerListen() string {
+	if a.Config.Worker.Listen != "" {
+		return a.Config.Worker.Listen
+	}
+	return a.Config.Server.AdminListen
+}
+
+// AdminURL is the base URL of the admin listener (server.admin_listen, or
+// a worker's health and metrics listener); "" when there is none.
+func (a *App) AdminURL() string {
+	if a.adminL == nil {
+		return ""
+	}
+	return "http://" + a.adminL.Addr().String()
+}
+
 // Shutdown drains: /readyz turns red, webhooks stop being accepted, in-flight
 // tasks finish up to the configured timeout, the rest stay in Redis.
 func (a *App) Shutdown(ctx context.Context) error {
-	a.draining.Store(true)
+	if a.draining.Swap(true) {
+		return nil // shut down already
+	}
 	var errs []error
 	if a.httpSrv != nil {
 		errs = append(errs, a.httpSrv.Shutdown(ctx))
 	}
 	if a.worker != nil {
 		a.worker.Shutdown()
+	}
+	// The admin listener stays up through the drain: its /readyz says
+	// draining and the last metrics can still be scraped.
+	if a.adminSrv != nil {
+		errs = append(errs, a.adminSrv.Shutdown(ctx))
 	}
 	if a.cancel != nil {
 		a.cancel()

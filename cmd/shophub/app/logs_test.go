@@ -26,6 +26,12 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // lines decodes the JSON log lines written so far.
 func (l *lockedBuffer) lines(t *testing.T) []map[string]any {
 	t.Helper()
