@@ -109,6 +109,7 @@ func productionEnv() map[string]string {
 	env["SHOPHUB_REDIS_ADDR"] = "redis:6379"
 	env["SHOPHUB_DB_MAX_OPEN_CONNS"] = "30"
 	env["SHOPHUB_DB_MAX_IDLE_CONNS"] = "10"
+	env["SHOPHUB_ADMIN_LISTEN"] = ":9090"
 	return env
 }
 

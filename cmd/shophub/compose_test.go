@@ -67,7 +67,7 @@ func TestComposePassesEveryConfigVariable(t *testing.T) {
 		t.Fatalf("found only %v in example.yaml", vars)
 	}
 	// Set by compose itself rather than taken from .env.
-	composed := map[string]bool{"SHOPHUB_MYSQL_DSN": true, "SHOPHUB_DB_MAX_OPEN_CONNS": true, "SHOPHUB_DB_MAX_IDLE_CONNS": true}
+	composed := map[string]bool{"SHOPHUB_MYSQL_DSN": true, "SHOPHUB_DB_MAX_OPEN_CONNS": true, "SHOPHUB_DB_MAX_IDLE_CONNS": true, "SHOPHUB_ADMIN_LISTEN": true}
 	for _, name := range shophubServices {
 		svc, ok := f.Services[name]
 		if !ok {

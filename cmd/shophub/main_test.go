@@ -137,6 +137,7 @@ func TestCheckStrict(t *testing.T) {
 	t.Setenv("SHOPHUB_REDIS_ADDR", "redis:6379")
 	t.Setenv("SHOPHUB_DB_MAX_OPEN_CONNS", "30")
 	t.Setenv("SHOPHUB_DB_MAX_IDLE_CONNS", "10")
+	t.Setenv("SHOPHUB_ADMIN_LISTEN", ":9090")
 	if out, err := run(t, "check", "--strict", "../../config/example.yaml"); err != nil {
 		t.Errorf("check --strict with every variable set: %v\n%s", err, out)
 	}
