@@ -156,12 +156,22 @@ func (a *API) authorize(c *gin.Context, challenge string) {
 		return
 	}
 	got, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	basic := false
 	if !ok {
 		_, got, ok = c.Request.BasicAuth()
+		basic = ok
 	}
 	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(a.Token)) != 1 {
 		c.Header("WWW-Authenticate", challenge)
 		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"error": "missing or wrong admin token"})
+		return
+	}
+	// A browser that logged in to the dashboard sends its Basic
+	// credentials with any page's form post too (a bearer header it never
+	// adds by itself): a state-changing request on Basic auth must come
+	// from shophub's own origin.
+	if basic && !sameOrigin(c.Request) {
+		refuseCrossSite(c)
 		return
 	}
 	c.Next()
