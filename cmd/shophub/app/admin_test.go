@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/shophub/shophub/cmd/shophub/app"
 	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/hub/hubtest"
@@ -190,6 +191,35 @@ func TestWorkerListener(t *testing.T) {
 	}
 }
 
+// asynq's own Redis health check feeds the worker's readiness: with Redis
+// gone, /readyz turns 503 and names the queue server, and it recovers
+// once Redis is back.
+func TestWorkerReadinessFollowsQueueHealth(t *testing.T) {
+	srv := redistest.StartServer(t)
+	rdb := app.NewRedis(config.Redis{Addr: srv.Addr})
+	t.Cleanup(func() { _ = rdb.Close() })
+	a := newAppOn(t, rdb, false, true, nil, func(c *config.Config) { c.Worker.Listen = "127.0.0.1:0" })
+	readyWorker := func() (int, string) {
+		status, _, body := call(t, "GET", a.AdminURL()+"/readyz", nil)
+		return status, body
+	}
+	if status, body := readyWorker(); status != 200 || !strings.Contains(body, `"worker":"ok"`) {
+		t.Fatalf("/readyz = %d %s, want ready", status, body)
+	}
+	srv.Stop()
+	var body string
+	eventually(t, 4*shsync.HealthInterval, "the worker's readiness never named the queue server's failed health check", func() bool {
+		var status int
+		status, body = readyWorker()
+		return status == http.StatusServiceUnavailable && strings.Contains(body, `"worker":"queue server:`)
+	})
+	srv.Start()
+	eventually(t, 4*shsync.HealthInterval, "the worker never became ready again: "+body, func() bool {
+		status, b := readyWorker()
+		return status == 200 && strings.Contains(b, `"worker":"ok"`)
+	})
+}
+
 // A caller cannot forge the logged remote address with X-Forwarded-For
 // unless it is a configured trusted proxy; and a panic is logged without
 // the request's path (a webhook token) or Authorization header.
@@ -243,6 +273,12 @@ func TestForgedForwardedFor(t *testing.T) {
 func newApp(t *testing.T, serve, work bool, log *slog.Logger, tune func(*config.Config)) *app.App {
 	t.Helper()
 	rdb, _ := redistest.Client(t)
+	return newAppOn(t, rdb, serve, work, log, tune)
+}
+
+// newAppOn is newApp on the given Redis.
+func newAppOn(t *testing.T, rdb redis.UniversalClient, serve, work bool, log *slog.Logger, tune func(*config.Config)) *app.App {
+	t.Helper()
 	do := app.DemoOptions{Dir: t.TempDir()}
 	if os.Getenv(hubtest.EnvMySQL) != "" {
 		do.Driver, do.DSN = "mysql", hubtest.MySQLDSN(t)
