@@ -102,8 +102,11 @@ type Worker struct {
 type Hub struct {
 	// DefaultRegion is the ISO 3166-1 alpha-2 region for phone numbers
 	// written without a country code.
-	DefaultRegion string   `yaml:"default_region"`
-	MatchKeys     []string `yaml:"match_keys"`
+	DefaultRegion string `yaml:"default_region"`
+	// MatchKeys find the customer of a record without a link, in order:
+	// email, email_name (email, but other names make it an unverified
+	// match), phone, customer_number (identity.go).
+	MatchKeys []string `yaml:"match_keys"`
 	// Priority maps a canonical field, or "*" for all fields, to instance
 	// names, most trusted first. It decides ties between equal source times.
 	Priority map[string][]string `yaml:"priority"`

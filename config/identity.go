@@ -66,16 +66,20 @@ func (v *validator) identity(p string, c Connector) {
 }
 
 // Match keys (hub.match_keys), tried in order after a record's link to
-// find the customer it belongs to.
+// find the customer it belongs to. email_name matches by email as email
+// does, but a record whose first or last name differs from the customer's
+// is an unverified match (linked, never overwriting verified fields, no
+// pushes to it); it satisfies the rule that email be a key.
 const (
 	MatchKeyEmail          = "email"
+	MatchKeyEmailName      = "email_name"
 	MatchKeyPhone          = "phone"
 	MatchKeyCustomerNumber = "customer_number"
 )
 
 func knownMatchKey(k string) bool {
 	switch k {
-	case MatchKeyEmail, MatchKeyPhone, MatchKeyCustomerNumber:
+	case MatchKeyEmail, MatchKeyEmailName, MatchKeyPhone, MatchKeyCustomerNumber:
 		return true
 	}
 	return false

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -24,19 +25,36 @@ func TestOnDelete(t *testing.T) {
 }
 
 func TestMatchKeys(t *testing.T) {
-	c, err := Parse("m.yaml", []byte("hub:\n  match_keys: [customer_number, email, phone]\nconnectors:\n  - name: shop\n    type: shopify\n"), envFrom(nil))
-	if err != nil {
-		t.Fatal(err)
+	for _, keys := range [][]string{
+		{"customer_number", "email", "phone"},
+		{"email_name"},
+		{"phone", "email_name", "email"},
+	} {
+		yml := "hub:\n  match_keys: [" + strings.Join(keys, ", ") + "]\nconnectors:\n  - name: shop\n    type: shopify\n"
+		c, err := Parse("m.yaml", []byte(yml), envFrom(nil))
+		if err != nil {
+			t.Errorf("%v: %v", keys, err)
+			continue
+		}
+		if diff := cmp.Diff(keys, c.Hub.MatchKeys); diff != "" {
+			t.Errorf("match keys (-want +got):\n%s", diff)
+		}
 	}
-	if diff := cmp.Diff([]string{"customer_number", "email", "phone"}, c.Hub.MatchKeys); diff != "" {
-		t.Errorf("match keys (-want +got):\n%s", diff)
-	}
-	_, err = Parse("m.yaml", []byte("hub:\n  match_keys: [phone, name]\nconnectors:\n  - name: shop\n    type: shopify\n"), envFrom(nil))
-	want := []string{
-		`m.yaml:2: hub.match_keys[1]: unknown match key "name" (want email, phone or customer_number)`,
-		"m.yaml:2: hub.match_keys: must include email: the hub keeps one customer per email",
-	}
-	if diff := cmp.Diff(want, errorLines(t, err)); diff != "" {
-		t.Errorf("bad match keys (-want +got):\n%s", diff)
+	for _, c := range []struct {
+		keys string
+		want []string
+	}{
+		{"[phone, name]", []string{
+			`m.yaml:2: hub.match_keys[1]: unknown match key "name" (want email, email_name, phone or customer_number)`,
+			"m.yaml:2: hub.match_keys: must include email (or email_name): the hub keeps one customer per email",
+		}},
+		{"[email, email_name]", []string{
+			"m.yaml:2: hub.match_keys[1]: email_name after email never decides (email matches first): put it in place of email or before it",
+		}},
+	} {
+		_, err := Parse("m.yaml", []byte("hub:\n  match_keys: "+c.keys+"\nconnectors:\n  - name: shop\n    type: shopify\n"), envFrom(nil))
+		if diff := cmp.Diff(c.want, errorLines(t, err)); diff != "" {
+			t.Errorf("match keys %s (-want +got):\n%s", c.keys, diff)
+		}
 	}
 }

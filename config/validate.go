@@ -222,12 +222,14 @@ func (v *validator) hub() {
 		case seen[k]:
 			v.errorf(p, "duplicate match key %q", k)
 		case !knownMatchKey(k): // identity.go
-			v.errorf(p, "unknown match key %q (want %s, %s or %s)", k, MatchKeyEmail, MatchKeyPhone, MatchKeyCustomerNumber)
+			v.errorf(p, "unknown match key %q (want %s, %s, %s or %s)", k, MatchKeyEmail, MatchKeyEmailName, MatchKeyPhone, MatchKeyCustomerNumber)
+		case k == MatchKeyEmailName && seen[MatchKeyEmail]:
+			v.errorf(p, "email_name after email never decides (email matches first): put it in place of email or before it")
 		}
 		seen[k] = true
 	}
-	if len(h.MatchKeys) > 0 && !seen[MatchKeyEmail] {
-		v.errorf("hub.match_keys", "must include email: the hub keeps one customer per email")
+	if len(h.MatchKeys) > 0 && !seen[MatchKeyEmail] && !seen[MatchKeyEmailName] {
+		v.errorf("hub.match_keys", "must include email (or email_name): the hub keeps one customer per email")
 	}
 
 	known := map[string]bool{}

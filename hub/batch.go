@@ -104,6 +104,11 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 			// the hub has seen: the source itself has moved on.
 			// A record whose trust changed (the email was confirmed) is no
 			// duplicate: its link must learn it.
+			// A record linked as a stranger under email_name (other names,
+			// the person's email) stays unverified while its names differ.
+			if ls != nil && ls.cust != nil && ls.row.Unverified && !in.Unverified && pol.namesVouch() && !sameName(in.Doc, ls.cust.data) {
+				in.Unverified = true
+			}
 			if ls != nil && !restored && ls.row.Unverified == in.Unverified && ls.row.LastInboundAt != nil &&
 				(ls.row.LastInboundHash == docs[i].hash || in.SourceAt.Before(*ls.row.LastInboundAt)) {
 				results[i].Duplicate = true
@@ -119,7 +124,11 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 			}
 			email, _ := in.Doc["email"].(string)
 			if cs == nil {
-				cs = keys.match(pol, in.Doc, byEmail) // identity.go
+				var stranger bool
+				cs, stranger = keys.match(pol, in.Doc, byEmail) // identity.go
+				if stranger {
+					in.Unverified = true
+				}
 			}
 			created := false
 			if cs == nil {

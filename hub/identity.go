@@ -5,8 +5,10 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/shophub/shophub/mappings"
+	"golang.org/x/text/unicode/norm"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -227,9 +229,15 @@ func phoneDigits(s string) string {
 // belongs to, tried in the configured order; the first that finds exactly
 // one customer decides. email is the normalized email (one customer per
 // email: the column is unique); phone the canonical (E.164) phone;
-// customer_number the ERP's customer number.
+// customer_number the ERP's customer number. email_name finds the customer
+// by email too (the hub cannot hold a second customer with that email),
+// but a record whose first or last name differs from the customer's is an
+// unverified match: someone else typing the person's email. It links, is
+// merged as an unverified record (mayOverwrite) and its link gets no
+// pushes; with the names agreeing it is a plain email match.
 const (
 	MatchEmail          = "email"
+	MatchEmailName      = "email_name"
 	MatchPhone          = "phone"
 	MatchCustomerNumber = "customer_number"
 )
@@ -272,14 +280,19 @@ func (k *keyIndex) remember(cs *custState) {
 	k.add(k.number, customerNumber(cs.data), cs)
 }
 
-// match finds the customer a record's keys name, nil for none.
-func (k *keyIndex) match(pol Policy, doc map[string]any, byEmail map[string]*custState) *custState {
+// match finds the customer a record's keys name, nil for none; stranger
+// when the email_name key found it by an email whose names differ.
+func (k *keyIndex) match(pol Policy, doc map[string]any, byEmail map[string]*custState) (cs *custState, stranger bool) {
 	for _, key := range pol.matchKeys() {
-		var cs *custState
 		switch key {
 		case MatchEmail:
 			if e, _ := doc["email"].(string); e != "" {
 				cs = byEmail[e]
+			}
+		case MatchEmailName:
+			if e, _ := doc["email"].(string); e != "" {
+				cs = byEmail[e]
+				stranger = cs != nil && !sameName(doc, cs.data)
 			}
 		case MatchPhone:
 			if p, _ := doc["phone"].(string); p != "" {
@@ -291,10 +304,49 @@ func (k *keyIndex) match(pol Policy, doc map[string]any, byEmail map[string]*cus
 			}
 		}
 		if cs != nil {
-			return cs
+			return cs, stranger
 		}
 	}
-	return nil
+	return nil, false
+}
+
+// namesVouch: email_name is a match key, so a name differing from the
+// customer's makes an email match unverified.
+func (p Policy) namesVouch() bool {
+	for _, k := range p.matchKeys() {
+		if k == MatchEmailName {
+			return true
+		}
+	}
+	return false
+}
+
+// sameName: the record's first and last names are the customer's, each
+// compared folded (case, accents, whitespace); a name missing on either
+// side agrees with anything, so a record without names is no stranger.
+func sameName(doc, cust map[string]any) bool {
+	for _, f := range []string{"first_name", "last_name"} {
+		a, _ := doc[f].(string)
+		b, _ := cust[f].(string)
+		a, b = foldName(a), foldName(b)
+		if a != "" && b != "" && a != b {
+			return false
+		}
+	}
+	return true
+}
+
+// foldName is a name as compared: accents dropped (é is e, ß stays),
+// lower case, runs of whitespace one space, trimmed.
+func foldName(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		if unicode.Is(unicode.Mn, r) {
+			continue
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
 }
 
 // lockByKeys locks and loads the customers the batch's phones and

@@ -86,3 +86,76 @@ func TestVendorDeletionOnTheLink(t *testing.T) {
 		})
 	}
 }
+
+// TestEmailNameMatch: with email_name a record carrying a verified
+// person's email but other names (folded: case, accents, whitespace; a
+// missing name agrees) links to the person as unverified and changes
+// nothing of them, while one with their names merges as an email match.
+// A later version of the stranger's record stays unverified while its
+// names differ. Plain email merges regardless of names.
+func TestEmailNameMatch(t *testing.T) {
+	cases := []struct {
+		name       string
+		keys       []string
+		doc        map[string]any
+		unverified bool
+	}{
+		{"same names, folded", []string{"email_name"}, map[string]any{"first_name": " PAULA ", "last_name": "Pérson", "phone": "+4930222"}, false},
+		{"no names", []string{"phone", "email_name"}, map[string]any{"phone": "+4930222"}, false},
+		{"other names", []string{"email_name"}, map[string]any{"first_name": "Sam", "last_name": "Stranger", "phone": "+4930222"}, true},
+		{"other last name", []string{"email_name", "email"}, map[string]any{"first_name": "Paula", "last_name": "Other", "phone": "+4930222"}, true},
+		{"plain email ignores names", []string{"email"}, map[string]any{"first_name": "Sam", "last_name": "Stranger", "phone": "+4930222"}, false},
+	}
+	for _, c := range cases {
+		for _, st := range hubtest.Stores(t) {
+			t.Run(st.Name+"/"+c.name, func(t *testing.T) {
+				s := st.Store
+				pol := hub.Policy{MatchKeys: c.keys}
+				person := map[string]any{"email": "paula@example.com", "first_name": "Paula", "last_name": "Person", "phone": "+4930111"}
+				a := mustMerge(t, s, pol, in("shopware", "1", t0, person))
+				doc := map[string]any{"email": "paula@example.com"}
+				for k, v := range c.doc {
+					doc[k] = v
+				}
+				b := mustMerge(t, s, pol, in("shopify", "7", t0.Add(time.Second), doc))
+				if b.CustomerID != a.CustomerID {
+					t.Fatalf("record made customer %d, want the person's %d", b.CustomerID, a.CustomerID)
+				}
+				link := func() hub.Link {
+					var l hub.Link
+					if err := s.DB().Where("instance = ? AND external_id = ?", "shopify", "7").Take(&l).Error; err != nil {
+						t.Fatal(err)
+					}
+					return l
+				}
+				if l := link(); l.Unverified != c.unverified {
+					t.Errorf("link unverified %v, want %v", l.Unverified, c.unverified)
+				}
+				data, _ := profile(t, s, a.CustomerID)
+				wantPhone := "+4930222"
+				if c.unverified {
+					wantPhone = "+4930111"
+					if data["first_name"] != "Paula" || data["last_name"] != "Person" {
+						t.Errorf("stranger changed the person's name: %v %v", data["first_name"], data["last_name"])
+					}
+				}
+				if data["phone"] != wantPhone {
+					t.Errorf("phone %v, want %v", data["phone"], wantPhone)
+				}
+				if !c.unverified {
+					return
+				}
+				// The stranger's next version, names still theirs: still
+				// unverified, still nothing of the person changes.
+				doc["phone"] = "+4930333"
+				mustMerge(t, s, pol, in("shopify", "7", t0.Add(2*time.Second), doc))
+				if l := link(); !l.Unverified {
+					t.Error("stranger's link verified by a later version with other names")
+				}
+				if data, _ := profile(t, s, a.CustomerID); data["phone"] != "+4930111" {
+					t.Errorf("later stranger version set phone %v", data["phone"])
+				}
+			})
+		}
+	}
+}
