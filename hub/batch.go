@@ -106,7 +106,7 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 			// duplicate: its link must learn it.
 			// A record linked as a stranger under email_name (other names,
 			// the person's email) stays unverified while its names differ.
-			if ls != nil && ls.cust != nil && ls.row.Unverified && !in.Unverified && pol.namesVouch() && !sameName(in.Doc, ls.cust.data) {
+			if ls != nil && ls.cust != nil && ls.row.Unverified && !in.Unverified && pol.NameMismatch(in.Doc, ls.cust.data) {
 				in.Unverified = true
 			}
 			if ls != nil && !restored && ls.row.Unverified == in.Unverified && ls.row.LastInboundAt != nil &&

@@ -310,12 +310,14 @@ func (k *keyIndex) match(pol Policy, doc map[string]any, byEmail map[string]*cus
 	return nil, false
 }
 
-// namesVouch: email_name is a match key, so a name differing from the
-// customer's makes an email match unverified.
-func (p Policy) namesVouch() bool {
+// NameMismatch: email_name is a match key and the record's names are not
+// the customer's (sameName), so an email match with it is unverified. The
+// push uses it too: an account found at a touchpoint by the person's email
+// but holding other names is not theirs to write into.
+func (p Policy) NameMismatch(record, customer map[string]any) bool {
 	for _, k := range p.matchKeys() {
 		if k == MatchEmailName {
-			return true
+			return !sameName(record, customer)
 		}
 	}
 	return false

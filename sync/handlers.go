@@ -429,15 +429,18 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		if found, err = h.find(ctx, tp, p.Resource, doc); err != nil {
 			return err
 		}
-		if found != nil && tp.unverified(p.Resource, found.Data) {
-			// The email names an account nobody verified (trust.go): not
-			// the person's to write into, and no second one can be made.
-			logx.Logger(ctx, h.Log).Info("push skipped: the target's record with this email is unverified",
-				"connector", p.Instance, "customer_id", p.CustomerID, "external_id", found.ExternalID)
-			return nil
-		}
 		if found != nil {
-			extID, cur = found.ExternalID, h.canonical(ctx, tp, p.Resource, found)
+			cur = h.canonical(ctx, tp, p.Resource, found)
+			// The email names an account nobody verified (trust.go), or,
+			// under the email_name match key, one holding someone else's
+			// names: not the person's to write into, and no second one
+			// can be made.
+			if tp.unverified(p.Resource, found.Data) || h.Policy.NameMismatch(cur, doc) {
+				logx.Logger(ctx, h.Log).Info("push skipped: the target's record with this email is unverified",
+					"connector", p.Instance, "customer_id", p.CustomerID, "external_id", found.ExternalID)
+				return nil
+			}
+			extID = found.ExternalID
 		}
 	}
 	write := payload

@@ -378,11 +378,13 @@ func TestStrangersNeverTakeOverAPerson(t *testing.T) {
 			"city": "Berlin", "countryIso": "DE", "phoneNumber": "+49301234567"}}
 	for _, c := range []struct {
 		name string
+		// keys are hub.match_keys, the default when nil.
+		keys []string
 		// stranger creates the stranger's account and returns a snapshot
 		// of it: what it must still say at the end.
 		stranger func(e *env) (instance, id string, snap func() string)
 	}{
-		{"shopware guest checkout", func(e *env) (string, string, func() string) {
+		{"shopware guest checkout", nil, func(e *env) (string, string, func() string) {
 			id := e.shopware.CreateCustomer(map[string]any{"email": email, "guest": true, "firstName": "Gus", "lastName": "Gast",
 				"defaultBillingAddress": map[string]any{"firstName": "Gus", "lastName": "Gast", "street": "Fremdweg 9", "zipcode": "99084",
 					"city": "Erfurt", "countryIso": "DE", "phoneNumber": "+49361999999"}})
@@ -392,8 +394,20 @@ func TestStrangersNeverTakeOverAPerson(t *testing.T) {
 				return fmt.Sprint(sw["firstName"], sw["lastName"], ba["street"], ba["city"], ba["phoneNumber"])
 			}
 		}},
-		{"shopify unverified sign-up", func(e *env) (string, string, func() string) {
+		{"shopify unverified sign-up", nil, func(e *env) (string, string, func() string) {
 			id := e.shopify.CreateCustomer(map[string]any{"email": email, "verified_email": false, "first_name": "Sam", "last_name": "Stranger",
+				"phone": "+4915112345678", "addresses": []any{map[string]any{"address1": "Fremdweg 9", "city": "Erfurt", "zip": "99084",
+					"country_code": "DE", "default": true}}})
+			return "shopify", id, func() string {
+				sf, _ := e.shopify.Customer(id)
+				da, _ := sf["default_address"].(map[string]any)
+				return fmt.Sprint(sf["first_name"], sf["last_name"], sf["phone"], da["address1"], da["city"])
+			}
+		}},
+		// email_name: Shopify verified the email, but the names are not
+		// the person's — an unverified match all the same.
+		{"shopify verified sign-up, other names, email_name", []string{"email_name"}, func(e *env) (string, string, func() string) {
+			id := e.shopify.CreateCustomer(map[string]any{"email": email, "verified_email": true, "first_name": "Sam", "last_name": "Stranger",
 				"phone": "+4915112345678", "addresses": []any{map[string]any{"address1": "Fremdweg 9", "city": "Erfurt", "zip": "99084",
 					"country_code": "DE", "default": true}}})
 			return "shopify", id, func() string {
@@ -404,8 +418,12 @@ func TestStrangersNeverTakeOverAPerson(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			e := newEnv(t, envOptions{})
-			if c.name == "shopify unverified sign-up" {
+			var opts envOptions
+			if c.keys != nil {
+				opts.tune = func(cfg *config.Config) { cfg.Hub.MatchKeys = c.keys }
+			}
+			e := newEnv(t, opts)
+			if strings.HasPrefix(c.name, "shopify") {
 				// The person's push to Shopify waits until the stranger's
 				// account exists there: Shopify holds one account per email.
 				e.shopify.FailNext(1_000_000, http.StatusServiceUnavailable)
