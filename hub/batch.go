@@ -162,6 +162,9 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				if err := json.Unmarshal([]byte(ls.row.LastPushedDoc), &m.pushed); err != nil {
 					return fmt.Errorf("link %d pushed doc: %w", ls.row.ID, err)
 				}
+				if ls.row.LastPushedAt != nil {
+					m.pushedAt = *ls.row.LastPushedAt
+				}
 			}
 			m.apply(cs.row.ID, created)
 			keys.remember(cs)

@@ -3,6 +3,7 @@ package hub
 import (
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/shophub/shophub/mappings"
 )
@@ -26,6 +27,8 @@ type merger struct {
 	// pushed is what the hub last pushed to this record: a value equal to
 	// it is our own write coming back, not an edit at the source.
 	pushed map[string]any
+	// pushedAt is when that push was recorded (zero when unknown).
+	pushedAt time.Time
 	// emailTaken reports whether another customer holds an email.
 	emailTaken func(email string) bool
 	// linked: the source's link existed before this record (a new link
@@ -150,7 +153,8 @@ func (m *merger) decide(custID uint64, s slot, nv any) bool {
 		return false
 	}
 	cur := m.provOf(s.path, s.field)
-	if ok, reason := m.mayOverwrite(s.path, cur); !ok {
+	after := m.afterPush(s, nv)
+	if ok, reason := m.mayOverwrite(s.path, cur, after); !ok {
 		m.stale = true
 		if reason != "" {
 			m.refused = append(m.refused, m.change(custID, s.path, s.cur, s.has, nv, reason))
@@ -167,8 +171,28 @@ func (m *merger) decide(custID uint64, s slot, nv any) bool {
 	if n := len(m.changed); n == 0 || m.changed[n-1] != s.field {
 		m.changed = append(m.changed, s.field)
 	}
-	m.prov[s.path] = Provenance{Instance: m.in.Instance, At: m.in.SourceAt, Unverified: m.in.Unverified}
+	at := m.in.SourceAt
+	if after && cur.At.After(at) {
+		// The edit came after our push of the value it replaces, so it is
+		// at least as new as that value's own edit: a late record from
+		// elsewhere stamped in between must not take it back.
+		at = cur.At
+	}
+	m.prov[s.path] = Provenance{Instance: m.in.Instance, At: at, Unverified: m.in.Unverified}
 	return true
+}
+
+// afterPush: the source holds nv, unlike what we last pushed to it, in a
+// record stamped no earlier than that push's whole second, while the hub
+// still holds the pushed value. A vendor stamping whole seconds (Magento,
+// OXID, Help Scout) gives an admin's edit made in the second of our push
+// a time before the push, often before the hub's edit we pushed; yet the
+// record cannot predate the push (it would hold the pushed value, or an
+// older push's one, which the stale-echo rule above takes): it is an edit
+// at the vendor after our write and wins over the value it replaced.
+func (m *merger) afterPush(s slot, nv any) bool {
+	return s.hadPushed && !m.pushedAt.IsZero() && s.has && jsonEqual(s.cur, s.pushed) &&
+		!jsonEqual(s.pushed, nv) && !m.in.SourceAt.Before(m.pushedAt.Truncate(time.Second))
 }
 
 // asserts applies the source's coverage: a path it cannot hold apart from
@@ -192,9 +216,11 @@ func (m *merger) asserts(s slot) bool {
 }
 
 // mayOverwrite is the one place that decides whether this source may set a
-// path whose current value has provenance cur. A refusal with a reason is
-// logged in the change log; one without (an older edit) is not.
-func (m *merger) mayOverwrite(path string, cur Provenance) (ok bool, reason string) {
+// path whose current value has provenance cur; afterPush says the record
+// is an edit made after our push of the current value (merger.afterPush).
+// A refusal with a reason is logged in the change log; one without (an
+// older edit) is not.
+func (m *merger) mayOverwrite(path string, cur Provenance, afterPush bool) (ok bool, reason string) {
 	if !m.pol.Allowed(path, m.in.Instance) {
 		return false, "owned by " + m.pol.owner(path)
 	}
@@ -207,7 +233,7 @@ func (m *merger) mayOverwrite(path string, cur Provenance) (ok bool, reason stri
 	switch {
 	case m.in.Unverified && m.verifiedPerson():
 		return false, "unverified " + m.in.Instance + " record of a verified person"
-	case !m.in.Unverified && cur.Unverified:
+	case !m.in.Unverified && cur.Unverified, afterPush:
 		return true, ""
 	}
 	return m.pol.Wins(path, m.in.Instance, m.in.SourceAt, cur), ""

@@ -353,3 +353,60 @@ func TestLateEchoOfAnOlderPushRevertsNothing(t *testing.T) {
 		})
 	}
 }
+
+// An admin edit at a vendor that stamps whole seconds (Magento, OXID, Help
+// Scout), made in the same second as our push there, carries a time before
+// the hub's edit we pushed. Differing from that push, and stamped no
+// earlier than its second, it is a later edit, not a stale echo, and wins;
+// a record stamped before the push's second and the echo of the push
+// itself change nothing.
+func TestSameSecondEditAfterPushWins(t *testing.T) {
+	cases := []struct {
+		name      string
+		back      time.Duration // vendor stamp: the push's whole second minus back
+		vendorVal string
+		want      string
+		changed   bool
+	}{
+		{"edit in the push's second", 0, "Annika", "Annika", true},
+		{"record from the second before the push", time.Second, "Annika", "Anne", false},
+		{"echo of the push", 0, "Anne", "Anne", false},
+	}
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			ctx := context.Background()
+			for i, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					// The hub's edit must fall in the push's second, after
+					// the vendor's whole-second stamp: retry with a fresh
+					// customer when the clock rolls over in between.
+					for attempt := 0; ; attempt++ {
+						email := fmt.Sprintf("second%d-%d@example.com", i, attempt)
+						a := mustMerge(t, s, hub.Policy{}, in("shopify", fmt.Sprint("S", i, attempt), t0, map[string]any{"email": email, "first_name": "Anna"}))
+						edit := time.Now().UTC()
+						mustMerge(t, s, hub.Policy{}, in("shopify", fmt.Sprint("S", i, attempt), edit, map[string]any{"email": email, "first_name": "Anne"}))
+						ext := fmt.Sprint("M", i, attempt)
+						if _, err := s.Pushed(ctx, a.CustomerID, "magento", "customer", ext, "h", 2, map[string]any{"email": email, "first_name": "Anne"}); err != nil {
+							t.Fatal(err)
+						}
+						l, err := s.Link(ctx, a.CustomerID, "magento", "customer")
+						if err != nil {
+							t.Fatal(err)
+						}
+						sec := l.LastPushedAt.Truncate(time.Second)
+						if !edit.Truncate(time.Second).Equal(sec) && attempt < 5 {
+							continue
+						}
+						r := mustMerge(t, s, hub.Policy{}, in("magento", ext, sec.Add(-c.back), map[string]any{"email": email, "first_name": c.vendorVal}))
+						got, _ := profile(t, s, a.CustomerID)
+						if got["first_name"] != c.want || (len(r.Changed) > 0) != c.changed {
+							t.Fatalf("first_name %v (changed %v), want %v (changed %v)", got["first_name"], r.Changed, c.want, c.changed)
+						}
+						return
+					}
+				})
+			}
+		})
+	}
+}

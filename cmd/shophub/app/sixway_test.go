@@ -46,12 +46,14 @@ var issue13Pending = map[string]string{
 		"two-word last name (\"Brandt Haask\") comes back as part of the first name, and the echo loop " +
 		"grows it every round (\"Elifd Brandt Brandt Brandt …\", seed 4 with -issue13.enable=compound-names)",
 	"concurrent": "no stale push wins / order within a second: with edits not waiting for the previous " +
-		"one to settle (run -convergence.seeds=6 -convergence.edits=8 -issue13.enable=concurrent), an admin's " +
-		"edit made in the same whole second as a push to that vendor is taken for a stale echo: seed 1, a " +
-		"Magento city edit arrives by webhook, merges to no change (\"customer changed … fields=[]\") and a " +
-		"forced push writes the hub's old city back; seeds 3 and 6, an OXID phone edit sets the hub's " +
-		"address phone (overwriting Shopify's) but not the customer phone; seed 5, a Help Scout first-name " +
-		"edit is never taken",
+		"one to settle (run -convergence.seeds=6 -convergence.edits=8 -issue13.enable=concurrent), seeds 1 " +
+		"and 2 still lose an admin's edit. Seed 1: a Magento address-only edit (city) leaves the customer's " +
+		"updated_at where it was (customer_entity's ON UPDATE; the REST customer has no address time), so " +
+		"the record carries a stamp from before our last push there and older than the hub's city; it merges " +
+		"to no change and a forced push writes the old city back (the same-second rule in hub merger.afterPush " +
+		"cannot apply: the stamp is seconds before the push). Seed 2 (earlier also 5): a Help Scout edit made " +
+		"in the same whole second as the echo of our push has the same webhook event id (customer.updated:<id>:" +
+		"<whole-second updatedAt>, connectors/helpscout DecodeWebhook) and is dropped as a re-delivery",
 }
 
 func pending(name string) bool {
