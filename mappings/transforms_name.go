@@ -87,19 +87,43 @@ func (n nameT) apply(v any, prev Doc) (any, error) {
 	if err != nil || s == "" {
 		return s, err
 	}
-	if prev != nil {
-		first, _ := prev["first_name"].(string)
-		last, _ := prev["last_name"].(string)
-		if JoinName(first, last) == strings.Join(strings.Fields(s), " ") {
-			if n.last {
-				return last, nil
-			}
-			return first, nil
-		}
-	}
-	first, last := SplitName(s)
+	first, last := splitAgainst(strings.Join(strings.Fields(s), " "), prev)
 	if n.last {
 		return last, nil
 	}
 	return first, nil
+}
+
+// splitAgainst splits a one-field name (words joined by single spaces)
+// against the hub's current first and last name. Every result joins back
+// to the name itself, so a name pushed from any split reads back as that
+// split once the hub holds it, and nothing grows from round to round.
+//
+//   - the name is the hub's rendering: the hub's split;
+//   - it still ends with the hub's last name (only the first name was
+//     changed, or the hub's first name changed after the name was
+//     written): that last name, the rest is the first;
+//   - it still begins with the hub's first name: that first name, the
+//     rest is the last;
+//   - else it is split afresh (SplitName).
+//
+// Without the last two, a two-word last name re-split at the last space
+// asserts a new first and last name for a name nobody changed, and when
+// the hub takes only one half, the next push renders a longer name whose
+// split grows again ("Elif Brandt Brandt …").
+func splitAgainst(name string, prev Doc) (first, last string) {
+	if prev != nil {
+		hf, _ := prev["first_name"].(string)
+		hl, _ := prev["last_name"].(string)
+		hf, hl = strings.Join(strings.Fields(hf), " "), strings.Join(strings.Fields(hl), " ")
+		switch {
+		case JoinName(hf, hl) == name:
+			return hf, hl
+		case hl != "" && strings.HasSuffix(name, " "+hl):
+			return strings.TrimSuffix(name, " "+hl), hl
+		case hf != "" && strings.HasPrefix(name, hf+" "):
+			return hf, strings.TrimPrefix(name, hf+" ")
+		}
+	}
+	return SplitName(name)
 }
