@@ -129,7 +129,7 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 		return h.vendorDeleted(ctx, tp, p.Resource, p.ExternalID, rec.UpdatedAt, deletedByFetch, log)
 	}
 	record, at := rec.Data, rec.UpdatedAt
-	doc, err := tp.Mapping.InboundWith(p.Resource, record, h.previousDoc(ctx, tp, p.Resource, p.ExternalID))
+	doc, err := tp.Mapping.InboundWith(p.Resource, record, h.previousDoc(ctx, tp, p.Resource, p.ExternalID, record))
 	if errors.Is(err, mappings.ErrSkip) {
 		log.Debug("record skipped by mapping")
 		return nil
@@ -593,16 +593,28 @@ func pushError(p PushPayload, err error) error {
 
 // previousDoc is the hub's current doc of the record, for mappings that
 // keep the hub's split of a one-field vendor value (Odoo's name) while the
-// vendor's value equals its rendering; nil for other mappings, for a
-// record the hub has no link to, and when the read fails (the record is
-// then split afresh, as a new one would be).
-func (h *Handlers) previousDoc(ctx context.Context, tp *Touchpoint, resource, externalID string) mappings.Doc {
+// vendor's value equals its rendering; nil for other mappings and when
+// the read fails (the record is then split afresh, as a new one would
+// be). A record the hub has no link to yet is looked up by its email: the
+// read-back of our own create can arrive (by poll) before the create's
+// link is stored, and split afresh it would assert a two-word last name
+// as part of the first name.
+func (h *Handlers) previousDoc(ctx context.Context, tp *Touchpoint, resource, externalID string, record map[string]any) mappings.Doc {
 	if resource != connectors.ResourceCustomer || !tp.Mapping.UsesPrevious(resource) {
 		return nil
 	}
 	id, err := h.Store.CustomerByRecord(ctx, tp.Name, resource, externalID)
 	if err != nil {
-		return nil
+		fresh, ferr := tp.Mapping.Inbound(resource, record)
+		email, _ := fresh["email"].(string)
+		if ferr != nil || email == "" {
+			return nil
+		}
+		c, cerr := h.Store.CustomerByEmail(ctx, email)
+		if cerr != nil {
+			return nil
+		}
+		id = c.ID
 	}
 	_, doc, err := h.Store.Customer(ctx, id)
 	if err != nil {

@@ -168,7 +168,7 @@ func (h *Handlers) applyCustomerPage(ctx context.Context, tp *Touchpoint, resour
 			}
 			continue
 		}
-		doc, err := tp.Mapping.InboundWith(resource, r.Data, h.previousDoc(ctx, tp, resource, r.ExternalID)) // handlers.go
+		doc, err := tp.Mapping.InboundWith(resource, r.Data, h.previousDoc(ctx, tp, resource, r.ExternalID, r.Data)) // handlers.go
 		if errors.Is(err, mappings.ErrSkip) {
 			st.Unchanged++
 			continue
