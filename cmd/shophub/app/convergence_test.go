@@ -102,7 +102,12 @@ var editors = []editor{
 
 	{tpOXID, "first_name", oxidEdit("OXFNAME")},
 	{tpOXID, "last_name", oxidEdit("OXLNAME")},
-	{tpOXID, "phone", oxidEdit("OXFON")},
+	// OXID's phones (connectors/oxid/mapping.yaml): OXFON is the billing
+	// address's phone, OXMOBFON the customer's own phone where it differs
+	// from it (always here: the fixture's phones are distinct), so an admin
+	// changes the customer's phone in OXMOBFON and the address's in OXFON.
+	{tpOXID, "phone", oxidEdit("OXMOBFON")},
+	{tpOXID, "billing_address.phone", oxidEdit("OXFON")},
 	{tpOXID, "birthday", oxidEdit("OXBIRTHDATE")},
 	{tpOXID, "billing_address.city", oxidEdit("OXCITY")},
 	{tpOXID, "billing_address.zip", oxidEdit("OXZIP")},
