@@ -5,18 +5,21 @@ import (
 	"testing"
 )
 
-// A one-field name keeps the hub's split while it equals the hub's
-// rendering; only a real change is split again, particles going with the
-// last name.
-func TestNamePart(t *testing.T) {
-	m := mustCompile(t, `version: 1
+// nameMapping splits a one-field name as Odoo's mapping does.
+const nameMapping = `version: 1
 resources:
   customer:
     inbound:
       fields:
         first_name: {from: name, transform: [{name_part: first}]}
         last_name: {from: name, transform: [{name_part: last}]}
-`, Options{})
+`
+
+// A one-field name keeps the hub's split while it equals the hub's
+// rendering; only a real change is split again, particles going with the
+// last name.
+func TestNamePart(t *testing.T) {
+	m := mustCompile(t, nameMapping, Options{})
 	if !m.UsesPrevious("customer") {
 		t.Fatal("name_part does not make the mapping ask for the hub's doc")
 	}
@@ -62,14 +65,7 @@ resources:
 // push renders the hub's halves into a longer name. The read-back must
 // be the pushed split, and the name must never grow.
 func TestNamePartNoEchoLoop(t *testing.T) {
-	m := mustCompile(t, `version: 1
-resources:
-  customer:
-    inbound:
-      fields:
-        first_name: {from: name, transform: [{name_part: first}]}
-        last_name: {from: name, transform: [{name_part: last}]}
-`, Options{})
+	m := mustCompile(t, nameMapping, Options{})
 	hub := Doc{"first_name": "Elifd", "last_name": "Brandt Haask"}
 	for round := 0; round < 6; round++ {
 		pushed := Doc{"first_name": hub["first_name"], "last_name": hub["last_name"]}
