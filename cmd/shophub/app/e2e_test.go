@@ -69,6 +69,23 @@ func (e *env) staysIdle(t *testing.T, email string) map[string]any {
 	return data
 }
 
+// atShopware waits until the hub's customer of email is linked at
+// Shopware and returns it with its Shopware id.
+func (e *env) atShopware(t *testing.T, email string) (*hub.Customer, string) {
+	t.Helper()
+	var cust *hub.Customer
+	var shopwareID string
+	eventually(t, 15*time.Second, "customer never reached Shopware", func() bool {
+		cust, _ = e.hubCustomer(t, email)
+		if cust == nil {
+			return false
+		}
+		shopwareID = e.linkOf(t, cust.ID, "shopware")
+		return shopwareID != ""
+	})
+	return cust, shopwareID
+}
+
 func (e *env) linkOf(t *testing.T, customerID uint64, instance string) string {
 	t.Helper()
 	l, err := e.app.Store.Link(context.Background(), customerID, instance, "customer")
@@ -87,16 +104,7 @@ func TestCustomerTravelsShopifyToShopwareAndBack(t *testing.T) {
 	})
 
 	// Shopify → hub → Shopware.
-	var cust *hub.Customer
-	var shopwareID string
-	eventually(t, 15*time.Second, "customer never reached Shopware", func() bool {
-		cust, _ = e.hubCustomer(t, email)
-		if cust == nil {
-			return false
-		}
-		shopwareID = e.linkOf(t, cust.ID, "shopware")
-		return shopwareID != ""
-	})
+	cust, shopwareID := e.atShopware(t, email)
 	sw, ok := e.shopware.Customer(shopwareID)
 	if !ok {
 		t.Fatalf("hub links Shopware record %s, the emulator has none", shopwareID)

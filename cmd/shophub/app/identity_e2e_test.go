@@ -394,28 +394,10 @@ func TestStrangersNeverTakeOverAPerson(t *testing.T) {
 				return fmt.Sprint(sw["firstName"], sw["lastName"], ba["street"], ba["city"], ba["phoneNumber"])
 			}
 		}},
-		{"shopify unverified sign-up", nil, func(e *env) (string, string, func() string) {
-			id := e.shopify.CreateCustomer(map[string]any{"email": email, "verified_email": false, "first_name": "Sam", "last_name": "Stranger",
-				"phone": "+4915112345678", "addresses": []any{map[string]any{"address1": "Fremdweg 9", "city": "Erfurt", "zip": "99084",
-					"country_code": "DE", "default": true}}})
-			return "shopify", id, func() string {
-				sf, _ := e.shopify.Customer(id)
-				da, _ := sf["default_address"].(map[string]any)
-				return fmt.Sprint(sf["first_name"], sf["last_name"], sf["phone"], da["address1"], da["city"])
-			}
-		}},
+		{"shopify unverified sign-up", nil, shopifyStranger(email, false)},
 		// email_name: Shopify verified the email, but the names are not
 		// the person's — an unverified match all the same.
-		{"shopify verified sign-up, other names, email_name", []string{"email_name"}, func(e *env) (string, string, func() string) {
-			id := e.shopify.CreateCustomer(map[string]any{"email": email, "verified_email": true, "first_name": "Sam", "last_name": "Stranger",
-				"phone": "+4915112345678", "addresses": []any{map[string]any{"address1": "Fremdweg 9", "city": "Erfurt", "zip": "99084",
-					"country_code": "DE", "default": true}}})
-			return "shopify", id, func() string {
-				sf, _ := e.shopify.Customer(id)
-				da, _ := sf["default_address"].(map[string]any)
-				return fmt.Sprint(sf["first_name"], sf["last_name"], sf["phone"], da["address1"], da["city"])
-			}
-		}},
+		{"shopify verified sign-up, other names, email_name", []string{"email_name"}, shopifyStranger(email, true)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var opts envOptions
@@ -521,5 +503,20 @@ func TestVendorDeletionRecreate(t *testing.T) {
 	}
 	if !logged {
 		t.Error("deletion not in the change log")
+	}
+}
+
+// shopifyStranger signs a stranger up at Shopify with the person's email
+// (verified_email as given) and snapshots what the account must still say.
+func shopifyStranger(email string, verified bool) func(e *env) (string, string, func() string) {
+	return func(e *env) (string, string, func() string) {
+		id := e.shopify.CreateCustomer(map[string]any{"email": email, "verified_email": verified, "first_name": "Sam", "last_name": "Stranger",
+			"phone": "+4915112345678", "addresses": []any{map[string]any{"address1": "Fremdweg 9", "city": "Erfurt", "zip": "99084",
+				"country_code": "DE", "default": true}}})
+		return "shopify", id, func() string {
+			sf, _ := e.shopify.Customer(id)
+			da, _ := sf["default_address"].(map[string]any)
+			return fmt.Sprint(sf["first_name"], sf["last_name"], sf["phone"], da["address1"], da["city"])
+		}
 	}
 }

@@ -238,16 +238,7 @@ func TestStalePushDoesNotRevertANewerEdit(t *testing.T) {
 	email := "stale@example.com"
 	shopifyID := e.shopify.CreateCustomer(map[string]any{"email": email, "first_name": "Stefan", "last_name": "Alt",
 		"addresses": []any{map[string]any{"address1": "Ringstraße 1", "city": "Kiel", "zip": "24103", "country_code": "DE", "default": true}}})
-	var cust *hub.Customer
-	var shopwareID string
-	eventually(t, 15*time.Second, "customer never reached Shopware", func() bool {
-		cust, _ = e.hubCustomer(t, email)
-		if cust == nil {
-			return false
-		}
-		shopwareID = e.linkOf(t, cust.ID, "shopware")
-		return shopwareID != ""
-	})
+	_, shopwareID := e.atShopware(t, email)
 	e.quiet(t)
 
 	// Shopify answers 429 twice with Retry-After 2s: the push of the
