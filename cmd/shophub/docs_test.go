@@ -5,6 +5,8 @@ import (
 	"flag"
 	"os"
 	"testing"
+
+	"github.com/shophub/shophub/cmd/shophub/cli"
 )
 
 var update = flag.Bool("update", false, "rewrite generated docs")
@@ -13,7 +15,7 @@ var update = flag.Bool("update", false, "rewrite generated docs")
 // says, so connector docs never drift from their code.
 func TestConnectorDocs(t *testing.T) {
 	var buf bytes.Buffer
-	if err := connectorDocs(&buf); err != nil {
+	if err := cli.ConnectorDocs(&buf); err != nil {
 		t.Fatal(err)
 	}
 	const path = "../../connectors/README.md"

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -25,7 +25,7 @@ func run(t *testing.T, args ...string) (string, error) {
 }
 
 func TestCheckExampleConfig(t *testing.T) {
-	out, err := run(t, "check", "../../config/example.yaml")
+	out, err := run(t, "check", "../../../config/example.yaml")
 	if err != nil {
 		t.Fatalf("check example.yaml: %v\n%s", err, out)
 	}
@@ -83,7 +83,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 // uncommented lines: what a production install must provide.
 func exampleVars(t *testing.T) []string {
 	t.Helper()
-	data, err := os.ReadFile("../../config/example.yaml")
+	data, err := os.ReadFile("../../../config/example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestCheckStrict(t *testing.T) {
 	for _, v := range exampleVars(t) {
 		t.Setenv(v, "")
 	}
-	out, err := run(t, "check", "--strict", "../../config/example.yaml")
+	out, err := run(t, "check", "--strict", "../../../config/example.yaml")
 	if err == nil {
 		t.Fatalf("check --strict accepted the example's placeholders:\n%s", out)
 	}
@@ -124,7 +124,7 @@ func TestCheckStrict(t *testing.T) {
 		}
 	}
 	// Without --strict the same file is fine for a first look.
-	if out, err := run(t, "check", "../../config/example.yaml"); err != nil {
+	if out, err := run(t, "check", "../../../config/example.yaml"); err != nil {
 		t.Errorf("check without --strict: %v\n%s", err, out)
 	}
 
@@ -138,7 +138,7 @@ func TestCheckStrict(t *testing.T) {
 	t.Setenv("SHOPHUB_DB_MAX_OPEN_CONNS", "30")
 	t.Setenv("SHOPHUB_DB_MAX_IDLE_CONNS", "10")
 	t.Setenv("SHOPHUB_ADMIN_LISTEN", ":9090")
-	if out, err := run(t, "check", "--strict", "../../config/example.yaml"); err != nil {
+	if out, err := run(t, "check", "--strict", "../../../config/example.yaml"); err != nil {
 		t.Errorf("check --strict with every variable set: %v\n%s", err, out)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -13,8 +13,8 @@ import (
 )
 
 const (
-	sampleIn        = "../../mappings/testdata/samples/shopify_customer.json"
-	sampleCanonical = "../../mappings/testdata/samples/shopify_customer.canonical.json"
+	sampleIn        = "../../../mappings/testdata/samples/shopify_customer.json"
+	sampleCanonical = "../../../mappings/testdata/samples/shopify_customer.canonical.json"
 )
 
 func TestMappingTestPrintsCanonical(t *testing.T) {
