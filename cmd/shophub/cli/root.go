@@ -76,6 +76,7 @@ touchpoint.`,
 		exportCmd(g),
 		eraseCmd(g),
 		versionCmd(),
+		connectorCmd(),
 	)
 	return root
 }
