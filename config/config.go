@@ -14,6 +14,7 @@ type Config struct {
 	Redis      Redis       `yaml:"redis"`
 	Worker     Worker      `yaml:"worker"`
 	Hub        Hub         `yaml:"hub"`
+	Insights   Insights    `yaml:"insights"`
 	Connectors []Connector `yaml:"connectors"`
 	// File is the path the config was loaded from; errors found later
 	// (an unknown connector type, bad settings) name it with Connector.Line.
@@ -128,6 +129,36 @@ type Hub struct {
 	// at the touchpoint that asked, ScopeAll at every touchpoint by its
 	// erasure mode. Erasures through the API or CLI always reach all.
 	VendorErasureScope string `yaml:"vendor_erasure_scope"`
+}
+
+// Insights configure the customer indicators, the scheduled RFM scoring,
+// the segment table and the profitability rule (hub/insights.go). Zero
+// values take the defaults documented in config/example.yaml.
+type Insights struct {
+	// ScoreEvery is how often RFM scores are recomputed (default 24h);
+	// ScoreAt shifts the slots (default 3h: daily at 03:00 UTC).
+	ScoreEvery Duration `yaml:"score_every"`
+	ScoreAt    Duration `yaml:"score_at"`
+	// LargeOrderTotal is the order total (any currency) from which a
+	// ticket within ComplaintDays after the order counts as a complaint
+	// after a large order (default "500", 14 days).
+	LargeOrderTotal string `yaml:"large_order_total"`
+	ComplaintDays   int    `yaml:"complaint_days"`
+	// Segments name segments by score ranges, the first match wins;
+	// empty uses the built-in table.
+	Segments []Segment `yaml:"segments"`
+	// Profitability is an expression over the indicators returning the
+	// class name; empty uses the built-in rule, "off" turns classes off.
+	Profitability string `yaml:"profitability"`
+}
+
+// Segment is one row of the segment table: R, F and M are score ranges
+// such as "4-5" or "3" ("" any score).
+type Segment struct {
+	Name string `yaml:"name"`
+	R    string `yaml:"r"`
+	F    string `yaml:"f"`
+	M    string `yaml:"m"`
 }
 
 // Vendor erasure scopes (hub.vendor_erasure_scope).

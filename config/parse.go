@@ -493,6 +493,7 @@ func (p *parser) config(n *yaml.Node, c *Config) {
 		"redis":      func(v *yaml.Node, path string) { p.redis(v, path, &c.Redis) },
 		"worker":     func(v *yaml.Node, path string) { p.worker(v, path, &c.Worker) },
 		"hub":        func(v *yaml.Node, path string) { p.hub(v, path, &c.Hub) },
+		"insights":   func(v *yaml.Node, path string) { p.insights(v, path, &c.Insights) },
 		"connectors": func(v *yaml.Node, path string) { p.connectors(v, path, &c.Connectors) },
 	})
 }
@@ -551,6 +552,34 @@ func (p *parser) hub(n *yaml.Node, path string, h *Hub) {
 		},
 		"owners": func(v *yaml.Node, path string) {
 			byField(p, v, path, "an instance name", &h.Owners, p.str)
+		},
+	})
+}
+
+func (p *parser) insights(n *yaml.Node, path string, in *Insights) {
+	p.fields(n, path, map[string]fieldFunc{
+		"score_every":       p.duration(&in.ScoreEvery),
+		"score_at":          p.duration(&in.ScoreAt),
+		"large_order_total": p.str(&in.LargeOrderTotal),
+		"complaint_days":    p.integer(&in.ComplaintDays),
+		"profitability":     p.str(&in.Profitability),
+		"segments": func(v *yaml.Node, path string) {
+			if p.isUnset(v) {
+				return
+			}
+			if v.Kind != yaml.SequenceNode {
+				p.errorf(v, path, "want a list of segments, got %s", kindName(v))
+				return
+			}
+			for i, item := range v.Content {
+				ip := index(path, i)
+				p.lines[ip] = item.Line
+				var sg Segment
+				p.fields(deref(item), ip, map[string]fieldFunc{
+					"name": p.str(&sg.Name), "r": p.str(&sg.R), "f": p.str(&sg.F), "m": p.str(&sg.M),
+				})
+				in.Segments = append(in.Segments, sg)
+			}
 		},
 	})
 }

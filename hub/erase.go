@@ -25,6 +25,8 @@ var customerTables = []struct {
 }{
 	{"change_log", &Change{}},
 	{"outbox", &OutboxEvent{}},
+	{"customer_insights", &Insight{}},
+	{"insight_changes", &InsightChange{}},
 }
 
 // EraseRequest says who asked for an erasure and what each touchpoint

@@ -150,5 +150,6 @@ func (Quarantined) TableName() string { return "quarantine" }
 
 func allModels() []any {
 	return []any{&Customer{}, &Link{}, &Change{}, &OutboxEvent{}, &Cursor{}, &Quarantined{}, &Ticket{}, &TicketChange{},
-		&PrivacyRequest{}, &PrivacyStep{}, &Tombstone{}, &Order{}, &OrderChange{}, &Waiting{}, &AppShop{}}
+		&PrivacyRequest{}, &PrivacyStep{}, &Tombstone{}, &Order{}, &OrderChange{}, &Waiting{}, &AppShop{},
+		&Insight{}, &InsightChange{}, &InsightStat{}}
 }

@@ -27,16 +27,24 @@ type Order struct {
 	CustomerID *uint64 `gorm:"index:ix_orders_customer,priority:1"`
 	// CustomerRef and CustomerEmail are what an unlinked order is adopted
 	// by when its customer arrives.
-	CustomerRef     string    `gorm:"type:varchar(255);index:ix_orders_ref,priority:2"`
-	CustomerEmail   string    `gorm:"type:varchar(320);index"`
-	Number          string    `gorm:"type:varchar(64)"`
-	Status          string    `gorm:"type:varchar(16)"`
-	FinancialStatus string    `gorm:"type:varchar(24)"`
-	Currency        string    `gorm:"type:varchar(3)"`
-	TotalUnits      int64     `gorm:"not null;default:0"`
-	RefundedUnits   int64     `gorm:"not null;default:0"`
-	PlacedAt        time.Time `gorm:"index:ix_orders_customer,priority:2"`
-	Data            string    `gorm:"type:text"`
+	CustomerRef     string `gorm:"type:varchar(255);index:ix_orders_ref,priority:2"`
+	CustomerEmail   string `gorm:"type:varchar(320);index"`
+	Number          string `gorm:"type:varchar(64)"`
+	Status          string `gorm:"type:varchar(16)"`
+	FinancialStatus string `gorm:"type:varchar(24)"`
+	Currency        string `gorm:"type:varchar(3)"`
+	TotalUnits      int64  `gorm:"not null;default:0"`
+	RefundedUnits   int64  `gorm:"not null;default:0"`
+	// PaymentMethod is the canonical method (mappings.PaymentMethods), ""
+	// when the shop's record says none; ShippingCountry ISO 3166-1 alpha-2.
+	PaymentMethod   string `gorm:"type:varchar(24);not null;default:''"`
+	ShippingCountry string `gorm:"type:varchar(2);not null;default:''"`
+	// Items is Σ quantity over the order's lines, ReturnedItems Σ of each
+	// line's larger of returned and refunded quantity (0 without lines).
+	Items         int       `gorm:"not null;default:0"`
+	ReturnedItems int       `gorm:"not null;default:0"`
+	PlacedAt      time.Time `gorm:"index:ix_orders_customer,priority:2"`
+	Data          string    `gorm:"type:text"`
 	// Provenance maps field → {instance, source time} as JSON.
 	Provenance string `gorm:"type:text"`
 	Version    int64  `gorm:"not null;default:0"`
@@ -102,7 +110,7 @@ func (r OrderResult) AffectsFigures() bool {
 	}
 	for _, f := range r.Changed {
 		switch f {
-		case "status", "financial_status", "currency", "total", "refunded", "placed_at":
+		case "status", "financial_status", "currency", "total", "refunded", "placed_at", "payment_method", "lines", "shipping_country":
 			return true
 		}
 	}
@@ -250,6 +258,7 @@ func (s *Store) mergeOrderOnce(ctx context.Context, in OrderInbound) (OrderResul
 			"customer_id": o.CustomerID, "customer_ref": o.CustomerRef, "customer_email": o.CustomerEmail,
 			"number": o.Number, "status": o.Status, "financial_status": o.FinancialStatus, "currency": o.Currency,
 			"total_units": o.TotalUnits, "refunded_units": o.RefundedUnits, "placed_at": o.PlacedAt,
+			"payment_method": o.PaymentMethod, "shipping_country": o.ShippingCountry, "items": o.Items, "returned_items": o.ReturnedItems,
 			"data": o.Data, "provenance": o.Provenance, "version": o.Version, "source_at": o.SourceAt,
 		}).Error; err != nil {
 			return err
@@ -293,6 +302,9 @@ func fillOrder(o *Order, data map[string]any) error {
 	if o.RefundedUnits, err = moneyField(data, "refunded"); err != nil {
 		return err
 	}
+	o.PaymentMethod = stringField(data, "payment_method")
+	o.ShippingCountry = truncate(stringField(data, "shipping_country"), 2)
+	o.Items, o.ReturnedItems = lineCounts(data["lines"])
 	o.PlacedAt = time.Time{}
 	if s := stringField(data, "placed_at"); s != "" {
 		t, err := time.Parse(time.RFC3339, s)
@@ -302,6 +314,36 @@ func fillOrder(o *Order, data map[string]any) error {
 		o.PlacedAt = t.UTC()
 	}
 	return nil
+}
+
+// lineCounts sums an order's line quantities and, per line, the larger of
+// the returned and the refunded quantity: a return is usually refunded,
+// and a refund without a return (a damaged item kept) is a return to the
+// shop's books all the same.
+func lineCounts(v any) (items, returned int) {
+	lines, _ := v.([]any)
+	for _, l := range lines {
+		m, _ := l.(map[string]any)
+		q := intField(m, "quantity")
+		items += q
+		returned += min(q, max(intField(m, "returned_quantity"), intField(m, "refunded_quantity")))
+	}
+	return items, returned
+}
+
+func intField(m map[string]any, k string) int {
+	switch x := m[k].(type) {
+	case int:
+		return x
+	case int64:
+		return int(x)
+	case float64:
+		return int(x)
+	case json.Number:
+		n, _ := x.Int64()
+		return int(n)
+	}
+	return 0
 }
 
 func moneyField(data map[string]any, k string) (int64, error) {

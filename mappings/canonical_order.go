@@ -25,7 +25,23 @@ const (
 var (
 	OrderStatuses          = []string{"open", "in_progress", "completed", "cancelled"}
 	OrderFinancialStatuses = []string{"pending", "authorized", "partially_paid", "paid", "partially_refunded", "refunded", "voided"}
+	// PaymentMethods is the canonical set a shop's payment method code maps
+	// onto. The vendors' vocabularies (Shopify gateway names, Shopware
+	// technical names, Magento method codes, OXID oxpayments ids) live in
+	// each connector's default mapping, never here.
+	PaymentMethods = []string{"invoice", "prepayment", "card", "paypal", "direct_debit", "cash_on_delivery", "bnpl", "other"}
 )
+
+// KindLines is an order's line items: a list of objects with the keys of
+// OrderLineKeys, each line saying what was bought and how much of it was
+// refunded and returned.
+const KindLines Kind = "lines"
+
+// OrderLineKeys are the keys of one canonical order line: sku and name
+// (strings), quantity, refunded_quantity and returned_quantity (whole
+// numbers), total (money: the line's price times quantity, after
+// discounts) and refunded (money paid back for the line).
+var OrderLineKeys = []string{"sku", "name", "quantity", "total", "refunded_quantity", "returned_quantity", "refunded"}
 
 // OrderFields is the canonical order. The shop is the only writer of its
 // orders; the hub keeps the newest state of each and links it to the
@@ -39,6 +55,9 @@ var OrderFields = []Field{
 	{Name: "total", Kind: KindMoney, Doc: "what the customer was charged, taxes and shipping included, before refunds"},
 	{Name: "refunded", Kind: KindMoney, Doc: "what was paid back so far"},
 	{Name: "line_items", Kind: KindInt, Doc: "number of line items"},
+	{Name: "lines", Kind: KindLines, Doc: "the line items with what was refunded and returned of each: sku, name, quantity, total, refunded_quantity, returned_quantity, refunded"},
+	{Name: "payment_method", Kind: KindEnum, Enum: PaymentMethods, Doc: "the shop's payment method mapped to the canonical set"},
+	{Name: "shipping_country", Kind: KindString, Doc: "ISO 3166-1 alpha-2 code of the shipping address"},
 	{Name: "customer_email", Kind: KindEmail},
 	{Name: "customer_ref", Kind: KindString, Doc: "the shop's id of the customer (empty for guest orders)"},
 	{Name: "placed_at", Kind: KindTime},
@@ -85,6 +104,8 @@ func NormalizeOrder(in Doc) (Doc, error) {
 		switch f.Kind {
 		case KindMoney:
 			nv, err = normalizeMoneyValue(f, v)
+		case KindLines:
+			nv, err = normalizeLines(f, v)
 		case KindCurrency:
 			s := strings.ToUpper(ticketString(v))
 			if s != "" && (len(s) != 3 || !isASCIILetters(s)) {
@@ -97,7 +118,57 @@ func NormalizeOrder(in Doc) (Doc, error) {
 		if err != nil {
 			return nil, err
 		}
+		if name == "shipping_country" {
+			s, _ := nv.(string)
+			if s = strings.ToUpper(strings.TrimSpace(s)); s != "" && (len(s) != 2 || !isASCIILetters(s)) {
+				return nil, &ValidationError{Field: name, Value: s, Msg: "want an ISO 3166-1 alpha-2 code"}
+			}
+			nv = strings.ToUpper(strings.TrimSpace(s))
+		}
 		out[name] = nv
+	}
+	return out, nil
+}
+
+// normalizeLines validates an order's lines: a list (nil: none) of objects
+// with OrderLineKeys only; quantities whole numbers ≥ 0, amounts money.
+func normalizeLines(f Field, v any) (any, error) {
+	if v == nil {
+		return []any{}, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, &ValidationError{Field: f.Name, Msg: "want a list of line objects"}
+	}
+	out := make([]any, 0, len(list))
+	for i, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			return nil, &ValidationError{Field: fmt.Sprintf("%s.%d", f.Name, i), Msg: "want an object"}
+		}
+		line := make(map[string]any, len(OrderLineKeys))
+		for k, x := range m {
+			sub := Field{Name: fmt.Sprintf("%s.%d.%s", f.Name, i, k)}
+			var nv any
+			var err error
+			switch k {
+			case "sku", "name":
+				nv = ticketString(x)
+			case "quantity", "refunded_quantity", "returned_quantity":
+				sub.Kind = KindInt
+				nv, err = normalizeTicketValue(sub, x)
+			case "total", "refunded":
+				sub.Kind = KindMoney
+				nv, err = normalizeMoneyValue(sub, x)
+			default:
+				return nil, &ValidationError{Field: sub.Name, Msg: "not a line key (want one of " + strings.Join(OrderLineKeys, ", ") + ")"}
+			}
+			if err != nil {
+				return nil, err
+			}
+			line[k] = nv
+		}
+		out = append(out, line)
 	}
 	return out, nil
 }

@@ -41,6 +41,16 @@ type Handlers struct {
 	ReconcilePace time.Duration
 	// Privacy limits vendors' data-protection requests (privacy.go).
 	PrivacyPolicy PrivacyPolicy
+	// Insights configure the indicators (insights.go); ScoreEvery and
+	// ScoreAt the scheduled RFM run (0: none).
+	Insights   hub.InsightOptions
+	ScoreEvery time.Duration
+	ScoreAt    time.Duration
+	// OnInsights, when set, is told which customers' insights an event
+	// changed (their hub.InsightChange rows are written already);
+	// OnScored of each scheduled run.
+	OnInsights func(context.Context, []hub.InsightResult)
+	OnScored   func(context.Context, hub.ScoreResult)
 }
 
 // Register adds every handler to mux.
@@ -51,6 +61,7 @@ func (h *Handlers) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypePush, h.Push)
 	mux.HandleFunc(TypePoll, h.Poll)
 	mux.HandleFunc(TypeReconcile, h.Reconcile) // reconcile.go
+	mux.HandleFunc(TypeScore, h.Score)         // insights.go
 	h.registerPrivacy(mux)                     // privacy.go
 }
 

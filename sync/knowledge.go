@@ -53,6 +53,10 @@ func (h *Handlers) withKnowledge(ctx context.Context, tp *Touchpoint, resource s
 	if err != nil {
 		return nil, err
 	}
+	ins, _, err := h.Store.Insights(ctx, cust.ID)
+	if err != nil {
+		return nil, err
+	}
 	list := make([]any, len(shops))
 	for i, s := range shops {
 		list[i] = s
@@ -61,7 +65,9 @@ func (h *Handlers) withKnowledge(ctx context.Context, tp *Touchpoint, resource s
 	if out == nil {
 		out = map[string]any{}
 	}
-	out[mappings.HubKey] = knowledgeOf(list, total, open, cust.CreatedAt.UTC().Format("2006-01-02"), figures)
+	k := knowledgeOf(list, total, open, cust.CreatedAt.UTC().Format("2006-01-02"), figures)
+	maps.Copy(k, insightKnowledge(ins))
+	out[mappings.HubKey] = k
 	return out, nil
 }
 
@@ -78,7 +84,9 @@ func knowledgeOf(shops []any, tickets, open int64, since string, figures hub.Ord
 // shows, so that properties rendered from knowledge (a helpdesk's "total
 // spent") are cleared with the person's fields.
 func noKnowledge() map[string]any {
-	return knowledgeOf([]any{}, 0, 0, "", hub.OrderFigures{})
+	k := knowledgeOf([]any{}, 0, 0, "", hub.OrderFigures{})
+	maps.Copy(k, insightKnowledge(hub.Indicators{LTV: "0.00", AOV: "0.00"}))
+	return k
 }
 
 // refreshKnowledge re-pushes a customer to the touchpoints whose mappings
@@ -89,6 +97,12 @@ func noKnowledge() map[string]any {
 // customer version that is already running and has read the old. The push
 // renders the current state; an unchanged render costs the target one read.
 func (h *Handlers) refreshKnowledge(ctx context.Context, customerID uint64, log *slog.Logger) {
+	h.updateInsights(ctx, customerID, "event", log) // insights.go
+	h.pushKnowledge(ctx, customerID, log)
+}
+
+// pushKnowledge enqueues the pushes of refreshKnowledge.
+func (h *Handlers) pushKnowledge(ctx context.Context, customerID uint64, log *slog.Logger) {
 	var cust *hub.Customer
 	var key string
 	for _, tp := range h.Points.All() {
@@ -125,10 +139,16 @@ func (h *Handlers) knowledgeKey(ctx context.Context, customerID uint64) (string,
 	if err != nil {
 		return "", err
 	}
+	ins, _, err := h.Store.Insights(ctx, customerID)
+	if err != nil {
+		return "", err
+	}
+	ins.ProfitabilityInputs = nil
 	b, _ := json.Marshal(struct {
 		Tickets, Open int64
 		Orders        hub.OrderFigures
-	}{total, open, f})
+		Insights      hub.Indicators
+	}{total, open, f, ins})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8]), nil
 }

@@ -88,7 +88,9 @@ func IsFailure(err error) bool {
 func (h *Handlers) RunScheduler(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	var scoreFrom int64
 	for {
+		h.scheduleScore(ctx, &scoreFrom) // insights.go
 		for _, tp := range h.Points.All() {
 			h.scheduleEvery(ctx, tp, "poll", tp.Config.PollInterval.D(), func(res, slot string) *asynq.Task {
 				return NewPollTask(PollPayload{Instance: tp.Name, Resource: res}, "slot:"+slot)

@@ -121,7 +121,12 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	insights, scoreEvery, scoreAt, err := InsightOptions(cfg.Insights) // insights.go
+	if err != nil {
+		return nil, err
+	}
 	a.Handlers = &shsync.Handlers{
+		Insights: insights, ScoreEvery: scoreEvery, ScoreAt: scoreAt,
 		Store: a.Store, Queue: a.Queue, Points: a.Points, Log: log, MaxRetry: cfg.Worker.MaxRetry, DedupeTTL: cfg.Worker.DedupeTTL.D(),
 		Policy: pol, Batcher: shsync.NewBatcher(a.Store, pol, 4, 200), Marker: shsync.NewMarker(a.Store, log, 0),
 		Recorder:      shsync.NewRecorder(a.Store, log, 0),

@@ -1,0 +1,122 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/shophub/shophub/hub"
+)
+
+// Insights: a customer's indicators are recomputed whenever an order,
+// refund, return or ticket event changes what the hub knows of them
+// (refreshKnowledge calls updateInsights before it pushes), and the RFM
+// scores and segments of every customer on a schedule (TypeScore), once
+// across all workers: a Redis claim per schedule slot enqueues one task
+// with a unique id, and the handler holds a lock while it runs. Only
+// customers whose scores, segment, class or due date changed are pushed.
+
+// TypeScore is the scheduled RFM run.
+const TypeScore = "insights:score"
+
+// NewScoreTask builds the run of one schedule slot.
+func NewScoreTask(slot string) *asynq.Task {
+	b, _ := json.Marshal(struct {
+		Slot string `json:"slot"`
+	}{slot})
+	return asynq.NewTask(TypeScore, b, asynq.Queue(QueuePoll), asynq.TaskID("score:"+slot),
+		asynq.MaxRetry(3), asynq.Timeout(30*time.Minute), asynq.Retention(time.Hour))
+}
+
+// updateInsights recomputes a customer's indicators and hands what
+// changed to OnInsights. Failures are logged: the merge that caused the
+// event has succeeded, and the next event or rebuild recomputes.
+func (h *Handlers) updateInsights(ctx context.Context, customerID uint64, cause string, log *slog.Logger) {
+	res, err := h.Store.RefreshInsights(ctx, h.Insights, cause, customerID)
+	if err != nil {
+		log.Warn("insights not refreshed", "customer_id", customerID, "err", err)
+		return
+	}
+	if len(res) > 0 && h.OnInsights != nil {
+		h.OnInsights(ctx, res)
+	}
+}
+
+// Score runs the scheduled RFM scoring and pushes the customers whose
+// pushed values changed.
+func (h *Handlers) Score(ctx context.Context, t *asynq.Task) error {
+	lease, ok, err := h.Queue.Lock(ctx, "insights:score", 10*time.Minute, 0)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		h.Log.Info("insights scoring already running elsewhere")
+		return nil
+	}
+	defer lease.Release(ctx)
+	res, err := h.Store.ScoreRFM(ctx, h.Insights)
+	if err != nil {
+		return fmt.Errorf("score: %w", err)
+	}
+	h.Log.Info("insights scored", "customers", res.Scored, "changed", len(res.Changed), "duration", res.Duration.String())
+	if h.OnScored != nil {
+		h.OnScored(ctx, res)
+	}
+	for _, id := range res.Changed {
+		h.pushKnowledge(ctx, id, h.Log)
+	}
+	return nil
+}
+
+// scheduleScore enqueues the scoring of the current slot: slots are
+// ScoreEvery long, shifted by ScoreAt (03:00 UTC daily by default). The
+// slot a worker starts in is not scored (first remembers it): scoring
+// starts at the next slot's start, not at every restart; `shophub
+// insights score` runs it by hand.
+func (h *Handlers) scheduleScore(ctx context.Context, first *int64) {
+	iv := h.ScoreEvery
+	if iv <= 0 {
+		return
+	}
+	n := (time.Now().UnixNano() - int64(h.ScoreAt)) / int64(iv)
+	if *first == 0 {
+		*first = n
+	}
+	if n == *first {
+		return
+	}
+	slot := strconv.FormatInt(n, 10)
+	key := "scoreslot:" + slot
+	claimed, err := h.Queue.Claim(ctx, key, 2*iv)
+	if err != nil || !claimed {
+		return
+	}
+	if err := h.Queue.Enqueue(ctx, NewScoreTask(slot)); err != nil {
+		h.Log.Warn("score enqueue failed", "err", err)
+		_ = h.Queue.Unclaim(ctx, key)
+	}
+}
+
+// insightKnowledge is the insights part of hub knowledge (_hub.*): what
+// mappings push as metafields, custom fields, properties and tags.
+func insightKnowledge(in hub.Indicators) map[string]any {
+	rfm := ""
+	if in.R > 0 {
+		rfm = fmt.Sprintf("%d%d%d", in.R, in.F, in.M)
+	}
+	return map[string]any{
+		"segment": in.Segment, "profitability": in.Profitability, "rfm": rfm,
+		"r": in.R, "f": in.F, "m": in.M,
+		"ltv": in.LTV, "aov": in.AOV,
+		"return_rate_value": in.ReturnRateValue, "return_rate_count": in.ReturnRateCount,
+		"return_rate":              fmt.Sprintf("%.1f%%", in.ReturnRateValue*100),
+		"preferred_payment_method": in.PreferredPaymentMethod, "last_payment_method": in.LastPaymentMethod,
+		"invoice_share": in.InvoiceShare, "median_days_between_orders": in.MedianDaysBetweenOrders,
+		"next_order_due": in.NextOrderDue, "tickets_90d": in.Tickets90d,
+		"complaints_after_large_order": in.ComplaintsAfterLargeOrder,
+	}
+}
