@@ -2,9 +2,11 @@ package helpscout_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -165,9 +167,9 @@ func TestWebhookEvents(t *testing.T) {
 		event, body string
 		want        connectors.Event
 	}{
-		{"customer.created", `{"id":7,"updatedAt":"2025-01-02T03:04:05Z"}`, connectors.Event{ID: "customer.created:7:2025-01-02T03:04:05Z", Topic: "customer.created", Resource: "customer", ExternalID: "7", OccurredAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}},
+		{"customer.created", `{"id":7,"updatedAt":"2025-01-02T03:04:05Z"}`, connectors.Event{Topic: "customer.created", Resource: "customer", ExternalID: "7", OccurredAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}},
 		{"customer.deleted", `{"id":7}`, connectors.Event{Topic: "customer.deleted", Resource: "customer", ExternalID: "7", Deleted: true}},
-		{"convo.status", `{"id":9,"userUpdatedAt":"2025-01-02T03:04:05Z"}`, connectors.Event{ID: "convo.status:9:2025-01-02T03:04:05Z", Topic: "convo.status", Resource: "ticket", ExternalID: "9", OccurredAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}},
+		{"convo.status", `{"id":9,"userUpdatedAt":"2025-01-02T03:04:05Z"}`, connectors.Event{Topic: "convo.status", Resource: "ticket", ExternalID: "9", OccurredAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}},
 		{"satisfaction.ratings", `{"id":1}`, connectors.Event{Topic: "satisfaction.ratings", Ignore: true}},
 		{"helpscout.test", `{}`, connectors.Event{Topic: "helpscout.test", Ignore: true}},
 	}
@@ -189,6 +191,78 @@ func TestWebhookEvents(t *testing.T) {
 		}
 		if diff := cmp.Diff(tc.want, got); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.event, diff)
+		}
+	}
+}
+
+// TestWebhookEventIDs: Help Scout sends no delivery id and stamps whole
+// seconds, so the dedupe id is the body's: a re-delivery (same body) is a
+// duplicate, an agent's edit in the second of our push's echo is not.
+func TestWebhookEventIDs(t *testing.T) {
+	emu, url := startEmulator(t, helpscouttest.Options{})
+	ws := newConnector(t, url, nil).(connectors.WebhookSource)
+	echo := `{"id":7,"firstName":"Ada","lastName":"Adler","updatedAt":"2025-01-02T03:04:05Z","_embedded":{"phones":[]}}`
+	cases := []struct {
+		name         string
+		event, body  string
+		sameAsEcho   bool
+		wantOccurred time.Time
+	}{
+		{"re-delivery of the echo", "customer.updated", echo, true, time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)},
+		{"agent edit in the same second", "customer.updated", `{"id":7,"firstName":"Bruno","lastName":"Adler","updatedAt":"2025-01-02T03:04:05Z","_embedded":{"phones":[]}}`, false, time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)},
+		{"phone edit in the same second", "customer.updated", `{"id":7,"firstName":"Ada","lastName":"Adler","updatedAt":"2025-01-02T03:04:05Z","_embedded":{"phones":[{"id":1,"type":"work","value":"+4940123"}]}}`, false, time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)},
+		{"same body, other event", "customer.created", echo, false, time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)},
+		{"other customer", "customer.updated", `{"id":8,"firstName":"Ada","lastName":"Adler","updatedAt":"2025-01-02T03:04:05Z","_embedded":{"phones":[]}}`, false, time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)},
+	}
+	decode := func(event, body string) connectors.Event {
+		t.Helper()
+		evs, err := ws.DecodeWebhook(emu.DeliveryHeaders(event, []byte(body)), []byte(body))
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("%s %s: %v %v", event, body, evs, err)
+		}
+		return evs[0]
+	}
+	first := decode("customer.updated", echo)
+	for _, tc := range cases {
+		got := decode(tc.event, tc.body)
+		if same := got.ID == first.ID; same != tc.sameAsEcho {
+			t.Errorf("%s: id %q, echo's %q: same %v, want %v", tc.name, got.ID, first.ID, same, tc.sameAsEcho)
+		}
+		if !got.OccurredAt.Equal(tc.wantOccurred) {
+			t.Errorf("%s: occurred at %s, want %s", tc.name, got.OccurredAt, tc.wantOccurred)
+		}
+	}
+}
+
+// TestWebhookBodyIsTheCustomer: the emulator posts what Help Scout posts,
+// the v2 Customer object, for an agent's edit and for an API write.
+func TestWebhookBodyIsTheCustomer(t *testing.T) {
+	got := make(chan map[string]any, 8)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		body["event"] = r.Header.Get("X-HelpScout-Event")
+		got <- body
+	}))
+	t.Cleanup(hook.Close)
+	emu, url := startEmulator(t, helpscouttest.Options{})
+	emu.SetWebhookURL(hook.URL)
+	id := emu.Seed(1)[0]
+	if err := emu.UpdateCustomer(id, map[string]any{"firstName": "Agent"}); err != nil {
+		t.Fatal(err)
+	}
+	w := newConnector(t, url, nil).(connectors.Writer)
+	if _, err := w.Upsert(context.Background(), "customer", id, map[string]any{"firstName": "Pushed"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Agent", "Pushed"} {
+		select {
+		case b := <-got:
+			if b["event"] != "customer.updated" || b["firstName"] != want || b["updatedAt"] == nil || b["_embedded"] == nil {
+				t.Errorf("delivery %v, want customer.updated with the whole customer named %s", b, want)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no delivery for %s", want)
 		}
 	}
 }

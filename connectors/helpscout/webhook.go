@@ -33,8 +33,12 @@ type envelope struct {
 // between webhook versions do not matter. Any other event (helpscout.test,
 // satisfaction.ratings, tag.*, beacon.*) is acknowledged and ignored.
 //
-// Help Scout sends no delivery id, so the event id is event + resource id +
-// updatedAt, or a body hash when the body carries no timestamp.
+// Help Scout sends no delivery id (only X-HelpScout-Event and
+// X-HelpScout-Signature) and the body is the whole resource object, so the
+// event id is event + resource id + a hash of the body: a re-delivery of one
+// event carries the same body and is a duplicate, while two changes made in
+// the same whole second of updatedAt (an agent's edit right after the echo
+// of our push) differ in their bodies and are never taken for one.
 func (c *Connector) DecodeWebhook(h http.Header, body []byte) ([]connectors.Event, error) {
 	event := strings.TrimSpace(h.Get("X-HelpScout-Event"))
 	if event == "" {
@@ -69,10 +73,8 @@ func (c *Connector) DecodeWebhook(h http.Header, body []byte) ([]connectors.Even
 	}
 	if t, ok := parseTime(at); ok {
 		ev.OccurredAt = t
-		ev.ID = event + ":" + ev.ExternalID + ":" + t.Format(timeLayout)
-	} else {
-		ev.ID = event + ":" + ev.ExternalID + ":" + bodyHash(body)
 	}
+	ev.ID = event + ":" + ev.ExternalID + ":" + bodyHash(body)
 	return []connectors.Event{ev}, nil
 }
 

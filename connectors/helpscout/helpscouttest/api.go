@@ -318,11 +318,12 @@ func (e *Emulator) createHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c := e.createLocked(body)
+	obj := c.render()
 	e.mu.Unlock()
 	w.Header().Set("Resource-ID", strconv.FormatInt(c.ID, 10))
 	w.Header().Set("Location", fmt.Sprintf("%s/v2/customers/%d", e.URL(), c.ID))
 	w.WriteHeader(http.StatusCreated)
-	e.notify("customer.created", map[string]any{"id": c.ID, "updatedAt": c.UpdatedAt.Format(time.RFC3339)})
+	e.notify("customer.created", obj)
 }
 
 // customerHTTP serves /v2/customers/{id}[/sub[/subID]].
@@ -365,14 +366,14 @@ func (e *Emulator) customerHTTP(w http.ResponseWriter, r *http.Request, id int64
 		writeErr(w, status, msg)
 		return
 	}
-	c.UpdatedAt = now()
-	at := c.UpdatedAt
+	c.UpdatedAt = notBefore(c.UpdatedAt)
+	obj := c.render()
 	e.mu.Unlock()
 	if status == http.StatusCreated {
 		w.Header().Set("Resource-ID", msg)
 	}
 	w.WriteHeader(status)
-	e.notify("customer.updated", map[string]any{"id": id, "updatedAt": at.Format(time.RFC3339)})
+	e.notify("customer.updated", obj)
 }
 
 // writeLocked applies one write to c; for a created sub-entity it returns

@@ -128,10 +128,11 @@ func (e *Emulator) Seed(n int) []string {
 func (e *Emulator) CreateCustomer(body map[string]any, notify bool) string {
 	e.mu.Lock()
 	c := e.createLocked(body)
+	obj := c.render()
 	e.mu.Unlock()
 	id := strconv.FormatInt(c.ID, 10)
 	if notify {
-		e.notify("customer.created", map[string]any{"id": c.ID, "updatedAt": c.UpdatedAt.Format(time.RFC3339)})
+		e.notify("customer.created", obj)
 	}
 	return id
 }
@@ -164,9 +165,9 @@ func (e *Emulator) agentEdit(id string, fn func(c *customer)) error {
 	}
 	fn(c)
 	c.UpdatedAt = laterThan(c.UpdatedAt)
-	at := c.UpdatedAt
+	obj := c.render()
 	e.mu.Unlock()
-	e.notify("customer.updated", map[string]any{"id": c.ID, "updatedAt": at.Format(time.RFC3339)})
+	e.notify("customer.updated", obj)
 	return nil
 }
 
@@ -178,6 +179,16 @@ func laterThan(prev time.Time) time.Time {
 		t = prev.Add(time.Second)
 	}
 	return t
+}
+
+// notBefore is now, but never earlier than prev: an API write right after
+// an agent's edit (which laterThan may have stamped a second ahead) must
+// not move updatedAt back, as no vendor's clock does.
+func notBefore(prev time.Time) time.Time {
+	if t := now(); t.After(prev) {
+		return t
+	}
+	return prev
 }
 
 // Customer returns the customer as GET /v2/customers/{id} renders it.

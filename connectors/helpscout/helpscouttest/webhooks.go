@@ -25,7 +25,9 @@ func (e *Emulator) DeliveryHeaders(event string, body []byte) http.Header {
 }
 
 // notify sends event asynchronously to the webhook URL, retrying a few
-// times on failure.
+// times on failure. payload is what Help Scout posts: the whole v2
+// resource object (the customer as GET /v2/customers/{id} renders it, the
+// conversation), or {id} for a deletion; a retry posts the same body.
 func (e *Emulator) notify(event string, payload any) {
 	url := *e.webhookURL.Load()
 	if url == "" || e.closed.Load() {
