@@ -24,7 +24,12 @@ type Record struct {
 	ExternalID string
 	// UpdatedAt is the vendor's own modification time: merge decides by it.
 	UpdatedAt time.Time
-	Deleted   bool
+	// ReadAt is set by the pipeline, never by a connector: the moment it
+	// asked the vendor for the record (a fetch, a listed page), so the
+	// record holds the vendor's state of that moment or later. Zero for a
+	// record a webhook carried, which may be any age when it arrives.
+	ReadAt  time.Time
+	Deleted bool
 	// Data holds the vendor's fields as decoded JSON.
 	Data map[string]any
 	// Invalid, when set, says why this record cannot be taken as it is (a

@@ -154,7 +154,20 @@ func (m *merger) decide(custID uint64, s slot, nv any) bool {
 	}
 	cur := m.provOf(s.path, s.field)
 	after := m.afterPush(s, nv)
-	if ok, reason := m.mayOverwrite(s.path, cur, after); !ok {
+	at := m.in.SourceAt
+	if m.readAfterPush(s, nv) {
+		// Edited at the source after our push landed there, whatever the
+		// record's stamp says: it is at least as new as the push, and
+		// newer than the value the push carried while the hub still holds
+		// that value.
+		if m.pushedAt.After(at) {
+			at = m.pushedAt
+		}
+		if s.has && jsonEqual(s.cur, s.pushed) {
+			after = true
+		}
+	}
+	if ok, reason := m.mayOverwrite(s.path, cur, at, after); !ok {
 		m.stale = true
 		if reason != "" {
 			m.refused = append(m.refused, m.change(custID, s.path, s.cur, s.has, nv, reason))
@@ -171,7 +184,6 @@ func (m *merger) decide(custID uint64, s slot, nv any) bool {
 	if n := len(m.changed); n == 0 || m.changed[n-1] != s.field {
 		m.changed = append(m.changed, s.field)
 	}
-	at := m.in.SourceAt
 	if after && cur.At.After(at) {
 		// The edit came after our push of the value it replaces, so it is
 		// at least as new as that value's own edit: a late record from
@@ -195,6 +207,26 @@ func (m *merger) afterPush(s slot, nv any) bool {
 		!jsonEqual(s.pushed, nv) && !m.in.SourceAt.Before(m.pushedAt.Truncate(time.Second))
 }
 
+// readAfterPush: shophub read the record (ReadAt) after recording its last
+// push there, so the record holds that push's write or something written
+// after it; a value unlike the one pushed (and unlike the source's
+// previous record, which decide has ruled out) was written at the source
+// after our push: an edit there, not an echo and not a late delivery.
+// Vendors whose stamp does not move with every field (Magento's
+// updated_at stays on an address-only edit, customer_entity's ON UPDATE)
+// give such a record a time before the push, often before the hub's
+// value the push carried; ordered by that stamp it would lose, and the
+// push that answers it would write the old value back.
+//
+// Only a read counts: a webhook body may describe any older state, and a
+// value equal to the last push is our own write (the stale-echo rule
+// takes it). A value equal to an older push cannot be a stale echo here:
+// a read after the last push sees the state after that push's write.
+func (m *merger) readAfterPush(s slot, nv any) bool {
+	return s.hadPushed && !m.pushedAt.IsZero() && !m.in.ReadAt.IsZero() && m.in.ReadAt.After(m.pushedAt) &&
+		!jsonEqual(s.pushed, nv)
+}
+
 // asserts applies the source's coverage: a path it cannot hold apart from
 // another field (Shopware's one phone, written from the customer phone,
 // comes back as the billing address phone too) only fills a gap, and only
@@ -216,11 +248,12 @@ func (m *merger) asserts(s slot) bool {
 }
 
 // mayOverwrite is the one place that decides whether this source may set a
-// path whose current value has provenance cur; afterPush says the record
-// is an edit made after our push of the current value (merger.afterPush).
+// path whose current value has provenance cur, by a record of time at;
+// afterPush says the record is an edit made after our push of the current
+// value (merger.afterPush, merger.readAfterPush).
 // A refusal with a reason is logged in the change log; one without (an
 // older edit) is not.
-func (m *merger) mayOverwrite(path string, cur Provenance, afterPush bool) (ok bool, reason string) {
+func (m *merger) mayOverwrite(path string, cur Provenance, at time.Time, afterPush bool) (ok bool, reason string) {
 	if !m.pol.Allowed(path, m.in.Instance) {
 		return false, "owned by " + m.pol.owner(path)
 	}
@@ -236,7 +269,7 @@ func (m *merger) mayOverwrite(path string, cur Provenance, afterPush bool) (ok b
 	case !m.in.Unverified && cur.Unverified, afterPush:
 		return true, ""
 	}
-	return m.pol.Wins(path, m.in.Instance, m.in.SourceAt, cur), ""
+	return m.pol.Wins(path, m.in.Instance, at, cur), ""
 }
 
 // verifiedPerson: a verified source set one of the customer's fields.

@@ -21,7 +21,11 @@ type Inbound struct {
 	EventID    string
 	// SourceAt is the vendor's modification time of the record.
 	SourceAt time.Time
-	Doc      map[string]any
+	// ReadAt is when shophub asked the vendor for the record (a fetch or
+	// a listing; connectors.Record.ReadAt): it holds the vendor's state of
+	// that moment or later. Zero for a record a webhook carried.
+	ReadAt time.Time
+	Doc    map[string]any
 	// Coverage is what the source's mapping covers of the resource: the
 	// record speaks only for those fields and address sub-fields. nil: for
 	// every field it carries (callers without a mapping, tests).

@@ -410,3 +410,109 @@ func TestSameSecondEditAfterPushWins(t *testing.T) {
 		})
 	}
 }
+
+// TestReadAfterPushIsAnEdit: a record shophub read at the vendor after its
+// last push there was recorded holds that push's write or a later one; a
+// value unlike the one pushed is an edit made there after the push,
+// whatever the vendor's stamp says. Magento-shaped: an admin's address-only
+// edit leaves customer_entity.updated_at where it was, an hour before the
+// push (merger.readAfterPush).
+func TestReadAfterPushIsAnEdit(t *testing.T) {
+	addr := func(city string) map[string]any {
+		return map[string]any{"street": "Lindenweg 5", "zip": "28195", "city": city, "country": "DE"}
+	}
+	type step struct {
+		// hub is a Shopify edit merged after the push, at the push's time
+		// plus hubAt (zero: none).
+		hubCity string
+		hubAt   time.Duration
+		// between is a push made before the last one (none: "").
+		between string
+	}
+	cases := []struct {
+		name string
+		step
+		city   string
+		read   time.Duration // ReadAt: the push's time plus read; 0 for a webhook body
+		noRead bool
+		want   string
+		stale  bool // the hub answers with its values (OriginStale)
+	}{
+		{name: "address edit read after the push", city: "Köln", read: time.Millisecond, want: "Köln"},
+		{name: "echo of the push read after it", city: "Bremen", read: time.Millisecond, want: "Bremen"},
+		{name: "the same record in a webhook body (not read by us)", city: "Köln", noRead: true, want: "Bremen", stale: true},
+		{name: "read before the push was recorded", city: "Köln", read: -time.Millisecond, want: "Bremen", stale: true},
+		// Only the last push's write can be there after it: an older
+		// push's value read now was written again since.
+		{name: "the city of an older push, read after the last one", step: step{between: "Jena"}, city: "Jena", read: time.Millisecond, want: "Jena"},
+		// The value of the vendor's previous record, still there after our
+		// push of another: maybe a write the vendor did not take. It
+		// asserts nothing (unchanged at the source), as before.
+		{name: "the source's previous value, read after a push of another", city: "Hamburg", read: time.Millisecond, want: "Bremen"},
+		{name: "hub edited elsewhere after the push", step: step{hubCity: "Kiel", hubAt: 2 * time.Second}, city: "Köln", read: time.Millisecond, want: "Kiel", stale: true},
+		{name: "hub took an edit from before the push after it", step: step{hubCity: "Kiel", hubAt: -2 * time.Second}, city: "Köln", read: time.Millisecond, want: "Köln"},
+	}
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			ctx := context.Background()
+			for i, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					email := fmt.Sprintf("readafter%d@example.com", i)
+					created := time.Now().UTC().Add(-time.Minute)
+					sf, mg := fmt.Sprint("S", i), fmt.Sprint("M", i)
+					a := mustMerge(t, s, hub.Policy{}, in("shopify", sf, created, map[string]any{"email": email, "billing_address": addr("Hamburg")}))
+					push := func(city string) time.Time {
+						t.Helper()
+						if _, err := s.Pushed(ctx, a.CustomerID, "magento", "customer", mg, "h-"+city, 2, map[string]any{"email": email, "billing_address": addr(city)}); err != nil {
+							t.Fatal(err)
+						}
+						l, err := s.Link(ctx, a.CustomerID, "magento", "customer")
+						if err != nil {
+							t.Fatal(err)
+						}
+						return *l.LastPushedAt
+					}
+					// Magento's row was last saved an hour ago; our pushes
+					// change addresses only.
+					stamp := created.Add(-time.Hour)
+					magento := func(city string, readAt time.Time) hub.Result {
+						x := in("magento", mg, stamp, map[string]any{"email": email, "billing_address": addr(city)})
+						x.EventID = fmt.Sprint(x.EventID, city, readAt.UnixNano())
+						x.ReadAt = readAt
+						return mustMerge(t, s, hub.Policy{}, x)
+					}
+					push("Hamburg")
+					magento("Hamburg", time.Now()) // the echo: the link's baseline
+					if c.between != "" {
+						push(c.between)
+					}
+					mustMerge(t, s, hub.Policy{}, in("shopify", sf, created.Add(time.Second), map[string]any{"email": email, "billing_address": addr("Bremen")}))
+					pushedAt := push("Bremen")
+					if c.hubCity != "" {
+						mustMerge(t, s, hub.Policy{}, in("shopify", sf, pushedAt.Add(c.hubAt), map[string]any{"email": email, "billing_address": addr(c.hubCity)}))
+					}
+					var readAt time.Time
+					if !c.noRead {
+						readAt = pushedAt.Add(c.read)
+					}
+					r := magento(c.city, readAt)
+					got, _ := profile(t, s, a.CustomerID)
+					city := got["billing_address"].(map[string]any)["city"]
+					if city != c.want || r.OriginStale != c.stale {
+						t.Fatalf("city %v (stale %v), want %v (stale %v)", city, r.OriginStale, c.want, c.stale)
+					}
+					if c.want != c.city || c.city == "Bremen" {
+						return
+					}
+					// The edit is ordered after the push, not at its stamp:
+					// a Shopify record stamped in between does not take it back.
+					mustMerge(t, s, hub.Policy{}, in("shopify", sf, pushedAt.Add(-time.Second/2), map[string]any{"email": email, "billing_address": addr("Ulm")}))
+					if got, _ := profile(t, s, a.CustomerID); got["billing_address"].(map[string]any)["city"] != c.city {
+						t.Fatalf("a record stamped before the push took the edit back: %v", got["billing_address"])
+					}
+				})
+			}
+		})
+	}
+}

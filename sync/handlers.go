@@ -149,6 +149,7 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 		return h.quarantine(ctx, p, err)
 	}
 	in := h.inbound(tp, p.Resource, p.ExternalID, p.EventID, at, doc)
+	in.ReadAt = rec.ReadAt
 	in.Unverified = tp.unverified(p.Resource, record) // trust.go
 	var res hub.Result
 	if h.Batcher != nil {
@@ -198,6 +199,7 @@ func (h *Handlers) recordOf(ctx context.Context, tp *Touchpoint, p IngestPayload
 		}
 		rec = fetched
 		rec.UpdatedAt = sourceTime(rec.UpdatedAt, readAt) // sourcetime.go
+		rec.ReadAt = readAt
 		if rec.Invalid != "" {
 			raw, _ := json.Marshal(rec.Data)
 			p.Body = raw

@@ -65,7 +65,7 @@ func (h *Handlers) Poll(ctx context.Context, t *asynq.Task) error {
 	listed := make(chan listing, 1)
 	listAhead := func(cursor string) {
 		go func() {
-			page, err := l.List(lctx, p.Resource, cursor)
+			page, err := listPage(lctx, l, p.Resource, cursor)
 			listed <- listing{cursor, page, err}
 		}()
 	}
@@ -114,6 +114,20 @@ func (h *Handlers) Poll(ctx context.Context, t *asynq.Task) error {
 			return h.Queue.Enqueue(context.WithoutCancel(ctx), NewPollTask(p, "cont:"+strconv.FormatInt(time.Now().UnixNano(), 36)))
 		}
 	}
+}
+
+// listPage lists one page and stamps its records with the moment it asked
+// (connectors.Record.ReadAt): each holds the vendor's state of then or
+// later.
+func listPage(ctx context.Context, l connectors.Lister, resource, cursor string) (connectors.Page, error) {
+	readAt := time.Now()
+	page, err := l.List(ctx, resource, cursor)
+	for i := range page.Records {
+		if page.Records[i].ReadAt.IsZero() {
+			page.Records[i].ReadAt = readAt
+		}
+	}
+	return page, err
 }
 
 // listing is one page listed ahead, or why it could not be.
@@ -179,7 +193,10 @@ func (h *Handlers) applyCustomerPage(ctx context.Context, tp *Touchpoint, resour
 			}
 			continue
 		}
-		in := h.inbound(tp, resource, r.ExternalID, "", r.UpdatedAt, doc)
+		// A listed record merges like a fetched one, at the latest moment
+		// its whole-second stamp and the listing allow (sourcetime.go).
+		in := h.inbound(tp, resource, r.ExternalID, "", sourceTime(r.UpdatedAt, r.ReadAt), doc)
+		in.ReadAt = r.ReadAt
 		in.Unverified = tp.unverified(resource, r.Data) // trust.go
 		ins = append(ins, in)
 		from = append(from, i)

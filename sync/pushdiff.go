@@ -136,6 +136,7 @@ func (h *Handlers) readTarget(ctx context.Context, tp *Touchpoint, p PushPayload
 		return cur, rec, false, nil
 	}
 	in := h.inbound(tp, p.Resource, extID, "", sourceTime(rec.UpdatedAt, readAt), cur)
+	in.ReadAt = readAt
 	in.Unverified = tp.unverified(p.Resource, rec.Data)
 	res, err := h.Store.MergeCustomer(ctx, in, h.Policy)
 	if err != nil {

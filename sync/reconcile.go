@@ -155,7 +155,7 @@ func (h *Handlers) SweepStep(ctx context.Context, instance, resource string, sta
 		st = &SweepState{ID: strconv.FormatInt(time.Now().UnixNano(), 36), Started: time.Now().UTC()}
 		log.Info("reconciliation sweep started", "sweep", st.ID)
 	}
-	page, err := l.List(ctx, resource, st.Cursor)
+	page, err := listPage(ctx, l, resource, st.Cursor) // poll.go
 	if err != nil {
 		st.Error = err.Error()
 		if serr := h.saveSweep(ctx, instance, resource, st); serr != nil {

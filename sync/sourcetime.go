@@ -12,8 +12,9 @@ import "time"
 // end, readAt)]; the latest of these orders it after every edit it already
 // contains and before every edit it cannot contain yet. Times finer than a
 // second are the vendor's own and kept.
+// A zero readAt (a record nobody read: a webhook body) keeps updated.
 func sourceTime(updated, readAt time.Time) time.Time {
-	if updated.IsZero() || updated.Nanosecond() != 0 {
+	if updated.IsZero() || updated.Nanosecond() != 0 || readAt.IsZero() {
 		return updated
 	}
 	upper := updated.Add(time.Second - time.Microsecond)
