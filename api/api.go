@@ -74,6 +74,7 @@ func (a *API) RegisterAdmin(r gin.IRouter) {
 	g := r.Group("/api", a.auth)
 	g.GET("/customers", a.listCustomers)
 	g.GET("/customers/:id", a.getCustomer)
+	g.GET("/segments", a.segments) // insights.go
 	g.GET("/deadletters", a.listDeadLetters)
 	g.POST("/deadletters/replay", a.replayDeadLetters)
 	g.POST("/deadletters/:id/replay", a.replayDeadLetter)
@@ -202,6 +203,10 @@ type CustomerSummary struct {
 }
 
 func (a *API) listCustomers(c *gin.Context) {
+	if c.Query("segment") != "" || c.Query("profitability") != "" || c.Query("due_before") != "" {
+		a.listByInsights(c) // insights.go
+		return
+	}
 	q := a.Store.DB().WithContext(c.Request.Context()).Model(&hub.Customer{})
 	if email := c.Query("email"); email != "" {
 		q = q.Where("email = ?", mappings.NormalizeEmail(email))

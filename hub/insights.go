@@ -139,6 +139,8 @@ type Indicators struct {
 	// ComplaintsAfterLargeOrder counts tickets opened within the
 	// configured days after an order whose total reached the threshold.
 	ComplaintsAfterLargeOrder int `json:"complaints_after_large_order"`
+	// ComplaintSources are those tickets, each followed by its order.
+	ComplaintSources []SourceRef `json:"complaint_sources,omitempty"`
 	// R, F, M, Segment and Profitability as in Insight.
 	R             int    `json:"r"`
 	F             int    `json:"f"`
@@ -406,6 +408,7 @@ func computeIndicators(orders []insightOrder, tickets []insightTicket, opts Insi
 			}
 		}
 	}
+	in.ComplaintSources = src["complaints_after_large_order"]
 	return in, median, src
 }
 
@@ -705,4 +708,60 @@ func (s *Store) InsightChangesOf(ctx context.Context, customerID uint64, limit i
 	var out []InsightChange
 	err := s.db.WithContext(ctx).Where("customer_id = ?", customerID).Order("id desc").Limit(limit).Find(&out).Error
 	return out, err
+}
+
+// InsightsView is a customer's insights as the 360° view shows them.
+type InsightsView struct {
+	Indicators
+	// Sources names, per indicator (Indicators' JSON names), the orders
+	// and tickets it was computed from.
+	Sources    map[string][]SourceRef `json:"sources"`
+	ComputedAt string                 `json:"computed_at"`
+	ScoredAt   string                 `json:"scored_at,omitempty"`
+	// Changes are the latest segment, class and due-date changes.
+	Changes []InsightChange `json:"changes"`
+}
+
+// InsightsView assembles a customer's insights with their sources; nil
+// when none were computed yet.
+func (s *Store) InsightsView(ctx context.Context, customerID uint64) (*InsightsView, error) {
+	db := s.db.WithContext(ctx)
+	var row Insight
+	err := db.Where("customer_id = ?", customerID).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	in, err := decodeIndicators(row)
+	if err != nil {
+		return nil, err
+	}
+	shopMedian, err := s.stat(ctx, statShopMedian)
+	if err != nil {
+		return nil, err
+	}
+	orders, tickets, err := s.loadInsightInputs(db, []uint64{customerID})
+	if err != nil {
+		return nil, err
+	}
+	_, _, src := computeIndicators(orders[customerID], tickets[customerID], InsightOptions{LargeOrderUnits: -1}, shopMedian, time.Now().UTC())
+	// The complaint sources depend on options the view does not have:
+	// they are those of the last computation, stored with the count.
+	delete(src, "complaints_after_large_order")
+	if len(in.ComplaintSources) > 0 {
+		src["complaints_after_large_order"] = in.ComplaintSources
+	}
+	v := &InsightsView{Indicators: in, Sources: src, ComputedAt: row.ComputedAt.UTC().Format(timeFmt)}
+	if row.ScoredAt != nil {
+		v.ScoredAt = row.ScoredAt.UTC().Format(timeFmt)
+	}
+	if v.Changes, err = s.InsightChangesOf(ctx, customerID, 20); err != nil {
+		return nil, err
+	}
+	for _, k := range []string{"r", "f", "m", "segment"} {
+		v.Sources[k] = src["orders"]
+	}
+	return v, nil
 }

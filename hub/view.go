@@ -21,6 +21,11 @@ type View struct {
 	// first/last order, per currency; Orders the most recently placed.
 	OrderFigures OrderFigures `json:"order_figures"`
 	Orders       []OrderView  `json:"orders"`
+	// Insights are the customer's indicators, scores, segment and
+	// profitability class (with the inputs its rule read), each indicator
+	// with the orders and tickets it came from; nil before the first
+	// computation.
+	Insights  *InsightsView `json:"insights,omitempty"`
 	CreatedAt    string       `json:"created_at"`
 	UpdatedAt    string       `json:"updated_at"`
 }
@@ -97,6 +102,9 @@ func (s *Store) View(ctx context.Context, id uint64, changes int) (*View, error)
 		return nil, err
 	}
 	if v.Orders, err = s.CustomerOrders(ctx, id, 20); err != nil {
+		return nil, err
+	}
+	if v.Insights, err = s.InsightsView(ctx, id); err != nil {
 		return nil, err
 	}
 	return v, nil

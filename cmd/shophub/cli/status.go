@@ -105,9 +105,39 @@ func statusCmd(g *globals) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(out, "\nquarantined records awaiting replay: %d\n", n)
+			if err := writeSegments(cmd.Context(), out, st); err != nil {
+				return err
+			}
 			return writePrivacyCounts(cmd, out, st)
 		},
 	}
+}
+
+// writeSegments prints the customers with orders per segment and
+// profitability class (GET /api/segments).
+func writeSegments(ctx context.Context, out io.Writer, st *hub.Store) error {
+	counts, err := st.SegmentCounts(ctx)
+	if err != nil {
+		return fmt.Errorf("segments: %w", err)
+	}
+	fmt.Fprintln(out)
+	if len(counts) == 0 {
+		fmt.Fprintln(out, "SEGMENTS: none (no customer with orders yet)")
+		return nil
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEGMENT\tPROFITABILITY\tCUSTOMERS")
+	for _, c := range counts {
+		seg, class := c.Segment, c.Profitability
+		if seg == "" {
+			seg = "(not scored)"
+		}
+		if class == "" {
+			class = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\n", seg, class, c.Customers)
+	}
+	return tw.Flush()
 }
 
 // writeSweeps prints each reconciliation sweep's progress or result.
