@@ -18,14 +18,22 @@ import (
 // committed connectors/README.md is its output; a test keeps it current.
 func docsCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "docs connectors",
-		Short: "Print the connector reference (Markdown) generated from the registry",
-		Args:  cobra.ExactArgs(1),
+		Use:   "docs connectors [TYPE...]",
+		Short: "Print the connector reference (Markdown) generated from the registry, or the sections of the types named",
+		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if args[0] != "connectors" {
 				return fmt.Errorf("unknown docs topic %q (known: connectors)", args[0])
 			}
-			return ConnectorDocs(cmd.OutOrStdout())
+			if len(args) == 1 {
+				return ConnectorDocs(cmd.OutOrStdout())
+			}
+			for _, typ := range args[1:] {
+				if err := ConnectorDoc(cmd.OutOrStdout(), typ); err != nil {
+					return err
+				}
+			}
+			return nil
 		},
 	}
 }
@@ -43,40 +51,52 @@ conformance kit in `+"`connectortest`"+`.
 
 `)
 	for _, typ := range connectors.Types() {
-		reg, _ := connectors.Lookup(typ)
-		fmt.Fprintf(w, "## `%s`\n\n%s\n\n", typ, reg.Doc)
-		c := reg.Capabilities
-		fmt.Fprintf(w, "Resources: %s · webhooks: %s · polling: %s · push: %s\n\n",
-			strings.Join(c.Resources, ", "), yesNo(c.Webhooks), yesNo(c.Poll), yesNo(c.Push))
-		fmt.Fprint(w, "| setting | type | default | description |\n|---|---|---|---|\n")
-		for _, s := range settingsDocs(reg.NewSettings()) {
-			fmt.Fprintf(w, "| `%s` | %s | %s | %s |\n", s.name, s.typ, s.def, s.doc)
-		}
-		fmt.Fprintln(w)
-		if len(reg.Mapping) == 0 {
-			continue
-		}
-		m, err := mappings.Compile(typ+"/mapping.yaml", reg.Mapping, mappings.Options{DefaultRegion: "DE"})
-		if err != nil {
+		if err := ConnectorDoc(w, typ); err != nil {
 			return err
 		}
-		coverageDocs(w, m)
-		if len(reg.Sample) == 0 {
-			continue
-		}
-		var rec map[string]any
-		if err := json.Unmarshal(reg.Sample, &rec); err != nil {
-			return fmt.Errorf("%s sample: %w", typ, err)
-		}
-		res := connectors.ResourceCustomer
-		doc, err := m.Inbound(res, rec)
-		if err != nil {
-			return fmt.Errorf("%s sample does not map: %w", typ, err)
-		}
-		in, _ := json.MarshalIndent(rec, "", "  ")
-		out, _ := json.MarshalIndent(doc, "", "  ")
-		fmt.Fprintf(w, "<details><summary>Default mapping: a %s customer and what the hub makes of it</summary>\n\n```json\n%s\n```\n\n```json\n%s\n```\n\n</details>\n\n", typ, in, out)
 	}
+	return nil
+}
+
+// ConnectorDoc writes one registered connector's section of the
+// reference: its settings, its mapping's coverage and its sample mapped.
+func ConnectorDoc(w io.Writer, typ string) error {
+	reg, ok := connectors.Lookup(typ)
+	if !ok {
+		return fmt.Errorf("no connector type %q registered (known: %v)", typ, connectors.Types())
+	}
+	fmt.Fprintf(w, "## `%s`\n\n%s\n\n", typ, reg.Doc)
+	c := reg.Capabilities
+	fmt.Fprintf(w, "Resources: %s · webhooks: %s · polling: %s · push: %s\n\n",
+		strings.Join(c.Resources, ", "), yesNo(c.Webhooks), yesNo(c.Poll), yesNo(c.Push))
+	fmt.Fprint(w, "| setting | type | default | description |\n|---|---|---|---|\n")
+	for _, s := range settingsDocs(reg.NewSettings()) {
+		fmt.Fprintf(w, "| `%s` | %s | %s | %s |\n", s.name, s.typ, s.def, s.doc)
+	}
+	fmt.Fprintln(w)
+	if len(reg.Mapping) == 0 {
+		return nil
+	}
+	m, err := mappings.Compile(typ+"/mapping.yaml", reg.Mapping, mappings.Options{DefaultRegion: "DE"})
+	if err != nil {
+		return err
+	}
+	coverageDocs(w, m)
+	if len(reg.Sample) == 0 {
+		return nil
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(reg.Sample, &rec); err != nil {
+		return fmt.Errorf("%s sample: %w", typ, err)
+	}
+	res := connectors.ResourceCustomer
+	doc, err := m.Inbound(res, rec)
+	if err != nil {
+		return fmt.Errorf("%s sample does not map: %w", typ, err)
+	}
+	in, _ := json.MarshalIndent(rec, "", "  ")
+	out, _ := json.MarshalIndent(doc, "", "  ")
+	fmt.Fprintf(w, "<details><summary>Default mapping: a %s customer and what the hub makes of it</summary>\n\n```json\n%s\n```\n\n```json\n%s\n```\n\n</details>\n\n", typ, in, out)
 	return nil
 }
 
