@@ -585,7 +585,9 @@ func orderFigures(rows []Order) OrderFigures {
 		c.TotalSpent = mappings.FormatMoneyUnits(roundCents(c.Spent))
 		c.AverageOrderValue = "0.00"
 		if c.PaidOrders > 0 {
-			c.AverageOrderValue = mappings.FormatMoneyUnits(roundCents(divRound(c.Spent, int64(c.PaidOrders))))
+			// One rounding, to the cent: rounding to units first and then to
+			// cents could round a x.xx49 average up.
+			c.AverageOrderValue = mappings.FormatMoneyUnits(divRound(c.Spent, int64(c.PaidOrders)*100) * 100)
 		}
 	}
 	sort.SliceStable(f.ByCurrency, func(a, b int) bool {
