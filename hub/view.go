@@ -26,8 +26,8 @@ type View struct {
 	// with the orders and tickets it came from; nil before the first
 	// computation.
 	Insights  *InsightsView `json:"insights,omitempty"`
-	CreatedAt    string       `json:"created_at"`
-	UpdatedAt    string       `json:"updated_at"`
+	CreatedAt string        `json:"created_at"`
+	UpdatedAt string        `json:"updated_at"`
 }
 
 // LinkView is a link as the API shows it.
