@@ -49,7 +49,14 @@ func (c *Connector) newHTTPClient() *connectors.HTTPClient {
 		}
 	case "header":
 		opts.Authorize = func(_ context.Context, r *resty.Request) error {
-			r.SetHeader(p.Auth.Header, s.Token)
+			r.SetHeader(p.Auth.Header, p.Auth.Prefix+s.Token)
+			return nil
+		}
+	case "query":
+		// Errors show query keys without values (connectors.HTTPError), so
+		// the key stays out of logs.
+		opts.Authorize = func(_ context.Context, r *resty.Request) error {
+			r.SetQueryParam(p.Auth.Param, s.Token)
 			return nil
 		}
 	case "basic":

@@ -71,10 +71,10 @@ func newFor(preset string) func(connectors.Instance, any) (connectors.Connector,
 
 // Settings configure one ERP instance.
 type Settings struct {
-	Profile string `yaml:"profile" doc:"Name of a shipped profile (weclapp, xentral) or path to a profile YAML file, relative to the config file's folder; fixed for the profile types"`
+	Profile string `yaml:"profile" doc:"Name of a shipped profile (weclapp, xentral, mailchimp, pipedrive) or path to a profile YAML file, relative to the config file's folder; fixed for the profile types"`
 	BaseURL string `yaml:"base_url" doc:"API base URL, e.g. https://acme.weclapp.com/webapp/api/v1; default: the profile's"`
 	// Token serves bearer and header auth.
-	Token        string `yaml:"token" doc:"API token (auth bearer or header)" secret:"true"`
+	Token        string `yaml:"token" doc:"API token (auth bearer, header or query)" secret:"true"`
 	Username     string `yaml:"username" doc:"User for auth basic"`
 	Password     string `yaml:"password" doc:"Password for auth basic" secret:"true"`
 	ClientID     string `yaml:"client_id" doc:"OAuth2 client id (auth oauth2, client credentials grant)"`
@@ -112,7 +112,7 @@ func New(inst connectors.Instance, s Settings) (*Connector, error) {
 		errs = append(errs, fmt.Errorf("base_url %q: want an absolute URL like https://erp.example.com/api", s.BaseURL))
 	}
 	switch p.Auth.Type {
-	case "bearer", "header":
+	case "bearer", "header", "query":
 		if strings.TrimSpace(s.Token) == "" {
 			errs = append(errs, fmt.Errorf("token is required (auth %s)", p.Auth.Type))
 		}

@@ -119,6 +119,8 @@ func TestProfileErrors(t *testing.T) {
 		{"auth: {type: bearer}\npagination: {style: page}", "page_param and size_param"},
 		{"auth: {type: bearer}\nchanged_since: {format: iso}", "changed_since.format"},
 		{"auth: {type: bearer}\nunknown: 1", "field unknown not found"},
+		{"auth: {type: query}", "type query needs param"},
+		{"auth: {type: bearer}\nendpoints: {find: {path: \"/c/{value}\"}}", "a path with {value} needs params"},
 	} {
 		_, err := rest_ParseProfile(tt.src)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -21,10 +21,13 @@ type Profile struct {
 	// BaseURL is a default; the instance's base_url setting wins.
 	BaseURL string `yaml:"base_url"`
 	Auth    struct {
-		// Type is bearer, header (a token in Header), basic or oauth2
+		// Type is bearer, header (the token in Header, after Prefix),
+		// query (the token in the query parameter Param), basic or oauth2
 		// (client credentials at TokenURL).
 		Type     string `yaml:"type"`
 		Header   string `yaml:"header"`
+		Prefix   string `yaml:"prefix"`
+		Param    string `yaml:"param"`
 		TokenURL string `yaml:"token_url"`
 		Scope    string `yaml:"scope"`
 	} `yaml:"auth"`
@@ -90,8 +93,18 @@ type Endpoint struct {
 	Query    map[string]string `yaml:"query"`
 	ItemPath string            `yaml:"item_path"`
 	// Params (find only) maps a lookup key (email, customer_number) to the
-	// query parameter that filters by it.
+	// query parameter that filters by it. A find path with {value} looks
+	// the record up by the value in the path instead (one record answers,
+	// 404 none).
 	Params map[string]string `yaml:"params"`
+	// ListPath (find only) is where the found records sit in the answer
+	// (default records.list_path); ItemPath then is where the record sits
+	// in each found item. A found item without the updated field (a
+	// search hit) is read again by its id.
+	ListPath string `yaml:"list_path"`
+	// Partial (update only) sends only the changed fields, whatever the
+	// method: an API whose PUT changes just what it is given.
+	Partial bool `yaml:"partial"`
 }
 
 // LoadProfile reads a shipped profile by name or an operator's by path.
@@ -135,9 +148,13 @@ func (p *Profile) check() error {
 		if p.Auth.Header == "" {
 			bad("auth: type header needs header (e.g. AuthenticationToken)")
 		}
+	case "query":
+		if p.Auth.Param == "" {
+			bad("auth: type query needs param (e.g. api_token)")
+		}
 	case "oauth2":
 	default:
-		bad("auth.type %q: want bearer, header, basic or oauth2", p.Auth.Type)
+		bad("auth.type %q: want bearer, header, query, basic or oauth2", p.Auth.Type)
 	}
 	eps := map[string]*Endpoint{"list": &p.Endpoints.List, "get": &p.Endpoints.Get, "create": &p.Endpoints.Create,
 		"update": &p.Endpoints.Update, "delete": &p.Endpoints.Delete, "find": &p.Endpoints.Find}
@@ -155,6 +172,8 @@ func (p *Profile) check() error {
 			bad("endpoints.%s.path %q: want a path starting with /", name, ep.Path)
 		case ep.Path != "" && needID && !strings.Contains(ep.Path, "{id}"):
 			bad("endpoints.%s.path %q: needs the {id} placeholder", name, ep.Path)
+		case name == "find" && strings.Contains(ep.Path, "{value}") && len(ep.Params) != 1:
+			bad("endpoints.find: a path with {value} needs params naming its one key (e.g. {email: email})")
 		}
 	}
 	pg := &p.Pagination

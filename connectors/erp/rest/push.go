@@ -58,7 +58,7 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 	}
 	ep := c.profile.Endpoints.Update
 	body := merged
-	if ep.Method == "PATCH" {
+	if ep.Method == "PATCH" || ep.Partial {
 		body = map[string]any{}
 		for k := range payload {
 			if !connectors.SameJSON(merged[k], cur.Data[k]) {
@@ -170,23 +170,36 @@ func (c *Connector) FindBy(ctx context.Context, resource, key, value string) (*c
 		return nil, fmt.Errorf("%s: find customer by empty %s: %w", c.typ, key, connectors.ErrNotFound)
 	}
 	q := fixed(ep.Query)
-	if q == nil {
-		q = url.Values{}
+	path := ep.Path
+	if strings.Contains(path, "{value}") {
+		path = strings.ReplaceAll(path, "{value}", url.PathEscape(value))
+	} else {
+		q.Set(param, value)
 	}
-	q.Set(param, value)
 	var out any
-	if _, err := c.call(ctx, ep.Method, ep.Path, q, nil, &out); err != nil {
+	if _, err := c.call(ctx, ep.Method, path, q, nil, &out); err != nil {
+		if errors.Is(err, connectors.ErrNotFound) && path != ep.Path {
+			return nil, fmt.Errorf("%s: no customer with that %s: %w", c.typ, key, connectors.ErrNotFound)
+		}
 		return nil, fmt.Errorf("%s: find customer by %s: %w", c.typ, key, err)
 	}
-	items, _ := lookup(out, c.profile.Records.ListPath).([]any)
-	if len(items) == 0 {
-		return nil, fmt.Errorf("%s: no customer with that %s: %w", c.typ, key, connectors.ErrNotFound)
+	var item any
+	if path != ep.Path {
+		item = lookup(out, ep.ItemPath)
+	} else {
+		listPath := ep.ListPath
+		if listPath == "" {
+			listPath = c.profile.Records.ListPath
+		}
+		items, _ := lookup(out, listPath).([]any)
+		if len(items) == 0 {
+			return nil, fmt.Errorf("%s: no customer with that %s: %w", c.typ, key, connectors.ErrNotFound)
+		}
+		item = lookup(items[0], ep.ItemPath)
 	}
-	rec, err := c.record(items[0])
-	if err != nil {
-		return nil, fmt.Errorf("%s: find customer by %s: %w", c.typ, key, err)
-	}
-	return &rec, nil
+	// A search hit may carry less than the record (no updated field):
+	// answer reads it again by its id then.
+	return c.answer(ctx, item, "", "find customer by "+key)
 }
 
 var (
