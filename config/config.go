@@ -15,6 +15,7 @@ type Config struct {
 	Worker     Worker      `yaml:"worker"`
 	Hub        Hub         `yaml:"hub"`
 	Insights   Insights    `yaml:"insights"`
+	Events     Events      `yaml:"events"`
 	Connectors []Connector `yaml:"connectors"`
 	// File is the path the config was loaded from; errors found later
 	// (an unknown connector type, bad settings) name it with Connector.Line.
@@ -167,6 +168,39 @@ const (
 	ScopeAll    = "all"
 )
 
+// Events configures the events the hub computes about customers and
+// delivers to targets that take events (Klaviyo, outbound webhooks).
+type Events struct {
+	// Defaults for zero values are the engine's (sync.EventPolicyOf):
+	// scan every minute, carts abandoned after 1 h and announced up to 7
+	// days, birthdays 7 days ahead, repurchase at 0.8 of the interval,
+	// complaints within 30 days of an order of 200.00 or more.
+	//
+	// ScanInterval is how often the engine looks for due events (once
+	// across all workers).
+	ScanInterval Duration `yaml:"scan_interval"`
+	// CartAbandonedAfter is how long a cart stays untouched, with no order
+	// since, before it counts as abandoned (per connector:
+	// connectors[].cart_abandoned_after).
+	CartAbandonedAfter Duration `yaml:"cart_abandoned_after"`
+	// CartMaxAge: carts untouched for longer than this (after the delay)
+	// are not announced any more (a backfill of old checkouts).
+	CartMaxAge Duration `yaml:"cart_max_age"`
+	// BirthdayDaysBefore is how many days before a birthday
+	// birthday_upcoming fires.
+	BirthdayDaysBefore int `yaml:"birthday_days_before"`
+	// RepurchaseFraction of the customer's typical interval between
+	// orders after the last order makes repurchase_due.
+	RepurchaseFraction float64 `yaml:"repurchase_fraction"`
+	// ComplaintWithinDays and ComplaintMinTotal: a ticket opened within so
+	// many days after an order of at least that total (decimal, in the
+	// order's currency) makes complaint_after_large_order.
+	ComplaintWithinDays int    `yaml:"complaint_within_days"`
+	ComplaintMinTotal   string `yaml:"complaint_min_total"`
+	// Disable lists event types the engine does not compute.
+	Disable []string `yaml:"disable"`
+}
+
 // Connector is one configured instance of a connector type.
 type Connector struct {
 	Name      string   `yaml:"name"`
@@ -218,6 +252,9 @@ type Connector struct {
 	// instance sends without a country code when their address names no
 	// country ("" = hub.default_region): a Swiss shop's "044 668 18 00".
 	Region string `yaml:"region"`
+	// CartAbandonedAfter overrides events.cart_abandoned_after for this
+	// shop's carts.
+	CartAbandonedAfter Duration `yaml:"cart_abandoned_after"`
 	// Settings are connector-type specific (URLs, credentials); the
 	// connector decodes them into its own typed struct.
 	Settings map[string]any `yaml:"settings"`

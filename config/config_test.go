@@ -327,8 +327,8 @@ func TestErrors(t *testing.T) {
 	}{
 		{file: "unknown_key.yaml", want: []string{
 			"testdata/unknown_key.yaml:3: server.lisen: unknown key (known: admin_listen, admin_token, dashboard_actions, listen, max_body_bytes, public_url, trusted_proxies)",
-			"testdata/unknown_key.yaml:4: databse: unknown key (known: connectors, database, hub, insights, redis, server, worker)",
-			"testdata/unknown_key.yaml:12: connectors[0].setings: unknown key (known: direction, erasure, mapping, max_in_flight, name, on_delete, poll_interval, poll_lookback, previous_webhook_secrets, rate_burst, rate_limit, reconcile, region, resources, settings, timeout, trust, type, webhook_secret)",
+			"testdata/unknown_key.yaml:4: databse: unknown key (known: connectors, database, events, hub, insights, redis, server, worker)",
+			"testdata/unknown_key.yaml:12: connectors[0].setings: unknown key (known: cart_abandoned_after, direction, erasure, mapping, max_in_flight, name, on_delete, poll_interval, poll_lookback, previous_webhook_secrets, rate_burst, rate_limit, reconcile, region, resources, settings, timeout, trust, type, webhook_secret)",
 		}},
 		{file: "duplicates.yaml", want: []string{
 			`testdata/duplicates.yaml:6: connectors[2].name: duplicate connector name "shop" (first used by connectors[0] at line 2)`,

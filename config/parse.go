@@ -494,6 +494,7 @@ func (p *parser) config(n *yaml.Node, c *Config) {
 		"worker":     func(v *yaml.Node, path string) { p.worker(v, path, &c.Worker) },
 		"hub":        func(v *yaml.Node, path string) { p.hub(v, path, &c.Hub) },
 		"insights":   func(v *yaml.Node, path string) { p.insights(v, path, &c.Insights) },
+		"events":     func(v *yaml.Node, path string) { p.events(v, path, &c.Events) },
 		"connectors": func(v *yaml.Node, path string) { p.connectors(v, path, &c.Connectors) },
 	})
 }
@@ -536,6 +537,19 @@ func (p *parser) worker(n *yaml.Node, path string, w *Worker) {
 		"dedupe_ttl":          p.duration(&w.DedupeTTL),
 		"outbox_interval":     p.duration(&w.OutboxInterval),
 		"listen":              p.str(&w.Listen),
+	})
+}
+
+func (p *parser) events(n *yaml.Node, path string, e *Events) {
+	p.fields(n, path, map[string]fieldFunc{
+		"scan_interval":         p.duration(&e.ScanInterval),
+		"cart_abandoned_after":  p.duration(&e.CartAbandonedAfter),
+		"cart_max_age":          p.duration(&e.CartMaxAge),
+		"birthday_days_before":  p.integer(&e.BirthdayDaysBefore),
+		"repurchase_fraction":   p.float(&e.RepurchaseFraction),
+		"complaint_within_days": p.integer(&e.ComplaintWithinDays),
+		"complaint_min_total":   p.str(&e.ComplaintMinTotal),
+		"disable":               p.strList(&e.Disable),
 	})
 }
 
@@ -645,6 +659,7 @@ func (p *parser) connector(n *yaml.Node, path string, c *Connector) {
 		"trust":                    p.str(&c.Trust),
 		"erasure":                  p.str(&c.Erasure),
 		"region":                   p.str(&c.Region),
+		"cart_abandoned_after":     p.duration(&c.CartAbandonedAfter),
 		"settings": func(v *yaml.Node, path string) {
 			if p.isUnset(v) {
 				return

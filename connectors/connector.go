@@ -16,6 +16,8 @@ const (
 	ResourceCustomer = "customer"
 	ResourceOrder    = "order"
 	ResourceTicket   = "ticket"
+	// ResourceCart is a cart (checkout, quote) not completed yet.
+	ResourceCart = "cart"
 )
 
 // Record is one vendor record as the vendor shapes it.

@@ -27,6 +27,8 @@ var customerTables = []struct {
 	{"outbox", &OutboxEvent{}},
 	{"customer_insights", &Insight{}},
 	{"insight_changes", &InsightChange{}},
+	{"carts", &Cart{}},
+	{"events", &Event{}},
 }
 
 // EraseRequest says who asked for an erasure and what each touchpoint

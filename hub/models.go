@@ -151,5 +151,6 @@ func (Quarantined) TableName() string { return "quarantine" }
 func allModels() []any {
 	return []any{&Customer{}, &Link{}, &Change{}, &OutboxEvent{}, &Cursor{}, &Quarantined{}, &Ticket{}, &TicketChange{},
 		&PrivacyRequest{}, &PrivacyStep{}, &Tombstone{}, &Order{}, &OrderChange{}, &Waiting{}, &AppShop{},
-		&Insight{}, &InsightChange{}, &InsightStat{}}
+		&Insight{}, &InsightChange{}, &InsightStat{},
+		&Cart{}, &Event{}, &EventDelivery{}}
 }

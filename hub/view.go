@@ -25,9 +25,14 @@ type View struct {
 	// profitability class (with the inputs its rule read), each indicator
 	// with the orders and tickets it came from; nil before the first
 	// computation.
-	Insights  *InsightsView `json:"insights,omitempty"`
-	CreatedAt string        `json:"created_at"`
-	UpdatedAt string        `json:"updated_at"`
+	Insights *InsightsView `json:"insights,omitempty"`
+	// Carts are the customer's carts, last touched first; Events the
+	// moments the hub computed (cart_abandoned, birthday_upcoming...)
+	// with their delivery to each target.
+	Carts     []CartView  `json:"carts"`
+	Events    []EventView `json:"events"`
+	CreatedAt string      `json:"created_at"`
+	UpdatedAt string      `json:"updated_at"`
 }
 
 // LinkView is a link as the API shows it.
@@ -102,6 +107,12 @@ func (s *Store) View(ctx context.Context, id uint64, changes int) (*View, error)
 		return nil, err
 	}
 	if v.Orders, err = s.CustomerOrders(ctx, id, 20); err != nil {
+		return nil, err
+	}
+	if v.Carts, err = s.CustomerCarts(ctx, id, 20); err != nil {
+		return nil, err
+	}
+	if v.Events, err = s.CustomerEvents(ctx, id, 50); err != nil {
 		return nil, err
 	}
 	if v.Insights, err = s.InsightsView(ctx, id); err != nil {

@@ -318,6 +318,11 @@ func (c *compiler) topRule(res string, inbound bool, kv keyVal) (*rule, error) {
 			return nil, c.errAt(kv.keyNode, name, "not a canonical order field (want one of %s)", strings.Join(orderFieldNames(), ", "))
 		}
 	}
+	if inbound && res == "cart" {
+		if _, ok := CartField(name); !ok {
+			return nil, c.errAt(kv.keyNode, name, "not a canonical cart field (want one of %s)", strings.Join(cartFieldNames(), ", "))
+		}
+	}
 	r, err := c.rule(kv.val, name, false)
 	if err != nil {
 		return nil, err

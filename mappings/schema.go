@@ -196,6 +196,8 @@ func Schema() []byte {
 		"properties": canonicalOf(TicketFields), "additionalProperties": false}
 	orderFields := map[string]any{"type": "object", "description": "Canonical order field → rule.",
 		"properties": canonicalOf(OrderFields), "additionalProperties": false}
+	cartFields := map[string]any{"type": "object", "description": "Canonical cart field → rule.",
+		"properties": canonicalOf(CartFields), "additionalProperties": false}
 
 	file := reflectSchema(reflect.TypeFor[FileSpec]())
 	fp := file["properties"].(map[string]any)
@@ -203,7 +205,8 @@ func Schema() []byte {
 	fp["resources"] = map[string]any{
 		"type": "object", "description": fp["resources"].(map[string]any)["description"],
 		"properties": map[string]any{"customer": resource(customerFields, fieldNames),
-			"ticket": resource(ticketFields, nil), "order": resource(orderFields, nil)},
+			"ticket": resource(ticketFields, nil), "order": resource(orderFields, nil),
+			"cart": resource(cartFields, nil)},
 		"additionalProperties": resource(anyFields, nil),
 	}
 	fp["tables"].(map[string]any)["additionalProperties"] = map[string]any{"type": "object"}

@@ -51,6 +51,10 @@ type Handlers struct {
 	// OnScored of each scheduled run.
 	OnInsights func(context.Context, []hub.InsightResult)
 	OnScored   func(context.Context, hub.ScoreResult)
+	// Events, when set, runs the event engine (events.go); Now is its
+	// clock (nil: time.Now), injectable so tests can move time.
+	Events *EventPolicy
+	Now    func() time.Time
 }
 
 // Register adds every handler to mux.
@@ -60,9 +64,11 @@ func (h *Handlers) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeFanout, h.Fanout)
 	mux.HandleFunc(TypePush, h.Push)
 	mux.HandleFunc(TypePoll, h.Poll)
-	mux.HandleFunc(TypeReconcile, h.Reconcile) // reconcile.go
-	mux.HandleFunc(TypeScore, h.Score)         // insights.go
-	h.registerPrivacy(mux)                     // privacy.go
+	mux.HandleFunc(TypeReconcile, h.Reconcile)       // reconcile.go
+	mux.HandleFunc(TypeScore, h.Score)               // insights.go
+	h.registerPrivacy(mux)                           // privacy.go
+	mux.HandleFunc(TypeEventScan, h.eventScan)       // events.go
+	mux.HandleFunc(TypeEventDeliver, h.eventDeliver) // events.go
 }
 
 func (h *Handlers) touchpoint(ctx context.Context, name string) (*Touchpoint, error) {
@@ -118,6 +124,9 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 	}
 	if p.Resource == connectors.ResourceOrder {
 		return h.ingestOrder(ctx, tp, p, log) // orders.go
+	}
+	if p.Resource == connectors.ResourceCart {
+		return h.ingestCart(ctx, tp, p, log) // carts.go
 	}
 	if p.Deleted {
 		return h.vendorDeleted(ctx, tp, p.Resource, p.ExternalID, p.SourceAt, deletedBy(p), log) // deletion.go

@@ -147,6 +147,9 @@ func (h *Handlers) applyPage(ctx context.Context, tp *Touchpoint, resource strin
 	if resource == connectors.ResourceOrder {
 		return h.applyOrderPage(ctx, tp, records) // orders.go
 	}
+	if resource == connectors.ResourceCart {
+		return h.applyCartPage(ctx, tp, records) // carts.go
+	}
 	_, err := h.applyCustomerPage(ctx, tp, resource, records)
 	return err
 }

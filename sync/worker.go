@@ -99,6 +99,7 @@ func (h *Handlers) RunScheduler(ctx context.Context) {
 				return NewReconcileTask(ReconcilePayload{Instance: tp.Name, Resource: res, Start: true}, "slot:"+slot, 0) // reconcile.go
 			})
 		}
+		h.scheduleEvents(ctx) // events.go
 		select {
 		case <-ctx.Done():
 			return

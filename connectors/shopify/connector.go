@@ -32,13 +32,13 @@ var capabilities = connectors.Capabilities{
 	Poll:      true,
 	Push:      true,
 	Patch:     true, // customer and address PUTs change only the keys sent
-	Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder},
+	Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder, connectors.ResourceCart},
 }
 
 func init() {
 	connectors.Register(connectors.Registration{
 		Type:         Type,
-		Doc:          "Shopify shop via the REST Admin API: customers/* and orders/* webhooks, updated_at polling of customers and orders, and customer upserts.",
+		Doc:          "Shopify shop via the REST Admin API: customers/*, orders/* and checkouts/* webhooks, updated_at polling of customers, orders and abandoned checkouts, and customer upserts.",
 		Capabilities: capabilities,
 		NewSettings:  func() any { return NewSettings() },
 		New:          connectors.Constructor(Type, New),

@@ -63,6 +63,11 @@ type listing struct {
 	path, key string
 	// extra are filters of a first page besides updated_at_min.
 	extra url.Values
+	// byID: the endpoint sorts by id only (abandoned checkouts take no
+	// order parameter). The high-water mark is then the newest updated_at
+	// of the whole listing, and a listing is never restarted from it
+	// half-way, which would skip older-stamped records of later pages.
+	byID bool
 }
 
 var listings = map[string]listing{
@@ -70,6 +75,8 @@ var listings = map[string]listing{
 	// orders.json lists only open orders unless told otherwise; a sync
 	// needs cancelled and closed ones too.
 	connectors.ResourceOrder: {path: "/orders.json", key: "orders", extra: url.Values{"status": {"any"}}},
+	// Abandoned checkouts (carts.go): the backfill of checkouts/* webhooks.
+	connectors.ResourceCart: {path: "/checkouts.json", key: "checkouts", byID: true},
 }
 
 // List returns one page of customers or orders changed since the cursor,
@@ -90,7 +97,9 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 	} else {
 		// Shopify's default order is by id; polling needs updated_at order so
 		// the high-water mark only moves forward.
-		q.Set("order", "updated_at asc")
+		if !ls.byID {
+			q.Set("order", "updated_at asc")
+		}
 		if pos.Since != "" {
 			q.Set("updated_at_min", pos.Since)
 		}
@@ -126,7 +135,7 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 		pages := pos.Pages + 1
 		// Restart only if the mark moved past since: when more records than
 		// the cap share one second, restarting would loop on that second.
-		if pages >= c.restartPages && high != "" && high != pos.Since {
+		if !ls.byID && pages >= c.restartPages && high != "" && high != pos.Since {
 			page.Next = cursor{Since: high}.String()
 			return page, nil
 		}

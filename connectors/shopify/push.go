@@ -16,6 +16,9 @@ func (c *Connector) Fetch(ctx context.Context, resource, externalID string) (*co
 	if resource == connectors.ResourceOrder {
 		return c.fetchOrder(ctx, externalID) // orders.go
 	}
+	if resource == connectors.ResourceCart {
+		return nil, connectors.Permanent(fmt.Errorf("shopify: checkouts are not fetched one by one; they come whole in checkouts/* webhooks and the abandoned checkouts listing"))
+	}
 	if resource != connectors.ResourceCustomer {
 		return nil, connectors.Permanent(fmt.Errorf("shopify: cannot fetch %q", resource))
 	}

@@ -53,6 +53,9 @@ func (c *Connector) DecodeWebhook(h http.Header, body []byte) ([]connectors.Even
 		if evs, ok, err := decodeOrderWebhook(ev, h, body); ok { // orders.go
 			return evs, err
 		}
+		if evs, ok, err := decodeCartWebhook(ev, h, body); ok { // carts.go
+			return evs, err
+		}
 		ev.Ignore = true
 		return []connectors.Event{ev}, nil
 	}

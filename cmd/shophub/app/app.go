@@ -42,6 +42,8 @@ type Options struct {
 	Redis redis.UniversalClient
 	// Migrate runs schema migrations at start (dev mode and tests).
 	Migrate bool
+	// Now is the event engine's clock (nil: time.Now); tests move it.
+	Now func() time.Time
 }
 
 // App is a running shophub process.
@@ -134,6 +136,11 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		PrivacyPolicy: shsync.PrivacyPolicy{EmailFallback: cfg.Hub.ErasureEmailFallback,
 			EraseEverywhere: cfg.Hub.VendorErasureScope == config.ScopeAll},
 	}
+	events, err := shsync.EventPolicyOf(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.Handlers.Events, a.Handlers.Now = &events, opts.Now
 	if a.Engine, a.AdminEngine, err = a.engines(); err != nil {
 		return nil, err
 	}

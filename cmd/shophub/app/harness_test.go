@@ -31,6 +31,7 @@ type env struct {
 	app      *app.App
 	log      *slog.Logger
 	lazy     bool
+	now      func() time.Time
 }
 
 type envOptions struct {
@@ -49,6 +50,8 @@ type envOptions struct {
 	// connect in the background; tests injecting vendor faults want them
 	// connected first).
 	lazy bool
+	// now is the event engine's clock (nil: time.Now).
+	now func() time.Time
 }
 
 func testLogger() *slog.Logger {
@@ -90,7 +93,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if e.log == nil {
 		e.log = testLogger()
 	}
-	e.lazy = o.lazy
+	e.lazy, e.now = o.lazy, o.now
 	e.cfg = app.DemoConfig(do, shopifyURL, shopwareURL)
 	e.cfg.Worker.OutboxInterval = config.Duration(time.Second)
 	if o.tune != nil {
@@ -108,7 +111,7 @@ func (e *env) start() {
 		e.t.Fatal(err)
 	}
 	a, err := app.New(context.Background(), app.Options{Config: e.cfg, Log: e.log, Serve: true, Work: true,
-		Listener: l, Redis: e.rdb, Migrate: true})
+		Listener: l, Redis: e.rdb, Migrate: true, Now: e.now})
 	if err != nil {
 		e.t.Fatalf("start shophub: %v", err)
 	}

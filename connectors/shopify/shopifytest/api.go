@@ -59,6 +59,8 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 			notFound(w)
 		}
+	case len(segs) == 1 && segs[0] == "checkouts.json" && r.Method == http.MethodGet:
+		e.listCheckouts(w, r, version) // checkouts.go
 	case len(segs) == 1 && segs[0] == "orders.json" && r.Method == http.MethodGet:
 		e.listOrders(w, r, version) // orders.go
 	case len(segs) == 2 && segs[0] == "orders" && segs[1] == "count.json" && r.Method == http.MethodGet:

@@ -82,6 +82,9 @@ type store struct {
 	lastTS    int64
 	zone      *time.Location
 	orders    *orderBook // orders.go
+	// checkouts.go
+	checkouts    map[int64]*checkout
+	nextCheckout int64
 }
 
 func newStore(zone *time.Location) *store {

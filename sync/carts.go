@@ -1,0 +1,77 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/mappings"
+)
+
+// Carts have their own path through the pipeline, like orders: the shop
+// is their only writer, the newest state is kept as a whole in hub.Cart,
+// nothing is fanned out. What a cart means for others is an event
+// (cart_abandoned), which the event engine computes from the carts held
+// (events.go).
+
+func (h *Handlers) ingestCart(ctx context.Context, tp *Touchpoint, p IngestPayload, log *slog.Logger) error {
+	if !takesCarts(tp) {
+		log.Debug("cart event dropped: the instance does not take carts (resources or mapping)")
+		return nil
+	}
+	if p.Deleted {
+		log.Debug("cart deleted at the shop; the hub keeps its last state")
+		return nil
+	}
+	rec, err := h.recordOf(ctx, tp, p, log)
+	if rec == nil {
+		return err
+	}
+	return h.mergeCart(ctx, tp, p, rec.Data, rec.UpdatedAt, log)
+}
+
+func (h *Handlers) applyCartPage(ctx context.Context, tp *Touchpoint, records []connectors.Record) error {
+	if !takesCarts(tp) {
+		return nil
+	}
+	return h.applyEach(ctx, tp, connectors.ResourceCart, records, h.mergeCart)
+}
+
+func (h *Handlers) mergeCart(ctx context.Context, tp *Touchpoint, p IngestPayload, record map[string]any, at time.Time, log *slog.Logger) error {
+	doc, err := tp.Mapping.Inbound(p.Resource, record)
+	if errors.Is(err, mappings.ErrSkip) {
+		log.Debug("cart skipped by mapping")
+		return nil
+	}
+	if err == nil {
+		doc, err = mappings.NormalizeCart(doc)
+	}
+	if err != nil {
+		if p.Body == nil {
+			p.Body, _ = json.Marshal(record)
+		}
+		return h.quarantine(ctx, p, err)
+	}
+	res, err := h.Store.MergeCart(ctx, hub.CartInbound{Instance: p.Instance, ExternalID: p.ExternalID, SourceAt: at, Doc: doc})
+	if errors.Is(err, hub.ErrTooLong) {
+		if p.Body == nil {
+			p.Body, _ = json.Marshal(record)
+		}
+		return h.quarantine(ctx, p, err)
+	}
+	if err != nil {
+		return err
+	}
+	if res.Changed {
+		log.Debug("cart changed", "cart_id", res.CartID, "customer_id", res.CustomerID)
+	}
+	return nil
+}
+
+func takesCarts(tp *Touchpoint) bool {
+	return tp.Handles(connectors.ResourceCart) && tp.Mapping.HasInbound(connectors.ResourceCart)
+}
