@@ -293,57 +293,42 @@ func (s *Store) LargestOrderBetween(ctx context.Context, customerID uint64, from
 // Due is a customer whose next order is due (RepurchaseDue).
 type Due struct {
 	CustomerID  uint64
-	LastOrderID uint64
 	LastOrderAt time.Time
-	Interval    time.Duration
-	DueAt       time.Time
-	Orders      int
+	// NextOrderDue is the insights' next-order date; DueAt the moment the
+	// operator's fraction of the interval up to it has passed.
+	NextOrderDue time.Time
+	DueAt        time.Time
+	Orders       int
 }
 
-// RepurchaseDue lists customers with two or more counted orders whose
-// last order lies at least fraction × their average interval between
-// orders before now. The interval is computed here from the orders held;
-// once the insights model (next-order date) lands it takes its place.
+// RepurchaseDue lists customers whose insights (customer_insights: last
+// order, next-order-due date) say that fraction of the interval from their
+// last order to their next-order date has passed by now, with no order
+// since (a newer order moves the last order, and the due date with it).
 func (s *Store) RepurchaseDue(ctx context.Context, now time.Time, fraction float64) ([]Due, error) {
-	type row struct {
-		ID         uint64
-		CustomerID uint64
-		PlacedAt   time.Time
-	}
+	var rows []Insight
 	var out []Due
-	var cur *Due
-	var first time.Time
-	flush := func() {
-		if cur == nil || cur.Orders < 2 {
-			return
-		}
-		cur.Interval = cur.LastOrderAt.Sub(first) / time.Duration(cur.Orders-1)
-		if cur.Interval <= 0 {
-			return
-		}
-		cur.DueAt = cur.LastOrderAt.Add(time.Duration(float64(cur.Interval) * fraction))
-		if !now.Before(cur.DueAt) {
-			out = append(out, *cur)
-		}
-	}
-	rows, err := s.db.WithContext(ctx).Model(&Order{}).Select("id", "customer_id", "placed_at").
-		Where("customer_id IS NOT NULL AND status <> ?", "cancelled").Order("customer_id, placed_at, id").Rows()
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var r row
-		if err := s.db.ScanRows(rows, &r); err != nil {
+	var after uint64
+	for {
+		err := s.db.WithContext(ctx).Select("customer_id", "orders", "last_order_at", "next_order_due").
+			Where("customer_id > ? AND last_order_at IS NOT NULL AND next_order_due IS NOT NULL AND last_order_at <= ?", after, now.UTC()).
+			Order("customer_id").Limit(1000).Find(&rows).Error
+		if err != nil {
 			return nil, err
 		}
-		if cur == nil || cur.CustomerID != r.CustomerID {
-			flush()
-			cur, first = &Due{CustomerID: r.CustomerID}, r.PlacedAt
+		for _, r := range rows {
+			after = r.CustomerID
+			last, next := r.LastOrderAt.UTC(), r.NextOrderDue.UTC()
+			if !next.After(last) {
+				continue
+			}
+			due := last.Add(time.Duration(float64(next.Sub(last)) * fraction))
+			if !now.Before(due) {
+				out = append(out, Due{CustomerID: r.CustomerID, LastOrderAt: last, NextOrderDue: next, DueAt: due, Orders: r.Orders})
+			}
 		}
-		cur.Orders++
-		cur.LastOrderID, cur.LastOrderAt = r.ID, r.PlacedAt
+		if len(rows) < 1000 {
+			return out, nil
+		}
 	}
-	flush()
-	return out, rows.Err()
 }

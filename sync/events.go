@@ -163,6 +163,7 @@ func (h *Handlers) ScanEvents(ctx context.Context) (int, error) {
 		{hub.EventBirthdayUpcoming, h.scanBirthdays},
 		{hub.EventRepurchaseDue, h.scanRepurchase},
 		{hub.EventComplaintLargeOrder, h.scanComplaints},
+		{"insights", h.scanInsightChanges},
 	}
 	for _, s := range steps {
 		if h.Events.Disabled[s.typ] {
@@ -394,9 +395,9 @@ func (h *Handlers) scanComplaints(ctx context.Context, now time.Time) (int, erro
 	}
 }
 
-// scanRepurchase: the customer's typical interval between orders times
-// the operator's fraction has passed since their last order, with no
-// order since. The occasion is the last order: once per purchase cycle.
+// scanRepurchase: the operator's fraction of the interval from the last
+// order to the next-order date of the insights has passed, with no order
+// since. The occasion is the last order: once per purchase cycle.
 func (h *Handlers) scanRepurchase(ctx context.Context, now time.Time) (int, error) {
 	dues, err := h.Store.RepurchaseDue(ctx, now, h.Events.RepurchaseFraction)
 	if err != nil {
@@ -405,9 +406,9 @@ func (h *Handlers) scanRepurchase(ctx context.Context, now time.Time) (int, erro
 	n := 0
 	for _, d := range dues {
 		created, err := h.record(ctx, hub.NewEvent{CustomerID: d.CustomerID, Type: hub.EventRepurchaseDue,
-			Occasion: "after:" + strconv.FormatUint(d.LastOrderID, 10),
-			Data: map[string]any{"last_order_at": d.LastOrderAt.UTC().Format(time.RFC3339), "due_at": d.DueAt.UTC().Format(time.RFC3339),
-				"interval_days": int(d.Interval.Hours() / 24), "orders": d.Orders}, At: now})
+			Occasion: "after:" + d.LastOrderAt.Format(time.RFC3339),
+			Data: map[string]any{"last_order_at": d.LastOrderAt.Format(time.RFC3339), "next_order_due": d.NextOrderDue.Format(time.DateOnly),
+				"due_at": d.DueAt.Format(time.RFC3339), "fraction": h.Events.RepurchaseFraction, "orders": d.Orders}, At: now})
 		if err != nil {
 			return n, err
 		}
@@ -416,6 +417,49 @@ func (h *Handlers) scanRepurchase(ctx context.Context, now time.Time) (int, erro
 		}
 	}
 	return n, nil
+}
+
+// scanInsightChanges turns the insights' pending changes of segment and
+// profitability class into segment_changed and profitability_changed (the
+// occasion is the change row: once each), and marks them dispatched. A
+// first classification (from nothing) is no change worth an event: the
+// first scoring run would announce every customer at once.
+func (h *Handlers) scanInsightChanges(ctx context.Context, now time.Time) (int, error) {
+	n := 0
+	for {
+		chs, err := h.Store.PendingInsightChanges(ctx, 500)
+		if err != nil || len(chs) == 0 {
+			return n, err
+		}
+		ids := make([]uint64, 0, len(chs))
+		for _, c := range chs {
+			ids = append(ids, c.ID)
+			typ := ""
+			switch c.Field {
+			case hub.InsightSegment:
+				typ = hub.EventSegmentChanged
+			case hub.InsightProfitability:
+				typ = hub.EventProfitabilityChanged
+			}
+			if typ == "" || c.OldValue == "" || h.Events.Disabled[typ] {
+				continue
+			}
+			created, err := h.record(ctx, hub.NewEvent{CustomerID: c.CustomerID, Type: typ, Occasion: "insight:" + strconv.FormatUint(c.ID, 10),
+				Data: map[string]any{"from": c.OldValue, "to": c.NewValue, "cause": c.Cause, "changed_at": c.CreatedAt.UTC().Format(time.RFC3339)}, At: now})
+			if err != nil {
+				return n, err
+			}
+			if created {
+				n++
+			}
+		}
+		if err := h.Store.MarkInsightChangesDispatched(ctx, ids...); err != nil {
+			return n, err
+		}
+		if len(chs) < 500 {
+			return n, nil
+		}
+	}
 }
 
 // eventDeliver is the handler of TypeEventDeliver: it re-checks that the

@@ -235,7 +235,8 @@ func TestCartAbandonedReachesKlaviyoAndWebhook(t *testing.T) {
 	}
 }
 
-// A birthday and a repurchase due fire once: with two workers scanning on
+// A birthday, a repurchase due (from the insights' next-order date) and a
+// segment change fire once: with two workers scanning on
 // their schedule, with scans run by hand on both at once, and after a
 // restart.
 func TestBirthdayAndRepurchaseOnceAcrossWorkers(t *testing.T) {
@@ -253,13 +254,22 @@ func TestBirthdayAndRepurchaseOnceAcrossWorkers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, daysAgo := range []int{60, 30} {
+	for i, daysAgo := range []int{90, 60, 30} {
 		placed := now.AddDate(0, 0, -daysAgo).Format(time.RFC3339)
 		if _, err := e.app.Store.MergeOrder(ctx, hub.OrderInbound{Instance: "shopify", ExternalID: fmt.Sprint(900 + i), SourceAt: now,
 			Doc: map[string]any{"number": fmt.Sprint(900 + i), "status": "completed", "financial_status": "paid", "currency": "EUR",
 				"total": "80.00", "customer_email": email, "placed_at": placed}}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The insights (i18's model) give the next-order date; a scoring run
+	// moved Dora's segment.
+	if _, err := e.app.Store.RefreshInsights(ctx, e.app.Handlers.Insights, "order", res.CustomerID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.app.Store.DB().Create(&hub.InsightChange{CustomerID: res.CustomerID, Field: hub.InsightSegment, OldValue: "loyal",
+		NewValue: "at_risk", Cause: "score"}).Error; err != nil {
+		t.Fatal(err)
 	}
 
 	// A second worker process on the same database and Redis.
@@ -296,18 +306,25 @@ func TestBirthdayAndRepurchaseOnceAcrossWorkers(t *testing.T) {
 		}
 		return n
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			ins, _, _ := e.app.Store.Insights(ctx, res.CustomerID)
+			dues, err := e.app.Store.RepurchaseDue(ctx, e.clock.Now(), 0.8)
+			t.Logf("events %v; klaviyo %+v; insights next %q last %q; dues %+v %v", byType(), e.klaviyo.Events(), ins.NextOrderDue, ins.LastOrderAt, dues, err)
+		}
+	})
 	eventually(t, 30*time.Second, "birthday and repurchase never reached Klaviyo", func() bool {
 		n := map[string]int{}
 		for _, ev := range e.klaviyo.Events() {
 			n[ev.Metric]++
 		}
-		return n[hub.EventBirthdayUpcoming] == 1 && n[hub.EventRepurchaseDue] == 1
+		return n[hub.EventBirthdayUpcoming] == 1 && n[hub.EventRepurchaseDue] == 1 && n[hub.EventSegmentChanged] == 1
 	})
 	eventually(t, 30*time.Second, "birthday never reached the webhook endpoint", func() bool {
 		good, _ := e.hook.received()
 		return len(good) == 1
 	})
-	if n := byType(); n[hub.EventBirthdayUpcoming] != 1 || n[hub.EventRepurchaseDue] != 1 || len(n) != 2 {
+	if n := byType(); n[hub.EventBirthdayUpcoming] != 1 || n[hub.EventRepurchaseDue] != 1 || n[hub.EventSegmentChanged] != 1 || len(n) != 3 {
 		t.Fatalf("events: %v", n)
 	}
 
@@ -321,7 +338,7 @@ func TestBirthdayAndRepurchaseOnceAcrossWorkers(t *testing.T) {
 		}
 	}
 	time.Sleep(3 * time.Second) // scheduled scans of both workers run meanwhile
-	if n := byType(); n[hub.EventBirthdayUpcoming] != 1 || n[hub.EventRepurchaseDue] != 1 || len(n) != 2 {
+	if n := byType(); n[hub.EventBirthdayUpcoming] != 1 || n[hub.EventRepurchaseDue] != 1 || n[hub.EventSegmentChanged] != 1 || len(n) != 3 {
 		t.Fatalf("events after restart: %v", n)
 	}
 	if good, bad := e.hook.received(); len(good) != 1 || bad != 0 {
