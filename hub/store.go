@@ -22,6 +22,8 @@ import (
 type Store struct {
 	db     *gorm.DB
 	driver string
+	// dsn opens the migration connection (MySQL).
+	dsn string
 	// privacy keys tombstones and reads phones for erasure and export
 	// (privacy.go); set once at startup by SetPrivacyOptions.
 	privacy PrivacyOptions
@@ -102,7 +104,7 @@ func OpenPool(ctx context.Context, driver, dsn string, p Pool) (*Store, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("ping %s database: %w", driver, err)
 	}
-	return &Store{db: db, driver: driver}, nil
+	return &Store{db: db, driver: driver, dsn: dsn}, nil
 }
 
 // openMySQL opens a pool whose every connection runs READ COMMITTED.
@@ -172,10 +174,22 @@ func (s *Store) Driver() string { return s.driver }
 // DB exposes the gorm handle for packages that report on the hub (api).
 func (s *Store) DB() *gorm.DB { return s.db }
 
-// Migrate creates or updates the schema. Tables use a binary collation on
-// MySQL: keys are normalized in Go, and a case-insensitive collation would
-// make MariaDB and SQLite disagree on which keys are equal.
+// Migrate brings the schema up to this binary's version: on MySQL/MariaDB
+// by applying the numbered files in migrations/ (schema.go), on SQLite
+// (dev, tests) by AutoMigrate.
 func (s *Store) Migrate(ctx context.Context) error {
+	if s.driver == "mysql" {
+		return s.migrateMySQL(ctx)
+	}
+	return s.AutoMigrate(ctx)
+}
+
+// AutoMigrate creates or updates the tables from the gorm models. It is the
+// schema for SQLite; on MySQL only TestMigrationsMatchModels uses it, to
+// prove the migrations produce what the models need. Tables use a binary
+// collation on MySQL: keys are normalized in Go, and a case-insensitive
+// collation would make MariaDB and SQLite disagree on which keys are equal.
+func (s *Store) AutoMigrate(ctx context.Context) error {
 	db := s.db.WithContext(ctx)
 	if s.driver == "mysql" {
 		db = db.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")

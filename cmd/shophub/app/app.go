@@ -40,7 +40,8 @@ type Options struct {
 	// Redis overrides the client built from config (dev mode's in-process
 	// server, fault tests).
 	Redis redis.UniversalClient
-	// Migrate runs schema migrations at start (dev mode and tests).
+	// Migrate runs schema migrations at start (dev mode and tests);
+	// without it serve and worker refuse a schema older than the binary.
 	Migrate bool
 	// Now is the event engine's clock (nil: time.Now); tests move it.
 	Now func() time.Time
@@ -103,6 +104,12 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	a.Store.SetPrivacyOptions(PrivacyOptions(cfg))
 	if opts.Migrate {
 		if err := a.Store.Migrate(ctx); err != nil {
+			return nil, err
+		}
+	} else if opts.Serve || opts.Work {
+		// A schema older than the binary would fail query by query while
+		// /readyz says ok; refuse at start, naming `shophub migrate`.
+		if err := a.Store.CheckSchema(ctx); err != nil {
 			return nil, err
 		}
 	}
