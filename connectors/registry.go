@@ -30,6 +30,9 @@ type Registration struct {
 	// Sample is one vendor-shaped record of the connector's main resource
 	// (JSON), for docs and the mapping benchmark. Optional.
 	Sample []byte
+	// Vocabularies are the vendor's words for canonical enumerations
+	// (gender codes), for mappings to name. Optional.
+	Vocabularies []Vocabulary
 }
 
 // Instance is what the pipeline tells a connector about the configured
@@ -91,6 +94,7 @@ func Register(r Registration) {
 	if _, dup := registry[r.Type]; dup {
 		panic("connectors: duplicate registration of " + r.Type)
 	}
+	registerVocabularies(r)
 	registry[r.Type] = r
 }
 

@@ -20,7 +20,7 @@ func BaseURL(key, raw, example string) (string, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return s, fmt.Errorf("%s %q: want a URL like %s", key, raw, example)
+		return s, fmt.Errorf("%s %q: want a base URL like %s", key, raw, example)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return s, fmt.Errorf("%s %q: want a base URL without query or fragment, like %s", key, raw, example)

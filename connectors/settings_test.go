@@ -13,8 +13,8 @@ func TestBaseURL(t *testing.T) {
 		{"https://shop.example.com/api/", "https://shop.example.com/api", ""},
 		{" http://127.0.0.1:8080 ", "http://127.0.0.1:8080", ""},
 		{"", "", "base_url is required"},
-		{"shop.example.com", "", "want a URL like"},
-		{"ftp://shop.example.com", "", "want a URL like"},
+		{"shop.example.com", "", "want a base URL like"},
+		{"ftp://shop.example.com", "", "want a base URL like"},
 		{"https://shop.example.com/?x=1", "", "without query"},
 	} {
 		got, err := BaseURL("base_url", tt.raw, "https://shop.example.com")

@@ -80,7 +80,7 @@ type (
 		Reverse bool   `json:"reverse" doc:"Map values back to keys (the table's values must be unique)."`
 	}
 	genderArg struct {
-		To    string         `json:"to" doc:"Vocabulary to render: canonical (default), magento, shopware, oxid, de, en." enum:"canonical|magento|shopware|oxid|de|en"`
+		To    string         `json:"to" doc:"Vocabulary to render: canonical (default), de, en, or one a connector registers (connectors/README.md lists them)."`
 		Table map[string]any `json:"table" doc:"Inbound: extra {word: canonical}; with to: {canonical: word} overrides."`
 	}
 	moneyArg struct {
@@ -107,7 +107,7 @@ var transformArgs = map[string]any{
 	"map": map[string]any{"type": "object", "description": "A plain table {from: to}, or {table: {…} or <name>, default: x}.",
 		"properties": map[string]any{"table": map[string]any{"type": []any{"object", "string"}}, "default": map[string]any{}}},
 	"lookup":  map[string]any{"anyOf": []any{map[string]any{"type": "string", "description": "Name of a table in the tables section."}, reflectSchema(reflect.TypeFor[lookupArg]())}},
-	"gender":  map[string]any{"anyOf": []any{map[string]any{"type": "string", "enum": []any{"canonical", "magento", "shopware", "oxid", "de", "en"}}, reflectSchema(reflect.TypeFor[genderArg]())}},
+	"gender":  map[string]any{"anyOf": []any{map[string]any{"type": "string", "description": "canonical, de, en, or a vocabulary a connector registers (connectors/README.md lists them)."}, reflectSchema(reflect.TypeFor[genderArg]())}},
 	"money":   reflect.TypeFor[moneyArg](),
 	"default": map[string]any{"description": "The default value."},
 	"hash":    map[string]any{"type": "string", "enum": []any{"sha256", "sha512", "sha1", "md5"}},

@@ -6,37 +6,96 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/shophub/shophub/connectors"
 )
 
 // Genders is the canonical gender vocabulary (canonical field `gender`).
 var Genders = []string{"male", "female", "diverse", "unknown"}
 
-// genderWords recognizes the vendors' salutation and gender codes, looked
-// up trimmed, lower-cased and without a trailing dot: Magento's 1/2/3,
-// Shopware's salutation keys, OXID's MR/MRS, German and English forms.
+// genderWords recognizes gender words and salutations of the languages
+// shophub speaks, looked up trimmed, lower-cased and without a trailing
+// dot. Vendor codes (Magento's 1/2/3, Shopware's salutation keys) are not
+// here: each connector registers its own (connectors.Vocabulary).
 var genderWords = map[string]string{
 	"male": "male", "m": "male", "man": "male", "mr": "male", "mister": "male", "sir": "male",
-	"herr": "male", "herrn": "male", "männlich": "male", "maennlich": "male", "1": "male",
+	"herr": "male", "herrn": "male", "männlich": "male", "maennlich": "male",
 	"female": "female", "f": "female", "w": "female", "woman": "female", "mrs": "female", "ms": "female",
-	"miss": "female", "madam": "female", "frau": "female", "weiblich": "female", "2": "female",
+	"miss": "female", "madam": "female", "frau": "female", "weiblich": "female",
 	"diverse": "diverse", "divers": "diverse", "d": "diverse", "x": "diverse", "mx": "diverse",
 	"other": "diverse", "non-binary": "diverse", "nonbinary": "diverse",
-	"unknown": "unknown", "u": "unknown", "not_specified": "unknown", "not specified": "unknown",
-	"none": "unknown", "n/a": "unknown", "keine angabe": "unknown", "3": "unknown", "0": "unknown",
+	"unknown": "unknown", "u": "unknown", "not specified": "unknown",
+	"none": "unknown", "n/a": "unknown", "keine angabe": "unknown",
 }
 
-// genderVocabularies render a canonical gender for a vendor.
+// genderVocabularies render a canonical gender in a language; vendors'
+// vocabularies come from their connectors (connectors.LookupVocabulary).
 var genderVocabularies = map[string]map[string]any{
 	"canonical": {"male": "male", "female": "female", "diverse": "diverse", "unknown": "unknown"},
-	"magento":   {"male": 1.0, "female": 2.0, "diverse": 3.0, "unknown": 3.0}, // 3 = "Not Specified"
-	"shopware":  {"male": "mr", "female": "mrs", "diverse": "not_specified", "unknown": "not_specified"},
-	"oxid":      {"male": "MR", "female": "MRS", "diverse": "", "unknown": ""},
 	"de":        {"male": "Herr", "female": "Frau", "diverse": "Divers", "unknown": ""},
 	"en":        {"male": "Mr", "female": "Mrs", "diverse": "Mx", "unknown": ""},
 }
 
+// genderVocabulary is the rendering table of a built-in or registered
+// vocabulary.
+func genderVocabulary(name string) (map[string]any, bool) {
+	if v, ok := genderVocabularies[name]; ok {
+		return v, true
+	}
+	if v, ok := connectors.LookupVocabulary("gender", name); ok {
+		return v.Write, true
+	}
+	return nil, false
+}
+
+// genderVocabularyNames lists what {gender: …} accepts.
+func genderVocabularyNames() []string {
+	names := sortedKeys(genderVocabularies)
+	for _, v := range connectors.Vocabularies("gender") {
+		names = append(names, v.Name)
+	}
+	return names
+}
+
+// allGenderWords are the language words plus every registered vendor
+// vocabulary's: its Read words, and its Write values that stand for one
+// canonical value only. A language word is never redefined by a vendor.
+func allGenderWords() map[string]string {
+	words := make(map[string]string, len(genderWords))
+	for k, v := range genderWords {
+		words[k] = v
+	}
+	for _, voc := range connectors.Vocabularies("gender") {
+		back := map[string]string{}
+		ambiguous := map[string]bool{}
+		for canon, w := range voc.Write {
+			k := genderKey(fmt.Sprint(w))
+			if k == "" {
+				continue
+			}
+			if prev, ok := back[k]; ok && prev != canon {
+				ambiguous[k] = true
+			}
+			back[k] = canon
+		}
+		for k, canon := range back {
+			if _, known := words[k]; !known && !ambiguous[k] {
+				words[k] = canon
+			}
+		}
+		for w, canon := range voc.Read {
+			if k := genderKey(w); k != "" && contains(Genders, canon) {
+				if _, known := genderWords[k]; !known {
+					words[k] = canon
+				}
+			}
+		}
+	}
+	return words
+}
+
 // buildGender: without argument, vendor word → canonical vocabulary.
-// {to: magento} (or just `magento`) renders for a vendor instead; the
+// {to: <vocabulary>} (or just its name) renders for a vendor instead; the
 // input may be canonical or any recognized word. `table` adds words
 // (inbound: {word: canonical}) or overrides the rendering (with to:
 // {canonical: word}).
@@ -69,11 +128,11 @@ func buildGender(c *compiler, arg *yaml.Node) (transformFunc, error) {
 	if err != nil {
 		return nil, err
 	}
-	vocab, ok := genderVocabularies[to]
+	vocab, ok := genderVocabulary(to)
 	if !ok {
-		return nil, fmt.Errorf("unknown vocabulary %q (want one of %s)", to, strings.Join(sortedKeys(genderVocabularies), ", "))
+		return nil, fmt.Errorf("unknown vocabulary %q (want one of %s, or a connector's)", to, strings.Join(genderVocabularyNames(), ", "))
 	}
-	words := genderWords
+	words := allGenderWords()
 	if to != "canonical" {
 		out := make(map[string]any, len(vocab))
 		for k, v := range vocab {
@@ -87,10 +146,6 @@ func buildGender(c *compiler, arg *yaml.Node) (transformFunc, error) {
 		}
 		vocab = out
 	} else if table != nil {
-		words = make(map[string]string, len(genderWords)+len(table))
-		for k, v := range genderWords {
-			words[k] = v
-		}
 		for k, v := range table {
 			s, _ := v.(string)
 			if !contains(Genders, s) {

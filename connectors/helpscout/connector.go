@@ -10,7 +10,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -67,8 +66,8 @@ func NewSettings() *Settings {
 // Validate checks settings without contacting Help Scout.
 func (s *Settings) Validate() error {
 	var errs []error
-	if u, err := url.Parse(s.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("base_url %q: want a URL like https://api.helpscout.net", s.BaseURL))
+	if _, err := connectors.BaseURL("base_url", s.BaseURL, "https://api.helpscout.net"); err != nil {
+		errs = append(errs, err)
 	}
 	if strings.TrimSpace(s.ClientID) == "" {
 		errs = append(errs, errors.New("client_id is required"))
@@ -101,7 +100,7 @@ type Connector struct {
 
 // New builds an unconnected connector.
 func New(inst connectors.Instance, s Settings) (*Connector, error) {
-	s.BaseURL = strings.TrimRight(s.BaseURL, "/")
+	s.BaseURL, _ = connectors.BaseURL("base_url", s.BaseURL, "")
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("helpscout: %w", err)
 	}

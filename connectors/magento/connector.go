@@ -44,6 +44,7 @@ func init() {
 		New:          connectors.Constructor(Type, New),
 		Mapping:      defaultMapping,
 		Sample:       sample,
+		Vocabularies: []connectors.Vocabulary{genderVocabulary},
 	})
 }
 
@@ -87,13 +88,9 @@ var storeCodeRe = regexp.MustCompile(`^[a-z0-9_]+$`)
 // Validate checks settings without contacting Magento.
 func (s *Settings) Validate() error {
 	var errs []error
-	u, err := url.Parse(s.BaseURL)
-	switch {
-	case s.BaseURL == "":
-		errs = append(errs, errors.New("base_url is required"))
-	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
-		errs = append(errs, fmt.Errorf("base_url %q: want a base URL like https://shop.example.com", s.BaseURL))
-	case strings.Contains(u.Path, "/rest"):
+	if _, err := connectors.BaseURL("base_url", s.BaseURL, "https://shop.example.com"); err != nil {
+		errs = append(errs, err)
+	} else if u, _ := url.Parse(s.BaseURL); strings.Contains(u.Path, "/rest") {
 		errs = append(errs, fmt.Errorf("base_url %q: give the store's base URL without /rest/…; store_code selects the store view", s.BaseURL))
 	}
 	if !storeCodeRe.MatchString(s.StoreCode) {
@@ -167,7 +164,7 @@ type WebhookConnector struct {
 // New builds an unconnected connector: a *WebhookConnector when
 // webhook_public_key is set, else a *Connector.
 func New(inst connectors.Instance, s Settings) (connectors.Connector, error) {
-	s.BaseURL = strings.TrimRight(s.BaseURL, "/")
+	s.BaseURL, _ = connectors.BaseURL("base_url", s.BaseURL, "")
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("magento: %w", err)
 	}

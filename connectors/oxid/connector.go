@@ -38,6 +38,7 @@ func init() {
 		NewSettings:  func() any { return NewSettings() },
 		New:          connectors.Constructor(Type, New),
 		Mapping:      defaultMapping,
+		Vocabularies: []connectors.Vocabulary{genderVocabulary},
 	})
 }
 

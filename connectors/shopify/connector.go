@@ -71,13 +71,9 @@ var versionRe = regexp.MustCompile(`^(\d{4}-\d{2}|unstable)$`)
 // Validate checks settings without contacting Shopify.
 func (s *Settings) Validate() error {
 	var errs []error
-	u, err := url.Parse(s.ShopURL)
-	switch {
-	case s.ShopURL == "":
-		errs = append(errs, errors.New("shop_url is required"))
-	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
-		errs = append(errs, fmt.Errorf("shop_url %q: want a base URL like https://acme.myshopify.com", s.ShopURL))
-	case u.Path != "" && u.Path != "/":
+	if _, err := connectors.BaseURL("shop_url", s.ShopURL, "https://acme.myshopify.com"); err != nil {
+		errs = append(errs, err)
+	} else if u, _ := url.Parse(s.ShopURL); u.Path != "" && u.Path != "/" {
 		errs = append(errs, fmt.Errorf("shop_url %q: give the shop's base URL without a path", s.ShopURL))
 	}
 	if !versionRe.MatchString(s.APIVersion) {
@@ -112,7 +108,7 @@ type Connector struct {
 
 // New builds an unconnected connector.
 func New(inst connectors.Instance, s Settings) (*Connector, error) {
-	s.ShopURL = strings.TrimRight(s.ShopURL, "/")
+	s.ShopURL, _ = connectors.BaseURL("shop_url", s.ShopURL, "")
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("shopify: %w", err)
 	}

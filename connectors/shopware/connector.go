@@ -46,8 +46,9 @@ func init() {
 			}
 			return New(inst, settings)
 		},
-		Mapping: defaultMapping,
-		Sample:  sample,
+		Mapping:      defaultMapping,
+		Sample:       sample,
+		Vocabularies: []connectors.Vocabulary{genderVocabulary},
 	})
 }
 

@@ -69,6 +69,9 @@ func ConnectorDoc(w io.Writer, typ string) error {
 	c := reg.Capabilities
 	fmt.Fprintf(w, "Resources: %s · webhooks: %s · polling: %s · push: %s\n\n",
 		strings.Join(c.Resources, ", "), yesNo(c.Webhooks), yesNo(c.Poll), yesNo(c.Push))
+	for _, v := range reg.Vocabularies {
+		fmt.Fprintf(w, "Vocabulary for mappings: `{%s: %s}` — %s.\n\n", v.Field, v.Name, v.Doc)
+	}
 	fmt.Fprint(w, "| setting | type | default | description |\n|---|---|---|---|\n")
 	for _, s := range settingsDocs(reg.NewSettings()) {
 		fmt.Fprintf(w, "| `%s` | %s | %s | %s |\n", s.name, s.typ, s.def, s.doc)

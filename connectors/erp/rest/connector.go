@@ -11,7 +11,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"strings"
 
@@ -106,10 +105,9 @@ func New(inst connectors.Instance, s Settings) (*Connector, error) {
 	if s.BaseURL == "" {
 		s.BaseURL = p.BaseURL
 	}
-	s.BaseURL = strings.TrimRight(s.BaseURL, "/")
 	var errs []error
-	if u, err := url.Parse(s.BaseURL); s.BaseURL == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("base_url %q: want an absolute URL like https://erp.example.com/api", s.BaseURL))
+	if s.BaseURL, err = connectors.BaseURL("base_url", s.BaseURL, "https://erp.example.com/api"); err != nil {
+		errs = append(errs, err)
 	}
 	switch p.Auth.Type {
 	case "bearer", "header", "query":

@@ -47,7 +47,7 @@ func TestConformance(t *testing.T) {
 func TestRefusedSettings(t *testing.T) {
 	connectortest.CheckRefused(t, "customshop", []connectortest.Refused{
 		{Settings: map[string]any{"api_key": "k"}, Want: "base_url is required"},
-		{Settings: map[string]any{"base_url": "shop.example.com", "api_key": "k"}, Want: "want a URL like"},
+		{Settings: map[string]any{"base_url": "shop.example.com", "api_key": "k"}, Want: "want a base URL like"},
 		{Settings: map[string]any{"base_url": "https://customshop.example.com"}, Want: "api_key is required"},
 	})
 }
