@@ -21,6 +21,29 @@ CREATE TABLE `app_shops` (
   PRIMARY KEY (`instance`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
+CREATE TABLE `carts` (
+  `id` bigint unsigned NOT NULL AUTO_INCREMENT,
+  `instance` varchar(64) NOT NULL,
+  `external_id` varchar(255) NOT NULL,
+  `customer_id` bigint unsigned DEFAULT NULL,
+  `customer_ref` varchar(255) DEFAULT NULL,
+  `customer_email` varchar(320) DEFAULT NULL,
+  `currency` varchar(3) DEFAULT NULL,
+  `total_units` bigint NOT NULL DEFAULT 0,
+  `touched_at` datetime(3) DEFAULT NULL,
+  `completed_at` datetime(3) DEFAULT NULL,
+  `data` text DEFAULT NULL,
+  `version` bigint NOT NULL DEFAULT 0,
+  `source_at` datetime(3) DEFAULT NULL,
+  `created_at` datetime(3) DEFAULT NULL,
+  `updated_at` datetime(3) DEFAULT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `ux_carts_ext` (`instance`,`external_id`),
+  KEY `idx_carts_customer_id` (`customer_id`),
+  KEY `idx_carts_customer_email` (`customer_email`),
+  KEY `ix_carts_open` (`completed_at`,`touched_at`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
 CREATE TABLE `change_log` (
   `id` bigint unsigned NOT NULL AUTO_INCREMENT,
   `customer_id` bigint unsigned NOT NULL,
@@ -35,6 +58,31 @@ CREATE TABLE `change_log` (
   `created_at` datetime(3) DEFAULT NULL,
   PRIMARY KEY (`id`),
   KEY `ix_changes_customer` (`customer_id`,`version`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE `customer_insights` (
+  `customer_id` bigint unsigned NOT NULL,
+  `orders` bigint NOT NULL DEFAULT 0,
+  `currency` varchar(3) NOT NULL DEFAULT '',
+  `ltv_units` bigint NOT NULL DEFAULT 0,
+  `last_order_at` datetime(3) DEFAULT NULL,
+  `next_order_due` datetime(3) DEFAULT NULL,
+  `median_interval_s` bigint NOT NULL DEFAULT 0,
+  `tickets90d` bigint NOT NULL DEFAULT 0,
+  `r` bigint NOT NULL DEFAULT 0,
+  `f` bigint NOT NULL DEFAULT 0,
+  `m` bigint NOT NULL DEFAULT 0,
+  `segment` varchar(32) NOT NULL DEFAULT '',
+  `profitability` varchar(32) NOT NULL DEFAULT '',
+  `data` text DEFAULT NULL,
+  `version` bigint NOT NULL DEFAULT 0,
+  `computed_at` datetime(3) DEFAULT NULL,
+  `scored_at` datetime(3) DEFAULT NULL,
+  `updated_at` datetime(3) DEFAULT NULL,
+  PRIMARY KEY (`customer_id`),
+  KEY `idx_customer_insights_next_order_due` (`next_order_due`),
+  KEY `idx_customer_insights_segment` (`segment`),
+  KEY `idx_customer_insights_profitability` (`profitability`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE `customers` (
@@ -61,6 +109,57 @@ CREATE TABLE `erasure_tombstones` (
   `request_id` bigint unsigned DEFAULT NULL,
   `created_at` datetime(3) DEFAULT NULL,
   PRIMARY KEY (`hash`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE `event_deliveries` (
+  `id` bigint unsigned NOT NULL AUTO_INCREMENT,
+  `event_id` bigint unsigned NOT NULL,
+  `instance` varchar(64) NOT NULL,
+  `status` varchar(16) NOT NULL,
+  `reason` varchar(191) DEFAULT NULL,
+  `delivered_at` datetime(3) DEFAULT NULL,
+  `created_at` datetime(3) DEFAULT NULL,
+  `updated_at` datetime(3) DEFAULT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `ux_event_deliveries` (`event_id`,`instance`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE `events` (
+  `id` bigint unsigned NOT NULL AUTO_INCREMENT,
+  `customer_id` bigint unsigned NOT NULL,
+  `type` varchar(48) NOT NULL,
+  `occasion` varchar(128) NOT NULL,
+  `key` varchar(191) NOT NULL,
+  `marketing` tinyint(1) DEFAULT NULL,
+  `data` text DEFAULT NULL,
+  `at` datetime(3) DEFAULT NULL,
+  `cancelled_at` datetime(3) DEFAULT NULL,
+  `cancel_reason` varchar(191) DEFAULT NULL,
+  `created_at` datetime(3) DEFAULT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `idx_events_key` (`key`),
+  KEY `ix_events_customer` (`customer_id`,`at`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE `insight_changes` (
+  `id` bigint unsigned NOT NULL AUTO_INCREMENT,
+  `customer_id` bigint unsigned NOT NULL,
+  `field` varchar(48) NOT NULL,
+  `old_value` varchar(64) DEFAULT NULL,
+  `new_value` varchar(64) DEFAULT NULL,
+  `cause` varchar(16) DEFAULT NULL,
+  `created_at` datetime(3) DEFAULT NULL,
+  `dispatched_at` datetime(3) DEFAULT NULL,
+  PRIMARY KEY (`id`),
+  KEY `idx_insight_changes_customer_id` (`customer_id`),
+  KEY `ix_insight_changes_pending` (`dispatched_at`,`created_at`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE `insight_stats` (
+  `name` varchar(64) NOT NULL,
+  `value` bigint DEFAULT NULL,
+  `updated_at` datetime(3) DEFAULT NULL,
+  PRIMARY KEY (`name`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE `links` (
@@ -114,6 +213,10 @@ CREATE TABLE `orders` (
   `currency` varchar(3) DEFAULT NULL,
   `total_units` bigint NOT NULL DEFAULT 0,
   `refunded_units` bigint NOT NULL DEFAULT 0,
+  `payment_method` varchar(24) NOT NULL DEFAULT '',
+  `shipping_country` varchar(2) NOT NULL DEFAULT '',
+  `items` bigint NOT NULL DEFAULT 0,
+  `returned_items` bigint NOT NULL DEFAULT 0,
   `placed_at` datetime(3) DEFAULT NULL,
   `data` text DEFAULT NULL,
   `provenance` text DEFAULT NULL,
