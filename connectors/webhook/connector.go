@@ -92,7 +92,10 @@ func New(inst connectors.Instance, s Settings) (*Connector, error) {
 		return nil, fmt.Errorf("webhook: %w", err)
 	}
 	c := &Connector{inst: inst, settings: s, now: time.Now}
-	c.http = connectors.NewHTTPClient(connectors.ClientOptions{BaseURL: "", Timeout: inst.Timeout,
+	// No retries in place: every retry goes back to the queue, whose
+	// handler checks again that the event still stands (an order may
+	// have cancelled an abandoned cart meanwhile).
+	c.http = connectors.NewHTTPClient(connectors.ClientOptions{BaseURL: "", Timeout: inst.Timeout, Retries: -1,
 		Limiter: connectors.InstanceLimiter(inst, -1, 0), OnResponse: inst.Observe})
 	return c, nil
 }

@@ -44,12 +44,26 @@ type receiver struct {
 	mu     sync.Mutex
 	bodies [][]byte
 	bad    int
+	// down, while set, answers 503 (the endpoint is unavailable).
+	down     atomic.Bool
+	attempts atomic.Int64
+	// reject, while set, answers 400 (a permanent refusal).
+	reject atomic.Bool
 }
 
 func newReceiver(t *testing.T, secret string) *receiver {
 	r := &receiver{secret: secret}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
+		r.attempts.Add(1)
+		if r.down.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		if r.reject.Load() {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		if err := webhook.Verify(r.secret, req.Header.Get(webhook.SignatureHeader), body, time.Now(), 5*time.Minute); err != nil {
@@ -356,4 +370,81 @@ func mustBody(good [][]byte, _ int) []byte {
 		return nil
 	}
 	return good[0]
+}
+
+// An order that arrives before the abandoned cart's delivery cancels the
+// event: the endpoint is down when the event is recorded, the buyer pays
+// meanwhile, and the retry finds the order and delivers nothing.
+func TestCartAbandonedCancelledByOrderBeforeDelivery(t *testing.T) {
+	e := newEventsEnv(t, func(c *config.Config) {
+		for i := range c.Connectors {
+			if c.Connectors[i].Name == "klaviyo" {
+				c.Connectors[i].Settings["events"] = []any{"birthday_upcoming"}
+			}
+		}
+	})
+	e.hook.down.Store(true)
+	shopID, id := e.customer(t, "erin@example.com", true)
+	co, err := e.shopify.CreateCheckout(shopID, "", "EUR", shopifytest.CheckoutLine{Title: "Kettle", Quantity: 1, Price: "89.00"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitCart(t, co, false)
+	e.clock.Advance(31 * time.Minute)
+	eventually(t, 30*time.Second, "cart_abandoned never recorded and tried", func() bool {
+		evs := e.events(t, id)
+		return len(evs) == 1 && evs[0].Deliveries["hooks"] == hub.DeliveryPending && e.hook.attempts.Load() > 0
+	})
+	if _, err := e.shopify.CompleteCheckout(co); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "the order never reached the hub", func() bool {
+		os, err := e.app.Store.CustomerOrders(context.Background(), id, 5)
+		return err == nil && len(os) == 1
+	})
+	e.hook.down.Store(false)
+	t.Cleanup(func() {
+		if t.Failed() {
+			os, _ := e.app.Store.CustomerOrders(context.Background(), id, 5)
+			t.Logf("events %+v, attempts %d, orders %+v", e.events(t, id), e.hook.attempts.Load(), os)
+		}
+	})
+	eventually(t, 60*time.Second, "the event was never cancelled", func() bool {
+		evs := e.events(t, id)
+		return len(evs) == 1 && evs[0].Cancelled != "" && evs[0].Deliveries["hooks"] == hub.DeliveryCancelled
+	})
+	if good, _ := e.hook.received(); len(good) != 0 {
+		t.Errorf("a cancelled event was delivered: %s", good)
+	}
+	if evs := e.klaviyo.Events(); len(evs) != 0 {
+		t.Errorf("Klaviyo took cart events it was not configured for: %+v", evs)
+	}
+}
+
+// A delivery the endpoint refuses for good is a dead letter of its
+// instance, listed and replayed like every push; replayed once the
+// endpoint takes it, it is delivered.
+func TestWebhookDeadLetterAndReplay(t *testing.T) {
+	e := newEventsEnv(t, nil)
+	e.hook.reject.Store(true)
+	shopID, id := e.customer(t, "finn@example.com", true)
+	co, err := e.shopify.CreateCheckout(shopID, "", "EUR", shopifytest.CheckoutLine{Title: "Cup", Quantity: 1, Price: "9.00"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitCart(t, co, false)
+	e.clock.Advance(31 * time.Minute)
+	eventually(t, 30*time.Second, "the refused delivery never became a dead letter", func() bool {
+		dls, err := e.app.DeadLetters.List("hooks")
+		return err == nil && len(dls) == 1
+	})
+	e.hook.reject.Store(false)
+	if n, err := e.app.DeadLetters.ReplayConnector("hooks"); err != nil || n != 1 {
+		t.Fatalf("replay: %d, %v", n, err)
+	}
+	eventually(t, 30*time.Second, "the replayed delivery never arrived", func() bool {
+		good, _ := e.hook.received()
+		evs := e.events(t, id)
+		return len(good) == 1 && len(evs) == 1 && evs[0].Deliveries["hooks"] == hub.DeliveryDelivered
+	})
 }
