@@ -16,16 +16,20 @@ import (
 
 // orderAssociations loads what the order mapping reads: the order's state,
 // the customer snapshot, the currency's ISO code, the transactions with
-// their state (oldest first, so the last is the current payment), and the
-// line items.
+// their state (oldest first, so the last is the current payment), payment
+// method and refunds, and the line items.
 func orderAssociations() map[string]any {
 	return map[string]any{
 		"stateMachineState": map[string]any{},
 		"orderCustomer":     map[string]any{},
 		"currency":          map[string]any{},
 		"transactions": map[string]any{
-			"sort":         []any{map[string]any{"field": "createdAt", "order": "ASC"}},
-			"associations": map[string]any{"stateMachineState": map[string]any{}},
+			"sort": []any{map[string]any{"field": "createdAt", "order": "ASC"}},
+			"associations": map[string]any{"stateMachineState": map[string]any{}, "paymentMethod": map[string]any{},
+				// Partial refunds: the refunds of each capture, with a
+				// position per refunded line item.
+				"captures": map[string]any{"associations": map[string]any{"refunds": map[string]any{
+					"associations": map[string]any{"stateMachineState": map[string]any{}, "positions": map[string]any{}}}}}},
 		},
 		"lineItems": map[string]any{},
 	}

@@ -38,10 +38,31 @@ func TestOrderMapping(t *testing.T) {
 		"number": "10023", "status": "in_progress", "financial_status": "paid", "currency": "EUR",
 		"total": "119.99", "refunded": "0.00", "line_items": 2,
 		"customer_ref": "f1e2d3c4b5a697887766554433221100", "customer_email": "jane.doe@example.com",
-		"placed_at": "2024-05-10T12:34:56Z", "updated_at": "2024-05-11T08:00:00Z",
+		"placed_at": "2024-05-10T12:34:56Z", "updated_at": "2024-05-11T08:00:00Z", "payment_method": "prepayment",
+		"lines": []any{
+			map[string]any{"sku": "SW10001", "name": "Teapot", "quantity": 2, "total": "100.00", "refunded_quantity": 0, "refunded": "0.00"},
+			map[string]any{"sku": "SW10002", "name": "Cup", "quantity": 1, "total": "20.00", "refunded_quantity": 0, "refunded": "0.00"},
+		},
 	}
 	if diff := cmp.Diff(want, orderDoc(t, m, rec)); diff != "" {
 		t.Errorf("order doc (-want +got):\n%s", diff)
+	}
+	// A partial refund of a payment app: a completed refund of the
+	// capture with a position for one cup.
+	r := connectortest.FixtureJSON(t, "order.json")
+	ts := r["transactions"].([]any)
+	last := ts[len(ts)-1].(map[string]any)
+	last["stateMachineState"].(map[string]any)["technicalName"] = "refunded_partially"
+	last["captures"] = []any{map[string]any{"id": "cap1", "refunds": []any{
+		map[string]any{"id": "ref1", "stateMachineState": map[string]any{"technicalName": "completed"}, "amount": map[string]any{"totalPrice": 20.0},
+			"positions": []any{map[string]any{"orderLineItemId": "c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2", "quantity": 1, "amount": map[string]any{"totalPrice": 20.0}}}},
+		map[string]any{"id": "ref2", "stateMachineState": map[string]any{"technicalName": "failed"}, "amount": map[string]any{"totalPrice": 99.0}},
+	}}}
+	doc := orderDoc(t, m, r)
+	lines := doc["lines"].([]any)
+	if doc["refunded"] != "20.00" || doc["financial_status"] != "partially_refunded" ||
+		lines[1].(map[string]any)["refunded_quantity"] != 1 || lines[1].(map[string]any)["refunded"] != "20.00" || lines[0].(map[string]any)["refunded_quantity"] != 0 {
+		t.Errorf("partial refund: %v", doc)
 	}
 	for _, tc := range []struct {
 		payment, financial string

@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -61,7 +62,36 @@ type swLine struct {
 
 type swTransaction struct {
 	id, state, createdAt, updatedAt string
+	// handler is the payment method's handlerIdentifier class.
+	handler  string
+	captures []swCapture
 }
+
+// swCapture is an order_transaction_capture; its refunds are
+// order_transaction_capture_refund rows with positions per line item.
+type swCapture struct {
+	id      string
+	amount  *big.Rat
+	refunds []swRefund
+}
+
+type swRefund struct {
+	id, state, createdAt string
+	amount               *big.Rat
+	positions            []swRefundPosition
+}
+
+type swRefundPosition struct {
+	id, lineID string
+	quantity   int64
+	amount     *big.Rat
+}
+
+// Payment handlers of Shopware's core payment methods (handlerIdentifier).
+const (
+	InvoicePayment = `Shopware\Core\Checkout\Payment\Cart\PaymentHandler\InvoicePayment`
+	PrePayment     = `Shopware\Core\Checkout\Payment\Cart\PaymentHandler\PrePayment`
+)
 
 // orderBook lives in store under Emulator.mu.
 type orderBook struct {
@@ -157,12 +187,20 @@ func (s *store) renderOrder(o *swOrder, assoc map[string]any) map[string]any {
 			slices.Reverse(ts)
 		}
 		list := make([]any, len(ts))
+		nested, _ := a["associations"].(map[string]any)
 		for i, t := range ts {
-			list[i] = map[string]any{"id": t.id, "orderId": o.id, "paymentMethodId": s.first("payment_method"),
+			tr := map[string]any{"id": t.id, "orderId": o.id, "paymentMethodId": stableID(t.handler, "payment_method"),
 				"amount": map[string]any{"unitPrice": float(total), "quantity": 1, "totalPrice": float(total),
 					"calculatedTaxes": []any{}, "taxRules": []any{}, "apiAlias": "cart_price_calculated"},
 				"stateId": b.stateIDs["order_transaction."+t.state], "stateMachineState": b.stateMachineState("order_transaction", t.state),
 				"createdAt": t.createdAt, "updatedAt": nullable(t.updatedAt), "apiAlias": "order_transaction"}
+			if _, ok := nested["paymentMethod"]; ok || assoc == nil {
+				tr["paymentMethod"] = paymentMethod(t.handler)
+			}
+			if _, ok := nested["captures"]; ok || assoc == nil {
+				tr["captures"] = renderCaptures(t)
+			}
+			list[i] = tr
 		}
 		out["transactions"] = list
 	}
@@ -176,6 +214,86 @@ func (s *store) renderOrder(o *swOrder, assoc map[string]any) map[string]any {
 		out["lineItems"] = list
 	}
 	return out
+}
+
+// paymentMethod renders a payment_method entity by its handler.
+func paymentMethod(handler string) map[string]any {
+	short := handler[strings.LastIndex(handler, `\`)+1:]
+	return map[string]any{"id": stableID(handler, "payment_method"), "handlerIdentifier": handler,
+		"technicalName": "payment_" + strings.ToLower(short), "name": short, "active": true, "apiAlias": "payment_method"}
+}
+
+// renderCaptures renders a transaction's captures with their refunds and
+// the refunds' positions, as the captures.refunds.positions association
+// loads them.
+func renderCaptures(t swTransaction) []any {
+	out := make([]any, 0, len(t.captures))
+	for _, c := range t.captures {
+		refunds := make([]any, 0, len(c.refunds))
+		for _, r := range c.refunds {
+			pos := make([]any, 0, len(r.positions))
+			for _, p := range r.positions {
+				pos = append(pos, map[string]any{"id": p.id, "refundId": r.id, "orderLineItemId": p.lineID, "quantity": p.quantity,
+					"amount": map[string]any{"unitPrice": float(new(big.Rat).Quo(p.amount, big.NewRat(max(p.quantity, 1), 1))), "quantity": p.quantity,
+						"totalPrice": float(p.amount), "apiAlias": "cart_price_calculated"}, "apiAlias": "order_transaction_capture_refund_position"})
+			}
+			refunds = append(refunds, map[string]any{"id": r.id, "captureId": c.id, "reason": nil,
+				"stateMachineState": map[string]any{"technicalName": r.state, "apiAlias": "state_machine_state"},
+				"amount":            map[string]any{"unitPrice": float(r.amount), "quantity": 1, "totalPrice": float(r.amount), "apiAlias": "cart_price_calculated"},
+				"positions":         pos, "createdAt": r.createdAt, "apiAlias": "order_transaction_capture_refund"})
+		}
+		out = append(out, map[string]any{"id": c.id, "transactionId": t.id,
+			"stateMachineState": map[string]any{"technicalName": "completed", "apiAlias": "state_machine_state"},
+			"amount":            map[string]any{"unitPrice": float(c.amount), "quantity": 1, "totalPrice": float(c.amount), "apiAlias": "cart_price_calculated"},
+			"refunds":           refunds, "apiAlias": "order_transaction_capture"})
+	}
+	return out
+}
+
+// RefundOrder refunds part of a paid order as the refund flow of a payment
+// app does: a completed order_transaction_capture_refund on the
+// transaction's capture with a position per refunded line (label →
+// quantity, refunded at the line's unit price), moving the transaction to
+// refunded_partially, or refunded once everything is paid back. It sends
+// order_transaction.written and state_enter.order_transaction.state.<state>.
+func (e *Emulator) RefundOrder(id string, lines map[string]int64) error {
+	e.mu.Lock()
+	o, ok := e.st.orders.byID[id]
+	if !ok {
+		e.mu.Unlock()
+		return fmt.Errorf("shopwaretest: no order %s", id)
+	}
+	t := &o.transactions[len(o.transactions)-1]
+	now := e.st.now()
+	if len(t.captures) == 0 {
+		t.captures = []swCapture{{id: NewID(), amount: o.total()}}
+	}
+	r := swRefund{id: NewID(), state: "completed", createdAt: now, amount: new(big.Rat)}
+	for _, l := range o.lines {
+		q, ok := lines[l.label]
+		if !ok {
+			continue
+		}
+		amt := new(big.Rat).Mul(l.unitPrice, big.NewRat(q, 1))
+		r.positions = append(r.positions, swRefundPosition{id: NewID(), lineID: l.id, quantity: q, amount: amt})
+		r.amount.Add(r.amount, amt)
+	}
+	c := &t.captures[0]
+	c.refunds = append(c.refunds, r)
+	refunded := new(big.Rat)
+	for _, x := range c.refunds {
+		refunded.Add(refunded, x.amount)
+	}
+	t.state, t.updatedAt = "refunded_partially", now
+	if refunded.Cmp(o.total()) >= 0 {
+		t.state = "refunded"
+	}
+	tid, state := t.id, t.state
+	rendered := e.st.renderOrder(o, nil)
+	e.mu.Unlock()
+	e.emit([]change{{entity: "order_transaction", operation: "update", id: tid, fields: []string{"stateId", "updatedAt"}}})
+	e.emitBusiness("state_enter.order_transaction.state."+state, rendered)
+	return nil
 }
 
 // sortsDesc reports whether an association's criteria sort field desc.
@@ -237,11 +355,12 @@ func (e *Emulator) PlaceOrder(customerID, currency string, paid bool, lines ...O
 		}
 		o.lines = append(o.lines, swLine{id: NewID(), label: l.Label, quantity: max(l.Quantity, 1), unitPrice: p})
 	}
-	pay := "open"
+	// Unpaid at checkout: on invoice; paid: in advance.
+	pay, handler := "open", InvoicePayment
 	if paid {
-		pay = "paid"
+		pay, handler = "paid", PrePayment
 	}
-	o.transactions = []swTransaction{{id: NewID(), state: pay, createdAt: now}}
+	o.transactions = []swTransaction{{id: NewID(), state: pay, createdAt: now, handler: handler}}
 	b.byID[o.id] = o
 	b.ids = append(b.ids, o.id)
 	placed := e.st.renderOrder(o, nil)
