@@ -104,7 +104,10 @@ func (h *Handlers) scheduleScore(ctx context.Context, first *int64) {
 // insightKnowledge is the insights part of hub knowledge (_hub.*): what
 // mappings push as metafields, custom fields, properties and tags.
 func insightKnowledge(in hub.Indicators) map[string]any {
-	rfm := ""
+	rfm, rate := "", ""
+	if in.Orders > 0 {
+		rate = fmt.Sprintf("%.1f%%", in.ReturnRateValue*100)
+	}
 	if in.R > 0 {
 		rfm = fmt.Sprintf("%d%d%d", in.R, in.F, in.M)
 	}
@@ -113,7 +116,7 @@ func insightKnowledge(in hub.Indicators) map[string]any {
 		"r": in.R, "f": in.F, "m": in.M,
 		"ltv": in.LTV, "aov": in.AOV,
 		"return_rate_value": in.ReturnRateValue, "return_rate_count": in.ReturnRateCount,
-		"return_rate":              fmt.Sprintf("%.1f%%", in.ReturnRateValue*100),
+		"return_rate":              rate,
 		"preferred_payment_method": in.PreferredPaymentMethod, "last_payment_method": in.LastPaymentMethod,
 		"invoice_share": in.InvoiceShare, "median_days_between_orders": in.MedianDaysBetweenOrders,
 		"next_order_due": in.NextOrderDue, "tickets_90d": in.Tickets90d,

@@ -65,6 +65,9 @@ type Settings struct {
 	// private addresses, …) from polling.
 	CustomersOnly bool `yaml:"customers_only" doc:"Poll only partners with customer_rank > 0; partners shophub creates get customer_rank 1"`
 	PageSize      int  `yaml:"page_size" doc:"Partners per search_read page when polling (1–1000)" default:"100"`
+	// InsightFields turns on the default mapping's insight fields; they
+	// must exist on res.partner (Settings › Technical › Fields, or Studio).
+	InsightFields bool `yaml:"insight_fields" doc:"Push the hub's customer insights to the res.partner fields x_shophub_segment, x_shophub_profitability, x_shophub_total_spent and x_shophub_return_rate (char fields the operator creates first)"`
 }
 
 // NewSettings returns settings filled with their defaults.

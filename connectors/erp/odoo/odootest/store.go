@@ -63,6 +63,12 @@ func newStore() *store {
 	partner["is_company"] = fieldDef{kind: kindBool}
 	partner["active"] = fieldDef{kind: kindBool}
 	partner["customer_rank"] = fieldDef{kind: kindInt}
+	// Custom fields an operator created for shophub's insights (the
+	// connector's insight_fields setting), as Studio or Settings ›
+	// Technical › Fields add them.
+	for _, f := range []string{"x_shophub_segment", "x_shophub_profitability", "x_shophub_total_spent", "x_shophub_return_rate"} {
+		partner[f] = fieldDef{kind: kindChar}
+	}
 	partner["type"] = fieldDef{kind: kindSelection, options: []string{"contact", "invoice", "delivery", "other"}}
 	partner["country_id"] = fieldDef{kind: kindMany2one, relation: "res.country"}
 	partner["state_id"] = fieldDef{kind: kindMany2one, relation: "res.country.state"}
