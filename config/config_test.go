@@ -84,6 +84,7 @@ func TestExample(t *testing.T) {
 			Owners:              map[string]string{"email_marketing": "shopify", "sms_marketing": "shopify"},
 			QuarantineRetention: Duration(14 * 24 * time.Hour),
 		},
+		Insights: Insights{ScoreEvery: Duration(24 * time.Hour), ScoreAt: Duration(3 * time.Hour), LargeOrderTotal: "500", ComplaintDays: 14},
 		Connectors: []Connector{
 			{
 				Name: "shopify", Type: "shopify", Direction: "both", Resources: []string{"customer", "order"},
