@@ -34,6 +34,12 @@ func TestOrderMapping(t *testing.T) {
 		"total": "598.94", "refunded": "209.75", "line_items": 3,
 		"customer_ref": "207119551", "customer_email": "bob.norman@mail.example.com",
 		"placed_at": "2024-01-02T14:00:00Z", "cancelled_at": "", "updated_at": "2024-01-03T15:15:00Z",
+		"payment_method": "card", // the bogus gateway of Shopify's test orders
+		"lines": []any{
+			map[string]any{"sku": "IPOD2008GREEN", "name": "IPod Nano - 8gb", "quantity": 1, "refunded_quantity": 0},
+			map[string]any{"sku": "IPOD2008RED", "name": "IPod Nano - 8gb", "quantity": 1, "refunded_quantity": 0},
+			map[string]any{"sku": "IPOD2008BLACK", "name": "IPod Nano - 8gb", "quantity": 1, "refunded_quantity": 1},
+		},
 	}
 	if diff := cmp.Diff(want, doc); diff != "" {
 		t.Errorf("order doc (-want +got):\n%s", diff)
