@@ -105,6 +105,15 @@ func (t *Touchpoints) All() []*Touchpoint {
 // Names lists the instance names in order.
 func (t *Touchpoints) Names() []string { return append([]string(nil), t.names...) }
 
+// PushSlots is each instance's push slots in this process (NewServers).
+func (t *Touchpoints) PushSlots() map[string]int {
+	out := make(map[string]int, len(t.names))
+	for _, n := range t.names {
+		out[n] = cap(t.byName[n].slots)
+	}
+	return out
+}
+
 // Close closes every connector.
 func (t *Touchpoints) Close() error {
 	var errs []error

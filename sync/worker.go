@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sort"
 	"strconv"
+	gosync "sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -24,11 +26,77 @@ func NewServer(rdb redis.UniversalClient, cfg config.Worker, log *slog.Logger, i
 // NewObservedServer is NewServer reporting asynq's periodic Redis health
 // check to health (nil error: healthy), every HealthInterval.
 func NewObservedServer(rdb redis.UniversalClient, cfg config.Worker, log *slog.Logger, health func(error), instances ...string) *asynq.Server {
+	return newServer(rdb, cfg, log, health, cfg.Concurrency, QueuesFor(instances))
+}
+
+// Servers is a worker's queue servers: one per busy queue, each with its
+// own dequeue loop. An asynq server dequeues one task at a time, trying
+// its queues one Redis script call after another in a weighted random
+// order until one holds a task; one server over ingest and every target's
+// push queue probed about two idle queues per task, and all dequeues
+// waited in one line. Apart, ingest and each target's pushes dequeue with
+// one call per task, side by side, and a burst of ingests no longer
+// delays a push's start (nor the other way round). Polls and the legacy
+// shared push queue share one server.
+type Servers struct {
+	list []*asynq.Server
+}
+
+// NewServers builds a worker's servers: ingest at the configured
+// concurrency, each instance's push queue at its push slots (more would
+// only wait for a slot), polls and the shared push queue at a quarter of
+// the concurrency. health gets the ingest server's Redis health checks.
+func NewServers(rdb redis.UniversalClient, cfg config.Worker, log *slog.Logger, health func(error), slots map[string]int) *Servers {
+	s := &Servers{}
+	s.list = append(s.list, newServer(rdb, cfg, log, health, cfg.Concurrency, map[string]int{QueueIngest: 1}))
+	s.list = append(s.list, newServer(rdb, cfg, log, nil, max(2, cfg.Concurrency/4),
+		map[string]int{QueuePush: Queues[QueuePush], QueuePoll: Queues[QueuePoll]}))
+	names := make([]string, 0, len(slots))
+	for in := range slots {
+		names = append(names, in)
+	}
+	sort.Strings(names)
+	for _, in := range names {
+		n := slots[in]
+		if n <= 0 { // unbounded
+			n = cfg.Concurrency / 4
+		}
+		s.list = append(s.list, newServer(rdb, cfg, log, nil, max(1, n), map[string]int{PushQueue(in): 1}))
+	}
+	return s
+}
+
+// Start starts every server with handler; on an error the ones started
+// are shut down.
+func (s *Servers) Start(handler asynq.Handler) error {
+	for i, srv := range s.list {
+		if err := srv.Start(handler); err != nil {
+			for _, started := range s.list[:i] {
+				started.Shutdown()
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// Shutdown stops the servers side by side: each waits up to the shutdown
+// timeout for its running tasks.
+func (s *Servers) Shutdown() {
+	var wg gosync.WaitGroup
+	for _, srv := range s.list {
+		wg.Add(1)
+		go func() { defer wg.Done(); srv.Shutdown() }()
+	}
+	wg.Wait()
+}
+
+func newServer(rdb redis.UniversalClient, cfg config.Worker, log *slog.Logger, health func(error), concurrency int, queues map[string]int) *asynq.Server {
 	return asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		HealthCheckFunc:     health,
 		HealthCheckInterval: HealthInterval,
-		Concurrency:         cfg.Concurrency,
-		Queues:              QueuesFor(instances),
+		Concurrency:         concurrency,
+		Queues:              queues,
 		// The 1 s default alone puts propagation p50 near 570 ms.
 		TaskCheckInterval:        cfg.TaskCheckInterval.D(),
 		DelayedTaskCheckInterval: time.Second,

@@ -74,7 +74,7 @@ type App struct {
 	adminSrv *http.Server
 	// workerErr is asynq's last Redis health check (nil: healthy).
 	workerErr atomic.Pointer[error]
-	worker    *asynq.Server
+	worker    *shsync.Servers
 	cancel    context.CancelFunc
 	loops     chan struct{}
 	draining  atomic.Bool
@@ -352,8 +352,8 @@ func (a *App) Start(ctx context.Context) error {
 		}
 	}
 	if a.opts.Work {
-		a.worker = shsync.NewObservedServer(a.Redis, a.Config.Worker, a.Log, func(err error) { a.workerErr.Store(&err) },
-			a.Points.Names()...)
+		a.worker = shsync.NewServers(a.Redis, a.Config.Worker, a.Log, func(err error) { a.workerErr.Store(&err) },
+			a.Points.PushSlots())
 		mux := asynq.NewServeMux()
 		mux.Use(shsync.Correlate, shsync.Observe(a.Metrics), shsync.KeepLastAttempt)
 		a.Handlers.Register(mux)
