@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	mysqldrv "github.com/go-sql-driver/mysql"
@@ -18,6 +19,7 @@ import (
 	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/hub"
 	shsync "github.com/shophub/shophub/sync"
+	"gorm.io/gorm"
 )
 
 // timings records handler durations.
@@ -57,7 +59,12 @@ func runMerge(ctx context.Context, r *Runner) (*Result, error) {
 	if os.Getenv("SHOPHUB_BENCH_NO_DEDUPE") != "" {
 		cfg.Worker.DedupeTTL = 0
 	}
-	a, err := app.New(ctx, app.Options{Config: cfg, Log: r.Opts.Log, Redis: rdb, Migrate: true})
+	// shophub's own Redis client counts its round trips.
+	calls := &redisCalls{}
+	appRedis := redis.NewClient(rdb.Options())
+	defer appRedis.Close()
+	appRedis.AddHook(calls)
+	a, err := app.New(ctx, app.Options{Config: cfg, Log: r.Opts.Log, Redis: appRedis, Migrate: true})
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +117,12 @@ func runMerge(ctx context.Context, r *Runner) (*Result, error) {
 	enqueued := time.Since(enqStart)
 
 	tm := &timings{}
-	srv := shsync.NewServer(rdb, cfg.Worker, r.Opts.Log, a.Points.Names()...)
+	srv := shsync.NewServers(appRedis, cfg.Worker, r.Opts.Log, nil, a.Points.PushSlots())
+	stmts, err := countStatements(a.Store.DB())
+	if err != nil {
+		return nil, err
+	}
+	redisBefore, redisBy := calls.n.Load(), calls.snapshot()
 	mux := asynq.NewServeMux()
 	mux.Use(tm.middleware)
 	a.Handlers.Register(mux)
@@ -124,6 +136,10 @@ func runMerge(ctx context.Context, r *Runner) (*Result, error) {
 	}
 	err = waitDrained(ctx, rdb, 10*time.Minute)
 	elapsed := time.Since(start)
+	sqlPer := float64(stmts.Load()) / float64(n)
+	redisPer := float64(calls.n.Load()-redisBefore) / float64(n)
+	redisTop := perChange(redisBy, calls.snapshot(), n)
+	sqlTop := perChange(map[string]int64{}, stmts.snapshot(), n)
 	srv.Shutdown()
 	stopBatcher()
 	if err != nil {
@@ -147,7 +163,9 @@ func runMerge(ctx context.Context, r *Runner) (*Result, error) {
 		Target:  "≥ 5,000 customers/s",
 		Details: map[string]any{"customers": n, "new": n - existing, "changed": existing / 2, "unchanged": existing - existing/2,
 			"versions_bumped": changed, "concurrency": cfg.Worker.Concurrency, "elapsed": elapsed.Round(time.Millisecond).String(),
-			"enqueue": enqueued.Round(time.Millisecond).String(), "task_p50_ms": p["p50_ms"], "task_p99_ms": p["p99_ms"]},
+			"enqueue": enqueued.Round(time.Millisecond).String(), "task_p50_ms": p["p50_ms"], "task_p99_ms": p["p99_ms"],
+			"sql_statements_per_customer": sqlPer, "redis_calls_per_customer": redisPer, "redis_commands_per_customer": redisTop,
+			"sql_per_customer": sqlTop},
 	}
 	res.Ratio = ratio(res.Figure.Value, res.Ceiling.Value)
 	return res, nil
@@ -241,4 +259,51 @@ func jsonRoundTrip(v map[string]any) map[string]any {
 	var out map[string]any
 	_ = json.Unmarshal(b, &out)
 	return out
+}
+
+// countStatements counts the SQL statements gorm runs on db from now on
+// (transaction BEGIN and COMMIT are not counted), in all and by operation
+// and table.
+type statements struct {
+	n  atomic.Int64
+	mu gosync.Mutex
+	by map[string]int64
+}
+
+func (s *statements) Load() int64 { return s.n.Load() }
+
+func (s *statements) snapshot() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int64, len(s.by))
+	for k, v := range s.by {
+		out[k] = v
+	}
+	return out
+}
+
+func countStatements(db *gorm.DB) (*statements, error) {
+	st := &statements{by: map[string]int64{}}
+	inc := func(op string) func(*gorm.DB) {
+		return func(tx *gorm.DB) {
+			st.n.Add(1)
+			st.mu.Lock()
+			st.by[op+" "+tx.Statement.Table]++
+			st.mu.Unlock()
+		}
+	}
+	cb := db.Callback()
+	for _, err := range []error{
+		cb.Create().After("gorm:create").Register("bench:count_create", inc("insert")),
+		cb.Query().After("gorm:query").Register("bench:count_query", inc("select")),
+		cb.Update().After("gorm:update").Register("bench:count_update", inc("update")),
+		cb.Delete().After("gorm:delete").Register("bench:count_delete", inc("delete")),
+		cb.Row().After("gorm:row").Register("bench:count_row", inc("row")),
+		cb.Raw().After("gorm:raw").Register("bench:count_raw", inc("raw")),
+	} {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
 }
