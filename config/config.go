@@ -347,7 +347,7 @@ const (
 	DefaultMaxOpenConns      = 64
 	DefaultRedisAddr         = "127.0.0.1:6379"
 	DefaultConcurrency       = 100
-	DefaultTaskCheckInterval = Duration(50 * time.Millisecond)
+	DefaultTaskCheckInterval = Duration(20 * time.Millisecond)
 	DefaultMaxRetry          = 12
 	DefaultShutdownTimeout   = Duration(30 * time.Second)
 	DefaultDedupeTTL         = Duration(24 * time.Hour)

@@ -49,7 +49,7 @@ var ignoreSource = cmpopts.IgnoreUnexported(Config{})
 // changed default shows up here.
 var defaultWorker = Worker{
 	Concurrency:       100,
-	TaskCheckInterval: Duration(50 * time.Millisecond),
+	TaskCheckInterval: Duration(20 * time.Millisecond),
 	MaxRetry:          12,
 	ShutdownTimeout:   Duration(30 * time.Second),
 	DedupeTTL:         Duration(24 * time.Hour),
