@@ -55,6 +55,8 @@ type Handlers struct {
 	// clock (nil: time.Now), injectable so tests can move time.
 	Events *EventPolicy
 	Now    func() time.Time
+
+	adopt adoptCoalescer // orders.go
 }
 
 // Register adds every handler to mux.

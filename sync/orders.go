@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	gosync "sync"
 	"time"
 
 	"github.com/shophub/shophub/connectors"
@@ -95,7 +96,7 @@ func (h *Handlers) adoptOrders(ctx context.Context, log *slog.Logger, customerID
 	if len(customerIDs) == 0 {
 		return
 	}
-	adopted, err := h.Store.AdoptOrders(ctx, customerIDs...)
+	adopted, err := h.adopt.adopt(ctx, h.Store, customerIDs)
 	if err != nil {
 		// The orders stay unlinked until their next update re-resolves
 		// them; the customer merge itself has succeeded.
@@ -150,4 +151,77 @@ func adopts(r hub.Result) bool {
 // events rather than quarantining each one.
 func takesOrders(tp *Touchpoint) bool {
 	return tp.Handles(connectors.ResourceOrder) && tp.Mapping.HasInbound(connectors.ResourceOrder)
+}
+
+// adoptCoalescer shares one Store.AdoptOrders among concurrent callers: a
+// webhook ingest creating a customer asks for it once per task, and nearly
+// always there is nothing to adopt, which one probe decides for all of
+// them. A request joins the next call, never one already running, so the
+// call starts after the caller's customers were committed, as an own call
+// would. Nothing waits to fill a batch.
+type adoptCoalescer struct {
+	mu      gosync.Mutex
+	busy    bool
+	waiting []*adoptReq
+}
+
+type adoptReq struct {
+	ids     []uint64
+	adopted map[uint64]int
+	err     error
+	done    chan struct{}
+}
+
+func (c *adoptCoalescer) adopt(ctx context.Context, st *hub.Store, ids []uint64) (map[uint64]int, error) {
+	r := &adoptReq{ids: ids, done: make(chan struct{})}
+	c.mu.Lock()
+	c.waiting = append(c.waiting, r)
+	if !c.busy {
+		c.busy = true
+		go c.loop(st)
+	}
+	c.mu.Unlock()
+	select {
+	case <-r.done:
+		return r.adopted, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// adoptTimeout bounds one shared call; callers' contexts do not apply,
+// since it serves many of them.
+const adoptTimeout = time.Minute
+
+func (c *adoptCoalescer) loop(st *hub.Store) {
+	for {
+		c.mu.Lock()
+		reqs := c.waiting
+		c.waiting = nil
+		if len(reqs) == 0 {
+			c.busy = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		var ids []uint64
+		for _, r := range reqs {
+			ids = append(ids, r.ids...)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), adoptTimeout)
+		adopted, err := st.AdoptOrders(ctx, ids...)
+		cancel()
+		for _, r := range reqs {
+			r.err = err
+			for _, id := range r.ids {
+				if n, ok := adopted[id]; ok {
+					if r.adopted == nil {
+						r.adopted = map[uint64]int{}
+					}
+					r.adopted[id] = n
+				}
+			}
+			close(r.done)
+		}
+	}
 }
