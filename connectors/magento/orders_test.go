@@ -32,6 +32,11 @@ func TestOrderMapping(t *testing.T) {
 		"number": "000001042", "status": "in_progress", "financial_status": "partially_refunded", "currency": "EUR",
 		"total": "184.90", "refunded": "29.90", "line_items": 2, "customer_ref": "42", "customer_email": "erika.muster@example.de",
 		"placed_at": "2025-02-03T10:11:12Z", "updated_at": "2025-02-05T08:00:00Z",
+		"payment_method": "prepayment", // checkmo
+		"lines": []any{
+			map[string]any{"sku": "MJ01-M-Blue", "name": "Jacket", "quantity": 1, "refunded_quantity": 0, "returned_quantity": 0},
+			map[string]any{"sku": "24-UG01", "name": "Socks", "quantity": 3, "refunded_quantity": 0, "returned_quantity": 0},
+		},
 	}
 	if diff := cmp.Diff(want, orderDoc(t, m, decodeFixture(t, "order.json"))); diff != "" {
 		t.Errorf("order doc (-want +got):\n%s", diff)
