@@ -22,6 +22,14 @@ var (
 	// hub's record changes. A Writer may return it together with a record
 	// when it wrote everything but the part it cannot hold yet.
 	ErrNotRepresentable = errors.New("not representable at the target yet")
+	// ErrChanged: the record changed at the vendor since the pipeline read
+	// it (an Updater's current record), so the write, computed from that
+	// read, could overwrite an edit nobody has merged yet. Nothing was
+	// written; the pipeline reads the record again, merges it and retries
+	// soon. Writers of vendors without a conditional write re-read right
+	// before writing to tell (Magento); one with a conditional write maps
+	// its refusal (412, a version mismatch) to it.
+	ErrChanged = errors.New("record changed at the vendor since it was read")
 )
 
 // NotRepresentable returns an error wrapping ErrNotRepresentable that says

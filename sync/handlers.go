@@ -329,6 +329,10 @@ func (h *Handlers) enqueuePushes(ctx context.Context, ev hub.OutboxEvent) error 
 	return nil
 }
 
+// maxConflicts is how many attempts of a push may find the target changed
+// under them (connectors.ErrChanged) before it writes unconditionally.
+const maxConflicts = 3
+
 // errBusy: the work is held by another task (a lease) or the target's push
 // slots are all taken; it is retried soon and does not count as a failure.
 var errBusy = errors.New("busy")
@@ -478,7 +482,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		}
 	}
 	var rec *connectors.Record
-	if u, ok := w.(connectors.Updater); ok && current != nil && current.ExternalID == extID {
+	if u, ok := w.(connectors.Updater); ok && current != nil && current.ExternalID == extID && p.Conflicts < maxConflicts {
 		rec, err = u.Update(ctx, p.Resource, current, write) // saves the writer its own read
 	} else {
 		rec, err = w.Upsert(ctx, p.Resource, extID, write)
@@ -502,6 +506,14 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		if err := h.wait(ctx, p, err); err != nil || rec == nil {
 			return err
 		}
+	} else if errors.Is(err, connectors.ErrChanged) {
+		// Edited at the target since our read: nothing was written. A new
+		// attempt reads and merges that edit before it writes.
+		logx.Logger(ctx, h.Log).Info("target changed since the push read it; pushing again",
+			"connector", p.Instance, "customer_id", p.CustomerID, "external_id", extID, "conflicts", p.Conflicts+1)
+		next := p
+		next.Conflicts++
+		return h.Queue.Enqueue(ctx, NewPushTask(next, h.MaxRetry))
 	} else if err != nil {
 		return pushError(p, err)
 	}

@@ -112,6 +112,11 @@ type PushPayload struct {
 	// figures): refreshes of one customer version collapse only while they
 	// carry the same knowledge.
 	Knowledge string `json:"knowledge,omitempty"`
+	// Conflicts counts the attempts before this one that found the target
+	// changed since their read (connectors.ErrChanged). After maxConflicts
+	// the write goes unconditional (Upsert), so a record that keeps
+	// changing cannot hold a push back for ever.
+	Conflicts int `json:"conflicts,omitempty"`
 }
 
 // NewPushTask builds a push task. The id carries customer and version, so
@@ -130,6 +135,9 @@ func pushTaskID(p PushPayload) string {
 	}
 	if p.Knowledge != "" {
 		id += ":k" + p.Knowledge
+	}
+	if p.Conflicts > 0 {
+		id += ":c" + strconv.Itoa(p.Conflicts)
 	}
 	return id
 }

@@ -41,6 +41,27 @@ func TestIsFailure(t *testing.T) {
 	}
 }
 
+// TestConflictAttemptsAreTasksOfTheirOwn: a push that found the target
+// changed under it (connectors.ErrChanged) enqueues its next attempt while
+// it still runs, so each attempt needs its own task id; the count is what
+// makes the write unconditional after maxConflicts.
+func TestConflictAttemptsAreTasksOfTheirOwn(t *testing.T) {
+	p := PushPayload{Instance: "magento", Resource: "customer", CustomerID: 7, Version: 3}
+	seen := map[string]int{}
+	for n := 0; n <= maxConflicts; n++ {
+		q := p
+		q.Conflicts = n
+		id := pushTaskID(q)
+		if prev, dup := seen[id]; dup {
+			t.Errorf("attempt %d has the task id of attempt %d: %s", n, prev, id)
+		}
+		seen[id] = n
+	}
+	if pushTaskID(p) != "push:magento:customer:7:3" {
+		t.Errorf("a first attempt's id changed: %s", pushTaskID(p))
+	}
+}
+
 func TestTaskIDsCollapseDuplicates(t *testing.T) {
 	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	a := ingestTaskID(IngestPayload{Instance: "shopify", EventID: "w1", ExternalID: "1", SourceAt: at})

@@ -71,8 +71,14 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 }
 
 // Update is Upsert of an existing customer whose current state the
-// pipeline has just read: it merges into that state instead of reading it
-// again.
+// pipeline has just read and merged. Magento has no conditional write and
+// its PUT saves the whole customer, so an admin's save between that read
+// and our PUT would be reverted, and its webhook would then fetch our
+// values: the edit lost everywhere. Update reads the customer again right
+// before the PUT and writes only when it is still what the pipeline read;
+// otherwise it writes nothing and returns ErrChanged, and the pipeline
+// merges the new state first. The window left is one GET's answer to the
+// PUT's arrival.
 func (c *Connector) Update(ctx context.Context, resource string, current *connectors.Record, payload map[string]any) (*connectors.Record, error) {
 	if resource != connectors.ResourceCustomer {
 		return nil, connectors.Permanent(fmt.Errorf("magento: cannot push %q", resource))
@@ -80,7 +86,26 @@ func (c *Connector) Update(ctx context.Context, resource string, current *connec
 	if _, err := idPath(current.ExternalID); err != nil {
 		return nil, err
 	}
-	return c.update(ctx, current.ExternalID, current.Data, payload)
+	fresh, err := c.get(ctx, current.ExternalID)
+	if err != nil {
+		return nil, err
+	}
+	if !sameCustomer(fresh, current.Data) {
+		return nil, fmt.Errorf("magento: customer %s: %w", current.ExternalID, connectors.ErrChanged)
+	}
+	return c.update(ctx, current.ExternalID, fresh, payload)
+}
+
+// sameCustomer: a and b hold the same customer, whatever their updated_at.
+func sameCustomer(a, b map[string]any) bool {
+	strip := func(m map[string]any) any {
+		out := connectors.CloneJSON(m).(map[string]any)
+		for _, k := range readOnly {
+			delete(out, k)
+		}
+		return out
+	}
+	return connectors.SameJSON(strip(a), strip(b))
 }
 
 // update merges payload into current and PUTs the result, or nothing when

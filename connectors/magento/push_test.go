@@ -249,3 +249,72 @@ func TestPushErrors(t *testing.T) {
 		t.Errorf("FindBy email is case-insensitive: %v %v", rec, err)
 	}
 }
+
+// TestUpdateRefusesAChangedCustomer: Magento has no conditional write and
+// PUT saves the whole customer, so Update re-reads right before it writes:
+// an admin's save since the pipeline's read (of the field pushed or of
+// another, of the customer row or an address only) makes it write nothing
+// and answer ErrChanged, so the pipeline merges that edit first.
+func TestUpdateRefusesAChangedCustomer(t *testing.T) {
+	billingCity := func(c map[string]any, city string) {
+		for _, x := range c["addresses"].([]any) {
+			if a := x.(map[string]any); a["default_billing"] == true {
+				a["city"] = city
+			}
+		}
+	}
+	cases := []struct {
+		name    string
+		admin   func(emu *magentotest.Emulator, id string) // between read and Update; nil: none
+		want    error
+		wantFst string // firstname afterwards
+		wantDob string
+	}{
+		{"unchanged since the read: written", nil, nil, "Pushed", ""},
+		{"admin changed another field", func(emu *magentotest.Emulator, id string) {
+			_ = emu.UpdateCustomer(id, map[string]any{"dob": "1970-01-02"})
+		}, connectors.ErrChanged, "", "1970-01-02"},
+		{"admin changed the pushed field", func(emu *magentotest.Emulator, id string) {
+			_ = emu.UpdateCustomer(id, map[string]any{"firstname": "Admin"})
+		}, connectors.ErrChanged, "Admin", ""},
+		{"admin changed an address only (updated_at stays)", func(emu *magentotest.Emulator, id string) {
+			c, _ := emu.Customer(id)
+			billingCity(c, "Ulm")
+			_ = emu.UpdateCustomer(id, map[string]any{"addresses": c["addresses"]})
+		}, connectors.ErrChanged, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			emu, url := startEmulator(t, magentotest.Options{})
+			id := seedRich(t, emu)
+			conn := newConnector(t, url, 5)
+			read, err := conn.(connectors.Fetcher).Fetch(context.Background(), "customer", id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before, _ := emu.Customer(id)
+			if tc.admin != nil {
+				tc.admin(emu, id)
+			}
+			edited, _ := emu.Customer(id)
+			_, err = conn.(connectors.Updater).Update(context.Background(), "customer", read, map[string]any{"firstname": "Pushed"})
+			if !errors.Is(err, tc.want) && !(tc.want == nil && err == nil) {
+				t.Fatalf("Update: %v, want %v", err, tc.want)
+			}
+			after, _ := emu.Customer(id)
+			if tc.want != nil {
+				// Nothing written: the admin's save stands as it was.
+				if diff := cmp.Diff(connectors.JSONForm(edited), connectors.JSONForm(after)); diff != "" {
+					t.Errorf("customer written although it changed since the read (-admin +after):\n%s", diff)
+				}
+				if tc.wantDob != "" && after["dob"] != tc.wantDob {
+					t.Errorf("dob %v, want the admin's %s", after["dob"], tc.wantDob)
+				}
+				return
+			}
+			if after["firstname"] != tc.wantFst || after["dob"] != before["dob"] {
+				t.Errorf("firstname %v dob %v, want %s and dob kept %v", after["firstname"], after["dob"], tc.wantFst, before["dob"])
+			}
+		})
+	}
+}
