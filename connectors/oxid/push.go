@@ -105,6 +105,25 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 	if resource != connectors.ResourceCustomer {
 		return nil, connectors.Permanent(fmt.Errorf("oxid: cannot push %q", resource))
 	}
+	return c.upsert(ctx, externalID, payload, nil)
+}
+
+// Update is Upsert of an existing customer whose current state the
+// pipeline has just read and merged. The payload is the whole customer (no
+// patches), so an admin's save between that read and this write would be
+// reverted column by column, and the next poll would list our values: the
+// edit lost everywhere. In the write's transaction, with the oxuser row
+// locked, Update reads the customer again and writes only when it is still
+// what the pipeline read; otherwise it writes nothing and returns
+// ErrChanged, and the pipeline merges the new state first.
+func (c *Connector) Update(ctx context.Context, resource string, current *connectors.Record, payload map[string]any) (*connectors.Record, error) {
+	if resource != connectors.ResourceCustomer {
+		return nil, connectors.Permanent(fmt.Errorf("oxid: cannot push %q", resource))
+	}
+	return c.upsert(ctx, current.ExternalID, payload, current)
+}
+
+func (c *Connector) upsert(ctx context.Context, externalID string, payload map[string]any, current *connectors.Record) (*connectors.Record, error) {
 	p, err := parsePayload(payload)
 	if err != nil {
 		return nil, connectors.Permanent(fmt.Errorf("oxid: %w", err))
@@ -123,6 +142,20 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 	}
 	defer func() { _ = tx.Rollback() }()
 
+	if current != nil {
+		// Lock the row before reading it, so the read sees every save
+		// committed before ours can start.
+		if _, err := tx.ExecContext(ctx, "SELECT OXID FROM oxuser WHERE OXID = ? AND OXSHOPID = ? FOR UPDATE", externalID, c.settings.ShopID); err != nil {
+			return nil, dbError("lock customer", err)
+		}
+		fresh, err := c.fetch(ctx, tx, externalID)
+		if err != nil {
+			return nil, err
+		}
+		if !connectors.SameJSON(fresh.Data, current.Data) {
+			return nil, fmt.Errorf("oxid: customer %s: %w", externalID, connectors.ErrChanged)
+		}
+	}
 	w := &writer{c: c, tx: tx, countries: countries}
 	id := externalID
 	if id == "" {
@@ -187,6 +220,7 @@ func isDuplicate(err error) bool {
 }
 
 var (
+	_ connectors.Updater = (*Connector)(nil)
 	_ connectors.Fetcher = (*Connector)(nil)
 	_ connectors.Writer  = (*Connector)(nil)
 	_ connectors.Finder  = (*Connector)(nil)

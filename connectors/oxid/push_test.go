@@ -362,3 +362,54 @@ func TestShippingCopyOfBillingCreatesNoAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateRefusesAChangedCustomer: OXID takes whole payloads (no
+// patches), so Update re-reads the customer in its transaction, the row
+// locked: an admin's save since the pipeline's read (of a column the push
+// writes, of another, of the delivery address) makes it write nothing and
+// answer ErrChanged, so the pipeline merges that edit first.
+func TestUpdateRefusesAChangedCustomer(t *testing.T) {
+	cases := []struct {
+		name  string
+		admin map[string]any // oxuser columns the admin saves between read and Update; nil: none
+		want  error
+	}{
+		{"unchanged since the read: written", nil, nil},
+		{"admin changed another column", map[string]any{"OXLNAME": "Adminfrau"}, connectors.ErrChanged},
+		{"admin changed the pushed column", map[string]any{"OXFNAME": "Admin"}, connectors.ErrChanged},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newPushEnv(t, nil)
+			rec := e.push(t, "", mappings.Doc{"email": "update-race@example.com", "first_name": "Jana", "last_name": "Berg"})
+			read, err := e.conn.(connectors.Fetcher).Fetch(context.Background(), connectors.ResourceCustomer, rec.ExternalID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.admin != nil {
+				if err := e.shop.UpdateCustomer(rec.ExternalID, tc.admin); err != nil {
+					t.Fatal(err)
+				}
+			}
+			edited, _ := e.shop.Customer(rec.ExternalID)
+			payload, err := e.m.Outbound(connectors.ResourceCustomer, mappings.Doc{"email": "update-race@example.com", "first_name": "Pushed", "last_name": "Berg"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = e.conn.(connectors.Updater).Update(context.Background(), connectors.ResourceCustomer, read, payload)
+			after, _ := e.shop.Customer(rec.ExternalID)
+			if tc.want == nil {
+				if err != nil || after["OXFNAME"] != "Pushed" {
+					t.Fatalf("Update: %v, OXFNAME %v, want Pushed", err, after["OXFNAME"])
+				}
+				return
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Update: %v, want %v", err, tc.want)
+			}
+			if d := cmp.Diff(edited, after); d != "" {
+				t.Errorf("customer written although it changed since the read (-admin +after):\n%s", d)
+			}
+		})
+	}
+}
