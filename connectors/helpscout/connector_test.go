@@ -362,3 +362,58 @@ func TestBadCredentialsArePermanent(t *testing.T) {
 		t.Fatalf("fetch with wrong credentials: got %v, want the token endpoint's 401", err)
 	}
 }
+
+// TestUpdateRefusesAChangedCustomer: the pipeline sends Help Scout whole
+// payloads and Help Scout has no conditional write, so Update compares the
+// read it makes anyway with the pipeline's: an agent's edit since (of the
+// name the push writes, of another, of a phone) makes it write nothing and
+// answer ErrChanged, so the pipeline merges that edit first.
+func TestUpdateRefusesAChangedCustomer(t *testing.T) {
+	cases := []struct {
+		name  string
+		agent func(emu *helpscouttest.Emulator, id string) error // between read and Update; nil: none
+		want  error
+	}{
+		{"unchanged since the read: written", nil, nil},
+		{"agent changed the pushed name", func(emu *helpscouttest.Emulator, id string) error {
+			return emu.UpdateCustomer(id, map[string]any{"firstName": "Agent"})
+		}, connectors.ErrChanged},
+		{"agent changed another field", func(emu *helpscouttest.Emulator, id string) error {
+			return emu.UpdateCustomer(id, map[string]any{"jobTitle": "Buyer"})
+		}, connectors.ErrChanged},
+		{"agent changed a phone", func(emu *helpscouttest.Emulator, id string) error {
+			return emu.SetPhone(id, "+4940123456")
+		}, connectors.ErrChanged},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			emu, url := startEmulator(t, helpscouttest.Options{})
+			id := emu.Seed(1)[0]
+			conn := newConnector(t, url, nil)
+			read, err := conn.(connectors.Fetcher).Fetch(context.Background(), "customer", id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.agent != nil {
+				if err := tc.agent(emu, id); err != nil {
+					t.Fatal(err)
+				}
+			}
+			edited, _ := emu.Customer(id)
+			_, err = conn.(connectors.Updater).Update(context.Background(), "customer", read, map[string]any{"firstName": "Pushed", "lastName": edited["lastName"]})
+			after, _ := emu.Customer(id)
+			if tc.want == nil {
+				if err != nil || after["firstName"] != "Pushed" {
+					t.Fatalf("Update: %v, firstName %v, want Pushed", err, after["firstName"])
+				}
+				return
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Update: %v, want %v", err, tc.want)
+			}
+			if d := cmp.Diff(edited, after); d != "" {
+				t.Errorf("customer written although it changed since the read (-agent +after):\n%s", d)
+			}
+		})
+	}
+}

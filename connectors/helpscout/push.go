@@ -35,10 +35,30 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 	if resource != connectors.ResourceCustomer {
 		return nil, connectors.Permanent(fmt.Errorf("helpscout: cannot write %q", resource))
 	}
-	props, _ := payload[c.settings.PropertyKey].(map[string]any)
 	if externalID == "" {
+		props, _ := payload[c.settings.PropertyKey].(map[string]any)
 		return c.create(ctx, payload, props)
 	}
+	return c.upsert(ctx, externalID, payload, nil)
+}
+
+// Update is Upsert of an existing customer whose current state the
+// pipeline has just read and merged. Help Scout has no conditional write,
+// and the pipeline sends whole payloads, so an agent's edit between that
+// read and this write would be written over with the hub's older value,
+// and its webhook would then fetch ours. The read Upsert makes anyway
+// tells: when the customer is no longer what the pipeline read, Update
+// writes nothing and returns ErrChanged, and the pipeline merges the
+// agent's edit first.
+func (c *Connector) Update(ctx context.Context, resource string, current *connectors.Record, payload map[string]any) (*connectors.Record, error) {
+	if resource != connectors.ResourceCustomer {
+		return nil, connectors.Permanent(fmt.Errorf("helpscout: cannot write %q", resource))
+	}
+	return c.upsert(ctx, current.ExternalID, payload, current)
+}
+
+func (c *Connector) upsert(ctx context.Context, externalID string, payload map[string]any, read *connectors.Record) (*connectors.Record, error) {
+	props, _ := payload[c.settings.PropertyKey].(map[string]any)
 	id, err := idPath(externalID)
 	if err != nil {
 		return nil, err
@@ -46,6 +66,9 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 	var cur map[string]any
 	if _, err := c.call(ctx, "GET", "/customers/"+id, nil, nil, &cur); err != nil {
 		return nil, fmt.Errorf("helpscout: read customer %s before update: %w", id, err)
+	}
+	if read != nil && !connectors.SameJSON(cur, read.Data) {
+		return nil, fmt.Errorf("helpscout: customer %s: %w", id, connectors.ErrChanged)
 	}
 	if err := c.update(ctx, id, cur, payload, props); err != nil {
 		return nil, err
@@ -365,6 +388,7 @@ func (c *Connector) FindBy(ctx context.Context, resource, key, value string) (*c
 }
 
 var (
-	_ connectors.Writer = (*Connector)(nil)
-	_ connectors.Finder = (*Connector)(nil)
+	_ connectors.Writer  = (*Connector)(nil)
+	_ connectors.Updater = (*Connector)(nil)
+	_ connectors.Finder  = (*Connector)(nil)
 )

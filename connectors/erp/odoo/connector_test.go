@@ -374,3 +374,51 @@ func TestPollSeesArchivedPartners(t *testing.T) {
 		t.Errorf("Fetch of an archived partner: %v, deleted %v; want it, deleted", err, rec != nil && rec.Deleted)
 	}
 }
+
+// TestUpdateRefusesAChangedPartner: the pipeline sends Odoo whole payloads
+// and Odoo has no conditional write, so Update compares the read it makes
+// anyway with the pipeline's: a user's save since (of the value the push
+// writes or of another) makes it write nothing and answer ErrChanged, so
+// the pipeline merges that edit first.
+func TestUpdateRefusesAChangedPartner(t *testing.T) {
+	cases := []struct {
+		name string
+		user map[string]any // saved between read and Update; nil: none
+		want error
+	}{
+		{"unchanged since the read: written", nil, nil},
+		{"user changed the pushed value", map[string]any{"city": "Köln"}, connectors.ErrChanged},
+		{"user changed another value", map[string]any{"phone": "+49301234567"}, connectors.ErrChanged},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			emu, url := startEmulator(t, odootest.Options{})
+			conn := build(t, connectors.Instance{}, json2Settings(url, 50))
+			id := emu.CreateCustomer(map[string]any{"name": "Vera Vogel", "email": "vera@example.com", "city": "Berlin", "customer_rank": 1})
+			read, err := conn.(connectors.Fetcher).Fetch(context.Background(), connectors.ResourceCustomer, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.user != nil {
+				if err := emu.UpdateCustomer(id, tc.user); err != nil {
+					t.Fatal(err)
+				}
+			}
+			edited, _ := emu.Customer(id)
+			_, err = conn.(connectors.Updater).Update(context.Background(), connectors.ResourceCustomer, read, map[string]any{"name": "Vera Vogel", "city": "Hamburg"})
+			after, _ := emu.Customer(id)
+			if tc.want == nil {
+				if err != nil || after["city"] != "Hamburg" {
+					t.Fatalf("Update: %v, city %v, want Hamburg", err, after["city"])
+				}
+				return
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Update: %v, want %v", err, tc.want)
+			}
+			if fmt.Sprint(edited) != fmt.Sprint(after) {
+				t.Errorf("partner written although it changed since the read:\n user  %v\n after %v", edited, after)
+			}
+		})
+	}
+}

@@ -271,6 +271,24 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 		}
 		return c.read(ctx, ids[0], false)
 	}
+	return c.update(ctx, externalID, payload, nil)
+}
+
+// Update is Upsert of an existing partner whose current state the
+// pipeline has just read and merged. Odoo has no conditional write and the
+// pipeline sends whole payloads, so a user's save between that read and
+// this write would be written over with the hub's older values, and the
+// next poll would list ours. The read Upsert makes anyway tells: when the
+// partner is no longer what the pipeline read, Update writes nothing and
+// returns ErrChanged, and the pipeline merges the user's edit first.
+func (c *Connector) Update(ctx context.Context, resource string, current *connectors.Record, payload map[string]any) (*connectors.Record, error) {
+	if resource != connectors.ResourceCustomer {
+		return nil, connectors.Permanent(fmt.Errorf("odoo: cannot push %q", resource))
+	}
+	return c.update(ctx, current.ExternalID, payload, current)
+}
+
+func (c *Connector) update(ctx context.Context, externalID string, payload map[string]any, read *connectors.Record) (*connectors.Record, error) {
 	id, err := parseID(externalID)
 	if err != nil {
 		return nil, err
@@ -278,6 +296,9 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 	cur, err := c.read(ctx, id, false)
 	if err != nil {
 		return nil, err
+	}
+	if read != nil && !connectors.SameJSON(cur.Data, read.Data) {
+		return nil, fmt.Errorf("odoo: partner %d: %w", id, connectors.ErrChanged)
 	}
 	vals, err := c.vals(ctx, payload, cur.Data)
 	if err != nil {
@@ -613,6 +634,7 @@ func (c *Connector) FindBy(ctx context.Context, resource, key, value string) (*c
 
 var (
 	_ connectors.Fetcher = (*Connector)(nil)
+	_ connectors.Updater = (*Connector)(nil)
 	_ connectors.Writer  = (*Connector)(nil)
 	_ connectors.Finder  = (*Connector)(nil)
 )
