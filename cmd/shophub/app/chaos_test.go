@@ -173,11 +173,34 @@ type slowVendor struct {
 	log []vendorCall
 }
 
-// vendorCall is one call shophub made, with when it was sent on to the
-// vendor and when the vendor answered.
+// vendorCall is one call shophub made, with when it left shophub, when it
+// was sent on to the vendor (reached it) and when the vendor answered; a
+// write keeps the start of its body.
 type vendorCall struct {
-	method, path string
-	sent, done   time.Time
+	method, path     string
+	body             string
+	left, sent, done time.Time
+}
+
+// inFlight finds a write of shophub's to record extID that had left
+// shophub before t and reached the vendor after it. An edit made at t is
+// then overwritten by that write: the vendor (Magento, Odoo) has no
+// conditional write, and the writer's re-read right before it
+// (connectors.ErrChanged) saw the record before the edit. No system can
+// keep such an edit; the hub keeps what it wrote.
+func (v *slowVendor) inFlight(extID string, t time.Time) (vendorCall, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, c := range v.log {
+		if c.method == http.MethodGet || !c.left.Before(t) || !c.sent.After(t) {
+			continue
+		}
+		if strings.HasSuffix(c.path, "/"+extID) || strings.Contains(c.path, "/"+extID+"/") ||
+			strings.Contains(c.body, `"ids":[`+extID+`]`) {
+			return c, true
+		}
+	}
+	return vendorCall{}, false
 }
 
 // around lists the calls that were under way within d of t.
@@ -201,13 +224,20 @@ func newSlowVendor(seed uint64, target string, maxLatency time.Duration) *slowVe
 	v := &slowVendor{}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	v.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		left := time.Now()
+		var body string
+		if r.Method != http.MethodGet && r.Body != nil {
+			b, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			body = string(b[:min(len(b), 4096)])
+		}
 		rng := rand.New(rand.NewPCG(seed, v.n.Add(1)))
 		select {
 		case <-time.After(time.Duration(rng.Int64N(int64(maxLatency) + 1))):
 		case <-r.Context().Done():
 			return
 		}
-		c := vendorCall{method: r.Method, path: r.URL.Path, sent: time.Now()}
+		c := vendorCall{method: r.Method, path: r.URL.Path, body: body, left: left, sent: time.Now()}
 		rp.ServeHTTP(w, r)
 		c.done = time.Now()
 		v.mu.Lock()

@@ -23,7 +23,10 @@ import (
 // intervals, run twice at random moments, and answered late by slow
 // vendor APIs (slowVendor). At quiescence every touchpoint equals the hub
 // on its coverage, and the hub holds, for every field, the last edit made
-// in any system that holds it.
+// in any system that holds it — but for an edit our write overwrote while
+// on the wire to a vendor without conditional writes (Magento, Odoo: it
+// left shophub before the admin saved and arrived after), which no system
+// can keep; it is logged.
 //
 //	go test ./cmd/shophub/app -run TestConvergence                          # the CI seeds
 //	go test ./cmd/shophub/app -run TestConvergence -convergence.seeds=200   # many
@@ -555,6 +558,19 @@ func runConvergence(t *testing.T, seed uint64) {
 		var lost []string
 		for p, want := range c.want {
 			if got := canon(valueAt(hub, p)); !sameValue(got, want) {
+				if e, ok := c.last[p]; ok && slow[e.editor.system] != nil {
+					// The one loss no system can prevent: our write to a
+					// vendor without conditional writes was on the wire
+					// when the admin saved, and landed after (chaos_test.go
+					// slowVendor.inFlight). Every touchpoint must still
+					// equal the hub (below).
+					if call, ok := slow[e.editor.system].inFlight(c.links[e.editor.system], e.when); ok {
+						t.Logf("seed %d customer %d: %s %s = %q overwritten in transit by our %s %s (left %+.3fs, reached %s %+.3fs after the edit); hub %q",
+							seed, ci, e.editor.system, p, e.value, call.method, call.path, call.left.Sub(e.when).Seconds(), e.editor.system,
+							call.sent.Sub(e.when).Seconds(), got)
+						continue
+					}
+				}
 				by := "created in shopify"
 				if e, ok := c.last[p]; ok {
 					by = "last edit " + e.String()

@@ -32,22 +32,13 @@ var (
 // and the checks; a schedule feature is left out of the schedule. When a
 // fix lands on main, its entry goes: the list only shrinks (phones,
 // address phones, regions, address names, OXID's customer number,
-// OXID's phone editor and compound names have gone;
+// OXID's phone editor, compound names and concurrent schedules have gone;
 // TestSixWayCustomerKeepsEveryField runs in full). -issue13.all runs
 // everything, -issue13.enable some.
 var issue13Pending = map[string]string{
 	// Editors ("system path", out of the schedule): none left.
 
-	// Schedule features.
-	"concurrent": "no stale push wins / order within a second: with edits not waiting for the previous " +
-		"one to settle (run -convergence.seeds=6 -convergence.edits=8 -issue13.enable=concurrent), seed 1 " +
-		"always and seeds 2 and 5 often still lose an admin's edit. Seed 1: a Magento address-only edit (city) leaves the customer's " +
-		"updated_at where it was (customer_entity's ON UPDATE; the REST customer has no address time), so " +
-		"the record carries a stamp from before our last push there and older than the hub's city; it merges " +
-		"to no change and a forced push writes the old city back (the same-second rule in hub merger.afterPush " +
-		"cannot apply: the stamp is seconds before the push). Seeds 2 and 5, likely: a Help Scout edit made " +
-		"in the same whole second as the echo of our push has the same webhook event id (customer.updated:<id>:" +
-		"<whole-second updatedAt>, connectors/helpscout DecodeWebhook) and is dropped as a re-delivery",
+	// Schedule features: none left.
 }
 
 func pending(name string) bool {
