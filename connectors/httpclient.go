@@ -33,6 +33,18 @@ func (l LocalLimiter) Wait(ctx context.Context, cost int) error {
 	return l.L.WaitN(ctx, cost)
 }
 
+type paidKey struct{}
+
+// WithPaid marks a request whose rate-limit cost the caller has already
+// waited for on the client's Limiter: DoRequest sends it without waiting
+// again (a repeat after a failed attempt waits as usual). A writer that
+// checks a record right before writing it pays for both requests first,
+// so no pacing wait opens between the check and the write, where an
+// edit at the vendor would be overwritten unseen.
+func WithPaid(ctx context.Context) context.Context { return context.WithValue(ctx, paidKey{}, true) }
+
+func paid(ctx context.Context) bool { b, _ := ctx.Value(paidKey{}).(bool); return b }
+
 // InstanceLimiter is the limiter a connector paces an instance's requests
 // with: the pipeline's shared inst.Limiter when it set one, else a local
 // token bucket at inst.RateLimit and RateBurst, the vendor's defaults
@@ -172,7 +184,7 @@ func (c *HTTPClient) DoRequest(ctx context.Context, method, path string, shape f
 	}
 	repeatable := Repeatable(ctx, method)
 	for attempt := 0; ; attempt++ {
-		if c.opts.Limiter != nil {
+		if c.opts.Limiter != nil && (attempt > 0 || !paid(ctx)) {
 			if err := c.opts.Limiter.Wait(ctx, cost); err != nil {
 				return nil, fmt.Errorf("%s %s: waiting for rate limit: %w", method, path, err)
 			}

@@ -222,3 +222,49 @@ func TestInstanceLimiter(t *testing.T) {
 		t.Errorf("no rate and no default: got %#v, want no pacing", got)
 	}
 }
+
+type countingLimiter struct{ units atomic.Int64 }
+
+func (l *countingLimiter) Wait(_ context.Context, cost int) error {
+	l.units.Add(int64(cost))
+	return nil
+}
+
+// TestWithPaid: a request whose units the caller waited for already is
+// sent without waiting again, a repeat of it after a failure waits, and
+// an unmarked request always waits.
+func TestWithPaid(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/flaky" && calls.Add(1) == 1 {
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(srv.Close)
+	cases := []struct {
+		name, path string
+		paid       bool
+		want       int64
+	}{
+		{"unmarked", "/ok", false, 2},
+		{"paid", "/ok", true, 0},
+		{"paid, repeated after a 429", "/flaky", true, 2},
+	}
+	for _, c := range cases {
+		lim := &countingLimiter{}
+		cl := NewHTTPClient(ClientOptions{BaseURL: srv.URL, BaseBackoff: time.Millisecond, Limiter: lim,
+			Cost: func(string) int { return 2 }})
+		ctx := context.Background()
+		if c.paid {
+			ctx = WithPaid(ctx)
+		}
+		if _, err := cl.DoRequest(ctx, http.MethodPut, c.path, nil, nil); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := lim.units.Load(); got != c.want {
+			t.Errorf("%s: waited for %d units, want %d", c.name, got, c.want)
+		}
+	}
+}

@@ -63,14 +63,24 @@ func (c *Connector) upsert(ctx context.Context, externalID string, payload map[s
 	if err != nil {
 		return nil, err
 	}
+	getCtx, putCtx := ctx, ctx
+	if read != nil {
+		// The check and the main fields' write back to back: paced
+		// together, or a wait for the write's units (writes cost 2) would
+		// open a window of up to a second after the check.
+		if err := c.pace.Wait(ctx, 1+2); err != nil {
+			return nil, fmt.Errorf("helpscout: waiting for rate limit: %w", err)
+		}
+		getCtx, putCtx = connectors.WithPaid(ctx), connectors.WithPaid(ctx)
+	}
 	var cur map[string]any
-	if _, err := c.call(ctx, "GET", "/customers/"+id, nil, nil, &cur); err != nil {
+	if _, err := c.call(getCtx, "GET", "/customers/"+id, nil, nil, &cur); err != nil {
 		return nil, fmt.Errorf("helpscout: read customer %s before update: %w", id, err)
 	}
 	if read != nil && !connectors.SameJSON(cur, read.Data) {
 		return nil, fmt.Errorf("helpscout: customer %s: %w", id, connectors.ErrChanged)
 	}
-	if err := c.update(ctx, id, cur, payload, props); err != nil {
+	if err := c.update(ctx, putCtx, id, cur, payload, props); err != nil {
 		return nil, err
 	}
 	rec, err := record(connectors.ResourceCustomer, cur)
@@ -119,8 +129,9 @@ func (c *Connector) create(ctx context.Context, payload, props map[string]any) (
 }
 
 // update writes what differs between cur and payload and patches cur in
-// place to the state Help Scout now holds.
-func (c *Connector) update(ctx context.Context, id string, cur, payload, props map[string]any) error {
+// place to the state Help Scout now holds; the main fields' PUT goes with
+// putCtx (connectors.WithPaid when the caller paced it already).
+func (c *Connector) update(ctx, putCtx context.Context, id string, cur, payload, props map[string]any) error {
 	emb, _ := cur["_embedded"].(map[string]any)
 	if emb == nil {
 		emb = map[string]any{}
@@ -135,7 +146,7 @@ func (c *Connector) update(ctx context.Context, id string, cur, payload, props m
 		}
 	}
 	if dirty {
-		if _, err := c.call(ctx, "PUT", "/customers/"+id, nil, main, nil); err != nil {
+		if _, err := c.call(putCtx, "PUT", "/customers/"+id, nil, main, nil); err != nil {
 			return fmt.Errorf("helpscout: update customer %s: %w", id, err)
 		}
 		maps.Copy(cur, main)
