@@ -26,6 +26,38 @@ type Metrics struct {
 	vendorDuration   *prometheus.HistogramVec
 	rateLimitWait    *prometheus.HistogramVec
 	privacyRequests  *prometheus.CounterVec
+	sink             Sink
+}
+
+// Sink receives the per-instance events the console charts (sync.Series
+// keeps them in Redis as a small time series): kind is one of Event*.
+type Sink interface {
+	Add(instance, kind string, n int64)
+}
+
+// Kinds of events a Sink receives.
+const (
+	EventWebhooks    = "webhooks"
+	EventRejected    = "rejected"
+	EventPushes      = "pushes"
+	EventPushErrors  = "push_errors"
+	EventTasks       = "tasks"
+	EventTaskErrors  = "task_errors"
+	EventRateLimited = "rate_limited"
+)
+
+// SetSink sends the per-instance events to s too. Call it before the
+// process starts serving.
+func (m *Metrics) SetSink(s Sink) {
+	if m != nil {
+		m.sink = s
+	}
+}
+
+func (m *Metrics) event(instance, kind string) {
+	if m.sink != nil && instance != "" {
+		m.sink.Add(instance, kind, 1)
+	}
 }
 
 // New registers every collector on a new registry, with Go and process
@@ -86,6 +118,7 @@ func (m *Metrics) Handler() http.Handler {
 func (m *Metrics) WebhookReceived(connector string) {
 	if m != nil {
 		m.webhooksReceived.WithLabelValues(connector).Inc()
+		m.event(connector, EventWebhooks)
 	}
 }
 
@@ -94,6 +127,7 @@ func (m *Metrics) WebhookReceived(connector string) {
 func (m *Metrics) WebhookRejected(connector, reason string) {
 	if m != nil {
 		m.webhooksRejected.WithLabelValues(connector, reason).Inc()
+		m.event(connector, EventRejected)
 	}
 }
 
@@ -119,6 +153,16 @@ func (m *Metrics) Task(typ, connector string, d time.Duration, failed bool) {
 	if failed {
 		m.taskFailures.WithLabelValues(typ, connector).Inc()
 	}
+	m.event(connector, EventTasks)
+	if failed {
+		m.event(connector, EventTaskErrors)
+	}
+	if typ == "customer:push" {
+		m.event(connector, EventPushes)
+		if failed {
+			m.event(connector, EventPushErrors)
+		}
+	}
 }
 
 // VendorResponse returns the hook a connector instance's HTTP client calls
@@ -138,6 +182,7 @@ func (m *Metrics) VendorResponse(connector string) func(method string, status in
 func (m *Metrics) RateLimitWait(connector string, d time.Duration) {
 	if m != nil {
 		m.rateLimitWait.WithLabelValues(connector).Observe(d.Seconds())
+		m.event(connector, EventRateLimited)
 	}
 }
 
