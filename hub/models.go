@@ -13,7 +13,7 @@ type Customer struct {
 	// Email is normalized in Go (trimmed, lower-case) before it gets here,
 	// so SQLite and MariaDB agree on identity; NULL when no system knows one.
 	Email     *string `gorm:"type:varchar(320);uniqueIndex:ux_customers_email"`
-	FirstName string  `gorm:"type:varchar(255);index:ix_customers_name,priority:2"`
+	FirstName string  `gorm:"type:varchar(255);index:ix_customers_name,priority:2;index:ix_customers_first"`
 	LastName  string  `gorm:"type:varchar(255);index:ix_customers_name,priority:1"`
 	Phone     string  `gorm:"type:varchar(32);index"`
 	// CustomerNumber is the ERP's customer number, a match key
@@ -35,7 +35,7 @@ type Link struct {
 	CustomerID uint64 `gorm:"not null;index"`
 	Instance   string `gorm:"type:varchar(64);not null;uniqueIndex:ux_links_ext,priority:1"`
 	Resource   string `gorm:"type:varchar(32);not null;uniqueIndex:ux_links_ext,priority:2"`
-	ExternalID string `gorm:"type:varchar(255);not null;uniqueIndex:ux_links_ext,priority:3"`
+	ExternalID string `gorm:"type:varchar(255);not null;uniqueIndex:ux_links_ext,priority:3;index:ix_links_external"`
 	// LastInboundHash fingerprints the last canonical view received from
 	// this record, so a re-delivered identical record is a no-op.
 	LastInboundHash string `gorm:"type:varchar(64)"`
