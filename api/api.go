@@ -37,6 +37,9 @@ type API struct {
 	Metrics http.Handler
 	// Eraser serves DELETE /api/customers/:id; nil answers 501.
 	Eraser Eraser
+	// Console, when set, is the operator console, mounted at /ui/ beside
+	// the queue dashboard (api/console).
+	Console interface{ Register(gin.IRouter) }
 	// Checks are further readiness checks by name (a worker's queue
 	// server); an error makes /readyz answer 503.
 	Checks map[string]func(context.Context) error
@@ -85,6 +88,9 @@ func (a *API) RegisterAdmin(r gin.IRouter) {
 		ui := gin.WrapH(a.Queues)
 		r.GET("/ui/queues", a.browserAuth, ui)
 		r.Any("/ui/queues/*any", SameOrigin, a.browserAuth, ui)
+	}
+	if a.Console != nil {
+		a.Console.Register(r)
 	}
 	a.RegisterMetrics(r)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/hibiken/asynqmon"
 	"github.com/redis/go-redis/v9"
 	"github.com/shophub/shophub/api"
+	"github.com/shophub/shophub/api/console"
 	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/hub"
@@ -66,6 +67,8 @@ type App struct {
 	Metrics *metrics.Metrics
 	// DeadLetters reads and replays asynq's archive.
 	DeadLetters *shsync.DeadLetters
+	// Series keeps the per-minute counts the console charts, in Redis.
+	Series *shsync.Series
 
 	opts     Options
 	listener net.Listener
@@ -121,6 +124,9 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	a.Queue = shsync.NewQueue(a.Redis)
 	a.Metrics = metrics.New()
 	a.DeadLetters = shsync.NewDeadLetters(a.Redis)
+	a.Series = shsync.NewSeries(a.Redis)
+	a.Metrics.SetSink(a.Series)
+	a.Series.Start()
 	a.Metrics.MustRegister(shsync.NewQueueCollector(a.DeadLetters.Inspector), shsync.NewSweepCollector(a.Store))
 	if a.Points, err = shsync.Build(ctx, cfg, log, true, a.instanceHook); err != nil {
 		return nil, err
@@ -262,7 +268,20 @@ func (a *App) adminAPI() *api.API {
 	if a.opts.Work {
 		adm.Checks = map[string]func(context.Context) error{"worker": a.workerReady}
 	}
+	adm.Console = a.console()
 	return adm
+}
+
+// console is the operator console at /ui/ on the admin side.
+func (a *App) console() *console.Console {
+	cfg := a.Config
+	conns := make([]console.Connector, 0, len(cfg.Connectors))
+	for _, cc := range cfg.Connectors {
+		conns = append(conns, console.Connector{Name: cc.Name, Type: cc.Type, Settings: cc.Settings, Polls: cc.PollInterval > 0})
+	}
+	return &console.Console{Store: a.Store, Redis: a.Redis, Token: cfg.Server.AdminToken, DeadLetters: a.DeadLetters,
+		Eraser: a.Handlers, Quarantine: a.Handlers, Connectors: conns, QueuesURL: "/ui/queues", Region: cfg.Hub.DefaultRegion,
+		Log: a.Log.With("component", "console")}
 }
 
 // engines builds the public engine and, with server.admin_listen, the
@@ -443,6 +462,9 @@ func (a *App) Shutdown(ctx context.Context) error {
 }
 
 func (a *App) closeResources() {
+	if a.Series != nil {
+		a.Series.Close()
+	}
 	if a.Points != nil {
 		_ = a.Points.Close()
 	}
