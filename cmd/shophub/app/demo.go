@@ -13,18 +13,23 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 	"github.com/shophub/shophub/config"
+	"github.com/shophub/shophub/connectors/erp/odoo/odootest"
+	"github.com/shophub/shophub/connectors/helpscout/helpscouttest"
+	"github.com/shophub/shophub/connectors/magento/magentotest"
 	"github.com/shophub/shophub/connectors/shopify/shopifytest"
 	"github.com/shophub/shophub/connectors/shopware/shopwaretest"
 )
 
-// DemoOptions configure a self-contained shophub: both emulators, the hub
+// DemoOptions configure a self-contained shophub: the emulators, the hub
 // and the queue in one process.
 type DemoOptions struct {
 	// Listen is shophub's HTTP address (":8080"); "" picks a free port.
 	Listen string
-	// ShopifyAddr and ShopwareAddr are the emulators' addresses; "" picks
-	// free ports.
-	ShopifyAddr, ShopwareAddr string
+	// The emulators' addresses; "" picks free ports.
+	ShopifyAddr, ShopwareAddr, MagentoAddr, HelpScoutAddr, OdooAddr string
+	// Landscape adds Magento, Help Scout and Odoo to Shopify and Shopware,
+	// seeded so that people overlap across the systems (shophub dev).
+	Landscape bool
 	// Driver and DSN select the hub database; default a SQLite file in Dir.
 	Driver, DSN string
 	Dir         string
@@ -48,6 +53,11 @@ type Demo struct {
 	Shopware    *shopwaretest.Emulator
 	ShopifyURL  string
 	ShopwareURL string
+	// With Landscape: the other emulators.
+	Magento                           *magentotest.Emulator
+	HelpScout                         *helpscouttest.Emulator
+	Odoo                              *odootest.Emulator
+	MagentoURL, HelpScoutURL, OdooURL string
 	// SeededIDs are the Shopify ids of the demo customers.
 	SeededIDs []string
 	// AbroadIDs are the Shopify ids of DemoAbroad's customers.
@@ -66,6 +76,7 @@ const (
 	DemoShopwareID      = "SWIADEVCLIENTID"
 	DemoShopwareSecret  = "dev-shopware-client-secret"
 	DemoShopwareAppHMAC = "dev-shopware-app-secret"
+	DemoHelpScoutHMAC   = "dev-helpscout-webhook-secret"
 )
 
 // StartDemo starts everything and seeds demo customers.
@@ -106,6 +117,11 @@ func StartDemo(ctx context.Context, o DemoOptions) (_ *Demo, err error) {
 	}
 
 	cfg := DemoConfig(o, d.ShopifyURL, d.ShopwareURL)
+	if o.Landscape {
+		if err := d.startLandscape(o, cfg); err != nil {
+			return nil, err
+		}
+	}
 	if o.Tune != nil {
 		o.Tune(cfg)
 	}
@@ -134,6 +150,13 @@ func StartDemo(ctx context.Context, o DemoOptions) (_ *Demo, err error) {
 	if o.Seed > 0 {
 		for _, c := range DemoAbroad() {
 			d.AbroadIDs = append(d.AbroadIDs, d.Shopify.CreateCustomer(c))
+		}
+	}
+	if o.Landscape {
+		d.Magento.SetWebhookURL(a.URL() + "/webhooks/magento")
+		d.HelpScout.SetWebhookURL(a.URL() + "/webhooks/helpscout")
+		if err := d.seedLandscape(); err != nil {
+			return nil, err
 		}
 	}
 	return d, nil
@@ -282,6 +305,15 @@ func (d *Demo) Close() {
 	}
 	if d.Shopware != nil {
 		d.Shopware.Close()
+	}
+	if d.Magento != nil {
+		d.Magento.Close()
+	}
+	if d.HelpScout != nil {
+		d.HelpScout.Close()
+	}
+	if d.Odoo != nil {
+		d.Odoo.Close()
 	}
 	for _, s := range d.servers {
 		errs = append(errs, s.Shutdown(ctx))

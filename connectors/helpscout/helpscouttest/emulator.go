@@ -98,7 +98,11 @@ func New(opts Options) *Emulator {
 }
 
 // Start serves the API and returns its base URL (the connector's base_url).
-func (e *Emulator) Start() string { return e.Server.Start(http.HandlerFunc(e.serveHTTP)) }
+func (e *Emulator) Start() string { return e.Server.Start(e.Handler()) }
+
+// Handler is the emulated API, to serve on an address of one's own
+// (shophub dev).
+func (e *Emulator) Handler() http.Handler { return http.HandlerFunc(e.serveHTTP) }
 
 // Close stops the server and waits for webhook deliveries in flight.
 func (e *Emulator) Close() {

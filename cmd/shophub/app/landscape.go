@@ -1,0 +1,105 @@
+package app
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/shophub/shophub/config"
+	"github.com/shophub/shophub/connectors/erp/odoo/odootest"
+	"github.com/shophub/shophub/connectors/helpscout/helpscouttest"
+	"github.com/shophub/shophub/connectors/magento/magentotest"
+	"github.com/shophub/shophub/connectors/shopify/shopifytest"
+)
+
+// The landscape of `shophub dev`: beside Shopify and Shopware, a Magento
+// shop (signed webhooks and polling), a Help Scout helpdesk (webhooks)
+// and an Odoo ERP (polling), every one an in-process emulator. The seed
+// makes people overlap: a Shopify customer also known to Magento and the
+// ERP, with orders in two shops and a helpdesk ticket, so the console
+// shows a person linked in five systems from the first minute.
+
+// startLandscape starts the three further emulators and adds them to cfg.
+func (d *Demo) startLandscape(o DemoOptions, cfg *config.Config) error {
+	var err error
+	d.Magento = magentotest.New(magentotest.Options{})
+	if d.MagentoURL, err = d.serve(o.MagentoAddr, d.Magento.Handler()); err != nil {
+		return fmt.Errorf("magento emulator: %w", err)
+	}
+	d.HelpScout = helpscouttest.New(helpscouttest.Options{WebhookSecret: DemoHelpScoutHMAC})
+	if d.HelpScoutURL, err = d.serve(o.HelpScoutAddr, d.HelpScout.Handler()); err != nil {
+		return fmt.Errorf("help scout emulator: %w", err)
+	}
+	d.Odoo = odootest.New(odootest.Options{})
+	if d.OdooURL, err = d.serve(o.OdooAddr, d.Odoo.Handler()); err != nil {
+		return fmt.Errorf("odoo emulator: %w", err)
+	}
+	poll := config.Duration(o.PollInterval)
+	if poll == 0 {
+		poll = config.Duration(time.Minute) // Odoo has no webhooks: it is polled or never heard
+	}
+	// An erasure shows every kind of step: the shops delete, the ERP
+	// keeps its record (invoices) anonymized, the helpdesk deletes.
+	for i := range cfg.Connectors {
+		cfg.Connectors[i].Erasure = "delete"
+	}
+	cfg.Connectors = append(cfg.Connectors,
+		config.Connector{Name: "magento", Type: "magento", PollInterval: config.Duration(o.PollInterval), Erasure: "delete",
+			Settings: map[string]any{"base_url": d.MagentoURL, "access_token": magentotest.DefaultIntegrationToken,
+				"webhook_public_key": d.Magento.PublicKeyPEM()}},
+		config.Connector{Name: "helpscout", Type: "helpscout", WebhookSecret: DemoHelpScoutHMAC, Erasure: "delete",
+			// The emulator has no rate limit; the connector's pacing for
+			// Help Scout's real one (200 units a minute) would make the
+			// seed crawl into it.
+			Settings: map[string]any{"base_url": d.HelpScoutURL, "client_id": helpscouttest.DefaultClientID,
+				"client_secret": helpscouttest.DefaultClientSecret, "rate_per_minute": 6000}},
+		config.Connector{Name: "odoo", Type: "odoo", PollInterval: poll, Erasure: "anonymize",
+			Settings: map[string]any{"url": d.OdooURL, "api_key": odootest.DefaultAPIKey,
+				"database": odootest.DefaultDatabase, "partners": "individuals"}},
+	)
+	cfg.ApplyDefaults()
+	return nil
+}
+
+// LandscapeEmail is the person of the seed every system knows.
+func LandscapeEmail() string { return DemoCustomer(0)["email"].(string) }
+
+// seedLandscape adds what makes the systems overlap: the first demo
+// customer also in Magento (as the shop's admin typed her) and in the
+// ERP with a customer number, orders in Shopify and Magento, a Help
+// Scout conversation; and a few people only one system knows yet.
+func (d *Demo) seedLandscape() error {
+	if len(d.SeededIDs) == 0 {
+		return nil
+	}
+	anna := DemoCustomer(0)
+	email := anna["email"].(string)
+	mageID := d.Magento.CreateCustomer(map[string]any{"email": email, "firstname": anna["first_name"], "lastname": anna["last_name"],
+		"addresses": []any{map[string]any{"firstname": anna["first_name"], "lastname": anna["last_name"], "street": []any{"Hauptstraße 1"},
+			"city": "Berlin", "postcode": "10115", "country_id": "DE", "telephone": anna["phone"],
+			"default_billing": true, "default_shipping": true}}})
+	d.Odoo.CreateCustomer(map[string]any{"name": fmt.Sprintf("%s %s", anna["first_name"], anna["last_name"]), "email": email,
+		"ref": "K10001", "street": "Hauptstraße 1", "zip": "10115", "city": "Berlin", "country_code": "DE", "customer_rank": 1})
+	if _, err := d.Shopify.CreateOrder(d.SeededIDs[0], email, "EUR", true,
+		shopifytest.OrderLine{Title: "Wool scarf", Quantity: 1, Price: "39.90"},
+		shopifytest.OrderLine{Title: "Gift wrap", Quantity: 1, Price: "4.50"}); err != nil {
+		return fmt.Errorf("seed shopify order: %w", err)
+	}
+	if len(d.SeededIDs) > 1 {
+		c := DemoCustomer(1)
+		if _, err := d.Shopify.CreateOrder(d.SeededIDs[1], c["email"].(string), "EUR", false,
+			shopifytest.OrderLine{Title: "Rain jacket", Quantity: 1, Price: "129.00"}); err != nil {
+			return fmt.Errorf("seed shopify order: %w", err)
+		}
+	}
+	if _, err := d.Magento.PlaceOrder(mageID, email, "EUR",
+		magentotest.OrderLine{SKU: "MUG-01", Name: "Stoneware mug", Quantity: 2, Price: "14.00"}); err != nil {
+		return fmt.Errorf("seed magento order: %w", err)
+	}
+	d.HelpScout.CreateConversation(email, "Where is my scarf?", "email", "shipping")
+	// People only one system knows yet: they travel to the others.
+	d.Magento.CreateCustomer(map[string]any{"email": "marie.dubois@example.fr", "firstname": "Marie", "lastname": "Dubois"})
+	d.Odoo.CreateCustomer(map[string]any{"name": "Karl Brenner", "email": "karl.brenner@example.de", "ref": "K10002",
+		"city": "München", "zip": "80331", "country_code": "DE", "customer_rank": 1})
+	d.HelpScout.CreateConversation("jana.novak@example.cz", "Invoice address wrong", "email")
+	return nil
+}
