@@ -135,10 +135,7 @@ func (b *browser) shoot(name string) {
 		if w.mobile {
 			opts = append(opts, chromedp.EmulateMobile)
 		}
-		b.run("viewport "+name,
-			chromedp.EmulateViewport(w.width, w.height, opts...),
-			chromedp.Sleep(150*time.Millisecond), // relayout
-		)
+		b.run("viewport "+name, chromedp.EmulateViewport(w.width, w.height, opts...))
 		png := get(b, "screenshot "+name, chromedp.FullScreenshot(100))
 		// Overflow check: nothing reaches past the screen's width (a
 		// phone's layout viewport grows to the content, so innerWidth
