@@ -16,6 +16,7 @@ import (
 	"github.com/shophub/shophub/connectors/erp/odoo/odootest"
 	"github.com/shophub/shophub/connectors/helpscout/helpscouttest"
 	"github.com/shophub/shophub/connectors/magento/magentotest"
+	"github.com/shophub/shophub/connectors/oxid/oxidtest"
 	"github.com/shophub/shophub/connectors/shopify/shopifytest"
 	"github.com/shophub/shophub/connectors/shopware/shopwaretest"
 )
@@ -30,6 +31,10 @@ type DemoOptions struct {
 	// Landscape adds Magento, Help Scout and Odoo to Shopify and Shopware,
 	// seeded so that people overlap across the systems (shophub dev).
 	Landscape bool
+	// OXIDServer, with Landscape, adds an OXID shop: OXID is database-based,
+	// so dev creates its database (OXIDDatabase, default shophub_dev_oxid,
+	// dropped and recreated at each start) on this MySQL/MariaDB server.
+	OXIDServer, OXIDDatabase string
 	// Driver and DSN select the hub database; default a SQLite file in Dir.
 	Driver, DSN string
 	Dir         string
@@ -58,6 +63,8 @@ type Demo struct {
 	HelpScout                         *helpscouttest.Emulator
 	Odoo                              *odootest.Emulator
 	MagentoURL, HelpScoutURL, OdooURL string
+	// With Landscape and OXIDServer: the OXID shop's database.
+	OXID *oxidtest.Shop
 	// SeededIDs are the Shopify ids of the demo customers.
 	SeededIDs []string
 	// AbroadIDs are the Shopify ids of DemoAbroad's customers.
@@ -311,6 +318,9 @@ func (d *Demo) Close() {
 	}
 	if d.HelpScout != nil {
 		d.HelpScout.Close()
+	}
+	if d.OXID != nil {
+		_ = d.OXID.DB.Close()
 	}
 	if d.Odoo != nil {
 		d.Odoo.Close()

@@ -8,6 +8,7 @@ import (
 	"github.com/shophub/shophub/connectors/erp/odoo/odootest"
 	"github.com/shophub/shophub/connectors/helpscout/helpscouttest"
 	"github.com/shophub/shophub/connectors/magento/magentotest"
+	"github.com/shophub/shophub/connectors/oxid/oxidtest"
 	"github.com/shophub/shophub/connectors/shopify/shopifytest"
 )
 
@@ -56,7 +57,60 @@ func (d *Demo) startLandscape(o DemoOptions, cfg *config.Config) error {
 			Settings: map[string]any{"url": d.OdooURL, "api_key": odootest.DefaultAPIKey,
 				"database": odootest.DefaultDatabase, "partners": "individuals"}},
 	)
+	if o.OXIDServer != "" {
+		name := o.OXIDDatabase
+		if name == "" {
+			name = "shophub_dev_oxid"
+		}
+		dsn, err := oxidtest.Provision(o.OXIDServer, name)
+		if err != nil {
+			return fmt.Errorf("oxid shop: %w", err)
+		}
+		if d.OXID, err = oxidtest.Attach(dsn, seedFailer{}); err != nil {
+			return fmt.Errorf("oxid shop: %w", err)
+		}
+		// OXID tells nobody of a change: it is polled, and a row gone is
+		// found by the reconciliation sweep.
+		oxidPoll := poll
+		if oxidPoll > config.Duration(10*time.Second) {
+			oxidPoll = config.Duration(10 * time.Second)
+		}
+		cfg.Connectors = append(cfg.Connectors, config.Connector{Name: "oxid", Type: "oxid", PollInterval: oxidPoll,
+			Erasure: "delete", Settings: map[string]any{"dsn": dsn}})
+	}
 	cfg.ApplyDefaults()
+	return nil
+}
+
+// seedFailer turns a failed write of the OXID emulator, which reports to a
+// test's Fatal, into a panic that seedOXID returns as an error.
+type seedFailer struct{}
+
+func (seedFailer) Helper()                           {}
+func (seedFailer) Fatal(args ...any)                 { panic(seedError{fmt.Sprint(args...)}) }
+func (seedFailer) Fatalf(format string, args ...any) { panic(seedError{fmt.Sprintf(format, args...)}) }
+
+type seedError struct{ msg string }
+
+// seedOXID puts the landscape's person into the OXID shop as its
+// storefront would have registered her, with her street split the OXID
+// way, and one customer only OXID knows yet.
+func (d *Demo) seedOXID(anna map[string]any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(seedError)
+			if !ok {
+				panic(r)
+			}
+			err = fmt.Errorf("seed oxid: %s", e.msg)
+		}
+	}()
+	d.OXID.CreateCustomer(map[string]any{"OXUSERNAME": anna["email"], "OXFNAME": anna["first_name"], "OXLNAME": anna["last_name"],
+		"OXSAL": "MRS", "OXSTREET": "Hauptstraße", "OXSTREETNR": "1", "OXZIP": "10115", "OXCITY": "Berlin",
+		"OXCOUNTRYID": oxidtest.CountryDE})
+	d.OXID.CreateCustomer(map[string]any{"OXUSERNAME": "lukas.gruber@example.at", "OXFNAME": "Lukas", "OXLNAME": "Gruber",
+		"OXSAL": "MR", "OXSTREET": "Mariahilfer Straße", "OXSTREETNR": "12", "OXZIP": "1070", "OXCITY": "Wien",
+		"OXCOUNTRYID": oxidtest.CountryAT})
 	return nil
 }
 
@@ -101,5 +155,8 @@ func (d *Demo) seedLandscape() error {
 	d.Odoo.CreateCustomer(map[string]any{"name": "Karl Brenner", "email": "karl.brenner@example.de", "ref": "K10002",
 		"city": "München", "zip": "80331", "country_code": "DE", "customer_rank": 1})
 	d.HelpScout.CreateConversation("jana.novak@example.cz", "Invoice address wrong", "email")
+	if d.OXID != nil {
+		return d.seedOXID(anna)
+	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/shophub/shophub/cmd/shophub/app"
 	"github.com/shophub/shophub/connectors/erp/odoo/odootest"
 	"github.com/shophub/shophub/connectors/helpscout/helpscouttest"
@@ -65,6 +66,8 @@ Nothing outside this process is touched.`,
 	f.StringVar(&o.MagentoAddr, "magento", "127.0.0.1:8083", "Magento emulator address")
 	f.StringVar(&o.HelpScoutAddr, "helpscout", "127.0.0.1:8084", "Help Scout emulator address")
 	f.StringVar(&o.OdooAddr, "odoo", "127.0.0.1:8085", "Odoo emulator address")
+	f.StringVar(&o.OXIDServer, "oxid-server", os.Getenv("SHOPHUB_DEV_OXID_SERVER"),
+		"a MySQL/MariaDB server DSN (e.g. root@tcp(127.0.0.1:3306)/) on which dev adds an OXID shop: it creates the database shophub_dev_oxid, dropped and recreated at each start (default $SHOPHUB_DEV_OXID_SERVER)")
 	f.BoolVar(&shopsOnly, "shops-only", false, "only the Shopify and Shopware emulators (the demo before the full landscape)")
 	f.StringVar(&o.Dir, "dir", ".shophub", "directory for the hub's SQLite file")
 	f.IntVar(&o.Seed, "seed", 10, "demo customers to create in the Shopify emulator")
@@ -109,6 +112,17 @@ Emulated systems, each a vendor API in this process:
 `, d.MagentoURL, magentotest.DefaultIntegrationToken, d.MagentoURL, d.HelpScoutURL, d.HelpScoutURL,
 			helpscouttest.DefaultClientID, helpscouttest.DefaultClientSecret, d.HelpScoutURL,
 			d.OdooURL, odootest.DefaultAPIKey, odootest.DefaultDatabase, d.OdooURL)
+		if d.OXID != nil {
+			where := "the database of --oxid-server"
+			if c, err := mysql.ParseDSN(d.OXID.DSN); err == nil { // no password on screen
+				where = fmt.Sprintf("database %s on %s", c.DBName, c.Addr)
+			}
+			fmt.Fprintf(w, `  OXID       %s (polled; OXID tells nobody of a change)
+             SELECT OXUSERNAME, OXFNAME, OXLNAME, OXSTREET, OXSTREETNR, OXCITY, OXTIMESTAMP FROM oxuser;
+`, where)
+		} else {
+			fmt.Fprintln(w, "  OXID       not started: OXID is database-based; give a MySQL/MariaDB server with --oxid-server to add it")
+		}
 		fmt.Fprintf(w, `
 %d demo customers were created in Shopify (%d of them in Canada and Austria, with
 phones and regions as written there). %s is also in Magento and the ERP,
@@ -116,6 +130,9 @@ has orders in Shopify and Magento and a Help Scout ticket: open her in the conso
 (search "%s") to see one person across five systems. Magento, the ERP and
 Help Scout each add people of their own; everyone travels to every system.
 `, len(d.SeededIDs)+len(d.AbroadIDs), len(d.AbroadIDs), app.LandscapeEmail(), "Schmidt")
+		if d.OXID != nil {
+			fmt.Fprintln(w, "She is in the OXID shop too (six systems), and OXID adds a customer of its own.")
+		}
 	} else {
 		fmt.Fprintf(w, `
 %d demo customers were created in Shopify (%d of them in Canada and Austria, with

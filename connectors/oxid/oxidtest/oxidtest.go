@@ -72,29 +72,52 @@ func CreateOn(t testing.TB, base string) string {
 	t.Helper()
 	admin := adminConfig(t, base)
 	name := "oxid_t_" + randomHex(6)
+	t.Cleanup(func() { dropDatabase(admin, name) })
+	dsn, err := createDatabase(admin, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dsn
+}
+
+// Provision makes the OXID database name on the server of the DSN base
+// outside a test (shophub dev): an existing one of that name is dropped
+// first, so every start begins with a fresh shop. It returns its DSN.
+func Provision(base, name string) (string, error) {
+	admin, err := mysql.ParseDSN(base)
+	if err != nil {
+		return "", fmt.Errorf("oxid database server: %w", err)
+	}
+	admin.DBName = ""
+	dropDatabase(admin, name)
+	return createDatabase(admin, name)
+}
+
+func createDatabase(admin *mysql.Config, name string) (string, error) {
 	db, err := sql.Open("mysql", admin.FormatDSN())
 	if err != nil {
-		t.Fatalf("connect to test server: %v", err)
+		return "", fmt.Errorf("connect to %s: %w", admin.Addr, err)
 	}
 	defer db.Close()
 	// OXID's setup creates its database as utf8 (MariaDB's utf8mb3).
 	if _, err := db.Exec("CREATE DATABASE `" + name + "` CHARACTER SET utf8mb3 COLLATE utf8mb3_general_ci"); err != nil {
-		t.Fatalf("create OXID test database: %v", err)
+		return "", fmt.Errorf("create OXID database %s: %w", name, err)
 	}
-	t.Cleanup(func() {
-		db, err := sql.Open("mysql", admin.FormatDSN())
-		if err == nil {
-			_, _ = db.Exec("DROP DATABASE IF EXISTS `" + name + "`")
-			_ = db.Close()
-		}
-	})
 	cfg := admin.Clone()
 	cfg.DBName = name
 	dsn := cfg.FormatDSN()
 	if err := load(dsn); err != nil {
-		t.Fatalf("load OXID schema: %v", err)
+		return "", fmt.Errorf("load OXID schema: %w", err)
 	}
-	return dsn
+	return dsn, nil
+}
+
+func dropDatabase(admin *mysql.Config, name string) {
+	db, err := sql.Open("mysql", admin.FormatDSN())
+	if err == nil {
+		_, _ = db.Exec("DROP DATABASE IF EXISTS `" + name + "`")
+		_ = db.Close()
+	}
 }
 
 func load(dsn string) error {
@@ -171,9 +194,17 @@ func Grants(database, user, host string) []string {
 	return append(out, fmt.Sprintf("GRANT SELECT ON `%s`.`oxcountry` TO '%s'@'%s'", database, user, host))
 }
 
+// Failer is what a Shop reports a broken emulator to: a test's testing.TB,
+// or Attach's caller outside tests.
+type Failer interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // Shop is one emulated OXID shop (OXSHOPID 1) over a test database.
 type Shop struct {
-	t   testing.TB
+	t   Failer
 	DSN string
 	DB  *sql.DB
 	seq int
@@ -191,6 +222,16 @@ func Open(t testing.TB, dsn string) *Shop {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	return &Shop{t: t, DSN: dsn, DB: db}
+}
+
+// Attach wraps an OXID database outside a test (shophub dev); f hears of a
+// failed write, and the caller closes Shop.DB.
+func Attach(dsn string, f Failer) (*Shop, error) {
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		return nil, err
+	}
+	return &Shop{t: f, DSN: dsn, DB: db}, nil
 }
 
 // NewID returns an id as OXID's UtilsObject::generateUId does: the md5 of
