@@ -67,14 +67,25 @@ func (c *Connector) registration(ctx context.Context, maxAge time.Duration) (*co
 	c.app.mu.Lock()
 	defer c.app.mu.Unlock()
 	if !c.app.at.IsZero() && time.Since(c.app.at) < maxAge {
-		return c.app.shop, nil
+		return copyShop(c.app.shop), nil
 	}
 	shop, err := c.inst.Apps.AppShop(ctx, c.inst.Name)
 	if err != nil {
 		return nil, fmt.Errorf("shopware %s: app registration: %w", c.inst.Name, err)
 	}
-	c.app.shop, c.app.at = shop, time.Now()
+	c.app.shop, c.app.at = copyShop(shop), time.Now()
 	return shop, nil
+}
+
+// copyShop keeps the cached registration apart from the one a caller
+// changes: Register and ConfirmRegistration edit theirs while webhooks
+// read the cache concurrently.
+func copyShop(shop *connectors.AppShop) *connectors.AppShop {
+	if shop == nil {
+		return nil
+	}
+	cp := *shop
+	return &cp
 }
 
 func (c *Connector) saveRegistration(ctx context.Context, shop *connectors.AppShop) error {
