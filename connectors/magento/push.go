@@ -86,6 +86,11 @@ func (c *Connector) Update(ctx context.Context, resource string, current *connec
 	if _, err := idPath(current.ExternalID); err != nil {
 		return nil, err
 	}
+	// Regions as Upsert resolves them, before the check: a directory
+	// lookup between the check and the PUT would widen the window.
+	if err := c.resolveRegions(ctx, payload); err != nil { // directory.go
+		return nil, err
+	}
 	fresh, err := c.get(ctx, current.ExternalID)
 	if err != nil {
 		return nil, err

@@ -170,25 +170,48 @@ func TestUpsertAddresses(t *testing.T) {
 				}
 			}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			emu, url := startEmulator(t, magentotest.Options{})
-			id := emu.CreateCustomer(tt.seed)
-			w := newConnector(t, url, 5).(connectors.Writer)
-			if _, err := w.Upsert(context.Background(), "customer", id, tt.payload); err != nil {
-				t.Fatal(err)
+	// Both ways a push writes: Upsert, and Update after the pipeline's
+	// read-before-write (connectors.Updater), which must resolve regions
+	// in the directory as Upsert does.
+	writes := map[string]func(conn connectors.Connector, id string, payload map[string]any) error{
+		"Upsert": func(conn connectors.Connector, id string, payload map[string]any) error {
+			_, err := conn.(connectors.Writer).Upsert(context.Background(), "customer", id, payload)
+			return err
+		},
+		"Update": func(conn connectors.Connector, id string, payload map[string]any) error {
+			read, err := conn.(connectors.Fetcher).Fetch(context.Background(), "customer", id)
+			if err != nil {
+				return err
 			}
-			c, _ := emu.Customer(id)
-			tt.check(t, c)
-			// The same push again writes nothing.
-			n := emu.Requests()
-			if _, err := w.Upsert(context.Background(), "customer", id, tt.payload); err != nil {
-				t.Fatal(err)
-			}
-			if got := emu.Requests() - n; got != 1 {
-				t.Errorf("repeated push made %d requests, want only the GET", got)
-			}
-		})
+			_, err = conn.(connectors.Updater).Update(context.Background(), "customer", read, payload)
+			return err
+		},
+	}
+	for _, via := range []string{"Upsert", "Update"} {
+		for _, tt := range tests {
+			t.Run(via+"/"+tt.name, func(t *testing.T) {
+				emu, url := startEmulator(t, magentotest.Options{})
+				id := emu.CreateCustomer(tt.seed)
+				conn := newConnector(t, url, 5)
+				if err := writes[via](conn, id, connectors.CloneJSON(tt.payload).(map[string]any)); err != nil {
+					t.Fatal(err)
+				}
+				c, _ := emu.Customer(id)
+				tt.check(t, c)
+				// The same push again writes nothing.
+				n := emu.Requests()
+				if err := writes[via](conn, id, connectors.CloneJSON(tt.payload).(map[string]any)); err != nil {
+					t.Fatal(err)
+				}
+				want := int64(1) // the GET
+				if via == "Update" {
+					want = 2 // the pipeline's read and Update's check
+				}
+				if got := emu.Requests() - n; got != want {
+					t.Errorf("repeated push made %d requests, want %d (reads only)", got, want)
+				}
+			})
+		}
 	}
 }
 
