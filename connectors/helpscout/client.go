@@ -74,6 +74,32 @@ func (p *pacer) Wait(ctx context.Context, cost int) error {
 	return p.bucket.WaitN(ctx, cost)
 }
 
+// most is the largest cost one Wait can pay (the bucket's burst); 0 when
+// requests are not paced.
+func (p *pacer) most() int {
+	if p.bucket == nil {
+		return 0
+	}
+	return p.bucket.Burst()
+}
+
+// repay waits for units already spent by requests sent as paid beyond
+// what one Wait could pay, in steps the bucket can take, so the account's
+// average rate holds.
+func (p *pacer) repay(ctx context.Context, units int) error {
+	for units > 0 {
+		n := units
+		if most := p.most(); most > 0 && n > most {
+			n = most
+		}
+		if err := p.Wait(ctx, n); err != nil {
+			return err
+		}
+		units -= n
+	}
+	return nil
+}
+
 // pause holds every caller back for d.
 func (p *pacer) pause(d time.Duration) {
 	p.mu.Lock()

@@ -255,15 +255,22 @@ func TestWebhookBodyIsTheCustomer(t *testing.T) {
 	if _, err := w.Upsert(context.Background(), "customer", id, map[string]any{"firstName": "Pushed"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Agent", "Pushed"} {
+	// Deliveries are sent asynchronously, as Help Scout's are: they may
+	// arrive in either order.
+	names := map[any]bool{}
+	for range 2 {
 		select {
 		case b := <-got:
-			if b["event"] != "customer.updated" || b["firstName"] != want || b["updatedAt"] == nil || b["_embedded"] == nil {
-				t.Errorf("delivery %v, want customer.updated with the whole customer named %s", b, want)
+			if b["event"] != "customer.updated" || b["updatedAt"] == nil || b["_embedded"] == nil {
+				t.Errorf("delivery %v, want customer.updated with the whole customer", b)
 			}
+			names[b["firstName"]] = true
 		case <-time.After(30 * time.Second):
-			t.Fatalf("no delivery for %s", want)
+			t.Fatalf("deliveries so far %v, want Agent and Pushed", names)
 		}
+	}
+	if !names["Agent"] || !names["Pushed"] {
+		t.Errorf("deliveries named %v, want one named Agent and one Pushed", names)
 	}
 }
 
@@ -413,6 +420,73 @@ func TestUpdateRefusesAChangedCustomer(t *testing.T) {
 			}
 			if d := cmp.Diff(edited, after); d != "" {
 				t.Errorf("customer written although it changed since the read (-agent +after):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestUpdatePaysCheckAndWritesTogether: Update pays the rate-limit units of
+// its check and of every write after it (main fields, phone, email,
+// address, properties) before the check, so no pacing wait opens between
+// the check and a write, where an agent's edit would be overwritten
+// unseen. Told here without a clock: at a rate of a few units an hour, a
+// wait cannot end within the test's context, so an Update that cannot pay
+// for everything at once must fail before its first request; one that can
+// makes every write.
+func TestUpdatePaysCheckAndWritesTogether(t *testing.T) {
+	// 70 units an hour, 90% of it used: a bucket of 6 units refilled at 63
+	// an hour.
+	settings := map[string]any{"rate_per_minute": 70, "rate_window": "1h"}
+	payload := func(c map[string]any) map[string]any {
+		return map[string]any{"firstName": "Pushed", "lastName": c["lastName"], "phones": []any{"+4940999888"}}
+	}
+	for _, tc := range []struct {
+		name   string
+		drain  int // reads made before the pipeline's read
+		writes bool
+	}{
+		{"check and both writes paid at once", 0, true},
+		{"a unit short: nothing sent", 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			emu, url := startEmulator(t, helpscouttest.Options{})
+			id := emu.Seed(1)[0]
+			if err := emu.SetPhone(id, "+4940111222"); err != nil {
+				t.Fatal(err)
+			}
+			conn := newConnector(t, url, settings)
+			f := conn.(connectors.Fetcher)
+			for range tc.drain {
+				if _, err := f.Fetch(context.Background(), "customer", id); err != nil {
+					t.Fatal(err)
+				}
+			}
+			read, err := f.Fetch(context.Background(), "customer", id) // 1 unit; the check and two writes cost 5
+			if err != nil {
+				t.Fatal(err)
+			}
+			before, _ := emu.Customer(id)
+			n := emu.Stats().Requests
+			// A hang guard: a wait the rate cannot end within it fails at once.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_, err = conn.(connectors.Updater).Update(ctx, "customer", read, payload(before))
+			after, _ := emu.Customer(id)
+			sent := emu.Stats().Requests - n
+			if !tc.writes {
+				if err == nil || sent != 0 {
+					t.Fatalf("Update: %v after %d requests, want a rate-limit error before any request", err, sent)
+				}
+				if d := cmp.Diff(before, after); d != "" {
+					t.Errorf("customer written (-before +after):\n%s", d)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Update: %v", err)
+			}
+			if sent != 3 || after["firstName"] != "Pushed" {
+				t.Errorf("%d requests (want the check, the name's PUT and the phone's), firstName %v", sent, after["firstName"])
 			}
 		})
 	}

@@ -63,15 +63,29 @@ func (c *Connector) upsert(ctx context.Context, externalID string, payload map[s
 	if err != nil {
 		return nil, err
 	}
-	getCtx, putCtx := ctx, ctx
+	getCtx, writeCtx := ctx, ctx
+	var debt int
 	if read != nil {
-		// The check and the main fields' write back to back: paced
-		// together, or a wait for the write's units (writes cost 2) would
-		// open a window of up to a second after the check.
-		if err := c.pace.Wait(ctx, 1+2); err != nil {
+		// The check and every write after it (main fields, phone, email,
+		// address, properties) go back to back: paced together, or a wait
+		// for a write's units (writes cost 2) would open a window of up to
+		// a second after the check, in which an agent's edit is
+		// overwritten unseen. The writes are those that bring the read to
+		// the payload: the check lets them through only while Help Scout
+		// still holds the read.
+		planned, err := writes(id, connectors.CloneJSON(read.Data).(map[string]any), payload, props)
+		if err != nil {
+			return nil, err
+		}
+		units := 1 + 2*len(planned)
+		pay := units
+		if most := c.pace.most(); most > 0 && pay > most {
+			pay, debt = most, units-most // the rest is paid after the writes
+		}
+		if err := c.pace.Wait(ctx, pay); err != nil {
 			return nil, fmt.Errorf("helpscout: waiting for rate limit: %w", err)
 		}
-		getCtx, putCtx = connectors.WithPaid(ctx), connectors.WithPaid(ctx)
+		getCtx, writeCtx = connectors.WithPaid(ctx), connectors.WithPaid(ctx)
 	}
 	var cur map[string]any
 	if _, err := c.call(getCtx, "GET", "/customers/"+id, nil, nil, &cur); err != nil {
@@ -80,8 +94,19 @@ func (c *Connector) upsert(ctx context.Context, externalID string, payload map[s
 	if read != nil && !connectors.SameJSON(cur, read.Data) {
 		return nil, fmt.Errorf("helpscout: customer %s: %w", id, connectors.ErrChanged)
 	}
-	if err := c.update(ctx, putCtx, id, cur, payload, props); err != nil {
+	ws, err := writes(id, cur, payload, props)
+	if err != nil {
 		return nil, err
+	}
+	for _, w := range ws {
+		if _, err := c.call(writeCtx, w.method, w.path, nil, w.body, nil); err != nil {
+			return nil, fmt.Errorf("helpscout: %s customer %s: %w", w.what, id, err)
+		}
+	}
+	if debt > 0 {
+		if err := c.pace.repay(ctx, debt); err != nil {
+			return nil, fmt.Errorf("helpscout: waiting for rate limit: %w", err)
+		}
 	}
 	rec, err := record(connectors.ResourceCustomer, cur)
 	if err != nil {
@@ -128,10 +153,18 @@ func (c *Connector) create(ctx context.Context, payload, props map[string]any) (
 	return c.Fetch(ctx, connectors.ResourceCustomer, id)
 }
 
-// update writes what differs between cur and payload and patches cur in
-// place to the state Help Scout now holds; the main fields' PUT goes with
-// putCtx (connectors.WithPaid when the caller paced it already).
-func (c *Connector) update(ctx, putCtx context.Context, id string, cur, payload, props map[string]any) error {
+// write is one request of an update.
+type write struct {
+	method, path string
+	body         any
+	what         string // for the error: "update phone of"
+}
+
+// writes lists the requests that bring cur (GET /customers/{id}) to
+// payload, and patches cur in place to the state Help Scout holds once
+// they are made. A customer already holding the payload needs none.
+func writes(id string, cur, payload, props map[string]any) ([]write, error) {
+	var out []write
 	emb, _ := cur["_embedded"].(map[string]any)
 	if emb == nil {
 		emb = map[string]any{}
@@ -146,9 +179,7 @@ func (c *Connector) update(ctx, putCtx context.Context, id string, cur, payload,
 		}
 	}
 	if dirty {
-		if _, err := c.call(putCtx, "PUT", "/customers/"+id, nil, main, nil); err != nil {
-			return fmt.Errorf("helpscout: update customer %s: %w", id, err)
-		}
+		out = append(out, write{"PUT", "/customers/" + id, main, "update"})
 		maps.Copy(cur, main)
 	}
 	// Emails: a helpdesk keeps old addresses (conversations hang on them),
@@ -158,9 +189,7 @@ func (c *Connector) update(ctx, putCtx context.Context, id string, cur, payload,
 		if findEntry(have, e["value"].(string), strings.EqualFold) >= 0 {
 			continue
 		}
-		if _, err := c.call(ctx, "POST", "/customers/"+id+"/emails", nil, e, nil); err != nil {
-			return fmt.Errorf("helpscout: add email to customer %s: %w", id, err)
-		}
+		out = append(out, write{"POST", "/customers/" + id + "/emails", e, "add email to"})
 		have = append(have, e)
 	}
 	emb["emails"] = have
@@ -173,16 +202,12 @@ func (c *Connector) update(ctx, putCtx context.Context, id string, cur, payload,
 				first, _ := phones[0].(map[string]any)
 				pid := connectors.IDString(first["id"])
 				if _, err := idPath(pid); err != nil {
-					return err
+					return nil, err
 				}
-				if _, err := c.call(ctx, "PUT", "/customers/"+id+"/phones/"+pid, nil, p, nil); err != nil {
-					return fmt.Errorf("helpscout: update phone of customer %s: %w", id, err)
-				}
+				out = append(out, write{"PUT", "/customers/" + id + "/phones/" + pid, p, "update phone of"})
 				phones[0] = map[string]any{"id": first["id"], "type": p["type"], "value": p["value"]}
 			} else {
-				if _, err := c.call(ctx, "POST", "/customers/"+id+"/phones", nil, p, nil); err != nil {
-					return fmt.Errorf("helpscout: add phone to customer %s: %w", id, err)
-				}
+				out = append(out, write{"POST", "/customers/" + id + "/phones", p, "add phone to"})
 				phones = append(phones, p)
 			}
 		}
@@ -193,23 +218,17 @@ func (c *Connector) update(ctx, putCtx context.Context, id string, cur, payload,
 		curA, _ := emb["address"].(map[string]any)
 		switch {
 		case curA == nil:
-			if _, err := c.call(ctx, "POST", "/customers/"+id+"/address", nil, a, nil); err != nil {
-				return fmt.Errorf("helpscout: add address to customer %s: %w", id, err)
-			}
+			out = append(out, write{"POST", "/customers/" + id + "/address", a, "add address to"})
 		case addressDiffers(curA, a):
-			if _, err := c.call(ctx, "PUT", "/customers/"+id+"/address", nil, a, nil); err != nil {
-				return fmt.Errorf("helpscout: update address of customer %s: %w", id, err)
-			}
+			out = append(out, write{"PUT", "/customers/" + id + "/address", a, "update address of"})
 		}
 		emb["address"] = a
 	}
 	// Properties: one PATCH with the ops that change something.
 	if ops := propertyOps(list(emb["properties"]), props); len(ops) > 0 {
-		if _, err := c.call(ctx, "PATCH", "/customers/"+id+"/properties", nil, ops, nil); err != nil {
-			return fmt.Errorf("helpscout: update properties of customer %s: %w", id, err)
-		}
+		out = append(out, write{"PATCH", "/customers/" + id + "/properties", ops, "update properties of"})
 	}
-	return nil
+	return out, nil
 }
 
 // propertyOps are the PATCH /properties ops that bring cur (the embedded
