@@ -35,11 +35,11 @@ var sample []byte
 func init() {
 	connectors.Register(connectors.Registration{
 		Type: Type,
-		Doc: "Magento 2 / Adobe Commerce store via REST: updated_at polling of customers and orders, read-modify-write customer pushes, " +
+		Doc: "Magento 2 / Adobe Commerce store via REST: updated_at polling of customers, orders and carts (quotes), read-modify-write customer pushes, " +
 			"optional RSA-signed Adobe Commerce webhooks.",
 		// The type can receive webhooks; an instance does only when
 		// webhook_public_key is set (see Capabilities).
-		Capabilities: connectors.Capabilities{Webhooks: true, Poll: true, Push: true, Patch: true, Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder}},
+		Capabilities: connectors.Capabilities{Webhooks: true, Poll: true, Push: true, Patch: true, Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder, connectors.ResourceCart}},
 		NewSettings:  func() any { return NewSettings() },
 		New:          connectors.Constructor(Type, New),
 		Mapping:      defaultMapping,
@@ -187,7 +187,7 @@ func (c *Connector) Type() string { return Type }
 // webhooks (see WebhookConnector).
 func (c *Connector) Capabilities() connectors.Capabilities {
 	// Patch: the Writer merges a payload into the customer it reads first.
-	return connectors.Capabilities{Poll: true, Push: true, Patch: true, Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder}}
+	return connectors.Capabilities{Poll: true, Push: true, Patch: true, Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder, connectors.ResourceCart}}
 }
 
 // Capabilities implements connectors.Connector: as Connector, plus webhooks.

@@ -23,6 +23,7 @@ type lister struct {
 var listers = map[string]lister{
 	connectors.ResourceCustomer: {path: "/customers/search", record: record},
 	connectors.ResourceOrder:    {path: "/orders", record: orderRecord},
+	connectors.ResourceCart:     {path: "/carts/search", record: cartRecord}, // carts.go
 }
 
 // orderRecord turns a REST sales order into a vendor record.

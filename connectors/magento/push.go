@@ -10,10 +10,13 @@ import (
 	"github.com/shophub/shophub/connectors"
 )
 
-// Fetch re-reads one customer or order.
+// Fetch re-reads one customer, order or cart.
 func (c *Connector) Fetch(ctx context.Context, resource, externalID string) (*connectors.Record, error) {
-	if resource == connectors.ResourceOrder {
+	switch resource {
+	case connectors.ResourceOrder:
 		return c.fetchOrder(ctx, externalID) // orders.go
+	case connectors.ResourceCart:
+		return c.fetchCart(ctx, externalID) // carts.go
 	}
 	if resource != connectors.ResourceCustomer {
 		return nil, connectors.Permanent(fmt.Errorf("magento: cannot fetch %q", resource))

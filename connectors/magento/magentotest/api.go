@@ -85,6 +85,10 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		e.customerHTTP(w, r, segs[1])
 	case len(segs) == 1 && segs[0] == "orders" && r.Method == http.MethodGet:
 		e.ordersHTTP(w, r) // orders.go
+	case len(segs) == 2 && segs[0] == "carts" && segs[1] == "search" && r.Method == http.MethodGet:
+		e.cartsSearchHTTP(w, r) // carts.go
+	case len(segs) == 2 && segs[0] == "carts" && r.Method == http.MethodGet:
+		e.cartHTTP(w, segs[1])
 	case len(segs) == 2 && segs[0] == "orders":
 		e.orderHTTP(w, r, segs[1])
 	case len(segs) == 2 && segs[0] == "directory" && segs[1] == "countries":

@@ -147,7 +147,8 @@ func field(c map[string]any, name string) any {
 
 // numeric fields compare as numbers, everything else as strings with
 // MySQL's case-insensitive collation (Magento dates compare as text).
-var numeric = map[string]bool{"id": true, "entity_id": true, "website_id": true, "group_id": true, "store_id": true, "gender": true}
+var numeric = map[string]bool{"id": true, "entity_id": true, "website_id": true, "group_id": true, "store_id": true, "gender": true,
+	"is_active": true, "customer_id": true, "items_count": true}
 
 func compare(name string, a any, b string) int {
 	if numeric[name] {

@@ -17,6 +17,10 @@ type store struct {
 	// first is placed.
 	orders    map[int64]map[string]any
 	nextOrder int64
+	// quotes are quote table rows (carts.go), searched by their columns
+	// and rendered as CartInterface; nil until the first is created.
+	quotes    map[int64]map[string]any
+	nextQuote int64
 	// newsletter is each customer's newsletter_subscriber status.
 	newsletter map[int64]int
 }
