@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -268,7 +269,9 @@ func heldFields(data string, l Link) []string {
 			continue
 		}
 		for k := range m {
-			seen[k] = true
+			if !strings.HasPrefix(k, "_") { // the hub's knowledge pushed along (_hub) is no field of the record
+				seen[k] = true
+			}
 		}
 	}
 	out := make([]string, 0, len(seen))

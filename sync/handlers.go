@@ -568,7 +568,11 @@ func (h *Handlers) wait(ctx context.Context, p PushPayload, reason error) error 
 
 // pushedView is the pushed doc limited to the fields the target maps in
 // (what it should hand back of a push) and the fields it renders (what the
-// next push compares with where the target cannot be read back).
+// next push compares with where the target cannot be read back). The hub
+// knowledge the push rendered (_hub, knowledge.go) is kept too: no target
+// reads it back (insight metafields, custom fields, properties, shophub:*
+// tags), so the next push's diff (pushdiff.go) compares the knowledge with
+// what was last pushed and leaves unchanged insights out of the write.
 func pushedView(tp *Touchpoint, resource string, doc map[string]any) map[string]any {
 	out := map[string]any{}
 	keep := func(f string) {
@@ -576,6 +580,7 @@ func pushedView(tp *Touchpoint, resource string, doc map[string]any) map[string]
 			out[f] = v
 		}
 	}
+	keep(mappings.HubKey)
 	for _, f := range tp.Mapping.Fields(resource) {
 		keep(f)
 	}

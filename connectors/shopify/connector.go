@@ -57,16 +57,23 @@ type Settings struct {
 	// is not: their body must name this shop before shophub acts on them.
 	ShopDomain string `yaml:"shop_domain" doc:"The shop's permanent *.myshopify.com domain, which compliance webhooks (customers/redact, customers/data_request, shop/redact) must name; default: shop_url's host when it is one. Without it every compliance webhook is rejected"`
 	ShopID     string `yaml:"shop_id" doc:"The shop's numeric id; when set, compliance webhooks must carry it as shop_id too"`
+	// The hub's insights (default mapping): metafields and tags.
+	InsightMetafields  bool   `yaml:"insight_metafields" doc:"Push the hub's customer insights (segment, profitability, rfm, total_spent, return_rate, next_order_due) as customer metafields in metafield_namespace" default:"true"`
+	InsightTags        bool   `yaml:"insight_tags" doc:"Tag customers shophub:segment:<segment> and shophub:profitability:<class> beside the merchant's own tags; tags starting shophub: are never read back as edits" default:"true"`
+	MetafieldNamespace string `yaml:"metafield_namespace" doc:"Namespace of the customer metafields the payload's metafields.<key> write (3–255 letters, digits, - or _)" default:"shophub"`
 }
 
 // NewSettings returns settings filled with their defaults.
 func NewSettings() *Settings {
-	return &Settings{APIVersion: "2025-10", PageSize: maxPageSize}
+	return &Settings{APIVersion: "2025-10", PageSize: maxPageSize, InsightMetafields: true, InsightTags: true, MetafieldNamespace: "shophub"}
 }
 
 const maxPageSize = 250
 
 var versionRe = regexp.MustCompile(`^(\d{4}-\d{2}|unstable)$`)
+
+// namespaceRe is Shopify's rule for a metafield namespace.
+var namespaceRe = regexp.MustCompile(`^[A-Za-z0-9_-]{3,255}$`)
 
 // Validate checks settings without contacting Shopify.
 func (s *Settings) Validate() error {
@@ -90,6 +97,9 @@ func (s *Settings) Validate() error {
 	if strings.TrimSpace(s.AccessToken) == "" {
 		errs = append(errs, errors.New("access_token is required"))
 	}
+	if s.MetafieldNamespace != "" && !namespaceRe.MatchString(s.MetafieldNamespace) {
+		errs = append(errs, fmt.Errorf("metafield_namespace %q: want 3–255 letters, digits, - or _", s.MetafieldNamespace))
+	}
 	if s.PageSize < 1 || s.PageSize > maxPageSize {
 		errs = append(errs, fmt.Errorf("page_size %d: want 1–%d", s.PageSize, maxPageSize))
 	}
@@ -111,6 +121,9 @@ func New(inst connectors.Instance, s Settings) (*Connector, error) {
 	s.ShopURL, _ = connectors.BaseURL("shop_url", s.ShopURL, "")
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("shopify: %w", err)
+	}
+	if s.MetafieldNamespace == "" {
+		s.MetafieldNamespace = "shophub"
 	}
 	return &Connector{inst: inst, settings: s, http: newHTTPClient(inst, s), restartPages: restartPages}, nil
 }

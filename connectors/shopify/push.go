@@ -66,6 +66,10 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 		return nil, connectors.Permanent(fmt.Errorf("shopify: cannot push %q", resource))
 	}
 	body, addr := splitAddress(payload)
+	meta, err := splitMetafields(body) // metafields.go
+	if err != nil {
+		return nil, err
+	}
 	if externalID == "" {
 		if addr != nil {
 			body["addresses"] = []any{addr}
@@ -76,9 +80,16 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 		if _, err := c.call(ctx, "POST", "/customers.json", nil, map[string]any{"customer": body}, &out); err != nil {
 			return nil, fmt.Errorf("shopify: create customer: %w", err)
 		}
-		return customerRecord(out.Customer, "create customer")
+		rec, err := customerRecord(out.Customer, "create customer")
+		if err != nil {
+			return nil, err
+		}
+		if _, err := c.syncMetafields(ctx, rec.ExternalID, meta, true); err != nil {
+			return nil, err
+		}
+		return rec, nil
 	}
-	return c.update(ctx, resource, externalID, nil, body, addr)
+	return c.update(ctx, resource, externalID, nil, body, addr, meta)
 }
 
 // Update is Upsert of an existing customer whose current state the
@@ -88,18 +99,32 @@ func (c *Connector) Update(ctx context.Context, resource string, current *connec
 		return nil, connectors.Permanent(fmt.Errorf("shopify: cannot push %q", resource))
 	}
 	body, addr := splitAddress(payload)
-	return c.update(ctx, resource, current.ExternalID, current, body, addr)
+	meta, err := splitMetafields(body)
+	if err != nil {
+		return nil, err
+	}
+	return c.update(ctx, resource, current.ExternalID, current, body, addr, meta)
 }
 
-// update writes body (a customer PUT, skipped when empty) and addr (the
-// default address, in place). current, when known, is the customer as
-// Shopify held it before.
-func (c *Connector) update(ctx context.Context, resource, externalID string, current *connectors.Record, body, addr map[string]any) (*connectors.Record, error) {
+// update writes body (a customer PUT, skipped when empty), addr (the
+// default address, in place) and meta (metafields, only those that
+// differ). current, when known, is the customer as Shopify held it before.
+func (c *Connector) update(ctx context.Context, resource, externalID string, current *connectors.Record, body, addr map[string]any, meta map[string]string) (*connectors.Record, error) {
 	id, err := idPath(externalID)
 	if err != nil {
 		return nil, err
 	}
+	if _, err := c.syncMetafields(ctx, id, meta, false); err != nil {
+		return nil, err
+	}
 	dropPartialConsent(body)
+	if current != nil {
+		if t, ok := body["tags"]; ok && sameTags(t, current.Data["tags"]) {
+			// The same tags in another order or spacing: a PUT would be a
+			// write and an echo for nothing.
+			delete(body, "tags")
+		}
+	}
 	rec := current
 	if len(body) == 0 {
 		// Only the address changed (the pipeline sends changed keys

@@ -76,6 +76,10 @@ type Settings struct {
 	// App mode (app.go): the shop registers shophub as an app.
 	AppName   string `yaml:"app_name" doc:"app mode: the app's technical name (manifest.xml <meta><name>); register it with <setup><registrationUrl> https://<shophub>/apps/<instance>/register"`
 	AppSecret string `yaml:"app_secret" doc:"app mode: the manifest's <setup><secret>; the shop's webhooks are then verified with the per-shop secret from the registration and the API is reached with the app's credentials (client_id and client_secret not needed)" secret:"true"`
+
+	// The hub's insights (default mapping): custom fields and tags.
+	InsightCustomFields bool `yaml:"insight_custom_fields" doc:"Push the hub's customer insights to the customer's customFields shophub_segment, shophub_profitability, shophub_rfm, shophub_total_spent, shophub_return_rate and shophub_next_order_due (define them as a custom field set in Settings › System › Custom fields to show them in the admin)" default:"true"`
+	InsightTags         bool `yaml:"insight_tags" doc:"Tag customers shophub:segment:<segment> and shophub:profitability:<class> beside their own tags (tags are created when missing); tags starting shophub: are never read back as edits" default:"true"`
 }
 
 // appMode: the shop registers shophub as an app.
@@ -83,7 +87,7 @@ func (s *Settings) appMode() bool { return s.AppSecret != "" }
 
 // NewSettings returns settings filled with defaults.
 func NewSettings() *Settings {
-	return &Settings{PageSize: 100, LanguageID: systemLanguageID}
+	return &Settings{PageSize: 100, LanguageID: systemLanguageID, InsightCustomFields: true, InsightTags: true}
 }
 
 // Validate checks settings without calling Shopware.

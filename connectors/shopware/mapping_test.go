@@ -57,7 +57,7 @@ func TestMappingInbound(t *testing.T) {
 		"lastName":  "Doe",
 		"company":   "Doe Consulting GmbH",
 		"birthday":  "1988-04-12",
-		"tags":      []string{"b2b", "vip"},
+		"tags":      []any{"b2b", "vip"},
 		"defaultBillingAddress": map[string]any{
 			"firstName": "Jane", "lastName": "Doe", "company": "Doe Consulting GmbH", "street": "Friedrichstraße 123",
 			"additionalAddressLine1": "3. OG", "zipcode": "10117", "city": "Berlin", "countryIso": "DE", "countryStateCode": "", "phoneNumber": "+49301234567",

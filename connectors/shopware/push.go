@@ -147,6 +147,13 @@ func (c *Connector) create(ctx context.Context, body, billing, shipping map[stri
 	}
 	id := newID()
 	body["id"] = id
+	cf := customFieldsChange(body["customFields"], nil)
+	maps.DeleteFunc(cf, func(_ string, v any) bool { return v == nil }) // a new customer has none to clear
+	if len(cf) > 0 {
+		body["customFields"] = cf
+	} else {
+		delete(body, "customFields")
+	}
 	setDefault := func(k string, v any) {
 		if cur, ok := body[k]; (!ok || cur == nil || cur == "") && v != "" {
 			body[k] = v
@@ -217,6 +224,12 @@ func (c *Connector) update(ctx context.Context, id string, cur *connectors.Recor
 	}
 	patch := map[string]any{}
 	for k, v := range rest {
+		if k == "customFields" {
+			if cf := customFieldsChange(v, cur.Data[k]); cf != nil {
+				patch[k] = cf
+			}
+			continue
+		}
 		if !sameValue(k, v, cur.Data[k]) {
 			patch[k] = v
 		}
@@ -431,6 +444,29 @@ func (c *Connector) addressBody(ctx context.Context, a map[string]any, create bo
 		}
 	}
 	return out, nil
+}
+
+// customFieldsChange is the customFields write that brings have (the
+// customer's custom fields as Shopware renders them) to want: only the
+// keys whose value differs, "" as null. Shopware merges custom fields of
+// an existing customer key by key (the DAL's JsonUpdateCommand), so keys
+// of other plugins and apps stay; nil when nothing differs.
+func customFieldsChange(want, have any) map[string]any {
+	w, _ := want.(map[string]any)
+	h, _ := have.(map[string]any)
+	out := map[string]any{}
+	for k, v := range w {
+		if v == "" {
+			v = nil
+		}
+		if !sameValue(k, v, h[k]) {
+			out[k] = v
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // sameAddress compares two payload addresses field by field.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,11 +18,13 @@ import (
 
 // A partial refund at Shopware (a refund of two of three lines through
 // the transaction's capture, state refunded_partially) changes the buyer's
-// total spent, return rate and profitability class at Help Scout
-// (properties) and Odoo (the insight fields) within a minute; nobody
-// else is pushed: not the bystander customer, and not the buyer's Shopify
-// and Shopware records, whose mappings hold no insights. The 360° view
-// shows the indicators with the order they came from.
+// total spent, return rate and profitability class at Shopify (customer
+// metafields and shophub:* tags), Shopware (custom fields and tags), Help
+// Scout (properties) and Odoo (the insight fields) within a minute; nobody
+// else is pushed: the bystander customer, whose insights did not change,
+// gets nothing. The insight tags never come back as tag edits, and the
+// merchant's own tag stays. The 360° view shows the indicators with the
+// order they came from.
 func TestShopwarePartialRefundReachesInsights(t *testing.T) {
 	odoo := odootest.New(odootest.Options{})
 	odooURL := odoo.Start()
@@ -32,7 +36,7 @@ func TestShopwarePartialRefundReachesInsights(t *testing.T) {
 	}})
 	addr := []any{map[string]any{"address1": "Markt 2", "city": "Köln", "zip": "50667", "country_code": "DE", "default": true}}
 	buyer, bystander := "refund-buyer@example.com", "bystander@example.com"
-	e.shopify.CreateCustomer(map[string]any{"email": buyer, "first_name": "Rita", "last_name": "Fund", "addresses": addr})
+	e.shopify.CreateCustomer(map[string]any{"email": buyer, "first_name": "Rita", "last_name": "Fund", "addresses": addr, "tags": "newsletter"})
 	e.shopify.CreateCustomer(map[string]any{"email": bystander, "first_name": "Ben", "last_name": "Steher", "addresses": addr})
 	ids := map[string]map[string]string{}
 	custs := map[string]*hub.Customer{}
@@ -62,22 +66,42 @@ func TestShopwarePartialRefundReachesInsights(t *testing.T) {
 		t.Fatal(err)
 	}
 	hsID, odooID := ids[buyer]["helpdesk"], ids[buyer]["erp"]
-	var props, partner map[string]any
+	shopifyID, shopwareID := ids[buyer]["shopify"], ids[buyer]["shopware"]
+	var props, partner, sw map[string]any
+	var meta map[string]string
+	var shopifyTags string
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("Help Scout properties %v; Odoo partner %v", props, partner)
+			t.Logf("Help Scout properties %v; Odoo partner %v; Shopify metafields %v, tags %q; Shopware %v", props, partner, meta, shopifyTags, sw)
 		}
 	})
+	shopwareTags := func() []string {
+		var out []string
+		for _, tag := range sw["tags"].([]any) {
+			out = append(out, tag.(map[string]any)["name"].(string))
+		}
+		slices.Sort(out)
+		return out
+	}
 	at := func(what, spent, rate, class string) {
 		t.Helper()
 		eventually(t, time.Minute, what, func() bool {
 			props = e.hs.Properties(hsID)
 			partner, _ = odoo.Customer(odooID)
+			meta = e.shopify.Metafields(shopifyID, "shophub")
+			c, _ := e.shopify.Customer(shopifyID)
+			shopifyTags, _ = c["tags"].(string)
+			sw, _ = e.shopware.Customer(shopwareID)
+			cf, _ := sw["customFields"].(map[string]any)
 			return props["total-spent"] == spent+" EUR" && props["return-rate"] == rate && props["profitability"] == class &&
-				partner["x_shophub_total_spent"] == spent+" EUR" && partner["x_shophub_return_rate"] == rate && partner["x_shophub_profitability"] == class
+				partner["x_shophub_total_spent"] == spent+" EUR" && partner["x_shophub_return_rate"] == rate && partner["x_shophub_profitability"] == class &&
+				meta["total_spent"] == spent+" EUR" && meta["return_rate"] == rate && meta["profitability"] == class &&
+				strings.Contains(shopifyTags, "shophub:profitability:"+class) &&
+				cf["shophub_total_spent"] == spent+" EUR" && cf["shophub_return_rate"] == rate && cf["shophub_profitability"] == class &&
+				slices.Contains(shopwareTags(), "shophub:profitability:"+class)
 		})
 	}
-	at("the order's insights never reached Help Scout and Odoo", "150.00", "0.0%", "high")
+	at("the order's insights never reached Shopify, Shopware, Help Scout and Odoo", "150.00", "0.0%", "high")
 	e.quiet(t)
 
 	// What every link of both customers last received, before the refund.
@@ -99,16 +123,27 @@ func TestShopwarePartialRefundReachesInsights(t *testing.T) {
 	if err := e.shopware.RefundOrder(order, map[string]int64{"Teapot": 2}); err != nil {
 		t.Fatal(err)
 	}
-	at("the partial refund never reached Help Scout and Odoo", "30.00", "80.0%", "low")
-	t.Logf("partial refund at Shopware → Help Scout and Odoo in %v", time.Since(start).Round(time.Millisecond))
+	at("the partial refund never reached Shopify, Shopware, Help Scout and Odoo", "30.00", "80.0%", "low")
+	t.Logf("partial refund at Shopware → Shopify, Shopware, Help Scout and Odoo in %v", time.Since(start).Round(time.Millisecond))
 	e.quiet(t)
 	after := pushed()
 	for k, v := range before {
 		changed := after[k] != v
-		want := k == buyer+" helpdesk" || k == buyer+" erp"
+		want := strings.HasPrefix(k, buyer+" ")
 		if changed != want {
 			t.Errorf("%s: pushed %v, want %v", k, changed, want)
 		}
+	}
+	// The insight tags are the hub's: the stale class tag is gone, the
+	// merchant's tag stays, and none of them became a tag of the customer.
+	if strings.Contains(shopifyTags, "shophub:profitability:high") || !strings.Contains(shopifyTags, "newsletter") {
+		t.Errorf("Shopify tags %q", shopifyTags)
+	}
+	if got := shopwareTags(); slices.Contains(got, "shophub:profitability:high") || !slices.Contains(got, "newsletter") {
+		t.Errorf("Shopware tags %v", got)
+	}
+	if c, doc := e.hubCustomer(t, buyer); c == nil || fmt.Sprint(doc["tags"]) != "[newsletter]" {
+		t.Errorf("hub tags %v, want [newsletter]", doc["tags"])
 	}
 
 	// The 360° view: the indicators with the order they came from.

@@ -73,6 +73,10 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		e.search(w, r)
 	case len(segs) == 2 && segs[0] == "customers" && strings.HasSuffix(segs[1], ".json"):
 		e.customerHTTP(w, r, strings.TrimSuffix(segs[1], ".json"))
+	case len(segs) == 3 && segs[0] == "customers" && segs[2] == "metafields.json":
+		e.metafieldsHTTP(w, r, segs[1], nil) // metafields.go
+	case len(segs) == 4 && segs[0] == "customers" && segs[2] == "metafields":
+		e.metafieldsHTTP(w, r, segs[1], segs[3:])
 	case len(segs) == 3 && segs[0] == "customers" && segs[2] == "addresses.json":
 		e.addressesHTTP(w, r, segs[1])
 	case len(segs) == 4 && segs[0] == "customers" && segs[2] == "addresses" && strings.HasSuffix(segs[3], ".json"):

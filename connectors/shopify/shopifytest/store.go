@@ -85,6 +85,9 @@ type store struct {
 	// checkouts.go
 	checkouts    map[int64]*checkout
 	nextCheckout int64
+	// metafields.go: a customer's metafields in creation (= id) order.
+	metafields    map[int64][]*metafieldRow
+	nextMetafield int64
 }
 
 func newStore(zone *time.Location) *store {
@@ -95,6 +98,9 @@ func newStore(zone *time.Location) *store {
 		nextAddr:  9000000000001,
 		zone:      zone,
 		orders:    newOrderBook(),
+
+		metafields:    map[int64][]*metafieldRow{},
+		nextMetafield: 21000000000001,
 	}
 }
 
@@ -139,6 +145,7 @@ func (s *store) replace(old, nc *customer) {
 
 func (s *store) remove(c *customer) {
 	delete(s.customers, c.id)
+	delete(s.metafields, c.id) // Shopify deletes a resource's metafields with it
 	if c.email != "" {
 		delete(s.byEmail, strings.ToLower(c.email))
 	}

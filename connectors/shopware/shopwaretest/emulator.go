@@ -422,6 +422,7 @@ func (e *Emulator) authed(h http.HandlerFunc) http.HandlerFunc {
 			writeErrors(w, http.StatusUnauthorized, apiError{Code: "9", Status: "401", Title: "Unauthorized", Detail: "Access token could not be verified."})
 			return
 		}
+		e.LogRequest(r) // RequestLog: what a client wrote, for tests
 		h(w, r)
 	}
 }

@@ -425,6 +425,28 @@ func (s *store) writeCustomer(id string, body map[string]any, create bool) ([]ch
 				errs = append(errs, invalid("/birthday", "This value is not a valid date."))
 			}
 			fields = append(fields, k)
+		case "customFields":
+			// The DAL writes custom fields of an existing entity as a
+			// JsonUpdateCommand: key by key into the stored JSON (JSON_SET),
+			// so keys the write does not name are kept; null stores null.
+			add, ok := v.(map[string]any)
+			if v != nil && !ok {
+				errs = append(errs, invalid("/customFields", "This value should be of type array."))
+				continue
+			}
+			merged, _ := cur[k].(map[string]any)
+			if create || merged == nil || v == nil {
+				merged = map[string]any{}
+			} else {
+				merged = maps.Clone(merged)
+			}
+			maps.Copy(merged, add)
+			if len(merged) == 0 && v == nil {
+				cur[k] = nil
+			} else {
+				cur[k] = merged
+			}
+			fields = append(fields, k)
 		default:
 			cur[k] = v
 			fields = append(fields, k)
