@@ -521,8 +521,14 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	// Recorded at once, before the vendor's echo can be merged: the echo is
 	// recognised by the values pushed, and a new link must exist before the
 	// next push, or that push would create the record a second time.
-	overtaken, err := h.Store.Pushed(ctx, p.CustomerID, p.Instance, p.Resource, rec.ExternalID, hash, cust.Version,
-		pushedView(tp, p.Resource, doc))
+	view := pushedView(tp, p.Resource, doc)
+	if waiting {
+		// Part of the write was left out (a Magento attribute the store
+		// lacks): the knowledge is no baseline, so once the target can
+		// hold it the next push writes it even if it did not change.
+		delete(view, mappings.HubKey)
+	}
+	overtaken, err := h.Store.Pushed(ctx, p.CustomerID, p.Instance, p.Resource, rec.ExternalID, hash, cust.Version, view)
 	if errors.Is(err, hub.ErrNotFound) {
 		return h.erasedWhilePushing(ctx, tp, p, rec.ExternalID, doc) // privacy.go
 	}

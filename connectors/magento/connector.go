@@ -70,6 +70,9 @@ type Settings struct {
 
 	PageSize int `yaml:"page_size" doc:"Customers per search page when polling (1–300, Magento's maximum_page_size)" default:"100"`
 
+	// InsightAttributes turns on the default mapping's insight attributes.
+	InsightAttributes bool `yaml:"insight_attributes" doc:"Push the hub's customer insights to the customer attributes shophub_segment, shophub_profitability, shophub_total_spent and shophub_return_rate (text attributes the operator creates first: Magento's REST API cannot create them and silently drops unknown ones; a missing one makes the push wait with that instruction)" default:"false"`
+
 	WebhookPublicKey string `yaml:"webhook_public_key" doc:"PEM public key from Stores › Configuration › Adobe Services › Webhooks; set it to accept signed Adobe Commerce webhooks, leave it empty to rely on polling"`
 }
 
@@ -151,6 +154,7 @@ type Connector struct {
 	http     *connectors.HTTPClient
 	auth     *connectors.TokenSource // nil with an integration token
 	dir      directory               // region ids by country (directory.go)
+	attrs    attrCache               // customer attributes the store defines (attributes.go)
 }
 
 // WebhookConnector is a Connector whose instance has a webhook public key:

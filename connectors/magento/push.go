@@ -58,19 +58,31 @@ func (c *Connector) Upsert(ctx context.Context, resource, externalID string, pay
 	if err := c.resolveRegions(ctx, payload); err != nil { // directory.go
 		return nil, err
 	}
+	payload, waiting := c.definedAttributes(ctx, payload) // attributes.go
+	if payload == nil {
+		return nil, waiting
+	}
 	if externalID == "" {
 		body := map[string]any{"customer": newCustomer(payload, c.settings)}
 		var out map[string]any
 		if err := c.call(ctx, "POST", "/customers", nil, body, &out); err != nil {
 			return nil, fmt.Errorf("magento: create customer: %w", err)
 		}
-		return customerRecord(out, "create customer")
+		rec, err := customerRecord(out, "create customer")
+		if err != nil {
+			return nil, err
+		}
+		return rec, waiting
 	}
 	current, err := c.get(ctx, externalID)
 	if err != nil {
 		return nil, err
 	}
-	return c.update(ctx, externalID, current, payload)
+	rec, err := c.update(ctx, externalID, current, payload)
+	if err != nil {
+		return nil, err
+	}
+	return rec, waiting
 }
 
 // Update is Upsert of an existing customer whose current state the
@@ -94,6 +106,10 @@ func (c *Connector) Update(ctx context.Context, resource string, current *connec
 	if err := c.resolveRegions(ctx, payload); err != nil { // directory.go
 		return nil, err
 	}
+	payload, waiting := c.definedAttributes(ctx, payload) // attributes.go; before the check too
+	if payload == nil {
+		return nil, waiting
+	}
 	fresh, err := c.get(ctx, current.ExternalID)
 	if err != nil {
 		return nil, err
@@ -101,7 +117,11 @@ func (c *Connector) Update(ctx context.Context, resource string, current *connec
 	if !sameCustomer(fresh, current.Data) {
 		return nil, fmt.Errorf("magento: customer %s: %w", current.ExternalID, connectors.ErrChanged)
 	}
-	return c.update(ctx, current.ExternalID, fresh, payload)
+	rec, err := c.update(ctx, current.ExternalID, fresh, payload)
+	if err != nil {
+		return nil, err
+	}
+	return rec, waiting
 }
 
 // sameCustomer: a and b hold the same customer, whatever their updated_at.

@@ -190,7 +190,7 @@ func TestUpsertAddresses(t *testing.T) {
 	for _, via := range []string{"Upsert", "Update"} {
 		for _, tt := range tests {
 			t.Run(via+"/"+tt.name, func(t *testing.T) {
-				emu, url := startEmulator(t, magentotest.Options{})
+				emu, url := startEmulator(t, magentotest.Options{CustomerAttributes: []string{"keep", "erp_no", "new_attr"}})
 				id := emu.CreateCustomer(tt.seed)
 				conn := newConnector(t, url, 5)
 				if err := writes[via](conn, id, connectors.CloneJSON(tt.payload).(map[string]any)); err != nil {

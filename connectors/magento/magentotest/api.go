@@ -91,6 +91,8 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		e.cartHTTP(w, segs[1])
 	case len(segs) == 2 && segs[0] == "orders":
 		e.orderHTTP(w, r, segs[1])
+	case len(segs) == 4 && segs[0] == "attributeMetadata" && segs[1] == "customer" && segs[2] == "attribute":
+		e.attributeMetadataHTTP(w, r, segs[3]) // attributes.go
 	case len(segs) == 2 && segs[0] == "directory" && segs[1] == "countries":
 		e.directoryHTTP(w, r, "") // directory.go
 	case len(segs) == 3 && segs[0] == "directory" && segs[1] == "countries":

@@ -70,6 +70,10 @@ type Options struct {
 	// waits as "Not Activated" until the customer follows the mail's link
 	// (ConfirmSubscription), and reads as is_subscribed false until then.
 	NeedToConfirm bool
+	// CustomerAttributes are the codes of the store's user-defined
+	// customer attributes; nil means DefaultCustomerAttributes. Custom
+	// attributes a save names beyond them are dropped, as Magento does.
+	CustomerAttributes []string
 	// WebhookURL receives observer.customer_save_commit_after and
 	// observer.customer_delete_commit_after, signed; empty sends none.
 	WebhookURL string
@@ -139,6 +143,13 @@ func New(opts Options) *Emulator {
 		opts.Now = time.Now
 	}
 	e := &Emulator{opts: opts, Clock: emulator.Clock{Base: opts.Now}, st: newStore(), tokens: map[string]time.Time{}, hc: &http.Client{Timeout: 5 * time.Second}}
+	attrs := opts.CustomerAttributes
+	if attrs == nil {
+		attrs = DefaultCustomerAttributes
+	}
+	for _, code := range attrs {
+		e.st.attributes[code] = true
+	}
 	url := opts.WebhookURL
 	e.webhookURL.Store(&url)
 	return e

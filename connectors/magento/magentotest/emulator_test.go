@@ -104,7 +104,7 @@ func TestSearchFilters(t *testing.T) {
 func TestFullSavePut(t *testing.T) {
 	e, c := start(t, magentotest.Options{})
 	id := e.CreateCustomer(map[string]any{"email": "f@example.com", "firstname": "F", "lastname": "S", "dob": "1990-01-02",
-		"custom_attributes": []any{map[string]any{"attribute_code": "a", "value": "1"}},
+		"custom_attributes": []any{map[string]any{"attribute_code": "loyalty_number", "value": "1"}},
 		"addresses":         []any{map[string]any{"firstname": "F", "lastname": "S", "street": []any{"X 1"}, "city": "C", "country_id": "DE", "default_billing": true}}})
 	// Omitted addresses are kept; omitted custom attributes and dob are gone.
 	code, m, _ := c.do("PUT", "customers/"+id, map[string]any{"customer": map[string]any{"email": "f@example.com", "firstname": "G", "lastname": "S"}})

@@ -23,6 +23,9 @@ type store struct {
 	nextQuote int64
 	// newsletter is each customer's newsletter_subscriber status.
 	newsletter map[int64]int
+	// attributes are the user-defined customer attribute codes
+	// (attributes.go).
+	attributes map[string]bool
 }
 
 // Magento's newsletter_subscriber statuses (Magento\Newsletter\Model\Subscriber).
@@ -34,7 +37,7 @@ const (
 )
 
 func newStore() *store {
-	return &store{customers: map[int64]map[string]any{}, nextID: 1, nextAddr: 1, newsletter: map[int64]int{}}
+	return &store{customers: map[int64]map[string]any{}, nextID: 1, nextAddr: 1, newsletter: map[int64]int{}, attributes: map[string]bool{}}
 }
 
 // subscription applies a requested is_subscribed as Magento's newsletter
@@ -237,9 +240,11 @@ func (s *store) normalize(id int64, c map[string]any, old map[string]any, o Opti
 		c["dob"] = d
 	}
 	if ca, ok := c["custom_attributes"]; ok && ca != nil {
-		if _, ok := ca.([]any); !ok {
+		list, ok := ca.([]any)
+		if !ok {
 			return &inputError{Message: "custom_attributes must be a list of {attribute_code, value}"}
 		}
+		c["custom_attributes"] = s.keepDefined(list) // unknown codes are dropped silently (attributes.go)
 	}
 	addrs, _ := c["addresses"].([]any)
 	if c["addresses"] != nil && addrs == nil {
