@@ -493,7 +493,7 @@ func decodeIndicators(row Insight) (Indicators, error) {
 // written in chunks, so a rebuild of every customer is a call away.
 func (s *Store) RefreshInsights(ctx context.Context, opts InsightOptions, cause string, customerIDs ...uint64) ([]InsightResult, error) {
 	var out []InsightResult
-	shopMedian, err := s.stat(ctx, statShopMedian)
+	stats, err := s.loadInsightStats(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -505,7 +505,7 @@ func (s *Store) RefreshInsights(ctx context.Context, opts InsightOptions, cause 
 		var res []InsightResult
 		err := retry(ctx, func() error {
 			var err error
-			res, err = s.refreshChunk(ctx, opts, cause, shopMedian, now, chunk)
+			res, err = s.refreshChunk(ctx, opts, cause, stats, now, chunk)
 			return err
 		})
 		if err != nil {
@@ -547,7 +547,7 @@ func (s *Store) loadInsightInputs(db *gorm.DB, ids []uint64) (map[uint64][]insig
 	return byOrders, byTickets, nil
 }
 
-func (s *Store) refreshChunk(ctx context.Context, opts InsightOptions, cause string, shopMedian int64, now time.Time, ids []uint64) ([]InsightResult, error) {
+func (s *Store) refreshChunk(ctx context.Context, opts InsightOptions, cause string, stats insightStats, now time.Time, ids []uint64) ([]InsightResult, error) {
 	var out []InsightResult
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		out = nil
@@ -571,10 +571,16 @@ func (s *Store) refreshChunk(ctx context.Context, opts InsightOptions, cause str
 		var changes []InsightChange
 		for _, id := range known {
 			prev, had := old[id]
-			in, median, _ := computeIndicators(byOrders[id], byTickets[id], opts, shopMedian, now)
+			in, median, _ := computeIndicators(byOrders[id], byTickets[id], opts, stats.ShopMedianS, now)
 			in.R, in.F, in.M = prev.R, prev.F, prev.M
-			if in.Orders == 0 {
+			switch last, ltv := rfmInputs(in); {
+			case in.Orders == 0:
 				in.R, in.F, in.M = 0, 0, 0
+			case stats.Cuts.ok && (!had || prev.R == 0 || prev.Orders != in.Orders || prev.Currency != in.Currency ||
+				prev.LTVUnits != ltv || recencyOf(prev.LastOrderAt) != recencyOf(last)):
+				// New to scoring or its orders moved: provisional scores
+				// from the last run's boundaries until the next run.
+				in.R, in.F, in.M = stats.Cuts.scores(last, in.Orders, in.Currency, ltv)
 			}
 			in.Segment = SegmentOf(opts.segments(), in.R, in.F, in.M)
 			in.Profitability, in.ProfitabilityInputs = opts.Profitability.classify(in, now)
@@ -621,13 +627,20 @@ func (s *Store) refreshChunk(ctx context.Context, opts InsightOptions, cause str
 	return out, err
 }
 
+// rfmInputs are the last order's time and the lifetime value in units as
+// insightRow stores them, which scoring reads.
+func rfmInputs(in Indicators) (*time.Time, int64) {
+	ltv, _ := mappings.MoneyUnits(in.LTV)
+	if t, err := time.Parse(time.RFC3339, in.LastOrderAt); err == nil {
+		return &t, ltv
+	}
+	return nil, ltv
+}
+
 func insightRow(id uint64, in Indicators, median int64, now time.Time) Insight {
 	row := Insight{CustomerID: id, Orders: in.Orders, Currency: in.Currency, MedianIntervalS: median, Tickets90d: in.Tickets90d,
 		R: in.R, F: in.F, M: in.M, Segment: in.Segment, Profitability: in.Profitability, ComputedAt: now}
-	row.LTVUnits, _ = mappings.MoneyUnits(in.LTV)
-	if t, err := time.Parse(time.RFC3339, in.LastOrderAt); err == nil {
-		row.LastOrderAt = &t
-	}
+	row.LastOrderAt, row.LTVUnits = rfmInputs(in)
 	if t, err := time.Parse("2006-01-02", in.NextOrderDue); err == nil {
 		row.NextOrderDue = &t
 	}

@@ -59,7 +59,9 @@ func BenchmarkScoreRFM(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Logf("first run: %d customers scored in %v, %d pushes", first.Scored, first.Duration.Round(time.Millisecond), len(first.Changed))
+		b.Logf("first run: %d customers scored in %v (read %v, classify %v, write %v: %d rows, %d insight changes), %d pushes", first.Scored,
+			first.Duration.Round(time.Millisecond), first.Read.Round(time.Millisecond), first.Classify.Round(time.Millisecond), first.Write.Round(time.Millisecond),
+			len(first.Changed), first.Written, len(first.Changed))
 		// 1% buy again.
 		for i := 0; i < n/100; i++ {
 			at := now.Add(-time.Hour)
@@ -72,7 +74,8 @@ func BenchmarkScoreRFM(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Logf("after 1%% bought again: %d customers scored in %v, %d pushes", again.Scored, again.Duration.Round(time.Millisecond), len(again.Changed))
+		b.Logf("after 1%% bought again: %d customers scored in %v (read %v, classify %v, write %v), %d pushes", again.Scored, again.Duration.Round(time.Millisecond),
+			again.Read.Round(time.Millisecond), again.Classify.Round(time.Millisecond), again.Write.Round(time.Millisecond), len(again.Changed))
 		b.ReportMetric(float64(first.Duration.Milliseconds()), "ms/first-run")
 		b.ReportMetric(float64(len(again.Changed)), "pushes/second-run")
 	}

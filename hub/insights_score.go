@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // ScoreResult says what a ScoreRFM run did.
@@ -21,6 +22,12 @@ type ScoreResult struct {
 	// ShopMedianS is the shop's median interval between orders, seconds.
 	ShopMedianS int64
 	Duration    time.Duration
+	// Read, Classify and Write split Duration: reading the scored
+	// columns, re-reading the indicators of re-classified customers and
+	// running the rule, and the transaction writing what changed.
+	Read, Classify, Write time.Duration
+	// Written counts the insight_changes rows written.
+	Written int
 }
 
 // ScoreRFM scores every active customer (one placed order or more):
@@ -34,7 +41,10 @@ type ScoreResult struct {
 // intervals) and with it the next-order-due date of customers with fewer
 // than three orders, re-runs the profitability rule where it reads what
 // changed, and refreshes customers whose 90-day ticket window slid. Only
-// changed rows are written.
+// changed rows are written, in chunked multi-row upserts (bulk.go) in one
+// transaction with their insight_changes rows and the run's quintile
+// boundaries, from which RefreshInsights scores new and changed customers
+// provisionally until the next run.
 func (s *Store) ScoreRFM(ctx context.Context, opts InsightOptions) (ScoreResult, error) {
 	start := time.Now()
 	now := opts.now()
@@ -44,7 +54,7 @@ func (s *Store) ScoreRFM(ctx context.Context, opts InsightOptions) (ScoreResult,
 		Where("orders > 0").Order("customer_id").Find(&rows).Error; err != nil {
 		return ScoreResult{}, fmt.Errorf("score: %w", err)
 	}
-	res := ScoreResult{Scored: len(rows)}
+	res := ScoreResult{Scored: len(rows), Read: time.Since(start)}
 	var medians []int64
 	for _, r := range rows {
 		if r.Orders >= 2 && r.MedianIntervalS > 0 {
@@ -57,9 +67,7 @@ func (s *Store) ScoreRFM(ctx context.Context, opts InsightOptions) (ScoreResult,
 	freq := make([]int64, len(rows))
 	byCur := map[string][]int64{}
 	for i, r := range rows {
-		if r.LastOrderAt != nil {
-			rec[i] = r.LastOrderAt.UnixMicro()
-		}
+		rec[i] = recencyOf(r.LastOrderAt)
 		freq[i] = int64(r.Orders)
 		byCur[r.Currency] = append(byCur[r.Currency], r.LTVUnits)
 	}
@@ -68,12 +76,20 @@ func (s *Store) ScoreRFM(ctx context.Context, opts InsightOptions) (ScoreResult,
 		slices.Sort(v)
 		byCur[c] = v
 	}
+	cuts := rfmCuts{M: map[string]quintileCuts{}}
+	cuts.R, cuts.ok = cutsOf(recS)
+	cuts.F, _ = cutsOf(freqS)
+	for c, v := range byCur {
+		cuts.M[c], _ = cutsOf(v)
+	}
 	rule := opts.Profitability
-	reReads := false
+	reReads, readsDays := false, false
 	for _, v := range rule.Reads() {
 		switch v {
-		case "r", "f", "m", "segment", "days_since_last_order":
+		case "r", "f", "m", "segment":
 			reReads = true
+		case "days_since_last_order":
+			reReads, readsDays = true, true
 		}
 	}
 	type change struct {
@@ -83,10 +99,11 @@ func (s *Store) ScoreRFM(ctx context.Context, opts InsightOptions) (ScoreResult,
 	var changed []change
 	var reclass []int // indexes into changed whose class the rule must decide again
 	var slid []uint64
+	segments := opts.segments()
 	for i, r := range rows {
 		n := r
 		n.R, n.F, n.M = quintile(recS, rec[i]), quintile(freqS, freq[i]), quintile(byCur[r.Currency], r.LTVUnits)
-		n.Segment = SegmentOf(opts.segments(), n.R, n.F, n.M)
+		n.Segment = SegmentOf(segments, n.R, n.F, n.M)
 		if r.Orders < 3 || r.MedianIntervalS == 0 {
 			n.NextOrderDue = nil
 			if res.ShopMedianS > 0 && r.LastOrderAt != nil {
@@ -98,7 +115,7 @@ func (s *Store) ScoreRFM(ctx context.Context, opts InsightOptions) (ScoreResult,
 			slid = append(slid, r.CustomerID)
 		}
 		scoresMoved := n.R != r.R || n.F != r.F || n.M != r.M || n.Segment != r.Segment
-		if !scoresMoved && sameDay(n.NextOrderDue, r.NextOrderDue) && !(reReads && slices.Contains(rule.Reads(), "days_since_last_order")) {
+		if !scoresMoved && sameDay(n.NextOrderDue, r.NextOrderDue) && !readsDays {
 			continue
 		}
 		changed = append(changed, change{row: n, prev: r})
@@ -106,11 +123,12 @@ func (s *Store) ScoreRFM(ctx context.Context, opts InsightOptions) (ScoreResult,
 			reclass = append(reclass, len(changed)-1)
 		}
 	}
+	classifyAt := time.Now()
 	if len(reclass) > 0 {
 		// The rule reads scores (or the days since the last order): decide
 		// the class again from the stored indicators and the new scores.
-		for lo := 0; lo < len(reclass); lo += 1000 {
-			part := reclass[lo:min(lo+1000, len(reclass))]
+		for lo := 0; lo < len(reclass); lo += 2000 {
+			part := reclass[lo:min(lo+2000, len(reclass))]
 			ids := make([]uint64, len(part))
 			for i, k := range part {
 				ids[i] = changed[k].row.CustomerID
@@ -134,47 +152,49 @@ func (s *Store) ScoreRFM(ctx context.Context, opts InsightOptions) (ScoreResult,
 			}
 		}
 	}
-	var upd []Insight
-	var changes []InsightChange
+	res.Classify = time.Since(classifyAt)
+	var upd, changes [][]any
 	for _, c := range changed {
 		n, p := c.row, c.prev
 		if n.R == p.R && n.F == p.F && n.M == p.M && n.Segment == p.Segment && n.Profitability == p.Profitability && sameDay(n.NextOrderDue, p.NextOrderDue) {
 			continue
 		}
-		n.Version = p.Version + 1
-		n.ScoredAt = &now
-		upd = append(upd, n)
+		upd = append(upd, []any{n.CustomerID, n.R, n.F, n.M, n.Segment, n.Profitability, n.NextOrderDue, p.Version + 1, now})
 		res.Changed = append(res.Changed, n.CustomerID)
 		add := func(field, o, v string) {
 			if o != v {
-				changes = append(changes, InsightChange{CustomerID: n.CustomerID, Field: field, OldValue: o, NewValue: v, Cause: "score", CreatedAt: now})
+				changes = append(changes, []any{n.CustomerID, field, o, v, "score", now})
 			}
 		}
 		add(InsightSegment, p.Segment, n.Segment)
 		add(InsightProfitability, p.Profitability, n.Profitability)
 		add(InsightNextOrderDue, dayOf(p.NextOrderDue), dayOf(n.NextOrderDue))
 	}
-	cols := []string{"r", "f", "m", "segment", "profitability", "next_order_due", "version", "scored_at"}
+	res.Written = len(changes)
+	writeAt := time.Now()
+	stats := cuts.stats(now)
+	stats = append(stats, []any{statShopMedian, res.ShopMedianS, now})
 	err := db.Transaction(func(tx *gorm.DB) error {
-		if err := s.setStat(tx, statShopMedian, res.ShopMedianS); err != nil {
+		// The boundaries of currencies nobody holds any more go.
+		if err := tx.Where("name LIKE ?", statCutsPrefix+"%").Delete(&InsightStat{}).Error; err != nil {
 			return err
 		}
-		for lo := 0; lo < len(upd); lo += 1000 {
-			part := upd[lo:min(lo+1000, len(upd))]
-			if err := tx.Select(append([]string{"customer_id"}, cols...)).
-				Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "customer_id"}}, DoUpdates: clause.AssignmentColumns(cols)}).
-				Create(&part).Error; err != nil {
-				return err
-			}
+		if err := bulkUpsert(tx, "insight_stats", "name", []string{"name", "value", "updated_at"}, []string{"value", "updated_at"}, nil, stats); err != nil {
+			return err
 		}
-		if len(changes) > 0 {
-			return tx.CreateInBatches(&changes, 1000).Error
+		// version counts up from what the row holds when it is written:
+		// an event may have recomputed the customer since the read.
+		if err := bulkUpsert(tx, "customer_insights", "customer_id",
+			[]string{"customer_id", "r", "f", "m", "segment", "profitability", "next_order_due", "version", "scored_at"},
+			[]string{"r", "f", "m", "segment", "profitability", "next_order_due", "scored_at"}, []string{"version"}, upd); err != nil {
+			return err
 		}
-		return nil
+		return bulkInsert(tx, "insight_changes", []string{"customer_id", "field", "old_value", "new_value", "cause", "created_at"}, changes)
 	})
 	if err != nil {
 		return ScoreResult{}, fmt.Errorf("score: %w", err)
 	}
+	res.Write = time.Since(writeAt)
 	// The 90-day ticket window moved: those few customers are recomputed
 	// whole (their scores are the ones just written).
 	if len(slid) > 0 {
@@ -191,6 +211,132 @@ func (s *Store) ScoreRFM(ctx context.Context, opts InsightOptions) (ScoreResult,
 	slices.Sort(res.Changed)
 	res.Duration = time.Since(start)
 	return res, nil
+}
+
+// recencyOf is the value recency is scored by: the last order's time in
+// microseconds, 0 without one.
+func recencyOf(t *time.Time) int64 {
+	if t == nil {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// quintileCuts are the four boundaries of a scoring run's quintiles: a
+// value scores 1 plus the number of boundaries it exceeds. With c_s =
+// ⌈s·n/5⌉ and boundary s the c_s-th smallest of the n values, a value v
+// exceeds boundary s exactly when at least c_s values are below v, that is
+// when ⌊5·k/n⌋ ≥ s: for the values of the run the score is the run's own,
+// and a value the run did not see scores as if it had joined it.
+type quintileCuts [4]int64
+
+func cutsOf(sorted []int64) (quintileCuts, bool) {
+	var c quintileCuts
+	n := len(sorted)
+	if n == 0 {
+		return c, false
+	}
+	for s := 1; s <= 4; s++ {
+		c[s-1] = sorted[(s*n+4)/5-1]
+	}
+	return c, true
+}
+
+func (c quintileCuts) score(v int64) int {
+	s := 1
+	for _, t := range c {
+		if v > t {
+			s++
+		}
+	}
+	return s
+}
+
+// rfmCuts are the last scoring run's quintile boundaries, kept in
+// insight_stats (statCutsPrefix r:1…4, f:1…4, m:<currency>:1…4) so that
+// a customer who is new or whose orders changed between runs gets
+// provisional scores and a segment at once: segment queries are right
+// between runs, and the next run settles the scores among everyone's.
+type rfmCuts struct {
+	R, F quintileCuts
+	M    map[string]quintileCuts
+	ok   bool
+}
+
+// statCutsPrefix starts the names of the quintile boundaries' stats.
+const statCutsPrefix = "rfm:"
+
+func (c rfmCuts) stats(now time.Time) [][]any {
+	if !c.ok {
+		return nil
+	}
+	var out [][]any
+	add := func(name string, q quintileCuts) {
+		for i, v := range q {
+			out = append(out, []any{statCutsPrefix + name + ":" + strconv.Itoa(i+1), v, now})
+		}
+	}
+	add("r", c.R)
+	add("f", c.F)
+	for cur, q := range c.M {
+		add("m:"+cur, q)
+	}
+	return out
+}
+
+// scores are a customer's provisional scores from the boundaries: a
+// currency the run did not see scores monetary 1, as the only customer of
+// a currency would.
+func (c rfmCuts) scores(lastOrderAt *time.Time, orders int, currency string, ltvUnits int64) (int, int, int) {
+	m := 1
+	if q, ok := c.M[currency]; ok {
+		m = q.score(ltvUnits)
+	}
+	return c.R.score(recencyOf(lastOrderAt)), c.F.score(int64(orders)), m
+}
+
+// insightStats are the shop-wide figures the last scoring run left.
+type insightStats struct {
+	ShopMedianS int64
+	Cuts        rfmCuts
+}
+
+func (s *Store) loadInsightStats(ctx context.Context) (insightStats, error) {
+	var rows []InsightStat
+	if err := s.db.WithContext(ctx).Find(&rows).Error; err != nil {
+		return insightStats{}, err
+	}
+	out := insightStats{Cuts: rfmCuts{M: map[string]quintileCuts{}}}
+	seen := map[string]int{}
+	for _, r := range rows {
+		if r.Name == statShopMedian {
+			out.ShopMedianS = r.Value
+			continue
+		}
+		rest, ok := strings.CutPrefix(r.Name, statCutsPrefix)
+		if !ok {
+			continue
+		}
+		i := strings.LastIndexByte(rest, ':')
+		k, err := strconv.Atoi(rest[i+1:])
+		if i < 0 || err != nil || k < 1 || k > 4 {
+			continue
+		}
+		key := rest[:i]
+		seen[key]++
+		switch {
+		case key == "r":
+			out.Cuts.R[k-1] = r.Value
+		case key == "f":
+			out.Cuts.F[k-1] = r.Value
+		case strings.HasPrefix(key, "m:"):
+			q := out.Cuts.M[key[2:]]
+			q[k-1] = r.Value
+			out.Cuts.M[key[2:]] = q
+		}
+	}
+	out.Cuts.ok = seen["r"] == 4 && seen["f"] == 4
+	return out, nil
 }
 
 func sortedCopy(v []int64) []int64 {

@@ -2,6 +2,8 @@ package hub_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -74,6 +76,102 @@ func TestInsightsFollowOrders(t *testing.T) {
 			pending, err := s.PendingInsightChanges(ctx, 10)
 			if err != nil || len(pending) != 4 { // high, due, unprofitable, lost
 				t.Fatalf("pending = %+v, %v", pending, err)
+			}
+		})
+	}
+}
+
+// Between scoring runs a new customer, and one whose orders changed, get
+// provisional scores and a segment from the last run's quintile
+// boundaries, so segment queries are right before the next run; the next
+// run settles them, and a run after it changes nobody.
+func TestProvisionalSegmentBetweenRuns(t *testing.T) {
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			ctx := context.Background()
+			base := time.Date(2025, 1, 1, 10, 0, 0, 0, time.UTC)
+			now := base.Add(200 * 24 * time.Hour)
+			opts := hub.InsightOptions{Now: func() time.Time { return now }}
+			ids := make([]uint64, 10)
+			for i := range ids {
+				ref := fmt.Sprint(100 + i)
+				ids[i] = mustMerge(t, s, hub.Policy{}, in("shop", ref, base, map[string]any{"email": fmt.Sprintf("c%d@example.com", i)})).CustomerID
+				placed := base.Add(time.Duration(i*10) * 24 * time.Hour)
+				mergeOrder(t, s, "shop", ref+"-1", base, order(t, map[string]any{"total": fmt.Sprintf("%d.00", 10*(i+1)), "customer_ref": ref, "placed_at": placed.Format(time.RFC3339)}))
+				if i >= 5 {
+					mergeOrder(t, s, "shop", ref+"-2", base, order(t, map[string]any{"total": "10.00", "customer_ref": ref, "placed_at": placed.Add(5 * 24 * time.Hour).Format(time.RFC3339)}))
+				}
+			}
+			if _, err := s.RefreshInsights(ctx, opts, "rebuild", ids...); err != nil {
+				t.Fatal(err)
+			}
+			// Before any run nobody is scored: there are no boundaries yet.
+			newcomer := func(ref, email string, placed time.Time) uint64 {
+				t.Helper()
+				id := mustMerge(t, s, hub.Policy{}, in("shop", ref, base, map[string]any{"email": email})).CustomerID
+				mergeOrder(t, s, "shop", ref+"-1", base, order(t, map[string]any{"total": "500.00", "customer_ref": ref, "placed_at": placed.Format(time.RFC3339)}))
+				if _, err := s.RefreshInsights(ctx, opts, "order", id); err != nil {
+					t.Fatal(err)
+				}
+				return id
+			}
+			early := newcomer("200", "early@example.com", now.Add(-time.Hour))
+			if got, _, _ := s.Insights(ctx, early); got.R != 0 || got.Segment != "" {
+				t.Fatalf("scored before any run: %+v", got)
+			}
+			sc, err := s.ScoreRFM(ctx, opts)
+			if err != nil || sc.Scored != 11 {
+				t.Fatalf("score = %+v, %v", sc, err)
+			}
+			oldest, _, _ := s.Insights(ctx, ids[0])
+			if oldest.Segment != "lost" {
+				t.Fatalf("oldest customer after the run: %+v", oldest)
+			}
+
+			// A new customer buys today: newest order, one order, the
+			// largest amount → 5, 1, 5: "new", found by the segment query.
+			fresh := newcomer("201", "fresh@example.com", now)
+			got, _, _ := s.Insights(ctx, fresh)
+			if got.R != 5 || got.F != 1 || got.M != 5 || got.Segment != "new" {
+				t.Fatalf("new customer between runs: %+v", got)
+			}
+			found, err := s.FindInsights(ctx, hub.InsightFilter{Segment: "new", Limit: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(found, func(x hub.InsightSummary) bool { return x.ID == fresh }) {
+				t.Fatalf("segment query %+v misses the new customer %d", found, fresh)
+			}
+			// The oldest customer buys again: two orders, more than six of
+			// the eleven have (3), and the newest order (5): "loyal".
+			mergeOrder(t, s, "shop", "100-2", base, order(t, map[string]any{"total": "10.00", "customer_ref": "100", "placed_at": now.Format(time.RFC3339)}))
+			res, err := s.RefreshInsights(ctx, opts, "order", ids[0])
+			if err != nil || len(res) != 1 {
+				t.Fatalf("refresh = %+v, %v", res, err)
+			}
+			got, _, _ = s.Insights(ctx, ids[0])
+			if got.R != 5 || got.F != 3 || got.Segment != "loyal" {
+				t.Fatalf("returning customer between runs: %+v", got)
+			}
+			if !slices.ContainsFunc(res[0].Changes, func(c hub.InsightChange) bool {
+				return c.Field == hub.InsightSegment && c.OldValue == "lost" && c.NewValue == "loyal" && c.Cause == "order"
+			}) {
+				t.Fatalf("changes %+v, want lost → loyal", res[0].Changes)
+			}
+			// A refresh that moves no order keeps the scores the run gave.
+			before, _, _ := s.Insights(ctx, ids[3])
+			if _, err := s.RefreshInsights(ctx, opts, "ticket", ids[3]); err != nil {
+				t.Fatal(err)
+			}
+			if after, _, _ := s.Insights(ctx, ids[3]); after.R != before.R || after.F != before.F || after.M != before.M || after.Segment != before.Segment {
+				t.Fatalf("refresh of a customer whose orders did not move rescored: %+v → %+v", before, after)
+			}
+			if _, err := s.ScoreRFM(ctx, opts); err != nil {
+				t.Fatal(err)
+			}
+			if sc, err := s.ScoreRFM(ctx, opts); err != nil || len(sc.Changed) != 0 {
+				t.Fatalf("second run = %+v, %v", sc, err)
 			}
 		})
 	}
