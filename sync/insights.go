@@ -32,18 +32,68 @@ func NewScoreTask(slot string) *asynq.Task {
 		asynq.MaxRetry(3), asynq.Timeout(30*time.Minute), asynq.Retention(time.Hour))
 }
 
+// TypeRefresh recomputes one customer's indicators after the recompute
+// that an order, refund, return or ticket event ran inline failed: the
+// merge that caused the event has succeeded and is not repeated, so
+// without this task the customer's insights would stay stale until their
+// next event. asynq retries it with the pipeline's backoff (RetryDelay)
+// until it succeeds or, after MaxRetry, lands in the dead letters where
+// the operator sees it.
+const TypeRefresh = "insights:refresh"
+
+// RefreshPayload names the customer to recompute.
+type RefreshPayload struct {
+	CustomerID uint64 `json:"customer_id"`
+}
+
+// NewRefreshTask builds the retried recompute of one customer. The id
+// collapses repeated failures of the same customer into one task: it
+// recomputes from the hub's current rows, whatever events came between.
+func NewRefreshTask(customerID uint64, maxRetry int) *asynq.Task {
+	b, _ := json.Marshal(RefreshPayload{CustomerID: customerID})
+	return asynq.NewTask(TypeRefresh, b, asynq.Queue(QueuePoll), asynq.TaskID("insights:refresh:"+strconv.FormatUint(customerID, 10)),
+		asynq.MaxRetry(max(maxRetry, 10)), asynq.Timeout(time.Minute))
+}
+
 // updateInsights recomputes a customer's indicators and hands what
-// changed to OnInsights. Failures are logged: the merge that caused the
-// event has succeeded, and the next event or rebuild recomputes.
-func (h *Handlers) updateInsights(ctx context.Context, customerID uint64, cause string, log *slog.Logger) {
+// changed to OnInsights. A failed recompute becomes a TypeRefresh task,
+// retried until it succeeds; reports whether the recompute happened here.
+func (h *Handlers) updateInsights(ctx context.Context, customerID uint64, cause string, log *slog.Logger) bool {
 	res, err := h.Store.RefreshInsights(ctx, h.Insights, cause, customerID)
 	if err != nil {
-		log.Warn("insights not refreshed", "customer_id", customerID, "err", err)
-		return
+		if qerr := h.Queue.Enqueue(ctx, NewRefreshTask(customerID, h.MaxRetry)); qerr != nil {
+			// Neither the database nor Redis: nothing left to hold the
+			// work, the customer's next event recomputes.
+			log.Error("insights not refreshed and no retry queued", "customer_id", customerID, "err", err, "queue_err", qerr)
+			return false
+		}
+		log.Warn("insights not refreshed, retry queued", "customer_id", customerID, "err", err)
+		return false
 	}
 	if len(res) > 0 && h.OnInsights != nil {
 		h.OnInsights(ctx, res)
 	}
+	return true
+}
+
+// Refresh is the retried recompute (TypeRefresh): on success the
+// customer's touchpoints get the insights the failed recompute missed.
+func (h *Handlers) Refresh(ctx context.Context, t *asynq.Task) error {
+	var p RefreshPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.CustomerID == 0 {
+		return fmt.Errorf("refresh payload %q: %v: %w", t.Payload(), err, asynq.SkipRetry)
+	}
+	res, err := h.Store.RefreshInsights(ctx, h.Insights, "event", p.CustomerID)
+	if err != nil {
+		return fmt.Errorf("refresh insights of customer %d: %w", p.CustomerID, err)
+	}
+	if len(res) > 0 && h.OnInsights != nil {
+		h.OnInsights(ctx, res)
+	}
+	if len(res) > 0 {
+		h.pushKnowledge(ctx, p.CustomerID, h.Log.With("customer_id", p.CustomerID))
+	}
+	return nil
 }
 
 // Score runs the scheduled RFM scoring and pushes the customers whose
