@@ -28,6 +28,12 @@ type ScoreResult struct {
 	Read, Classify, Write time.Duration
 	// Written counts the insight_changes rows written.
 	Written int
+	// At is the run's time, the scored_at of the rows it changed
+	// (ScoredChanged lists them page by page); Refreshed are the
+	// customers whose 90-day ticket window slid and whose recompute
+	// changed something (in Changed too).
+	At        time.Time
+	Refreshed []uint64
 }
 
 // ScoreRFM scores every active customer (one placed order or more):
@@ -47,14 +53,16 @@ type ScoreResult struct {
 // provisionally until the next run.
 func (s *Store) ScoreRFM(ctx context.Context, opts InsightOptions) (ScoreResult, error) {
 	start := time.Now()
-	now := opts.now()
+	// Milliseconds: what the column holds, so ScoredChanged finds the
+	// run's rows by it on every database.
+	now := opts.now().Truncate(time.Millisecond)
 	var rows []Insight
 	db := s.db.WithContext(ctx)
 	if err := db.Select("customer_id, orders, currency, ltv_units, last_order_at, next_order_due, median_interval_s, tickets90d, r, f, m, segment, profitability, version").
 		Where("orders > 0").Order("customer_id").Find(&rows).Error; err != nil {
 		return ScoreResult{}, fmt.Errorf("score: %w", err)
 	}
-	res := ScoreResult{Scored: len(rows), Read: time.Since(start)}
+	res := ScoreResult{Scored: len(rows), Read: time.Since(start), At: now}
 	var medians []int64
 	for _, r := range rows {
 		if r.Orders >= 2 && r.MedianIntervalS > 0 {
@@ -203,6 +211,7 @@ func (s *Store) ScoreRFM(ctx context.Context, opts InsightOptions) (ScoreResult,
 			return ScoreResult{}, err
 		}
 		for _, r := range more {
+			res.Refreshed = append(res.Refreshed, r.CustomerID)
 			if !slices.Contains(res.Changed, r.CustomerID) {
 				res.Changed = append(res.Changed, r.CustomerID)
 			}
@@ -211,6 +220,34 @@ func (s *Store) ScoreRFM(ctx context.Context, opts InsightOptions) (ScoreResult,
 	slices.Sort(res.Changed)
 	res.Duration = time.Since(start)
 	return res, nil
+}
+
+// ScoredChanged pages through the customers a scoring run changed (its
+// ScoreResult.At, their scored_at), by customer id after after: what is
+// pushed after a run is read back from the table in pages, not carried
+// in a task.
+func (s *Store) ScoredChanged(ctx context.Context, at time.Time, after uint64, limit int) ([]uint64, error) {
+	var ids []uint64
+	err := s.db.WithContext(ctx).Model(&Insight{}).Where("scored_at = ? AND customer_id > ?", at, after).
+		Order("customer_id").Limit(limit).Pluck("customer_id", &ids).Error
+	return ids, err
+}
+
+// CustomerVersions returns the versions of the given customers (missing
+// ones are left out).
+func (s *Store) CustomerVersions(ctx context.Context, ids []uint64) (map[uint64]int64, error) {
+	var rows []struct {
+		ID      uint64
+		Version int64
+	}
+	if err := s.db.WithContext(ctx).Model(&Customer{}).Select("id, version").Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make(map[uint64]int64, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Version
+	}
+	return out, nil
 }
 
 // recencyOf is the value recency is scored by: the last order's time in

@@ -74,9 +74,11 @@ func (d *DeadLetters) List(connector string) ([]DeadLetter, error) {
 	return out, nil
 }
 
-// pushQueueInstance names the instance of a per-instance push queue.
+// pushQueueInstance names the instance of a per-instance push queue, live
+// or bulk.
 func pushQueueInstance(queue string) (string, bool) {
-	return strings.CutPrefix(queue, QueuePush+":")
+	in, ok := strings.CutPrefix(queue, QueuePush+":")
+	return strings.TrimSuffix(in, bulkSuffix), ok
 }
 
 func (d *DeadLetters) eachArchived(queue string, fn func(DeadLetter)) error {

@@ -69,6 +69,7 @@ func (h *Handlers) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeReconcile, h.Reconcile)       // reconcile.go
 	mux.HandleFunc(TypeScore, h.Score)               // insights.go
 	mux.HandleFunc(TypeRefresh, h.Refresh)           // insights.go
+	mux.HandleFunc(TypeScorePush, h.ScorePush)       // insights.go
 	h.registerPrivacy(mux)                           // privacy.go
 	mux.HandleFunc(TypeEventScan, h.eventScan)       // events.go
 	mux.HandleFunc(TypeEventDeliver, h.eventDeliver) // events.go

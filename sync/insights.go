@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/hub"
 )
 
@@ -97,7 +98,9 @@ func (h *Handlers) Refresh(ctx context.Context, t *asynq.Task) error {
 }
 
 // Score runs the scheduled RFM scoring and pushes the customers whose
-// pushed values changed.
+// pushed values changed: those few whose ticket window slid at once, the
+// scored ones through a chain of TypeScorePush tasks (a first run changes
+// every customer: 100,000 customers are 100,000 pushes per target).
 func (h *Handlers) Score(ctx context.Context, t *asynq.Task) error {
 	lease, ok, err := h.Queue.Lock(ctx, "insights:score", 10*time.Minute, 0)
 	if err != nil {
@@ -112,14 +115,107 @@ func (h *Handlers) Score(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("score: %w", err)
 	}
-	h.Log.Info("insights scored", "customers", res.Scored, "changed", len(res.Changed), "duration", res.Duration.String())
+	h.Log.Info("insights scored", "customers", res.Scored, "changed", len(res.Changed), "duration", res.Duration.String(),
+		"read", res.Read.String(), "write", res.Write.String())
 	if h.OnScored != nil {
 		h.OnScored(ctx, res)
 	}
-	for _, id := range res.Changed {
+	for _, id := range res.Refreshed {
 		h.pushKnowledge(ctx, id, h.Log)
 	}
-	return nil
+	if len(res.Changed) == 0 {
+		return nil
+	}
+	return h.Queue.Enqueue(ctx, NewScorePushTask(ScorePushPayload{At: res.At}))
+}
+
+// TypeScorePush pushes one page of a scoring run's changed customers to
+// the bulk push queue of every touchpoint that renders insights, then
+// queues the next page. It is paced by the targets: while any bulk queue
+// holds more than scoreBacklog pushes it waits (the same page, queued
+// again a little later), so the run's pushes trickle in as fast as the
+// targets take them, Redis holds a bounded backlog, and the targets'
+// live queues, drained first (PushBulkQueue), never wait behind them.
+const TypeScorePush = "insights:push"
+
+// ScorePushPayload is one page: the run (its scored_at) and the last
+// customer id pushed before it; Wait counts the times it waited.
+type ScorePushPayload struct {
+	At    time.Time `json:"at"`
+	After uint64    `json:"after,omitempty"`
+	Wait  int       `json:"wait,omitempty"`
+}
+
+const (
+	scorePage    = 500
+	scoreBacklog = 2000
+	scorePause   = 2 * time.Second
+)
+
+// NewScorePushTask builds one page's task.
+func NewScorePushTask(p ScorePushPayload) *asynq.Task {
+	b, _ := json.Marshal(p)
+	id := fmt.Sprintf("scorepush:%d:%d:%d", p.At.UnixMilli(), p.After, p.Wait)
+	return asynq.NewTask(TypeScorePush, b, asynq.Queue(QueuePoll), asynq.TaskID(id), asynq.MaxRetry(10),
+		asynq.Timeout(5*time.Minute), asynq.Retention(time.Hour))
+}
+
+// ScorePush is TypeScorePush's handler.
+func (h *Handlers) ScorePush(ctx context.Context, t *asynq.Task) error {
+	var p ScorePushPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("score push payload: %v: %w", err, asynq.SkipRetry)
+	}
+	var targets []*Touchpoint
+	for _, tp := range h.Points.All() {
+		if tp.CanPush(connectors.ResourceCustomer) && tp.Mapping.ReadsHub(connectors.ResourceCustomer) {
+			targets = append(targets, tp)
+		}
+	}
+	if len(targets) == 0 {
+		return nil
+	}
+	insp := asynq.NewInspectorFromRedisClient(h.Queue.Redis)
+	for _, tp := range targets {
+		info, err := insp.GetQueueInfo(PushBulkQueue(tp.Name))
+		if err != nil || info.Pending+info.Active+info.Retry <= scoreBacklog {
+			continue // a queue never used yet is not found: empty
+		}
+		next := p
+		next.Wait++
+		return h.Queue.Enqueue(ctx, NewScorePushTask(next), asynq.ProcessIn(scorePause))
+	}
+	ids, err := h.Store.ScoredChanged(ctx, p.At, p.After, scorePage)
+	if err != nil {
+		return fmt.Errorf("score push: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	versions, err := h.Store.CustomerVersions(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("score push: %w", err)
+	}
+	// The run keys its pushes: they collapse with each other, never with
+	// a push bringing an event's knowledge (knowledgeKey).
+	key := "s" + strconv.FormatInt(p.At.UnixMilli(), 36)
+	for _, tp := range targets {
+		for _, id := range ids {
+			v, ok := versions[id]
+			if !ok {
+				continue // erased since the run
+			}
+			task := NewPushTask(PushPayload{Instance: tp.Name, Resource: connectors.ResourceCustomer, CustomerID: id,
+				Version: v, Force: true, Knowledge: key, Bulk: true}, h.MaxRetry)
+			if err := h.Queue.Enqueue(ctx, task); err != nil {
+				return fmt.Errorf("score push: %w", err) // retried; pushes already queued collapse by id
+			}
+		}
+	}
+	if len(ids) < scorePage {
+		return nil
+	}
+	return h.Queue.Enqueue(ctx, NewScorePushTask(ScorePushPayload{At: p.At, After: ids[len(ids)-1]}))
 }
 
 // scheduleScore enqueues the scoring of the current slot: slots are

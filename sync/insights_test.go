@@ -2,14 +2,20 @@ package sync
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
+	gosync "sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/shophub/shophub/config"
+	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/hub"
 	"github.com/shophub/shophub/hub/hubtest"
 	"github.com/shophub/shophub/mappings"
@@ -101,4 +107,123 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 		}
 	}
 	t.Fatal(what)
+}
+
+// pushSink is a target that takes every write (the test counts the push
+// tasks, not the writes).
+type pushSink struct{ fetchCounter }
+
+var _ connectors.Writer = (*pushSink)(nil)
+
+func (*pushSink) Capabilities() connectors.Capabilities {
+	return connectors.Capabilities{Push: true, Resources: []string{connectors.ResourceCustomer}}
+}
+func (*pushSink) Upsert(context.Context, string, string, map[string]any) (*connectors.Record, error) {
+	return nil, nil
+}
+func (*pushSink) Delete(context.Context, string, string) error { return nil }
+
+// A scoring run's pushes go to the targets' bulk queues page by page,
+// never more than the backlog at a time, and an instance's server takes
+// its live pushes first: a change made at a shop while the first run's
+// flood is queued is pushed before the flood's next push.
+func TestScorePushesArePacedBehindLivePushes(t *testing.T) {
+	s := hubtest.MySQL(t)
+	ctx := context.Background()
+	rdb, _ := redistest.Client(t)
+	log := slog.New(slog.DiscardHandler)
+	n := scoreBacklog + 3*scorePage/2 // more than one backlog
+	now := time.Date(2026, 6, 1, 3, 0, 0, 0, time.UTC)
+	custs := make([]hub.Customer, n)
+	for i := range custs {
+		e := "flood" + strconv.Itoa(i) + "@example.com"
+		custs[i] = hub.Customer{Email: &e, Data: "{}", Provenance: "{}", Version: 1}
+	}
+	if err := s.DB().CreateInBatches(&custs, 1000).Error; err != nil {
+		t.Fatal(err)
+	}
+	rows := make([]hub.Insight, n)
+	for i, c := range custs {
+		last := now.Add(-time.Duration(i) * time.Hour)
+		rows[i] = hub.Insight{CustomerID: c.ID, Orders: 1 + i%4, Currency: "EUR", LTVUnits: int64(i) * 10000, LastOrderAt: &last, Data: `{}`, ComputedAt: now}
+	}
+	if err := s.DB().CreateInBatches(&rows, 1000).Error; err != nil {
+		t.Fatal(err)
+	}
+	m, err := mappings.Compile("desk", []byte("version: 1\nresources:\n  customer:\n    outbound:\n      fields:\n        segment:\n          from: _hub.segment\n"), mappings.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := &Touchpoint{Name: "desk", Conn: &pushSink{}, Mapping: m}
+	h := &Handlers{Store: s, Queue: NewQueue(rdb), Points: &Touchpoints{byName: map[string]*Touchpoint{"desk": tp}, names: []string{"desk"}},
+		Log: log, MaxRetry: 3, Insights: hub.InsightOptions{Now: func() time.Time { return now }}}
+	if !tp.CanPush(connectors.ResourceCustomer) || !m.ReadsHub(connectors.ResourceCustomer) {
+		t.Fatal("the test target renders no insights")
+	}
+	if err := h.Score(ctx, NewScoreTask("1")); err != nil {
+		t.Fatal(err)
+	}
+	// The chain runs on its own here, one page at a time: the backlog
+	// stops it before all n are queued.
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	bulk := func() int {
+		info, err := insp.GetQueueInfo(PushBulkQueue("desk"))
+		if err != nil {
+			return 0
+		}
+		return info.Pending
+	}
+	var waited bool
+	for range 100 {
+		tasks, err := insp.ListPendingTasks(QueuePoll)
+		if err != nil || len(tasks) == 0 {
+			if sch, _ := insp.ListScheduledTasks(QueuePoll); len(sch) > 0 {
+				waited = true
+			}
+			break
+		}
+		for _, tk := range tasks {
+			if err := h.ScorePush(ctx, asynq.NewTask(tk.Type, tk.Payload)); err != nil {
+				t.Fatal(err)
+			}
+			if err := insp.DeleteTask(QueuePoll, tk.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got := bulk(); !waited || got > scoreBacklog+scorePage || got < scoreBacklog {
+		t.Fatalf("bulk queue holds %d of %d pushes, waited %v: want the chain paused at the backlog (%d + one page)", got, n, waited, scoreBacklog)
+	}
+	// A live push queued after the flood runs first.
+	var order []string
+	var mu gosync.Mutex
+	srv := NewServers(rdb, config.Worker{Concurrency: 4, TaskCheckInterval: config.Duration(20 * time.Millisecond), ShutdownTimeout: config.Duration(time.Second)},
+		log, nil, map[string]int{"desk": 1})
+	live := NewPushTask(PushPayload{Instance: "desk", Resource: connectors.ResourceCustomer, CustomerID: custs[0].ID, Version: 2}, 3)
+	if err := h.Queue.Enqueue(ctx, live); err != nil {
+		t.Fatal(err)
+	}
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(TypePush, func(ctx context.Context, tk *asynq.Task) error {
+		var p PushPayload
+		_ = json.Unmarshal(tk.Payload(), &p)
+		mu.Lock()
+		defer mu.Unlock()
+		order = append(order, fmt.Sprint(p.Bulk))
+		return nil
+	})
+	if err := srv.Start(mux); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Shutdown)
+	waitFor(t, 30*time.Second, "the live push never ran", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Contains(order, "false")
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if i := slices.Index(order, "false"); i != 0 {
+		t.Errorf("the live push ran after %d bulk pushes", i)
+	}
 }

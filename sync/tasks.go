@@ -37,6 +37,15 @@ var Queues = map[string]int{QueueIngest: 6, QueuePush: 3, QueuePoll: 1}
 // failing target backs up its own queue, never the others'.
 func PushQueue(instance string) string { return QueuePush + ":" + instance }
 
+// PushBulkQueue is the queue of one instance's pushes of whole-shop runs
+// (the nightly RFM scoring's changed customers): the instance's server
+// takes a task from it only when its live push queue is empty (strict
+// priority), so a flood of scored customers never delays a change made at
+// a shop.
+func PushBulkQueue(instance string) string { return PushQueue(instance) + bulkSuffix }
+
+const bulkSuffix = ":bulk"
+
 // QueuesFor is the asynq Queues map of a worker serving instances: each
 // target gets a push queue of weight 3, and ingest keeps twice the weight
 // of all pushes together, so inbound still comes first however many
@@ -45,6 +54,7 @@ func QueuesFor(instances []string) map[string]int {
 	q := map[string]int{QueuePush: Queues[QueuePush], QueuePoll: Queues[QueuePoll]}
 	for _, in := range instances {
 		q[PushQueue(in)] = Queues[QueuePush]
+		q[PushBulkQueue(in)] = Queues[QueuePoll]
 	}
 	q[QueueIngest] = max(Queues[QueueIngest], 2*Queues[QueuePush]*len(instances))
 	return q
@@ -117,6 +127,8 @@ type PushPayload struct {
 	// the write goes unconditional (Upsert), so a record that keeps
 	// changing cannot hold a push back for ever.
 	Conflicts int `json:"conflicts,omitempty"`
+	// Bulk queues the push on the instance's bulk queue (PushBulkQueue).
+	Bulk bool `json:"bulk,omitempty"`
 }
 
 // NewPushTask builds a push task. The id carries customer and version, so
@@ -124,7 +136,11 @@ type PushPayload struct {
 // makes older pending ones moot by always rendering the current state.
 func NewPushTask(p PushPayload, maxRetry int) *asynq.Task {
 	b, _ := json.Marshal(p)
-	return asynq.NewTask(TypePush, b, asynq.Queue(PushQueue(p.Instance)), asynq.TaskID(pushTaskID(p)), asynq.MaxRetry(maxRetry),
+	q := PushQueue(p.Instance)
+	if p.Bulk {
+		q = PushBulkQueue(p.Instance)
+	}
+	return asynq.NewTask(TypePush, b, asynq.Queue(q), asynq.TaskID(pushTaskID(p)), asynq.MaxRetry(maxRetry),
 		asynq.Timeout(2*time.Minute))
 }
 

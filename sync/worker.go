@@ -61,7 +61,8 @@ func NewServers(rdb redis.UniversalClient, cfg config.Worker, log *slog.Logger, 
 		if n <= 0 { // unbounded
 			n = cfg.Concurrency / 4
 		}
-		s.list = append(s.list, newServer(rdb, cfg, log, nil, max(1, n), map[string]int{PushQueue(in): 1}))
+		srv := newServerStrict(rdb, cfg, log, nil, max(1, n), map[string]int{PushQueue(in): 2, PushBulkQueue(in): 1}, true)
+		s.list = append(s.list, srv)
 	}
 	return s
 }
@@ -92,7 +93,14 @@ func (s *Servers) Shutdown() {
 }
 
 func newServer(rdb redis.UniversalClient, cfg config.Worker, log *slog.Logger, health func(error), concurrency int, queues map[string]int) *asynq.Server {
+	return newServerStrict(rdb, cfg, log, health, concurrency, queues, false)
+}
+
+// newServerStrict is newServer; strict makes it drain its queues in
+// priority order (an instance's live pushes before its bulk ones).
+func newServerStrict(rdb redis.UniversalClient, cfg config.Worker, log *slog.Logger, health func(error), concurrency int, queues map[string]int, strict bool) *asynq.Server {
 	return asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		StrictPriority:      strict,
 		HealthCheckFunc:     health,
 		HealthCheckInterval: HealthInterval,
 		Concurrency:         concurrency,
