@@ -85,6 +85,7 @@ var Scenarios = []Scenario{
 	{"backfill", "a full listing of the Shopify emulator (in its own process) merged page by page: customers/s and peak RSS", runBackfill},
 	{"propagate", "a steady rate of changes at one shop, time until visible at five other touchpoints", runPropagate},
 	{"mapping", "every connector's default mapping on one core, against a bare walk of the same record", runMapping},
+	{"score", "the nightly RFM scoring over N customers (first run, then a steady night): customers/s and pushes, against a raw upsert of the same rows", runScore},
 }
 
 // Runner holds what scenarios share.
