@@ -32,9 +32,9 @@ var defaultMapping []byte
 func init() {
 	connectors.Register(connectors.Registration{
 		Type: Type,
-		Doc: "OXID eShop 7 through its own MySQL database: OXTIMESTAMP polling (addresses and newsletter included), " +
+		Doc: "OXID eShop 7 through its own MySQL database: OXTIMESTAMP polling of customers (addresses and newsletter included) and orders (read-only), " +
 			"transactional writes of mapped columns only.",
-		Capabilities: connectors.Capabilities{Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer}},
+		Capabilities: connectors.Capabilities{Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder}},
 		NewSettings:  func() any { return NewSettings() },
 		New:          connectors.Constructor(Type, New),
 		Mapping:      defaultMapping,
@@ -151,7 +151,7 @@ func (c *Connector) Type() string { return Type }
 // Capabilities implements connectors.Connector: polling and pushes; OXID
 // has no webhooks.
 func (c *Connector) Capabilities() connectors.Capabilities {
-	return connectors.Capabilities{Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer}}
+	return connectors.Capabilities{Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder}}
 }
 
 // Connect opens the connection pool without contacting the database:

@@ -76,16 +76,19 @@ func (c cursor) from(lookback time.Duration) string {
 	return t.Add(-lookback).Format(tsLayout)
 }
 
-// List returns one page of customers changed since the cursor, oldest
+// List returns one page of customers (or orders, orders.go) changed since the cursor, oldest
 // change first, then by OXID. Deactivated customers come as deleted
 // records (OXID deactivates rather than deletes, and so does shophub).
 func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.Page, error) {
-	if resource != connectors.ResourceCustomer {
+	if resource != connectors.ResourceCustomer && resource != connectors.ResourceOrder {
 		return connectors.Page{}, connectors.Permanent(fmt.Errorf("oxid: cannot list %q", resource))
 	}
 	pos, err := parseCursor(cur)
 	if err != nil {
 		return connectors.Page{}, err
+	}
+	if resource == connectors.ResourceOrder {
+		return c.listOrders(ctx, pos) // orders.go
 	}
 	db, err := c.pool()
 	if err != nil {

@@ -16,6 +16,9 @@ import (
 // Fetch re-reads one customer of this shop. Administrators and deactivated
 // customers are not found.
 func (c *Connector) Fetch(ctx context.Context, resource, externalID string) (*connectors.Record, error) {
+	if resource == connectors.ResourceOrder {
+		return c.fetchOrder(ctx, externalID) // orders.go
+	}
 	if resource != connectors.ResourceCustomer {
 		return nil, connectors.Permanent(fmt.Errorf("oxid: cannot fetch %q", resource))
 	}

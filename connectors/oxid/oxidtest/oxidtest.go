@@ -191,7 +191,10 @@ func Grants(database, user, host string) []string {
 	for _, tbl := range []string{"oxuser", "oxaddress", "oxnewssubscribed"} {
 		out = append(out, fmt.Sprintf("GRANT SELECT, INSERT, UPDATE ON `%s`.`%s` TO '%s'@'%s'", database, tbl, user, host))
 	}
-	return append(out, fmt.Sprintf("GRANT SELECT ON `%s`.`oxcountry` TO '%s'@'%s'", database, user, host))
+	for _, tbl := range []string{"oxcountry", "oxorder", "oxorderarticles", "oxpayments"} {
+		out = append(out, fmt.Sprintf("GRANT SELECT ON `%s`.`%s` TO '%s'@'%s'", database, tbl, user, host))
+	}
+	return out
 }
 
 // Failer is what a Shop reports a broken emulator to: a test's testing.TB,
