@@ -17,7 +17,8 @@ import (
 // orderAssociations loads what the order mapping reads: the order's state,
 // the customer snapshot, the currency's ISO code, the transactions with
 // their state (oldest first, so the last is the current payment), payment
-// method and refunds, and the line items.
+// method and refunds, the line items and the deliveries with their
+// address's country.
 func orderAssociations() map[string]any {
 	return map[string]any{
 		"stateMachineState": map[string]any{},
@@ -32,6 +33,10 @@ func orderAssociations() map[string]any {
 					"associations": map[string]any{"stateMachineState": map[string]any{}, "positions": map[string]any{}}}}}},
 		},
 		"lineItems": map[string]any{},
+		// The shipping country: the delivery's address (Shopware copies
+		// the customer's address into an order_address at checkout).
+		"deliveries": map[string]any{"associations": map[string]any{
+			"shippingOrderAddress": map[string]any{"associations": map[string]any{"country": map[string]any{}}}}},
 	}
 }
 

@@ -39,6 +39,7 @@ func TestOrderMapping(t *testing.T) {
 		"total": "119.99", "refunded": "0.00", "line_items": 2,
 		"customer_ref": "f1e2d3c4b5a697887766554433221100", "customer_email": "jane.doe@example.com",
 		"placed_at": "2024-05-10T12:34:56Z", "updated_at": "2024-05-11T08:00:00Z", "payment_method": "prepayment",
+		"shipping_country": "AT",
 		"lines": []any{
 			map[string]any{"sku": "SW10001", "name": "Teapot", "quantity": 2, "total": "100.00", "refunded_quantity": 0, "refunded": "0.00"},
 			map[string]any{"sku": "SW10002", "name": "Cup", "quantity": 1, "total": "20.00", "refunded_quantity": 0, "refunded": "0.00"},
@@ -111,7 +112,8 @@ func TestOrderWebhooksAndListing(t *testing.T) {
 	c = connect(t, url, 2)
 	m := compileMapping(t)
 
-	cust := emu.CreateCustomer(map[string]any{"email": "sw-buyer@example.com", "firstName": "Sven", "lastName": "Kauf"})
+	cust := emu.CreateCustomer(map[string]any{"email": "sw-buyer@example.com", "firstName": "Sven", "lastName": "Kauf",
+		"defaultShippingAddress": map[string]any{"firstName": "Sven", "lastName": "Kauf", "street": "Ring 1", "zipcode": "1010", "city": "Wien", "countryIso": "AT"}})
 	var ids []string
 	for i := range 3 {
 		id, err := emu.PlaceOrder(cust, "EUR", i > 0, shopwaretest.OrderLine{Label: "Teapot", Quantity: 1, Price: "49.90"})
@@ -162,7 +164,8 @@ func TestOrderWebhooksAndListing(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := orderDoc(t, m, rec.Data)
-	if doc["status"] != "cancelled" || doc["financial_status"] != "refunded" || doc["refunded"] != "49.90" || doc["customer_ref"] != cust || doc["total"] != "49.90" {
+	if doc["status"] != "cancelled" || doc["financial_status"] != "refunded" || doc["refunded"] != "49.90" || doc["customer_ref"] != cust || doc["total"] != "49.90" ||
+		doc["shipping_country"] != "AT" {
 		t.Errorf("fetched order doc %v", doc)
 	}
 	// The lister returns each order once across pages of 2.

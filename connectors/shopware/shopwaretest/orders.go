@@ -52,6 +52,10 @@ type swOrder struct {
 	orderDateTime                    string
 	lines                            []swLine
 	transactions                     []swTransaction
+	// shipCountryID is the country of the order's delivery address: the
+	// checkout copies the customer's default shipping address into an
+	// order_address that the order's delivery points at.
+	shipCountryID string
 }
 
 type swLine struct {
@@ -204,6 +208,23 @@ func (s *store) renderOrder(o *swOrder, assoc map[string]any) map[string]any {
 		}
 		out["transactions"] = list
 	}
+	if a, ok := want("deliveries"); ok {
+		// One delivery, to the address the checkout copied.
+		nested, _ := a["associations"].(map[string]any)
+		d := map[string]any{"id": stableID(o.id, "delivery"), "orderId": o.id, "orderVersionId": liveVersionID,
+			"shippingOrderAddressId": stableID(o.id, "shipping-address"), "trackingCodes": []any{},
+			"shippingDateEarliest": o.orderDateTime, "shippingDateLatest": o.orderDateTime, "apiAlias": "order_delivery"}
+		if sa, ok := nested["shippingOrderAddress"]; ok || assoc == nil {
+			addr := map[string]any{"id": stableID(o.id, "shipping-address"), "orderId": o.id, "countryId": nullable(o.shipCountryID),
+				"firstName": o.firstName, "lastName": o.lastName, "apiAlias": "order_address"}
+			san, _ := sa.(map[string]any)
+			if inner, _ := san["associations"].(map[string]any); assoc == nil || inner["country"] != nil {
+				addr["country"] = s.renderCountry(o.shipCountryID)
+			}
+			d["shippingOrderAddress"] = addr
+		}
+		out["deliveries"] = []any{d}
+	}
 	if _, ok := want("lineItems"); ok {
 		list := make([]any, len(o.lines))
 		for i, l := range o.lines {
@@ -346,6 +367,9 @@ func (e *Emulator) PlaceOrder(customerID, currency string, paid bool, lines ...O
 	o := &swOrder{id: NewID(), number: strconv.Itoa(b.nextNo), customerID: customerID, currency: currency,
 		email: str(c["email"]), firstName: str(c["firstName"]), lastName: str(c["lastName"]), customerNumber: str(c["customerNumber"]),
 		state: "open", createdAt: now, orderDateTime: now}
+	if a := e.st.addresses[str(c["defaultShippingAddressId"])]; a != nil {
+		o.shipCountryID = str(a["countryId"])
+	}
 	b.nextNo++
 	for _, l := range lines {
 		p, ok := new(big.Rat).SetString(l.Price)
