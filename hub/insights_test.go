@@ -91,7 +91,9 @@ func TestProvisionalSegmentBetweenRuns(t *testing.T) {
 			s := st.Store
 			ctx := context.Background()
 			base := time.Date(2025, 1, 1, 10, 0, 0, 0, time.UTC)
-			now := base.Add(200 * 24 * time.Hour)
+			// A clock with nanoseconds, as the real one: the run keeps
+			// milliseconds, what the columns hold.
+			now := base.Add(200*24*time.Hour + 123456789)
 			opts := hub.InsightOptions{Now: func() time.Time { return now }}
 			ids := make([]uint64, 10)
 			for i := range ids {
@@ -123,6 +125,23 @@ func TestProvisionalSegmentBetweenRuns(t *testing.T) {
 			sc, err := s.ScoreRFM(ctx, opts)
 			if err != nil || sc.Scored != 11 {
 				t.Fatalf("score = %+v, %v", sc, err)
+			}
+			// The run's changed customers read back by its time, page by
+			// page, as its pushes are (sync.TypeScorePush).
+			var paged []uint64
+			for after := uint64(0); ; {
+				page, err := s.ScoredChanged(ctx, sc.At, after, 4)
+				if err != nil {
+					t.Fatal(err)
+				}
+				paged = append(paged, page...)
+				if len(page) < 4 {
+					break
+				}
+				after = page[len(page)-1]
+			}
+			if !slices.Equal(paged, sc.Changed) {
+				t.Fatalf("ScoredChanged pages %v, the run changed %v", paged, sc.Changed)
 			}
 			oldest, _, _ := s.Insights(ctx, ids[0])
 			if oldest.Segment != "lost" {
