@@ -414,7 +414,12 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	extID, last := "", map[string]any(nil)
 	if link != nil {
 		extID = link.ExternalID
-		if hash == link.LastPushedHash && !p.Force {
+		// A knowledge refresh (an order, ticket or score changed what the
+		// hub knows, not the customer) whose render is what the target
+		// last got has nothing to bring: the insights and figures this
+		// mapping renders did not change (a target rendering segment and
+		// class, not ticket counts, or one with its insight settings off).
+		if hash == link.LastPushedHash && (!p.Force || p.Knowledge != "") {
 			return h.recordPush(ctx, p, extID, hash, cust.Version)
 		}
 		last = decodePushed(link.LastPushedDoc)
@@ -526,9 +531,11 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	view := pushedView(tp, p.Resource, doc)
 	if waiting {
 		// Part of the write was left out (a Magento attribute the store
-		// lacks): the knowledge is no baseline, so once the target can
-		// hold it the next push writes it even if it did not change.
+		// lacks): neither the knowledge nor the render is a baseline, so
+		// once the target can hold it the next push writes it even if it
+		// did not change.
 		delete(view, mappings.HubKey)
+		hash = ""
 	}
 	overtaken, err := h.Store.Pushed(ctx, p.CustomerID, p.Instance, p.Resource, rec.ExternalID, hash, cust.Version, view)
 	if errors.Is(err, hub.ErrNotFound) {

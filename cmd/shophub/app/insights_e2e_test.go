@@ -146,6 +146,20 @@ func TestShopwarePartialRefundReachesInsights(t *testing.T) {
 		t.Errorf("hub tags %v, want [newsletter]", doc["tags"])
 	}
 
+	// A ticket changes what Help Scout renders (open tickets) and nothing
+	// the shops and the ERP render: its knowledge refresh reaches Help
+	// Scout and costs Shopify, Shopware and Odoo no request.
+	sfReq, swReq, odooReq := e.shopify.Requests(), e.shopware.Requests(), odoo.Requests()
+	e.hs.CreateConversation(buyer, "Where is the rest of my refund?", "email")
+	eventually(t, time.Minute, "the ticket never reached Help Scout's properties", func() bool {
+		return e.hs.Properties(hsID)["open-tickets"] == "1"
+	})
+	e.quiet(t)
+	if e.shopify.Requests() != sfReq || e.shopware.Requests() != swReq || odoo.Requests() != odooReq {
+		t.Errorf("a ticket's refresh called the shops or the ERP: shopify %d→%d shopware %d→%d odoo %d→%d",
+			sfReq, e.shopify.Requests(), swReq, e.shopware.Requests(), odooReq, odoo.Requests())
+	}
+
 	// The 360° view: the indicators with the order they came from.
 	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/customers/%d", e.app.URL(), custs[buyer].ID), nil)
 	req.Header.Set("Authorization", "Bearer "+hsAdminToken)
