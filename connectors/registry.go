@@ -55,6 +55,12 @@ type Instance struct {
 	// Limiter, when set, replaces the connector's own in-process limiter:
 	// the pipeline injects one shared by every worker through Redis.
 	Limiter Limiter
+	// SharedLimiter, when set, makes a limiter for one of the vendor's own
+	// limits (key names it within the instance, e.g. an endpoint) at rps
+	// with bursts of burst, shared by every worker process of the
+	// pipeline. Connectors whose vendor limits each endpoint apart
+	// (Klaviyo) pace each through it; nil: pace in-process.
+	SharedLimiter func(key string, rps float64, burst int) Limiter
 	// Observe, when set, is passed on as ClientOptions.OnResponse (metrics).
 	Observe func(method string, status int, d time.Duration)
 	// Dir is the config file's folder: relative file paths in settings (a

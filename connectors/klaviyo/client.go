@@ -37,18 +37,26 @@ func (l Limit) SteadyRate(scale float64) float64 {
 
 // client is the HTTP side: one HTTPClient per endpoint, each paced by its
 // own limiter at the endpoint's steady rate, so a burst of events never
-// starves profile pushes of their budget and vice versa.
+// starves profile pushes of their budget and vice versa. Under the
+// pipeline the limiters live in Redis (Instance.SharedLimiter), so any
+// number of worker processes together stay under the account's limits.
 type client struct {
 	profileImport, subscriptions, events, profiles, deletion *connectors.HTTPClient
 }
 
 func newClient(inst connectors.Instance, s Settings) *client {
-	mk := func(l Limit) *connectors.HTTPClient {
+	mk := func(endpoint string, l Limit) *connectors.HTTPClient {
 		// A small bucket: bursts up to Klaviyo's burst would overrun the
 		// steady window at its edges; steady pacing is what reaches the
 		// allowed rate.
-		burst := max(1, min(l.Burst, int(l.SteadyRate(s.RateScale)/10)))
-		lim := connectors.Limiter(connectors.LocalLimiter{L: rate.NewLimiter(rate.Limit(l.SteadyRate(s.RateScale)), burst)})
+		rps := l.SteadyRate(s.RateScale)
+		burst := max(1, min(l.Burst, int(rps/10)))
+		// Klaviyo counts per account: worker processes share one bucket
+		// per endpoint when the pipeline offers one (Redis).
+		var lim connectors.Limiter = connectors.LocalLimiter{L: rate.NewLimiter(rate.Limit(rps), burst)}
+		if inst.SharedLimiter != nil {
+			lim = inst.SharedLimiter(endpoint, rps, burst)
+		}
 		return connectors.NewHTTPClient(connectors.ClientOptions{
 			BaseURL: s.BaseURL, Timeout: inst.Timeout, Limiter: lim, OnResponse: inst.Observe,
 			MaxInlineWait: 2 * time.Second, Retries: 3,
@@ -59,8 +67,8 @@ func newClient(inst connectors.Instance, s Settings) *client {
 			},
 		})
 	}
-	return &client{profileImport: mk(LimitProfileImport), subscriptions: mk(LimitSubscriptions), events: mk(LimitEvents),
-		profiles: mk(LimitProfiles), deletion: mk(LimitDeletion)}
+	return &client{profileImport: mk("profile-import", LimitProfileImport), subscriptions: mk("subscriptions", LimitSubscriptions),
+		events: mk("events", LimitEvents), profiles: mk("profiles", LimitProfiles), deletion: mk("deletion", LimitDeletion)}
 }
 
 // post sends one JSON:API document.

@@ -168,11 +168,18 @@ func New(ctx context.Context, opts Options) (*App, error) {
 func (a *App) instanceHook(cc config.Connector, inst *connectors.Instance) {
 	inst.Observe = a.Metrics.VendorResponse(cc.Name)
 	inst.Apps = appStore{a.Store}
+	name := cc.Name
 	if cc.RateLimit > 0 {
 		l := shsync.NewRedisLimiter(a.Redis, cc.Name, cc.RateLimit, cc.RateBurst)
-		name := cc.Name
 		l.OnWait = func(d time.Duration) { a.Metrics.RateLimitWait(name, d) }
 		inst.Limiter = l
+	}
+	// A vendor's per-endpoint limits are the account's, not one
+	// process's: every worker paces them through the same Redis bucket.
+	inst.SharedLimiter = func(key string, rps float64, burst int) connectors.Limiter {
+		l := shsync.NewRedisPacer(a.Redis, name+":"+key, rps, burst)
+		l.OnWait = func(d time.Duration) { a.Metrics.RateLimitWait(name, d) }
+		return l
 	}
 }
 
