@@ -36,6 +36,9 @@ type Handlers struct {
 	// PollBudget bounds one poll task; a longer listing continues in a new
 	// task, so a backfill never blocks a worker slot for long.
 	PollBudget time.Duration
+	// PollMergers is how many pages of customers a poll merges at once on
+	// MySQL/MariaDB (0: defaultPollMergers; poll.go).
+	PollMergers int
 	// ReconcilePace is the pause between two pages of a reconciliation
 	// sweep, which is meant to go slowly (0: none).
 	ReconcilePace time.Duration

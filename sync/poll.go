@@ -56,63 +56,225 @@ func (h *Handlers) Poll(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	// The next page is listed while this one merges, so the vendor's
-	// answer time and the hub's commit time overlap instead of adding up.
-	// Cursors are still saved in order, each after its page is applied; a
-	// page listed ahead and never applied is listed again from the cursor.
-	lctx, stopListing := context.WithCancel(ctx)
-	defer stopListing()
-	listed := make(chan listing, 1)
-	listAhead := func(cursor string) {
-		go func() {
-			page, err := listPage(lctx, l, p.Resource, cursor)
-			listed <- listing{cursor, page, err}
-		}()
-	}
-	listAhead(cur.Value)
-	pages, records := 0, 0
+	run := pollRun{h: h, l: l, p: p, lease: lease, deadline: deadline, merging: h.pollMergers(p.Resource),
+		apply: func(ctx context.Context, records []connectors.Record) error {
+			return h.applyPage(ctx, tp, p.Resource, records)
+		}}
 	for {
-		got := <-listed
-		page, err := got.page, got.err
-		// A backfill may have reset the cursor meanwhile: the page listed
-		// ahead is then from the old listing, and the new one starts over.
-		if cur, cerr := h.Store.Cursor(ctx, p.Instance, p.Resource); cerr != nil {
-			return cerr
-		} else if cur.Value != got.from {
-			log.Info("cursor moved under the poll; listing from it")
-			listAhead(cur.Value)
-			continue
-		}
-		if errors.Is(err, connectors.ErrPermanent) {
-			// A refused login or a broken cursor: retrying the same request
-			// only hammers the vendor (Magento locks accounts after 6).
-			return fmt.Errorf("list %s from cursor: %w: %w", p.Instance, err, asynq.SkipRetry)
-		}
+		moved, err := run.from(ctx, cur.Value)
 		if err != nil {
-			return fmt.Errorf("list %s from cursor: %w", p.Instance, err)
-		}
-		if !page.Done && time.Now().Before(deadline) {
-			listAhead(page.Next)
-		}
-		if err := h.applyPage(ctx, tp, p.Resource, page.Records); err != nil {
 			return err
 		}
-		if err := h.Store.SaveCursor(ctx, p.Instance, p.Resource, page.Next, page.Done); err != nil {
+		if moved == nil {
+			break
+		}
+		// A backfill reset the cursor meanwhile: the pages listed ahead
+		// are from the old listing, and the new one starts over.
+		log.Info("cursor moved under the poll; listing from it")
+		cur = *moved
+	}
+	if run.done {
+		log.Info("poll caught up", "pages", run.pages, "records", run.records)
+		return nil
+	}
+	log.Info("poll continues in a new task", "pages", run.pages, "records", run.records)
+	return h.Queue.Enqueue(context.WithoutCancel(ctx), NewPollTask(p, "cont:"+strconv.FormatInt(time.Now().UnixNano(), 36)))
+}
+
+// pollMergers is how many pages of resource a poll merges at once. A
+// backfill's page is one transaction, and a transaction spends much of
+// its time in the database (statements, the commit's flush) while the
+// process waits: merging the next page meanwhile keeps both busy.
+// Customers only: their merges lock the rows they touch and retry a
+// conflict, so two pages sharing a person stay correct. Orders, tickets
+// and carts recompute their customer's indicators, which two pages of one
+// customer's orders would race on, and SQLite takes one writer at a time
+// anyway.
+func (h *Handlers) pollMergers(resource string) int {
+	if resource != connectors.ResourceCustomer || h.Store.Driver() != "mysql" {
+		return 1
+	}
+	if h.PollMergers > 0 {
+		return h.PollMergers
+	}
+	return defaultPollMergers
+}
+
+// defaultPollMergers: two pages at once, chosen by measurement
+// (BENCHMARKS.md, issue #17).
+const defaultPollMergers = 2
+
+// pollRun is one poll task's listing: pages are listed one after another
+// (each page's cursor comes from the one before), up to merging of them
+// are merged at once, and cursors are stored strictly in listing order,
+// each only once its page and every page before it are applied. A worker
+// killed midway resumes from the last stored cursor; pages merged past it
+// are listed again and dropped as already applied (dropApplied).
+type pollRun struct {
+	h        *Handlers
+	l        connectors.Lister
+	apply    func(context.Context, []connectors.Record) error // one page
+	p        PollPayload
+	lease    *Lease
+	deadline time.Time
+	merging  int
+
+	pages, records int
+	done           bool // the listing caught up
+}
+
+// inflight is a listed page being applied.
+type inflight struct {
+	from string
+	page connectors.Page
+	err  chan error
+}
+
+// from lists and applies pages from cursor until the listing is done, the
+// budget is spent, or an error. It returns the stored cursor when that
+// moved under the listing (a backfill reset it), so the caller lists
+// again from there.
+func (r *pollRun) from(ctx context.Context, cursor string) (moved *hub.Cursor, err error) {
+	lctx, stopListing := context.WithCancel(ctx)
+	// Pages listed and not yet stored: one more than merge at once when
+	// merging one at a time (the next page is listed while this one
+	// merges), else as many as merge. A worker stopped midway lists these
+	// again, so the window stays small.
+	window := max(r.merging, 2)
+	slots := make(chan struct{}, window)
+	for range window {
+		slots <- struct{}{}
+	}
+	listed := make(chan listing)
+	go r.list(lctx, cursor, slots, listed)
+	var queue []*inflight
+	defer func() {
+		// Nothing outlives the task: the listing stops, and pages being
+		// merged finish (their cursors unstored) before the lease goes.
+		stopListing()
+		for _, f := range queue {
+			<-f.err
+		}
+	}()
+	listing := listed
+	for {
+		next := listing
+		if len(queue) >= r.merging {
+			next = nil
+		}
+		var head chan error
+		if len(queue) > 0 {
+			head = queue[0].err
+		}
+		if next == nil && head == nil {
+			return nil, nil // listing ended (budget) with every page stored
+		}
+		select {
+		case got, ok := <-next:
+			if !ok {
+				listing = nil
+				continue
+			}
+			if got.err != nil {
+				// The pages before it are stored first; a retry lists
+				// again from the last of them.
+				listing = nil
+				stopListing()
+				if err := r.drain(ctx, &queue); err != nil {
+					return nil, err
+				}
+				if errors.Is(got.err, connectors.ErrPermanent) {
+					// A refused login or a broken cursor: retrying the same request
+					// only hammers the vendor (Magento locks accounts after 6).
+					return nil, fmt.Errorf("list %s from cursor: %w: %w", r.p.Instance, got.err, asynq.SkipRetry)
+				}
+				return nil, fmt.Errorf("list %s from cursor: %w", r.p.Instance, got.err)
+			}
+			f := &inflight{from: got.from, page: got.page, err: make(chan error, 1)}
+			queue = append(queue, f)
+			go func() { f.err <- r.apply(ctx, f.page.Records) }()
+		case err := <-head:
+			f := queue[0]
+			queue = queue[1:]
+			if err != nil {
+				return nil, err
+			}
+			if moved, err := r.store(ctx, f); err != nil || moved != nil {
+				return moved, err
+			}
+			slots <- struct{}{}
+			if f.page.Done {
+				r.done = true
+				return nil, nil
+			}
+			if ctx.Err() != nil {
+				// Shutting down: what is stored stays; the rest continues
+				// in a new task.
+				return nil, nil
+			}
+		}
+	}
+}
+
+// drain stores the pages in flight, in order, up to the first that fails.
+func (r *pollRun) drain(ctx context.Context, queue *[]*inflight) error {
+	for len(*queue) > 0 {
+		f := (*queue)[0]
+		*queue = (*queue)[1:]
+		if err := <-f.err; err != nil {
 			return err
 		}
-		pages++
-		records += len(page.Records)
-		if held, err := lease.Extend(ctx); err != nil || !held {
-			return fmt.Errorf("poll lease of %s lost (held=%v): %w", p.Instance, held, err)
+		if moved, err := r.store(ctx, f); err != nil || moved != nil {
+			return err
 		}
-		if page.Done {
-			log.Info("poll caught up", "pages", pages, "records", records)
-			return nil
+	}
+	return nil
+}
+
+// store saves an applied page's cursor, unless the stored cursor is no
+// longer the one the page was listed from (a backfill reset it): then it
+// returns that cursor.
+func (r *pollRun) store(ctx context.Context, f *inflight) (*hub.Cursor, error) {
+	cur, err := r.h.Store.Cursor(ctx, r.p.Instance, r.p.Resource)
+	if err != nil {
+		return nil, err
+	}
+	if cur.Value != f.from {
+		return &cur, nil
+	}
+	if err := r.h.Store.SaveCursor(ctx, r.p.Instance, r.p.Resource, f.page.Next, f.page.Done); err != nil {
+		return nil, err
+	}
+	r.pages++
+	r.records += len(f.page.Records)
+	if held, err := r.lease.Extend(ctx); err != nil || !held {
+		return nil, fmt.Errorf("poll lease of %s lost (held=%v): %w", r.p.Instance, held, err)
+	}
+	return nil, nil
+}
+
+// list lists pages one after another from cursor into out, until the
+// listing is done, fails, the budget is spent or ctx ends. It lists a page
+// only with a slot free (slots): a page holds its slot from its listing
+// until its cursor is stored.
+func (r *pollRun) list(ctx context.Context, cursor string, slots <-chan struct{}, out chan<- listing) {
+	defer close(out)
+	for {
+		select {
+		case <-slots:
+		case <-ctx.Done():
+			return
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			log.Info("poll continues in a new task", "pages", pages, "records", records)
-			return h.Queue.Enqueue(context.WithoutCancel(ctx), NewPollTask(p, "cont:"+strconv.FormatInt(time.Now().UnixNano(), 36)))
+		page, err := listPage(ctx, r.l, r.p.Resource, cursor)
+		select {
+		case out <- listing{cursor, page, err}:
+		case <-ctx.Done():
+			return
 		}
+		if err != nil || page.Done || time.Now().After(r.deadline) {
+			return
+		}
+		cursor = page.Next
 	}
 }
 

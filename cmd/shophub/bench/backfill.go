@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/shophub/shophub/cmd/shophub/app"
 	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/connectors"
@@ -105,17 +106,32 @@ func runBackfill(ctx context.Context, r *Runner) (*Result, error) {
 		return nil, err
 	}
 
-	a, err := app.New(ctx, app.Options{Config: cfg, Log: r.Opts.Log, Work: true, Redis: rdb, Migrate: true})
+	// shophub's own Redis client counts its round trips.
+	calls := &redisCalls{}
+	appRedis := redis.NewClient(rdb.Options())
+	defer appRedis.Close()
+	appRedis.AddHook(calls)
+	a, err := app.New(ctx, app.Options{Config: cfg, Log: r.Opts.Log, Work: true, Redis: appRedis, Migrate: true})
 	if err != nil {
 		return nil, err
 	}
 	defer a.Shutdown(context.Background())
+	// SHOPHUB_BENCH_POLL_MERGERS=N: pages merged at once (default 2), to
+	// measure the choice.
+	if v, err := strconv.Atoi(os.Getenv("SHOPHUB_BENCH_POLL_MERGERS")); err == nil && v > 0 {
+		a.Handlers.PollMergers = v
+	}
+	stmts, err := countStatements(a.Store.DB())
+	if err != nil {
+		return nil, err
+	}
 	resetPeakRSS()
 	rssBefore := peakRSS()
 	if err := a.Start(ctx); err != nil {
 		return nil, err
 	}
-	start := time.Now()
+	start, cpuStart := time.Now(), cpuTime()
+	redisBefore, redisBy, sqlBefore, sqlBy := calls.n.Load(), calls.snapshot(), stmts.Load(), stmts.snapshot()
 	if err := a.Handlers.Backfill(ctx, "shopify", "customer"); err != nil {
 		return nil, err
 	}
@@ -133,8 +149,11 @@ func runBackfill(ctx context.Context, r *Runner) (*Result, error) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), cpuTime()-cpuStart
 	peak := peakRSS()
+	redisPer := float64(calls.n.Load()-redisBefore) / float64(n)
+	sqlPer := float64(stmts.Load()-sqlBefore) / float64(n)
+	redisTop, sqlTop := perChange(redisBy, calls.snapshot(), n), perChange(sqlBy, stmts.snapshot(), n)
 	var customers int64
 	a.Store.DB().Model(&hub.Customer{}).Count(&customers)
 	if customers != int64(n) {
@@ -146,7 +165,9 @@ func runBackfill(ctx context.Context, r *Runner) (*Result, error) {
 		Target:  "1,000,000 in ≤ 90 s (≥ 11,000/s), peak RSS ≤ 256 MB",
 		Details: map[string]any{"customers": n, "page_size": 250, "total": elapsed.Round(time.Millisecond).String(),
 			"peak_rss_mb": peak / (1 << 20), "rss_at_start_mb": rssBefore / (1 << 20), "emulator_seed": seeded.Round(time.Millisecond).String(),
-			"emulator": "separate process"},
+			"emulator": "separate process", "pages_merged_together": a.Handlers.PollMergers, "cpu_ms_per_customer": msPer(cpu, n),
+			"sql_statements_per_customer": sqlPer, "redis_calls_per_customer": redisPer,
+			"redis_commands_per_customer": redisTop, "sql_per_customer": sqlTop},
 	}
 	res.Ratio = ratio(res.Figure.Value, res.Ceiling.Value)
 	return res, nil

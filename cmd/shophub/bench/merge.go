@@ -129,13 +129,13 @@ func runMerge(ctx context.Context, r *Runner) (*Result, error) {
 	bctx, stopBatcher := context.WithCancel(ctx)
 	go a.Handlers.Batcher.Run(bctx)
 	go a.Handlers.Marker.Run(bctx)
-	start := time.Now()
+	start, cpuStart := time.Now(), cpuTime()
 	if err := srv.Start(mux); err != nil {
 		stopBatcher()
 		return nil, err
 	}
 	err = waitDrained(ctx, rdb, 10*time.Minute)
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), cpuTime()-cpuStart
 	sqlPer := float64(stmts.Load()) / float64(n)
 	redisPer := float64(calls.n.Load()-redisBefore) / float64(n)
 	redisTop := perChange(redisBy, calls.snapshot(), n)
@@ -165,7 +165,7 @@ func runMerge(ctx context.Context, r *Runner) (*Result, error) {
 			"versions_bumped": changed, "concurrency": cfg.Worker.Concurrency, "elapsed": elapsed.Round(time.Millisecond).String(),
 			"enqueue": enqueued.Round(time.Millisecond).String(), "task_p50_ms": p["p50_ms"], "task_p99_ms": p["p99_ms"],
 			"sql_statements_per_customer": sqlPer, "redis_calls_per_customer": redisPer, "redis_commands_per_customer": redisTop,
-			"sql_per_customer": sqlTop},
+			"sql_per_customer": sqlTop, "cpu_ms_per_customer": msPer(cpu, n)},
 	}
 	res.Ratio = ratio(res.Figure.Value, res.Ceiling.Value)
 	return res, nil
