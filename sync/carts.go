@@ -2,8 +2,6 @@ package sync
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"log/slog"
 	"time"
 
@@ -27,11 +25,7 @@ func (h *Handlers) ingestCart(ctx context.Context, tp *Touchpoint, p IngestPaylo
 		log.Debug("cart deleted at the shop; the hub keeps its last state")
 		return nil
 	}
-	rec, err := h.recordOf(ctx, tp, p, log)
-	if rec == nil {
-		return err
-	}
-	return h.mergeCart(ctx, tp, p, rec.Data, rec.UpdatedAt, log)
+	return h.ingestWhole(ctx, tp, p, log, h.mergeCart)
 }
 
 func (h *Handlers) applyCartPage(ctx context.Context, tp *Touchpoint, records []connectors.Record) error {
@@ -42,28 +36,10 @@ func (h *Handlers) applyCartPage(ctx context.Context, tp *Touchpoint, records []
 }
 
 func (h *Handlers) mergeCart(ctx context.Context, tp *Touchpoint, p IngestPayload, record map[string]any, at time.Time, log *slog.Logger) error {
-	doc, err := tp.Mapping.Inbound(p.Resource, record)
-	if errors.Is(err, mappings.ErrSkip) {
-		log.Debug("cart skipped by mapping")
-		return nil
-	}
-	if err == nil {
-		doc, err = mappings.NormalizeCart(doc)
-	}
-	if err != nil {
-		if p.Body == nil {
-			p.Body, _ = json.Marshal(record)
-		}
-		return h.quarantine(ctx, p, err)
-	}
-	res, err := h.Store.MergeCart(ctx, hub.CartInbound{Instance: p.Instance, ExternalID: p.ExternalID, SourceAt: at, Doc: doc})
-	if errors.Is(err, hub.ErrTooLong) {
-		if p.Body == nil {
-			p.Body, _ = json.Marshal(record)
-		}
-		return h.quarantine(ctx, p, err)
-	}
-	if err != nil {
+	res, ok, err := mergeWhole(ctx, h, tp, p, record, log, mappings.NormalizeCart, func(doc mappings.Doc) (hub.CartResult, error) {
+		return h.Store.MergeCart(ctx, hub.CartInbound{Instance: p.Instance, ExternalID: p.ExternalID, SourceAt: at, Doc: doc})
+	})
+	if !ok {
 		return err
 	}
 	if res.Changed {

@@ -2,8 +2,6 @@ package sync
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"log/slog"
 	"slices"
 	gosync "sync"
@@ -33,11 +31,7 @@ func (h *Handlers) ingestOrder(ctx context.Context, tp *Touchpoint, p IngestPayl
 		log.Info("order deleted at the shop; the hub keeps its history")
 		return nil
 	}
-	rec, err := h.recordOf(ctx, tp, p, log)
-	if rec == nil {
-		return err
-	}
-	return h.mergeOrder(ctx, tp, p, rec.Data, rec.UpdatedAt, log)
+	return h.ingestWhole(ctx, tp, p, log, h.mergeOrder)
 }
 
 // applyOrderPage merges a listed page of orders one by one (applyEach).
@@ -49,28 +43,10 @@ func (h *Handlers) applyOrderPage(ctx context.Context, tp *Touchpoint, records [
 }
 
 func (h *Handlers) mergeOrder(ctx context.Context, tp *Touchpoint, p IngestPayload, record map[string]any, at time.Time, log *slog.Logger) error {
-	doc, err := tp.Mapping.Inbound(p.Resource, record)
-	if errors.Is(err, mappings.ErrSkip) {
-		log.Debug("order skipped by mapping")
-		return nil
-	}
-	if err == nil {
-		doc, err = mappings.NormalizeOrder(doc)
-	}
-	if err != nil {
-		if p.Body == nil {
-			p.Body, _ = json.Marshal(record)
-		}
-		return h.quarantine(ctx, p, err)
-	}
-	res, err := h.Store.MergeOrder(ctx, hub.OrderInbound{Instance: p.Instance, ExternalID: p.ExternalID, EventID: p.EventID, SourceAt: at, Doc: doc})
-	if errors.Is(err, hub.ErrTooLong) {
-		if p.Body == nil {
-			p.Body, _ = json.Marshal(record)
-		}
-		return h.quarantine(ctx, p, err)
-	}
-	if err != nil {
+	res, ok, err := mergeWhole(ctx, h, tp, p, record, log, mappings.NormalizeOrder, func(doc mappings.Doc) (hub.OrderResult, error) {
+		return h.Store.MergeOrder(ctx, hub.OrderInbound{Instance: p.Instance, ExternalID: p.ExternalID, EventID: p.EventID, SourceAt: at, Doc: doc})
+	})
+	if !ok {
 		return err
 	}
 	if res.Erased {

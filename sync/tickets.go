@@ -3,7 +3,6 @@ package sync
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -30,11 +29,7 @@ func (h *Handlers) ingestTicket(ctx context.Context, tp *Touchpoint, p IngestPay
 		log.Info("ticket deleted at the helpdesk; the hub keeps its history")
 		return nil
 	}
-	rec, err := h.recordOf(ctx, tp, p, log)
-	if rec == nil {
-		return err
-	}
-	return h.mergeTicket(ctx, tp, p, rec.Data, rec.UpdatedAt, log)
+	return h.ingestWhole(ctx, tp, p, log, h.mergeTicket)
 }
 
 // applyTicketPage merges a listed page of tickets one by one.
@@ -46,7 +41,7 @@ func (h *Handlers) applyTicketPage(ctx context.Context, tp *Touchpoint, records 
 // orders) one record at a time with merge; a record that cannot be mapped
 // or merged is quarantined and the page completes.
 func (h *Handlers) applyEach(ctx context.Context, tp *Touchpoint, resource string, records []connectors.Record,
-	merge func(context.Context, *Touchpoint, IngestPayload, map[string]any, time.Time, *slog.Logger) error) error {
+	merge mergeFunc) error {
 	log := logx.Logger(ctx, h.Log).With("connector", tp.Name, "resource", resource)
 	for _, r := range records {
 		if r.Deleted {
@@ -67,28 +62,10 @@ func (h *Handlers) applyEach(ctx context.Context, tp *Touchpoint, resource strin
 }
 
 func (h *Handlers) mergeTicket(ctx context.Context, tp *Touchpoint, p IngestPayload, record map[string]any, at time.Time, log *slog.Logger) error {
-	doc, err := tp.Mapping.Inbound(p.Resource, record)
-	if errors.Is(err, mappings.ErrSkip) {
-		log.Debug("ticket skipped by mapping")
-		return nil
-	}
-	if err == nil {
-		doc, err = mappings.NormalizeTicket(doc)
-	}
-	if err != nil {
-		if p.Body == nil {
-			p.Body, _ = json.Marshal(record)
-		}
-		return h.quarantine(ctx, p, err)
-	}
-	res, err := h.Store.MergeTicket(ctx, hub.TicketInbound{Instance: p.Instance, ExternalID: p.ExternalID, EventID: p.EventID, SourceAt: at, Doc: doc})
-	if errors.Is(err, hub.ErrTooLong) {
-		if p.Body == nil {
-			p.Body, _ = json.Marshal(record)
-		}
-		return h.quarantine(ctx, p, err)
-	}
-	if err != nil {
+	res, ok, err := mergeWhole(ctx, h, tp, p, record, log, mappings.NormalizeTicket, func(doc mappings.Doc) (hub.TicketResult, error) {
+		return h.Store.MergeTicket(ctx, hub.TicketInbound{Instance: p.Instance, ExternalID: p.ExternalID, EventID: p.EventID, SourceAt: at, Doc: doc})
+	})
+	if !ok {
 		return err
 	}
 	if len(res.Changed) == 0 {
