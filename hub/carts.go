@@ -2,12 +2,10 @@ package hub
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Cart is one cart (a checkout or quote not completed yet) of a shop,
@@ -76,21 +74,10 @@ func (s *Store) mergeCartOnce(ctx context.Context, in CartInbound) (CartResult, 
 	var res CartResult
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res = CartResult{}
-		keys := []RecordKey{{in.Instance, "cart", in.ExternalID}}
-		if ref := stringField(in.Doc, "customer_ref"); ref != "" {
-			keys = append(keys, RecordKey{in.Instance, "customer", ref})
-		}
-		if hit, err := s.erasedRecordKeys(tx, keys); err != nil {
-			return err
-		} else if len(hit) > 0 {
-			res.Erased = true
-			return nil
-		}
 		var c Cart
-		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).
-			Where("instance = ? AND external_id = ?", in.Instance, in.ExternalID).Take(&c).Error
-		isNew := errors.Is(err, gorm.ErrRecordNotFound)
-		if err != nil && !isNew {
+		erased, isNew, err := s.lockWhole(tx, "cart", in.Instance, in.ExternalID, in.Doc, &c)
+		if err != nil || erased {
+			res.Erased = erased
 			return err
 		}
 		if !isNew && in.SourceAt.Before(c.SourceAt) {

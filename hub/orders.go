@@ -10,7 +10,6 @@ import (
 
 	"github.com/shophub/shophub/mappings"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Order is one order of a shop, linked to the hub customer who placed it.
@@ -158,21 +157,10 @@ func (s *Store) mergeOrderOnce(ctx context.Context, in OrderInbound) (OrderResul
 		res = OrderResult{}
 		// An order of an erased person (itself, or through the shop's
 		// customer record) is dropped, never stored again.
-		keys := []RecordKey{{in.Instance, "order", in.ExternalID}}
-		if ref := stringField(in.Doc, "customer_ref"); ref != "" {
-			keys = append(keys, RecordKey{in.Instance, "customer", ref})
-		}
-		if hit, err := s.erasedRecordKeys(tx, keys); err != nil {
-			return err
-		} else if len(hit) > 0 {
-			res.Erased = true
-			return nil
-		}
 		var o Order
-		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).
-			Where("instance = ? AND external_id = ?", in.Instance, in.ExternalID).Take(&o).Error
-		isNew := errors.Is(err, gorm.ErrRecordNotFound)
-		if err != nil && !isNew {
+		erased, isNew, err := s.lockWhole(tx, "order", in.Instance, in.ExternalID, in.Doc, &o)
+		if err != nil || erased {
+			res.Erased = erased
 			return err
 		}
 		prev := uint64(0)
@@ -183,37 +171,16 @@ func (s *Store) mergeOrderOnce(ctx context.Context, in OrderInbound) (OrderResul
 			res = OrderResult{OrderID: o.ID, CustomerID: prev, Version: o.Version, Stale: true}
 			return nil
 		}
-		data, prov := map[string]any{}, map[string]Provenance{}
-		if o.Data != "" {
-			if err := json.Unmarshal([]byte(o.Data), &data); err != nil {
-				return fmt.Errorf("order %d data: %w", o.ID, err)
-			}
+		change := func(field, oldValue, newValue string) OrderChange {
+			return OrderChange{Field: field, OldValue: oldValue, NewValue: newValue, Instance: in.Instance, EventID: in.EventID, SourceAt: in.SourceAt}
 		}
-		if o.Provenance != "" {
-			if err := json.Unmarshal([]byte(o.Provenance), &prov); err != nil {
-				return fmt.Errorf("order %d provenance: %w", o.ID, err)
-			}
+		data, prov, fields, changes, err := mergeFields("order", o.ID, o.Data, o.Provenance, in.Doc, in.Instance, in.SourceAt, change)
+		if err != nil {
+			return err
 		}
 		custID, err := orderCustomer(tx, in.Instance, stringField(in.Doc, "customer_ref"), stringField(in.Doc, "customer_email"))
 		if err != nil {
 			return err
-		}
-		fields := make([]string, 0, len(in.Doc))
-		for f := range in.Doc {
-			fields = append(fields, f)
-		}
-		sort.Strings(fields)
-		var changes []OrderChange
-		for _, f := range fields {
-			nv := in.Doc[f]
-			ov, had := data[f]
-			if had && jsonEqual(ov, nv) {
-				continue
-			}
-			data[f] = nv
-			prov[f] = Provenance{Instance: in.Instance, At: in.SourceAt}
-			changes = append(changes, OrderChange{Field: f, OldValue: jsonOrEmpty(ov, had), NewValue: mustJSON(nv),
-				Instance: in.Instance, EventID: in.EventID, SourceAt: in.SourceAt})
 		}
 		// The order keeps its customer when the shop's record no longer
 		// names one we know (a customer deleted at the shop): its history
@@ -249,11 +216,7 @@ func (s *Store) mergeOrderOnce(ctx context.Context, in OrderInbound) (OrderResul
 			if err := tx.Create(&o).Error; err != nil {
 				return err
 			}
-			initial := make(map[string]any, len(fields))
-			for _, f := range fields {
-				initial[f] = data[f]
-			}
-			changes = []OrderChange{{Field: CreatedField, NewValue: mustJSON(initial), Instance: in.Instance, EventID: in.EventID, SourceAt: in.SourceAt}}
+			changes = []OrderChange{change(CreatedField, "", createdValue(fields, data))}
 		} else if err := tx.Model(&Order{}).Where("id = ?", o.ID).Updates(map[string]any{
 			"customer_id": o.CustomerID, "customer_ref": o.CustomerRef, "customer_email": o.CustomerEmail,
 			"number": o.Number, "status": o.Status, "financial_status": o.FinancialStatus, "currency": o.Currency,

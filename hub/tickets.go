@@ -2,14 +2,11 @@ package hub
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // Ticket is one support conversation of a helpdesk, linked to the hub
@@ -108,21 +105,10 @@ func (s *Store) mergeTicketOnce(ctx context.Context, in TicketInbound) (TicketRe
 		res = TicketResult{}
 		// A conversation of an erased person (itself, or through the
 		// helpdesk's customer record) is dropped, never stored again.
-		keys := []RecordKey{{in.Instance, "ticket", in.ExternalID}}
-		if ref := stringField(in.Doc, "customer_ref"); ref != "" {
-			keys = append(keys, RecordKey{in.Instance, "customer", ref})
-		}
-		if hit, err := s.erasedRecordKeys(tx, keys); err != nil {
-			return err
-		} else if len(hit) > 0 {
-			res.Erased = true
-			return nil
-		}
 		var t Ticket
-		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).
-			Where("instance = ? AND external_id = ?", in.Instance, in.ExternalID).Take(&t).Error
-		isNew := errors.Is(err, gorm.ErrRecordNotFound)
-		if err != nil && !isNew {
+		erased, isNew, err := s.lockWhole(tx, "ticket", in.Instance, in.ExternalID, in.Doc, &t)
+		if err != nil || erased {
+			res.Erased = erased
 			return err
 		}
 		if !isNew && in.SourceAt.Before(t.SourceAt) {
@@ -132,37 +118,16 @@ func (s *Store) mergeTicketOnce(ctx context.Context, in TicketInbound) (TicketRe
 			}
 			return nil
 		}
-		data, prov := map[string]any{}, map[string]Provenance{}
-		if t.Data != "" {
-			if err := json.Unmarshal([]byte(t.Data), &data); err != nil {
-				return fmt.Errorf("ticket %d data: %w", t.ID, err)
-			}
+		change := func(field, oldValue, newValue string) TicketChange {
+			return TicketChange{Field: field, OldValue: oldValue, NewValue: newValue, Instance: in.Instance, EventID: in.EventID, SourceAt: in.SourceAt}
 		}
-		if t.Provenance != "" {
-			if err := json.Unmarshal([]byte(t.Provenance), &prov); err != nil {
-				return fmt.Errorf("ticket %d provenance: %w", t.ID, err)
-			}
+		data, prov, fields, changes, err := mergeFields("ticket", t.ID, t.Data, t.Provenance, in.Doc, in.Instance, in.SourceAt, change)
+		if err != nil {
+			return err
 		}
 		custID, err := ticketCustomer(tx, in)
 		if err != nil {
 			return err
-		}
-		var changes []TicketChange
-		fields := make([]string, 0, len(in.Doc))
-		for f := range in.Doc {
-			fields = append(fields, f)
-		}
-		sort.Strings(fields)
-		for _, f := range fields {
-			nv := in.Doc[f]
-			ov, had := data[f]
-			if had && jsonEqual(ov, nv) {
-				continue
-			}
-			data[f] = nv
-			prov[f] = Provenance{Instance: in.Instance, At: in.SourceAt}
-			changes = append(changes, TicketChange{Field: f, OldValue: jsonOrEmpty(ov, had), NewValue: mustJSON(nv),
-				Instance: in.Instance, EventID: in.EventID, SourceAt: in.SourceAt})
 		}
 		relinked := custID != 0 && (t.CustomerID == nil || *t.CustomerID != custID)
 		if !isNew && len(changes) == 0 && !relinked {
@@ -191,12 +156,7 @@ func (s *Store) mergeTicketOnce(ctx context.Context, in TicketInbound) (TicketRe
 			if err := tx.Create(&t).Error; err != nil {
 				return err
 			}
-			// One lineage row for a creation, as for customers.
-			initial := make(map[string]any, len(fields))
-			for _, f := range fields {
-				initial[f] = data[f]
-			}
-			changes = []TicketChange{{Field: CreatedField, NewValue: mustJSON(initial), Instance: in.Instance, EventID: in.EventID, SourceAt: in.SourceAt}}
+			changes = []TicketChange{change(CreatedField, "", createdValue(fields, data))}
 		} else if err := tx.Model(&Ticket{}).Where("id = ?", t.ID).Updates(map[string]any{
 			"customer_id": t.CustomerID, "status": t.Status, "subject": t.Subject, "data": t.Data,
 			"provenance": t.Provenance, "version": t.Version, "source_at": t.SourceAt,
