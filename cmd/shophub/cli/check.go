@@ -69,6 +69,21 @@ it before migrating.`,
 	return cmd
 }
 
+// loadStore loads the config the global flags name and opens its hub
+// store, for the commands that read or change the hub without running
+// shophub; the caller closes the store.
+func loadStore(ctx context.Context, g *globals) (*config.Config, *hub.Store, error) {
+	cfg, err := config.Load(g.configPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, st, nil
+}
+
 func openStore(ctx context.Context, cfg *config.Config) (*hub.Store, error) {
 	st, err := hub.OpenPool(ctx, cfg.Database.Driver, cfg.Database.DSN, app.DBPool(cfg))
 	if err != nil {

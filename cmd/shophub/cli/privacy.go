@@ -43,12 +43,8 @@ JSON, as POST /api/customers/:id/export does. The audit trail records that
 an export was made, not what it held.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := config.Load(g.configPath)
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			st, err := openStore(ctx, cfg)
+			_, st, err := loadStore(ctx, g)
 			if err != nil {
 				return err
 			}

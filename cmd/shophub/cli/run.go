@@ -69,11 +69,7 @@ SQLite (dev) follows the models directly. serve and worker refuse to start
 on a schema older than the binary.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(g.configPath)
-			if err != nil {
-				return err
-			}
-			st, err := openStore(cmd.Context(), cfg)
+			cfg, st, err := loadStore(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
@@ -117,11 +113,7 @@ on a schema older than the binary.`,
 		Short: "Show the schema's version and what migrate would apply",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(g.configPath)
-			if err != nil {
-				return err
-			}
-			st, err := openStore(cmd.Context(), cfg)
+			cfg, st, err := loadStore(cmd.Context(), g)
 			if err != nil {
 				return err
 			}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/shophub/shophub/cmd/shophub/app"
-	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/hub"
 	shsync "github.com/shophub/shophub/sync"
 	"github.com/spf13/cobra"
@@ -23,11 +22,7 @@ func statusCmd(g *globals) *cobra.Command {
 		Short: "Print queue sizes, dead letters by connector, last successful polls and the quarantine count",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(g.configPath)
-			if err != nil {
-				return err
-			}
-			st, err := openStore(cmd.Context(), cfg)
+			cfg, st, err := loadStore(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
