@@ -1,8 +1,6 @@
 package shopifytest
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -239,29 +237,13 @@ func (f checkoutQuery) match(c *checkout) bool {
 
 func (e *Emulator) listCheckouts(w http.ResponseWriter, r *http.Request, version string) {
 	q := r.URL.Query()
-	limit, ok := parseLimit(w, q.Get("limit"))
+	var f checkoutQuery
+	limit, _, ok := pageRequest(w, q, &f, func(q url.Values) (bad string) {
+		f, bad = parseCheckoutQuery(q)
+		return bad
+	}, "limit")
 	if !ok {
 		return
-	}
-	var f checkoutQuery
-	if q.Has("page_info") {
-		for k := range q {
-			if k != "page_info" && k != "limit" {
-				writeErr(w, http.StatusBadRequest, map[string]any{"page_info": "cannot be combined with " + k + "; only limit may accompany page_info"})
-				return
-			}
-		}
-		raw, err := base64.RawURLEncoding.DecodeString(q.Get("page_info"))
-		if err != nil || json.Unmarshal(raw, &f) != nil {
-			writeErr(w, http.StatusBadRequest, map[string]any{"page_info": "Invalid value."})
-			return
-		}
-	} else {
-		var bad string
-		if f, bad = parseCheckoutQuery(q); bad != "" {
-			writeErr(w, http.StatusBadRequest, map[string]any{bad: "Invalid value."})
-			return
-		}
 	}
 	e.mu.RLock()
 	var all []*checkout

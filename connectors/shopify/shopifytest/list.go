@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -54,18 +55,42 @@ type pageInfo struct {
 	Key  int64 `json:"last"`
 }
 
-func (p pageInfo) encode() string {
-	b, _ := json.Marshal(p)
+func (p pageInfo) encode() string { return encodeToken(p) }
+
+// encodeToken makes a page_info token of a list's cursor: base64url JSON.
+func encodeToken(v any) string {
+	b, _ := json.Marshal(v)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodePageInfo(s string) (pageInfo, bool) {
-	var p pageInfo
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || json.Unmarshal(b, &p) != nil {
-		return p, false
+// pageRequest reads a list request's limit and where its page starts: a
+// page_info token, decoded into token, which Shopify lets only the
+// parameters named by with accompany; or, on a first page, the filters
+// parse reads (it names a parameter it cannot read). paged says which;
+// ok false: the 400 has been written.
+func pageRequest(w http.ResponseWriter, q url.Values, token any, parse func(url.Values) (bad string), with ...string) (limit int, paged, ok bool) {
+	if limit, ok = parseLimit(w, q.Get("limit")); !ok {
+		return 0, false, false
 	}
-	return p, true
+	if !q.Has("page_info") {
+		if bad := parse(q); bad != "" {
+			writeErr(w, http.StatusBadRequest, map[string]any{bad: "Invalid value."})
+			return 0, false, false
+		}
+		return limit, false, true
+	}
+	for k := range q {
+		if k != "page_info" && !slices.Contains(with, k) {
+			writeErr(w, http.StatusBadRequest, map[string]any{"page_info": "cannot be combined with " + k + "; only " + strings.Join(with, " and ") + " may accompany page_info"})
+			return 0, true, false
+		}
+	}
+	b, err := base64.RawURLEncoding.DecodeString(q.Get("page_info"))
+	if err != nil || json.Unmarshal(b, token) != nil {
+		writeErr(w, http.StatusBadRequest, map[string]any{"page_info": "Invalid value."})
+		return 0, true, false
+	}
+	return limit, true, true
 }
 
 // view is one ordering of the store: by id (creation order) or by the
@@ -121,29 +146,13 @@ type hit struct {
 
 func (e *Emulator) list(w http.ResponseWriter, r *http.Request, version string) {
 	q := r.URL.Query()
-	limit, ok := parseLimit(w, q.Get("limit"))
+	var p pageInfo
+	limit, paged, ok := pageRequest(w, q, &p, func(q url.Values) (bad string) {
+		p, bad = parseListQuery(q)
+		return bad
+	}, "limit", "fields")
 	if !ok {
 		return
-	}
-	var p pageInfo
-	paged := q.Has("page_info")
-	if paged {
-		for k := range q {
-			if k != "page_info" && k != "limit" && k != "fields" {
-				writeErr(w, http.StatusBadRequest, map[string]any{"page_info": "cannot be combined with " + k + "; only limit and fields may accompany page_info"})
-				return
-			}
-		}
-		if p, ok = decodePageInfo(q.Get("page_info")); !ok {
-			writeErr(w, http.StatusBadRequest, map[string]any{"page_info": "Invalid value."})
-			return
-		}
-	} else {
-		var errField string
-		if p, errField = parseListQuery(q); errField != "" {
-			writeErr(w, http.StatusBadRequest, map[string]any{errField: "Invalid value."})
-			return
-		}
 	}
 
 	e.mu.RLock()

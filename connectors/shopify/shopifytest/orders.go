@@ -1,8 +1,6 @@
 package shopifytest
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -406,30 +404,13 @@ func less(a, b [2]int64) bool { return a[0] < b[0] || a[0] == b[0] && a[1] < b[1
 
 func (e *Emulator) listOrders(w http.ResponseWriter, r *http.Request, version string) {
 	q := r.URL.Query()
-	limit, ok := parseLimit(w, q.Get("limit"))
+	var p orderPageInfo
+	limit, paged, ok := pageRequest(w, q, &p, func(q url.Values) (bad string) {
+		p.Filter, bad = parseOrderQuery(q)
+		return bad
+	}, "limit", "fields")
 	if !ok {
 		return
-	}
-	var p orderPageInfo
-	paged := q.Has("page_info")
-	if paged {
-		for k := range q {
-			if k != "page_info" && k != "limit" && k != "fields" {
-				writeErr(w, http.StatusBadRequest, map[string]any{"page_info": "cannot be combined with " + k + "; only limit and fields may accompany page_info"})
-				return
-			}
-		}
-		raw, err := base64.RawURLEncoding.DecodeString(q.Get("page_info"))
-		if err != nil || json.Unmarshal(raw, &p) != nil {
-			writeErr(w, http.StatusBadRequest, map[string]any{"page_info": "Invalid value."})
-			return
-		}
-	} else {
-		var bad string
-		if p.Filter, bad = parseOrderQuery(q); bad != "" {
-			writeErr(w, http.StatusBadRequest, map[string]any{bad: "Invalid value."})
-			return
-		}
 	}
 	f := &p.Filter
 	e.mu.RLock()
@@ -492,11 +473,6 @@ func (e *Emulator) listOrders(w http.ResponseWriter, r *http.Request, version st
 		w.Header().Set("Link", strings.Join(links, ", "))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"orders": out})
-}
-
-func encodeToken(v any) string {
-	b, _ := json.Marshal(v)
-	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // parseOrderQuery reads a first page's filters; Shopify lists only open
