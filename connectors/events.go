@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -47,4 +48,10 @@ type EventSink interface {
 	WantsEvent(typ string) bool
 	// SendEvent delivers one event. It must be idempotent by ev.ID.
 	SendEvent(ctx context.Context, ev OutEvent) error
+}
+
+// WantsEventOf is WantsEvent for a sink configured with a list of event
+// types (its events setting): an empty list takes every type.
+func WantsEventOf(types []string, typ string) bool {
+	return len(types) == 0 || slices.Contains(types, typ)
 }

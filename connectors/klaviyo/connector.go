@@ -23,7 +23,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -125,7 +124,7 @@ func (c *Connector) Close() error { return nil }
 
 // WantsEvent implements connectors.EventSink.
 func (c *Connector) WantsEvent(typ string) bool {
-	return len(c.settings.Events) == 0 || slices.Contains(c.settings.Events, typ)
+	return connectors.WantsEventOf(c.settings.Events, typ)
 }
 
 var (

@@ -25,7 +25,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -114,7 +113,7 @@ func (c *Connector) Close() error { return nil }
 
 // WantsEvent implements connectors.EventSink.
 func (c *Connector) WantsEvent(typ string) bool {
-	return len(c.settings.Events) == 0 || slices.Contains(c.settings.Events, typ)
+	return connectors.WantsEventOf(c.settings.Events, typ)
 }
 
 // Body is the JSON body of one delivery.
