@@ -56,7 +56,7 @@ func (h *Handlers) Poll(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	run := pollRun{h: h, l: l, p: p, lease: lease, deadline: deadline, merging: h.pollMergers(p.Resource),
+	run := pollRun{h: h, l: l, p: p, lease: lease, deadline: deadline, merging: h.PagesMergedAtOnce(p.Resource),
 		apply: func(ctx context.Context, records []connectors.Record) error {
 			return h.applyPage(ctx, tp, p.Resource, records)
 		}}
@@ -81,7 +81,7 @@ func (h *Handlers) Poll(ctx context.Context, t *asynq.Task) error {
 	return h.Queue.Enqueue(context.WithoutCancel(ctx), NewPollTask(p, "cont:"+strconv.FormatInt(time.Now().UnixNano(), 36)))
 }
 
-// pollMergers is how many pages of resource a poll merges at once. A
+// PagesMergedAtOnce is how many pages of resource a poll merges at once. A
 // backfill's page is one transaction, and a transaction spends much of
 // its time in the database (statements, the commit's flush) while the
 // process waits: merging the next page meanwhile keeps both busy.
@@ -90,7 +90,7 @@ func (h *Handlers) Poll(ctx context.Context, t *asynq.Task) error {
 // and carts recompute their customer's indicators, which two pages of one
 // customer's orders would race on, and SQLite takes one writer at a time
 // anyway.
-func (h *Handlers) pollMergers(resource string) int {
+func (h *Handlers) PagesMergedAtOnce(resource string) int {
 	if resource != connectors.ResourceCustomer || h.Store.Driver() != "mysql" {
 		return 1
 	}
