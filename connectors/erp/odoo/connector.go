@@ -5,6 +5,10 @@
 // rules ("Send Webhook Notification") cannot sign what they send, so a
 // notification is accepted only with the instance's secret in the URL and
 // is a hint to fetch the partner: the fetched record is what is merged.
+//
+// With the order resource configured (it needs the Sales and Invoicing
+// apps and read access to sale.order, sale.order.line, account.move and
+// product.product), confirmed sales orders are read too: see orders.go.
 package odoo
 
 import (
@@ -31,9 +35,9 @@ var defaultMapping []byte
 func init() {
 	connectors.Register(connectors.Registration{
 		Type: Type,
-		Doc: "Odoo ERP (res.partner) over the JSON-2 API or legacy /jsonrpc: write_date polling, create/write pushes, " +
+		Doc: "Odoo ERP (res.partner; sale.order read-only, with payments and credit notes from account.move) over the JSON-2 API or legacy /jsonrpc: write_date polling, create/write pushes, " +
 			"secret-URL webhook notifications as fetch hints.",
-		Capabilities: connectors.Capabilities{Webhooks: true, Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer}},
+		Capabilities: connectors.Capabilities{Webhooks: true, Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder}},
 		NewSettings:  func() any { return NewSettings() },
 		New:          connectors.Constructor(Type, New),
 		Mapping:      defaultMapping,
@@ -172,7 +176,7 @@ func (c *Connector) Type() string { return Type }
 
 // Capabilities implements connectors.Connector.
 func (c *Connector) Capabilities() connectors.Capabilities {
-	return connectors.Capabilities{Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer}}
+	return connectors.Capabilities{Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder}}
 }
 
 // Capabilities implements connectors.Connector: as Connector, plus

@@ -63,6 +63,9 @@ func archivedToo() []any {
 // transaction began, so a long import commits rows dated minutes behind
 // the cursor; the look-back (minutes by default) is what reads them.
 func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.Page, error) {
+	if resource == connectors.ResourceOrder {
+		return c.listOrders(ctx, cur) // orders.go
+	}
 	if resource != connectors.ResourceCustomer {
 		return connectors.Page{}, connectors.Permanent(fmt.Errorf("odoo: cannot list %q", resource))
 	}

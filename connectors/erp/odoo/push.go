@@ -224,6 +224,9 @@ func parseID(externalID string) (int64, error) {
 // Partners outside this instance's scope (a company when only individuals
 // sync, a delivery address) are not found.
 func (c *Connector) Fetch(ctx context.Context, resource, externalID string) (*connectors.Record, error) {
+	if resource == connectors.ResourceOrder {
+		return c.fetchOrder(ctx, externalID) // orders.go
+	}
 	if resource != connectors.ResourceCustomer {
 		return nil, connectors.Permanent(fmt.Errorf("odoo: cannot fetch %q", resource))
 	}

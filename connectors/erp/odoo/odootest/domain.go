@@ -261,6 +261,18 @@ func compare(v, w any) (int, error) {
 			return 0, fmt.Errorf("cannot compare %q with %v", x, w)
 		}
 		return strings.Compare(x, s), nil
+	case float64:
+		y, ok := w.(float64)
+		if !ok {
+			return 0, fmt.Errorf("cannot compare %v with %v", x, w)
+		}
+		switch {
+		case x < y:
+			return -1, nil
+		case x > y:
+			return 1, nil
+		}
+		return 0, nil
 	case int64:
 		var y float64
 		switch n := w.(type) {

@@ -19,6 +19,7 @@ const (
 	kindSelection
 	kindMany2one
 	kindMany2many
+	kindFloat // float and monetary fields
 )
 
 type fieldDef struct {
@@ -108,6 +109,7 @@ func newStore() *store {
 		"res.country.state":    {name: "res.country.state", fields: state, recs: map[int64]record{}, nextID: 1, required: []string{"name", "code", "country_id"}, display: name},
 		"res.partner.category": {name: "res.partner.category", fields: category, recs: map[int64]record{}, nextID: 1, required: []string{"name"}, display: name},
 	}}
+	addSalesModels(s) // sales.go
 	// Odoo's base data: every country, and res.country.state for the main
 	// markets with the code within the country (HH, ON, CA, 9).
 	for _, c := range emulator.Countries() {
@@ -272,6 +274,15 @@ func (s *store) coerce(m *model, name string, f fieldDef, cur, v any) (any, *odo
 			return nil, bad()
 		}
 		return int64(n), nil
+	case kindFloat:
+		if v == false || v == nil {
+			return float64(0), nil
+		}
+		n, ok := v.(float64)
+		if !ok {
+			return nil, bad()
+		}
+		return n, nil
 	case kindMany2one:
 		if v == false || v == nil {
 			return int64(0), nil
@@ -413,6 +424,10 @@ func (s *store) render(m *model, r record, fields []string) map[string]any {
 		case def.kind == kindInt:
 			if v == nil {
 				v = int64(0)
+			}
+		case def.kind == kindFloat:
+			if v == nil {
+				v = float64(0)
 			}
 		}
 		out[f] = v

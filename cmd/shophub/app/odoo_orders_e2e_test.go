@@ -1,0 +1,91 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/shophub/shophub/config"
+	"github.com/shophub/shophub/connectors/erp/odoo/odootest"
+	"github.com/shophub/shophub/hub"
+)
+
+// Odoo's sales orders reach the hub's insights (needs
+// SHOPHUB_TEST_MYSQL_DSN): confirmed orders, their invoices' payments, a
+// cancellation and a credit note, polled over JSON-2, give the buyer's
+// indicators that Odoo's records say, worked out by hand below; the
+// credit note, which changes only the journal entries, then shows as a
+// refund.
+func TestOdooOrdersReachInsights(t *testing.T) {
+	const pollInterval = time.Second
+	odooEmu := odootest.New(odootest.Options{})
+	url := odooEmu.Start()
+	t.Cleanup(odooEmu.Close)
+	email := "otto.odoo@example.com"
+	partner := odooEmu.CreateCustomer(map[string]any{"name": "Otto Odoo", "email": email, "country_code": "DE", "customer_rank": 1})
+	austria := odooEmu.CreateCustomer(map[string]any{"name": "Otto Odoo", "type": "delivery", "country_code": "AT"})
+	teapot, cup := odootest.OrderLine{SKU: "TP-1", Name: "Teekanne", Qty: 2, Price: 60}, odootest.OrderLine{SKU: "CUP-7", Name: "Tasse", Qty: 1, Price: 30}
+	day := func(n int) time.Time { return time.Now().Add(-time.Duration(n) * 24 * time.Hour) }
+	// 30 days ago: 30 days' term (an invoice), 2 teapots, paid.
+	onTerms, _ := odooEmu.PlaceOrder(odootest.NewOrder{Partner: partner, PaymentTerm: "30 Days", Date: day(30), Lines: []odootest.OrderLine{teapot}})
+	odooEmu.RegisterPayment(odooEmu.InvoiceOrder(onTerms), true)
+	// 20 days ago: immediate payment (prepayment), 2 teapots and a cup
+	// (150.00), paid, the bank statement not reconciled yet.
+	prepaid, _ := odooEmu.PlaceOrder(odootest.NewOrder{Partner: partner, PaymentTerm: odootest.TermImmediate, Date: day(20), Lines: []odootest.OrderLine{teapot, cup}})
+	prepaidInvoice := odooEmu.InvoiceOrder(prepaid)
+	odooEmu.RegisterPayment(prepaidInvoice, false)
+	// 10 days ago: cancelled.
+	dropped, _ := odooEmu.PlaceOrder(odootest.NewOrder{Partner: partner, PaymentTerm: odootest.TermImmediate, Date: day(10), Lines: []odootest.OrderLine{cup}})
+	odooEmu.CancelOrder(dropped)
+	// 5 days ago: 15 days' term, to Austria, not invoiced yet.
+	odooEmu.PlaceOrder(odootest.NewOrder{Partner: partner, ShipTo: austria, PaymentTerm: "15 Days", Date: day(5), Lines: []odootest.OrderLine{cup}})
+	// A quotation: no order.
+	quote, _ := odooEmu.PlaceOrder(odootest.NewOrder{Partner: partner, Lines: []odootest.OrderLine{teapot}})
+	if err := odooEmu.SetOrderState(quote, "sent"); err != nil {
+		t.Fatal(err)
+	}
+
+	e := newEnv(t, envOptions{tune: func(c *config.Config) {
+		c.Connectors = append(c.Connectors, config.Connector{
+			Name: "erp", Type: "odoo", PollInterval: config.Duration(pollInterval), Resources: []string{"customer", "order"},
+			Settings: map[string]any{"url": url, "api_key": odootest.DefaultAPIKey, "database": odootest.DefaultDatabase,
+				"partners": "individuals", "page_size": 50},
+		})
+	}})
+	ctx := context.Background()
+	var got hub.Indicators
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("insights %+v", got)
+		}
+	})
+	insights := func(what string, ok func(hub.Indicators) bool) {
+		t.Helper()
+		eventually(t, 20*time.Second, what, func() bool {
+			c, _ := e.hubCustomer(t, email)
+			if c == nil {
+				return false
+			}
+			got, _, _ = e.app.Store.Insights(ctx, c.ID)
+			return ok(got)
+		})
+	}
+	// Placed: on terms, prepaid, to Austria (the cancelled one is not, the
+	// quotation no order): 3. Paid: 2, in EUR 120.00 + 150.00 = 270.00,
+	// nothing refunded. Payment methods: invoice twice (the latest is
+	// one), prepayment once: invoice preferred and last, 2 of 3. Days
+	// between orders 10 and 15: median 12.5.
+	insights("Odoo's orders never reached the insights", func(in hub.Indicators) bool {
+		return in.Orders == 3 && in.PaidOrders == 2 && in.Currency == "EUR" && in.LTV == "270.00" && in.AOV == "135.00" &&
+			in.ReturnRateValue == 0 && in.ReturnRateCount == 0 && in.PreferredPaymentMethod == "invoice" &&
+			in.LastPaymentMethod == "invoice" && in.InvoiceShare == 0.6667 && in.MedianDaysBetweenOrders == 12.5
+	})
+	// A credit note of 30.00 against the prepaid order's invoice: LTV
+	// 240.00, AOV 120.00, by value 30.00 / 270.00 = 0.1111, by count one of
+	// two paid orders.
+	nextSecond()
+	odooEmu.CreditNote(prepaidInvoice, 30)
+	insights("the credit note never reached the insights", func(in hub.Indicators) bool {
+		return in.LTV == "240.00" && in.AOV == "120.00" && in.ReturnRateValue == 0.1111 && in.ReturnRateCount == 0.5
+	})
+}
