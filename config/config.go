@@ -44,8 +44,9 @@ type Server struct {
 	// listener for everything.
 	AdminListen string `yaml:"admin_listen"`
 	// TrustedProxies are the addresses or CIDRs whose X-Forwarded-For is
-	// believed for the client address that is logged; none by default, so
-	// a caller cannot forge it.
+	// believed for the client address that is logged, and whose
+	// X-Forwarded-Proto/-Host for the URL the Shopware app registration
+	// answers with; none by default, so a caller cannot forge them.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// DashboardActions lets the queue dashboard run, delete and archive
 	// tasks; false (default) keeps it read-only.

@@ -2,8 +2,11 @@ package webhooks
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/shophub/shophub/connectors"
@@ -43,7 +46,7 @@ func (r *Receiver) appRegister(c *gin.Context) {
 		return
 	}
 	log := logx.Logger(c.Request.Context(), r.Log).With("connector", tp.Name, "remote", c.ClientIP())
-	answer, err := reg.Register(c.Request.Context(), c.Request.Header, c.Request.URL.RawQuery, publicURL(c)+"/apps/"+tp.Name+"/confirm")
+	answer, err := reg.Register(c.Request.Context(), c.Request.Header, c.Request.URL.RawQuery, r.publicURL(c)+"/apps/"+tp.Name+"/confirm")
 	if err != nil {
 		r.appError(c, log, "app registration refused", err)
 		return
@@ -86,18 +89,63 @@ func (r *Receiver) appError(c *gin.Context, log interface{ Warn(string, ...any) 
 }
 
 // publicURL is how the caller reached shophub: scheme and host of the
-// request, or those a proxy in front reports.
-func publicURL(c *gin.Context) string {
+// request, or those X-Forwarded-Proto and X-Forwarded-Host report when the
+// request comes from a trusted proxy (server.trusted_proxies). Anyone else
+// could name any host there, and the registration answer would send the
+// shop's API credentials to it.
+func (r *Receiver) publicURL(c *gin.Context) string {
 	scheme := "http"
 	if c.Request.TLS != nil {
 		scheme = "https"
 	}
+	host := c.Request.Host
+	if !r.fromTrustedProxy(c) {
+		return scheme + "://" + host
+	}
 	if p := c.GetHeader("X-Forwarded-Proto"); p == "http" || p == "https" {
 		scheme = p
 	}
-	host := c.Request.Host
 	if h := c.GetHeader("X-Forwarded-Host"); h != "" {
 		host = h
 	}
 	return scheme + "://" + host
+}
+
+// fromTrustedProxy reports whether the connection comes from one of the
+// trusted proxies.
+func (r *Receiver) fromTrustedProxy(c *gin.Context) bool {
+	ip, err := netip.ParseAddr(c.RemoteIP())
+	if err != nil {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range r.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseProxies reads server.trusted_proxies, IP addresses or CIDRs (as
+// gin's SetTrustedProxies takes them).
+func ParseProxies(list []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(list))
+	for _, s := range list {
+		if !strings.Contains(s, "/") {
+			ip, err := netip.ParseAddr(s)
+			if err != nil {
+				return nil, fmt.Errorf("trusted proxy %q: %w", s, err)
+			}
+			ip = ip.Unmap()
+			out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q: %w", s, err)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

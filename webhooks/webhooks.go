@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	gosync "sync"
 	"time"
 
@@ -30,6 +31,10 @@ type Receiver struct {
 	Log      *slog.Logger
 	// Metrics counts accepted and rejected webhooks; nil counts nothing.
 	Metrics *metrics.Metrics
+	// TrustedProxies (server.trusted_proxies, see ParseProxies) may say
+	// how a caller reached shophub (X-Forwarded-Proto, X-Forwarded-Host);
+	// nobody else's forwarding headers are believed.
+	TrustedProxies []netip.Prefix
 }
 
 // TokenHeader carries a webhook token taken from the URL to the

@@ -300,9 +300,14 @@ func (a *App) engines() (public, admin *gin.Engine, err error) {
 	if public, err = a.newEngine(); err != nil {
 		return nil, nil, err
 	}
+	proxies, err := webhooks.ParseProxies(cfg.Server.TrustedProxies)
+	if err != nil {
+		return nil, nil, fmt.Errorf("server.trusted_proxies: %w", err)
+	}
 	(&webhooks.Receiver{
 		Points: a.Points, Queue: a.Queue, MaxBody: cfg.Server.MaxBodyBytes,
 		MaxRetry: cfg.Worker.MaxRetry, Log: a.Log.With("component", "webhooks"), Metrics: a.Metrics,
+		TrustedProxies: proxies,
 	}).Register(public)
 	adm := a.adminAPI()
 	if cfg.Server.AdminListen == "" {
