@@ -17,12 +17,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 	"github.com/shophub/shophub/hub"
 	shsync "github.com/shophub/shophub/sync"
@@ -158,12 +161,29 @@ func (c *Console) login(ctx *gin.Context) {
 		c.render(ctx, http.StatusUnauthorized, "login", map[string]any{"Error": "The console is disabled: set server.admin_token.", "Next": next})
 		return
 	}
+	// Every attempt counts against the client's allowance before the
+	// token is looked at, so a guesser past it learns nothing more.
+	limited, wait, err := c.loginLimited(ctx)
+	if err != nil {
+		c.Log.Warn("console login: rate limit unavailable", "err", err)
+		c.render(ctx, http.StatusServiceUnavailable, "login", map[string]any{"Error": "Logins are counted in Redis, which did not answer.", "Next": next})
+		return
+	}
+	if limited {
+		c.Log.Warn("console login refused: too many attempts", "remote", ctx.ClientIP(), "retry_after", wait)
+		ctx.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		c.render(ctx, http.StatusTooManyRequests, "login", map[string]any{"Error": "Too many login attempts from your address; wait a minute.", "Next": next})
+		return
+	}
 	got := ctx.PostForm("token")
 	if subtle.ConstantTimeCompare([]byte(got), []byte(c.Token)) != 1 {
 		c.Log.Warn("console login refused", "remote", ctx.ClientIP())
 		c.render(ctx, http.StatusUnauthorized, "login", map[string]any{"Error": "Wrong admin token.", "Next": next})
 		return
 	}
+	// The right token clears the client's count: an operator's typos do
+	// not add up over a day.
+	_ = redis_rate.NewLimiter(c.Redis).Reset(ctx.Request.Context(), loginKey+ctx.ClientIP())
 	cookie := randomHex(32)
 	if err := c.Redis.Set(ctx.Request.Context(), sessionID(cookie), randomHex(32), c.SessionTTL).Err(); err != nil {
 		c.render(ctx, http.StatusServiceUnavailable, "login", map[string]any{"Error": "Sessions are kept in Redis, which did not answer.", "Next": next})
@@ -172,6 +192,25 @@ func (c *Console) login(ctx *gin.Context) {
 	http.SetCookie(ctx.Writer, &http.Cookie{Name: cookieName, Value: cookie, Path: "/ui/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: secure(ctx), MaxAge: int(c.SessionTTL.Seconds())})
 	ctx.Redirect(http.StatusSeeOther, next)
+}
+
+// loginLimit is how many login attempts one client address may make: 5
+// a minute, as a burst or spread (GCRA), then 429 with Retry-After until
+// the next is due. Counted in Redis, so every serve process shares it.
+var loginLimit = redis_rate.PerMinute(5)
+
+const loginKey = "shophub:console:login:"
+
+// loginLimited counts one login attempt of the request's client address
+// (its connection's, or a trusted proxy's X-Forwarded-For) and reports
+// whether it is over the limit, and then how long until the next one is
+// allowed.
+func (c *Console) loginLimited(ctx *gin.Context) (bool, time.Duration, error) {
+	res, err := redis_rate.NewLimiter(c.Redis).Allow(ctx.Request.Context(), loginKey+ctx.ClientIP(), loginLimit)
+	if err != nil {
+		return false, 0, err
+	}
+	return res.Allowed == 0, res.RetryAfter, nil
 }
 
 func (c *Console) logout(ctx *gin.Context) {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -151,6 +152,63 @@ func TestLoginAndCSRF(t *testing.T) {
 
 // TestSearchFindsByEveryKey: email (or its start), name parts in any
 // case, phone as typed, hub id and a vendor's id.
+// Wrong tokens are limited per client address: five a minute, then 429
+// with Retry-After, and then even the right token is not looked at.
+// Another address is not affected; a right token clears its address's
+// count. (The test server's gin engine believes X-Forwarded-For, as
+// shophub's does from server.trusted_proxies.)
+func TestLoginAttemptsLimited(t *testing.T) {
+	srv := serve(t, hubtest.SQLite(t))
+	attempt := func(from, tok string) (int, http.Header, string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/ui/login", strings.NewReader(url.Values{"token": {tok}}.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", srv.URL)
+		req.Header.Set("X-Forwarded-For", from)
+		resp, err := client(t).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, string(b)
+	}
+	const guesser, operator = "203.0.113.9", "198.51.100.7"
+	for i := range 5 {
+		if code, _, _ := attempt(guesser, fmt.Sprintf("guess-%d", i)); code != http.StatusUnauthorized {
+			t.Fatalf("wrong token %d: %d, want 401", i+1, code)
+		}
+	}
+	code, h, body := attempt(guesser, "guess-6")
+	if code != http.StatusTooManyRequests || !strings.Contains(body, "Too many login attempts") {
+		t.Fatalf("sixth wrong token in a minute: %d, want 429 (%.200s)", code, body)
+	}
+	if ra, err := strconv.Atoi(h.Get("Retry-After")); err != nil || ra < 1 || ra > 60 {
+		t.Errorf("Retry-After %q, want 1..60 seconds", h.Get("Retry-After"))
+	}
+	if code, _, _ := attempt(guesser, token); code != http.StatusTooManyRequests {
+		t.Errorf("right token from the limited address: %d, want 429 (not compared)", code)
+	}
+
+	// Another address logs in; its typos before do not add up after.
+	for i := range 4 {
+		if code, _, _ := attempt(operator, fmt.Sprintf("typo-%d", i)); code != http.StatusUnauthorized {
+			t.Fatalf("operator's typo %d: %d, want 401", i+1, code)
+		}
+	}
+	if code, _, body := attempt(operator, token); code != http.StatusSeeOther {
+		t.Fatalf("operator's login: %d %.200s", code, body)
+	}
+	for i := range 5 {
+		if code, _, _ := attempt(operator, fmt.Sprintf("later-typo-%d", i)); code != http.StatusUnauthorized {
+			t.Fatalf("operator's typo %d after a login: %d, want 401", i+1, code)
+		}
+	}
+}
+
 func TestSearchFindsByEveryKey(t *testing.T) {
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
