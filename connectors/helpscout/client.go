@@ -83,23 +83,6 @@ func (p *pacer) most() int {
 	return p.bucket.Burst()
 }
 
-// repay waits for units already spent by requests sent as paid beyond
-// what one Wait could pay, in steps the bucket can take, so the account's
-// average rate holds.
-func (p *pacer) repay(ctx context.Context, units int) error {
-	for units > 0 {
-		n := units
-		if most := p.most(); most > 0 && n > most {
-			n = most
-		}
-		if err := p.Wait(ctx, n); err != nil {
-			return err
-		}
-		units -= n
-	}
-	return nil
-}
-
 // pause holds every caller back for d.
 func (p *pacer) pause(d time.Duration) {
 	p.mu.Lock()

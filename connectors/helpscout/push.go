@@ -63,8 +63,7 @@ func (c *Connector) upsert(ctx context.Context, externalID string, payload map[s
 	if err != nil {
 		return nil, err
 	}
-	getCtx, writeCtx := ctx, ctx
-	var debt int
+	getCtx, paidWrites := ctx, 0
 	if read != nil {
 		// The check and every write after it (main fields, phone, email,
 		// address, properties) go back to back: paced together, or a wait
@@ -72,20 +71,20 @@ func (c *Connector) upsert(ctx context.Context, externalID string, payload map[s
 		// a second after the check, in which an agent's edit is
 		// overwritten unseen. The writes are those that bring the read to
 		// the payload: the check lets them through only while Help Scout
-		// still holds the read.
+		// still holds the read. Never more than the bucket holds at once:
+		// writes beyond it wait as usual, so the account's rate holds.
 		planned, err := writes(id, connectors.CloneJSON(read.Data).(map[string]any), payload, props)
 		if err != nil {
 			return nil, err
 		}
-		units := 1 + 2*len(planned)
-		pay := units
-		if most := c.pace.most(); most > 0 && pay > most {
-			pay, debt = most, units-most // the rest is paid after the writes
+		paidWrites = len(planned)
+		if most := c.pace.most(); most > 0 && 1+2*paidWrites > most {
+			paidWrites = max(0, (most-1)/2)
 		}
-		if err := c.pace.Wait(ctx, pay); err != nil {
+		if err := c.pace.Wait(ctx, 1+2*paidWrites); err != nil {
 			return nil, fmt.Errorf("helpscout: waiting for rate limit: %w", err)
 		}
-		getCtx, writeCtx = connectors.WithPaid(ctx), connectors.WithPaid(ctx)
+		getCtx = connectors.WithPaid(ctx)
 	}
 	var cur map[string]any
 	if _, err := c.call(getCtx, "GET", "/customers/"+id, nil, nil, &cur); err != nil {
@@ -98,14 +97,13 @@ func (c *Connector) upsert(ctx context.Context, externalID string, payload map[s
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range ws {
-		if _, err := c.call(writeCtx, w.method, w.path, nil, w.body, nil); err != nil {
-			return nil, fmt.Errorf("helpscout: %s customer %s: %w", w.what, id, err)
+	for i, w := range ws {
+		wctx := ctx
+		if i < paidWrites {
+			wctx = connectors.WithPaid(ctx)
 		}
-	}
-	if debt > 0 {
-		if err := c.pace.repay(ctx, debt); err != nil {
-			return nil, fmt.Errorf("helpscout: waiting for rate limit: %w", err)
+		if _, err := c.call(wctx, w.method, w.path, nil, w.body, nil); err != nil {
+			return nil, fmt.Errorf("helpscout: %s customer %s: %w", w.what, id, err)
 		}
 	}
 	rec, err := record(connectors.ResourceCustomer, cur)
