@@ -32,24 +32,49 @@ func (h *Handlers) Poll(ctx context.Context, t *asynq.Task) error {
 	if !ok {
 		return fmt.Errorf("%s cannot list: %w", p.Instance, asynq.SkipRetry)
 	}
-	// Two polls of one instance at once would enqueue everything twice.
-	lease, ok, err := h.Queue.Lock(ctx, "poll:"+p.Instance+":"+p.Resource, 30*time.Second, 0)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		// Another poll holds the lease: retry soon rather than finish. The
-		// holder may be a worker that was shut down mid-page and whose task
-		// asynq requeued — finishing here would drop the listing's
-		// continuation.
-		return errBusy
-	}
-	defer lease.Release(ctx)
-
 	budget := h.PollBudget
 	if budget == 0 {
 		budget = 2 * time.Minute
 	}
+	// Two polls of one instance at once would enqueue everything twice:
+	// one holds the lease, and a poll asked for meanwhile is answered by
+	// one more listing after it (pollAgain), so requests coalesce. Each
+	// used to retry every 500 ms until the lease was free and then list
+	// in full, one after the other: under load, with polls taking about
+	// as long as their interval, they queued up faster than they ran and
+	// the pipeline never came to rest (convergence seeds: "pipeline never
+	// became idle", polls retried as busy dozens of times).
+	again := "pollagain:" + p.Instance + ":" + p.Resource
+	if !p.Slot {
+		// Raised before trying the lease: a holder that releases it
+		// after this sees the flag; one that released before lets this
+		// poll take the lease.
+		if err := h.Queue.Raise(ctx, again, budget+pollLeaseTTL); err != nil {
+			return err
+		}
+	}
+	lease, ok, err := h.Queue.Lock(ctx, "poll:"+p.Instance+":"+p.Resource, pollLeaseTTL, 0)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if p.Slot || tp.Config.PollInterval.D() > 0 {
+			// The holder lists again when it is done (this poll raised
+			// the flag), and the schedule's next slot lists anyway; a
+			// slot's poll is simply dropped.
+			return nil
+		}
+		// No schedule: the holder may be a worker shut down mid-page,
+		// whose task asynq requeued and whose lease runs out on its own;
+		// nothing else would continue the listing, so retry soon.
+		return errBusy
+	}
+	// This listing starts after every request made so far.
+	if _, err := h.Queue.Lower(ctx, again); err != nil {
+		lease.Release(ctx)
+		return err
+	}
+	defer h.pollAgain(ctx, p, lease, again)
 	deadline := time.Now().Add(budget)
 	log := logx.Logger(ctx, h.Log).With("connector", p.Instance, "resource", p.Resource)
 	cur, err := h.Store.Cursor(ctx, p.Instance, p.Resource)
@@ -278,6 +303,26 @@ func (r *pollRun) list(ctx context.Context, cursor string, slots <-chan struct{}
 	}
 }
 
+// pollLeaseTTL is how long a poll's lease lives without the holder
+// renewing it (after each page).
+const pollLeaseTTL = 30 * time.Second
+
+// pollAgain releases a poll's lease and, when another poll was asked for
+// while it ran, enqueues one more: its listing starts after the request.
+func (h *Handlers) pollAgain(ctx context.Context, p PollPayload, lease *Lease, again string) {
+	lease.Release(ctx)
+	ctx = context.WithoutCancel(ctx)
+	asked, err := h.Queue.Lower(ctx, again)
+	if err == nil && asked {
+		next := PollPayload{Instance: p.Instance, Resource: p.Resource}
+		err = h.Queue.Enqueue(ctx, NewPollTask(next, "again:"+strconv.FormatInt(time.Now().UnixNano(), 36)))
+	}
+	if err != nil {
+		// The schedule's next slot lists it.
+		h.Log.Warn("poll asked for during a poll not enqueued", "connector", p.Instance, "resource", p.Resource, "err", err)
+	}
+}
+
 // listPage lists one page and stamps its records with the moment it asked
 // (connectors.Record.ReadAt): each holds the vendor's state of then or
 // later.
@@ -347,7 +392,7 @@ func (h *Handlers) applyCustomerPage(ctx context.Context, tp *Touchpoint, resour
 			}
 			continue
 		}
-		doc, err := tp.Mapping.InboundWith(resource, r.Data, h.previousDoc(ctx, tp, resource, r.ExternalID, r.Data)) // handlers.go
+		doc, err := tp.Mapping.InboundWith(resource, r.Data, h.previousDoc(ctx, tp, resource, r.ExternalID, r.Data)...) // handlers.go
 		if errors.Is(err, mappings.ErrSkip) {
 			st.Unchanged++
 			continue

@@ -123,3 +123,15 @@ func (q *Queue) Unclaim(ctx context.Context, keys ...string) error {
 	}
 	return q.Redis.Del(ctx, full...).Err()
 }
+
+// Raise sets a flag for ttl; Lower clears it and reports whether it was
+// set. A flag raised before Lower is seen by exactly one Lower.
+func (q *Queue) Raise(ctx context.Context, key string, ttl time.Duration) error {
+	return q.Redis.Set(ctx, keyPrefix+key, 1, ttl).Err()
+}
+
+// Lower clears a flag; true when it was raised.
+func (q *Queue) Lower(ctx context.Context, key string) (bool, error) {
+	n, err := q.Redis.Del(ctx, keyPrefix+key).Result()
+	return n > 0, err
+}

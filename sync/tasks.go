@@ -162,6 +162,10 @@ func pushTaskID(p PushPayload) string {
 type PollPayload struct {
 	Instance string `json:"instance"`
 	Resource string `json:"resource"`
+	// Slot: enqueued by the poll schedule (RunScheduler). A slot's poll
+	// that finds another poll running is dropped: that one and the next
+	// slot list what it would have.
+	Slot bool `json:"slot,omitempty"`
 }
 
 // NewPollTask builds a poll task; key makes it unique (a schedule slot or a

@@ -169,7 +169,7 @@ func (h *Handlers) RunScheduler(ctx context.Context) {
 		h.scheduleScore(ctx, &scoreFrom) // insights.go
 		for _, tp := range h.Points.All() {
 			h.scheduleEvery(ctx, tp, "poll", tp.Config.PollInterval.D(), func(res, slot string) *asynq.Task {
-				return NewPollTask(PollPayload{Instance: tp.Name, Resource: res}, "slot:"+slot)
+				return NewPollTask(PollPayload{Instance: tp.Name, Resource: res, Slot: true}, "slot:"+slot)
 			})
 			h.scheduleEvery(ctx, tp, "reconcile", tp.Config.Reconcile.D(), func(res, slot string) *asynq.Task {
 				return NewReconcileTask(ReconcilePayload{Instance: tp.Name, Resource: res, Start: true}, "slot:"+slot, 0) // reconcile.go

@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -19,7 +20,8 @@ import (
 func (e *env) quiet(t *testing.T) {
 	t.Helper()
 	insp := asynq.NewInspectorFromRedisClient(e.rdb)
-	eventually(t, 30*time.Second, "pipeline never became idle", func() bool {
+	var busy string // what the last look found under way, for the failure
+	idle := func() bool {
 		queues, _ := insp.Queues() // the fixed queues and one push queue per target
 		for _, q := range queues {
 			info, err := insp.GetQueueInfo(q)
@@ -27,13 +29,29 @@ func (e *env) quiet(t *testing.T) {
 				continue // queue not created yet
 			}
 			if info.Pending+info.Active+info.Scheduled+info.Retry+info.Aggregating > 0 {
+				busy = fmt.Sprintf("queue %s: %d pending, %d active, %d scheduled, %d retry (%d processed, %d failed today)",
+					q, info.Pending, info.Active, info.Scheduled, info.Retry, info.Processed, info.Failed)
+				for _, list := range []func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){insp.ListActiveTasks, insp.ListRetryTasks} {
+					ts, _ := list(q, asynq.PageSize(5))
+					for _, ti := range ts {
+						busy += fmt.Sprintf("\n  %s %s retried %d: %s", ti.Type, ti.ID, ti.Retried, ti.LastErr)
+					}
+				}
 				return false
 			}
 		}
 		var pending int64
 		e.app.Store.DB().Model(&hub.OutboxEvent{}).Where("dispatched_at IS NULL").Count(&pending)
+		busy = fmt.Sprintf("%d outbox events not dispatched", pending)
 		return pending == 0
-	})
+	}
+	deadline := time.Now().Add(30 * time.Second) // a hang guard
+	for !idle() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 30s: pipeline never became idle; last seen: %s", busy)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func (e *env) hubCustomer(t *testing.T, email string) (*hub.Customer, map[string]any) {
