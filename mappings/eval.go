@@ -84,7 +84,7 @@ func (m *Mapping) eval(st *state, r *rule, src any) (v any, ok bool, err error) 
 			switch {
 			case s.withRegion != nil && st.region != "":
 				out, err = s.withRegion(v, st.region)
-			case s.withPrev != nil && st.prev != nil:
+			case s.withPrev != nil && len(st.prev) > 0:
 				out, err = s.withPrev(v, st.prev)
 			default:
 				out, err = s.fn(v)

@@ -69,8 +69,9 @@ type state struct {
 	// region is the country of the address (or, for the customer's own
 	// phone, of the customer) being mapped: phones parse in it.
 	region string
-	// prev is the hub's current doc of the record (InboundWith), or nil.
-	prev Doc
+	// prev holds the docs the record is read against (InboundWith): the
+	// hub's current doc, then what was last pushed to the record.
+	prev []Doc
 }
 
 // Error is a mapping error: at compile time it names the rule that is wrong,
@@ -168,19 +169,27 @@ func (m *Mapping) Inbound(resource string, record map[string]any) (Doc, error) {
 }
 
 // InboundWith is Inbound for a record whose current canonical doc in the
-// hub is prev (nil: unknown). Rules that split one vendor field into
-// several canonical ones (name_part) keep the hub's split while the
-// vendor's value equals its rendering; UsesPrevious says whether a
-// resource has such rules, so callers read prev only then.
-func (m *Mapping) InboundWith(resource string, record map[string]any, prev Doc) (Doc, error) {
+// hub is prev[0] (nil: unknown), and whose last push held prev[1] (the
+// canonical doc last pushed to it, when known). Rules that split one
+// vendor field into several canonical ones (name_part) keep the split of
+// the first of them whose rendering the vendor's value still equals: the
+// hub's, or, when the hub changed since, the one our push wrote; only a
+// real change is split again. UsesPrevious says whether a resource has
+// such rules, so callers read prev only then.
+func (m *Mapping) InboundWith(resource string, record map[string]any, prev ...Doc) (Doc, error) {
 	r := m.resources[resource]
 	if r == nil || r.inbound == nil {
 		return nil, &Error{File: m.file, Err: fmt.Errorf("no inbound mapping for resource %q", resource)}
 	}
 	st := m.getState()
 	defer m.states.Put(st)
-	st.prev = prev
-	defer func() { st.prev = nil }()
+	st.prev = st.prev[:0]
+	for _, d := range prev {
+		if d != nil {
+			st.prev = append(st.prev, d)
+		}
+	}
+	defer func() { clear(st.prev); st.prev = st.prev[:0] }()
 	d := r.inbound
 	if d.skipWhen != nil {
 		skip, err := m.runBool(st, d.skipWhen, record, nil, false)

@@ -43,8 +43,9 @@ type step struct {
 	withPrev prevFunc
 }
 
-// prevFunc is a transform that depends on the hub's current doc.
-type prevFunc func(v any, prev Doc) (any, error)
+// prevFunc is a transform that depends on the docs a record is read
+// against (state.prev).
+type prevFunc func(v any, prev []Doc) (any, error)
 
 // regionFunc is a transform that depends on the record's region.
 type regionFunc func(v any, region string) (any, error)

@@ -15,8 +15,11 @@ import (
 // again: the last word is the last name, together with the particles
 // before it ("Hans von der Heide" → Hans / von der Heide).
 //
-// The hub's current value reaches the mapping through InboundWith; without
-// one (a record never seen, or Inbound), the name is split afresh.
+// The hub's current value reaches the mapping through InboundWith, and
+// with it the doc last pushed to the record: a name read back after the
+// hub changed both halves since our push still renders what we pushed,
+// and keeps that split. Without either (a record never seen, or Inbound),
+// the name is split afresh.
 
 // nameParticles begin a compound last name.
 var nameParticles = map[string]bool{
@@ -82,7 +85,7 @@ func (c *compiler) nameT(arg *yaml.Node) (nameT, error) {
 	return n, nil
 }
 
-func (n nameT) apply(v any, prev Doc) (any, error) {
+func (n nameT) apply(v any, prev []Doc) (any, error) {
 	s, err := trimmedOf(v)
 	if err != nil || s == "" {
 		return s, err
@@ -95,34 +98,43 @@ func (n nameT) apply(v any, prev Doc) (any, error) {
 }
 
 // splitAgainst splits a one-field name (words joined by single spaces)
-// against the hub's current first and last name. Every result joins back
-// to the name itself, so a name pushed from any split reads back as that
-// split once the hub holds it, and nothing grows from round to round.
+// against the docs it is read against: the hub's current first and last
+// name, then those last pushed to the record. Every result joins back to
+// the name itself, so a name pushed from any split reads back as that
+// split, and nothing grows from round to round.
 //
-//   - the name is the hub's rendering: the hub's split;
-//   - it still ends with the hub's last name (only the first name was
+//   - the name is the rendering of one of them (the hub's first): its
+//     split. Our push read back after the hub changed both halves since
+//     is the push's split, the echo of what we wrote, not a new name;
+//   - it still ends with one's last name (only the first name was
 //     changed, or the hub's first name changed after the name was
 //     written): that last name, the rest is the first;
-//   - it still begins with the hub's first name: that first name, the
-//     rest is the last;
+//   - it still begins with one's first name: that first name, the rest
+//     is the last;
 //   - else it is split afresh (SplitName).
 //
 // Without the last two, a two-word last name re-split at the last space
 // asserts a new first and last name for a name nobody changed, and when
 // the hub takes only one half, the next push renders a longer name whose
 // split grows again ("Elif Brandt Brandt …").
-func splitAgainst(name string, prev Doc) (first, last string) {
-	if prev != nil {
+func splitAgainst(name string, prevs []Doc) (first, last string) {
+	type halves struct{ first, last string }
+	known := make([]halves, 0, len(prevs))
+	for _, prev := range prevs {
 		hf, _ := prev["first_name"].(string)
 		hl, _ := prev["last_name"].(string)
-		hf, hl = strings.Join(strings.Fields(hf), " "), strings.Join(strings.Fields(hl), " ")
+		h := halves{strings.Join(strings.Fields(hf), " "), strings.Join(strings.Fields(hl), " ")}
+		if JoinName(h.first, h.last) == name {
+			return h.first, h.last
+		}
+		known = append(known, h)
+	}
+	for _, h := range known {
 		switch {
-		case JoinName(hf, hl) == name:
-			return hf, hl
-		case hl != "" && strings.HasSuffix(name, " "+hl):
-			return strings.TrimSuffix(name, " "+hl), hl
-		case hf != "" && strings.HasPrefix(name, hf+" "):
-			return hf, strings.TrimPrefix(name, hf+" ")
+		case h.last != "" && strings.HasSuffix(name, " "+h.last):
+			return strings.TrimSuffix(name, " "+h.last), h.last
+		case h.first != "" && strings.HasPrefix(name, h.first+" "):
+			return h.first, strings.TrimPrefix(name, h.first+" ")
 		}
 	}
 	return SplitName(name)

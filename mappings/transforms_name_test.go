@@ -24,33 +24,47 @@ func TestNamePart(t *testing.T) {
 		t.Fatal("name_part does not make the mapping ask for the hub's doc")
 	}
 	hub := Doc{"first_name": "María José", "last_name": "García López"}
+	// Pushed to Odoo as "Ada Frida Brandt"; both halves changed in the hub
+	// before Odoo's record is read back (convergence seed 19).
+	pushed := Doc{"first_name": "Ada", "last_name": "Frida Brandt"}
+	moved := Doc{"first_name": "Clara", "last_name": "Dietz Ebert"}
 	tests := []struct {
 		name        string
 		prev        Doc
 		first, last string
+		pushed      Doc // last pushed to the record (nil: unknown)
 	}{
-		{"María José García López", hub, "María José", "García López"},
-		{"  María José   García López ", hub, "María José", "García López"},
-		{"María José García López", nil, "María José García", "López"},
+		// Our own write read back: the pushed split, not a fresh one
+		// ("Ada Frida" / "Brandt" would assert two edits nobody made).
+		{"Ada Frida Brandt", moved, "Ada", "Frida Brandt", pushed},
+		{"Ada Frida Brandt", moved, "Ada Frida", "Brandt", nil},
+		// The hub's own rendering comes first.
+		{"Clara Dietz Ebert", moved, "Clara", "Dietz Ebert", pushed},
+		// A real change in Odoo after our push keeps the pushed half.
+		{"Ada Cordes", moved, "Ada", "Cordes", pushed},
+		{"Elif Frida Brandt", moved, "Elif", "Frida Brandt", pushed},
+		{"María José García López", hub, "María José", "García López", nil},
+		{"  María José   García López ", hub, "María José", "García López", nil},
+		{"María José García López", nil, "María José García", "López", nil},
 		// A real change keeps the half that is still the hub's.
-		{"María José García Pérez", hub, "María José", "García Pérez"},
-		{"Ana García López", hub, "Ana", "García López"},
+		{"María José García Pérez", hub, "María José", "García Pérez", nil},
+		{"Ana García López", hub, "Ana", "García López", nil},
 		// Our push of "Elif" / "Brandt Haask" read back after the hub's
 		// first name changed: still Elif / Brandt Haask, not Elif Brandt /
 		// Haask (which would assert two edits nobody made).
-		{"Elif Brandt Haask", Doc{"first_name": "Ada", "last_name": "Brandt Haask"}, "Elif", "Brandt Haask"},
-		{"Elif Brandt Haask", Doc{"first_name": "Elif", "last_name": "Cordes"}, "Elif", "Brandt Haask"},
-		{"Hans von der Heide", nil, "Hans", "von der Heide"},
-		{"Ludwig van Beethoven", Doc{"first_name": "L."}, "Ludwig", "van Beethoven"},
-		{"Madonna", nil, "", "Madonna"},
+		{"Elif Brandt Haask", Doc{"first_name": "Ada", "last_name": "Brandt Haask"}, "Elif", "Brandt Haask", nil},
+		{"Elif Brandt Haask", Doc{"first_name": "Elif", "last_name": "Cordes"}, "Elif", "Brandt Haask", nil},
+		{"Hans von der Heide", nil, "Hans", "von der Heide", nil},
+		{"Ludwig van Beethoven", Doc{"first_name": "L."}, "Ludwig", "van Beethoven", nil},
+		{"Madonna", nil, "", "Madonna", nil},
 	}
 	for _, tc := range tests {
-		doc, err := m.InboundWith("customer", map[string]any{"name": tc.name}, tc.prev)
+		doc, err := m.InboundWith("customer", map[string]any{"name": tc.name}, tc.prev, tc.pushed)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if doc["first_name"] != tc.first || doc["last_name"] != tc.last {
-			t.Errorf("%q (hub %v) = %q / %q, want %q / %q", tc.name, tc.prev, doc["first_name"], doc["last_name"], tc.first, tc.last)
+			t.Errorf("%q (hub %v, pushed %v) = %q / %q, want %q / %q", tc.name, tc.prev, tc.pushed, doc["first_name"], doc["last_name"], tc.first, tc.last)
 		}
 	}
 	if mustCompile(t, fieldsYAML("out: v"), Options{}).UsesPrevious("thing") {

@@ -156,7 +156,7 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 		return h.vendorDeleted(ctx, tp, p.Resource, p.ExternalID, rec.UpdatedAt, deletedByFetch, log)
 	}
 	record, at := rec.Data, rec.UpdatedAt
-	doc, err := tp.Mapping.InboundWith(p.Resource, record, h.previousDoc(ctx, tp, p.Resource, p.ExternalID, record))
+	doc, err := tp.Mapping.InboundWith(p.Resource, record, h.previousDoc(ctx, tp, p.Resource, p.ExternalID, record)...)
 	if errors.Is(err, mappings.ErrSkip) {
 		log.Debug("record skipped by mapping")
 		return nil
@@ -650,20 +650,26 @@ func pushError(p PushPayload, err error) error {
 	return fmt.Errorf("push to %s: %w", p.Instance, err)
 }
 
-// previousDoc is the hub's current doc of the record, for mappings that
-// keep the hub's split of a one-field vendor value (Odoo's name) while the
-// vendor's value equals its rendering; nil for other mappings and when
-// the read fails (the record is then split afresh, as a new one would
-// be). A record the hub has no link to yet is looked up by its email: the
+// previousDoc is what a record is read against by mappings that keep the
+// hub's split of a one-field vendor value (Odoo's name) while the vendor's
+// value equals its rendering (mappings.Mapping.InboundWith): the hub's
+// current doc, then the doc last pushed to the record. Our push read back
+// after the hub changed both halves since renders neither the hub's doc
+// nor half of it, only what we pushed: split afresh it differs from the
+// push on a compound name and asserts edits nobody made (convergence seed
+// 19: hub first name "Fridab Ebert"). Nil for other mappings and when the
+// read fails (the record is then split afresh, as a new one would be). A
+// record the hub has no link to yet is looked up by its email: the
 // read-back of our own create can arrive (by poll) before the create's
 // link is stored, and split afresh it would assert a two-word last name
 // as part of the first name.
-func (h *Handlers) previousDoc(ctx context.Context, tp *Touchpoint, resource, externalID string, record map[string]any) mappings.Doc {
+func (h *Handlers) previousDoc(ctx context.Context, tp *Touchpoint, resource, externalID string, record map[string]any) []mappings.Doc {
 	if resource != connectors.ResourceCustomer || !tp.Mapping.UsesPrevious(resource) {
 		return nil
 	}
 	id, err := h.Store.CustomerByRecord(ctx, tp.Name, resource, externalID)
-	if err != nil {
+	linked := err == nil
+	if !linked {
 		fresh, ferr := tp.Mapping.Inbound(resource, record)
 		email, _ := fresh["email"].(string)
 		if ferr != nil || email == "" {
@@ -679,5 +685,13 @@ func (h *Handlers) previousDoc(ctx context.Context, tp *Touchpoint, resource, ex
 	if err != nil {
 		return nil
 	}
-	return doc
+	out := []mappings.Doc{doc}
+	if linked {
+		if l, err := h.Store.Link(ctx, id, tp.Name, resource); err == nil && l.ExternalID == externalID {
+			if pushed := decodePushed(l.LastPushedDoc); pushed != nil {
+				out = append(out, pushed)
+			}
+		}
+	}
+	return out
 }

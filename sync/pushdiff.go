@@ -154,7 +154,7 @@ func (h *Handlers) readTarget(ctx context.Context, tp *Touchpoint, p PushPayload
 // mapping wants it, see previousDoc), nil when the mapping skips or
 // refuses it.
 func (h *Handlers) canonical(ctx context.Context, tp *Touchpoint, resource string, rec *connectors.Record) map[string]any {
-	doc, err := tp.Mapping.InboundWith(resource, rec.Data, h.previousDoc(ctx, tp, resource, rec.ExternalID, rec.Data))
+	doc, err := tp.Mapping.InboundWith(resource, rec.Data, h.previousDoc(ctx, tp, resource, rec.ExternalID, rec.Data)...)
 	if err != nil {
 		return nil
 	}

@@ -152,16 +152,23 @@ func (s *sixEnv) view(t *testing.T, instance, externalID string) mappings.Doc {
 		t.Fatalf("re-read %s customer %s: %v", instance, externalID, err)
 	}
 	// A mapping that keeps the hub's split of a one-field value (Odoo's
-	// name) reads the record against the hub's current doc, as sync does.
-	var prev mappings.Doc
+	// name) reads the record against the hub's current doc and the doc
+	// last pushed to it, as sync does (previousDoc).
+	var prev []mappings.Doc
 	if tp.Mapping.UsesPrevious(connectors.ResourceCustomer) {
 		if id, err := s.app.Store.CustomerByRecord(ctx, instance, connectors.ResourceCustomer, externalID); err == nil {
 			if _, d, err := s.app.Store.Customer(ctx, id); err == nil {
-				prev = d
+				prev = append(prev, d)
+			}
+			if l, err := s.app.Store.Link(ctx, id, instance, connectors.ResourceCustomer); err == nil && l.LastPushedDoc != "" {
+				var pushed mappings.Doc
+				if json.Unmarshal([]byte(l.LastPushedDoc), &pushed) == nil {
+					prev = append(prev, pushed)
+				}
 			}
 		}
 	}
-	doc, err := tp.Mapping.InboundWith(connectors.ResourceCustomer, rec.Data, prev)
+	doc, err := tp.Mapping.InboundWith(connectors.ResourceCustomer, rec.Data, prev...)
 	if err != nil {
 		t.Fatalf("map %s customer %s: %v", instance, externalID, err)
 	}
