@@ -55,6 +55,14 @@ type Event struct {
 	// Body is the vendor record as raw JSON when the delivery carries it; nil
 	// when the vendor sends ids only and the pipeline must Fetch the record.
 	Body []byte
+	// Snapshot is the record as the vendor sent it with an event the
+	// pipeline treats as id-only (Body nil): the pipeline fetches the
+	// current record as for any id-only event, and uses the snapshot only
+	// to recover an edit the vendor held when it sent the event that a
+	// write of ours, already on its way, then overwrote (a vendor without
+	// conditional writes: Magento's full-save PUT). Nil when the delivery
+	// carries no record.
+	Snapshot []byte
 	// Ignore is set for events the connector recognises but shophub does not
 	// act on (test pings, unsupported topics): acknowledged, never enqueued.
 	Ignore bool

@@ -189,6 +189,9 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 		log.Debug("customer changed", "customer_id", res.CustomerID, "version", res.Version, "fields", res.Changed)
 		h.dispatchLogged(ctx, []hub.OutboxEvent{eventOf(in, res)})
 	}
+	if len(p.Snapshot) > 0 && len(p.Body) == 0 && p.Resource == connectors.ResourceCustomer {
+		return h.recoverOverwritten(ctx, tp, p, res.CustomerID, doc, at, log) // overwritten.go
+	}
 	return nil
 }
 

@@ -70,6 +70,10 @@ type IngestPayload struct {
 	SourceAt   time.Time `json:"source_at"`
 	// Body is the vendor record; empty means fetch it from the vendor.
 	Body json.RawMessage `json:"body,omitempty"`
+	// Snapshot is the record the vendor sent with an id-only event
+	// (connectors.Event.Snapshot): it recovers an edit our write overwrote
+	// (overwritten.go).
+	Snapshot json.RawMessage `json:"snapshot,omitempty"`
 	// RequestID is the id of the webhook request that brought the record,
 	// so the task's log lines can be found from the request's.
 	RequestID string `json:"request_id,omitempty"`

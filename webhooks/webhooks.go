@@ -248,7 +248,7 @@ func (r *Receiver) enqueueOne(ctx context.Context, name string, ev connectors.Ev
 		at = now
 	}
 	task, err := sync.NewIngestTask(sync.IngestPayload{Instance: name, Resource: ev.Resource, ExternalID: ev.ExternalID,
-		EventID: ev.ID, Deleted: ev.Deleted, SourceAt: at, Body: ev.Body, RequestID: logx.RequestID(ctx)}, r.MaxRetry)
+		EventID: ev.ID, Deleted: ev.Deleted, SourceAt: at, Body: ev.Body, Snapshot: ev.Snapshot, RequestID: logx.RequestID(ctx)}, r.MaxRetry)
 	if err != nil {
 		return false, err
 	}

@@ -167,7 +167,8 @@ func TestWebhookEvents(t *testing.T) {
 		event, body string
 		want        connectors.Event
 	}{
-		{"customer.created", `{"id":7,"updatedAt":"2025-01-02T03:04:05Z"}`, connectors.Event{Topic: "customer.created", Resource: "customer", ExternalID: "7", OccurredAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}},
+		{"customer.created", `{"id":7,"updatedAt":"2025-01-02T03:04:05Z"}`, connectors.Event{Topic: "customer.created", Resource: "customer", ExternalID: "7", OccurredAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC),
+			Snapshot: []byte(`{"id":7,"updatedAt":"2025-01-02T03:04:05Z"}`)}},
 		{"customer.deleted", `{"id":7}`, connectors.Event{Topic: "customer.deleted", Resource: "customer", ExternalID: "7", Deleted: true}},
 		{"convo.status", `{"id":9,"userUpdatedAt":"2025-01-02T03:04:05Z"}`, connectors.Event{Topic: "convo.status", Resource: "ticket", ExternalID: "9", OccurredAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}},
 		{"satisfaction.ratings", `{"id":1}`, connectors.Event{Topic: "satisfaction.ratings", Ignore: true}},

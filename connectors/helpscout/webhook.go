@@ -30,8 +30,11 @@ type envelope struct {
 // DecodeWebhook decodes customer.* and convo.* deliveries into id-only
 // events: the pipeline fetches the current record, so an out-of-order
 // delivery never applies an old state, and payload shape differences
-// between webhook versions do not matter. Any other event (helpscout.test,
-// satisfaction.ratings, tag.*, beacon.*) is acknowledged and ignored.
+// between webhook versions do not matter. A customer's body (the v2
+// Customer object) goes along as the event's Snapshot: it still shows an
+// agent's edit that our write, on its way, overwrote. Any other event
+// (helpscout.test, satisfaction.ratings, tag.*, beacon.*) is acknowledged
+// and ignored.
 //
 // Help Scout sends no delivery id (only X-HelpScout-Event and
 // X-HelpScout-Signature) and the body is the whole resource object, so the
@@ -75,6 +78,9 @@ func (c *Connector) DecodeWebhook(h http.Header, body []byte) ([]connectors.Even
 		ev.OccurredAt = t
 	}
 	ev.ID = event + ":" + ev.ExternalID + ":" + bodyHash(body)
+	if ev.Resource == connectors.ResourceCustomer && !ev.Deleted {
+		ev.Snapshot = body
+	}
 	return []connectors.Event{ev}, nil
 }
 

@@ -59,12 +59,17 @@ type idHolder struct {
 	UpdatedAt string      `json:"updated_at"`
 }
 
-// DecodeWebhook decodes customer save and delete webhooks. Observer
-// payloads carry the customer model's data, not the REST customer (no
-// extension attributes, addresses in another shape), so events name the
-// customer only and the pipeline fetches it through the REST API. Adobe
-// sends no delivery id: the body's hash deduplicates. Events about other
-// entities are acknowledged and ignored.
+// DecodeWebhook decodes customer save and delete webhooks. Events name the
+// customer and the pipeline fetches it through the REST API: an
+// address-only save keeps updated_at (magento/magento2 #5013), and a late
+// or re-sent delivery must not apply an old state. The save's payload is
+// the customer as it was saved (Adobe's events reference lists
+// observer.customer_save_commit_after with the REST customer's fields and
+// its addresses), handed on as the event's Snapshot: when our full-save
+// PUT, already on its way, reverted that save, the fetch finds our values
+// and the snapshot alone still shows the admin's edit. Adobe sends no
+// delivery id: the body's hash deduplicates. Events about other entities
+// are acknowledged and ignored.
 func (c *WebhookConnector) DecodeWebhook(h http.Header, body []byte) ([]connectors.Event, error) {
 	var env webhookEnvelope
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -80,6 +85,7 @@ func (c *WebhookConnector) DecodeWebhook(h http.Header, body []byte) ([]connecto
 		return []connectors.Event{ev}, nil
 	}
 	var holder idHolder
+	var snapshot json.RawMessage
 	for _, k := range []string{"customer", "data_object"} {
 		raw, ok := env.Data[k]
 		if !ok {
@@ -88,6 +94,7 @@ func (c *WebhookConnector) DecodeWebhook(h http.Header, body []byte) ([]connecto
 		if err := json.Unmarshal(raw, &holder); err != nil {
 			return nil, fmt.Errorf("magento: webhook %s.%s: %w: %v", env.EventName, k, connectors.ErrMalformed, err)
 		}
+		snapshot = raw
 		break
 	}
 	id := holder.EntityID
@@ -100,12 +107,30 @@ func (c *WebhookConnector) DecodeWebhook(h http.Header, body []byte) ([]connecto
 	ev.Resource = connectors.ResourceCustomer
 	ev.ExternalID = id.String()
 	ev.Deleted = strings.Contains(name, "delete")
+	if !ev.Deleted && restCustomer(snapshot) {
+		ev.Snapshot = snapshot
+	}
 	if holder.UpdatedAt != "" {
 		if t, err := parseDate(holder.UpdatedAt); err == nil {
 			ev.OccurredAt = t
 		}
 	}
 	return []connectors.Event{ev}, nil
+}
+
+// restCustomer: the observer's customer is in the REST shape the mapping
+// reads (an email, and addresses as a list where it has any), not a
+// model's raw data.
+func restCustomer(raw json.RawMessage) bool {
+	var c struct {
+		Email     string          `json:"email"`
+		Addresses json.RawMessage `json:"addresses"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &c) != nil || c.Email == "" {
+		return false
+	}
+	var list []any
+	return len(c.Addresses) == 0 || string(c.Addresses) == "null" || json.Unmarshal(c.Addresses, &list) == nil
 }
 
 var _ connectors.WebhookSource = (*WebhookConnector)(nil)

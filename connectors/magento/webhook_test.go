@@ -25,16 +25,25 @@ func TestDecodeWebhook(t *testing.T) {
 		name string
 		body []byte
 		want connectors.Event
+		// snapshot: the saved customer goes along (Event.Snapshot)
+		snapshot bool
 	}{
 		{"customer save fixture", connectortest.Fixture(t, "webhook_customer_save.json"), connectors.Event{
 			Topic: "observer.customer_save_commit_after", Resource: "customer", ExternalID: "1042",
-			OccurredAt: time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)}},
+			OccurredAt: time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)}, true},
+		{"customer save in the REST shape", []byte(`{"eventName":"observer.customer_save_commit_after","data":{"customer":{"id":5,"entity_id":5,` +
+			`"email":"r@example.com","firstname":"R","updated_at":"2025-03-14 09:26:53","addresses":[{"id":1,"city":"Ulm","street":["A 1"]}]}}}`),
+			connectors.Event{Topic: "observer.customer_save_commit_after", Resource: "customer", ExternalID: "5",
+				OccurredAt: time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)}, true},
+		{"addresses not a list: no snapshot", []byte(`{"eventName":"observer.customer_save_commit_after","data":{"customer":{"id":6,` +
+			`"email":"s@example.com","addresses":"2077"}}}`),
+			connectors.Event{Topic: "observer.customer_save_commit_after", Resource: "customer", ExternalID: "6"}, false},
 		{"delete", []byte(`{"eventName":"observer.customer_delete_commit_after","data":{"customer":{"id":7}}}`),
-			connectors.Event{Topic: "observer.customer_delete_commit_after", Resource: "customer", ExternalID: "7", Deleted: true}},
+			connectors.Event{Topic: "observer.customer_delete_commit_after", Resource: "customer", ExternalID: "7", Deleted: true}, false},
 		{"data_object", []byte(`{"eventName":"observer.customer_save_after","data":{"data_object":{"entity_id":"9"}}}`),
-			connectors.Event{Topic: "observer.customer_save_after", Resource: "customer", ExternalID: "9"}},
+			connectors.Event{Topic: "observer.customer_save_after", Resource: "customer", ExternalID: "9"}, false},
 		{"other entity ignored", []byte(`{"eventName":"observer.sales_order_place_after","data":{"order":{"entity_id":1}}}`),
-			connectors.Event{Topic: "observer.sales_order_place_after", Ignore: true}},
+			connectors.Event{Topic: "observer.sales_order_place_after", Ignore: true}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,6 +63,9 @@ func TestDecodeWebhook(t *testing.T) {
 			if got.Topic != tt.want.Topic || got.Resource != tt.want.Resource || got.ExternalID != tt.want.ExternalID ||
 				got.Deleted != tt.want.Deleted || got.Ignore != tt.want.Ignore || !got.OccurredAt.Equal(tt.want.OccurredAt) {
 				t.Errorf("event %+v, want %+v", got, tt.want)
+			}
+			if (got.Snapshot != nil) != tt.snapshot {
+				t.Errorf("snapshot %s, want one: %v", got.Snapshot, tt.snapshot)
 			}
 		})
 	}

@@ -1,8 +1,19 @@
 package app_test
 
 import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/shophub/shophub/config"
+	"github.com/shophub/shophub/connectors/magento/magentotest"
 )
 
 // TestMagentoCustomerReachesShopsAndBack is the Magento issue's must-show
@@ -98,5 +109,84 @@ func TestMagentoCustomerReachesShopsAndBack(t *testing.T) {
 	after, _ := e.hubCustomer(t, email)
 	if after.Version != before.Version {
 		t.Errorf("hub version moved from %d to %d with nobody editing: an echo loop", before.Version, after.Version)
+	}
+}
+
+// TestMagentoEditOverwrittenOnTheWireIsRecovered: an admin saves a
+// Magento customer while our full-save PUT is on its way (after the
+// writer's check, before the PUT lands). Magento has no conditional write:
+// the PUT reverts the admin's save, and the record fetched for the save's
+// webhook already holds our values. The webhook's own record still shows
+// the admin's edit (connectors.Event.Snapshot); the hub takes it, and
+// Magento and Shopify end with both edits.
+func TestMagentoEditOverwrittenOnTheWireIsRecovered(t *testing.T) {
+	mage := magentotest.New(magentotest.Options{})
+	mageURL := mage.Start()
+	t.Cleanup(mage.Close)
+	// In front of Magento: the first armed PUT of a customer waits for the
+	// admin's save before it is sent on.
+	var armed atomic.Pointer[func()]
+	target, _ := url.Parse(mageURL)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/V1/customers/") {
+			if f := armed.Swap(nil); f != nil {
+				(*f)()
+			}
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(proxy.Close)
+	e := newEnv(t, envOptions{tune: func(c *config.Config) {
+		c.Connectors = append(c.Connectors, config.Connector{Name: "magento", Type: "magento", PollInterval: config.Duration(time.Second),
+			Settings: map[string]any{"base_url": proxy.URL, "access_token": magentotest.DefaultIntegrationToken, "page_size": 50,
+				"webhook_public_key": mage.PublicKeyPEM()}})
+	}})
+	mage.SetWebhookURL(e.app.URL() + "/webhooks/magento")
+
+	email := "wire@example.com"
+	shopifyID := e.shopify.CreateCustomer(map[string]any{"email": email, "first_name": "Wilma", "last_name": "Draht",
+		"addresses": []any{map[string]any{"address1": "Ringstraße 1", "city": "Kiel", "zip": "24103", "country_code": "DE", "default": true}}})
+	var magentoID string
+	var custID uint64
+	eventually(t, 30*time.Second, "customer never reached Magento", func() bool {
+		c, _ := e.hubCustomer(t, email)
+		if c == nil {
+			return false
+		}
+		custID, magentoID = c.ID, e.linkOf(t, c.ID, "magento")
+		return magentoID != ""
+	})
+	e.quiet(t)
+
+	// The admin renames her while our push of the Shopify edit is on the wire.
+	admin := func() {
+		if err := mage.UpdateCustomer(magentoID, map[string]any{"lastname": "Kabel"}); err != nil {
+			t.Error(err)
+		}
+	}
+	armed.Store(&admin)
+	nextSecond()
+	if err := e.shopify.UpdateCustomer(shopifyID, map[string]any{"first_name": "Wilhelmine"}); err != nil {
+		t.Fatal(err)
+	}
+	var last string
+	defer func() {
+		if t.Failed() {
+			t.Logf("last seen: %s", last)
+		}
+	}()
+	eventually(t, 60*time.Second, "Magento and Shopify never held both edits", func() bool {
+		m, _ := mage.Customer(magentoID)
+		s, _ := e.shopify.Customer(shopifyID)
+		_, hub, _ := e.app.Store.Customer(context.Background(), custID)
+		last = fmt.Sprintf("armed %v; magento %v %v; shopify %v %v; hub %v %v", armed.Load() != nil, m["firstname"], m["lastname"],
+			s["first_name"], s["last_name"], hub["first_name"], hub["last_name"])
+		return armed.Load() == nil && m["firstname"] == "Wilhelmine" && m["lastname"] == "Kabel" &&
+			s["first_name"] == "Wilhelmine" && s["last_name"] == "Kabel" && hub["last_name"] == "Kabel"
+	})
+	e.quiet(t)
+	if m, _ := mage.Customer(magentoID); m["lastname"] != "Kabel" {
+		t.Errorf("Magento lastname %v after quiet, want the admin's Kabel", m["lastname"])
 	}
 }
