@@ -143,6 +143,14 @@ func (m *merger) decide(custID uint64, s slot, nv any) bool {
 		m.stale = true
 		return false
 	}
+	if m.readBeforePush(s, nv) {
+		// Listed before our last write there landed, merged after it was
+		// recorded: an older state of the source, not an edit (see
+		// readBeforePush). The source gets the hub's values again, and
+		// that push's read-before-write reads it anew.
+		m.stale = true
+		return false
+	}
 	if isEmpty(nv) && (!s.hadOld || isEmpty(s.old)) {
 		// Empty from a source that never held a value is no clearing: a
 		// record can reach the hub before the push that fills the field
@@ -224,6 +232,24 @@ func (m *merger) afterPush(s slot, nv any) bool {
 // a read after the last push sees the state after that push's write.
 func (m *merger) readAfterPush(s slot, nv any) bool {
 	return s.hadPushed && !m.pushedAt.IsZero() && !m.in.ReadAt.IsZero() && m.in.ReadAt.After(m.pushedAt) &&
+		!jsonEqual(s.pushed, nv)
+}
+
+// readBeforePush: shophub read the record (ReadAt) before its last push
+// there was recorded, and the record holds a value unlike that push's.
+// A poll's listing is read without the record's lock, so it can merge
+// after a push that wrote the record after the listing read it: the
+// record then shows the state before our write, typically the echo of an
+// older push (convergence seeds 13, 17, 20: Odoo or OXID listed with the
+// value of the push before, stamped at the listing's read, reverted a
+// newer edit from elsewhere). It holds no edit the push did not see:
+// the push read the record before writing (read-before-write, merged
+// first) and the writers without conditional writes checked it again
+// right before the write (connectors.ErrChanged), so an edit made after
+// the push's read stopped the write and left the push unrecorded. Only a
+// read counts; the record's own stamp says nothing here.
+func (m *merger) readBeforePush(s slot, nv any) bool {
+	return s.hadPushed && !m.pushedAt.IsZero() && !m.in.ReadAt.IsZero() && m.in.ReadAt.Before(m.pushedAt) &&
 		!jsonEqual(s.pushed, nv)
 }
 

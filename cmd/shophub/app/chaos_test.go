@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -182,21 +183,26 @@ type vendorCall struct {
 	left, sent, done time.Time
 }
 
-// inFlight finds a write of shophub's to record extID that had left
-// shophub before t and reached the vendor after it. An edit made at t is
-// then overwritten by that write: the vendor (Magento, Odoo) has no
+// inFlight finds an Odoo write of shophub's to partner extID that set val
+// and had left shophub before t and reached the vendor after it. An edit
+// of that field made at t is then overwritten by that write: Odoo has no
 // conditional write, and the writer's re-read right before it
-// (connectors.ErrChanged) saw the record before the edit. No system can
-// keep such an edit; the hub keeps what it wrote.
-func (v *slowVendor) inFlight(extID string, t time.Time) (vendorCall, bool) {
+// (connectors.ErrChanged) saw the record before the edit.
+func (v *slowVendor) inFlight(extID string, t time.Time, val string) (vendorCall, bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for _, c := range v.log {
 		if c.method == http.MethodGet || !c.left.Before(t) || !c.sent.After(t) {
 			continue
 		}
-		if strings.HasSuffix(c.path, "/"+extID) || strings.Contains(c.path, "/"+extID+"/") ||
-			strings.Contains(c.body, `"ids":[`+extID+`]`) {
+		var w struct {
+			IDs  []json.Number  `json:"ids"`
+			Vals map[string]any `json:"vals"`
+		}
+		if json.Unmarshal([]byte(c.body), &w) != nil || len(w.IDs) != 1 || w.IDs[0].String() != extID {
+			continue
+		}
+		if _, ok := w.Vals[val]; ok {
 			return c, true
 		}
 	}
