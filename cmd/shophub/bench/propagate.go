@@ -14,6 +14,7 @@ import (
 	"strings"
 	gosync "sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -22,7 +23,6 @@ import (
 	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/connectors/shopify/shopifytest"
 	"github.com/shophub/shophub/connectors/shopware/shopwaretest"
-	shsync "github.com/shophub/shophub/sync"
 )
 
 var markerRe = regexp.MustCompile(`mk(\d+)x(\d+)`)
@@ -217,6 +217,7 @@ func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
 			"customers": k, "targets": len(targets), "p95_ms": p["p95_ms"], "p99_ms": p["p99_ms"], "max_ms": p["max_ms"],
 			"not_visible": lost, "hop_p99_ms": ph["p99_ms"], "redis_calls_per_change": main.redisPerChange, "redis_commands_per_change": main.redisTop,
 			"sql_statements_per_change": main.sqlPerChange, "sql_per_change": main.sqlTop,
+			"cpu_ms_per_change": main.cpuPerChange, "tasks_per_change": main.tasksPerChange,
 			"sustainable_rate": sustained, "sustainable_tried": tried},
 	}
 	if res.Figure.Value > 0 {
@@ -230,7 +231,11 @@ func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
 func asynqHop(ctx context.Context, rdb redis.UniversalClient, wc config.Worker, rate int, d time.Duration) ([]time.Duration, error) {
 	var mu gosync.Mutex
 	var lat []time.Duration
-	srv := shsync.NewServer(rdb, wc, slogDiscard())
+	// Its own queue: the app's servers still run and would take (and
+	// fail) tasks put in one of theirs.
+	const queue = "bench-hop"
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: wc.Concurrency, Queues: map[string]int{queue: 1},
+		TaskCheckInterval: wc.TaskCheckInterval.D(), LogLevel: asynq.ErrorLevel})
 	mux := asynq.NewServeMux()
 	mux.HandleFunc("bench:hop", func(_ context.Context, t *asynq.Task) error {
 		var sentAt time.Time
@@ -251,7 +256,7 @@ func asynqHop(ctx context.Context, rdb redis.UniversalClient, wc config.Worker, 
 	for time.Now().Before(end) {
 		<-tick.C
 		b, _ := json.Marshal(time.Now())
-		if _, err := client.EnqueueContext(ctx, asynq.NewTask("bench:hop", b, asynq.Queue(shsync.QueuePush))); err != nil {
+		if _, err := client.EnqueueContext(ctx, asynq.NewTask("bench:hop", b, asynq.Queue(queue))); err != nil {
 			return nil, err
 		}
 	}
@@ -273,6 +278,11 @@ type propStep struct {
 	redisPerChange float64
 	redisTop       map[string]float64
 	sqlPerChange   float64
+	// cpuPerChange is the CPU time (user + system, ms) of this process
+	// — shophub, the emulators and the load generator — per change.
+	cpuPerChange float64
+	// tasksPerChange is the tasks shophub enqueued per change.
+	tasksPerChange float64
 	sqlTop         map[string]float64
 }
 
@@ -331,6 +341,7 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 	k := len(ids)
 	var changes []sent
 	before, beforeBy, sqlBefore, sqlBy := calls.n.Load(), calls.snapshot(), stmts.Load(), stmts.snapshot()
+	cpuBefore := cpuTime()
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	end := time.Now().Add(d)
 	for time.Now().Before(end) {
@@ -348,6 +359,7 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 	_ = waitDrained(ctx, rdb, 2*time.Minute)
 	time.Sleep(500 * time.Millisecond)
 	redisCalls, afterBy, sqlStmts := calls.n.Load()-before, calls.snapshot(), stmts.Load()-sqlBefore
+	cpu := cpuTime() - cpuBefore
 
 	first := make([]map[[2]int]time.Time, len(obs))
 	for i, o := range obs {
@@ -397,8 +409,43 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 		st.redisTop = perChange(beforeBy, afterBy, len(changes))
 		st.sqlPerChange = float64(sqlStmts) / float64(len(changes))
 		st.sqlTop = perChange(sqlBy, stmts.snapshot(), len(changes))
+		st.cpuPerChange = float64(cpu.Microseconds()) / 1000 / float64(len(changes))
+		st.tasksPerChange = float64(taskScripts(afterBy)-taskScripts(beforeBy)) / float64(len(changes))
 	}
 	return st, nil
+}
+
+// scriptKey names a script by its first key: an asynq key by its queue
+// and kind (asynq:{push:shopware1}:pending), ours by two parts more
+// than the prefix (shophub:lock:record).
+func scriptKey(key string) string {
+	if q, rest, ok := strings.Cut(key, "}:"); ok && strings.HasPrefix(key, "asynq:{") {
+		kind, _, _ := strings.Cut(rest, ":")
+		return q + "}:" + kind
+	}
+	parts := strings.SplitN(key, ":", 4)
+	return strings.Join(parts[:min(3, len(parts))], ":")
+}
+
+// taskScripts is the asynq scripts counted whose first key is a task's
+// hash: an enqueue, or a retry's reschedule.
+func taskScripts(by map[string]int64) int64 {
+	var n int64
+	for k, v := range by {
+		if strings.HasPrefix(k, "evalsha asynq:{") && strings.HasSuffix(k, "}:t") {
+			n += v
+		}
+	}
+	return n
+}
+
+// cpuTime is the CPU time this process used so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // redisCalls counts round trips to Redis (a pipeline counts once), and
@@ -417,8 +464,7 @@ func (c *redisCalls) count(cmd redis.Cmder) {
 	}
 	if name == "evalsha" || name == "eval" {
 		if args := cmd.Args(); len(args) > 3 {
-			parts := strings.SplitN(fmt.Sprint(args[3]), ":", 4)
-			name += " " + strings.Join(parts[:min(3, len(parts))], ":")
+			name += " " + scriptKey(fmt.Sprint(args[3]))
 		}
 	}
 	c.mu.Lock()
@@ -459,7 +505,7 @@ func (c *redisCalls) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 }
 
 // perChange is the commands counted between two snapshots per change,
-// the eight most frequent.
+// the twelve most frequent.
 func perChange(before, after map[string]int64, changes int) map[string]float64 {
 	type kv struct {
 		k string
@@ -474,7 +520,7 @@ func perChange(before, after map[string]int64, changes int) map[string]float64 {
 	sort.Slice(all, func(i, j int) bool { return all[i].v > all[j].v })
 	out := map[string]float64{}
 	for i, e := range all {
-		if i == 8 || changes == 0 {
+		if i == 12 || changes == 0 {
 			break
 		}
 		out[e.k] = float64(e.v) / float64(changes)
