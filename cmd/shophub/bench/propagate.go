@@ -217,7 +217,7 @@ func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
 			"customers": k, "targets": len(targets), "p95_ms": p["p95_ms"], "p99_ms": p["p99_ms"], "max_ms": p["max_ms"],
 			"not_visible": lost, "hop_p99_ms": ph["p99_ms"], "redis_calls_per_change": main.redisPerChange, "redis_commands_per_change": main.redisTop,
 			"sql_statements_per_change": main.sqlPerChange, "sql_per_change": main.sqlTop,
-			"cpu_ms_per_change": main.cpuPerChange, "tasks_per_change": main.tasksPerChange,
+			"cpu_ms_per_change": main.cpuPerChange, "tasks_per_change": main.tasksPerChange, "idle_probes_per_second": main.idlePerSecond,
 			"sustainable_rate": sustained, "sustainable_tried": tried},
 	}
 	if res.Figure.Value > 0 {
@@ -272,9 +272,9 @@ type propStep struct {
 	achieved            float64
 	lat                 []time.Duration
 	p99                 time.Duration
-	// redisPerChange is the Redis round trips shophub (and the bench's
-	// own waits) made per change, a figure that does not depend on how
-	// busy the machine is.
+	// redisPerChange is the Redis round trips shophub made per change,
+	// leaving out the probes of empty queues (idlePerSecond): a figure
+	// that depends neither on how busy the machine is nor on the rate.
 	redisPerChange float64
 	redisTop       map[string]float64
 	sqlPerChange   float64
@@ -283,7 +283,10 @@ type propStep struct {
 	cpuPerChange float64
 	// tasksPerChange is the tasks shophub enqueued per change.
 	tasksPerChange float64
-	sqlTop         map[string]float64
+	// idlePerSecond is the dequeue probes of empty queues per second
+	// (left out of redisPerChange).
+	idlePerSecond float64
+	sqlTop        map[string]float64
 }
 
 // ok: every change became visible everywhere, the rate was kept, and p99
@@ -340,7 +343,8 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 	}
 	k := len(ids)
 	var changes []sent
-	before, beforeBy, sqlBefore, sqlBy := calls.n.Load(), calls.snapshot(), stmts.Load(), stmts.snapshot()
+	before, beforeBy, sqlBefore, sqlBy := calls.n.Load()-calls.idle.Load(), calls.snapshot(), stmts.Load(), stmts.snapshot()
+	idleBefore := calls.idle.Load()
 	cpuBefore := cpuTime()
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	end := time.Now().Add(d)
@@ -358,7 +362,9 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 	sentFor := time.Since(end.Add(-d))
 	_ = waitDrained(ctx, rdb, 2*time.Minute)
 	time.Sleep(500 * time.Millisecond)
-	redisCalls, afterBy, sqlStmts := calls.n.Load()-before, calls.snapshot(), stmts.Load()-sqlBefore
+	redisCalls, afterBy, sqlStmts := calls.n.Load()-calls.idle.Load()-before, calls.snapshot(), stmts.Load()-sqlBefore
+	idle := calls.idle.Load() - idleBefore
+	elapsed := time.Since(end.Add(-d))
 	cpu := cpuTime() - cpuBefore
 
 	first := make([]map[[2]int]time.Time, len(obs))
@@ -411,6 +417,7 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 		st.sqlTop = perChange(sqlBy, stmts.snapshot(), len(changes))
 		st.cpuPerChange = float64(cpu.Microseconds()) / 1000 / float64(len(changes))
 		st.tasksPerChange = float64(taskScripts(afterBy)-taskScripts(beforeBy)) / float64(len(changes))
+		st.idlePerSecond = float64(idle) / elapsed.Seconds()
 	}
 	return st, nil
 }
@@ -451,7 +458,10 @@ func cpuTime() time.Duration {
 // redisCalls counts round trips to Redis (a pipeline counts once), and
 // commands by name (a script by its first key's last part).
 type redisCalls struct {
-	n      atomic.Int64
+	n atomic.Int64
+	// idle counts dequeue probes that found their queue empty: a
+	// server's polling while idle, paid per second rather than per change.
+	idle   atomic.Int64
 	mu     gosync.Mutex
 	byName map[string]int64
 }
@@ -491,8 +501,20 @@ func (c *redisCalls) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		c.n.Add(1)
 		c.count(cmd)
-		return next(ctx, cmd)
+		err := next(ctx, cmd)
+		if err == redis.Nil && (cmd.Name() == "evalsha" || cmd.Name() == "eval") && strings.HasSuffix(scriptKeyOf(cmd), "}:pending") {
+			c.idle.Add(1)
+		}
+		return err
 	}
+}
+
+// scriptKeyOf is scriptKey of a script call's first key.
+func scriptKeyOf(cmd redis.Cmder) string {
+	if args := cmd.Args(); len(args) > 3 {
+		return scriptKey(fmt.Sprint(args[3]))
+	}
+	return ""
 }
 func (c *redisCalls) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
