@@ -138,6 +138,14 @@ func (h *Handlers) readTarget(ctx context.Context, tp *Touchpoint, p PushPayload
 	in := h.inbound(tp, p.Resource, extID, "", sourceTime(rec.UpdatedAt, readAt), cur)
 	in.ReadAt = readAt
 	in.Unverified = tp.unverified(p.Resource, rec.Data)
+	// Mostly the target holds what its last record said (the echo of
+	// the previous push): a merge would write nothing, and one indexed
+	// read says so without a transaction locking the customer.
+	if said, err := h.Store.SaidBefore(ctx, in); err != nil {
+		return nil, nil, false, err
+	} else if said {
+		return cur, rec, false, nil
+	}
 	res, err := h.Store.MergeCustomer(ctx, in, h.Policy)
 	if err != nil {
 		return nil, nil, false, err
