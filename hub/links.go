@@ -68,6 +68,31 @@ func (s *Store) Pushed(ctx context.Context, customerID uint64, instance, resourc
 	if pushed != nil {
 		pushedDoc = mustJSON(pushed)
 	}
+	upd := map[string]any{"last_pushed_hash": hash, "last_pushed_version": version, "last_pushed_at": &now}
+	if pushed != nil {
+		upd["last_pushed_doc"] = pushedDoc
+	}
+	// The common case, a push to a record linked to this customer that
+	// no newer push overtook, is one conditional UPDATE (the row lock is
+	// the statement's own) and a read of the version: the transaction
+	// below cost five round trips for the same. It runs when the UPDATE
+	// matches nothing, to tell a new link, an overtaken push and a link
+	// of someone else apart.
+	var n int64
+	err = retry(ctx, func() error {
+		r := s.db.WithContext(ctx).Model(&Link{}).
+			Where("instance = ? AND resource = ? AND external_id = ? AND customer_id = ? AND last_pushed_version <= ?",
+				instance, resource, externalID, customerID, version).Updates(upd)
+		n = r.RowsAffected
+		return r.Error
+	})
+	if err != nil {
+		return false, err
+	}
+	if n > 0 {
+		cur, err := customerVersion(s.db.WithContext(ctx), customerID)
+		return cur > version, err
+	}
 	err = retry(ctx, func() error {
 		return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			var l Link
@@ -96,10 +121,6 @@ func (s *Store) Pushed(ctx context.Context, customerID uint64, instance, resourc
 			if l.LastPushedVersion > version {
 				overtaken = true
 				return nil
-			}
-			upd := map[string]any{"last_pushed_hash": hash, "last_pushed_version": version, "last_pushed_at": &now}
-			if pushed != nil {
-				upd["last_pushed_doc"] = pushedDoc
 			}
 			if err := tx.Model(&Link{}).Where("id = ?", l.ID).Updates(upd).Error; err != nil {
 				return err

@@ -1,0 +1,92 @@
+package hub_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/hub/hubtest"
+)
+
+// Pushed records a push on the link and says when the caller must push
+// again: the hub moved on while it ran, or a newer push was recorded
+// first (which then stays recorded).
+func TestPushedRecordsAndReportsOvertaking(t *testing.T) {
+	type push struct {
+		ext     string
+		version int64
+	}
+	cases := []struct {
+		name        string
+		before      []push // recorded first, for the customer at version 1
+		edits       int    // merges that move the customer on before the push
+		push        push
+		other       bool // the record is linked to another customer
+		overtaken   bool
+		wantVersion int64 // the link's last pushed version after
+		wantErr     bool
+	}{
+		{name: "first push creates the link", push: push{"T1", 1}, wantVersion: 1},
+		{name: "a later push of a linked record", before: []push{{"T1", 1}}, edits: 1, push: push{"T1", 2}, wantVersion: 2},
+		{name: "the same version again", before: []push{{"T1", 1}}, push: push{"T1", 1}, wantVersion: 1},
+		{name: "the hub moved on while it ran", before: []push{{"T1", 1}}, edits: 2, push: push{"T1", 2}, overtaken: true, wantVersion: 2},
+		{name: "a newer push was recorded first", before: []push{{"T1", 1}, {"T1", 3}}, edits: 2, push: push{"T1", 2}, overtaken: true, wantVersion: 3},
+		{name: "the record is someone else's", other: true, push: push{"T1", 1}, wantErr: true},
+	}
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			ctx := context.Background()
+			for i, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					email := fmt.Sprintf("pushed%d@example.com", i)
+					src := fmt.Sprint("P", i)
+					a := mustMerge(t, s, hub.Policy{}, in("shop", src, t0, map[string]any{"email": email, "first_name": "Anna"}))
+					target := fmt.Sprint("target", i)
+					for _, p := range c.before {
+						if _, err := s.Pushed(ctx, a.CustomerID, target, "customer", p.ext, "h", p.version, nil); err != nil {
+							t.Fatal(err)
+						}
+					}
+					for e := 1; e <= c.edits; e++ {
+						mustMerge(t, s, hub.Policy{}, in("shop", src, t0.Add(time.Duration(e)*time.Minute), map[string]any{"email": email, "first_name": fmt.Sprint("Anna", e)}))
+					}
+					cust := a.CustomerID
+					if c.other {
+						b := mustMerge(t, s, hub.Policy{}, in("shop", src+"b", t0, map[string]any{"email": "b" + email}))
+						if _, err := s.Pushed(ctx, b.CustomerID, target, "customer", c.push.ext, "h", 1, nil); err != nil {
+							t.Fatal(err)
+						}
+					}
+					overtaken, err := s.Pushed(ctx, cust, target, "customer", c.push.ext, "h2", c.push.version, map[string]any{"first_name": "Anna"})
+					if (err != nil) != c.wantErr {
+						t.Fatalf("err = %v, want an error: %v", err, c.wantErr)
+					}
+					if err != nil {
+						return
+					}
+					if overtaken != c.overtaken {
+						t.Errorf("overtaken = %v, want %v", overtaken, c.overtaken)
+					}
+					l, err := s.Link(ctx, cust, target, "customer")
+					if err != nil {
+						t.Fatal(err)
+					}
+					if l.LastPushedVersion != c.wantVersion || l.ExternalID != c.push.ext {
+						t.Errorf("link %s at pushed version %d, want %s at %d", l.ExternalID, l.LastPushedVersion, c.push.ext, c.wantVersion)
+					}
+					if !c.overtaken && (l.LastPushedHash != "h2" || l.LastPushedDoc == "") {
+						t.Errorf("link hash %q doc %q: the push was not recorded", l.LastPushedHash, l.LastPushedDoc)
+					}
+				})
+			}
+			// A push to a record of a customer erased meanwhile.
+			if _, err := s.Pushed(ctx, 1<<40, "target", "customer", "gone", "h", 1, nil); !errors.Is(err, hub.ErrNotFound) {
+				t.Errorf("push for a missing customer: %v, want ErrNotFound", err)
+			}
+		})
+	}
+}
