@@ -73,3 +73,38 @@ func TestDedupeErrors(t *testing.T) {
 	}
 	q.Remember("seen:z", time.Minute, nil) // logged, not fatal
 }
+
+// ReleaseAll frees every lease it is given that is still ours, in one
+// round trip, and leaves a lock another holder took since alone.
+func TestReleaseAll(t *testing.T) {
+	rdb, _ := redistest.Client(t)
+	q := NewQueue(rdb)
+	ctx := context.Background()
+	a, ok, err := q.Lock(ctx, "test:a", time.Minute, 0)
+	if err != nil || !ok {
+		t.Fatalf("lock a: %v %v", ok, err)
+	}
+	b, ok, err := q.Lock(ctx, "test:b", 50*time.Millisecond, 0)
+	if err != nil || !ok {
+		t.Fatalf("lock b: %v %v", ok, err)
+	}
+	// b runs out and someone else takes it.
+	var other *Lease
+	for deadline := time.Now().Add(5 * time.Second); other == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if other, _, err = q.Lock(ctx, "test:b", time.Minute, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if other == nil {
+		t.Fatal("lock b never ran out")
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	q.ReleaseAll(cancelled, nil, a, b)
+	if _, ok, _ := q.Lock(ctx, "test:a", time.Minute, 0); !ok {
+		t.Error("a is still held after ReleaseAll")
+	}
+	if _, ok, _ := q.Lock(ctx, "test:b", time.Minute, 0); ok {
+		t.Error("ReleaseAll freed b, which another holder took since")
+	}
+}

@@ -378,7 +378,10 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if !ok {
 		return errCustomerBusy
 	}
-	defer lease.Release(ctx)
+	// The record's lock, once taken below, is given up with this one in
+	// one round trip.
+	var recordLease *Lease
+	defer func() { h.Queue.ReleaseAll(ctx, recordLease, lease) }()
 
 	cust, doc, err := h.Store.Customer(ctx, p.CustomerID)
 	if errors.Is(err, hub.ErrNotFound) {
@@ -440,11 +443,9 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		// Read, write and record under the record's lock: an ingest that
 		// fetches this record waits, so it reads either before our read or
 		// after our record (recordlock.go).
-		release, err := h.lockRecord(ctx, p.Instance, p.Resource, extID, pushLockWait)
-		if err != nil {
+		if recordLease, err = h.recordLease(ctx, p.Instance, p.Resource, extID, pushLockWait); err != nil {
 			return err
 		}
-		defer release()
 		var merged bool
 		if cur, current, merged, err = h.readTarget(ctx, tp, p, extID); err != nil {
 			return err

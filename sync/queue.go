@@ -106,6 +106,24 @@ func (l *Lease) Release(ctx context.Context) {
 	_ = unlockScript.Run(context.WithoutCancel(ctx), l.q.Redis, []string{l.key}, l.token).Err()
 }
 
+// ReleaseAll gives leases up in one round trip (a pipeline, so the keys
+// may live on different cluster nodes), in order, even when ctx is
+// already cancelled; nil leases are skipped.
+func (q *Queue) ReleaseAll(ctx context.Context, leases ...*Lease) {
+	ctx = context.WithoutCancel(ctx)
+	pipe := q.Redis.Pipeline()
+	n := 0
+	for _, l := range leases {
+		if l != nil {
+			unlockScript.Eval(ctx, pipe, []string{l.key}, l.token)
+			n++
+		}
+	}
+	if n > 0 {
+		_, _ = pipe.Exec(ctx)
+	}
+}
+
 // Claim sets a key once for ttl; it reports whether this caller set it.
 // Used for poll schedule slots.
 func (q *Queue) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {

@@ -25,6 +25,16 @@ const (
 
 // lockRecord takes the lock of one vendor record; release frees it.
 func (h *Handlers) lockRecord(ctx context.Context, instance, resource, externalID string, wait time.Duration) (release func(), err error) {
+	lease, err := h.recordLease(ctx, instance, resource, externalID, wait)
+	if err != nil {
+		return nil, err
+	}
+	return func() { lease.Release(context.WithoutCancel(ctx)) }, nil
+}
+
+// recordLease is lockRecord's lease, for a caller that gives it up with
+// others in one round trip (Queue.ReleaseAll).
+func (h *Handlers) recordLease(ctx context.Context, instance, resource, externalID string, wait time.Duration) (*Lease, error) {
 	lease, ok, err := h.Queue.Lock(ctx, "record:"+instance+":"+resource+":"+externalID, recordLockTTL, wait)
 	if err != nil {
 		return nil, err
@@ -32,5 +42,5 @@ func (h *Handlers) lockRecord(ctx context.Context, instance, resource, externalI
 	if !ok {
 		return nil, fmt.Errorf("%s %s %s is being read or written by another task: %w", instance, resource, externalID, errBusy)
 	}
-	return func() { lease.Release(context.WithoutCancel(ctx)) }, nil
+	return lease, nil
 }
