@@ -46,6 +46,28 @@ func (s *Store) Link(ctx context.Context, customerID uint64, instance, resource 
 	return &l, err
 }
 
+// LinkWaiting is Link, also saying whether a push of the customer to the
+// instance is recorded as waiting (Wait): the push that then succeeds
+// clears it, and every other push skips that DELETE. Waits are written
+// and cleared only by pushes, which hold the customer's push lock.
+func (s *Store) LinkWaiting(ctx context.Context, customerID uint64, instance, resource string) (*Link, bool, error) {
+	var row struct {
+		Link    `gorm:"embedded"`
+		Waiting bool
+	}
+	err := s.db.WithContext(ctx).Model(&Link{}).
+		Select("links.*, EXISTS(SELECT 1 FROM push_waiting w WHERE w.customer_id = links.customer_id AND w.instance = links.instance AND w.resource = links.resource) AS waiting").
+		Where("customer_id = ? AND instance = ? AND resource = ?", customerID, instance, resource).
+		Order("CASE WHEN vendor_deleted_at IS NULL THEN 0 ELSE 1 END, vendor_deleted_at DESC, id").Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, false, fmt.Errorf("link of customer %d to %s: %w", customerID, instance, ErrNotFound)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return &row.Link, row.Waiting, nil
+}
+
 // Links lists every link of a customer.
 func (s *Store) Links(ctx context.Context, customerID uint64) ([]Link, error) {
 	var ls []Link

@@ -90,3 +90,44 @@ func TestPushedRecordsAndReportsOvertaking(t *testing.T) {
 		})
 	}
 }
+
+// LinkWaiting reads a link with whether a push to it waits.
+func TestLinkWaiting(t *testing.T) {
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			ctx := context.Background()
+			a := mustMerge(t, s, hub.Policy{}, in("shop", "W1", t0, map[string]any{"email": "waits@example.com"}))
+			if _, _, err := s.LinkWaiting(ctx, a.CustomerID, "target", "customer"); !errors.Is(err, hub.ErrNotFound) {
+				t.Fatalf("no link yet: %v, want ErrNotFound", err)
+			}
+			if _, err := s.Pushed(ctx, a.CustomerID, "target", "customer", "T1", "h", 1, nil); err != nil {
+				t.Fatal(err)
+			}
+			steps := []struct {
+				name string
+				do   func() error
+				want bool
+			}{
+				{"linked, nothing waits", func() error { return nil }, false},
+				{"a push waits", func() error { return s.Wait(ctx, a.CustomerID, "target", "customer", "no address") }, true},
+				{"cleared; another instance's wait does not count", func() error { return s.Unwait(ctx, a.CustomerID, "target", "customer") }, false},
+			}
+			if err := s.Wait(ctx, a.CustomerID, "other", "customer", "no address"); err != nil {
+				t.Fatal(err)
+			}
+			for _, step := range steps {
+				if err := step.do(); err != nil {
+					t.Fatal(err)
+				}
+				l, waiting, err := s.LinkWaiting(ctx, a.CustomerID, "target", "customer")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if waiting != step.want || l.ExternalID != "T1" {
+					t.Errorf("%s: link %s waiting %v, want T1 %v", step.name, l.ExternalID, waiting, step.want)
+				}
+			}
+		})
+	}
+}

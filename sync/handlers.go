@@ -390,7 +390,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	link, err := h.Store.Link(ctx, p.CustomerID, p.Instance, p.Resource)
+	link, linkWaits, err := h.Store.LinkWaiting(ctx, p.CustomerID, p.Instance, p.Resource)
 	if err != nil && !errors.Is(err, hub.ErrNotFound) {
 		return err
 	}
@@ -551,7 +551,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if err == nil && link == nil {
 		err = h.seedBaseline(ctx, tp, p.Resource, rec, pushedView(tp, p.Resource, doc)) // poll.go
 	}
-	if err == nil && !waiting {
+	if err == nil && !waiting && (link == nil || linkWaits) {
 		err = h.Store.Unwait(ctx, p.CustomerID, p.Instance, p.Resource)
 	}
 	return h.afterPush(ctx, p, cust.Version, overtaken, err)
