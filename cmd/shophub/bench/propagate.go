@@ -14,7 +14,6 @@ import (
 	"strings"
 	gosync "sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -415,7 +414,7 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 		st.redisTop = perChange(beforeBy, afterBy, len(changes))
 		st.sqlPerChange = float64(sqlStmts) / float64(len(changes))
 		st.sqlTop = perChange(sqlBy, stmts.snapshot(), len(changes))
-		st.cpuPerChange = float64(cpu.Microseconds()) / 1000 / float64(len(changes))
+		st.cpuPerChange = msPer(cpu, len(changes))
 		st.tasksPerChange = float64(taskScripts(afterBy)-taskScripts(beforeBy)) / float64(len(changes))
 		st.idlePerSecond = float64(idle) / elapsed.Seconds()
 	}
@@ -444,15 +443,6 @@ func taskScripts(by map[string]int64) int64 {
 		}
 	}
 	return n
-}
-
-// cpuTime is the CPU time this process used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // redisCalls counts round trips to Redis (a pipeline counts once), and
