@@ -42,27 +42,10 @@ func (c *Connector) listOrders(ctx context.Context, pos cursor) (connectors.Page
 	if err != nil {
 		return connectors.Page{}, err
 	}
-	q := "SELECT c.id, c.changed FROM (SELECT o.OXID AS id, " + orderChangedAt + " AS changed FROM oxorder o WHERE o.OXSHOPID = ? AND " + finishedOrder + ") c"
-	args := []any{c.settings.ShopID}
-	switch {
-	case pos.Since != "" && pos.After != "":
-		q += " WHERE c.changed >= ? AND (c.changed > ? OR c.id > ?)"
-		args = append(args, pos.Since, pos.Since, pos.After)
-	case pos.Since != "":
-		q += " WHERE c.changed >= ?"
-		args = append(args, pos.from(c.inst.Lookback(defaultLookback)))
-	}
-	q += " ORDER BY c.changed, c.id LIMIT ?"
-	args = append(args, c.settings.PageSize)
-	hits, err := query(ctx, db, "list changed orders", q, args...)
+	inner := "SELECT o.OXID AS id, " + orderChangedAt + " AS changed FROM oxorder o WHERE o.OXSHOPID = ? AND " + finishedOrder
+	ids, next, err := c.changedIDs(ctx, db, "list changed orders", inner, []any{c.settings.ShopID}, pos)
 	if err != nil {
 		return connectors.Page{}, err
-	}
-	since, after := pos.Since, pos.After
-	ids := make([]string, 0, len(hits))
-	for _, h := range hits {
-		since, after = h["changed"].(string), h["id"].(string)
-		ids = append(ids, after)
 	}
 	data, err := c.loadOrders(ctx, db, ids)
 	if err != nil {
@@ -74,14 +57,7 @@ func (c *Connector) listOrders(ctx context.Context, pos cursor) (connectors.Page
 			page.Records = append(page.Records, *orderRecord(d))
 		}
 	}
-	next := cursor{Since: since}
-	if len(hits) < c.settings.PageSize {
-		page.Done = true
-		page.Next = next.String()
-		return page, nil
-	}
-	next.After = after
-	page.Next = next.String()
+	page.Next, page.Done = next.String(), next.After == ""
 	return page, nil
 }
 

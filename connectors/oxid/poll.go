@@ -94,32 +94,10 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 	if err != nil {
 		return connectors.Page{}, err
 	}
-	q := "SELECT c.id, c.changed FROM (SELECT u.OXID AS id, " + changedAt + " AS changed FROM oxuser u WHERE u.OXSHOPID = ? AND u.OXRIGHTS = ?) c"
-	args := []any{c.settings.ShopID, customerRights}
-	switch {
-	case pos.Since != "" && pos.After != "":
-		q += " WHERE c.changed >= ? AND (c.changed > ? OR c.id > ?)"
-		args = append(args, pos.Since, pos.Since, pos.After)
-	case pos.Since != "":
-		q += " WHERE c.changed >= ?"
-		args = append(args, pos.from(c.inst.Lookback(defaultLookback)))
-	}
-	q += " ORDER BY c.changed, c.id LIMIT ?"
-	args = append(args, c.settings.PageSize)
-	hits, err := query(ctx, db, "list changed customers", q, args...)
+	inner := "SELECT u.OXID AS id, " + changedAt + " AS changed FROM oxuser u WHERE u.OXSHOPID = ? AND u.OXRIGHTS = ?"
+	ids, next, err := c.changedIDs(ctx, db, "list changed customers", inner, []any{c.settings.ShopID, customerRights}, pos)
 	if err != nil {
 		return connectors.Page{}, err
-	}
-
-	since, after := pos.Since, pos.After
-	ids := make([]string, 0, len(hits))
-	for _, h := range hits {
-		id, ts := h["id"].(string), h["changed"].(string)
-		// Ordered by (changed, OXID): the last row read is the position,
-		// and its time the newest so far — also when a look-back page
-		// holds only rows older than the previous cursor.
-		since, after = ts, id
-		ids = append(ids, id)
 	}
 	data, err := c.loadCustomers(ctx, db, ids)
 	if err != nil {
@@ -137,15 +115,43 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 		}
 		page.Records = append(page.Records, *rec)
 	}
-	next := cursor{Since: since}
-	if len(hits) < c.settings.PageSize {
-		page.Done = true
-		page.Next = next.String()
-		return page, nil
-	}
-	next.After = after
-	page.Next = next.String()
+	page.Next, page.Done = next.String(), next.After == ""
 	return page, nil
+}
+
+// changedIDs lists the next page of ids after pos, ordered by (changed,
+// id), from inner: a SELECT of id and changed (customers, orders). next is
+// the cursor after the page; a short page is the last, and its cursor
+// keeps only the time, so the next poll starts over from the look-back.
+func (c *Connector) changedIDs(ctx context.Context, db querier, what, inner string, args []any, pos cursor) (ids []string, next cursor, err error) {
+	q := "SELECT c.id, c.changed FROM (" + inner + ") c"
+	switch {
+	case pos.Since != "" && pos.After != "":
+		q += " WHERE c.changed >= ? AND (c.changed > ? OR c.id > ?)"
+		args = append(args, pos.Since, pos.Since, pos.After)
+	case pos.Since != "":
+		q += " WHERE c.changed >= ?"
+		args = append(args, pos.from(c.inst.Lookback(defaultLookback)))
+	}
+	q += " ORDER BY c.changed, c.id LIMIT ?"
+	args = append(args, c.settings.PageSize)
+	hits, err := query(ctx, db, what, q, args...)
+	if err != nil {
+		return nil, cursor{}, err
+	}
+	next = cursor{Since: pos.Since, After: pos.After}
+	ids = make([]string, 0, len(hits))
+	for _, h := range hits {
+		// Ordered by (changed, OXID): the last row read is the position,
+		// and its time the newest so far — also when a look-back page
+		// holds only rows older than the previous cursor.
+		next.Since, next.After = h["changed"].(string), h["id"].(string)
+		ids = append(ids, next.After)
+	}
+	if len(hits) < c.settings.PageSize {
+		next.After = ""
+	}
+	return ids, next, nil
 }
 
 var _ connectors.Lister = (*Connector)(nil)
