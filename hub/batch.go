@@ -213,8 +213,13 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				events = append(events, pendingEvent{cust: cs, result: i, ev: OutboxEvent{Version: cs.row.Version,
 					Resource: in.Resource, Origin: in.Instance, Fields: mustJSON(fields), OriginStale: m.stale}})
 			}
-			t := in.SourceAt
-			ls.row.LastInboundAt, ls.row.LastInboundHash, ls.row.LastInboundDoc = &t, docs[i].hash, docs[i].json
+			if !m.readBefore {
+				// A record passed over as read before our last push stays
+				// out of the baseline: read again after the push, its
+				// values count as what the source holds then.
+				t := in.SourceAt
+				ls.row.LastInboundAt, ls.row.LastInboundHash, ls.row.LastInboundDoc = &t, docs[i].hash, docs[i].json
+			}
 			ls.row.Unverified = in.Unverified
 		}
 

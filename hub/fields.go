@@ -42,6 +42,9 @@ type merger struct {
 	changed   []string
 	stale     bool
 	conflicts []string
+	// readBefore: a path was passed over as read before our last push
+	// (readBeforePush); the record does not become the source's baseline.
+	readBefore bool
 }
 
 // slot is one path's values as the merge compares them: the hub's current
@@ -147,8 +150,11 @@ func (m *merger) decide(custID uint64, s slot, nv any) bool {
 		// Listed before our last write there landed, merged after it was
 		// recorded: an older state of the source, not an edit (see
 		// readBeforePush). The source gets the hub's values again, and
-		// that push's read-before-write reads it anew.
-		m.stale = true
+		// that push's read-before-write reads it anew. The record is no
+		// baseline either (merger.readBefore): an edit it may hold, which
+		// that push's read-before-write would already have seen, must
+		// still count when read again.
+		m.stale, m.readBefore = true, true
 		return false
 	}
 	if isEmpty(nv) && (!s.hadOld || isEmpty(s.old)) {

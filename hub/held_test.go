@@ -74,6 +74,18 @@ func TestReadBeforePushIsNoEdit(t *testing.T) {
 			if got["first_name"] != "Anne" || len(r.Changed) != 0 || !r.OriginStale {
 				t.Fatalf("first_name %v (changed %v, origin stale %v): a record read before our push reverted the edit it carried", got["first_name"], r.Changed, r.OriginStale)
 			}
+			// An ERP user's edit listed before our push landed (Annika) is
+			// passed over too, but is no baseline: read again after the
+			// push (the stale push's read-before-write), it is an edit.
+			edit := in("erp", "E1", readAt, map[string]any{"email": "before@example.com", "first_name": "Annika"})
+			edit.ReadAt = readAt
+			mustMerge(t, s, hub.Policy{}, edit)
+			again := in("erp", "E1", time.Now(), map[string]any{"email": "before@example.com", "first_name": "Annika"})
+			again.ReadAt = time.Now()
+			mustMerge(t, s, hub.Policy{}, again)
+			if got, _ := profile(t, s, a.CustomerID); got["first_name"] != "Annika" {
+				t.Errorf("first_name %v: the edit read again after our push was lost (the early read became its baseline)", got["first_name"])
+			}
 		})
 	}
 }
