@@ -97,36 +97,70 @@ func (h *Handlers) Refresh(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
-// Score runs the scheduled RFM scoring and pushes the customers whose
-// pushed values changed: those few whose ticket window slid at once, the
-// scored ones through a chain of TypeScorePush tasks (a first run changes
-// every customer: 100,000 customers are 100,000 pushes per target).
-func (h *Handlers) Score(ctx context.Context, t *asynq.Task) error {
+// Score runs the scheduled RFM scoring (RunScore).
+func (h *Handlers) Score(ctx context.Context, _ *asynq.Task) error {
+	_, err := h.RunScore(ctx)
+	return err
+}
+
+// ScoreRun says what RunScore did: Ran is false when another run held
+// the lock (nothing was scored); Targets are the touchpoints the run's
+// changed customers are pushed to, each all of Result.Changed.
+type ScoreRun struct {
+	Ran     bool
+	Result  hub.ScoreResult
+	Targets []string
+}
+
+// RunScore scores every customer now and pushes the ones whose pushed
+// values changed: those few whose ticket window slid at once, the scored
+// ones through a chain of TypeScorePush tasks (a first run changes every
+// customer: 100,000 customers are 100,000 pushes per target). The
+// scheduled run (TypeScore) and `shophub insights score` both run it;
+// one lock keeps two runs from overlapping, wherever they started.
+func (h *Handlers) RunScore(ctx context.Context) (ScoreRun, error) {
 	lease, ok, err := h.Queue.Lock(ctx, "insights:score", 10*time.Minute, 0)
 	if err != nil {
-		return err
+		return ScoreRun{}, err
 	}
 	if !ok {
 		h.Log.Info("insights scoring already running elsewhere")
-		return nil
+		return ScoreRun{}, nil
 	}
 	defer lease.Release(ctx)
 	res, err := h.Store.ScoreRFM(ctx, h.Insights)
 	if err != nil {
-		return fmt.Errorf("score: %w", err)
+		return ScoreRun{}, fmt.Errorf("score: %w", err)
+	}
+	run := ScoreRun{Ran: true, Result: res}
+	for _, tp := range h.insightTargets() {
+		run.Targets = append(run.Targets, tp.Name)
 	}
 	h.Log.Info("insights scored", "customers", res.Scored, "changed", len(res.Changed), "duration", res.Duration.String(),
-		"read", res.Read.String(), "write", res.Write.String())
+		"read", res.Read.String(), "classify", res.Classify.String(), "write", res.Write.String(), "targets", len(run.Targets))
 	if h.OnScored != nil {
 		h.OnScored(ctx, res)
 	}
 	for _, id := range res.Refreshed {
 		h.pushKnowledge(ctx, id, h.Log)
 	}
-	if len(res.Changed) == 0 {
-		return nil
+	if len(res.Changed) == 0 || len(run.Targets) == 0 {
+		return run, nil
 	}
-	return h.Queue.Enqueue(ctx, NewScorePushTask(ScorePushPayload{At: res.At}))
+	return run, h.Queue.Enqueue(ctx, NewScorePushTask(ScorePushPayload{At: res.At}))
+}
+
+// insightTargets are the touchpoints that render hub knowledge, insights
+// among it, into customers they are pushed: the targets of a scoring
+// run's pushes and of an event's knowledge refresh.
+func (h *Handlers) insightTargets() []*Touchpoint {
+	var out []*Touchpoint
+	for _, tp := range h.Points.All() {
+		if tp.CanPush(connectors.ResourceCustomer) && tp.Mapping.ReadsHub(connectors.ResourceCustomer) {
+			out = append(out, tp)
+		}
+	}
+	return out
 }
 
 // TypeScorePush pushes one page of a scoring run's changed customers to
@@ -166,12 +200,7 @@ func (h *Handlers) ScorePush(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("score push payload: %v: %w", err, asynq.SkipRetry)
 	}
-	var targets []*Touchpoint
-	for _, tp := range h.Points.All() {
-		if tp.CanPush(connectors.ResourceCustomer) && tp.Mapping.ReadsHub(connectors.ResourceCustomer) {
-			targets = append(targets, tp)
-		}
-	}
+	targets := h.insightTargets()
 	if len(targets) == 0 {
 		return nil
 	}

@@ -105,10 +105,7 @@ func (h *Handlers) refreshKnowledge(ctx context.Context, customerID uint64, log 
 func (h *Handlers) pushKnowledge(ctx context.Context, customerID uint64, log *slog.Logger) {
 	var cust *hub.Customer
 	var key string
-	for _, tp := range h.Points.All() {
-		if !tp.CanPush(connectors.ResourceCustomer) || !tp.Mapping.ReadsHub(connectors.ResourceCustomer) {
-			continue
-		}
+	for _, tp := range h.insightTargets() { // insights.go
 		if cust == nil {
 			c, _, err := h.Store.Customer(ctx, customerID)
 			if err == nil {

@@ -71,7 +71,7 @@ func TestCheckBrokenConfig(t *testing.T) {
 }
 
 func TestEveryCommandHasHelp(t *testing.T) {
-	for _, cmd := range []string{"serve", "worker", "all", "dev", "migrate", "check", "backfill", "replay", "status", "export", "erase", "version"} {
+	for _, cmd := range []string{"serve", "worker", "all", "dev", "migrate", "check", "backfill", "replay", "status", "insights", "export", "erase", "version"} {
 		out, err := run(t, cmd, "--help")
 		if err != nil || !strings.Contains(out, "Usage:") {
 			t.Errorf("%s --help: %v\n%s", cmd, err, out)
