@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
 	"github.com/shophub/shophub/api"
 	"github.com/shophub/shophub/api/console"
 	"github.com/shophub/shophub/hub"
@@ -32,6 +33,12 @@ const token = "console-test-token"
 func serve(t testing.TB, st *hub.Store) *httptest.Server {
 	t.Helper()
 	rdb, _ := redistest.Client(t)
+	return serveOn(t, st, rdb)
+}
+
+// serveOn is serve on the given Redis.
+func serveOn(t testing.TB, st *hub.Store, rdb *redis.Client) *httptest.Server {
+	t.Helper()
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	c := &console.Console{Store: st, Redis: rdb, Token: token, DeadLetters: shsync.NewDeadLetters(rdb), Region: "DE",

@@ -112,6 +112,16 @@ func TestInsightsScoreCommand(t *testing.T) {
 	if chain != 1 {
 		t.Errorf("%d score push tasks queued, want the chain's first page", chain)
 	}
+	// The chain's pushes wait in the target's bulk queue, which status
+	// lists beside its live queue.
+	task := shsync.NewPushTask(shsync.PushPayload{Instance: "shopify", Resource: "customer", CustomerID: ids[0], Version: 1,
+		Force: true, Knowledge: "s1", Bulk: true}, 3)
+	if _, err := asynq.NewClientFromRedisClient(rdb).Enqueue(task); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, "--config", o.config, "status"); err != nil || !regexp.MustCompile(`(?m)^push:shopify:bulk\s+1\s+0\s+0\s+0\s+0$`).MatchString(out) {
+		t.Errorf("status does not list the bulk queue (%v):\n%s", err, out)
+	}
 
 	out, err = run(t, "--config", o.config, "insights", "score")
 	if err != nil || !regexp.MustCompile(`(?m)^customers changed: 0 \(`).MatchString(out) ||
