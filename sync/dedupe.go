@@ -2,69 +2,87 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"math/rand/v2"
+	"strconv"
 	gosync "sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// The delivery dedupe asks Redis twice per ingest task: was this event
-// applied before (Seen), and, once it is applied, remember it (Remember).
+// The delivery dedupe asks Redis once per ingest task: ClaimEvent, before the
+// work, sets the event's key to the delivery that brought it (SET NX GET),
+// and answers whether that delivery holds it — newly, or from an earlier
+// attempt of the same task (the delivery id travels in the task's payload,
+// so retries, tasks recovered after a crash and dead letters run again
+// carry it, and a vendor's re-delivery does not). A failed attempt gives
+// its claim back (ReleaseEvent), so a failure is not remembered: the event stays
+// retryable as before, and an attempt that never returns (a crash) is
+// still recognised as its own by the task's next attempt.
+//
 // Both are coalesced: requests from concurrent tasks share one pipelined
 // round trip, and a request arriving while a round trip is in flight joins
 // the next one. Nothing waits to fill a batch, so a quiet worker pays one
-// round trip per request as before, and a busy one pays one per batch.
+// round trip per request, and a busy one pays one per batch.
 type coalescer struct {
-	mu     gosync.Mutex
-	busy   bool // a goroutine is running round trips
-	checks []*seenReq
-	marks  []seenMark
+	mu       gosync.Mutex
+	busy     bool // a goroutine is running round trips
+	claims   []*claimReq
+	releases []claimRelease
 }
 
-type seenReq struct {
-	key  string
-	seen bool
-	err  error
-	done chan struct{}
+type claimReq struct {
+	key, delivery string
+	ttl           time.Duration
+	ok            bool
+	err           error
+	done          chan struct{}
 }
 
-type seenMark struct {
-	key string
-	ttl time.Duration
-	log *slog.Logger
+type claimRelease struct {
+	key, delivery string
+	log           *slog.Logger
 }
 
 // dedupeTimeout bounds one coalesced round trip; callers' contexts do not
 // apply, since the trip serves many of them.
 const dedupeTimeout = 10 * time.Second
 
-// Seen reports whether a key was claimed or remembered (and not yet
-// expired). Marks queued by Remember before the call are written first.
-func (q *Queue) Seen(ctx context.Context, key string) (bool, error) {
-	r := &seenReq{key: keyPrefix + key, done: make(chan struct{})}
+// NewDelivery is a fresh delivery id for ClaimEvent: one per enqueued task.
+func NewDelivery() string {
+	return strconv.FormatUint(rand.Uint64(), 36)
+}
+
+// ClaimEvent sets key to delivery for ttl unless it is set, and reports whether
+// delivery holds it now: false means another delivery claimed (or an
+// older version remembered) the key and has not given it back. Releases
+// queued before the call are written first.
+func (q *Queue) ClaimEvent(ctx context.Context, key, delivery string, ttl time.Duration) (bool, error) {
+	r := &claimReq{key: keyPrefix + key, delivery: delivery, ttl: ttl, done: make(chan struct{})}
 	c := &q.dedupe
 	c.mu.Lock()
-	c.checks = append(c.checks, r)
+	c.claims = append(c.claims, r)
 	q.startDedupe()
 	c.mu.Unlock()
 	select {
 	case <-r.done:
-		return r.seen, r.err
+		return r.ok, r.err
 	case <-ctx.Done():
 		return false, ctx.Err()
 	}
 }
 
-// Remember sets key for ttl unless it is set, without waiting: the mark
-// is written with the next coalesced round trip, a few hundred
-// microseconds later. Used for applied webhook events, where a mark lost
-// in a crash or a failed write only lets a re-delivery through to a merge
-// that changes nothing; failures are logged on log.
-func (q *Queue) Remember(key string, ttl time.Duration, log *slog.Logger) {
+// ReleaseEvent gives a claim back if delivery still holds it, without waiting:
+// it is written with the next coalesced round trip, before any ClaimEvent
+// queued after it. A release lost (a crash, a failed write) leaves the
+// claim to its own task's next attempt, which holds it still; failures
+// are logged on log.
+func (q *Queue) ReleaseEvent(key, delivery string, log *slog.Logger) {
 	c := &q.dedupe
 	c.mu.Lock()
-	c.marks = append(c.marks, seenMark{key: keyPrefix + key, ttl: ttl, log: log})
+	c.releases = append(c.releases, claimRelease{key: keyPrefix + key, delivery: delivery, log: log})
 	q.startDedupe()
 	c.mu.Unlock()
 }
@@ -82,51 +100,61 @@ func (q *Queue) dedupeLoop() {
 	c := &q.dedupe
 	for {
 		c.mu.Lock()
-		checks, marks := c.checks, c.marks
-		c.checks, c.marks = nil, nil
-		if len(checks) == 0 && len(marks) == 0 {
+		claims, releases := c.claims, c.releases
+		c.claims, c.releases = nil, nil
+		if len(claims) == 0 && len(releases) == 0 {
 			c.busy = false
 			c.mu.Unlock()
 			return
 		}
 		c.mu.Unlock()
-		q.dedupeTrip(checks, marks)
+		q.dedupeTrip(claims, releases)
 	}
 }
 
-// dedupeTrip writes marks, then checks keys, in one pipeline.
-func (q *Queue) dedupeTrip(checks []*seenReq, marks []seenMark) {
+// dedupeTrip writes releases, then claims, in one pipeline.
+func (q *Queue) dedupeTrip(claims []*claimReq, releases []claimRelease) {
 	ctx, cancel := context.WithTimeout(context.Background(), dedupeTimeout)
 	defer cancel()
 	pipe := q.Redis.Pipeline()
-	sets := make([]*redis.BoolCmd, len(marks))
-	for i, m := range marks {
-		sets[i] = pipe.SetNX(ctx, m.key, 1, m.ttl)
+	dels := make([]*redis.Cmd, len(releases))
+	for i, r := range releases {
+		// Rare (failed attempts only): EVAL, not EVALSHA, so a pipeline
+		// never meets NOSCRIPT.
+		dels[i] = unlockScript.Eval(ctx, pipe, []string{r.key}, r.delivery)
 	}
-	exists := make([]*redis.IntCmd, len(checks))
-	for i, r := range checks {
-		exists[i] = pipe.Exists(ctx, r.key)
+	sets := make([]*redis.StatusCmd, len(claims))
+	for i, r := range claims {
+		sets[i] = pipe.SetArgs(ctx, r.key, r.delivery, redis.SetArgs{Mode: "NX", TTL: r.ttl, Get: true})
 	}
 	_, _ = pipe.Exec(ctx) // errors are read per command below
 	failed := 0
 	var firstErr error
-	for _, s := range sets {
-		if err := s.Err(); err != nil {
+	for _, d := range dels {
+		if err := d.Err(); err != nil {
 			if failed++; firstErr == nil {
 				firstErr = err
 			}
 		}
 	}
 	if failed > 0 {
-		log := marks[0].log
+		log := releases[0].log
 		if log == nil {
 			log = slog.Default()
 		}
-		log.Warn("could not remember applied events; re-deliveries will be merged again (harmlessly)", "events", failed, "err", firstErr)
+		log.Warn("could not give back claims of failed attempts; their tasks' retries still hold them", "events", failed, "err", firstErr)
 	}
-	for i, r := range checks {
-		n, err := exists[i].Result()
-		r.seen, r.err = n > 0, err
+	for i, r := range claims {
+		// SET … NX GET answers nil when it set the key, else the value held.
+		held, err := sets[i].Result()
+		switch {
+		case errors.Is(err, redis.Nil):
+			r.ok = true
+		case err != nil:
+			r.err = err
+		default:
+			r.ok = held == r.delivery
+		}
 		close(r.done)
 	}
 }

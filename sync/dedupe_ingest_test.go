@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync/atomic"
@@ -76,4 +77,38 @@ func TestIngestDropsReDeliveredEvents(t *testing.T) {
 		t.Fatalf("retry of a failed attempt: err %v, %d fetches, want 3", err, conn.fetches.Load())
 	}
 	seenSoon("e2")
+}
+
+// An attempt that claimed its event and never returned (a worker crash)
+// leaves the claim behind: the task's next attempt, with the same payload,
+// still merges, and a vendor's re-delivery after it is dropped.
+func TestIngestClaimSurvivesCrash(t *testing.T) {
+	rdb, _ := redistest.Client(t)
+	conn := &fetchCounter{}
+	tp := &Touchpoint{Name: "v", Conn: conn}
+	h := &Handlers{Queue: NewQueue(rdb), Points: &Touchpoints{byName: map[string]*Touchpoint{"v": tp}, names: []string{"v"}},
+		Log: slog.New(slog.DiscardHandler), DedupeTTL: time.Minute}
+	ctx := context.Background()
+	task := func() *asynq.Task {
+		tk, err := NewIngestTask(IngestPayload{Instance: "v", Resource: connectors.ResourceCustomer, ExternalID: "1", EventID: "e1", SourceAt: time.Now()}, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk
+	}
+	crashed := task()
+	var p IngestPayload
+	if err := json.Unmarshal(crashed.Payload(), &p); err != nil || p.Delivery == "" {
+		t.Fatalf("an ingest task of an event has no delivery: %v %+v", err, p)
+	}
+	// The crashed attempt got as far as its claim.
+	if ok, err := h.Queue.ClaimEvent(ctx, "seen:v:e1", p.Delivery, time.Minute); err != nil || !ok {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	if err := h.Ingest(ctx, crashed); err != nil || conn.fetches.Load() != 1 {
+		t.Fatalf("the crashed task's next attempt: err %v, %d fetches, want 1", err, conn.fetches.Load())
+	}
+	if err := h.Ingest(ctx, task()); err != nil || conn.fetches.Load() != 1 {
+		t.Fatalf("re-delivery: err %v, %d fetches, want still 1", err, conn.fetches.Load())
+	}
 }

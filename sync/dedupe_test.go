@@ -10,8 +10,9 @@ import (
 	"github.com/shophub/shophub/sync/redistest"
 )
 
-// Remembered keys are seen by later checks, also when many tasks check
-// and remember concurrently and their requests share round trips.
+// A claimed key is held by its delivery (and again by it), refused to any
+// other, and free again once released, also when many tasks claim and
+// release concurrently and their requests share round trips.
 func TestDedupeCoalescesConcurrentRequests(t *testing.T) {
 	rdb, _ := redistest.Client(t)
 	q := NewQueue(rdb)
@@ -22,27 +23,40 @@ func TestDedupeCoalescesConcurrentRequests(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			key := fmt.Sprint("seen:test:", i)
-			if seen, err := q.Seen(ctx, key); err != nil || seen {
-				t.Errorf("%s before it was remembered: seen=%v err=%v", key, seen, err)
+			if ok, err := q.ClaimEvent(ctx, key, "d1", time.Minute); err != nil || !ok {
+				t.Errorf("%s: first claim: ok=%v err=%v", key, ok, err)
 				return
 			}
-			if i%2 == 0 {
-				q.Remember(key, time.Minute, nil)
+			if ok, err := q.ClaimEvent(ctx, key, "d1", time.Minute); err != nil || !ok {
+				t.Errorf("%s: the same delivery again: ok=%v err=%v", key, ok, err)
+			}
+			if i%2 == 1 {
+				q.ReleaseEvent(key, "d1", nil)
 			}
 		}(i)
 	}
 	wg.Wait()
 	for i := 0; i < 200; i++ {
 		key := fmt.Sprint("seen:test:", i)
-		want := i%2 == 0
-		// A remembered key is written before any check queued after it.
-		seen, err := q.Seen(ctx, key)
-		if err != nil || seen != want {
-			t.Errorf("%s: seen=%v err=%v, want seen=%v", key, seen, err, want)
+		want := i%2 == 1 // released: free for another delivery
+		// A release is written before any claim queued after it.
+		ok, err := q.ClaimEvent(ctx, key, "d2", time.Minute)
+		if err != nil || ok != want {
+			t.Errorf("%s: another delivery: ok=%v err=%v, want ok=%v", key, ok, err, want)
 		}
 	}
+	// A release by a delivery that does not hold the key changes nothing.
+	q.ReleaseEvent("seen:test:0", "d2", nil)
+	if ok, err := q.ClaimEvent(ctx, "seen:test:0", "d3", time.Minute); err != nil || ok {
+		t.Errorf("a release by another delivery freed the key: ok=%v err=%v", ok, err)
+	}
+	// A mark of an older version (SET NX of 1) is held by nobody.
+	rdb.Set(ctx, keyPrefix+"seen:test:old", 1, time.Minute)
+	if ok, err := q.ClaimEvent(ctx, "seen:test:old", "d1", time.Minute); err != nil || ok {
+		t.Errorf("an older version's mark: ok=%v err=%v", ok, err)
+	}
 	if ttl := rdb.TTL(ctx, keyPrefix+"seen:test:0").Val(); ttl <= 0 || ttl > time.Minute {
-		t.Errorf("remembered key has ttl %v, want at most a minute", ttl)
+		t.Errorf("claimed key has ttl %v, want at most a minute", ttl)
 	}
 	q.dedupe.mu.Lock()
 	busy := q.dedupe.busy
@@ -58,20 +72,20 @@ func TestDedupeCoalescesConcurrentRequests(t *testing.T) {
 	}
 }
 
-// A check fails with Redis gone, and a cancelled caller stops waiting.
+// A claim fails with Redis gone, and a cancelled caller stops waiting.
 func TestDedupeErrors(t *testing.T) {
 	rdb, _ := redistest.Client(t)
 	q := NewQueue(rdb)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := q.Seen(ctx, "seen:x"); err == nil {
-		t.Error("a cancelled check reports no error")
+	if _, err := q.ClaimEvent(ctx, "seen:x", "d", time.Minute); err == nil {
+		t.Error("a cancelled claim reports no error")
 	}
 	_ = rdb.Close()
-	if _, err := q.Seen(context.Background(), "seen:y"); err == nil {
-		t.Error("a check against a closed client reports no error")
+	if _, err := q.ClaimEvent(context.Background(), "seen:y", "d", time.Minute); err == nil {
+		t.Error("a claim against a closed client reports no error")
 	}
-	q.Remember("seen:z", time.Minute, nil) // logged, not fatal
+	q.ReleaseEvent("seen:z", "d", nil) // logged, not fatal
 }
 
 // ReleaseAll frees every lease it is given that is still ours, in one

@@ -104,23 +104,27 @@ func (h *Handlers) Ingest(ctx context.Context, t *asynq.Task) error {
 	if p.RequestID != "" {
 		log = log.With("request_id", p.RequestID)
 	}
+	// One Redis command per task: the event is claimed for this task's
+	// delivery before the work (dedupe.go). A task enqueued without one (by
+	// an older version) skips the dedupe; its task id still collapses
+	// re-deliveries while it is queued.
 	seenKey := "seen:" + p.Instance + ":" + p.EventID
-	if p.EventID != "" && h.DedupeTTL > 0 {
-		if seen, err := h.Queue.Seen(ctx, seenKey); err != nil {
+	claimed := p.EventID != "" && p.Delivery != "" && h.DedupeTTL > 0
+	if claimed {
+		if ok, err := h.Queue.ClaimEvent(ctx, seenKey, p.Delivery, h.DedupeTTL); err != nil {
 			return err
-		} else if seen {
+		} else if !ok {
 			log.Debug("event applied before; dropping re-delivery")
 			return nil
 		}
 	}
 	if err := h.ingest(ctx, tp, p, log); err != nil {
+		if claimed {
+			// A failed attempt is not remembered: a re-delivery after it
+			// (its task gone from the queue) is merged.
+			h.Queue.ReleaseEvent(seenKey, p.Delivery, log)
+		}
 		return err
-	}
-	if p.EventID != "" && h.DedupeTTL > 0 {
-		// Remembered only once applied: a failed attempt must stay
-		// retryable. Written in bulk without waiting; a mark lost in a
-		// crash lets a re-delivery through to a merge that changes nothing.
-		h.Queue.Remember(seenKey, h.DedupeTTL, log)
 	}
 	return nil
 }

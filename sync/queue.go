@@ -18,7 +18,7 @@ type Queue struct {
 	Client *asynq.Client
 	Redis  redis.UniversalClient
 
-	dedupe coalescer // Seen and Remember traffic, see dedupe.go
+	dedupe coalescer // ClaimEvent and ReleaseEvent traffic, see dedupe.go
 }
 
 // NewQueue shares one Redis pool between asynq and our own keys.

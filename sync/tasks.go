@@ -77,11 +77,18 @@ type IngestPayload struct {
 	// RequestID is the id of the webhook request that brought the record,
 	// so the task's log lines can be found from the request's.
 	RequestID string `json:"request_id,omitempty"`
+	// Delivery names the enqueued task of an event (NewDelivery): every
+	// attempt of the task carries it, a vendor's re-delivery brings a new
+	// one. The dedupe claims the event for it (dedupe.go).
+	Delivery string `json:"delivery,omitempty"`
 }
 
 // NewIngestTask builds an ingest task. Its id collapses re-deliveries of one
 // vendor event, and re-listings of one record version.
 func NewIngestTask(p IngestPayload, maxRetry int) (*asynq.Task, error) {
+	if p.EventID != "" && p.Delivery == "" {
+		p.Delivery = NewDelivery()
+	}
 	b, err := json.Marshal(p)
 	if err != nil {
 		return nil, fmt.Errorf("ingest payload: %w", err)
