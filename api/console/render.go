@@ -262,24 +262,30 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-// when formats a time (or an RFC 3339 string) for people, in UTC.
-func when(v any) string {
-	var t time.Time
+// timeOf reads a template value as a time: the handlers hand the templates
+// time.Time, *time.Time or, from JSON, RFC 3339 strings. ok is false for
+// anything else and for a string that does not parse; a nil pointer is the
+// zero time (never set).
+func timeOf(v any) (t time.Time, ok bool) {
 	switch x := v.(type) {
 	case time.Time:
-		t = x
+		return x, true
 	case *time.Time:
 		if x == nil {
-			return ""
+			return time.Time{}, true
 		}
-		t = *x
+		return *x, true
 	case string:
 		p, err := time.Parse(time.RFC3339Nano, x)
-		if err != nil {
-			return x
-		}
-		t = p
-	default:
+		return p, err == nil
+	}
+	return time.Time{}, false
+}
+
+// when formats a time (or an RFC 3339 string) for people, in UTC.
+func when(v any) string {
+	t, ok := timeOf(v)
+	if !ok {
 		return fmt.Sprint(v)
 	}
 	if t.IsZero() {
@@ -290,21 +296,9 @@ func when(v any) string {
 
 // ago says how long ago t was, roughly.
 func ago(v any) string {
-	var t time.Time
-	switch x := v.(type) {
-	case time.Time:
-		t = x
-	case *time.Time:
-		if x == nil {
-			return "never"
-		}
-		t = *x
-	case string:
-		p, err := time.Parse(time.RFC3339Nano, x)
-		if err != nil {
-			return x
-		}
-		t = p
+	t, ok := timeOf(v)
+	if s, isText := v.(string); !ok && isText {
+		return s // not a time: shown as it is rather than hidden as "never"
 	}
 	if t.IsZero() {
 		return "never"
