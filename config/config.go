@@ -46,7 +46,8 @@ type Server struct {
 	// TrustedProxies are the addresses or CIDRs whose X-Forwarded-For is
 	// believed for the client address that is logged, and whose
 	// X-Forwarded-Proto/-Host for the URL the Shopware app registration
-	// answers with; none by default, so a caller cannot forge them.
+	// answers with and the console cookie's Secure flag; none by default,
+	// so a caller cannot forge them.
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// DashboardActions lets the queue dashboard run, delete and archive
 	// tasks; false (default) keeps it read-only.

@@ -2,11 +2,8 @@ package webhooks
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"net/netip"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/shophub/shophub/connectors"
@@ -94,58 +91,5 @@ func (r *Receiver) appError(c *gin.Context, log interface{ Warn(string, ...any) 
 // could name any host there, and the registration answer would send the
 // shop's API credentials to it.
 func (r *Receiver) publicURL(c *gin.Context) string {
-	scheme := "http"
-	if c.Request.TLS != nil {
-		scheme = "https"
-	}
-	host := c.Request.Host
-	if !r.fromTrustedProxy(c) {
-		return scheme + "://" + host
-	}
-	if p := c.GetHeader("X-Forwarded-Proto"); p == "http" || p == "https" {
-		scheme = p
-	}
-	if h := c.GetHeader("X-Forwarded-Host"); h != "" {
-		host = h
-	}
-	return scheme + "://" + host
-}
-
-// fromTrustedProxy reports whether the connection comes from one of the
-// trusted proxies.
-func (r *Receiver) fromTrustedProxy(c *gin.Context) bool {
-	ip, err := netip.ParseAddr(c.RemoteIP())
-	if err != nil {
-		return false
-	}
-	ip = ip.Unmap()
-	for _, p := range r.TrustedProxies {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
-
-// ParseProxies reads server.trusted_proxies, IP addresses or CIDRs (as
-// gin's SetTrustedProxies takes them).
-func ParseProxies(list []string) ([]netip.Prefix, error) {
-	out := make([]netip.Prefix, 0, len(list))
-	for _, s := range list {
-		if !strings.Contains(s, "/") {
-			ip, err := netip.ParseAddr(s)
-			if err != nil {
-				return nil, fmt.Errorf("trusted proxy %q: %w", s, err)
-			}
-			ip = ip.Unmap()
-			out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
-			continue
-		}
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return nil, fmt.Errorf("trusted proxy %q: %w", s, err)
-		}
-		out = append(out, p.Masked())
-	}
-	return out, nil
+	return r.TrustedProxies.Scheme(c) + "://" + r.TrustedProxies.Host(c)
 }

@@ -11,12 +11,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/netip"
 	gosync "sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/internal/forwarded"
 	"github.com/shophub/shophub/internal/logx"
 	"github.com/shophub/shophub/metrics"
 	"github.com/shophub/shophub/sync"
@@ -31,10 +31,10 @@ type Receiver struct {
 	Log      *slog.Logger
 	// Metrics counts accepted and rejected webhooks; nil counts nothing.
 	Metrics *metrics.Metrics
-	// TrustedProxies (server.trusted_proxies, see ParseProxies) may say
-	// how a caller reached shophub (X-Forwarded-Proto, X-Forwarded-Host);
-	// nobody else's forwarding headers are believed.
-	TrustedProxies []netip.Prefix
+	// TrustedProxies (server.trusted_proxies) may say how a caller
+	// reached shophub (X-Forwarded-Proto, X-Forwarded-Host); nobody else's
+	// forwarding headers are believed.
+	TrustedProxies forwarded.Proxies
 }
 
 // TokenHeader carries a webhook token taken from the URL to the

@@ -28,6 +28,7 @@ import (
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/internal/forwarded"
 	shsync "github.com/shophub/shophub/sync"
 )
 
@@ -69,6 +70,9 @@ type Console struct {
 	Log    *slog.Logger
 	// SessionTTL is how long a login lasts (default 12 h).
 	SessionTTL time.Duration
+	// TrustedProxies (server.trusted_proxies) may say the browser reached
+	// us over https (X-Forwarded-Proto); nobody else's header is believed.
+	TrustedProxies forwarded.Proxies
 
 	pages map[string]*page
 }
@@ -121,9 +125,11 @@ func policy(c *gin.Context) {
 }
 
 // secure: the cookie gets the Secure flag when the browser reached us
-// over TLS (directly or, as a proxy says, in front of us).
-func secure(c *gin.Context) bool {
-	return c.Request.TLS != nil || strings.EqualFold(c.GetHeader("X-Forwarded-Proto"), "https")
+// over TLS, directly or as a trusted proxy in front of us says. Only a
+// trusted proxy's word counts: a flag any client could ask for would let
+// a caller decide how our cookie is sent.
+func (c *Console) secure(ctx *gin.Context) bool {
+	return c.TrustedProxies.Scheme(ctx) == "https"
 }
 
 type session struct {
@@ -190,7 +196,7 @@ func (c *Console) login(ctx *gin.Context) {
 		return
 	}
 	http.SetCookie(ctx.Writer, &http.Cookie{Name: cookieName, Value: cookie, Path: "/ui/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: secure(ctx), MaxAge: int(c.SessionTTL.Seconds())})
+		SameSite: http.SameSiteStrictMode, Secure: c.secure(ctx), MaxAge: int(c.SessionTTL.Seconds())})
 	ctx.Redirect(http.StatusSeeOther, next)
 }
 
@@ -218,7 +224,7 @@ func (c *Console) logout(ctx *gin.Context) {
 		c.Redis.Del(ctx.Request.Context(), sessionID(ck))
 	}
 	http.SetCookie(ctx.Writer, &http.Cookie{Name: cookieName, Value: "", Path: "/ui/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: secure(ctx), MaxAge: -1})
+		SameSite: http.SameSiteStrictMode, Secure: c.secure(ctx), MaxAge: -1})
 	ctx.Redirect(http.StatusSeeOther, "/ui/login")
 }
 

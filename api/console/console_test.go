@@ -21,6 +21,7 @@ import (
 	"github.com/shophub/shophub/api/console"
 	"github.com/shophub/shophub/hub"
 	"github.com/shophub/shophub/hub/hubtest"
+	"github.com/shophub/shophub/internal/forwarded"
 	shsync "github.com/shophub/shophub/sync"
 	"github.com/shophub/shophub/sync/redistest"
 	"gorm.io/gorm"
@@ -29,8 +30,8 @@ import (
 const token = "console-test-token"
 
 // serve mounts a console on st as the admin API does, behind the security
-// headers.
-func serve(t testing.TB, st *hub.Store) *httptest.Server {
+// headers; opts set what a test varies.
+func serve(t testing.TB, st *hub.Store, opts ...func(*console.Console)) *httptest.Server {
 	t.Helper()
 	rdb, _ := redistest.Client(t)
 	return serveOn(t, st, rdb)
@@ -44,6 +45,9 @@ func serveOn(t testing.TB, st *hub.Store, rdb *redis.Client) *httptest.Server {
 	c := &console.Console{Store: st, Redis: rdb, Token: token, DeadLetters: shsync.NewDeadLetters(rdb), Region: "DE",
 		Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Connectors: []console.Connector{{Name: "shopify", Type: "shopify", Settings: map[string]any{"shop_domain": "x.myshopify.com"}}, {Name: "shopware", Type: "shopware", Polls: true}}}
+	for _, o := range opts {
+		o(c)
+	}
 	(&api.API{Store: st, Redis: rdb, Token: token, Console: c}).RegisterAdmin(e)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
@@ -154,6 +158,58 @@ func TestLoginAndCSRF(t *testing.T) {
 	}
 	if code, _, _ := do(t, c, http.MethodGet, srv.URL+"/ui/customers", nil, ""); code != http.StatusSeeOther {
 		t.Errorf("customers after logout: %d, want a redirect to the login", code)
+	}
+}
+
+// The session cookie is Secure when the browser reached us over https:
+// behind a proxy only that proxy can say so (server.trusted_proxies), not
+// any caller's X-Forwarded-Proto. The test server is plain http from
+// 127.0.0.1.
+func TestSecureCookieBelievesOnlyTrustedProxies(t *testing.T) {
+	st := hubtest.SQLite(t)
+	for _, tc := range []struct {
+		name    string
+		trusted []string
+		proto   string
+		secure  bool
+	}{
+		{"no trusted proxies, forged https", nil, "https", false},
+		{"caller outside the trusted range", []string{"10.0.0.0/8"}, "https", false},
+		{"trusted proxy says https", []string{"127.0.0.1"}, "HTTPS", true},
+		{"trusted proxy says http", []string{"127.0.0.0/8"}, "http", false},
+		{"trusted proxy says nothing", []string{"127.0.0.1"}, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			proxies, err := forwarded.Parse(tc.trusted)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := serve(t, st, func(c *console.Console) { c.TrustedProxies = proxies })
+			req, err := http.NewRequest(http.MethodPost, srv.URL+"/ui/login", strings.NewReader(url.Values{"token": {token}}.Encode()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", srv.URL)
+			if tc.proto != "" {
+				req.Header.Set("X-Forwarded-Proto", tc.proto)
+			}
+			resp, err := client(t).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("login: %d", resp.StatusCode)
+			}
+			cks := resp.Cookies()
+			if len(cks) != 1 || cks[0].Value == "" {
+				t.Fatalf("login cookies %v", cks)
+			}
+			if cks[0].Secure != tc.secure {
+				t.Errorf("session cookie Secure = %v, want %v", cks[0].Secure, tc.secure)
+			}
+		})
 	}
 }
 

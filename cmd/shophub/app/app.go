@@ -23,6 +23,7 @@ import (
 	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/internal/forwarded"
 	"github.com/shophub/shophub/metrics"
 	shsync "github.com/shophub/shophub/sync"
 	"github.com/shophub/shophub/webhooks"
@@ -264,7 +265,9 @@ func (a *App) newEngine() (*gin.Engine, error) {
 
 // adminAPI is the admin side's handlers. The dashboard is read-only unless
 // server.dashboard_actions allows actions; its payloads are redacted.
-func (a *App) adminAPI() *api.API {
+// proxies are server.trusted_proxies, whose X-Forwarded-Proto the console
+// believes for its cookies.
+func (a *App) adminAPI(proxies forwarded.Proxies) *api.API {
 	cfg := a.Config
 	adm := &api.API{Store: a.Store, Redis: a.Redis, Token: cfg.Server.AdminToken, Draining: a.draining.Load,
 		DeadLetters: a.DeadLetters, Metrics: a.Metrics.Handler(), Eraser: a.Handlers,
@@ -275,12 +278,12 @@ func (a *App) adminAPI() *api.API {
 	if a.opts.Work {
 		adm.Checks = map[string]func(context.Context) error{"worker": a.workerReady}
 	}
-	adm.Console = a.console()
+	adm.Console = a.console(proxies)
 	return adm
 }
 
 // console is the operator console at /ui/ on the admin side.
-func (a *App) console() *console.Console {
+func (a *App) console(proxies forwarded.Proxies) *console.Console {
 	cfg := a.Config
 	conns := make([]console.Connector, 0, len(cfg.Connectors))
 	for _, cc := range cfg.Connectors {
@@ -288,7 +291,7 @@ func (a *App) console() *console.Console {
 	}
 	return &console.Console{Store: a.Store, Redis: a.Redis, Token: cfg.Server.AdminToken, DeadLetters: a.DeadLetters,
 		Eraser: a.Handlers, Quarantine: a.Handlers, Connectors: conns, QueuesURL: "/ui/queues", Region: cfg.Hub.DefaultRegion,
-		Log: a.Log.With("component", "console")}
+		Log: a.Log.With("component", "console"), TrustedProxies: proxies}
 }
 
 // engines builds the public engine and, with server.admin_listen, the
@@ -300,7 +303,7 @@ func (a *App) engines() (public, admin *gin.Engine, err error) {
 	if public, err = a.newEngine(); err != nil {
 		return nil, nil, err
 	}
-	proxies, err := webhooks.ParseProxies(cfg.Server.TrustedProxies)
+	proxies, err := forwarded.Parse(cfg.Server.TrustedProxies)
 	if err != nil {
 		return nil, nil, fmt.Errorf("server.trusted_proxies: %w", err)
 	}
@@ -309,7 +312,7 @@ func (a *App) engines() (public, admin *gin.Engine, err error) {
 		MaxRetry: cfg.Worker.MaxRetry, Log: a.Log.With("component", "webhooks"), Metrics: a.Metrics,
 		TrustedProxies: proxies,
 	}).Register(public)
-	adm := a.adminAPI()
+	adm := a.adminAPI(proxies)
 	if cfg.Server.AdminListen == "" {
 		adm.Register(public)
 		return public, nil, nil
