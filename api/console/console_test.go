@@ -34,11 +34,11 @@ const token = "console-test-token"
 func serve(t testing.TB, st *hub.Store, opts ...func(*console.Console)) *httptest.Server {
 	t.Helper()
 	rdb, _ := redistest.Client(t)
-	return serveOn(t, st, rdb)
+	return serveOn(t, st, rdb, opts...)
 }
 
 // serveOn is serve on the given Redis.
-func serveOn(t testing.TB, st *hub.Store, rdb *redis.Client) *httptest.Server {
+func serveOn(t testing.TB, st *hub.Store, rdb *redis.Client, opts ...func(*console.Console)) *httptest.Server {
 	t.Helper()
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
