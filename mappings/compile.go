@@ -87,6 +87,11 @@ func Compile(filename string, src []byte, opts Options) (m *Mapping, err error) 
 		return nil, c.errAt(root.Content[0], "", "missing version: 1")
 	}
 	m.names = sortedKeys(m.resources)
+	for _, r := range m.resources {
+		if r.outbound != nil {
+			r.outbound.readsHub = m.readsHubOf(r.outbound)
+		}
+	}
 	return m, nil
 }
 

@@ -1,6 +1,11 @@
 package mappings
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+)
 
 // HubKey is the reserved key of the doc handed to Outbound under which the
 // pipeline puts what the hub knows beyond the customer's own fields
@@ -11,25 +16,35 @@ const HubKey = "_hub"
 
 // ReadsHub reports whether the outbound direction of resource reads hub
 // knowledge (a `_hub.*` source path or an expression naming `_hub`), so the
-// pipeline gathers it only for mappings that use it.
+// pipeline gathers it, and refreshes the customer at the touchpoint when it
+// changes, only for mappings that use it. A rule whose `when` the
+// instance's settings make false whatever the record holds (`when:
+// "settings.insight_tags != false && …"` with insight_tags off) reads
+// nothing: a touchpoint whose insight settings are off gets no insight
+// refreshes.
 func (m *Mapping) ReadsHub(resource string) bool {
 	r := m.resources[resource]
 	if r == nil || r.outbound == nil {
 		return false
 	}
-	if readsHubExpr(r.outbound.skipWhen) {
+	return r.outbound.readsHub
+}
+
+// readsHubOf computes direction.readsHub at compile time.
+func (m *Mapping) readsHubOf(d *direction) bool {
+	if d.skipWhen != nil && readsHubExpr(d.skipWhen) && !m.settledFalse(d.skipWhen) {
 		return true
 	}
-	for _, f := range r.outbound.fields {
-		if ruleReadsHub(f) {
+	for _, f := range d.fields {
+		if m.ruleReadsHub(f) {
 			return true
 		}
 	}
 	return false
 }
 
-func ruleReadsHub(r *rule) bool {
-	if r == nil {
+func (m *Mapping) ruleReadsHub(r *rule) bool {
+	if r == nil || (r.when != nil && m.settledFalse(r.when)) {
 		return false
 	}
 	for _, p := range r.from {
@@ -40,17 +55,50 @@ func ruleReadsHub(r *rule) bool {
 	if readsHubExpr(r.expr) || readsHubExpr(r.when) {
 		return true
 	}
+	if r.pick != nil && readsHubExpr(r.pick.cond) {
+		return true
+	}
 	for _, o := range r.object {
-		if ruleReadsHub(o) {
+		if m.ruleReadsHub(o) {
 			return true
 		}
 	}
 	for _, l := range r.list {
-		if ruleReadsHub(l) {
+		if m.ruleReadsHub(l) {
 			return true
 		}
 	}
-	return ruleReadsHub(r.each)
+	return m.ruleReadsHub(r.each)
 }
 
 func readsHubExpr(p *program) bool { return p != nil && strings.Contains(p.text, HubKey) }
+
+// settledFalse reports whether condition p is false for every record
+// given the mapping's settings: p is a conjunction (&&, and) one of whose
+// terms reads nothing but `settings` and is false with them. Anything
+// else, or a term that fails to evaluate, counts as unsettled.
+func (m *Mapping) settledFalse(p *program) bool {
+	if p == nil || !p.sets {
+		return false
+	}
+	return m.settledFalseNode(p.prog.Node())
+}
+
+func (m *Mapping) settledFalseNode(n ast.Node) bool {
+	if b, ok := n.(*ast.BinaryNode); ok && (b.Operator == "&&" || b.Operator == "and") {
+		return m.settledFalseNode(b.Left) || m.settledFalseNode(b.Right)
+	}
+	if !onlySettings(n) {
+		return false
+	}
+	out, err := expr.Eval(n.String(), map[string]any{"settings": m.settings})
+	return err == nil && out == false
+}
+
+// onlySettings reports whether n names no variable but `settings` (and
+// reads it at all: a constant is not the instance's doing).
+func onlySettings(n ast.Node) bool {
+	c := &identCollector{names: map[string]bool{}}
+	ast.Walk(&n, c)
+	return len(c.names) == 1 && c.names["settings"]
+}

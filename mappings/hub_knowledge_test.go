@@ -73,3 +73,66 @@ func TestNormalizeTicket(t *testing.T) {
 		}
 	}
 }
+
+// A rule the instance's settings switch off reads no hub knowledge: a
+// conjunction with a settings-only term false under the settings. A term
+// reading the record, an `or`, or a settings term that holds leaves the
+// rule reading it.
+func TestReadsHubHonoursSettings(t *testing.T) {
+	rule := func(when string) []byte {
+		return []byte("version: 1\nresources:\n  customer:\n    outbound:\n      fields:\n        email: email\n        props.segment:\n          from: _hub.segment\n          when: " + when + "\n")
+	}
+	for _, tt := range []struct {
+		name     string
+		when     string
+		settings map[string]any
+		want     bool
+	}{
+		{"on by default", `"settings.insights != false"`, nil, true},
+		{"switched off", `"settings.insights != false"`, map[string]any{"insights": false}, false},
+		{"off, with a record term", `"settings.insights != false && value != ''"`, map[string]any{"insights": false}, false},
+		{"off, the record term first", `"value != '' and settings.insights == true"`, nil, false},
+		{"on, with a record term", `"settings.insights != false && value != ''"`, map[string]any{"insights": true}, true},
+		{"or: the record may still decide", `"settings.insights == true || value != ''"`, nil, true},
+		{"record only", `"value != ''"`, map[string]any{"insights": false}, true},
+		{"constant only: no setting", `"1 == 2 && value != ''"`, nil, true},
+		{"a setting compared", `"settings.mode == 'full'"`, map[string]any{"mode": "lite"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Compile("hub.yaml", rule(tt.when), Options{Settings: tt.settings})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := m.ReadsHub("customer"); got != tt.want {
+				t.Errorf("ReadsHub = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	// A list item switched off reads nothing; the others still may.
+	src := []byte(`version: 1
+resources:
+  customer:
+    outbound:
+      fields:
+        tags:
+          list:
+            - from: tags
+            - from: _hub.segment
+              when: "settings.tags != false && value != ''"
+        skipped:
+          from: _hub.rfm
+          when: "settings.rfm == true"
+`)
+	for _, tt := range []struct {
+		settings map[string]any
+		want     bool
+	}{{nil, true}, {map[string]any{"tags": false}, false}, {map[string]any{"tags": false, "rfm": true}, true}} {
+		m, err := Compile("list.yaml", src, Options{Settings: tt.settings})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.ReadsHub("customer"); got != tt.want {
+			t.Errorf("settings %v: ReadsHub = %v, want %v", tt.settings, got, tt.want)
+		}
+	}
+}

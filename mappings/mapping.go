@@ -50,6 +50,8 @@ type resource struct {
 type direction struct {
 	skipWhen *program
 	fields   []*rule
+	// readsHub: an outbound rule reads hub knowledge (hub_knowledge.go).
+	readsHub bool
 	owned    []bool // per field: its value is always an object built per record
 	// canon is, for inbound customer rules, the canonical field of each
 	// rule (parallel to fields): Inbound normalizes each value as it is

@@ -227,3 +227,64 @@ func TestScorePushesArePacedBehindLivePushes(t *testing.T) {
 		t.Errorf("the live push ran after %d bulk pushes", i)
 	}
 }
+
+// An event refreshes the insights at the touchpoints that render them,
+// and only there: with a connector's insight settings off its mapping
+// renders none, and it gets no refresh push per event.
+func TestInsightRefreshesFollowTheSettings(t *testing.T) {
+	s := hubtest.SQLite(t)
+	ctx := context.Background()
+	rdb, _ := redistest.Client(t)
+	log := slog.New(slog.DiscardHandler)
+	points := &Touchpoints{byName: map[string]*Touchpoint{}}
+	for _, tc := range []struct {
+		name, typ string
+		settings  map[string]any
+	}{
+		{"shopify-on", "shopify", nil},
+		{"shopify-off", "shopify", map[string]any{"insight_tags": false, "insight_metafields": false}},
+		{"shopware-off", "shopware", map[string]any{"insight_tags": false, "insight_custom_fields": false}},
+		{"shopware-tags", "shopware", map[string]any{"insight_custom_fields": false}},
+		{"magento-default", "magento", nil},
+		{"magento-on", "magento", map[string]any{"insight_attributes": true}},
+		{"helpscout", "helpscout", nil},
+	} {
+		reg, ok := connectors.Lookup(tc.typ)
+		if !ok {
+			t.Fatalf("no connector %s", tc.typ)
+		}
+		m, err := mappings.Compile(tc.typ, reg.Mapping, mappings.Options{Settings: tc.settings})
+		if err != nil {
+			t.Fatal(err)
+		}
+		points.byName[tc.name] = &Touchpoint{Name: tc.name, Conn: &pushSink{}, Mapping: m}
+		points.names = append(points.names, tc.name)
+	}
+	h := &Handlers{Store: s, Queue: NewQueue(rdb), Points: points, Log: log, MaxRetry: 3}
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	cust, err := s.MergeCustomer(ctx, hub.Inbound{Instance: "shopify-on", Resource: "customer", ExternalID: "1", SourceAt: at,
+		Doc: map[string]any{"email": "settings@example.com"}}, hub.Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := mappings.NormalizeOrder(map[string]any{"status": "open", "financial_status": "paid", "currency": "EUR", "line_items": 1,
+		"total": "80.00", "customer_ref": "1", "placed_at": "2026-03-01T10:00:00Z", "payment_method": "invoice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MergeOrder(ctx, hub.OrderInbound{Instance: "shopify-on", ExternalID: "o1", EventID: "e1", SourceAt: at, Doc: doc}); err != nil {
+		t.Fatal(err)
+	}
+	h.refreshKnowledge(ctx, cust.CustomerID, log)
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	got := map[string]int{}
+	for _, name := range points.names {
+		if tasks, err := insp.ListPendingTasks(PushQueue(name)); err == nil {
+			got[name] = len(tasks)
+		}
+	}
+	want := map[string]int{"shopify-on": 1, "shopware-tags": 1, "magento-on": 1, "helpscout": 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("refresh pushes per touchpoint %v, want %v", got, want)
+	}
+}

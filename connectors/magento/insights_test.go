@@ -44,6 +44,11 @@ func TestMappingInsightAttributes(t *testing.T) {
 			if diff := cmp.Diff(tt.want, out["custom_attributes"]); diff != "" {
 				t.Errorf("custom_attributes (-want +got):\n%s", diff)
 			}
+			// Off, the mapping renders no insights: the customer gets no
+			// insight refreshes (sync: insightTargets).
+			if want := tt.want != nil; m.ReadsHub("customer") != want {
+				t.Errorf("ReadsHub = %v, want %v", !want, want)
+			}
 		})
 	}
 }

@@ -51,8 +51,10 @@ func TestMappingInsights(t *testing.T) {
 		{"no insights yet: no insight tags, empty metafields", nil, insightDoc([]string{"vip"}, "", ""),
 			"vip", map[string]any{"segment": "", "profitability": "", "rfm": "545", "total_spent": "130.50 EUR",
 				"return_rate": "12.5%", "next_order_due": "2027-01-04"}, true},
-		{"settings off", map[string]any{"insight_tags": false, "insight_metafields": false}, insightDoc([]string{"vip"}, "lost", "low"),
-			"vip", nil, true},
+		{"settings off: no insight refreshes either", map[string]any{"insight_tags": false, "insight_metafields": false}, insightDoc([]string{"vip"}, "lost", "low"),
+			"vip", nil, false},
+		{"tags only", map[string]any{"insight_metafields": false}, insightDoc([]string{"vip"}, "lost", "low"),
+			"vip, shophub:segment:lost, shophub:profitability:low", nil, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			m, err := mappings.Compile("connectors/shopify/mapping.yaml", reg.Mapping, mappings.Options{DefaultRegion: "US", Settings: tt.settings})

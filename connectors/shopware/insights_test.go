@@ -35,6 +35,9 @@ func TestMappingInsights(t *testing.T) {
 		wantTags []any
 		wantCF   any
 	}{
+		{"custom fields only", map[string]any{"insight_tags": false}, []any{"b2b", "vip"}, map[string]any{
+			"shophub_segment": "at_risk", "shophub_profitability": "low", "shophub_rfm": "213", "shophub_total_spent": "30.00 EUR",
+			"shophub_return_rate": "80.0%", "shophub_next_order_due": ""}},
 		{"defaults", nil, []any{"b2b", "vip", "shophub:segment:at_risk", "shophub:profitability:low"}, map[string]any{
 			"shophub_segment": "at_risk", "shophub_profitability": "low", "shophub_rfm": "213", "shophub_total_spent": "30.00 EUR",
 			"shophub_return_rate": "80.0%", "shophub_next_order_due": ""}},
@@ -54,6 +57,11 @@ func TestMappingInsights(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.wantCF, out["customFields"]); diff != "" {
 				t.Errorf("customFields (-want +got):\n%s", diff)
+			}
+			// With both settings off the mapping renders no insights: the
+			// customer gets no insight refreshes (sync: insightTargets).
+			if want := tt.wantCF != nil || len(tt.wantTags) > 2; m.ReadsHub(connectors.ResourceCustomer) != want {
+				t.Errorf("ReadsHub = %v, want %v", !want, want)
 			}
 		})
 	}
