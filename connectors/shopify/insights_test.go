@@ -185,6 +185,40 @@ func TestUpdateSkipsSameTags(t *testing.T) {
 	}
 }
 
+// Upsert of an existing customer has no read of it (the pipeline found
+// the customer by email, or writes unconditionally): tags alone are read
+// first and not written when equal as a set; tags that differ, or tags
+// riding along with other changes, are PUT.
+func TestUpsertSkipsSameTags(t *testing.T) {
+	emu, url := startEmulator(t, shopifytest.Options{})
+	w := newConnector(t, url, 5).(connectors.Writer)
+	ctx := context.Background()
+	id := emu.CreateCustomer(map[string]any{"email": "tags@example.com", "first_name": "Tia", "tags": "vip, shophub:segment:loyal"})
+	for _, tt := range []struct {
+		name     string
+		payload  map[string]any
+		requests int64 // GET and PUT: the tags say whether a PUT was one
+		want     string
+	}{
+		{"same set, other order: the read only", map[string]any{"tags": "shophub:segment:loyal,  vip"}, 1, "shophub:segment:loyal, vip"},
+		{"segment moved: read and PUT", map[string]any{"tags": "vip, shophub:segment:champions"}, 2, "shophub:segment:champions, vip"},
+		{"with a name change: the PUT alone", map[string]any{"tags": "vip, shophub:segment:champions", "first_name": "Tina"}, 1, "shophub:segment:champions, vip"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := emu.Requests()
+			if _, err := w.Upsert(ctx, "customer", id, tt.payload); err != nil {
+				t.Fatal(err)
+			}
+			if got := emu.Requests() - before; got != tt.requests {
+				t.Errorf("made %d requests, want %d", got, tt.requests)
+			}
+			if got, _ := emu.Customer(id); got["tags"] != tt.want {
+				t.Errorf("tags = %v, want %s", got["tags"], tt.want)
+			}
+		})
+	}
+}
+
 // Shopify's 422 for a metafield it refuses reaches the pipeline as a
 // permanent error with the body.
 func TestMetafieldRefusedIsPermanent(t *testing.T) {

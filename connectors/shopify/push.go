@@ -118,8 +118,21 @@ func (c *Connector) update(ctx context.Context, resource, externalID string, cur
 		return nil, err
 	}
 	dropPartialConsent(body)
-	if current != nil {
-		if t, ok := body["tags"]; ok && sameTags(t, current.Data["tags"]) {
+	// read is the customer as Shopify holds it before the write: current,
+	// or, when the customer is updated without a read (Upsert: the
+	// pipeline found them by email, or writes unconditionally) and the
+	// tags are all the PUT would carry, read here. The pipeline cannot
+	// tell unchanged tags from changed ones (the hub's shophub:* tags are
+	// never read back), and a GET is cheaper than a PUT that changes
+	// nothing yet counts as a write and brings a customers/update echo.
+	read := current
+	if _, ok := body["tags"]; ok && read == nil && len(body) == 1 {
+		if read, err = c.Fetch(ctx, resource, id); err != nil {
+			return nil, err
+		}
+	}
+	if read != nil {
+		if t, ok := body["tags"]; ok && sameTags(t, read.Data["tags"]) {
 			// The same tags in another order or spacing: a PUT would be a
 			// write and an echo for nothing.
 			delete(body, "tags")
@@ -130,6 +143,9 @@ func (c *Connector) update(ctx context.Context, resource, externalID string, cur
 		// Only the address changed (the pipeline sends changed keys
 		// only): no customer PUT, which would be a write and an echo of
 		// its own; the address write needs the current default address.
+		if rec == nil {
+			rec = read
+		}
 		if rec == nil {
 			if rec, err = c.Fetch(ctx, resource, id); err != nil {
 				return nil, err
