@@ -152,14 +152,11 @@ func (s *Store) Export(ctx context.Context, customerID uint64) (*Export, error) 
 				return err
 			}
 			for _, t := range ts {
-				d := map[string]any{}
-				if t.Data != "" {
-					if err := json.Unmarshal([]byte(t.Data), &d); err != nil {
-						return fmt.Errorf("ticket %d data: %w", t.ID, err)
-					}
+				d, err := decodeData("ticket", t.ID, t.Data)
+				if err != nil {
+					return err
 				}
-				x.Tickets = append(x.Tickets, TicketView{ID: t.ID, Instance: t.Instance, ExternalID: t.ExternalID, Version: t.Version,
-					Ticket: d, UpdatedAt: t.SourceAt.UTC().Format(timeFmt)})
+				x.Tickets = append(x.Tickets, ticketView(t.kept(), d))
 			}
 		}
 

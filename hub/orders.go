@@ -589,39 +589,14 @@ type OrderView struct {
 
 // Order loads one order by its shop record.
 func (s *Store) Order(ctx context.Context, instance, externalID string) (*Order, map[string]any, error) {
-	var o Order
-	err := s.db.WithContext(ctx).Where("instance = ? AND external_id = ?", instance, externalID).Take(&o).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, nil, fmt.Errorf("order %s/%s: %w", instance, externalID, ErrNotFound)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	data, err := decodeData("order", o.ID, o.Data)
-	if err != nil {
-		return nil, nil, err
-	}
-	return &o, data, nil
+	return takeKept[Order](ctx, s.db, "order", instance, externalID)
 }
 
 // CustomerOrders lists a customer's orders, most recently placed first.
 func (s *Store) CustomerOrders(ctx context.Context, customerID uint64, limit int) ([]OrderView, error) {
-	var rows []Order
-	q := s.db.WithContext(ctx).Where("customer_id = ?", customerID).Order("placed_at desc, id desc")
-	if limit > 0 {
-		q = q.Limit(limit)
-	}
-	if err := q.Find(&rows).Error; err != nil {
-		return nil, err
-	}
-	out := make([]OrderView, 0, len(rows))
-	for _, o := range rows {
-		data, err := decodeData("order", o.ID, o.Data)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, OrderView{ID: o.ID, Instance: o.Instance, ExternalID: o.ExternalID, Version: o.Version,
-			Order: data, UpdatedAt: o.SourceAt.UTC().Format(timeFmt)})
-	}
-	return out, nil
+	return customerKept[Order](ctx, s.db, "order", customerID, "placed_at desc, id desc", limit,
+		func(r keptRow, data map[string]any) OrderView {
+			return OrderView{ID: r.ID, Instance: r.Instance, ExternalID: r.ExternalID, Version: r.Version,
+				Order: data, UpdatedAt: r.SourceAt.UTC().Format(timeFmt)}
+		})
 }

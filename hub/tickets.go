@@ -234,41 +234,18 @@ type TicketView struct {
 
 // Ticket loads one ticket by its helpdesk record.
 func (s *Store) Ticket(ctx context.Context, instance, externalID string) (*Ticket, map[string]any, error) {
-	var t Ticket
-	err := s.db.WithContext(ctx).Where("instance = ? AND external_id = ?", instance, externalID).Take(&t).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, nil, fmt.Errorf("ticket %s/%s: %w", instance, externalID, ErrNotFound)
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	data, err := decodeData("ticket", t.ID, t.Data)
-	if err != nil {
-		return nil, nil, err
-	}
-	return &t, data, nil
+	return takeKept[Ticket](ctx, s.db, "ticket", instance, externalID)
 }
 
 // CustomerTickets lists a customer's tickets, newest change first.
 func (s *Store) CustomerTickets(ctx context.Context, customerID uint64, limit int) ([]TicketView, error) {
-	var rows []Ticket
-	q := s.db.WithContext(ctx).Where("customer_id = ?", customerID).Order("source_at desc, id desc")
-	if limit > 0 {
-		q = q.Limit(limit)
-	}
-	if err := q.Find(&rows).Error; err != nil {
-		return nil, err
-	}
-	out := make([]TicketView, 0, len(rows))
-	for _, t := range rows {
-		data, err := decodeData("ticket", t.ID, t.Data)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, TicketView{ID: t.ID, Instance: t.Instance, ExternalID: t.ExternalID, Version: t.Version,
-			Ticket: data, UpdatedAt: t.SourceAt.UTC().Format(timeFmt)})
-	}
-	return out, nil
+	return customerKept[Ticket](ctx, s.db, "ticket", customerID, "source_at desc, id desc", limit, ticketView)
+}
+
+// ticketView is a ticket's row and decoded doc as the API shows them.
+func ticketView(r keptRow, data map[string]any) TicketView {
+	return TicketView{ID: r.ID, Instance: r.Instance, ExternalID: r.ExternalID, Version: r.Version,
+		Ticket: data, UpdatedAt: r.SourceAt.UTC().Format(timeFmt)}
 }
 
 // TicketCounts returns how many tickets a customer has, and how many of

@@ -2,6 +2,7 @@ package hub_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -63,6 +64,30 @@ func TestMergeTicket(t *testing.T) {
 			}
 			if n := countRows(t, s, &hub.TicketChange{}); n != 4 {
 				t.Errorf("%d ticket lineage rows, want 4 (two creations, status, threads)", n)
+			}
+			// One ticket by its helpdesk id, with its doc; an unknown one is
+			// ErrNotFound (takeKept, as Store.Order).
+			tk, tdoc, err := s.Ticket(ctx, "helpdesk", "900")
+			if err != nil || tk.Version != 2 || tdoc["status"] != "closed" || tk.Status != "closed" {
+				t.Errorf("Ticket = %+v %v, %v", tk, tdoc, err)
+			}
+			if _, _, err := s.Ticket(ctx, "helpdesk", "404"); !errors.Is(err, hub.ErrNotFound) || err.Error() != "ticket helpdesk/404: not found in hub" {
+				t.Errorf("unknown ticket: %v, want ErrNotFound", err)
+			}
+			// A customer's tickets, newest change first, limit kept.
+			if _, err := s.MergeTicket(ctx, hub.TicketInbound{Instance: "helpdesk", ExternalID: "902", SourceAt: at.Add(time.Hour),
+				Doc: map[string]any{"status": "active", "customer_ref": "77"}}); err != nil {
+				t.Fatal(err)
+			}
+			for limit, want := range map[int]string{0: "[902 900]", 1: "[902]"} {
+				ts, err := s.CustomerTickets(ctx, cust.CustomerID, limit)
+				var ids []string
+				for _, tv := range ts {
+					ids = append(ids, tv.ExternalID)
+				}
+				if err != nil || fmt.Sprint(ids) != want {
+					t.Errorf("CustomerTickets(limit %d) = %v, %v; want %s", limit, ids, err, want)
+				}
 			}
 		})
 	}
