@@ -21,8 +21,15 @@ import (
 // X-RateLimit-Retry-After, or X-RateLimit-Remaining-Minute at 0). The pause
 // is what keeps 429s to a handful under many workers: the first 429 stops
 // everybody, not only the worker that got it.
+//
+// In the pipeline the bucket is a reservation in Redis shared by every
+// worker process (Instance.SharedLimiter, sync.RedisPacer): the limit is the
+// account's, so two workers with a bucket each would together send twice
+// the rate. Elsewhere (the CLI, tests of the connector alone) it is an
+// in-process token bucket. The pause stays per process.
 type pacer struct {
-	bucket *rate.Limiter
+	bucket connectors.Limiter // nil: not paced
+	burst  int                // the most one Wait pays
 	window time.Duration
 
 	mu    sync.Mutex
@@ -47,7 +54,12 @@ func newPacer(inst connectors.Instance, s Settings) *pacer {
 	if inst.RateBurst > 0 {
 		burst = max(inst.RateBurst, 2)
 	}
-	p.bucket = rate.NewLimiter(rate.Limit(perSec), burst)
+	p.burst = burst
+	if inst.SharedLimiter != nil {
+		p.bucket = inst.SharedLimiter("account", perSec, burst)
+	} else {
+		p.bucket = connectors.LocalLimiter{L: rate.NewLimiter(rate.Limit(perSec), burst)}
+	}
 	return p
 }
 
@@ -71,7 +83,7 @@ func (p *pacer) Wait(ctx context.Context, cost int) error {
 	if p.bucket == nil {
 		return nil
 	}
-	return p.bucket.WaitN(ctx, cost)
+	return p.bucket.Wait(ctx, min(cost, p.burst))
 }
 
 // most is the largest cost one Wait can pay (the bucket's burst); 0 when
@@ -80,7 +92,7 @@ func (p *pacer) most() int {
 	if p.bucket == nil {
 		return 0
 	}
-	return p.bucket.Burst()
+	return p.burst
 }
 
 // pause holds every caller back for d.

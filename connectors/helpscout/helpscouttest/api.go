@@ -134,6 +134,7 @@ func (e *Emulator) admit(w http.ResponseWriter, cost int) bool {
 		writeErr(w, f.Status, fmt.Sprintf("injected failure (%d)", f.Status))
 		return false
 	}
+	e.asked.Add(int64(cost))
 	e.mu.Lock()
 	limit := e.opts.RateLimit
 	if limit <= 0 {

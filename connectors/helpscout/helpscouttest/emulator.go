@@ -44,10 +44,13 @@ type Options struct {
 
 // Stats count what the emulator answered.
 type Stats struct {
-	Requests   int64
-	TooMany    int64
-	Tokens     int64
-	Units      int64
+	Requests int64
+	TooMany  int64
+	Tokens   int64
+	Units    int64
+	// Asked is the units of every request the rate limit saw, refused
+	// ones too: what the client asked for, against Units it was granted.
+	Asked      int64
 	Deliveries int64
 }
 
@@ -70,7 +73,7 @@ type Emulator struct {
 	wg         sync.WaitGroup
 	closed     atomic.Bool
 
-	tooMany, tokenCount, units, deliveries atomic.Int64
+	tooMany, tokenCount, units, asked, deliveries atomic.Int64
 }
 
 // New builds an emulator; Start serves it.
@@ -129,7 +132,7 @@ func (e *Emulator) SetRateLimit(units int, window time.Duration) {
 // Stats returns the counters.
 func (e *Emulator) Stats() Stats {
 	return Stats{Requests: e.Requests(), TooMany: e.tooMany.Load(), Tokens: e.tokenCount.Load(),
-		Units: e.units.Load(), Deliveries: e.deliveries.Load()}
+		Units: e.units.Load(), Asked: e.asked.Load(), Deliveries: e.deliveries.Load()}
 }
 
 // ExpireTokens invalidates every token handed out, as an expiry would.
