@@ -32,8 +32,9 @@ type DemoOptions struct {
 	// seeded so that people overlap across the systems (shophub dev).
 	Landscape bool
 	// OXIDServer, with Landscape, adds an OXID shop: OXID is database-based,
-	// so dev creates its database (OXIDDatabase, default shophub_dev_oxid,
-	// dropped and recreated at each start) on this MySQL/MariaDB server.
+	// so dev creates its database (OXIDDatabase, default DevOXIDDatabase of
+	// the hub's database, dropped and recreated at each start) on this
+	// MySQL/MariaDB server.
 	OXIDServer, OXIDDatabase string
 	// Driver and DSN select the hub database; default a SQLite file in Dir.
 	Driver, DSN string

@@ -1,7 +1,10 @@
 package app
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/shophub/shophub/config"
@@ -60,7 +63,7 @@ func (d *Demo) startLandscape(o DemoOptions, cfg *config.Config) error {
 	if o.OXIDServer != "" {
 		name := o.OXIDDatabase
 		if name == "" {
-			name = "shophub_dev_oxid"
+			name = DevOXIDDatabase(cfg.Database)
 		}
 		dsn, err := oxidtest.Provision(o.OXIDServer, name)
 		if err != nil {
@@ -80,6 +83,24 @@ func (d *Demo) startLandscape(o DemoOptions, cfg *config.Config) error {
 	}
 	cfg.ApplyDefaults()
 	return nil
+}
+
+// DevOXIDDatabase is the name of dev's OXID shop database when none is
+// given: shophub_dev_oxid_ and a hash of the hub's database (its SQLite
+// file's absolute path, or its DSN). The shop is dropped and recreated at
+// each start, so one fixed name let two dev runs, or tests, on one MySQL
+// server wipe each other's shop; a name of its hub keeps them apart, and a
+// restart on the same hub reuses its name instead of leaving a database
+// behind per run.
+func DevOXIDDatabase(hub config.Database) string {
+	id := hub.Driver + ":" + hub.DSN
+	if hub.Driver == "sqlite" {
+		if abs, err := filepath.Abs(hub.DSN); err == nil {
+			id = hub.Driver + ":" + abs
+		}
+	}
+	sum := sha256.Sum256([]byte(id))
+	return "shophub_dev_oxid_" + hex.EncodeToString(sum[:6])
 }
 
 // seedFailer turns a failed write of the OXID emulator, which reports to a

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/shophub/shophub/cmd/shophub/app"
 	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/connectors/oxid/oxidtest"
@@ -29,15 +31,47 @@ func TestDevLandscapeWithOXID(t *testing.T) {
 	if server == "" {
 		t.Skipf("needs a MySQL/MariaDB server for the OXID shop: set %s (CI sets it)", oxidtest.EnvMySQL)
 	}
-	name := fmt.Sprintf("shophub_dev_oxid_t%d", time.Now().UnixNano()%1_000_000)
-	d := checkLandscape(t, app.DemoOptions{Dir: t.TempDir(), Seed: 2, Landscape: true, Log: testLogger(),
-		PollInterval: time.Second, OXIDServer: server, OXIDDatabase: name}, 6)
+	// No OXIDDatabase: the default is named after the hub, here the
+	// test's own directory, so parallel runs on one server do not collide.
+	dir := t.TempDir()
+	name := app.DevOXIDDatabase(config.Database{Driver: "sqlite", DSN: filepath.Join(dir, "dev.db")})
+	d := checkLandscape(t, app.DemoOptions{Dir: dir, Seed: 2, Landscape: true, Log: testLogger(),
+		PollInterval: time.Second, OXIDServer: server}, 6)
 	t.Cleanup(func() { _, _ = d.OXID.DB.Exec("DROP DATABASE IF EXISTS `" + name + "`") })
+	if c, err := mysql.ParseDSN(d.OXID.DSN); err != nil || c.DBName != name {
+		t.Errorf("OXID shop database %v (%v), want %s", c, err, name)
+	}
 	// OXID's own customer travels to the shops.
 	eventually(t, 60*time.Second, "OXID's own customer never reached Shopify", func() bool {
 		_, ok := d.Shopify.FindByEmail("lukas.gruber@example.at")
 		return ok
 	})
+}
+
+// Dev's OXID shop database is named after the hub: the same hub (its
+// SQLite file by any path, or its DSN) gives the same name, another hub
+// another, within MySQL's 64 characters.
+func TestDevOXIDDatabase(t *testing.T) {
+	t.Chdir(t.TempDir())
+	abs, err := filepath.Abs(filepath.Join(".shophub", "dev.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel := app.DevOXIDDatabase(config.Database{Driver: "sqlite", DSN: filepath.Join(".shophub", "dev.db")})
+	same := app.DevOXIDDatabase(config.Database{Driver: "sqlite", DSN: abs})
+	other := app.DevOXIDDatabase(config.Database{Driver: "sqlite", DSN: filepath.Join("elsewhere", "dev.db")})
+	mysqlHub := app.DevOXIDDatabase(config.Database{Driver: "mysql", DSN: "root@tcp(127.0.0.1:3306)/hub_a"})
+	otherMySQL := app.DevOXIDDatabase(config.Database{Driver: "mysql", DSN: "root@tcp(127.0.0.1:3306)/hub_b"})
+	if rel != same {
+		t.Errorf("one hub file, two names: %s, %s", rel, same)
+	}
+	seen := map[string]bool{}
+	for _, n := range []string{rel, other, mysqlHub, otherMySQL} {
+		if seen[n] || !strings.HasPrefix(n, "shophub_dev_oxid_") || len(n) > 64 {
+			t.Errorf("name %q: repeated, or not a dev OXID database name", n)
+		}
+		seen[n] = true
+	}
 }
 
 func checkLandscape(t *testing.T, o app.DemoOptions, systems int) *app.Demo {

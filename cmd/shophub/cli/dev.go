@@ -67,7 +67,9 @@ Nothing outside this process is touched.`,
 	f.StringVar(&o.HelpScoutAddr, "helpscout", "127.0.0.1:8084", "Help Scout emulator address")
 	f.StringVar(&o.OdooAddr, "odoo", "127.0.0.1:8085", "Odoo emulator address")
 	f.StringVar(&o.OXIDServer, "oxid-server", os.Getenv("SHOPHUB_DEV_OXID_SERVER"),
-		"a MySQL/MariaDB server DSN (e.g. root@tcp(127.0.0.1:3306)/) on which dev adds an OXID shop: it creates the database shophub_dev_oxid, dropped and recreated at each start (default $SHOPHUB_DEV_OXID_SERVER)")
+		"a MySQL/MariaDB server DSN (e.g. root@tcp(127.0.0.1:3306)/) on which dev adds an OXID shop: it creates the database --oxid-database, dropped and recreated at each start (default $SHOPHUB_DEV_OXID_SERVER)")
+	f.StringVar(&o.OXIDDatabase, "oxid-database", "",
+		"the OXID shop's database on --oxid-server (default shophub_dev_oxid_ and a hash of the hub's database, so dev runs on other --dir do not share it)")
 	f.BoolVar(&shopsOnly, "shops-only", false, "only the Shopify and Shopware emulators (the demo before the full landscape)")
 	f.StringVar(&o.Dir, "dir", ".shophub", "directory for the hub's SQLite file")
 	f.IntVar(&o.Seed, "seed", 10, "demo customers to create in the Shopify emulator")
