@@ -34,34 +34,75 @@ func Client(t testing.TB) (*redis.Client, *redis.Options) {
 		t.Cleanup(func() { _ = c.Close() })
 		return c, opts
 	}
+	return claim(t, addr)
+}
+
+// claimTTL bounds how long a crashed test process keeps a database index;
+// a live test renews its claim well within it.
+const claimTTL = 2 * time.Minute
+
+// claim takes a free database index on addr. The 15 indexes are shared by
+// every test process on the machine (packages run side by side, and the
+// end-to-end tests run in parallel), so a test waits for one to be released
+// rather than failing while the machine is busy.
+func claim(t testing.TB, addr string) (*redis.Client, *redis.Options) {
+	t.Helper()
 	ctx := context.Background()
 	ctl := redis.NewClient(&redis.Options{Addr: addr, DB: 0})
 	defer ctl.Close()
-	for db := 1; db < 16; db++ {
-		key := "shophub:testdb:" + strconv.Itoa(db)
-		ok, err := ctl.SetNX(ctx, key, os.Getpid(), 15*time.Minute).Result()
-		if err != nil {
-			t.Fatalf("test redis at %s: %v", addr, err)
+	const wait = 10 * time.Minute
+	deadline := time.Now().Add(wait)
+	for {
+		for db := 1; db < 16; db++ {
+			key := "shophub:testdb:" + strconv.Itoa(db)
+			ok, err := ctl.SetNX(ctx, key, os.Getpid(), claimTTL).Result()
+			if err != nil {
+				t.Fatalf("test redis at %s: %v", addr, err)
+			}
+			if !ok {
+				continue
+			}
+			return hold(t, addr, db, key)
 		}
-		if !ok {
-			continue
+		if time.Now().After(deadline) {
+			t.Fatalf("no free database index on test redis %s: all 15 claimed for %s", addr, wait)
 		}
-		opts := &redis.Options{Addr: addr, DB: db}
-		c := redis.NewClient(opts)
-		if err := c.FlushDB(ctx).Err(); err != nil {
-			t.Fatalf("flush test redis db %d: %v", db, err)
-		}
-		t.Cleanup(func() {
-			_ = c.FlushDB(context.Background()).Err()
-			_ = c.Close()
-			rel := redis.NewClient(&redis.Options{Addr: addr, DB: 0})
-			_ = rel.Del(context.Background(), key).Err()
-			_ = rel.Close()
-		})
-		return c, opts
+		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("no free database index on test redis %s (15 claimed)", addr)
-	return nil, nil
+}
+
+// hold flushes the claimed database and keeps the claim alive until the
+// test ends, then flushes and releases it.
+func hold(t testing.TB, addr string, db int, key string) (*redis.Client, *redis.Options) {
+	t.Helper()
+	ctx := context.Background()
+	opts := &redis.Options{Addr: addr, DB: db}
+	c := redis.NewClient(opts)
+	if err := c.FlushDB(ctx).Err(); err != nil {
+		t.Fatalf("flush test redis db %d: %v", db, err)
+	}
+	ctl := redis.NewClient(&redis.Options{Addr: addr, DB: 0})
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(claimTTL / 4)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				_ = ctl.Expire(context.Background(), key, claimTTL).Err()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		close(done)
+		_ = c.FlushDB(context.Background()).Err()
+		_ = c.Close()
+		_ = ctl.Del(context.Background(), key).Err()
+		_ = ctl.Close()
+	})
+	return c, opts
 }
 
 // StartClock ages miniredis keys in real time: miniredis only expires keys

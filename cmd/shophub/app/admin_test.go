@@ -50,6 +50,7 @@ var bearer = map[string]string{"Authorization": "Bearer " + adminToken}
 // readiness detail, the dashboard and the admin API answer on the admin
 // port, with security headers.
 func TestAdminListenerApart(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{lazy: true, tune: func(c *config.Config) {
 		c.Server.AdminListen = "127.0.0.1:0"
 		c.Server.AdminToken = adminToken
@@ -108,6 +109,7 @@ func TestAdminListenerApart(t *testing.T) {
 // actions run only from its own origin: a cross-site POST is refused
 // before it reaches asynqmon, even with the right credentials.
 func TestDashboardActions(t *testing.T) {
+	t.Parallel()
 	pause := "/ui/queues/api/queues/" + shsync.QueuePoll + ":pause"
 	for _, tc := range []struct {
 		name    string
@@ -157,6 +159,7 @@ func TestDashboardActions(t *testing.T) {
 // `shophub worker` serves /metrics, /healthz and /readyz on worker.listen,
 // its readiness including the queue server's health.
 func TestWorkerListener(t *testing.T) {
+	t.Parallel()
 	a := newApp(t, false, true, nil, func(c *config.Config) { c.Worker.Listen = "127.0.0.1:0" })
 	base := a.AdminURL()
 	if base == "" {
@@ -195,6 +198,7 @@ func TestWorkerListener(t *testing.T) {
 // gone, /readyz turns 503 and names the queue server, and it recovers
 // once Redis is back.
 func TestWorkerReadinessFollowsQueueHealth(t *testing.T) {
+	t.Parallel()
 	srv := redistest.StartServer(t)
 	rdb := app.NewRedis(config.Redis{Addr: srv.Addr})
 	t.Cleanup(func() { _ = rdb.Close() })
@@ -224,6 +228,7 @@ func TestWorkerReadinessFollowsQueueHealth(t *testing.T) {
 // unless it is a configured trusted proxy; and a panic is logged without
 // the request's path (a webhook token) or Authorization header.
 func TestForgedForwardedFor(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		trusted []string

@@ -15,6 +15,7 @@ import (
 // keeps the consent given in Shopify, and once the customer confirms and
 // later unsubscribes in Magento, that unsubscription counts.
 func TestMagentoPendingSubscriptionKeepsConsent(t *testing.T) {
+	t.Parallel()
 	// Magento's clock a minute ahead: its record of the customer shophub
 	// creates is then newer than Shopify's, as it is whenever Magento
 	// saves after Shopify did.

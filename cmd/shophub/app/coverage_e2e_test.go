@@ -14,6 +14,7 @@ import (
 // customer phone. Its echoes must not take the region or the address phone
 // from the hub, nor through the hub from Shopify.
 func TestShopwareEchoKeepsWhatItCannotHold(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	ctx := context.Background()
 	email := "jana.berg@example.com"

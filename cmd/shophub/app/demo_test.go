@@ -11,6 +11,7 @@ import (
 // TestStartDemo runs what `shophub dev` runs: seeded Shopify customers
 // arrive in Shopware within seconds.
 func TestStartDemo(t *testing.T) {
+	t.Parallel()
 	d, err := app.StartDemo(context.Background(), app.DemoOptions{Dir: t.TempDir(), Seed: 3, Log: testLogger()})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/hub"
+	shsync "github.com/shophub/shophub/sync"
 	"github.com/shophub/shophub/sync/redistest"
 )
 
@@ -21,12 +22,26 @@ func (e *env) quiet(t *testing.T) {
 	t.Helper()
 	insp := asynq.NewInspectorFromRedisClient(e.rdb)
 	var busy string // what the last look found under way, for the failure
-	idle := func() bool {
+	// settled says whether nothing but polls is under way and every poll
+	// task is done; it returns the poll tasks still queued or running.
+	settled := func() (bool, map[string]bool) {
+		polls := map[string]bool{}
 		queues, _ := insp.Queues() // the fixed queues and one push queue per target
 		for _, q := range queues {
 			info, err := insp.GetQueueInfo(q)
 			if err != nil {
 				continue // queue not created yet
+			}
+			if q == shsync.QueuePoll {
+				for _, list := range []func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){insp.ListActiveTasks, insp.ListPendingTasks} {
+					ts, _ := list(q, asynq.PageSize(100))
+					for _, ti := range ts {
+						polls[ti.ID] = true
+					}
+				}
+				if info.Retry+info.Aggregating == 0 {
+					continue
+				}
 			}
 			if info.Pending+info.Active+info.Scheduled+info.Retry+info.Aggregating > 0 {
 				busy = fmt.Sprintf("queue %s: %d pending, %d active, %d scheduled, %d retry (%d processed, %d failed today)",
@@ -37,16 +52,40 @@ func (e *env) quiet(t *testing.T) {
 						busy += fmt.Sprintf("\n  %s %s retried %d: %s", ti.Type, ti.ID, ti.Retried, ti.LastErr)
 					}
 				}
-				return false
+				return false, polls
 			}
 		}
 		var pending int64
 		e.app.Store.DB().Model(&hub.OutboxEvent{}).Where("dispatched_at IS NULL").Count(&pending)
 		busy = fmt.Sprintf("%d outbox events not dispatched", pending)
-		return pending == 0
+		return pending == 0, polls
 	}
+	// Scheduled polls never stop, and on a busy machine one is nearly
+	// always running: quiet waits until the polls under way when all else
+	// was idle have finished, and all else is still idle after them (their
+	// findings would be pending ingests by then).
+	var waitFor map[string]bool
 	deadline := time.Now().Add(30 * time.Second) // a hang guard
-	for !idle() {
+	for {
+		ok, polls := settled()
+		switch {
+		case !ok:
+			waitFor = nil
+		case waitFor == nil:
+			waitFor = polls
+		default:
+			for id := range waitFor {
+				if !polls[id] {
+					delete(waitFor, id)
+				}
+			}
+		}
+		if ok && len(waitFor) == 0 {
+			return
+		}
+		if waitFor != nil && len(waitFor) > 0 {
+			busy = fmt.Sprintf("%d polls under way", len(waitFor))
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("after 30s: pipeline never became idle; last seen: %s", busy)
 		}
@@ -114,6 +153,7 @@ func (e *env) linkOf(t *testing.T, customerID uint64, instance string) string {
 }
 
 func TestCustomerTravelsShopifyToShopwareAndBack(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	email := "reise@example.com"
 	shopifyID := e.shopify.CreateCustomer(map[string]any{
@@ -186,6 +226,7 @@ func shopifyRecord(id int, email, first string, updated time.Time) map[string]an
 }
 
 func TestDuplicateAndReorderedWebhooks(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{tune: func(c *config.Config) { onlyShopify(c) }})
 	url := e.app.URL() + "/webhooks/shopify"
 	email := "order@example.com"
@@ -241,6 +282,7 @@ func TestDuplicateAndReorderedWebhooks(t *testing.T) {
 }
 
 func TestWebhookRejections(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{tune: func(c *config.Config) { onlyShopify(c) }})
 	url := e.app.URL() + "/webhooks/shopify"
 	rec := shopifyRecord(77, "reject@example.com", "R", time.Now())
@@ -284,6 +326,7 @@ func TestWebhookRejections(t *testing.T) {
 }
 
 func TestWebhookWhileRedisIsDown(t *testing.T) {
+	t.Parallel()
 	srv := redistest.StartServer(t)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr, DialTimeout: 500 * time.Millisecond, MaxRetries: -1})
 	t.Cleanup(func() { _ = rdb.Close() })
@@ -317,6 +360,7 @@ func TestWebhookWhileRedisIsDown(t *testing.T) {
 }
 
 func TestBackfillResumesFromCursor(t *testing.T) {
+	t.Parallel()
 	const total = 10000
 	e := newEnv(t, envOptions{tune: func(c *config.Config) {
 		onlyShopify(c)

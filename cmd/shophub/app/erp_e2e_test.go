@@ -42,6 +42,7 @@ func nextSecond() {
 
 // TestERPOdooOwnsBillingAddressAndNumber is the ERP issue's must-show 2.
 func TestERPOdooOwnsBillingAddressAndNumber(t *testing.T) {
+	t.Parallel()
 	const poll = time.Second
 	e, odooEmu := odooEnv(t, poll)
 	email := "olga@example.com"
@@ -167,6 +168,7 @@ func TestERPOdooOwnsBillingAddressAndNumber(t *testing.T) {
 // polling off, only a notification carrying the secret brings the partner
 // in — fetched from Odoo, not taken from the notification's body.
 func TestERPOdooNotificationNeedsSecret(t *testing.T) {
+	t.Parallel()
 	e, odooEmu := odooEnv(t, 0)
 	email := "nora@example.com"
 	partner := odooEmu.CreateCustomer(map[string]any{"name": "Nora Notify", "email": email, "ref": "K-2002",
@@ -216,6 +218,7 @@ func TestERPOdooNotificationNeedsSecret(t *testing.T) {
 // weclapp profile, pointed at the REST emulator, syncs customers both ways
 // with no Go code for weclapp.
 func TestERPRestWeclappSyncsBothWays(t *testing.T) {
+	t.Parallel()
 	const poll = time.Second
 	emu := resttest.New(resttest.Options{Style: resttest.Weclapp})
 	url := emu.Start()

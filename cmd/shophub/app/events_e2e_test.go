@@ -157,6 +157,7 @@ func (e *eventsEnv) waitCart(t *testing.T, checkoutID string, completed bool) {
 // that became an order within the delay makes no event; a person without
 // marketing consent gets the event recorded, not delivered.
 func TestCartAbandonedReachesKlaviyoAndWebhook(t *testing.T) {
+	t.Parallel()
 	e := newEventsEnv(t, nil)
 	aliceShop, alice := e.customer(t, "alice@example.com", true)
 	bobShop, bob := e.customer(t, "bob@example.com", true)
@@ -254,6 +255,7 @@ func TestCartAbandonedReachesKlaviyoAndWebhook(t *testing.T) {
 // their schedule, with scans run by hand on both at once, and after a
 // restart.
 func TestBirthdayAndRepurchaseOnceAcrossWorkers(t *testing.T) {
+	t.Parallel()
 	e := newEventsEnv(t, nil)
 	ctx := context.Background()
 	now := e.clock.Now().UTC()
@@ -376,6 +378,7 @@ func mustBody(good [][]byte, _ int) []byte {
 // event: the endpoint is down when the event is recorded, the buyer pays
 // meanwhile, and the retry finds the order and delivers nothing.
 func TestCartAbandonedCancelledByOrderBeforeDelivery(t *testing.T) {
+	t.Parallel()
 	e := newEventsEnv(t, func(c *config.Config) {
 		for i := range c.Connectors {
 			if c.Connectors[i].Name == "klaviyo" {
@@ -425,6 +428,7 @@ func TestCartAbandonedCancelledByOrderBeforeDelivery(t *testing.T) {
 // instance, listed and replayed like every push; replayed once the
 // endpoint takes it, it is delivered.
 func TestWebhookDeadLetterAndReplay(t *testing.T) {
+	t.Parallel()
 	e := newEventsEnv(t, nil)
 	e.hook.reject.Store(true)
 	shopID, id := e.customer(t, "finn@example.com", true)

@@ -40,6 +40,7 @@ func adminCall(t *testing.T, method, url string) (int, map[string]any) {
 // Shopware (erasure: anonymize) holds a placeholder, and the anonymized
 // record's echo does not bring them back.
 func TestGDPRErasureAcrossTouchpoints(t *testing.T) {
+	t.Parallel()
 	e := newHSEnv(t, hsOptions{tune: func(c *config.Config) {
 		for i := range c.Connectors {
 			c.Connectors[i].Erasure = config.ErasureDelete // the default is none

@@ -71,6 +71,7 @@ func connectorState(body map[string]any, name string) string {
 // shows Shopware as down (status board, /readyz detail, metrics) while
 // /readyz stays green, and Shopware catches up once it is back.
 func TestShopwareDownAtStartStopsNobody(t *testing.T) {
+	t.Parallel()
 	proxy := &switchProxy{}
 	proxy.down.Store(true)
 	erp := resttest.New(resttest.Options{Style: resttest.Weclapp})

@@ -74,6 +74,7 @@ func shopwarePhone(sw map[string]any) string {
 }
 
 func TestHelpScoutCustomersAndTickets(t *testing.T) {
+	t.Parallel()
 	e := newHSEnv(t, hsOptions{})
 	email := "agent-fix@example.com"
 	shopifyID := e.shopify.CreateCustomer(map[string]any{
@@ -197,6 +198,7 @@ func TestHelpScoutCustomersAndTickets(t *testing.T) {
 }
 
 func TestHelpScoutWebhookRejectsAndIgnores(t *testing.T) {
+	t.Parallel()
 	e := newHSEnv(t, hsOptions{})
 	e.quiet(t)
 	post := func(h http.Header, body []byte) int {
@@ -373,6 +375,7 @@ func TestHelpScoutPushBurstUnderRateLimit(t *testing.T) {
 // shows): an agent's rename is refused and the shop's name goes back to
 // Help Scout, while the agent's phone correction still flows.
 func TestHelpScoutNeverOverwritesNames(t *testing.T) {
+	t.Parallel()
 	e := newHSEnv(t, hsOptions{tune: func(c *config.Config) {
 		c.Connectors = []config.Connector{c.Connectors[0], c.Connectors[2]} // Shopify and Help Scout
 		if c.Hub.Owners == nil {

@@ -22,6 +22,7 @@ import (
 // non-unique, so a repeat is a second customer); the push task's retry
 // finds the record by email and links it. Exactly one record results.
 func TestCreateTimingOutOnceMakesOneRecord(t *testing.T) {
+	t.Parallel()
 	type erp struct {
 		start    func(t *testing.T) (config.Connector, func() int, func(func(*http.Request) bool))
 		isCreate func(r *http.Request) bool
@@ -52,6 +53,7 @@ func TestCreateTimingOutOnceMakesOneRecord(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel() // each case runs on its own shophub and emulators
 			var count func() int
 			var lose func(func(*http.Request) bool)
 			e := newEnv(t, envOptions{tune: func(cfg *config.Config) {
@@ -249,8 +251,10 @@ func editElsewhere(t *testing.T, e *env, instance string, ids map[string]string)
 // later edit elsewhere; the hub keeps the person, the link says deleted
 // with its source, and the change log records it.
 func TestVendorDeletionUnlinkNeverRecreates(t *testing.T) {
+	t.Parallel()
 	for _, c := range deletionCases() {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel() // each case runs on its own shophub and emulators
 			e, count, custID, ids := deletionEnv(t, c, "") // the default policy
 			c.del(t, e, ids[c.instance])
 			deleted := func() *hub.Link {
@@ -309,8 +313,10 @@ func TestVendorDeletionUnlinkNeverRecreates(t *testing.T) {
 // erasure machinery, and the audit names the deletion as its source, with
 // no step at the record that is gone and a delete at every other one.
 func TestVendorDeletionPropagates(t *testing.T) {
+	t.Parallel()
 	for _, c := range deletionCases() {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel() // each case runs on its own shophub and emulators
 			e, count, custID, ids := deletionEnv(t, c, config.OnDeletePropagate)
 			c.del(t, e, ids[c.instance])
 			if c.detectedOnPush {
@@ -372,6 +378,7 @@ func TestVendorDeletionPropagates(t *testing.T) {
 // touchpoint, and the stranger's account receives none of the person's
 // data.
 func TestStrangersNeverTakeOverAPerson(t *testing.T) {
+	t.Parallel()
 	const email = "paula@example.com"
 	person := map[string]any{"email": email, "firstName": "Paula", "lastName": "Person",
 		"defaultBillingAddress": map[string]any{"firstName": "Paula", "lastName": "Person", "street": "Echtweg 1", "zipcode": "10115",
@@ -400,6 +407,7 @@ func TestStrangersNeverTakeOverAPerson(t *testing.T) {
 		{"shopify verified sign-up, other names, email_name", []string{"email_name"}, shopifyStranger(email, true)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel() // each case runs on its own shophub and emulators
 			var opts envOptions
 			if c.keys != nil {
 				opts.tune = func(cfg *config.Config) { cfg.Hub.MatchKeys = c.keys }
@@ -479,6 +487,7 @@ func TestStrangersNeverTakeOverAPerson(t *testing.T) {
 // behaviour on purpose — the deletion is logged, the link dropped, and the
 // next change creates the record anew.
 func TestVendorDeletionRecreate(t *testing.T) {
+	t.Parallel()
 	c := deletionCases()[0] // Shopify, by webhook
 	e, _, custID, ids := deletionEnv(t, c, config.OnDeleteRecreate)
 	c.del(t, e, ids["shopify"])

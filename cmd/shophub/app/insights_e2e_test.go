@@ -26,6 +26,7 @@ import (
 // merchant's own tag stays. The 360° view shows the indicators with the
 // order they came from.
 func TestShopwarePartialRefundReachesInsights(t *testing.T) {
+	t.Parallel()
 	odoo := odootest.New(odootest.Options{})
 	odooURL := odoo.Start()
 	t.Cleanup(odoo.Close)

@@ -20,6 +20,7 @@ import (
 // Help Scout ticket; dev's config file loads and names the same hub,
 // Redis and connectors, for the CLI.
 func TestDevLandscape(t *testing.T) {
+	t.Parallel()
 	checkLandscape(t, app.DemoOptions{Dir: t.TempDir(), Seed: 2, Landscape: true, Log: testLogger()}, 5)
 }
 
@@ -27,6 +28,7 @@ func TestDevLandscape(t *testing.T) {
 // database-based, so dev creates its shop database on the server given
 // and the person is linked in six systems.
 func TestDevLandscapeWithOXID(t *testing.T) {
+	t.Parallel()
 	server := os.Getenv(oxidtest.EnvMySQL)
 	if server == "" {
 		t.Skipf("needs a MySQL/MariaDB server for the OXID shop: set %s (CI sets it)", oxidtest.EnvMySQL)

@@ -17,6 +17,7 @@ import (
 // longer than the hub holds is quarantined with the reason, never retried
 // into a dead letter.
 func TestLongNamesReachHubAndShopware(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	first, last := strings.Repeat("Ä", 255), strings.Repeat("L", 255)
 	email := "lang@example.com"

@@ -55,6 +55,7 @@ func (l *lockedBuffer) lines(t *testing.T) []map[string]any {
 // the ingest line names its task id, and the push it caused names its own
 // task and the same customer.
 func TestLogsCorrelateRequestsAndTasks(t *testing.T) {
+	t.Parallel()
 	var buf lockedBuffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e := newEnv(t, envOptions{log: log})

@@ -16,6 +16,7 @@ import (
 // event. Carts, customers and orders come by polling, as from any Magento
 // Open Source store.
 func TestMagentoCartAbandonedReachesKlaviyo(t *testing.T) {
+	t.Parallel()
 	mage := magentotest.New(magentotest.Options{})
 	mageURL := mage.Start()
 	t.Cleanup(mage.Close)

@@ -21,6 +21,7 @@ import (
 // poll interval; a Shopware change reaches Magento; a custom attribute and
 // an address shophub does not map survive shophub's full-save update.
 func TestMagentoCustomerReachesShopsAndBack(t *testing.T) {
+	t.Parallel()
 	const pollInterval = time.Second
 	mage, withMagento := newMagento(t, pollInterval) // push_e2e_test.go
 
@@ -120,6 +121,7 @@ func TestMagentoCustomerReachesShopsAndBack(t *testing.T) {
 // the admin's edit (connectors.Event.Snapshot); the hub takes it, and
 // Magento and Shopify end with both edits.
 func TestMagentoEditOverwrittenOnTheWireIsRecovered(t *testing.T) {
+	t.Parallel()
 	mage := magentotest.New(magentotest.Options{})
 	mageURL := mage.Start()
 	t.Cleanup(mage.Close)

@@ -17,6 +17,7 @@ import (
 // credit note, which changes only the journal entries, then shows as a
 // refund.
 func TestOdooOrdersReachInsights(t *testing.T) {
+	t.Parallel()
 	const pollInterval = time.Second
 	odooEmu := odootest.New(odootest.Options{})
 	url := odooEmu.Start()

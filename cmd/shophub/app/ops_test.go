@@ -50,6 +50,7 @@ func (e *env) deadLetters(t *testing.T, connector string) []shsync.DeadLetter {
 // letters, with the vendor's status and body; once the cause is fixed, a
 // replay through the API delivers it.
 func TestDeadLetterListAndReplay(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{tune: withToken})
 	e.shopware.FailNext(1000, http.StatusUnprocessableEntity)
 	c := app.DemoCustomer(1)
@@ -87,6 +88,7 @@ func TestDeadLetterListAndReplay(t *testing.T) {
 }
 
 func TestReplayAllOfOneConnector(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{tune: withToken})
 	e.shopware.FailNext(1000, http.StatusUnprocessableEntity)
 	for i := range 2 {
@@ -110,6 +112,7 @@ func TestReplayAllOfOneConnector(t *testing.T) {
 // /metrics counts webhooks by connector, task runs, vendor responses and
 // queue sizes; the queue dashboard wants the admin token.
 func TestMetricsAndDashboard(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{tune: withToken})
 	c := app.DemoCustomer(3)
 	e.shopify.CreateCustomer(c)

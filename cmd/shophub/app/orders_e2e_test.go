@@ -31,6 +31,7 @@ func orderDay(t *testing.T, e *hsEnv, id string) string {
 // buyer: order count, total spent (net of refunds, without cancelled
 // orders) and last order date; the 360° view lists them; nothing echoes.
 func TestShopifyOrdersReachHelpScout(t *testing.T) {
+	t.Parallel()
 	e := newHSEnv(t, hsOptions{})
 	email := "buyer@example.com"
 	custID := e.shopify.CreateCustomer(map[string]any{"email": email, "first_name": "Bea", "last_name": "Kauf"})
@@ -143,6 +144,7 @@ func TestShopifyOrdersReachHelpScout(t *testing.T) {
 // be merged before the customer exists. The order waits unlinked and is
 // adopted when the customer arrives; Help Scout gets the count either way.
 func TestShopifyOrderBeforeItsCustomer(t *testing.T) {
+	t.Parallel()
 	e := newHSEnv(t, hsOptions{})
 	for i := range 5 {
 		email := fmt.Sprintf("early-%d@example.com", i)
@@ -173,6 +175,7 @@ func TestShopifyOrderBeforeItsCustomer(t *testing.T) {
 // at once and its money when the payment state moves to paid, which
 // Shopware announces only by a business event.
 func TestOrdersFromBothShops(t *testing.T) {
+	t.Parallel()
 	e := newHSEnv(t, hsOptions{})
 	email := "both-shops@example.com"
 	// Shopware needs a billing address to create the customer.

@@ -20,6 +20,7 @@ import (
 // nothing. The connector runs as a database user with only the documented
 // grants.
 func TestOXIDCustomerReachesShopsAndBack(t *testing.T) {
+	t.Parallel()
 	const pollInterval = time.Second
 	shop := oxidtest.New(t)
 	email := "olga.oxid@example.com"

@@ -20,6 +20,7 @@ import (
 // delivery addresses and the newsletter row. Touchpoints without an
 // erasure choice are recorded as skipped.
 func TestOXIDErasureAnonymizesEveryTable(t *testing.T) {
+	t.Parallel()
 	shop := oxidtest.New(t)
 	email := "erna.erase@example.com"
 	oxidID := shop.CreateCustomer(map[string]any{

@@ -16,6 +16,7 @@ import (
 // indicators that the shop's own rows say, worked out by hand below; a
 // line the admin cancels after payment then shows as a refund.
 func TestOXIDOrdersReachInsights(t *testing.T) {
+	t.Parallel()
 	const pollInterval = time.Second
 	shop := oxidtest.New(t)
 	email := "otto.order@example.com"

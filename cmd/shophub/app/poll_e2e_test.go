@@ -132,8 +132,10 @@ var sameSecondVendors = []sameSecondVendor{
 // times. A cursor that remembers the ids it read in its second drops the
 // second edit for good.
 func TestPollSameSecondReEdit(t *testing.T) {
+	t.Parallel()
 	for _, v := range sameSecondVendors {
 		t.Run(v.name, func(t *testing.T) {
+			t.Parallel() // each case runs on its own shophub and emulators
 			email := "same.second@example.com"
 			cc, write := v.start(t, email)
 			sec := time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
@@ -164,6 +166,7 @@ func TestPollSameSecondReEdit(t *testing.T) {
 // OXTIMESTAMP (no date reader accepts it, and it sorts first) is
 // quarantined once with the reason, and the rest of the shop syncs.
 func TestOXIDZeroTimestampQuarantined(t *testing.T) {
+	t.Parallel()
 	shop := oxidtest.New(t)
 	// shop.DB is a pool: write the zero stamp on one connection that has
 	// the permissive mode OXID's own schema runs with.
@@ -212,6 +215,7 @@ func TestOXIDZeroTimestampQuarantined(t *testing.T) {
 // began before a poll read past that time commits rows dated behind the
 // cursor. The poll's look-back (minutes for Odoo) lists them.
 func TestOdooLateCommitApplied(t *testing.T) {
+	t.Parallel()
 	odoo := odootest.New(odootest.Options{})
 	url := odoo.Start()
 	t.Cleanup(odoo.Close)

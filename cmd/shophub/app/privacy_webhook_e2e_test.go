@@ -21,6 +21,7 @@ import (
 // links and records stay and no tombstone or erasure step is written.
 // The genuine request then works.
 func TestPrivacyTopicHeaderWithAnotherBodyErasesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	email := "order.replay@example.com"
 	shopifyID := e.shopify.CreateCustomer(map[string]any{"email": email, "first_name": "Rhea", "last_name": "Replay",

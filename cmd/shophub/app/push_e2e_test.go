@@ -56,6 +56,7 @@ func (e *env) deadLetterCount(t *testing.T) int {
 // waits, visibly, without a dead letter, and follows once Shopify adds an
 // address.
 func TestCustomerWithoutAddressWaitsForShopware(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{tune: withAdminAPI})
 	email := "ohne.adresse@example.com"
 	shopifyID := e.shopify.CreateCustomer(map[string]any{"email": email, "first_name": "Olga", "last_name": "Ohne"})
@@ -121,6 +122,7 @@ func (w writes) minus(o writes) writes {
 // company alone, and an address edit neither writes twice nor duplicates
 // the address in Magento.
 func TestPushWritesOnlyWhatChanged(t *testing.T) {
+	t.Parallel()
 	const pollInterval = time.Second
 	mage, withMagento := newMagento(t, pollInterval)
 	email := "Magda.Mixed@Example.com"
@@ -234,6 +236,7 @@ func newMagento(t *testing.T, pollInterval time.Duration) (*magentotest.Emulator
 // edits: the push reads Shopify before it writes, writes only the first
 // name, and a push overtaken by a change is repeated.
 func TestStalePushDoesNotRevertANewerEdit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	email := "stale@example.com"
 	shopifyID := e.shopify.CreateCustomer(map[string]any{"email": email, "first_name": "Stefan", "last_name": "Alt",
@@ -285,6 +288,7 @@ func TestStalePushDoesNotRevertANewerEdit(t *testing.T) {
 // concurrently: the second edit wins everywhere. Shopify's updated_at has
 // whole seconds; X-Shopify-Triggered-At orders them.
 func TestTwoEditsWithinASecondKeepTheirOrder(t *testing.T) {
+	t.Parallel()
 	const n = 40
 	e := newEnv(t, envOptions{})
 	url := e.app.URL() + "/webhooks/shopify"

@@ -76,6 +76,7 @@ func pendingDeletions(t *testing.T, a *app.App, instance string) []string {
 // nothing when a customer is deleted without webhooks; a reconciliation
 // sweep applies the edit and reports the deleted customer as deleted.
 func TestMagentoSweepFindsAddressEditsAndDeletions(t *testing.T) {
+	t.Parallel()
 	mage := magentotest.New(magentotest.Options{})
 	url := mage.Start()
 	t.Cleanup(mage.Close)
@@ -159,6 +160,7 @@ func billingCity(d map[string]any) string {
 // TestOXIDSweepFindsHardDeletes: OXID's admin deletes a customer's rows
 // outright; no poll can see that, a reconciliation sweep does.
 func TestOXIDSweepFindsHardDeletes(t *testing.T) {
+	t.Parallel()
 	shop := oxidtest.New(t)
 	ids := shop.Seed(3)
 	a := pollApp(t, config.Connector{Name: "oxid", Type: "oxid", Settings: map[string]any{"dsn": shop.DSN, "page_size": 2}})
@@ -186,6 +188,7 @@ func TestOXIDSweepFindsHardDeletes(t *testing.T) {
 // the next sweep reports the guest deleted, and the hub keeps what OXID
 // dropped.
 func TestOXIDRegistrationReplacesGuest(t *testing.T) {
+	t.Parallel()
 	shop := oxidtest.New(t)
 	email := "gast@example.com"
 	guest := shop.CreateCustomer(map[string]any{"OXUSERNAME": email, "OXPASSWORD": "", "OXFNAME": "Greta", "OXLNAME": "Gast"})
@@ -242,6 +245,7 @@ func TestOXIDRegistrationReplacesGuest(t *testing.T) {
 // linked records — a wrong scope or a revoked grant looks exactly like
 // that — sends no deletions and says why in its state.
 func TestSweepRefusesMassDeletion(t *testing.T) {
+	t.Parallel()
 	mage := magentotest.New(magentotest.Options{})
 	url := mage.Start()
 	t.Cleanup(mage.Close)

@@ -35,6 +35,7 @@ func shopwareAsApp(c *config.Config) {
 // integration secret), and shophub reaches the Admin API with the
 // credentials the shop confirmed. A re-registration rotates the secret.
 func TestShopwareAppRegistrationAndSignedWebhooks(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{lazy: true, tune: shopwareAsApp})
 	ctx := t.Context()
 	hook := e.app.URL() + "/webhooks/shopware"

@@ -17,6 +17,7 @@ import (
 // values on what it can hold (its coverage), and once idle nothing moves:
 // no version, no vendor write.
 func TestSixWayCustomerKeepsEveryField(t *testing.T) {
+	t.Parallel()
 	s := newSixEnv(t, sixOptions{})
 	email := "hanna.hafen@example.com"
 	addr := map[string]any{
