@@ -3,16 +3,13 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/hub"
-	shsync "github.com/shophub/shophub/sync"
 	"github.com/shophub/shophub/sync/redistest"
 )
 
@@ -20,76 +17,9 @@ import (
 // every outbox event is dispatched: the pipeline has nothing left to do.
 func (e *env) quiet(t *testing.T) {
 	t.Helper()
-	insp := asynq.NewInspectorFromRedisClient(e.rdb)
-	var busy string // what the last look found under way, for the failure
-	// settled says whether nothing but polls is under way and every poll
-	// task is done; it returns the poll tasks still queued or running.
-	settled := func() (bool, map[string]bool) {
-		polls := map[string]bool{}
-		queues, _ := insp.Queues() // the fixed queues and one push queue per target
-		for _, q := range queues {
-			info, err := insp.GetQueueInfo(q)
-			if err != nil {
-				continue // queue not created yet
-			}
-			if q == shsync.QueuePoll {
-				for _, list := range []func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){insp.ListActiveTasks, insp.ListPendingTasks} {
-					ts, _ := list(q, asynq.PageSize(100))
-					for _, ti := range ts {
-						polls[ti.ID] = true
-					}
-				}
-				if info.Retry+info.Aggregating == 0 {
-					continue
-				}
-			}
-			if info.Pending+info.Active+info.Scheduled+info.Retry+info.Aggregating > 0 {
-				busy = fmt.Sprintf("queue %s: %d pending, %d active, %d scheduled, %d retry (%d processed, %d failed today)",
-					q, info.Pending, info.Active, info.Scheduled, info.Retry, info.Processed, info.Failed)
-				for _, list := range []func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){insp.ListActiveTasks, insp.ListRetryTasks} {
-					ts, _ := list(q, asynq.PageSize(5))
-					for _, ti := range ts {
-						busy += fmt.Sprintf("\n  %s %s retried %d: %s", ti.Type, ti.ID, ti.Retried, ti.LastErr)
-					}
-				}
-				return false, polls
-			}
-		}
-		var pending int64
-		e.app.Store.DB().Model(&hub.OutboxEvent{}).Where("dispatched_at IS NULL").Count(&pending)
-		busy = fmt.Sprintf("%d outbox events not dispatched", pending)
-		return pending == 0, polls
-	}
-	// Scheduled polls never stop, and on a busy machine one is nearly
-	// always running: quiet waits until the polls under way when all else
-	// was idle have finished, and all else is still idle after them (their
-	// findings would be pending ingests by then).
-	var waitFor map[string]bool
-	deadline := time.Now().Add(30 * time.Second) // a hang guard
-	for {
-		ok, polls := settled()
-		switch {
-		case !ok:
-			waitFor = nil
-		case waitFor == nil:
-			waitFor = polls
-		default:
-			for id := range waitFor {
-				if !polls[id] {
-					delete(waitFor, id)
-				}
-			}
-		}
-		if ok && len(waitFor) == 0 {
-			return
-		}
-		if waitFor != nil && len(waitFor) > 0 {
-			busy = fmt.Sprintf("%d polls under way", len(waitFor))
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after 30s: pipeline never became idle; last seen: %s", busy)
-		}
-		time.Sleep(50 * time.Millisecond)
+	w := pipelineWatch{rdb: e.rdb, store: e.app.Store}
+	if _, ok := w.wait(30 * time.Second); !ok { // a hang guard
+		t.Fatalf("after 30s: pipeline never became idle; last seen: %s", w.busy)
 	}
 }
 

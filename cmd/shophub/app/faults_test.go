@@ -166,40 +166,19 @@ func (f *faultEnv) startApp(work bool, hookURL func(string) string) {
 	f.shopify.SetWebhookURL(url)
 }
 
-// idle reports whether nothing is left to do: no webhook delivery pending,
-// no task pending, running, scheduled or waiting to retry, and every outbox
-// event dispatched. Dead letters do not count.
-func (f *faultEnv) idle() bool {
-	if f.shopify.Deliveries().Pending > 0 {
-		return false
-	}
-	insp := asynq.NewInspectorFromRedisClient(f.rdb)
-	queues, err := insp.Queues()
-	if err != nil {
-		return false
-	}
-	for _, q := range queues {
-		info, err := insp.GetQueueInfo(q)
-		if err != nil {
-			return false
-		}
-		if info.Pending+info.Active+info.Scheduled+info.Retry+info.Aggregating > 0 {
-			return false
-		}
-	}
-	var pending int64
-	if err := f.store.DB().Model(&hub.OutboxEvent{}).Where("dispatched_at IS NULL").Count(&pending).Error; err != nil {
-		return false
-	}
-	return pending == 0
-}
-
-// waitIdle waits for idle and returns how long it took.
+// waitIdle waits until nothing is left to do (no webhook delivery pending
+// either) and returns how long it took.
 func (f *faultEnv) waitIdle(timeout time.Duration) time.Duration {
 	f.t.Helper()
-	start := time.Now()
-	eventually(f.t, timeout, "pipeline never became idle", f.idle)
-	return time.Since(start)
+	w := pipelineWatch{rdb: f.rdb, store: f.store, more: func() (bool, string) {
+		n := f.shopify.Deliveries().Pending
+		return n == 0, fmt.Sprintf("%d webhook deliveries pending", n)
+	}}
+	took, ok := w.wait(timeout)
+	if !ok {
+		f.t.Fatalf("after %s: pipeline never became idle; last seen: %s", timeout, w.busy)
+	}
+	return took
 }
 
 // deadLetterCount counts archived tasks in every queue.
