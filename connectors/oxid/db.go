@@ -108,14 +108,13 @@ func query(ctx context.Context, q querier, what, sqlText string, args ...any) ([
 	return list, nil
 }
 
-// loadCustomers reads the records of the given oxuser ids in this shop:
-// the oxuser row (without secrets), the delivery addresses under
-// "addresses" (the most recently changed first: OXID stores no default
-// delivery address, and the one a customer added or edited last is the one
-// they use), the newsletter
-// row under "newsletter" when there is one, and each row's country as
-// ISO alpha-2 under "country".
-func (c *Connector) loadCustomers(ctx context.Context, q querier, ids []string) (map[string]map[string]any, error) {
+// loadIn reads the given records of this shop (customers, orders): with
+// no ids it reads nothing (an empty IN () is no SQL). Else read fills out,
+// given the country table the records' ISO codes come from and the query
+// arguments: the shop id, for the main table's OXSHOPID = ?, then the ids,
+// whose placeholders are in (args[1:] alone for a child table's IN).
+func (c *Connector) loadIn(ctx context.Context, q querier, ids []string,
+	read func(countries *countryMap, args []any, in string, out map[string]map[string]any) error) (map[string]map[string]any, error) {
 	out := make(map[string]map[string]any, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -129,43 +128,58 @@ func (c *Connector) loadCustomers(ctx context.Context, q querier, ids []string) 
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	in := placeholders(len(ids))
-	users, err := query(ctx, q, "read customers", "SELECT "+cols("u.", userColumns)+", "+changedAt+" AS SHOPHUB_CHANGED FROM oxuser u WHERE u.OXSHOPID = ? AND u.OXID IN ("+in+")", args...)
-	if err != nil {
+	if err := read(countries, args, placeholders(len(ids)), out); err != nil {
 		return nil, err
-	}
-	for _, u := range users {
-		u["country"] = countries.iso(u["OXCOUNTRYID"].(string))
-		u["addresses"] = []any{}
-		out[u["OXID"].(string)] = u
-	}
-	addrs, err := query(ctx, q, "read delivery addresses", "SELECT "+cols("", addressColumns)+" FROM oxaddress WHERE OXUSERID IN ("+in+") ORDER BY OXUSERID, "+addressOrder, args[1:]...)
-	if err != nil {
-		return nil, err
-	}
-	for _, a := range addrs {
-		u, ok := out[a["OXUSERID"].(string)]
-		if !ok {
-			continue
-		}
-		a["country"] = countries.iso(a["OXCOUNTRYID"].(string))
-		u["addresses"] = append(u["addresses"].([]any), a)
-	}
-	subs, err := query(ctx, q, "read newsletter subscriptions", "SELECT "+cols("", newsletterColumns)+" FROM oxnewssubscribed WHERE OXSHOPID = ? AND OXUSERID IN ("+in+") ORDER BY OXUSERID, OXTIMESTAMP DESC, OXID", args...)
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range subs {
-		u, ok := out[n["OXUSERID"].(string)]
-		if !ok || u["newsletter"] != nil {
-			continue // newest row wins
-		}
-		if at := c.consentTime(n); at != "" {
-			n["consent_updated_at"] = at
-		}
-		u["newsletter"] = n
 	}
 	return out, nil
+}
+
+// loadCustomers reads the records of the given oxuser ids in this shop:
+// the oxuser row (without secrets), the delivery addresses under
+// "addresses" (the most recently changed first: OXID stores no default
+// delivery address, and the one a customer added or edited last is the one
+// they use), the newsletter
+// row under "newsletter" when there is one, and each row's country as
+// ISO alpha-2 under "country".
+func (c *Connector) loadCustomers(ctx context.Context, q querier, ids []string) (map[string]map[string]any, error) {
+	return c.loadIn(ctx, q, ids, func(countries *countryMap, args []any, in string, out map[string]map[string]any) error {
+		users, err := query(ctx, q, "read customers", "SELECT "+cols("u.", userColumns)+", "+changedAt+" AS SHOPHUB_CHANGED FROM oxuser u WHERE u.OXSHOPID = ? AND u.OXID IN ("+in+")", args...)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			u["country"] = countries.iso(u["OXCOUNTRYID"].(string))
+			u["addresses"] = []any{}
+			out[u["OXID"].(string)] = u
+		}
+		addrs, err := query(ctx, q, "read delivery addresses", "SELECT "+cols("", addressColumns)+" FROM oxaddress WHERE OXUSERID IN ("+in+") ORDER BY OXUSERID, "+addressOrder, args[1:]...)
+		if err != nil {
+			return err
+		}
+		for _, a := range addrs {
+			u, ok := out[a["OXUSERID"].(string)]
+			if !ok {
+				continue
+			}
+			a["country"] = countries.iso(a["OXCOUNTRYID"].(string))
+			u["addresses"] = append(u["addresses"].([]any), a)
+		}
+		subs, err := query(ctx, q, "read newsletter subscriptions", "SELECT "+cols("", newsletterColumns)+" FROM oxnewssubscribed WHERE OXSHOPID = ? AND OXUSERID IN ("+in+") ORDER BY OXUSERID, OXTIMESTAMP DESC, OXID", args...)
+		if err != nil {
+			return err
+		}
+		for _, n := range subs {
+			u, ok := out[n["OXUSERID"].(string)]
+			if !ok || u["newsletter"] != nil {
+				continue // newest row wins
+			}
+			if at := c.consentTime(n); at != "" {
+				n["consent_updated_at"] = at
+			}
+			u["newsletter"] = n
+		}
+		return nil
+	})
 }
 
 // consentTime is when the newsletter row reached its state, as RFC 3339

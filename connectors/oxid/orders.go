@@ -93,54 +93,42 @@ func (c *Connector) fetchOrder(ctx context.Context, id string) (*connectors.Reco
 //	charged, refunded what the customer was charged before refunds and
 //	                  what was paid back (decimal strings): see chargedAndRefunded
 func (c *Connector) loadOrders(ctx context.Context, q querier, ids []string) (map[string]map[string]any, error) {
-	out := make(map[string]map[string]any, len(ids))
-	if len(ids) == 0 {
-		return out, nil
-	}
-	countries, err := c.countries.get(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	args := make([]any, 0, len(ids)+1)
-	args = append(args, c.settings.ShopID)
-	for _, id := range ids {
-		args = append(args, id)
-	}
-	in := placeholders(len(ids))
-	orders, err := query(ctx, q, "read orders", "SELECT "+cols("o.", orderColumns)+", "+orderChangedAt+" AS SHOPHUB_CHANGED, p.OXID AS PAYMENT_OXID, p.OXDESC AS PAYMENT_OXDESC"+
-		" FROM oxorder o LEFT JOIN oxpayments p ON p.OXID = o.OXPAYMENTTYPE WHERE o.OXSHOPID = ? AND "+finishedOrder+" AND o.OXID IN ("+in+")", args...)
-	if err != nil {
-		return nil, err
-	}
-	for _, o := range orders {
-		if id, _ := o["PAYMENT_OXID"].(string); id != "" {
-			o["payment"] = map[string]any{"OXID": id, "OXDESC": o["PAYMENT_OXDESC"]}
+	return c.loadIn(ctx, q, ids, func(countries *countryMap, args []any, in string, out map[string]map[string]any) error {
+		orders, err := query(ctx, q, "read orders", "SELECT "+cols("o.", orderColumns)+", "+orderChangedAt+" AS SHOPHUB_CHANGED, p.OXID AS PAYMENT_OXID, p.OXDESC AS PAYMENT_OXDESC"+
+			" FROM oxorder o LEFT JOIN oxpayments p ON p.OXID = o.OXPAYMENTTYPE WHERE o.OXSHOPID = ? AND "+finishedOrder+" AND o.OXID IN ("+in+")", args...)
+		if err != nil {
+			return err
 		}
-		delete(o, "PAYMENT_OXID")
-		delete(o, "PAYMENT_OXDESC")
-		ship := o["OXDELCOUNTRYID"].(string)
-		if ship == "" {
-			ship = o["OXBILLCOUNTRYID"].(string)
+		for _, o := range orders {
+			if id, _ := o["PAYMENT_OXID"].(string); id != "" {
+				o["payment"] = map[string]any{"OXID": id, "OXDESC": o["PAYMENT_OXDESC"]}
+			}
+			delete(o, "PAYMENT_OXID")
+			delete(o, "PAYMENT_OXDESC")
+			ship := o["OXDELCOUNTRYID"].(string)
+			if ship == "" {
+				ship = o["OXBILLCOUNTRYID"].(string)
+			}
+			o["shipping_country"] = countries.iso(ship)
+			o["ordered_at"] = rfc3339(c.shopTime(o["OXORDERDATE"]))
+			o["paid_at"] = rfc3339(c.shopTime(o["OXPAID"]))
+			o["articles"] = []any{}
+			out[o["OXID"].(string)] = o
 		}
-		o["shipping_country"] = countries.iso(ship)
-		o["ordered_at"] = rfc3339(c.shopTime(o["OXORDERDATE"]))
-		o["paid_at"] = rfc3339(c.shopTime(o["OXPAID"]))
-		o["articles"] = []any{}
-		out[o["OXID"].(string)] = o
-	}
-	lines, err := query(ctx, q, "read order articles", "SELECT "+cols("", orderArticleColumns)+" FROM oxorderarticles WHERE OXORDERID IN ("+in+") ORDER BY OXORDERID, OXID", args[1:]...)
-	if err != nil {
-		return nil, err
-	}
-	for _, l := range lines {
-		if o, ok := out[l["OXORDERID"].(string)]; ok {
-			o["articles"] = append(o["articles"].([]any), l)
+		lines, err := query(ctx, q, "read order articles", "SELECT "+cols("", orderArticleColumns)+" FROM oxorderarticles WHERE OXORDERID IN ("+in+") ORDER BY OXORDERID, OXID", args[1:]...)
+		if err != nil {
+			return err
 		}
-	}
-	for _, o := range out {
-		o["charged"], o["refunded"] = chargedAndRefunded(o)
-	}
-	return out, nil
+		for _, l := range lines {
+			if o, ok := out[l["OXORDERID"].(string)]; ok {
+				o["articles"] = append(o["articles"].([]any), l)
+			}
+		}
+		for _, o := range out {
+			o["charged"], o["refunded"] = chargedAndRefunded(o)
+		}
+		return nil
+	})
 }
 
 // chargedAndRefunded: OXID has no refunds of its own, only cancellations
