@@ -194,13 +194,15 @@ func checkWebhook(t *testing.T, env Env) {
 	}
 }
 
-// listAll lists from cursor until Done and returns ids in order and the
-// final cursor.
-func listAll(t *testing.T, l connectors.Lister, resource, cursor string) ([]connectors.Record, string) {
+// ListAll lists resource from cursor until Done and returns the records in
+// order and the final cursor; a page neither done nor with a next cursor
+// fails t. Connectors' own tests list with it too.
+func ListAll(t *testing.T, l connectors.Lister, resource, cursor string) ([]connectors.Record, string) {
 	t.Helper()
 	var out []connectors.Record
+	c := ctx(t)
 	for i := 0; i < 10000; i++ {
-		page, err := l.List(ctx(t), resource, cursor)
+		page, err := l.List(c, resource, cursor)
 		if err != nil {
 			t.Fatalf("List(%q): %v", cursor, err)
 		}
@@ -219,11 +221,11 @@ func listAll(t *testing.T, l connectors.Lister, resource, cursor string) ([]conn
 
 func checkListToEnd(t *testing.T, env Env) {
 	l := env.Connector.(connectors.Lister)
-	before, _ := listAll(t, l, env.Resource, "")
+	before, _ := ListAll(t, l, env.Resource, "")
 	n := env.PageSize*2 + env.PageSize/2 + 1
 	ids := env.Seed(t, n)
 
-	all, cursor := listAll(t, l, env.Resource, "")
+	all, cursor := ListAll(t, l, env.Resource, "")
 	seen := map[string]int{}
 	var newest time.Time
 	for _, r := range all {
@@ -251,7 +253,7 @@ func checkListToEnd(t *testing.T, env Env) {
 	// (or within the look-back before it) may repeat; a touched record
 	// comes back.
 	newest = newest.Add(-env.Lookback)
-	quiet, cursor2 := listAll(t, l, env.Resource, cursor)
+	quiet, cursor2 := ListAll(t, l, env.Resource, cursor)
 	for _, r := range quiet {
 		if r.UpdatedAt.Before(newest) {
 			t.Errorf("incremental listing with no changes returned %s (updated %s, before high-water less look-back %s)", r.ExternalID, r.UpdatedAt, newest)
@@ -260,7 +262,7 @@ func checkListToEnd(t *testing.T, env Env) {
 	if env.Touch != nil {
 		time.Sleep(1100 * time.Millisecond) // vendors keep second-resolution timestamps
 		env.Touch(t, ids[3])
-		changed, _ := listAll(t, l, env.Resource, cursor2)
+		changed, _ := ListAll(t, l, env.Resource, cursor2)
 		found := false
 		for _, r := range changed {
 			if r.ExternalID == ids[3] {
@@ -292,7 +294,7 @@ func checkCursorResume(t *testing.T, env Env) {
 	// A restarted worker resumes from the stored cursor with a fresh client.
 	fresh := env.Reconnect(t)
 	t.Cleanup(func() { _ = fresh.Close() })
-	rest, _ := listAll(t, fresh.(connectors.Lister), env.Resource, first.Next)
+	rest, _ := ListAll(t, fresh.(connectors.Lister), env.Resource, first.Next)
 	inFirst := map[string]bool{}
 	for _, r := range first.Records {
 		inFirst[r.ExternalID] = true
@@ -302,7 +304,7 @@ func checkCursorResume(t *testing.T, env Env) {
 			t.Errorf("resumed listing repeats %s from the first page", r.ExternalID)
 		}
 	}
-	full, _ := listAll(t, l, env.Resource, "")
+	full, _ := ListAll(t, l, env.Resource, "")
 	if len(first.Records)+len(rest) != len(full) {
 		t.Errorf("first page + resumed listing = %d records, full listing = %d", len(first.Records)+len(rest), len(full))
 	}

@@ -7,28 +7,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/connectortest"
 	"github.com/shophub/shophub/connectors/oxid"
 	"github.com/shophub/shophub/connectors/oxid/oxidtest"
 	"github.com/shophub/shophub/mappings"
 )
-
-func listOrders(t *testing.T, l connectors.Lister, cursor string) ([]connectors.Record, string) {
-	t.Helper()
-	var out []connectors.Record
-	for range 100 {
-		page, err := l.List(context.Background(), connectors.ResourceOrder, cursor)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, page.Records...)
-		cursor = page.Next
-		if page.Done {
-			return out, cursor
-		}
-	}
-	t.Fatal("listing never finished")
-	return nil, ""
-}
 
 // OXID's orders as the shop writes them — paid, a line cancelled after
 // payment, cancelled whole before payment, cash on delivery to another
@@ -59,7 +42,7 @@ func TestOrdersReadAndMapped(t *testing.T) {
 		DeliveryCountryID: oxidtest.CountryAT, Lines: []oxidtest.OrderLine{cup}})
 	shop.PlaceOrder(oxidtest.NewOrder{UserID: user, Payment: oxidtest.PaymentPayPalModule, NotFinished: true, Lines: []oxidtest.OrderLine{cup}})
 
-	recs, cursor := listOrders(t, l, "")
+	recs, cursor := connectortest.ListAll(t, l, connectors.ResourceOrder, "")
 	docs := map[string]mappings.Doc{}
 	for _, rec := range recs {
 		if rec.Resource != connectors.ResourceOrder || rec.Invalid != "" || rec.UpdatedAt.IsZero() {
@@ -100,7 +83,7 @@ func TestOrdersReadAndMapped(t *testing.T) {
 	// next listing brings it with the cup refunded.
 	nextSecond()
 	shop.CancelLine(prepaid, prepaidLines[1])
-	recs, _ = listOrders(t, l, cursor)
+	recs, _ = connectortest.ListAll(t, l, connectors.ResourceOrder, cursor)
 	var got mappings.Doc
 	for _, rec := range recs {
 		if rec.ExternalID == prepaid {

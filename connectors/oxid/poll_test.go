@@ -8,32 +8,13 @@ import (
 	"time"
 
 	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/connectortest"
 	"github.com/shophub/shophub/connectors/oxid/oxidtest"
 )
 
 func lister(t *testing.T, shop *oxidtest.Shop, pageSize int) connectors.Lister {
 	t.Helper()
 	return build(t, map[string]any{"dsn": shop.DSN, "page_size": pageSize}).(connectors.Lister)
-}
-
-// listAll pages from cursor until done and returns the records and the
-// final cursor.
-func listAll(t *testing.T, l connectors.Lister, cursor string) ([]connectors.Record, string) {
-	t.Helper()
-	var out []connectors.Record
-	for range 1000 {
-		page, err := l.List(context.Background(), connectors.ResourceCustomer, cursor)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, page.Records...)
-		cursor = page.Next
-		if page.Done {
-			return out, cursor
-		}
-	}
-	t.Fatal("listing never finished")
-	return nil, ""
 }
 
 func ids(recs []connectors.Record) map[string]int {
@@ -59,7 +40,7 @@ func TestSameSecondBoundary(t *testing.T) {
 	shop := oxidtest.New(t)
 	l := lister(t, shop, 7)
 	seeded := shop.Seed(25)
-	_, cursor := listAll(t, l, "")
+	_, cursor := connectortest.ListAll(t, l, connectors.ResourceCustomer, "")
 
 	nextSecond()
 	// One statement: MariaDB gives every row the same CURRENT_TIMESTAMP.
@@ -76,7 +57,7 @@ func TestSameSecondBoundary(t *testing.T) {
 		t.Fatalf("mass update spread over %d seconds", distinct)
 	}
 
-	got, cursor := listAll(t, l, cursor)
+	got, cursor := connectortest.ListAll(t, l, connectors.ResourceCustomer, cursor)
 	seen := ids(got)
 	for _, id := range seeded {
 		if seen[id] != 1 {
@@ -95,7 +76,7 @@ func TestSameSecondBoundary(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, from := range []string{cursor, ""} {
-		got, _ := listAll(t, l, from)
+		got, _ := connectortest.ListAll(t, l, connectors.ResourceCustomer, from)
 		byID := map[string]connectors.Record{}
 		for _, r := range got {
 			byID[r.ExternalID] = r
@@ -117,7 +98,7 @@ func TestAddressAndNewsletterChangesAreCustomerChanges(t *testing.T) {
 	l := lister(t, shop, 50)
 	c := shop.Seed(3)
 	addr := shop.AddDeliveryAddress(c[0], nil)
-	_, cursor := listAll(t, l, "")
+	_, cursor := connectortest.ListAll(t, l, connectors.ResourceCustomer, "")
 	before, _ := shop.Customer(c[1])
 
 	steps := []struct {
@@ -137,7 +118,7 @@ func TestAddressAndNewsletterChangesAreCustomerChanges(t *testing.T) {
 	for _, s := range steps {
 		nextSecond()
 		s.change()
-		got, next := listAll(t, l, cursor)
+		got, next := connectortest.ListAll(t, l, connectors.ResourceCustomer, cursor)
 		// The look-back lists earlier steps' customers again; the one
 		// changed now is listed with its change's time.
 		found := false
@@ -184,7 +165,7 @@ func TestAdminsAndOtherShopsAreNotListed(t *testing.T) {
 	shop.CreateAdmin("admin@example.com")
 	shop.CreateCustomer(map[string]any{"OXSHOPID": 2})
 	gone := shop.CreateCustomer(map[string]any{"OXACTIVE": 0})
-	got, _ := listAll(t, l, "")
+	got, _ := connectortest.ListAll(t, l, connectors.ResourceCustomer, "")
 	m := ids(got)
 	if len(got) != 2 || m[cust] != 1 || m[gone] != 1 {
 		t.Fatalf("listed %v, want the customer and the deactivated one", m)

@@ -12,28 +12,11 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/connectors/connectortest"
 	"github.com/shophub/shophub/connectors/erp/odoo"
 	"github.com/shophub/shophub/connectors/erp/odoo/odootest"
 	"github.com/shophub/shophub/mappings"
 )
-
-func listOrders(t *testing.T, l connectors.Lister, cursor string) ([]connectors.Record, string) {
-	t.Helper()
-	var out []connectors.Record
-	for range 100 {
-		page, err := l.List(context.Background(), connectors.ResourceOrder, cursor)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, page.Records...)
-		cursor = page.Next
-		if page.Done {
-			return out, cursor
-		}
-	}
-	t.Fatal("listing never finished")
-	return nil, ""
-}
 
 func orderMapping(t *testing.T) *mappings.Mapping {
 	t.Helper()
@@ -110,7 +93,7 @@ func TestOrdersReadAndMapped(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			recs, cursor := listOrders(t, l, "")
+			recs, cursor := connectortest.ListAll(t, l, connectors.ResourceOrder, "")
 			docs := mapOrders(t, m, recs)
 			id := func(n int64) string { return strconv.FormatInt(n, 10) }
 			base := func(extra mappings.Doc) mappings.Doc {
@@ -149,7 +132,7 @@ func TestOrdersReadAndMapped(t *testing.T) {
 			emu.SetNow(start.Add(10 * time.Minute))
 			later, _ := emu.PlaceOrder(odootest.NewOrder{Partner: buyer, Lines: []odootest.OrderLine{cup}})
 			emu.InvoiceOrder(shipped)
-			_, cursor = listOrders(t, l, cursor)
+			_, cursor = connectortest.ListAll(t, l, connectors.ResourceOrder, cursor)
 			// Ten minutes later, the cup of the paid order is credited and
 			// the unpaid invoice paid: only journal entries change, and the
 			// next listing brings both orders back through them, and none of
@@ -158,7 +141,7 @@ func TestOrdersReadAndMapped(t *testing.T) {
 			emu.CreditNote(creditedInv, 30)
 			emu.SetNow(start.Add(21 * time.Minute))
 			emu.RegisterPayment(invoiceOf(t, emu, unpaid), true)
-			recs, _ = listOrders(t, l, cursor)
+			recs, _ = connectortest.ListAll(t, l, connectors.ResourceOrder, cursor)
 			docs = mapOrders(t, m, recs)
 			var relisted []string
 			for oid := range docs {
