@@ -36,6 +36,26 @@ func (e *env) hubCustomer(t *testing.T, email string) (*hub.Customer, map[string
 	return c, data
 }
 
+// waitInsights waits until the insights of email's hub customer satisfy
+// ok; a test that fails then logs the insights it read last.
+func (e *env) waitInsights(t *testing.T, email, what string, ok func(hub.Indicators) bool) {
+	t.Helper()
+	var got hub.Indicators
+	defer func() {
+		if t.Failed() {
+			t.Logf("insights %+v", got)
+		}
+	}()
+	eventually(t, 20*time.Second, what, func() bool {
+		c, _ := e.hubCustomer(t, email)
+		if c == nil {
+			return false
+		}
+		got, _, _ = e.app.Store.Insights(context.Background(), c.ID)
+		return ok(got)
+	})
+}
+
 // staysIdle checks that, with nobody editing, the customer's version does
 // not move and neither emulator gets a call (no echo loop), and returns
 // the hub's profile.

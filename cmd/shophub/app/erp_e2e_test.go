@@ -35,7 +35,8 @@ func odooEnv(t *testing.T, poll time.Duration) (*env, *odootest.Emulator) {
 }
 
 // nextSecond waits into the next wall-clock second: Odoo stamps write_date
-// in whole seconds, and a user's edit comes after what was already polled.
+// and OXID OXTIMESTAMP in whole seconds, and a user's edit comes after what
+// was already polled.
 func nextSecond() {
 	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 20*time.Millisecond)))
 }

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -53,30 +52,12 @@ func TestOdooOrdersReachInsights(t *testing.T) {
 				"partners": "individuals", "page_size": 50},
 		})
 	}})
-	ctx := context.Background()
-	var got hub.Indicators
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("insights %+v", got)
-		}
-	})
-	insights := func(what string, ok func(hub.Indicators) bool) {
-		t.Helper()
-		eventually(t, 20*time.Second, what, func() bool {
-			c, _ := e.hubCustomer(t, email)
-			if c == nil {
-				return false
-			}
-			got, _, _ = e.app.Store.Insights(ctx, c.ID)
-			return ok(got)
-		})
-	}
 	// Placed: on terms, prepaid, to Austria (the cancelled one is not, the
 	// quotation no order): 3. Paid: 2, in EUR 120.00 + 150.00 = 270.00,
 	// nothing refunded. Payment methods: invoice twice (the latest is
 	// one), prepayment once: invoice preferred and last, 2 of 3. Days
 	// between orders 10 and 15: median 12.5.
-	insights("Odoo's orders never reached the insights", func(in hub.Indicators) bool {
+	e.waitInsights(t, email, "Odoo's orders never reached the insights", func(in hub.Indicators) bool {
 		return in.Orders == 3 && in.PaidOrders == 2 && in.Currency == "EUR" && in.LTV == "270.00" && in.AOV == "135.00" &&
 			in.ReturnRateValue == 0 && in.ReturnRateCount == 0 && in.PreferredPaymentMethod == "invoice" &&
 			in.LastPaymentMethod == "invoice" && in.InvoiceShare == 0.6667 && in.MedianDaysBetweenOrders == 12.5
@@ -86,7 +67,7 @@ func TestOdooOrdersReachInsights(t *testing.T) {
 	// two paid orders.
 	nextSecond()
 	odooEmu.CreditNote(prepaidInvoice, 30)
-	insights("the credit note never reached the insights", func(in hub.Indicators) bool {
+	e.waitInsights(t, email, "the credit note never reached the insights", func(in hub.Indicators) bool {
 		return in.LTV == "240.00" && in.AOV == "120.00" && in.ReturnRateValue == 0.1111 && in.ReturnRateCount == 0.5
 	})
 }

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -43,29 +42,11 @@ func TestOXIDOrdersReachInsights(t *testing.T) {
 			Settings: map[string]any{"dsn": oxidtest.RestrictedDSN(t, shop.DSN), "page_size": 50},
 		})
 	}})
-	ctx := context.Background()
-	var got hub.Indicators
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("insights %+v", got)
-		}
-	})
-	insights := func(what string, ok func(hub.Indicators) bool) {
-		t.Helper()
-		eventually(t, 20*time.Second, what, func() bool {
-			c, _ := e.hubCustomer(t, email)
-			if c == nil {
-				return false
-			}
-			got, _, _ = e.app.Store.Insights(ctx, c.ID)
-			return ok(got)
-		})
-	}
 	// Placed: invoice, prepayment, cash on delivery (the cancelled one is
 	// not, the abandoned one no order): 3. Paid: 2, in EUR 124.90 + 150.00
 	// = 274.90, nothing refunded. Payment methods one each: the latest,
 	// cash on delivery, is both preferred and last; invoice 1 of 3.
-	insights("OXID's orders never reached the insights", func(in hub.Indicators) bool {
+	e.waitInsights(t, email, "OXID's orders never reached the insights", func(in hub.Indicators) bool {
 		return in.Orders == 3 && in.PaidOrders == 2 && in.Currency == "EUR" && in.LTV == "274.90" && in.AOV == "137.45" &&
 			in.ReturnRateValue == 0 && in.ReturnRateCount == 0 && in.PreferredPaymentMethod == "cash_on_delivery" &&
 			in.LastPaymentMethod == "cash_on_delivery" && in.InvoiceShare == 0.3333 && in.MedianDaysBetweenOrders == 12.5
@@ -73,9 +54,9 @@ func TestOXIDOrdersReachInsights(t *testing.T) {
 	// The admin cancels the cup of the paid prepayment order: 30.00 back.
 	// LTV 244.90, AOV 122.45, by value 30.00 / 274.90 = 0.1091, by count
 	// one of two paid orders.
-	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second + 20*time.Millisecond)))
+	nextSecond()
 	shop.CancelLine(prepaid, prepaidLines[1])
-	insights("the cancelled line never reached the insights", func(in hub.Indicators) bool {
+	e.waitInsights(t, email, "the cancelled line never reached the insights", func(in hub.Indicators) bool {
 		return in.LTV == "244.90" && in.AOV == "122.45" && in.ReturnRateValue == 0.1091 && in.ReturnRateCount == 0.5
 	})
 }
