@@ -92,8 +92,8 @@ func (h *Handlers) touchpoint(ctx context.Context, name string) (*Touchpoint, er
 
 // Ingest maps one vendor record to canonical form and merges it.
 func (h *Handlers) Ingest(ctx context.Context, t *asynq.Task) error {
-	var p IngestPayload
-	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+	p, err := decodeIngest(t.Payload())
+	if err != nil {
 		return fmt.Errorf("ingest payload: %v: %w", err, asynq.SkipRetry)
 	}
 	tp, err := h.touchpoint(ctx, p.Instance)
@@ -142,7 +142,7 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 	if p.Deleted {
 		return h.vendorDeleted(ctx, tp, p.Resource, p.ExternalID, p.SourceAt, deletedBy(p), log) // deletion.go
 	}
-	if len(p.Body) == 0 {
+	if !p.hasBody() {
 		// The record is fetched now: no push may write it between our read
 		// and our merge, or the merge would take the read for an edit
 		// newer than that push (recordlock.go).
@@ -193,7 +193,7 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 		log.Debug("customer changed", "customer_id", res.CustomerID, "version", res.Version, "fields", res.Changed)
 		h.dispatchLogged(ctx, []hub.OutboxEvent{eventOf(in, res)})
 	}
-	if len(p.Snapshot) > 0 && len(p.Body) == 0 && p.Resource == connectors.ResourceCustomer {
+	if len(p.Snapshot) > 0 && !p.hasBody() && p.Resource == connectors.ResourceCustomer {
 		return h.recoverOverwritten(ctx, tp, p, res.CustomerID, doc, at, log) // overwritten.go
 	}
 	return nil
@@ -206,7 +206,7 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 // and was quarantined.
 func (h *Handlers) recordOf(ctx context.Context, tp *Touchpoint, p IngestPayload, log *slog.Logger) (*connectors.Record, error) {
 	rec := &connectors.Record{Resource: p.Resource, ExternalID: p.ExternalID, UpdatedAt: p.SourceAt}
-	if len(p.Body) == 0 {
+	if !p.hasBody() {
 		f, ok := tp.Conn.(connectors.Fetcher)
 		if !ok {
 			return nil, fmt.Errorf("%s sent an id-only %s event but cannot fetch records: %w", p.Instance, p.Resource, asynq.SkipRetry)
@@ -228,6 +228,8 @@ func (h *Handlers) recordOf(ctx context.Context, tp *Touchpoint, p IngestPayload
 			p.Body = raw
 			return nil, h.quarantine(ctx, p, errors.New(rec.Invalid))
 		}
+	} else if p.body != nil {
+		rec.Data = p.body
 	} else if err := json.Unmarshal(p.Body, &rec.Data); err != nil {
 		return nil, h.quarantine(ctx, p, fmt.Errorf("record is not a JSON object: %w", err))
 	}
@@ -292,6 +294,7 @@ func (h *Handlers) dispatch(ctx context.Context, evs []hub.OutboxEvent) error {
 }
 
 func (h *Handlers) quarantine(ctx context.Context, p IngestPayload, reason error) error {
+	p.fullBody()
 	logx.Logger(ctx, h.Log).Warn("record quarantined", "connector", p.Instance, "external_id", p.ExternalID, "reason", reason.Error())
 	q := &hub.Quarantined{Instance: p.Instance, Resource: p.Resource, ExternalID: p.ExternalID, EventID: p.EventID,
 		SourceAt: p.SourceAt, Payload: p.Body, Reason: reason.Error()}

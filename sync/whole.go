@@ -57,7 +57,7 @@ func mergeWhole[R any](ctx context.Context, h *Handlers, tp *Touchpoint, p Inges
 // quarantineRecord quarantines p with reason, keeping record as its body
 // when the task carried none (a fetched or listed record).
 func (h *Handlers) quarantineRecord(ctx context.Context, p IngestPayload, record map[string]any, reason error) error {
-	if p.Body == nil {
+	if p.fullBody(); p.Body == nil {
 		p.Body, _ = json.Marshal(record)
 	}
 	return h.quarantine(ctx, p, reason)

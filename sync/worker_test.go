@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
@@ -83,5 +84,40 @@ func TestTaskIDsCollapseDuplicates(t *testing.T) {
 	}
 	if push(3, false) != push(3, false) || push(3, false) == push(4, false) || push(3, false) == push(3, true) {
 		t.Error("push ids: same version collapses, newer version and forced pushes do not")
+	}
+}
+
+// An ingest payload's body is decoded with the payload in one pass; the
+// body as the vendor sent it (a quarantine keeps it) is still there, and a
+// body that is no JSON object stays raw.
+func TestDecodeIngest(t *testing.T) {
+	body := `{"id":12345678901234567890,"email":"a@example.com","tags":"x"}`
+	tk, err := NewIngestTask(IngestPayload{Instance: "shopify", Resource: "customer", ExternalID: "1", EventID: "e",
+		SourceAt: time.Unix(1700000000, 0).UTC(), Body: json.RawMessage(body), RequestID: "r"}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := decodeIngest(tk.Payload())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.hasBody() || p.body["email"] != "a@example.com" || p.Instance != "shopify" || p.EventID != "e" ||
+		p.Delivery == "" || p.RequestID != "r" || !p.SourceAt.Equal(time.Unix(1700000000, 0)) {
+		t.Fatalf("decoded %+v", p)
+	}
+	if p.fullBody(); string(p.Body) != body {
+		t.Errorf("body as sent: %s, want %s", p.Body, body)
+	}
+	for _, odd := range []string{`[1,2]`, `"text"`} {
+		raw, _ := json.Marshal(map[string]any{"instance": "shopify", "resource": "customer", "external_id": "1",
+			"source_at": time.Now(), "body": json.RawMessage(odd)})
+		p, err := decodeIngest(raw)
+		if err != nil || string(p.Body) != odd || p.body != nil || !p.hasBody() {
+			t.Errorf("body %s: %+v, %v", odd, p, err)
+		}
+	}
+	idOnly, _ := NewIngestTask(IngestPayload{Instance: "shopware", Resource: "customer", ExternalID: "7", EventID: "w"}, 3)
+	if p, err := decodeIngest(idOnly.Payload()); err != nil || p.hasBody() {
+		t.Errorf("an id-only event has a body: %+v %v", p, err)
 	}
 }
