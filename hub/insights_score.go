@@ -169,8 +169,14 @@ func (s *Store) ScoreRFM(ctx context.Context, opts InsightOptions) (ScoreResult,
 		}
 		upd = append(upd, []any{n.CustomerID, n.R, n.F, n.M, n.Segment, n.Profitability, n.NextOrderDue, p.Version + 1, now})
 		res.Changed = append(res.Changed, n.CustomerID)
+		// A first classification (nothing was there before: a first run,
+		// or a customer's first scores) writes no change row: it changes
+		// nothing anyone acted on, no event is made of it (sync's
+		// scanInsightChanges skips them), and on a first run it would be
+		// one row per field per customer — the bulk of the run's write.
+		// The next change's row names the value it started from.
 		add := func(field, o, v string) {
-			if o != v {
+			if o != v && o != "" {
 				changes = append(changes, []any{n.CustomerID, field, o, v, "score", now})
 			}
 		}

@@ -73,8 +73,11 @@ func TestInsightsFollowOrders(t *testing.T) {
 			if sc, err = s.ScoreRFM(ctx, opts); err != nil || len(sc.Changed) != 0 {
 				t.Fatalf("second score = %+v, %v", sc, err)
 			}
+			// The event recomputes leave high, due and unprofitable; the
+			// run's first segment (nothing → lost) is a first
+			// classification, which the run writes no row for.
 			pending, err := s.PendingInsightChanges(ctx, 10)
-			if err != nil || len(pending) != 4 { // high, due, unprofitable, lost
+			if err != nil || len(pending) != 3 || slices.ContainsFunc(pending, func(c hub.InsightChange) bool { return c.Cause == "score" }) {
 				t.Fatalf("pending = %+v, %v", pending, err)
 			}
 		})
@@ -186,8 +189,39 @@ func TestProvisionalSegmentBetweenRuns(t *testing.T) {
 			if after, _, _ := s.Insights(ctx, ids[3]); after.R != before.R || after.F != before.F || after.M != before.M || after.Segment != before.Segment {
 				t.Fatalf("refresh of a customer whose orders did not move rescored: %+v → %+v", before, after)
 			}
+			all := append(slices.Clone(ids), early, fresh)
+			segs := map[uint64]string{}
+			for _, id := range all {
+				in, _, _ := s.Insights(ctx, id)
+				segs[id] = in.Segment
+			}
 			if _, err := s.ScoreRFM(ctx, opts); err != nil {
 				t.Fatal(err)
+			}
+			// A segment the run moves leaves a row naming both values; a
+			// first classification (the first run's) left none.
+			moved := 0
+			for _, id := range all {
+				in, _, _ := s.Insights(ctx, id)
+				chs, err := s.InsightChangesOf(ctx, id, 50)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if slices.ContainsFunc(chs, func(c hub.InsightChange) bool { return c.Cause == "score" && c.OldValue == "" }) {
+					t.Errorf("customer %d: a run wrote a first classification: %+v", id, chs)
+				}
+				if in.Segment == segs[id] {
+					continue
+				}
+				moved++
+				if !slices.ContainsFunc(chs, func(c hub.InsightChange) bool {
+					return c.Cause == "score" && c.Field == hub.InsightSegment && c.OldValue == segs[id] && c.NewValue == in.Segment
+				}) {
+					t.Errorf("customer %d: segment %s → %s by the run, changes %+v", id, segs[id], in.Segment, chs)
+				}
+			}
+			if moved == 0 {
+				t.Error("the settling run moved no segment: the test shows nothing")
 			}
 			if sc, err := s.ScoreRFM(ctx, opts); err != nil || len(sc.Changed) != 0 {
 				t.Fatalf("second run = %+v, %v", sc, err)
