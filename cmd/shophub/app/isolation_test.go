@@ -49,6 +49,7 @@ func (p *slowProxy) wrap(t *testing.T, target string) string {
 // a target gets two push slots, so Shopify behind a slow link never sees
 // more than two pushes at once, and pushes to Shopware flow beside it.
 func TestSlowTargetHoldsOnlyItsSlots(t *testing.T) {
+	t.Parallel()
 	proxy := &slowProxy{delay: 150 * time.Millisecond}
 	e := newEnv(t, envOptions{
 		shopifyVia: func(u string) string { return proxy.wrap(t, u) },

@@ -9,9 +9,9 @@ import (
 // TestMain lets more end-to-end tests run at once than the default
 // -test.parallel (GOMAXPROCS, 2 on CI): most of their time is spent
 // waiting on poll intervals, webhooks and retry backoff, not on the CPU.
-// Tests whose assertions count events in a time window (rate limits,
-// scheduled polls) stay serial and run before the parallel ones, alone
-// in this package. An explicit -parallel on the command line wins.
+// Tests whose assertions count events in a short time window (scheduled
+// polls) or race edits against pushes on purpose (convergence) stay
+// serial and run before the parallel ones, alone in this package. An explicit -parallel on the command line wins.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	explicit := false
