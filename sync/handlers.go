@@ -90,6 +90,22 @@ func (h *Handlers) touchpoint(ctx context.Context, name string) (*Touchpoint, er
 	return tp, nil
 }
 
+// touchpointAs is touchpoint with its connector as C, the capability the
+// work needs (can names it: "write", "list"). A connector without it will
+// not gain it by a retry.
+func touchpointAs[C any](ctx context.Context, h *Handlers, name, can string) (*Touchpoint, C, error) {
+	var conn C
+	tp, err := h.touchpoint(ctx, name)
+	if err != nil {
+		return nil, conn, err
+	}
+	conn, ok := tp.Conn.(C)
+	if !ok {
+		return nil, conn, fmt.Errorf("%s cannot %s: %w", name, can, asynq.SkipRetry)
+	}
+	return tp, conn, nil
+}
+
 // Ingest maps one vendor record to canonical form and merges it.
 func (h *Handlers) Ingest(ctx context.Context, t *asynq.Task) error {
 	p, err := decodeIngest(t.Payload())
@@ -363,13 +379,9 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("push payload: %v: %w", err, asynq.SkipRetry)
 	}
-	tp, err := h.touchpoint(ctx, p.Instance)
+	tp, w, err := touchpointAs[connectors.Writer](ctx, h, p.Instance, "write")
 	if err != nil {
 		return err
-	}
-	w, ok := tp.Conn.(connectors.Writer)
-	if !ok {
-		return fmt.Errorf("%s cannot write: %w", p.Instance, asynq.SkipRetry)
 	}
 	release, err := tp.slot(ctx)
 	if err != nil {

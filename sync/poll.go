@@ -24,13 +24,9 @@ func (h *Handlers) Poll(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("poll payload: %v: %w", err, asynq.SkipRetry)
 	}
-	tp, err := h.touchpoint(ctx, p.Instance)
+	tp, l, err := touchpointAs[connectors.Lister](ctx, h, p.Instance, "list")
 	if err != nil {
 		return err
-	}
-	l, ok := tp.Conn.(connectors.Lister)
-	if !ok {
-		return fmt.Errorf("%s cannot list: %w", p.Instance, asynq.SkipRetry)
 	}
 	budget := h.PollBudget
 	if budget == 0 {

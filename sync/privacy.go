@@ -213,13 +213,9 @@ func (h *Handlers) Erase(ctx context.Context, t *asynq.Task) error {
 // reports it; otherwise a Delete is a deletion, an Upsert of placeholders
 // an anonymization, and a record the vendor no longer has is gone.
 func (h *Handlers) eraseStep(ctx context.Context, st *hub.PrivacyStep) (string, error) {
-	tp, err := h.touchpoint(ctx, st.Instance)
+	tp, w, err := touchpointAs[connectors.Writer](ctx, h, st.Instance, "write")
 	if err != nil {
 		return "", err
-	}
-	w, ok := tp.Conn.(connectors.Writer)
-	if !ok {
-		return "", fmt.Errorf("%s cannot write: %w", st.Instance, asynq.SkipRetry)
 	}
 	p := PushPayload{Instance: st.Instance, Resource: st.Resource}
 	if st.Action != hub.ActionDelete && st.Action != hub.ActionAnonymize {

@@ -126,13 +126,9 @@ func (h *Handlers) Reconcile(ctx context.Context, t *asynq.Task) error {
 // key of the step to run next ("" when the sweep finished, or another
 // process drives it).
 func (h *Handlers) SweepStep(ctx context.Context, instance, resource string, start bool) (next string, err error) {
-	tp, err := h.touchpoint(ctx, instance)
+	tp, l, err := touchpointAs[connectors.Lister](ctx, h, instance, "list")
 	if err != nil {
 		return "", err
-	}
-	l, ok := tp.Conn.(connectors.Lister)
-	if !ok {
-		return "", fmt.Errorf("%s cannot list: %w", instance, asynq.SkipRetry)
 	}
 	lease, ok, err := h.Queue.Lock(ctx, "reconcile:"+instance+":"+resource, 2*time.Minute, 0)
 	if err != nil {
