@@ -124,6 +124,28 @@ func (q *Queue) ReleaseAll(ctx context.Context, leases ...*Lease) {
 	}
 }
 
+// Held reports for each named lock whether somebody holds it now, in one
+// round trip (a pipeline, so the keys may live on different cluster
+// nodes).
+func (q *Queue) Held(ctx context.Context, names ...string) ([]bool, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	pipe := q.Redis.Pipeline()
+	cmds := make([]*redis.IntCmd, len(names))
+	for i, n := range names {
+		cmds[i] = pipe.Exists(ctx, keyPrefix+"lock:"+n)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("held locks: %w", err)
+	}
+	out := make([]bool, len(names))
+	for i, c := range cmds {
+		out[i] = c.Val() > 0
+	}
+	return out, nil
+}
+
 // Claim sets a key once for ttl; it reports whether this caller set it.
 // Used for poll schedule slots.
 func (q *Queue) Claim(ctx context.Context, key string, ttl time.Duration) (bool, error) {

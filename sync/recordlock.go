@@ -4,6 +4,10 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/internal/logx"
 )
 
 // A vendor record is read and then merged (an id-only webhook's fetch, a
@@ -32,10 +36,15 @@ func (h *Handlers) lockRecord(ctx context.Context, instance, resource, externalI
 	return func() { lease.Release(context.WithoutCancel(ctx)) }, nil
 }
 
+// recordLockName is the lock of one vendor record (lockRecord).
+func recordLockName(instance, resource, externalID string) string {
+	return "record:" + instance + ":" + resource + ":" + externalID
+}
+
 // recordLease is lockRecord's lease, for a caller that gives it up with
 // others in one round trip (Queue.ReleaseAll).
 func (h *Handlers) recordLease(ctx context.Context, instance, resource, externalID string, wait time.Duration) (*Lease, error) {
-	lease, ok, err := h.Queue.Lock(ctx, "record:"+instance+":"+resource+":"+externalID, recordLockTTL, wait)
+	lease, ok, err := h.Queue.Lock(ctx, recordLockName(instance, resource, externalID), recordLockTTL, wait)
 	if err != nil {
 		return nil, err
 	}
@@ -43,4 +52,50 @@ func (h *Handlers) recordLease(ctx context.Context, instance, resource, external
 		return nil, fmt.Errorf("%s %s %s is being read or written by another task: %w", instance, resource, externalID, errBusy)
 	}
 	return lease, nil
+}
+
+// deferHeld takes out of a listed page the records a push (or a fetching
+// ingest) holds the lock of right now, and has each fetched anew by an
+// id-only ingest task, which waits for the lock: it reads the record once
+// the push has recorded what it wrote. A listing reads without the
+// records' locks, so it may have read our write after it landed but
+// before the push recorded it; merged before that record, the write
+// would compare with the push before it, count as an edit read after that
+// push (hub merger.readAfterPush) and revert a newer hub value the stale
+// push did not carry (convergence, under -race at load 45). The check
+// runs after the listing: a push whose write the listing can hold took
+// the lock before writing and gives it up only after recording, so at
+// the check it either holds it still or has recorded. A record listed
+// before a push's write and merged after its record is the hub's to
+// recognise (merger.readBeforePush). One round trip per page; a
+// touchpoint that cannot fetch merges what it listed, as before.
+func (h *Handlers) deferHeld(ctx context.Context, tp *Touchpoint, resource string, ins []hub.Inbound, from []int) ([]hub.Inbound, []int, error) {
+	if _, ok := tp.Conn.(connectors.Fetcher); !ok || len(ins) == 0 {
+		return ins, from, nil
+	}
+	names := make([]string, len(ins))
+	for i, in := range ins {
+		names[i] = recordLockName(tp.Name, resource, in.ExternalID)
+	}
+	held, err := h.Queue.Held(ctx, names...)
+	if err != nil {
+		return ins, from, err
+	}
+	keep, keepFrom := ins[:0], from[:0]
+	for i, in := range ins {
+		if !held[i] {
+			keep, keepFrom = append(keep, in), append(keepFrom, from[i])
+			continue
+		}
+		task, err := NewIngestTask(IngestPayload{Instance: tp.Name, Resource: resource, ExternalID: in.ExternalID, SourceAt: in.SourceAt}, h.MaxRetry)
+		if err == nil {
+			err = h.Queue.Enqueue(ctx, task)
+		}
+		if err != nil {
+			return ins, from, err
+		}
+		logx.Logger(ctx, h.Log).Debug("listed record locked by a push; fetched again after it",
+			"connector", tp.Name, "resource", resource, "external_id", in.ExternalID)
+	}
+	return keep, keepFrom, nil
 }

@@ -1,0 +1,135 @@
+package sync
+
+import (
+	"context"
+	"log/slog"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/hub/hubtest"
+	"github.com/shophub/shophub/mappings"
+	"github.com/shophub/shophub/sync/redistest"
+)
+
+// erpRecord is a vendor holding one customer record, read by Fetch.
+type erpRecord struct {
+	mu    gosync.Mutex
+	first string
+	at    time.Time
+}
+
+func (e *erpRecord) Type() string                          { return "erp" }
+func (e *erpRecord) Capabilities() connectors.Capabilities { return connectors.Capabilities{} }
+func (e *erpRecord) Connect(context.Context) error         { return nil }
+func (e *erpRecord) Close() error                          { return nil }
+func (e *erpRecord) record() *connectors.Record {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return &connectors.Record{Resource: connectors.ResourceCustomer, ExternalID: "E1", UpdatedAt: e.at,
+		Data: map[string]any{"email": "held@example.com", "first": e.first}}
+}
+func (e *erpRecord) Fetch(_ context.Context, _, _ string) (*connectors.Record, error) {
+	return e.record(), nil
+}
+
+// TestListedRecordLockedByAPushIsFetchedAfterIt: a push computed with
+// the hub's Anne writes it to the ERP while the hub has moved on to
+// Annika (the push will find out it was overtaken). A poll lists the
+// record after the write landed, before the push recorded it. Merged
+// then, Anne would be weighed against the push before (Anna), count as an
+// ERP edit read after that push, newer than Annika by the ERP's stamp, and
+// revert her (convergence under -race at load 45). The record's lock,
+// held by the push, says so: the record is left out of the page and
+// fetched again by an ingest task, which waits for the lock and reads it
+// after the push was recorded, as our own write.
+func TestListedRecordLockedByAPushIsFetchedAfterIt(t *testing.T) {
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			ctx := context.Background()
+			s := st.Store
+			rdb, _ := redistest.Client(t)
+			m, err := mappings.Compile("erp", []byte(`version: 1
+resources:
+  customer:
+    inbound:
+      fields:
+        email:
+          from: email
+          transform: [email]
+        first_name:
+          from: first
+`), mappings.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			erp := &erpRecord{first: "Anna", at: time.Now().Add(-time.Hour)}
+			tp := &Touchpoint{Name: "erp", Conn: erp, Mapping: m}
+			h := &Handlers{Store: s, Queue: NewQueue(rdb), Log: slog.New(slog.DiscardHandler), MaxRetry: 3,
+				Points: &Touchpoints{byName: map[string]*Touchpoint{"erp": tp}, names: []string{"erp"}}}
+			doc := func(first string) map[string]any {
+				return map[string]any{"email": "held@example.com", "first_name": first}
+			}
+			shopify := func(first string, at time.Time) hub.Result {
+				t.Helper()
+				r, err := s.MergeCustomer(ctx, hub.Inbound{Instance: "shopify", Resource: "customer", ExternalID: "S1",
+					EventID: first, SourceAt: at, Doc: doc(first)}, hub.Policy{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r
+			}
+			a := shopify("Anna", time.Now().Add(-time.Minute))
+			if _, err := s.Pushed(ctx, a.CustomerID, "erp", "customer", "E1", "h1", a.Version, doc("Anna")); err != nil {
+				t.Fatal(err)
+			}
+			v2 := shopify("Anne", time.Now().Add(-50*time.Second))
+			shopify("Annika", time.Now().Add(-10*time.Second))
+
+			// The push of v2 holds the record, and its write has landed.
+			release, err := h.lockRecord(ctx, "erp", "customer", "E1", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			erp.mu.Lock()
+			erp.first, erp.at = "Anne", time.Now()
+			erp.mu.Unlock()
+			listed := *erp.record()
+			listed.ReadAt = time.Now()
+			if _, err := h.applyCustomerPage(ctx, tp, "customer", []connectors.Record{listed}); err != nil {
+				t.Fatal(err)
+			}
+			first := func() any {
+				_, got, err := s.Customer(ctx, a.CustomerID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return got["first_name"]
+			}
+			if got := first(); got != "Annika" {
+				t.Fatalf("first name %v after the listing: our write, listed before the push recorded it, was merged as an ERP edit", got)
+			}
+			p := IngestPayload{Instance: "erp", Resource: "customer", ExternalID: "E1", SourceAt: listed.UpdatedAt}
+			info, err := asynq.NewInspectorFromRedisClient(rdb).GetTaskInfo(QueueIngest, ingestTaskID(p))
+			if err != nil {
+				t.Fatalf("no ingest task fetches the record again: %v", err)
+			}
+
+			// The push records its write and lets the record go; the
+			// ingest task fetches it now.
+			if _, err := s.Pushed(ctx, a.CustomerID, "erp", "customer", "E1", "h2", v2.Version, doc("Anne")); err != nil {
+				t.Fatal(err)
+			}
+			release()
+			if err := h.Ingest(ctx, asynq.NewTask(info.Type, info.Payload)); err != nil {
+				t.Fatal(err)
+			}
+			if got := first(); got != "Annika" {
+				t.Fatalf("first name %v after the fetch: our write read back after its record reverted the hub", got)
+			}
+		})
+	}
+}
