@@ -13,6 +13,7 @@ import (
 
 	mysqldrv "github.com/go-sql-driver/mysql"
 	"github.com/golang-migrate/migrate/v4"
+	"github.com/golang-migrate/migrate/v4/database"
 	migmysql "github.com/golang-migrate/migrate/v4/database/mysql"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 )
@@ -202,23 +203,11 @@ func (s *Store) migrateMySQL(ctx context.Context) error {
 	if st.Version > st.Latest {
 		return fmt.Errorf("the schema is at version %d, newer than this shophub knows (%d): run a newer shophub", st.Version, st.Latest)
 	}
-	cfg, err := mysqlConfig(s.dsn)
+	drv, err := s.migrationDriver()
 	if err != nil {
 		return err
 	}
-	// golang-migrate runs a file as one statement batch, on a connection of
-	// its own; the hub's pool keeps multiStatements off.
-	cfg.MultiStatements = true
-	conn, err := mysqldrv.NewConnector(cfg)
-	if err != nil {
-		return err
-	}
-	db := sql.OpenDB(conn)
-	defer db.Close()
-	drv, err := migmysql.WithInstance(db, &migmysql.Config{MigrationsTable: MigrationsTable})
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
+	defer drv.Close() // m.Close closes it too; this is for a failure before m
 	src, err := iofs.New(migrationFiles, "migrations")
 	if err != nil {
 		return err
@@ -246,21 +235,32 @@ func (s *Store) ForceVersion(ctx context.Context, v int) error {
 	if s.driver != "mysql" {
 		return fmt.Errorf("the %s schema has no versions", s.driver)
 	}
-	cfg, err := mysqlConfig(s.dsn)
-	if err != nil {
-		return err
-	}
-	cfg.MultiStatements = true
-	conn, err := mysqldrv.NewConnector(cfg)
-	if err != nil {
-		return err
-	}
-	db := sql.OpenDB(conn)
-	defer db.Close()
-	drv, err := migmysql.WithInstance(db, &migmysql.Config{MigrationsTable: MigrationsTable})
+	drv, err := s.migrationDriver()
 	if err != nil {
 		return err
 	}
 	defer drv.Close()
 	return drv.SetVersion(v, false)
+}
+
+// migrationDriver is golang-migrate's MySQL driver on a pool of its own:
+// migrate runs a file as one statement batch, which needs multiStatements,
+// and the hub's pool keeps that off. Closing the driver closes the pool.
+func (s *Store) migrationDriver() (database.Driver, error) {
+	cfg, err := mysqlConfig(s.dsn)
+	if err != nil {
+		return nil, err
+	}
+	cfg.MultiStatements = true
+	conn, err := mysqldrv.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(conn)
+	drv, err := migmysql.WithInstance(db, &migmysql.Config{MigrationsTable: MigrationsTable})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return drv, nil
 }

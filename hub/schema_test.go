@@ -355,3 +355,32 @@ func sqliteStore(t *testing.T) *hub.Store {
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
+
+// TestForceVersion: the version is recorded as given, clean, and nothing
+// runs (migrationDriver serves it and Migrate); Migrate then has nothing
+// to do at the latest version.
+func TestForceVersion(t *testing.T) {
+	ctx := context.Background()
+	s := mysqlStore(t)
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ForceVersion(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := s.SchemaStatus(ctx); err != nil || st.Version != 1 || st.Dirty {
+		t.Fatalf("after forcing version 1: %+v, %v", st, err)
+	}
+	if err := s.ForceVersion(ctx, int(hub.LatestVersion())); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CheckSchema(ctx); err != nil {
+		t.Fatalf("after forcing the latest version: %v", err)
+	}
+	if err := sqliteStore(t).ForceVersion(ctx, 1); err == nil {
+		t.Error("ForceVersion on SQLite: no error")
+	}
+}
