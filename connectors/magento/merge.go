@@ -169,6 +169,18 @@ func applyDefaultAddresses(c map[string]any, billing, shipping map[string]any, p
 			}
 		}
 	}
+	if bi >= 0 && si >= 0 && bi != si && sameAddress(addrs[bi].(map[string]any), addrs[si].(map[string]any)) {
+		// Billing and shipping are one address again (a split for a
+		// shipping address that differed, then a patch making it equal
+		// again): the billing address serves both and the shipping one,
+		// now its exact copy, is left out of the PUT, which deletes it
+		// (Magento's CustomerRepository::save deletes the addresses the
+		// saved customer no longer lists). Nothing of it is lost: every
+		// stored key but its id equals the billing address's.
+		addrs[bi].(map[string]any)["default_shipping"] = true
+		addrs = append(addrs[:si:si], addrs[si+1:]...)
+		flagsChanged = true
+	}
 	if flagsChanged {
 		// The address flags decide; a stale customer-level id would not.
 		delete(c, "default_billing")
@@ -177,6 +189,19 @@ func applyDefaultAddresses(c map[string]any, billing, shipping map[string]any, p
 	if addrs != nil {
 		c["addresses"] = addrs
 	}
+}
+
+// sameAddress: a and b hold the same address, whatever their ids and
+// default flags.
+func sameAddress(a, b map[string]any) bool {
+	strip := func(m map[string]any) map[string]any {
+		out := connectors.CloneJSON(m).(map[string]any)
+		for _, k := range []string{"id", "default_billing", "default_shipping"} {
+			delete(out, k)
+		}
+		return out
+	}
+	return connectors.SameJSON(strip(a), strip(b))
 }
 
 // defaultIndex finds the address marked as the customer's default of kind:

@@ -341,3 +341,70 @@ func TestUpdateRefusesAChangedCustomer(t *testing.T) {
 		})
 	}
 }
+
+// TestSplitAddressesJoinAgain: a shared default address split for a
+// shipping address that differed (the hub holding billing Bonn and, for a
+// moment, shipping Köln) is one address serving both defaults again once
+// a patch makes the shipping address equal to the billing one — not two
+// identical addresses, one per default. An address still different in
+// any stored key (a VAT id) stays.
+func TestSplitAddressesJoinAgain(t *testing.T) {
+	bonn := map[string]any{"city": "Bonn", "postcode": "53111"}
+	koeln := map[string]any{"city": "Köln", "postcode": "50667"}
+	seed := func(email string) map[string]any {
+		return map[string]any{"email": email, "firstname": "Magda", "lastname": "Lena", "addresses": []any{
+			map[string]any{"firstname": "Magda", "lastname": "Lena", "street": []any{"Domplatz 1"}, "city": "Bonn", "postcode": "53111",
+				"country_id": "DE", "telephone": "030 1234567", "default_billing": true, "default_shipping": true}}}
+	}
+	push := func(t *testing.T, conn connectors.Connector, id string, payload map[string]any) {
+		t.Helper()
+		if _, err := conn.(connectors.Writer).Upsert(context.Background(), "customer", id, payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("equal again", func(t *testing.T) {
+		emu, url := startEmulator(t, magentotest.Options{})
+		id := emu.CreateCustomer(seed("magda@example.com"))
+		conn := newConnector(t, url, 5)
+		push(t, conn, id, map[string]any{"default_shipping_address": koeln})
+		c, _ := emu.Customer(id)
+		if n := len(c["addresses"].([]any)); n != 2 {
+			t.Fatalf("shipping Köln, billing Bonn: %d addresses, want the shared one split in two", n)
+		}
+		billingID := addressByCity(c, "Bonn")["id"]
+		push(t, conn, id, map[string]any{"default_shipping_address": bonn})
+		c, _ = emu.Customer(id)
+		as := c["addresses"].([]any)
+		if len(as) != 1 {
+			t.Fatalf("shipping equal to billing again: addresses %v; want the one address serving both", as)
+		}
+		a := as[0].(map[string]any)
+		if a["city"] != "Bonn" || a["default_billing"] != true || a["default_shipping"] != true || fmt.Sprint(a["id"]) != fmt.Sprint(billingID) {
+			t.Errorf("address %v; want the billing address (id %v) holding both defaults", a, billingID)
+		}
+		if fmt.Sprint(c["default_billing"]) != fmt.Sprint(billingID) || fmt.Sprint(c["default_shipping"]) != fmt.Sprint(billingID) {
+			t.Errorf("default ids %v/%v, want %v", c["default_billing"], c["default_shipping"], billingID)
+		}
+		// Once joined, the same push writes nothing.
+		n := emu.Requests()
+		push(t, conn, id, map[string]any{"default_shipping_address": bonn})
+		if got := emu.Requests() - n; got != 1 {
+			t.Errorf("repeated push made %d requests, want 1 (the read)", got)
+		}
+	})
+	t.Run("still different", func(t *testing.T) {
+		emu, url := startEmulator(t, magentotest.Options{})
+		s := seed("vera@example.com")
+		ship := connectors.CloneJSON(s["addresses"].([]any)[0]).(map[string]any)
+		s["addresses"].([]any)[0].(map[string]any)["default_shipping"] = false
+		ship["default_billing"], ship["city"], ship["postcode"], ship["vat_id"] = false, "Köln", "50667", "DE123456789"
+		s["addresses"] = append(s["addresses"].([]any), ship)
+		id := emu.CreateCustomer(s)
+		conn := newConnector(t, url, 5)
+		push(t, conn, id, map[string]any{"default_shipping_address": bonn})
+		c, _ := emu.Customer(id)
+		if n := len(c["addresses"].([]any)); n != 2 {
+			t.Errorf("a shipping address with its own VAT id: %d addresses, want it kept", n)
+		}
+	})
+}
