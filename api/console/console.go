@@ -16,6 +16,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -30,6 +31,7 @@ import (
 	"github.com/shophub/shophub/hub"
 	"github.com/shophub/shophub/internal/forwarded"
 	shsync "github.com/shophub/shophub/sync"
+	"gorm.io/gorm"
 )
 
 // Eraser erases a person from the hub and every touchpoint (sync.Handlers).
@@ -301,4 +303,30 @@ func sameOrigin(r *http.Request) bool {
 func (c *Console) fail(ctx *gin.Context, status int, err error) {
 	c.render(ctx, status, "error", map[string]any{"Status": status, "Message": err.Error()})
 	ctx.Abort()
+}
+
+// idParam is the route's numeric :id; anything else is answered 400,
+// naming what it is the id of.
+func (c *Console) idParam(ctx *gin.Context, of string) (uint64, bool) {
+	id, err := strconv.ParseUint(ctx.Param("id"), 10, 64)
+	if err != nil {
+		c.fail(ctx, http.StatusBadRequest, fmt.Errorf("a %s id is a number", of))
+		return 0, false
+	}
+	return id, true
+}
+
+// loaded reports whether loading what a page shows went well (err nil);
+// otherwise it answers 404 with missing when the hub has no such thing
+// (hub.ErrNotFound, or gorm's for a plain row), else 500.
+func (c *Console) loaded(ctx *gin.Context, err error, missing string) bool {
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, hub.ErrNotFound), errors.Is(err, gorm.ErrRecordNotFound):
+		c.fail(ctx, http.StatusNotFound, errors.New(missing))
+	default:
+		c.fail(ctx, http.StatusInternalServerError, err)
+	}
+	return false
 }

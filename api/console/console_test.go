@@ -402,3 +402,26 @@ func BenchmarkConsolePages(b *testing.B) {
 		}
 	}
 }
+
+// A page of one thing answers 400 for an id that is no number and 404,
+// saying so, for one the hub does not have (idParam, loaded).
+func TestPagesOfMissingThings(t *testing.T) {
+	srv := serve(t, hubtest.SQLite(t))
+	c := login(t, srv)
+	for path, want := range map[string]struct {
+		code int
+		says string
+	}{
+		"/ui/customers/abc":     {http.StatusBadRequest, "a customer id is a number"},
+		"/ui/customers/999999":  {http.StatusNotFound, "no customer 999999 (erased, or never there)"},
+		"/ui/privacy/x":         {http.StatusBadRequest, "a request id is a number"},
+		"/ui/privacy/999999":    {http.StatusNotFound, "no privacy request 999999"},
+		"/ui/quarantine/-1":     {http.StatusBadRequest, "a quarantine id is a number"},
+		"/ui/quarantine/999999": {http.StatusNotFound, "no quarantined record 999999"},
+	} {
+		code, _, body := do(t, c, http.MethodGet, srv.URL+path, nil, "")
+		if code != want.code || !strings.Contains(body, want.says) {
+			t.Errorf("%s: %d, want %d saying %q (%.300s)", path, code, want.code, want.says, body)
+		}
+	}
+}

@@ -2,10 +2,8 @@ package console
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -46,18 +44,12 @@ type section struct {
 }
 
 func (c *Console) customer(ctx *gin.Context) {
-	id, err := strconv.ParseUint(ctx.Param("id"), 10, 64)
-	if err != nil {
-		c.fail(ctx, http.StatusBadRequest, errors.New("a customer id is a number"))
+	id, ok := c.idParam(ctx, "customer")
+	if !ok {
 		return
 	}
 	v, err := c.Store.View(ctx.Request.Context(), id, 100)
-	if errors.Is(err, hub.ErrNotFound) {
-		c.fail(ctx, http.StatusNotFound, fmt.Errorf("no customer %d (erased, or never there)", id))
-		return
-	}
-	if err != nil {
-		c.fail(ctx, http.StatusInternalServerError, err)
+	if !c.loaded(ctx, err, fmt.Sprintf("no customer %d (erased, or never there)", id)) {
 		return
 	}
 	// The view as the API shows it: sections other parts of shophub add

@@ -12,7 +12,6 @@ import (
 	"github.com/shophub/shophub/hub"
 	"github.com/shophub/shophub/internal/logx"
 	shsync "github.com/shophub/shophub/sync"
-	"gorm.io/gorm"
 )
 
 func (c *Console) deadLetters(ctx *gin.Context) {
@@ -130,19 +129,13 @@ func (c *Console) replayAll(ctx *gin.Context) {
 }
 
 func (c *Console) quarantined(ctx *gin.Context) {
-	id, err := strconv.ParseUint(ctx.Param("id"), 10, 64)
-	if err != nil {
-		c.fail(ctx, http.StatusBadRequest, errors.New("a quarantine id is a number"))
+	id, ok := c.idParam(ctx, "quarantine")
+	if !ok {
 		return
 	}
 	var q hub.Quarantined
-	err = c.Store.DB().WithContext(ctx.Request.Context()).First(&q, id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		c.fail(ctx, http.StatusNotFound, fmt.Errorf("no quarantined record %d", id))
-		return
-	}
-	if err != nil {
-		c.fail(ctx, http.StatusInternalServerError, err)
+	err := c.Store.DB().WithContext(ctx.Request.Context()).First(&q, id).Error
+	if !c.loaded(ctx, err, fmt.Sprintf("no quarantined record %d", id)) {
 		return
 	}
 	c.render(ctx, http.StatusOK, "quarantined", map[string]any{"Q": q, "Reason": logx.MaskText(q.Reason),

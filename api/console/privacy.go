@@ -41,18 +41,12 @@ func (c *Console) privacy(ctx *gin.Context) {
 }
 
 func (c *Console) privacyRequest(ctx *gin.Context) {
-	id, err := strconv.ParseUint(ctx.Param("id"), 10, 64)
-	if err != nil {
-		c.fail(ctx, http.StatusBadRequest, errors.New("a request id is a number"))
+	id, ok := c.idParam(ctx, "request")
+	if !ok {
 		return
 	}
 	r, steps, err := c.Store.PrivacyRequest(ctx.Request.Context(), id)
-	if errors.Is(err, hub.ErrNotFound) {
-		c.fail(ctx, http.StatusNotFound, fmt.Errorf("no privacy request %d", id))
-		return
-	}
-	if err != nil {
-		c.fail(ctx, http.StatusInternalServerError, err)
+	if !c.loaded(ctx, err, fmt.Sprintf("no privacy request %d", id)) {
 		return
 	}
 	row := auditRow{R: *r, Removed: r.RemovedCounts(), Steps: steps}
@@ -69,19 +63,13 @@ func (c *Console) privacyRequest(ctx *gin.Context) {
 }
 
 func (c *Console) export(ctx *gin.Context) {
-	id, err := strconv.ParseUint(ctx.Param("id"), 10, 64)
-	if err != nil {
-		c.fail(ctx, http.StatusBadRequest, errors.New("a customer id is a number"))
+	id, ok := c.idParam(ctx, "customer")
+	if !ok {
 		return
 	}
 	rc := ctx.Request.Context()
 	x, err := c.Store.Export(rc, id)
-	if errors.Is(err, hub.ErrNotFound) {
-		c.fail(ctx, http.StatusNotFound, fmt.Errorf("no customer %d", id))
-		return
-	}
-	if err != nil {
-		c.fail(ctx, http.StatusInternalServerError, err)
+	if !c.loaded(ctx, err, fmt.Sprintf("no customer %d", id)) {
 		return
 	}
 	// The audit records that an export left the hub, not what it held.
@@ -99,9 +87,8 @@ func (c *Console) export(ctx *gin.Context) {
 }
 
 func (c *Console) erase(ctx *gin.Context) {
-	id, err := strconv.ParseUint(ctx.Param("id"), 10, 64)
-	if err != nil {
-		c.fail(ctx, http.StatusBadRequest, errors.New("a customer id is a number"))
+	id, ok := c.idParam(ctx, "customer")
+	if !ok {
 		return
 	}
 	if c.Eraser == nil {
@@ -113,12 +100,7 @@ func (c *Console) erase(ctx *gin.Context) {
 		return
 	}
 	r, err := c.Eraser.EraseCustomer(ctx.Request.Context(), id, hub.EraseRequest{Source: "console"})
-	if errors.Is(err, hub.ErrNotFound) {
-		c.fail(ctx, http.StatusNotFound, fmt.Errorf("no customer %d", id))
-		return
-	}
-	if err != nil {
-		c.fail(ctx, http.StatusInternalServerError, err)
+	if !c.loaded(ctx, err, fmt.Sprintf("no customer %d", id)) {
 		return
 	}
 	c.Log.Info("console: customer erased", "customer_id", id, "privacy_request", r.ID)
