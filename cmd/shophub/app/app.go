@@ -144,7 +144,10 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	a.Handlers = &shsync.Handlers{
 		Insights: insights, ScoreEvery: scoreEvery, ScoreAt: scoreAt,
 		Store: a.Store, Queue: a.Queue, Points: a.Points, Log: log, MaxRetry: cfg.Worker.MaxRetry, DedupeTTL: cfg.Worker.DedupeTTL.D(),
-		Policy: pol, Batcher: shsync.NewBatcher(a.Store, pol, 4, 200), Marker: shsync.NewMarker(a.Store, log, 0),
+		// Two concurrent merge transactions, not four: the batches twice
+		// as large halve the SQL statements per merged customer (bench
+		// merge, BENCHMARKS.md #17 third pass).
+		Policy: pol, Batcher: shsync.NewBatcher(a.Store, pol, mergeTransactions, 200), Marker: shsync.NewMarker(a.Store, log, 0),
 		Recorder:      shsync.NewRecorder(a.Store, log, 0),
 		ReconcilePace: 2 * time.Second,
 		PrivacyPolicy: shsync.PrivacyPolicy{EmailFallback: cfg.Hub.ErasureEmailFallback,
@@ -161,6 +164,9 @@ func New(ctx context.Context, opts Options) (*App, error) {
 	ok = true
 	return a, nil
 }
+
+// mergeTransactions is how many ingest batches merge at once.
+const mergeTransactions = 2
 
 // instanceHook gives each connector instance the metrics hook and, when
 // config sets its rate, a limiter shared through Redis by every worker
