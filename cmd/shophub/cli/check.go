@@ -84,6 +84,21 @@ func loadStore(ctx context.Context, g *globals) (*config.Config, *hub.Store, err
 	return cfg, st, nil
 }
 
+// loadApp is the config and the whole app, for a command that works
+// through the pipeline's handlers (scoring, erasure, backfill); the caller
+// shuts the app down.
+func loadApp(ctx context.Context, g *globals) (*config.Config, *app.App, error) {
+	cfg, err := config.Load(g.configPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	a, err := app.New(ctx, app.Options{Config: cfg, Log: newLogger(g)})
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, a, nil
+}
+
 func openStore(ctx context.Context, cfg *config.Config) (*hub.Store, error) {
 	st, err := hub.OpenPool(ctx, cfg.Database.Driver, cfg.Database.DSN, app.DBPool(cfg))
 	if err != nil {

@@ -8,8 +8,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/shophub/shophub/cmd/shophub/app"
-	"github.com/shophub/shophub/config"
 	shsync "github.com/shophub/shophub/sync"
 	"github.com/spf13/cobra"
 )
@@ -34,12 +32,8 @@ here. A run already going elsewhere (a worker's scheduled one) holds a lock:
 this run is then refused.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(g.configPath)
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			a, err := app.New(ctx, app.Options{Config: cfg, Log: newLogger(g)})
+			_, a, err := loadApp(ctx, g)
 			if err != nil {
 				return err
 			}

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/shophub/shophub/cmd/shophub/app"
-	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/hub"
 	"github.com/shophub/shophub/mappings"
 	"github.com/spf13/cobra"
@@ -85,12 +83,8 @@ privacy request id; GET /api/privacy/requests/:id shows the touchpoints'
 progress.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := config.Load(g.configPath)
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			a, err := app.New(ctx, app.Options{Config: cfg, Log: newLogger(g)})
+			_, a, err := loadApp(ctx, g)
 			if err != nil {
 				return err
 			}

@@ -186,11 +186,7 @@ func backfillCmd(g *globals) *cobra.Command {
 		Short: "Reset a connector's cursor and list all its records again",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := config.Load(g.configPath)
-			if err != nil {
-				return err
-			}
-			a, err := app.New(cmd.Context(), app.Options{Config: cfg, Log: newLogger(g)})
+			cfg, a, err := loadApp(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
