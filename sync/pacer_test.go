@@ -13,16 +13,11 @@ import (
 // Two pacers on one Redis stand for two worker processes: together, with
 // many callers each, they get one budget, and another key has its own.
 func TestRedisPacerSharesBudget(t *testing.T) {
-	rdb, opts := redistest.Client(t)
-	other := redis.NewClient(opts) // a second process's own pool
-	t.Cleanup(func() { _ = other.Close() })
-	a := shsync.NewRedisPacer(rdb, "klaviyo:profile-import", 50, 5)
-	b := shsync.NewRedisPacer(other, "klaviyo:profile-import", 50, 5)
-	unrelated := shsync.NewRedisPacer(rdb, "klaviyo:events", 50, 5)
-
 	// 5 burst + 50/s over one second, shared: about 55, far from the 110
 	// two separate buckets would allow.
-	checkSharedBudget(t, a, b, unrelated, 16, 40, 62)
+	checkSharedBudget(t, func(rdb redis.UniversalClient, key string) waiter {
+		return shsync.NewRedisPacer(rdb, key, 50, 5)
+	}, 16, 40, 62)
 }
 
 // A caller whose context ends while it waits for its slot returns at once.

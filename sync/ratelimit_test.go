@@ -15,15 +15,11 @@ import (
 // Two limiters on one Redis stand for two worker processes: together they
 // get one instance's budget, not one each.
 func TestRedisLimiterSharesBudget(t *testing.T) {
-	rdb, opts := redistest.Client(t)
-	other := redis.NewClient(opts) // a second process's own pool
-	t.Cleanup(func() { _ = other.Close() })
-	a := shsync.NewRedisLimiter(rdb, "shop", 20, 5)
-	b := shsync.NewRedisLimiter(other, "shop", 20, 5)
-	unrelated := shsync.NewRedisLimiter(rdb, "erp", 20, 5)
 	// 5 burst + 20/s over one second, shared: about 25, far from the 50
 	// two separate buckets would allow.
-	checkSharedBudget(t, a, b, unrelated, 4, 15, 30)
+	checkSharedBudget(t, func(rdb redis.UniversalClient, key string) waiter {
+		return shsync.NewRedisLimiter(rdb, key, 20, 5)
+	}, 4, 15, 30)
 }
 
 // waiter is what RedisLimiter and RedisPacer both are to a connector
@@ -33,11 +29,17 @@ type waiter interface {
 }
 
 // checkSharedBudget runs callers goroutines for one second, alternating
-// between a and b (two processes' handles on one key), and wants between
-// lo and hi requests through in all: one budget, not one each. Then a
-// burst of 5 on another key, unrelated, must pass at once.
-func checkSharedBudget(t *testing.T, a, b, unrelated waiter, callers int, lo, hi int64) {
+// between two handles of newWaiter on one key, each on its own Redis
+// client (two processes), and wants between lo and hi requests through in
+// all: one budget, not one each. Then a burst of 5 on another key must
+// pass at once.
+func checkSharedBudget(t *testing.T, newWaiter func(rdb redis.UniversalClient, key string) waiter, callers int, lo, hi int64) {
 	t.Helper()
+	rdb, opts := redistest.Client(t)
+	other := redis.NewClient(opts) // a second process's own pool
+	t.Cleanup(func() { _ = other.Close() })
+	a, b := newWaiter(rdb, "shared"), newWaiter(other, "shared")
+	unrelated := newWaiter(rdb, "unrelated")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	const window = time.Second
