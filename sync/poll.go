@@ -413,7 +413,7 @@ func (h *Handlers) applyCustomerPage(ctx context.Context, tp *Touchpoint, resour
 	if err != nil || len(ins) == 0 {
 		return st, err
 	}
-	if ins, from, err = h.deferHeld(ctx, tp, resource, ins, from); err != nil || len(ins) == 0 { // recordlock.go
+	if ins, from, err = h.deferHeld(ctx, tp, resource, records, ins, from); err != nil || len(ins) == 0 { // recordlock.go
 		return st, err
 	}
 	res, errs := mergeIsolated(ctx, h.Store, h.Policy, ins)

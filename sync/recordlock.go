@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -69,7 +70,14 @@ func (h *Handlers) recordLease(ctx context.Context, instance, resource, external
 // before a push's write and merged after its record is the hub's to
 // recognise (merger.readBeforePush). One round trip per page; a
 // touchpoint that cannot fetch merges what it listed, as before.
-func (h *Handlers) deferHeld(ctx context.Context, tp *Touchpoint, resource string, ins []hub.Inbound, from []int) ([]hub.Inbound, []int, error) {
+//
+// The listed record goes along as the task's snapshot: a vendor edit it
+// shows that the push's write then overwrote (an OXID admin's save after
+// the writer's check) is recovered from it as from a webhook's record
+// (recoverOverwritten): the fetch finds our write, the listing a value
+// the hub never held. Our own write in the listing is a value the hub
+// held, and recovers nothing.
+func (h *Handlers) deferHeld(ctx context.Context, tp *Touchpoint, resource string, records []connectors.Record, ins []hub.Inbound, from []int) ([]hub.Inbound, []int, error) {
 	if _, ok := tp.Conn.(connectors.Fetcher); !ok || len(ins) == 0 {
 		return ins, from, nil
 	}
@@ -87,7 +95,12 @@ func (h *Handlers) deferHeld(ctx context.Context, tp *Touchpoint, resource strin
 			keep, keepFrom = append(keep, in), append(keepFrom, from[i])
 			continue
 		}
-		task, err := NewIngestTask(IngestPayload{Instance: tp.Name, Resource: resource, ExternalID: in.ExternalID, SourceAt: in.SourceAt}, h.MaxRetry)
+		snap, err := json.Marshal(records[from[i]].Data)
+		if err != nil {
+			return ins, from, err
+		}
+		task, err := NewIngestTask(IngestPayload{Instance: tp.Name, Resource: resource, ExternalID: in.ExternalID, SourceAt: in.SourceAt,
+			Snapshot: snap}, h.MaxRetry)
 		if err == nil {
 			err = h.Queue.Enqueue(ctx, task)
 		}
