@@ -187,6 +187,12 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 	in := h.inbound(tp, p.Resource, p.ExternalID, p.EventID, at, doc)
 	in.ReadAt = rec.ReadAt
 	in.Unverified = tp.unverified(p.Resource, record) // trust.go
+	var seen map[string]any
+	if p.Listed && len(p.Snapshot) > 0 {
+		if seen, err = h.baseline(ctx, tp.Name, p.Resource, p.ExternalID); err != nil {
+			return err
+		}
+	}
 	var res hub.Result
 	if h.Batcher != nil {
 		res, err = h.Batcher.Merge(ctx, in)
@@ -210,7 +216,7 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 		h.dispatchLogged(ctx, []hub.OutboxEvent{eventOf(in, res)})
 	}
 	if len(p.Snapshot) > 0 && !p.hasBody() && p.Resource == connectors.ResourceCustomer {
-		return h.recoverOverwritten(ctx, tp, p, res.CustomerID, doc, at, log) // overwritten.go
+		return h.recoverOverwritten(ctx, tp, p, res.CustomerID, doc, at, seen, log) // overwritten.go
 	}
 	return nil
 }

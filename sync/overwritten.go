@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"reflect"
 	"strings"
@@ -30,7 +31,15 @@ import (
 // earlier than our push was recorded): it was made while that push was on
 // its way, after the values the push carried. The vendor then gets the
 // hub's values back.
-func (h *Handlers) recoverOverwritten(ctx context.Context, tp *Touchpoint, p IngestPayload, customerID uint64, fetched map[string]any, fetchedAt time.Time, log *slog.Logger) error {
+//
+// seen, for a snapshot a poll listed while our push held the record
+// (deferHeld), is the source's last record before the fetch: a value it
+// holds at a path is the state the push's read before write found and
+// weighed (an edit older than the hub's value is refused, unlogged), not
+// an edit made while the write was on its way, and is not recovered
+// (convergence seed 6: an OXID first name the push's read refused as
+// older than Help Scout's came back from the listing).
+func (h *Handlers) recoverOverwritten(ctx context.Context, tp *Touchpoint, p IngestPayload, customerID uint64, fetched map[string]any, fetchedAt time.Time, seen map[string]any, log *slog.Logger) error {
 	if customerID == 0 || fetched == nil {
 		return nil
 	}
@@ -63,6 +72,9 @@ func (h *Handlers) recoverOverwritten(ctx context.Context, tp *Touchpoint, p Ing
 		}
 		v := valueOrNil(snap, path)
 		if v == nil || sameJSON(v, was) {
+			continue
+		}
+		if sv, ok := valueAtPath(seen, path); ok && sameJSON(sv, v) {
 			continue
 		}
 		held, err := h.Store.HeldBefore(ctx, customerID, path, v)
@@ -167,4 +179,24 @@ func valueNil(v any) bool {
 	}
 	s, ok := v.(string)
 	return ok && s == ""
+}
+
+// baseline is the source's last record of a linked record (the link's
+// last inbound doc), nil when there is none.
+func (h *Handlers) baseline(ctx context.Context, instance, resource, externalID string) (map[string]any, error) {
+	id, err := h.Store.CustomerByRecord(ctx, instance, resource, externalID)
+	if errors.Is(err, hub.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	l, err := h.Store.Link(ctx, id, instance, resource)
+	if errors.Is(err, hub.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decodePushed(l.LastInboundDoc), nil
 }

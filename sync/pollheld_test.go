@@ -50,9 +50,16 @@ func (e *erpRecord) Fetch(_ context.Context, _, _ string) (*connectors.Record, e
 // recovered from the listed record, as from a webhook's
 // (recoverOverwritten): the hub never held Anja.
 func TestListedRecordLockedByAPushIsFetchedAfterIt(t *testing.T) {
-	for _, tc := range []struct{ listed, want string }{{"Anne", "Annika"}, {"Anja", "Anja"}} {
+	for _, tc := range []struct{ name, read, listed, want string }{
+		{"our write listed", "", "Anne", "Annika"},
+		{"an ERP edit listed, then overwritten", "", "Anja", "Anja"},
+		// The push's read before write found Anja, older than Annika
+		// (refused): the listing shows that state, not an edit made
+		// while the write was on its way.
+		{"the state the push read listed", "Anja", "Anja", "Annika"},
+	} {
 		for _, st := range hubtest.Stores(t) {
-			t.Run(tc.listed+"/"+st.Name, func(t *testing.T) {
+			t.Run(tc.name+"/"+st.Name, func(t *testing.T) {
 				ctx := context.Background()
 				s := st.Store
 				rdb, _ := redistest.Client(t)
@@ -99,10 +106,17 @@ resources:
 				v2 := shopify("Anne", time.Now().Add(-50*time.Second))
 				shopify("Annika", time.Now().Add(-10*time.Second))
 
-				// The push of v2 holds the record, and its write has landed.
+				// The push of v2 holds the record and reads it, and its
+				// write has landed.
 				release, err := h.lockRecord(ctx, "erp", "customer", "E1", 0)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if tc.read != "" {
+					if _, err := s.MergeCustomer(ctx, hub.Inbound{Instance: "erp", Resource: "customer", ExternalID: "E1",
+						SourceAt: time.Now().Add(-20 * time.Second), Doc: doc(tc.read)}, hub.Policy{}); err != nil {
+						t.Fatal(err)
+					}
 				}
 				erp.mu.Lock()
 				erp.first, erp.at = tc.listed, time.Now()

@@ -76,7 +76,8 @@ func (h *Handlers) recordLease(ctx context.Context, instance, resource, external
 // the writer's check) is recovered from it as from a webhook's record
 // (recoverOverwritten): the fetch finds our write, the listing a value
 // the hub never held. Our own write in the listing is a value the hub
-// held, and recovers nothing.
+// held, and recovers nothing; so is the state the push's read before
+// write found (the source's last record, IngestPayload.Listed).
 func (h *Handlers) deferHeld(ctx context.Context, tp *Touchpoint, resource string, records []connectors.Record, ins []hub.Inbound, from []int) ([]hub.Inbound, []int, error) {
 	if _, ok := tp.Conn.(connectors.Fetcher); !ok || len(ins) == 0 {
 		return ins, from, nil
@@ -100,7 +101,7 @@ func (h *Handlers) deferHeld(ctx context.Context, tp *Touchpoint, resource strin
 			return ins, from, err
 		}
 		task, err := NewIngestTask(IngestPayload{Instance: tp.Name, Resource: resource, ExternalID: in.ExternalID, SourceAt: in.SourceAt,
-			Snapshot: snap}, h.MaxRetry)
+			Snapshot: snap, Listed: true}, h.MaxRetry)
 		if err == nil {
 			err = h.Queue.Enqueue(ctx, task)
 		}

@@ -74,6 +74,9 @@ type IngestPayload struct {
 	// (connectors.Event.Snapshot): it recovers an edit our write overwrote
 	// (overwritten.go).
 	Snapshot json.RawMessage `json:"snapshot,omitempty"`
+	// Listed: the snapshot is a poll's listing of the record, read while
+	// a push held it (deferHeld), not a vendor's event.
+	Listed bool `json:"listed,omitempty"`
 	// RequestID is the id of the webhook request that brought the record,
 	// so the task's log lines can be found from the request's.
 	RequestID string `json:"request_id,omitempty"`
