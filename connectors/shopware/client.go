@@ -159,18 +159,20 @@ func checkResource(resource string) error {
 // Fetch re-reads one customer with its addresses and tags, or one order
 // with what the order mapping reads.
 func (c *Connector) Fetch(ctx context.Context, resource, externalID string) (*connectors.Record, error) {
-	entity, assoc, err := entityOf(resource) // orders.go
-	if err != nil {
-		return nil, err
-	}
 	if !isID(externalID) {
 		// Shopware would answer 400 for a malformed uuid; it cannot exist.
+		entity, _, err := entityOf(resource, false)
+		if err != nil {
+			return nil, err
+		}
 		return nil, fmt.Errorf("shopware: %s %q: %w", entity, externalID, connectors.ErrNotFound)
 	}
-	data, err := c.search(ctx, entity, map[string]any{
-		"ids":              []string{externalID},
-		"associations":     assoc,
-		"total-count-mode": 0,
+	entity, data, err := c.searchResource(ctx, resource, func(assoc map[string]any) map[string]any { // orders.go
+		return map[string]any{
+			"ids":              []string{externalID},
+			"associations":     assoc,
+			"total-count-mode": 0,
+		}
 	})
 	if err != nil {
 		return nil, err

@@ -156,6 +156,10 @@ type Connector struct {
 	tags      map[string]string // name → tagId
 
 	app appCache // app mode: the registration (app.go)
+
+	// noReturnsAt is when the shop last rejected the order returns
+	// association (UnixNano; 0: never): orders.go.
+	noReturnsAt atomic.Int64
 }
 
 // New builds an unconnected connector.

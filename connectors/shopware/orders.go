@@ -1,8 +1,11 @@
 package shopware
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -40,21 +43,95 @@ func orderAssociations() map[string]any {
 	}
 }
 
-// entityOf is the DAL entity and associations a resource is read with.
-func entityOf(resource string) (string, map[string]any, error) {
+// returnsAssociation loads an order's returns from Shopware's Return
+// Management, which is not in core: it comes with the Shopware Commercial
+// extension (Shopware\Commercial\ReturnManagement). Verified against the
+// extension's entity definitions as published: order_return has orderId,
+// price (cart price), shippingCosts, stateId/state (state machine
+// order_return.state), returnNumber, requestedAt, amountTotal, amountNet
+// and lineItems; order_return_line_item has orderLineItemId, reasonId,
+// quantity, refundAmount, restockQuantity and stateId/state (its price
+// field is not ApiAware, so refundAmount is the line's money). The states
+// of order_return.state are open, in_progress, done and cancelled (from
+// the state_enter.order_return.state.* webhook events). Not verified: the
+// entity extension's name of the association on order ("returns", as the
+// extension's admin reads it) and which state machine a return line's
+// state belongs to (order_line_item.state: return_requested, returned,
+// returned_partially, cancelled, … is assumed).
+func returnsAssociation() map[string]any {
+	return map[string]any{"associations": map[string]any{
+		"state":     map[string]any{},
+		"lineItems": map[string]any{"associations": map[string]any{"state": map[string]any{}}},
+	}}
+}
+
+// entityOf is the DAL entity and associations a resource is read with;
+// withReturns adds an order's returns (Return Management).
+func entityOf(resource string, withReturns bool) (string, map[string]any, error) {
 	switch resource {
 	case connectors.ResourceCustomer:
 		return "customer", customerAssociations(), nil
 	case connectors.ResourceOrder:
-		return "order", orderAssociations(), nil
+		a := orderAssociations()
+		if withReturns {
+			a["returns"] = returnsAssociation()
+		}
+		return "order", a, nil
 	}
 	return "", nil, connectors.Permanent(fmt.Errorf("shopware: resource %q is not supported", resource))
+}
+
+// returnsRecheck is how long a shop that rejected the returns association
+// is read without it before the connector asks again (the extension may
+// be installed later).
+const returnsRecheck = time.Hour
+
+// askReturns reports whether an order read should load the returns.
+func (c *Connector) askReturns(resource string) bool {
+	if resource != connectors.ResourceOrder {
+		return false
+	}
+	at := c.noReturnsAt.Load()
+	return at == 0 || time.Since(time.Unix(0, at)) > returnsRecheck
+}
+
+// searchResource runs the criteria built from a resource's associations.
+// A shop without Return Management answers an order search asking for
+// the returns association with 400 FRAMEWORK__ASSOCIATION_NOT_FOUND ("Can
+// not find association by name returns", AssociationNotFoundException
+// from RequestCriteriaBuilder): the search is sent again without it, and
+// the connector remembers for returnsRecheck, so an order poll does not
+// fail nor pay a rejected call on every page.
+func (c *Connector) searchResource(ctx context.Context, resource string, criteria func(assoc map[string]any) map[string]any) (string, []map[string]any, error) {
+	withReturns := c.askReturns(resource)
+	entity, assoc, err := entityOf(resource, withReturns)
+	if err != nil {
+		return "", nil, err
+	}
+	data, err := c.search(ctx, entity, criteria(assoc))
+	if err != nil && withReturns && associationMissing(err, "returns") {
+		c.noReturnsAt.Store(time.Now().UnixNano())
+		delete(assoc, "returns")
+		data, err = c.search(ctx, entity, criteria(assoc))
+	}
+	return entity, data, err
+}
+
+// associationMissing reports Shopware's answer to a criteria naming an
+// association the entity does not have.
+func associationMissing(err error, name string) bool {
+	var he *connectors.HTTPError
+	return errors.As(err, &he) && he.Status == http.StatusBadRequest &&
+		strings.Contains(he.Body, "FRAMEWORK__ASSOCIATION_NOT_FOUND") && strings.Contains(he.Body, name)
 }
 
 func isOrderBusinessEvent(event string) bool {
 	return event == "checkout.order.placed" ||
 		strings.HasPrefix(event, "state_enter.order.state.") ||
-		strings.HasPrefix(event, "state_enter.order_transaction.state.")
+		strings.HasPrefix(event, "state_enter.order_transaction.state.") ||
+		// Return Management (Commercial): a return's state change carries
+		// the order like the order's own state events.
+		strings.HasPrefix(event, "state_enter.order_return.state.")
 }
 
 // decodeOrderBusinessEvent reads the order id of a business event's

@@ -41,8 +41,8 @@ func TestOrderMapping(t *testing.T) {
 		"placed_at": "2024-05-10T12:34:56Z", "updated_at": "2024-05-11T08:00:00Z", "payment_method": "prepayment",
 		"shipping_country": "AT",
 		"lines": []any{
-			map[string]any{"sku": "SW10001", "name": "Teapot", "quantity": 2, "total": "100.00", "refunded_quantity": 0, "refunded": "0.00"},
-			map[string]any{"sku": "SW10002", "name": "Cup", "quantity": 1, "total": "20.00", "refunded_quantity": 0, "refunded": "0.00"},
+			map[string]any{"sku": "SW10001", "name": "Teapot", "quantity": 2, "total": "100.00", "refunded_quantity": 0, "returned_quantity": 0, "refunded": "0.00"},
+			map[string]any{"sku": "SW10002", "name": "Cup", "quantity": 1, "total": "20.00", "refunded_quantity": 0, "returned_quantity": 0, "refunded": "0.00"},
 		},
 	}
 	if diff := cmp.Diff(want, orderDoc(t, m, rec)); diff != "" {
@@ -83,6 +83,67 @@ func TestOrderMapping(t *testing.T) {
 			t.Errorf("payment %s: financial %v refunded %v; want %s %v", tc.payment, doc["financial_status"], doc["refunded"], tc.financial, tc.refunded)
 		}
 	}
+}
+
+// Return Management (Shopware Commercial): an order read with its returns
+// association. Fixture order_returns.json: order.json with three returns
+// as the extension renders them — a requested (open) return of the cup, a
+// done return of one teapot (50.00 refunded) and a cancelled return of the
+// other teapot. Only the done return counts; a return accepted but not
+// done (in_progress) counts the items and no money yet; without the
+// extension (no returns key) nothing is returned.
+func TestOrderMappingReturns(t *testing.T) {
+	m := compileMapping(t)
+	type line struct {
+		returned int
+		refunded string
+	}
+	check := func(what string, rec map[string]any, refunded any, teapot, cup line) {
+		t.Helper()
+		doc := orderDoc(t, m, rec)
+		lines := doc["lines"].([]any)
+		got := func(i int) line {
+			l := lines[i].(map[string]any)
+			return line{l["returned_quantity"].(int), l["refunded"].(string)}
+		}
+		if doc["refunded"] != refunded || got(0) != teapot || got(1) != cup {
+			t.Errorf("%s: refunded %v, teapot %+v, cup %+v; want %v %+v %+v", what, doc["refunded"], got(0), got(1), refunded, teapot, cup)
+		}
+	}
+	rec := connectortest.FixtureJSON(t, "order_returns.json")
+	check("requested, done and cancelled returns", rec, "50.00", line{1, "50.00"}, line{0, "0.00"})
+
+	// The done return is reopened as in progress: items count, money not.
+	rec = connectortest.FixtureJSON(t, "order_returns.json")
+	ret := rec["returns"].([]any)[1].(map[string]any)
+	ret["state"].(map[string]any)["technicalName"] = "in_progress"
+	check("in progress", rec, "0.00", line{1, "0.00"}, line{0, "0.00"})
+
+	// A done return whose line was cancelled returns nothing.
+	rec = connectortest.FixtureJSON(t, "order_returns.json")
+	ret = rec["returns"].([]any)[1].(map[string]any)
+	ret["lineItems"].([]any)[0].(map[string]any)["state"].(map[string]any)["technicalName"] = "cancelled"
+	check("done, line cancelled", rec, "0.00", line{0, "0.00"}, line{0, "0.00"})
+
+	// The refund of the return also went through the payment app: a
+	// completed capture refund of the same 50.00 is not added.
+	rec = connectortest.FixtureJSON(t, "order_returns.json")
+	ts := rec["transactions"].([]any)
+	last := ts[len(ts)-1].(map[string]any)
+	last["stateMachineState"].(map[string]any)["technicalName"] = "refunded_partially"
+	last["captures"] = []any{map[string]any{"id": "cap1", "refunds": []any{
+		map[string]any{"id": "ref1", "stateMachineState": map[string]any{"technicalName": "completed"}, "amount": map[string]any{"totalPrice": 50.0},
+			"positions": []any{map[string]any{"orderLineItemId": "c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1", "quantity": 1, "amount": map[string]any{"totalPrice": 50.0}}}}}}}
+	check("refund and return of the same teapot", rec, "50.00", line{1, "50.00"}, line{0, "0.00"})
+
+	// A full refund of the payment outweighs a partial return.
+	rec = connectortest.FixtureJSON(t, "order_returns.json")
+	ts = rec["transactions"].([]any)
+	ts[len(ts)-1].(map[string]any)["stateMachineState"].(map[string]any)["technicalName"] = "refunded"
+	check("refunded payment", rec, "119.99", line{1, "50.00"}, line{0, "0.00"})
+
+	// Without the extension: the order has no returns key.
+	check("no Return Management", connectortest.FixtureJSON(t, "order.json"), "0.00", line{0, "0.00"}, line{0, "0.00"})
 }
 
 // Orders placed and moved in the emulator arrive as signed order.written

@@ -112,8 +112,7 @@ type listed struct {
 // touch the order's updatedAt: the state_enter webhooks bring those, and a
 // poll sees them with the order's next write.
 func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.Page, error) {
-	entity, assoc, err := entityOf(resource) // orders.go
-	if err != nil {
+	if _, _, err := entityOf(resource, false); err != nil { // orders.go
 		return connectors.Page{}, err
 	}
 	pos, err := decodeCursor(cur)
@@ -129,7 +128,9 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 	}{{&pos.N, "createdAt", true}, {&pos.U, "updatedAt", false}}
 	short := true
 	for _, s := range segments {
-		data, err := c.search(ctx, entity, segmentCriteria(limit, *s.pos, s.column, s.neverUpdated, assoc))
+		_, data, err := c.searchResource(ctx, resource, func(assoc map[string]any) map[string]any { // orders.go
+			return segmentCriteria(limit, *s.pos, s.column, s.neverUpdated, assoc)
+		})
 		if err != nil {
 			return connectors.Page{}, err
 		}
