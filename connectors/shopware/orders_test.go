@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -252,5 +253,76 @@ func TestOrderWebhooksAndListing(t *testing.T) {
 	}
 	if _, err := c.Fetch(testCtx(t), connectors.ResourceOrder, "ffffffffffffffffffffffffffffffff"); err == nil {
 		t.Error("fetch of an unknown order succeeded")
+	}
+}
+
+// Return Management is optional: a shop with the extension answers the
+// returns association and a done return reaches the order doc; a shop
+// without it rejects the association, and the connector reads the order
+// again without it and does not ask again on the next read.
+func TestOrderReturnsAssociation(t *testing.T) {
+	m := compileMapping(t)
+	searches := func(emu *shopwaretest.Emulator) int {
+		n := 0
+		for _, l := range emu.RequestLog() {
+			if strings.HasPrefix(l, "POST /api/search/order") {
+				n++
+			}
+		}
+		return n
+	}
+	for _, installed := range []bool{true, false} {
+		emu, url := newEmulator(t, shopwaretest.Options{ReturnManagement: installed})
+		c := connect(t, url, 10)
+		cust := emu.CreateCustomer(map[string]any{"email": "sw-returner@example.com", "firstName": "Rita", "lastName": "Tour"})
+		id, err := emu.PlaceOrder(cust, "EUR", true,
+			shopwaretest.OrderLine{Label: "Teapot", Quantity: 2, Price: "60.00"}, shopwaretest.OrderLine{Label: "Cup", Quantity: 1, Price: "30.00"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if installed {
+			done, err := emu.RequestReturn(id, map[string]int64{"Teapot": 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := emu.RequestReturn(id, map[string]int64{"Cup": 1}); err != nil { // stays requested
+				t.Fatal(err)
+			}
+			if err := emu.SetReturnState(done, "done"); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := emu.RequestReturn(id, map[string]int64{"Teapot": 1}); err == nil {
+			t.Error("a return without Return Management")
+		}
+		before := searches(emu)
+		rec, err := c.Fetch(testCtx(t), connectors.ResourceOrder, id)
+		if err != nil {
+			t.Fatalf("installed %v: %v", installed, err)
+		}
+		doc := orderDoc(t, m, rec.Data)
+		lines := doc["lines"].([]any)
+		wantRefunded, wantTeapot := "60.00", 1
+		wantSearches := 1
+		if !installed {
+			wantRefunded, wantTeapot, wantSearches = "0.00", 0, 2 // rejected, then without
+		}
+		if doc["refunded"] != wantRefunded || lines[0].(map[string]any)["returned_quantity"] != wantTeapot ||
+			lines[1].(map[string]any)["returned_quantity"] != 0 {
+			t.Errorf("installed %v: doc %v", installed, doc)
+		}
+		if got := searches(emu) - before; got != wantSearches {
+			t.Errorf("installed %v: %d order searches for the first fetch, want %d", installed, got, wantSearches)
+		}
+		// Remembered: the lister and the next fetch ask once each.
+		before = searches(emu)
+		if _, err := c.List(testCtx(t), connectors.ResourceOrder, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Fetch(testCtx(t), connectors.ResourceOrder, id); err != nil {
+			t.Fatal(err)
+		}
+		if got := searches(emu) - before; got != 3 { // two list segments + one fetch
+			t.Errorf("installed %v: %d order searches for a listing and a fetch, want 3", installed, got)
+		}
 	}
 }

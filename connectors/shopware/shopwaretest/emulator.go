@@ -57,6 +57,10 @@ type Options struct {
 	ShopID string
 	// Version is sent as sw-version (default 6.6.10.0).
 	Version string
+	// ReturnManagement installs the Shopware Commercial Return Management
+	// extension: orders get the returns association (returns.go), and the
+	// default WebhookEvents include ReturnEvents.
+	ReturnManagement bool
 }
 
 // Emulator is an in-memory Shopware shop. All methods are safe for
@@ -100,6 +104,9 @@ func New(opts Options) *Emulator {
 	}
 	if opts.WebhookEvents == nil {
 		opts.WebhookEvents = append([]string{"customer.written", "customer.deleted"}, OrderEvents()...)
+		if opts.ReturnManagement {
+			opts.WebhookEvents = append(opts.WebhookEvents, ReturnEvents()...)
+		}
 	}
 	if opts.WebhookRetryDelays == nil {
 		opts.WebhookRetryDelays = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}
@@ -119,6 +126,7 @@ func New(opts Options) *Emulator {
 		appSecret: opts.AppSecret, integrations: map[string]string{},
 		ctx: ctx, cancel: cancel, client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 20 * time.Second},
 	}
+	e.st.orders.returnManagement = opts.ReturnManagement
 	e.handler = e.routes()
 	return e
 }
@@ -466,6 +474,12 @@ func (e *Emulator) handleSearch(w http.ResponseWriter, r *http.Request) {
 			recs = append(recs, e.st.render(id, assoc))
 		}
 	case "order":
+		if _, ok := c.Associations["returns"]; ok && !e.st.orders.returnManagement {
+			e.mu.Unlock()
+			writeErrors(w, http.StatusBadRequest, apiError{Code: "FRAMEWORK__ASSOCIATION_NOT_FOUND", Status: "400", Title: "Bad Request",
+				Detail: "Can not find association by name returns"})
+			return
+		}
 		assoc := map[string]any{}
 		for k, raw := range c.Associations {
 			var a map[string]any

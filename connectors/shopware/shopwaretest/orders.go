@@ -56,6 +56,8 @@ type swOrder struct {
 	// checkout copies the customer's default shipping address into an
 	// order_address that the order's delivery points at.
 	shipCountryID string
+	// returns are Return Management's order_return rows (returns.go).
+	returns []*swReturn
 }
 
 type swLine struct {
@@ -104,6 +106,10 @@ type orderBook struct {
 	nextNo int
 	// stateIDs are the state machine states' ids by machine and name.
 	stateIDs map[string]string
+	// returnManagement: the Commercial extension is installed, orders
+	// have the returns association (returns.go).
+	returnManagement bool
+	nextReturnNo     int
 }
 
 func newOrderBook() *orderBook {
@@ -224,6 +230,14 @@ func (s *store) renderOrder(o *swOrder, assoc map[string]any) map[string]any {
 			d["shippingOrderAddress"] = addr
 		}
 		out["deliveries"] = []any{d}
+	}
+	if a, ok := want("returns"); ok && b.returnManagement {
+		if assoc == nil {
+			a = nil
+		} else if a == nil {
+			a = map[string]any{}
+		}
+		out["returns"] = b.renderReturns(o, a) // returns.go
 	}
 	if _, ok := want("lineItems"); ok {
 		list := make([]any, len(o.lines))
