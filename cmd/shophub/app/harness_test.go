@@ -39,6 +39,8 @@ type envOptions struct {
 	tune  func(*config.Config)
 	// shopifyOpts adjusts the Shopify emulator (page sizes, rate limits).
 	shopifyOpts func(*shopifytest.Options)
+	// shopwareOpts adjusts the Shopware emulator (e.g. Return Management).
+	shopwareOpts func(*shopwaretest.Options)
 	// log receives shophub's log; nil uses testLogger.
 	log *slog.Logger
 	// shopifyVia, when set, returns the URL shophub reaches the Shopify
@@ -78,7 +80,11 @@ func newEnv(t *testing.T, o envOptions) *env {
 		shopifyURL = o.shopifyVia(shopifyURL)
 	}
 	t.Cleanup(e.shopify.Close)
-	e.shopware = shopwaretest.New(shopwaretest.Options{ClientID: app.DemoShopwareID, ClientSecret: app.DemoShopwareSecret, AppSecret: app.DemoShopwareAppHMAC})
+	swo := shopwaretest.Options{ClientID: app.DemoShopwareID, ClientSecret: app.DemoShopwareSecret, AppSecret: app.DemoShopwareAppHMAC}
+	if o.shopwareOpts != nil {
+		o.shopwareOpts(&swo)
+	}
+	e.shopware = shopwaretest.New(swo)
 	shopwareURL := e.shopware.Start()
 	t.Cleanup(e.shopware.Close)
 	if o.shopwareVia != nil {
