@@ -109,12 +109,24 @@ func (c *Connector) searchResource(ctx context.Context, resource string, criteri
 		return "", nil, err
 	}
 	data, err := c.search(ctx, entity, criteria(assoc))
-	if err != nil && withReturns && associationMissing(err, "returns") {
+	if err != nil && withReturns && (associationMissing(err, "returns") || privilegeMissing(err, "order_return")) {
 		c.noReturnsAt.Store(time.Now().UnixNano())
 		delete(assoc, "returns")
 		data, err = c.search(ctx, entity, criteria(assoc))
 	}
 	return entity, data, err
+}
+
+// privilegeMissing reports Shopware's answer to a criteria reaching an
+// entity the integration or app may not read: 403
+// FRAMEWORK__MISSING_PRIVILEGE_ERROR, the detail a JSON string listing
+// missingPrivileges such as "order_return:read" (an app whose manifest,
+// or an integration whose role, lacks Return Management's entities). The
+// returns are then left out like on a shop without the extension.
+func privilegeMissing(err error, entity string) bool {
+	var he *connectors.HTTPError
+	return errors.As(err, &he) && he.Status == http.StatusForbidden &&
+		strings.Contains(he.Body, "FRAMEWORK__MISSING_PRIVILEGE_ERROR") && strings.Contains(he.Body, entity)
 }
 
 // associationMissing reports Shopware's answer to a criteria naming an

@@ -1,6 +1,7 @@
 package shopware
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -324,5 +325,24 @@ func TestOrderReturnsAssociation(t *testing.T) {
 		if got := searches(emu) - before; got != 3 { // two list segments + one fetch
 			t.Errorf("installed %v: %d order searches for a listing and a fetch, want 3", installed, got)
 		}
+	}
+}
+
+// The answers that make the connector leave the returns out: the
+// association unknown (no extension) or Return Management's entities not
+// readable with the shop's grant; other errors are errors.
+func TestReturnsLeftOutOn(t *testing.T) {
+	he := func(status int, body string) error {
+		return fmt.Errorf("shopware shop: %w", &connectors.HTTPError{Method: "POST", URL: "/api/search/order", Status: status, Body: body})
+	}
+	unknown := he(400, `{"errors":[{"status":"400","code":"FRAMEWORK__ASSOCIATION_NOT_FOUND","title":"Bad Request","detail":"Can not find association by name returns"}]}`)
+	denied := he(403, `{"errors":[{"status":"403","code":"FRAMEWORK__MISSING_PRIVILEGE_ERROR","title":"Forbidden","detail":"{\"message\":\"Missing privilege\",\"missingPrivileges\":[\"order_return:read\"]}"}]}`)
+	deniedOther := he(403, `{"errors":[{"status":"403","code":"FRAMEWORK__MISSING_PRIVILEGE_ERROR","title":"Forbidden","detail":"{\"message\":\"Missing privilege\",\"missingPrivileges\":[\"order:read\"]}"}]}`)
+	otherAssoc := he(400, `{"errors":[{"status":"400","code":"FRAMEWORK__ASSOCIATION_NOT_FOUND","title":"Bad Request","detail":"Can not find association by name deliveries"}]}`)
+	if !associationMissing(unknown, "returns") || !privilegeMissing(denied, "order_return") {
+		t.Error("the returns are not left out on an unknown association or a missing order_return privilege")
+	}
+	if privilegeMissing(deniedOther, "order_return") || associationMissing(otherAssoc, "returns") || associationMissing(denied, "returns") {
+		t.Error("another error leaves the returns out")
 	}
 }
