@@ -18,8 +18,8 @@ import (
 func (e *env) quiet(t *testing.T) {
 	t.Helper()
 	w := pipelineWatch{rdb: e.rdb, store: e.app.Store}
-	if _, ok := w.wait(30 * time.Second); !ok { // a hang guard
-		t.Fatalf("after 30s: pipeline never became idle; last seen: %s", w.busy)
+	if _, ok := w.wait(60 * time.Second); !ok { // a hang guard
+		t.Fatalf("after 60s: pipeline never became idle; last seen: %s", w.busy)
 	}
 }
 

@@ -463,6 +463,7 @@ func (f *faultEnv) queueStates() (pending, active, retry, archived int) {
 // hub's customers, none lost, none twice.
 func TestFaultWorkerKilledDuringPushes(t *testing.T) {
 	t.Parallel()
+	heavy(t)
 	const n = 1000
 	// 30 ms per vendor request keeps many pushes in flight at the kill.
 	f := newFaultEnv(t, faultOptions{targets: []string{"shopware-a", "shopware-b"}, latency: 30 * time.Millisecond})
@@ -580,6 +581,7 @@ func paced(n int, every time.Duration, fn func(i int)) <-chan struct{} {
 // holds every customer once, with its newest values.
 func TestFaultRedisDownDuringWebhookBurst(t *testing.T) {
 	t.Parallel()
+	heavy(t)
 	const n, lag = 300, 100 // 300 creations; each customer updated 100 ticks (2.5 s) after its creation
 	f := newFaultEnv(t, faultOptions{targets: []string{"shopware"}})
 	var sc statusCounter
@@ -652,6 +654,7 @@ func TestFaultRedisDownDuringWebhookBurst(t *testing.T) {
 // retry and complete after it returns; nothing is lost.
 func TestFaultMariaDBDownDuringIngest(t *testing.T) {
 	t.Parallel()
+	heavy(t)
 	const n = 400
 	f := newFaultEnv(t, faultOptions{targets: []string{"shopware"}})
 	f.startApp(true, nil)
@@ -696,6 +699,7 @@ func TestFaultMariaDBDownDuringIngest(t *testing.T) {
 // letters, and replaying them empties the list and delivers.
 func TestFaultTargetsFailingAndThrottling(t *testing.T) {
 	t.Parallel()
+	heavy(t)
 	// Retry delays 0.5–1, 1–2, 2–4, 4–8 s: 5 attempts within 7.5–15 s,
 	// when a worker is free to make them.
 	const maxRetry = 4

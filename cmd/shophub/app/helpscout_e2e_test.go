@@ -250,6 +250,7 @@ func TestHelpScoutWebhookRejectsAndIgnores(t *testing.T) {
 // Shopify with other names, and each becomes one push to Help Scout.
 func TestHelpScoutPushBurstUnderRateLimit(t *testing.T) {
 	t.Parallel() // paced by the limit; its assertion bounds the pace over 20 s spans, which load does not move
+	heavy(t)
 	const n = 500
 	e := newHSEnv(t, hsOptions{rateUnits: 100, rateWindow: 2 * time.Second, tune: func(c *config.Config) {
 		c.Connectors = []config.Connector{c.Connectors[0], c.Connectors[2]} // Shopify and Help Scout

@@ -53,8 +53,6 @@ func TestCreateTimingOutOnceMakesOneRecord(t *testing.T) {
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			// Each case runs on its own shophub and emulators.
-			t.Parallel()
 			var count func() int
 			var lose func(func(*http.Request) bool)
 			e := newEnv(t, envOptions{tune: func(cfg *config.Config) {
@@ -255,8 +253,6 @@ func TestVendorDeletionUnlinkNeverRecreates(t *testing.T) {
 	t.Parallel()
 	for _, c := range deletionCases() {
 		t.Run(c.name, func(t *testing.T) {
-			// Each case runs on its own shophub and emulators.
-			t.Parallel()
 			e, count, custID, ids := deletionEnv(t, c, "") // the default policy
 			c.del(t, e, ids[c.instance])
 			deleted := func() *hub.Link {
@@ -318,8 +314,6 @@ func TestVendorDeletionPropagates(t *testing.T) {
 	t.Parallel()
 	for _, c := range deletionCases() {
 		t.Run(c.name, func(t *testing.T) {
-			// Each case runs on its own shophub and emulators.
-			t.Parallel()
 			e, count, custID, ids := deletionEnv(t, c, config.OnDeletePropagate)
 			c.del(t, e, ids[c.instance])
 			if c.detectedOnPush {
@@ -410,8 +404,6 @@ func TestStrangersNeverTakeOverAPerson(t *testing.T) {
 		{"shopify verified sign-up, other names, email_name", []string{"email_name"}, shopifyStranger(email, true)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			// Each case runs on its own shophub and emulators.
-			t.Parallel()
 			var opts envOptions
 			if c.keys != nil {
 				opts.tune = func(cfg *config.Config) { cfg.Hub.MatchKeys = c.keys }

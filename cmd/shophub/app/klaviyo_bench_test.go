@@ -136,6 +136,7 @@ func TestKlaviyoTenThousandProfiles(t *testing.T) {
 	// Paced by the emulator's limit, not by the CPU (about three minutes
 	// of mostly waiting): it runs beside the other parallel tests.
 	t.Parallel()
+	heavy(t)
 	r := pushProfiles(t, klaviyoLoad{profiles: 10000, workers: 1, pace: 1.05, inFlight: 48})
 	if r.deadLetter != 0 {
 		t.Errorf("%d dead letters", r.deadLetter)
@@ -151,6 +152,7 @@ func TestKlaviyoTenThousandProfiles(t *testing.T) {
 // would cause), and every profile is delivered.
 func TestKlaviyoTwoWorkersShareLimits(t *testing.T) {
 	t.Parallel() // paced by the limit, like TestKlaviyoTenThousandProfiles
+	heavy(t)
 	r := pushProfiles(t, klaviyoLoad{profiles: 3000, workers: 2, pace: 1, inFlight: 48})
 	if r.deadLetter != 0 {
 		t.Errorf("%d dead letters", r.deadLetter)

@@ -17,7 +17,19 @@ func TestMain(m *testing.M) {
 	explicit := false
 	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
 	if !explicit {
-		_ = flag.Set("test.parallel", "6")
+		_ = flag.Set("test.parallel", "4")
 	}
 	os.Exit(m.Run())
+}
+
+// heavySlots lets at most two of the tests that drive thousands of pushes
+// or webhooks run at once (as when -test.parallel was GOMAXPROCS): beside
+// each other and the waiting tests they starved the machine's two cores,
+// and their pacing and recovery assertions measured the starvation.
+var heavySlots = make(chan struct{}, 2)
+
+// heavy marks a parallel test as one of those; call it after t.Parallel.
+func heavy(t *testing.T) {
+	heavySlots <- struct{}{}
+	t.Cleanup(func() { <-heavySlots })
 }

@@ -135,8 +135,6 @@ func TestPollSameSecondReEdit(t *testing.T) {
 	t.Parallel()
 	for _, v := range sameSecondVendors {
 		t.Run(v.name, func(t *testing.T) {
-			// Each case runs on its own shophub and emulators.
-			t.Parallel()
 			email := "same.second@example.com"
 			cc, write := v.start(t, email)
 			sec := time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
