@@ -112,7 +112,7 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				in.Unverified = true
 			}
 			if ls != nil && !restored && ls.row.Unverified == in.Unverified && ls.row.LastInboundAt != nil &&
-				(ls.row.LastInboundHash == docs[i].hash && !changedBackPossible(in, ls.row.LastInboundAt, ls.row.LastPushedAt, ls.row.LastPushedDoc) ||
+				(ls.row.LastInboundHash == docs[i].hash && !changedBackPossible(in, ls.row.LastPushedAt, ls.row.LastPushedDoc) ||
 					in.SourceAt.Before(*ls.row.LastInboundAt)) {
 				results[i].Duplicate = true
 				resultCust[i] = ls.cust
@@ -167,9 +167,6 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				}
 				if ls.row.LastPushedAt != nil {
 					m.pushedAt = *ls.row.LastPushedAt
-				}
-				if ls.row.LastInboundAt != nil {
-					m.baselineAt = *ls.row.LastInboundAt
 				}
 			}
 			m.apply(cs.row.ID, created)

@@ -30,9 +30,6 @@ type merger struct {
 	pushed map[string]any
 	// pushedAt is when that push was recorded (zero when unknown).
 	pushedAt time.Time
-	// baselineAt is the baseline's source time (the link's last inbound
-	// time; zero when unknown).
-	baselineAt time.Time
 	// emailTaken reports whether another customer holds an email.
 	emailTaken func(email string) bool
 	// linked: the source's link existed before this record (a new link
@@ -272,35 +269,21 @@ func (m *merger) readAfterPush(s slot, nv any) bool {
 // unchanged at the source and the hub kept our value: the user's edit
 // was lost, and the source held it alone.
 func (m *merger) changedBack(s slot, nv any) bool {
-	return s.hadOld && jsonEqual(s.old, nv) && !jsonEqual(s.pushed, s.old) && baselineBefore(m.baselineAt, m.pushedAt) &&
-		m.readAfterPush(s, nv)
-}
-
-// baselineBefore: the source's last record is older than our last push
-// there, so the push overwrote what it held. A record newer than the push
-// and unlike it is a value the source held after our write that the hub
-// did not take (refused as older than the hub's): the same value read
-// again is unchanged there, not written back (convergence seed 6: an
-// OXID first name refused as older than Help Scout's, read again by the
-// next push's read before write, came back as an edit).
-func baselineBefore(baselineAt, pushedAt time.Time) bool {
-	return !baselineAt.IsZero() && baselineAt.Before(pushedAt)
+	return s.hadOld && jsonEqual(s.old, nv) && !jsonEqual(s.pushed, s.old) && m.readAfterPush(s, nv)
 }
 
 // changedBackPossible: the merge may find a value written back at the
 // source (merger.changedBack) in in, so in is no duplicate of the source's
 // last record even where it equals it: it was read after our last push
-// there (pushedAt, pushedDoc: the link's), the source's last record
-// (baselineAt) is older than that push, and it differs from what that push
+// there (pushedAt, pushedDoc: the link's) and differs from what that push
 // wrote on a path it asserts in full. An empty value is left out (no
 // clearing, see changedBack), and so is a path the source only fills
 // (Shopware's billing phone, always its customer phone): it differs from
 // the pushed address phone on every read, and would cost every push's
 // read before write a merge. MergeBatch's duplicate rule and its cheaper copies
 // (Store.SaidBefore, Store.Applied) ask it.
-func changedBackPossible(in Inbound, baselineAt, pushedAt *time.Time, pushedDoc string) bool {
-	if in.ReadAt.IsZero() || pushedAt == nil || baselineAt == nil || pushedDoc == "" || !in.ReadAt.After(*pushedAt) ||
-		!baselineBefore(*baselineAt, *pushedAt) {
+func changedBackPossible(in Inbound, pushedAt *time.Time, pushedDoc string) bool {
+	if in.ReadAt.IsZero() || pushedAt == nil || pushedDoc == "" || !in.ReadAt.After(*pushedAt) {
 		return false
 	}
 	var pushed map[string]any

@@ -32,5 +32,5 @@ func (s *Store) SaidBefore(ctx context.Context, in Inbound) (bool, error) {
 	if l.VendorDeletedAt != nil || l.LastInboundAt == nil || l.Unverified != in.Unverified || l.LastInboundHash == "" {
 		return false, nil
 	}
-	return l.LastInboundHash == encodeDoc(in.Doc).hash && !changedBackPossible(in, l.LastInboundAt, l.LastPushedAt, l.LastPushedDoc), nil
+	return l.LastInboundHash == encodeDoc(in.Doc).hash && !changedBackPossible(in, l.LastPushedAt, l.LastPushedDoc), nil
 }
