@@ -32,20 +32,7 @@ func TestFailedInsightsRecomputeIsRetried(t *testing.T) {
 			s := st.Store
 			rdb, _ := redistest.Client(t)
 			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-			cust, err := s.MergeCustomer(ctx, hub.Inbound{Instance: "shop", Resource: "customer", ExternalID: "1", SourceAt: at,
-				Doc: map[string]any{"email": "retry@example.com"}}, hub.Policy{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			doc, err := mappings.NormalizeOrder(map[string]any{"status": "open", "financial_status": "paid", "currency": "EUR", "line_items": 1,
-				"total": "80.00", "customer_ref": "1", "placed_at": "2026-03-01T10:00:00Z", "payment_method": "invoice"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.MergeOrder(ctx, hub.OrderInbound{Instance: "shop", ExternalID: "o1", EventID: "e1", SourceAt: at, Doc: doc}); err != nil {
-				t.Fatal(err)
-			}
+			cust := customerWithOrder(t, s, "shop", "retry@example.com")
 			var heard atomic.Uint64 // the customer OnInsights last heard of
 			h := &Handlers{Store: s, Queue: NewQueue(rdb), Points: &Touchpoints{}, Log: log, MaxRetry: 10,
 				OnInsights: func(_ context.Context, res []hub.InsightResult) {
@@ -97,6 +84,28 @@ func TestFailedInsightsRecomputeIsRetried(t *testing.T) {
 			})
 		})
 	}
+}
+
+// customerWithOrder merges a customer of instance (external id 1) and one
+// paid order of theirs: 80.00 EUR by invoice on 2026-03-01.
+func customerWithOrder(t *testing.T, s *hub.Store, instance, email string) hub.Result {
+	t.Helper()
+	ctx := context.Background()
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	cust, err := s.MergeCustomer(ctx, hub.Inbound{Instance: instance, Resource: "customer", ExternalID: "1", SourceAt: at,
+		Doc: map[string]any{"email": email}}, hub.Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := mappings.NormalizeOrder(map[string]any{"status": "open", "financial_status": "paid", "currency": "EUR", "line_items": 1,
+		"total": "80.00", "customer_ref": "1", "placed_at": "2026-03-01T10:00:00Z", "payment_method": "invoice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MergeOrder(ctx, hub.OrderInbound{Instance: instance, ExternalID: "o1", EventID: "e1", SourceAt: at, Doc: doc}); err != nil {
+		t.Fatal(err)
+	}
+	return cust
 }
 
 func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
@@ -261,20 +270,7 @@ func TestInsightRefreshesFollowTheSettings(t *testing.T) {
 		points.names = append(points.names, tc.name)
 	}
 	h := &Handlers{Store: s, Queue: NewQueue(rdb), Points: points, Log: log, MaxRetry: 3}
-	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	cust, err := s.MergeCustomer(ctx, hub.Inbound{Instance: "shopify-on", Resource: "customer", ExternalID: "1", SourceAt: at,
-		Doc: map[string]any{"email": "settings@example.com"}}, hub.Policy{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := mappings.NormalizeOrder(map[string]any{"status": "open", "financial_status": "paid", "currency": "EUR", "line_items": 1,
-		"total": "80.00", "customer_ref": "1", "placed_at": "2026-03-01T10:00:00Z", "payment_method": "invoice"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.MergeOrder(ctx, hub.OrderInbound{Instance: "shopify-on", ExternalID: "o1", EventID: "e1", SourceAt: at, Doc: doc}); err != nil {
-		t.Fatal(err)
-	}
+	cust := customerWithOrder(t, s, "shopify-on", "settings@example.com")
 	h.refreshKnowledge(ctx, cust.CustomerID, log)
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	got := map[string]int{}
