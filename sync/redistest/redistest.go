@@ -82,21 +82,9 @@ func hold(t testing.TB, addr string, db int, key string) (*redis.Client, *redis.
 		t.Fatalf("flush test redis db %d: %v", db, err)
 	}
 	ctl := redis.NewClient(&redis.Options{Addr: addr, DB: 0})
-	done := make(chan struct{})
-	go func() {
-		tick := time.NewTicker(claimTTL / 4)
-		defer tick.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-tick.C:
-				_ = ctl.Expire(context.Background(), key, claimTTL).Err()
-			}
-		}
-	}()
+	stop := every(claimTTL/4, func() { _ = ctl.Expire(context.Background(), key, claimTTL).Err() })
 	t.Cleanup(func() {
-		close(done)
+		stop()
 		_ = c.FlushDB(context.Background()).Err()
 		_ = c.Close()
 		_ = ctl.Del(context.Background(), key).Err()
@@ -108,20 +96,27 @@ func hold(t testing.TB, addr string, db int, key string) (*redis.Client, *redis.
 // StartClock ages miniredis keys in real time: miniredis only expires keys
 // when told to, and asynq's locks and leases rely on expiry.
 func StartClock(t testing.TB, mr *miniredis.Miniredis) {
-	done := make(chan struct{})
+	t.Cleanup(every(100*time.Millisecond, func() { mr.FastForward(100 * time.Millisecond) }))
+}
+
+// every calls fn every d in the background until stop is called; fn is not
+// running once stop returns.
+func every(d time.Duration, fn func()) (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
-		tick := time.NewTicker(100 * time.Millisecond)
+		defer close(stopped)
+		tick := time.NewTicker(d)
 		defer tick.Stop()
 		for {
 			select {
 			case <-done:
 				return
 			case <-tick.C:
-				mr.FastForward(100 * time.Millisecond)
+				fn()
 			}
 		}
 	}()
-	t.Cleanup(func() { close(done) })
+	return func() { close(done); <-stopped }
 }
 
 // Server is a redis-server process of a test's own, for fault tests that
