@@ -171,17 +171,27 @@ func TestUpdateSkipsSameTags(t *testing.T) {
 		{"segment moved", "vip, shophub:segment:champions", 1, "shophub:segment:champions, vip"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			before := emu.Requests()
-			if _, err := u.Update(ctx, "customer", cur, map[string]any{"tags": tt.tags}); err != nil {
-				t.Fatal(err)
-			}
-			if got := emu.Requests() - before; got != tt.requests {
-				t.Errorf("made %d requests, want %d", got, tt.requests)
-			}
-			if got, _ := emu.Customer(id); got["tags"] != tt.want {
-				t.Errorf("tags = %v, want %s", got["tags"], tt.want)
-			}
+			checkTagsWrite(t, emu, id, tt.requests, tt.want, func() error {
+				_, err := u.Update(ctx, "customer", cur, map[string]any{"tags": tt.tags})
+				return err
+			})
 		})
+	}
+}
+
+// checkTagsWrite runs write and checks how many requests it made and the
+// tags customer id holds after it.
+func checkTagsWrite(t *testing.T, emu *shopifytest.Emulator, id string, requests int64, want string, write func() error) {
+	t.Helper()
+	before := emu.Requests()
+	if err := write(); err != nil {
+		t.Fatal(err)
+	}
+	if got := emu.Requests() - before; got != requests {
+		t.Errorf("made %d requests, want %d", got, requests)
+	}
+	if got, _ := emu.Customer(id); got["tags"] != want {
+		t.Errorf("tags = %v, want %s", got["tags"], want)
 	}
 }
 
@@ -205,16 +215,10 @@ func TestUpsertSkipsSameTags(t *testing.T) {
 		{"with a name change: the PUT alone", map[string]any{"tags": "vip, shophub:segment:champions", "first_name": "Tina"}, 1, "shophub:segment:champions, vip"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			before := emu.Requests()
-			if _, err := w.Upsert(ctx, "customer", id, tt.payload); err != nil {
-				t.Fatal(err)
-			}
-			if got := emu.Requests() - before; got != tt.requests {
-				t.Errorf("made %d requests, want %d", got, tt.requests)
-			}
-			if got, _ := emu.Customer(id); got["tags"] != tt.want {
-				t.Errorf("tags = %v, want %s", got["tags"], tt.want)
-			}
+			checkTagsWrite(t, emu, id, tt.requests, tt.want, func() error {
+				_, err := w.Upsert(ctx, "customer", id, tt.payload)
+				return err
+			})
 		})
 	}
 }
