@@ -324,10 +324,7 @@ func (e *Emulator) RefundOrder(id string, lines map[string]int64) error {
 		t.state = "refunded"
 	}
 	tid, state := t.id, t.state
-	rendered := e.st.renderOrder(o, nil)
-	e.mu.Unlock()
-	e.emit([]change{{entity: "order_transaction", operation: "update", id: tid, fields: []string{"stateId", "updatedAt"}}})
-	e.emitBusiness("state_enter.order_transaction.state."+state, rendered)
+	e.orderChanged(o, change{entity: "order_transaction", operation: "update", id: tid, fields: []string{"stateId", "updatedAt"}}, "state_enter.order_transaction.state."+state)
 	return nil
 }
 
@@ -401,10 +398,7 @@ func (e *Emulator) PlaceOrder(customerID, currency string, paid bool, lines ...O
 	o.transactions = []swTransaction{{id: NewID(), state: pay, createdAt: now, handler: handler}}
 	b.byID[o.id] = o
 	b.ids = append(b.ids, o.id)
-	placed := e.st.renderOrder(o, nil)
-	e.mu.Unlock()
-	e.emit([]change{{entity: "order", operation: "insert", id: o.id, fields: []string{"id", "orderNumber", "amountTotal", "stateId"}}})
-	e.emitBusiness("checkout.order.placed", placed)
+	e.orderChanged(o, change{entity: "order", operation: "insert", id: o.id, fields: []string{"id", "orderNumber", "amountTotal", "stateId"}}, "checkout.order.placed")
 	return o.id, nil
 }
 
@@ -422,10 +416,7 @@ func (e *Emulator) SetOrderState(id, state string) error {
 		return fmt.Errorf("shopwaretest: no order %s", id)
 	}
 	o.state, o.updatedAt = state, e.st.now()
-	r := e.st.renderOrder(o, nil)
-	e.mu.Unlock()
-	e.emit([]change{{entity: "order", operation: "update", id: id, fields: []string{"stateId", "updatedAt"}}})
-	e.emitBusiness("state_enter.order.state."+state, r)
+	e.orderChanged(o, change{entity: "order", operation: "update", id: id, fields: []string{"stateId", "updatedAt"}}, "state_enter.order.state."+state)
 	return nil
 }
 
@@ -446,10 +437,7 @@ func (e *Emulator) SetPaymentState(id, state string) error {
 	t := &o.transactions[len(o.transactions)-1]
 	t.state, t.updatedAt = state, e.st.now()
 	tid := t.id
-	r := e.st.renderOrder(o, nil)
-	e.mu.Unlock()
-	e.emit([]change{{entity: "order_transaction", operation: "update", id: tid, fields: []string{"stateId", "updatedAt"}}})
-	e.emitBusiness("state_enter.order_transaction.state."+state, r)
+	e.orderChanged(o, change{entity: "order_transaction", operation: "update", id: tid, fields: []string{"stateId", "updatedAt"}}, "state_enter.order_transaction.state."+state)
 	return nil
 }
 
@@ -481,6 +469,17 @@ func (s *store) searchOrders(ids []string, assoc map[string]any) []map[string]an
 		out = append(out, s.renderOrder(s.orders.byID[id], assoc))
 	}
 	return out
+}
+
+// orderChanged sends what a write to one of o's rows sends: c's
+// <entity>.written, then the business event with the order as it is now.
+// The caller holds e.mu; it is released here, after the order is rendered
+// and before the webhooks go out.
+func (e *Emulator) orderChanged(o *swOrder, c change, event string) {
+	rendered := e.st.renderOrder(o, nil)
+	e.mu.Unlock()
+	e.emit([]change{c})
+	e.emitBusiness(event, rendered)
 }
 
 // emitBusiness sends a business event whose payload carries the order, as

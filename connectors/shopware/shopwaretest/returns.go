@@ -153,10 +153,7 @@ func (e *Emulator) RequestReturn(orderID string, lines map[string]int64) (string
 			refund: new(big.Rat).Mul(l.unitPrice, big.NewRat(q, 1))})
 	}
 	o.returns = append(o.returns, r)
-	rendered := e.st.renderOrder(o, nil)
-	e.mu.Unlock()
-	e.emit([]change{{entity: "order_return", operation: "insert", id: r.id, fields: []string{"id", "orderId", "stateId", "returnNumber"}}})
-	e.emitBusiness("state_enter.order_return.state.open", rendered)
+	e.orderChanged(o, change{entity: "order_return", operation: "insert", id: r.id, fields: []string{"id", "orderId", "stateId", "returnNumber"}}, "state_enter.order_return.state.open")
 	return r.id, nil
 }
 
@@ -178,10 +175,7 @@ func (e *Emulator) SetReturnState(returnID, state string) error {
 			for i := range r.lines {
 				r.lines[i].state = returnLineState(state)
 			}
-			rendered := e.st.renderOrder(o, nil)
-			e.mu.Unlock()
-			e.emit([]change{{entity: "order_return", operation: "update", id: r.id, fields: []string{"stateId", "updatedAt"}}})
-			e.emitBusiness("state_enter.order_return.state."+state, rendered)
+			e.orderChanged(o, change{entity: "order_return", operation: "update", id: r.id, fields: []string{"stateId", "updatedAt"}}, "state_enter.order_return.state."+state)
 			return nil
 		}
 	}
