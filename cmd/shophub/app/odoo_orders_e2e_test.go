@@ -1,6 +1,10 @@
 package app_test
 
 import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -14,7 +18,7 @@ import (
 // cancellation and a credit note, polled over JSON-2, give the buyer's
 // indicators that Odoo's records say, worked out by hand below; the
 // credit note, which changes only the journal entries, then shows as a
-// refund.
+// refund, on the line it credits.
 func TestOdooOrdersReachInsights(t *testing.T) {
 	t.Parallel()
 	const pollInterval = time.Second
@@ -31,7 +35,7 @@ func TestOdooOrdersReachInsights(t *testing.T) {
 	odooEmu.RegisterPayment(odooEmu.InvoiceOrder(onTerms), true)
 	// 20 days ago: immediate payment (prepayment), 2 teapots and a cup
 	// (150.00), paid, the bank statement not reconciled yet.
-	prepaid, _ := odooEmu.PlaceOrder(odootest.NewOrder{Partner: partner, PaymentTerm: odootest.TermImmediate, Date: day(20), Lines: []odootest.OrderLine{teapot, cup}})
+	prepaid, prepaidLines := odooEmu.PlaceOrder(odootest.NewOrder{Partner: partner, PaymentTerm: odootest.TermImmediate, Date: day(20), Lines: []odootest.OrderLine{teapot, cup}})
 	prepaidInvoice := odooEmu.InvoiceOrder(prepaid)
 	odooEmu.RegisterPayment(prepaidInvoice, false)
 	// 10 days ago: cancelled.
@@ -62,12 +66,38 @@ func TestOdooOrdersReachInsights(t *testing.T) {
 			in.ReturnRateValue == 0 && in.ReturnRateCount == 0 && in.PreferredPaymentMethod == "invoice" &&
 			in.LastPaymentMethod == "invoice" && in.InvoiceShare == 0.6667 && in.MedianDaysBetweenOrders == 12.5
 	})
-	// A credit note of 30.00 against the prepaid order's invoice: LTV
-	// 240.00, AOV 120.00, by value 30.00 / 270.00 = 0.1111, by count one of
-	// two paid orders.
+	// A credit note for one of the prepaid order's two teapots (60.00),
+	// on that line only: LTV 210.00, AOV 105.00, by value 60.00 / 270.00
+	// = 0.2222, by count one of two paid orders.
 	nextSecond()
-	odooEmu.CreditNote(prepaidInvoice, 30)
+	odooEmu.CreditNote(prepaidInvoice, odootest.CreditLine{Line: prepaidLines[0], Qty: 1})
 	e.waitInsights(t, email, "the credit note never reached the insights", func(in hub.Indicators) bool {
-		return in.LTV == "240.00" && in.AOV == "120.00" && in.ReturnRateValue == 0.1111 && in.ReturnRateCount == 0.5
+		return in.LTV == "210.00" && in.AOV == "105.00" && in.ReturnRateValue == 0.2222 && in.ReturnRateCount == 0.5
 	})
+	// The hub's order holds the refund on the teapots' line (one of three
+	// items back), the cup's line untouched.
+	var ord hub.Order
+	if err := e.app.Store.DB().Where("instance = ? AND external_id = ?", "erp", strconv.FormatInt(prepaid, 10)).Take(&ord).Error; err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Lines []map[string]any `json:"lines"`
+	}
+	if err := json.Unmarshal([]byte(ord.Data), &doc); err != nil {
+		t.Fatal(err)
+	}
+	type line struct {
+		SKU, Refunded    string
+		Qty, RefundedQty float64
+	}
+	var got []line
+	for _, l := range doc.Lines {
+		q, _ := l["quantity"].(float64)
+		rq, _ := l["refunded_quantity"].(float64)
+		got = append(got, line{SKU: fmt.Sprint(l["sku"]), Refunded: fmt.Sprint(l["refunded"]), Qty: q, RefundedQty: rq})
+	}
+	want := []line{{SKU: "TP-1", Refunded: "60.00", Qty: 2, RefundedQty: 1}, {SKU: "CUP-7", Refunded: "0.00", Qty: 1}}
+	if !slices.Equal(got, want) || ord.Items != 3 || ord.ReturnedItems != 1 || ord.RefundedUnits != 600000 {
+		t.Errorf("hub order: lines %+v (want %+v), items %d returned %d refunded %d units", got, want, ord.Items, ord.ReturnedItems, ord.RefundedUnits)
+	}
 }

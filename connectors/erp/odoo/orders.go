@@ -42,6 +42,11 @@ var orderLineFields = []string{"id", "order_id", "product_id", "name", "display_
 
 var moveFields = []string{"id", "name", "move_type", "state", "payment_state", "reversed_entry_id", "amount_total", "write_date"}
 
+// creditLineFields are what a credit note's product line says about the
+// order line it pays back: sale_line_ids (addons/sale) are the sale order
+// lines it credits, kept from the invoice line the credit note reversed.
+var creditLineFields = []string{"id", "move_id", "sale_line_ids", "quantity", "price_total"}
+
 // customerMoves are the journal entries that say something about an
 // order's money.
 var customerMoves = []any{"out_invoice", "out_refund"}
@@ -205,8 +210,11 @@ func (c *Connector) fetchOrder(ctx context.Context, externalID string) (*connect
 //
 //	lines             the product lines (sections and notes left out):
 //	                  sku (the product's default_code), name,
-//	                  product_uom_qty, qty_delivered, qty_invoiced, and
-//	                  total (price_total as a decimal string)
+//	                  product_uom_qty, qty_delivered, qty_invoiced,
+//	                  total (price_total as a decimal string), and what
+//	                  the posted credit notes' lines linked to it
+//	                  (sale_line_ids) pay back: refunded_quantity (Σ
+//	                  quantity) and refunded (Σ price_total)
 //	currency          the currency's code (res.currency's name)
 //	payment_term      the payment term's name, "" without one
 //	customer_id       partner_id's id; customer_email its email
@@ -256,6 +264,10 @@ func (c *Connector) orderRecords(ctx context.Context, rows []map[string]any) ([]
 	if err := c.rpc.call(ctx, "res.partner", "search_read", kw, &partners); err != nil {
 		return nil, fmt.Errorf("read order partners: %w", err)
 	}
+	credited, err := c.creditedLines(ctx, moves)
+	if err != nil {
+		return nil, err
+	}
 	var productIDs []any
 	for _, l := range lines {
 		if id := m2oID(l["product_id"]); id > 0 {
@@ -298,8 +310,10 @@ func (c *Connector) orderRecords(ctx context.Context, rows []map[string]any) ([]
 				continue // a section or note line
 			}
 			sku, _ := productOf[m2oID(l["product_id"])]["default_code"].(string)
+			cr := credited[lid]
 			ls = append(ls, map[string]any{"sku": sku, "name": str(l["name"]), "product_uom_qty": l["product_uom_qty"],
-				"qty_delivered": l["qty_delivered"], "qty_invoiced": l["qty_invoiced"], "total": money(num(l["price_total"]))})
+				"qty_delivered": l["qty_delivered"], "qty_invoiced": l["qty_invoiced"], "total": money(num(l["price_total"])),
+				"refunded_quantity": cr.qty, "refunded": money(cr.amount)})
 		}
 		d["lines"] = ls
 		d["currency"] = m2oName(row["currency_id"])
@@ -338,6 +352,50 @@ func (c *Connector) orderRecords(ctx context.Context, rows []map[string]any) ([]
 		d["refunded"] = money(refunded)
 		rec.UpdatedAt = changed
 		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// credit is what the posted credit notes pay back of one sale order line.
+type credit struct {
+	qty    float64
+	amount float64
+}
+
+// creditedLines reads the product lines of the posted credit notes among
+// moves and sums them per sale order line they credit. Odoo links a
+// credit note line to its sale order lines by sale_line_ids (copied from
+// the invoice line it reverses); a line credited by hand, linked to none,
+// counts in the order's refunded only. A line linked to several sale
+// order lines (one invoice line for two order lines) counts its quantity
+// on each, as Odoo's qty_invoiced does, and its money on the first, so
+// the order's money is paid back once.
+func (c *Connector) creditedLines(ctx context.Context, moves []map[string]any) (map[int64]credit, error) {
+	var refunds []any
+	for _, m := range moves {
+		if m["move_type"] == "out_refund" && m["state"] == "posted" {
+			refunds = append(refunds, m2oID(m["id"]))
+		}
+	}
+	if len(refunds) == 0 {
+		return nil, nil
+	}
+	var items []map[string]any
+	kw := map[string]any{"domain": []any{[]any{"move_id", "in", refunds}, []any{"display_type", "=", "product"}},
+		"fields": creditLineFields, "order": "id asc"}
+	if err := c.rpc.call(ctx, "account.move.line", "search_read", kw, &items); err != nil {
+		return nil, fmt.Errorf("read credit note lines: %w", err)
+	}
+	out := map[int64]credit{}
+	for _, it := range items {
+		for i, sl := range idsOf(it["sale_line_ids"]) {
+			cr := out[sl]
+			cr.qty += num(it["quantity"])
+			if i == 0 {
+				cr.amount += num(it["price_total"])
+			}
+			out[sl] = cr
+		}
 	}
 	return out, nil
 }

@@ -53,7 +53,7 @@ func mapOrders(t *testing.T, m *mappings.Mapping, recs []connectors.Record) map[
 // payment, invoiced and unpaid, not invoiced, cancelled, a quotation never
 // confirmed — become canonical orders through the default mapping: the
 // payment from the invoices' payment_state, refunds from the posted
-// credit notes, the payment method from the payment term, the shipping
+// credit notes (per line through their lines' sale_line_ids), the payment method from the payment term, the shipping
 // country from the delivery address, sections left out of the lines. Both
 // protocols read the same. A credit note and a payment registered later —
 // which leave the order's write_date alone — come back in the next
@@ -79,7 +79,7 @@ func TestOrdersReadAndMapped(t *testing.T) {
 
 			paid, _ := emu.PlaceOrder(odootest.NewOrder{Partner: buyer, PaymentTerm: "30 Days", Date: day(30), Lines: []odootest.OrderLine{teapot}})
 			emu.RegisterPayment(emu.InvoiceOrder(paid), true)
-			credited, _ := emu.PlaceOrder(odootest.NewOrder{Partner: buyer, PaymentTerm: odootest.TermImmediate, Date: day(20), Lines: []odootest.OrderLine{teapot, cup}})
+			credited, creditedLines := emu.PlaceOrder(odootest.NewOrder{Partner: buyer, PaymentTerm: odootest.TermImmediate, Date: day(20), Lines: []odootest.OrderLine{teapot, cup}})
 			emu.AddSection(credited, "Geschirr")
 			creditedInv := emu.InvoiceOrder(credited)
 			emu.RegisterPayment(creditedInv, false) // in payment
@@ -133,12 +133,13 @@ func TestOrdersReadAndMapped(t *testing.T) {
 			later, _ := emu.PlaceOrder(odootest.NewOrder{Partner: buyer, Lines: []odootest.OrderLine{cup}})
 			emu.InvoiceOrder(shipped)
 			_, cursor = connectortest.ListAll(t, l, connectors.ResourceOrder, cursor)
-			// Ten minutes later, the cup of the paid order is credited and
-			// the unpaid invoice paid: only journal entries change, and the
-			// next listing brings both orders back through them, and none of
-			// the orders nothing happened to.
+			// Ten minutes later, one of the two teapots of the paid order is
+			// credited (a credit note on part of one line) and the unpaid
+			// invoice paid: only journal entries change, and the next listing
+			// brings both orders back through them, and none of the orders
+			// nothing happened to.
 			emu.SetNow(start.Add(20 * time.Minute))
-			emu.CreditNote(creditedInv, 30)
+			emu.CreditNote(creditedInv, odootest.CreditLine{Line: creditedLines[0], Qty: 1})
 			emu.SetNow(start.Add(21 * time.Minute))
 			emu.RegisterPayment(invoiceOf(t, emu, unpaid), true)
 			recs, _ = connectortest.ListAll(t, l, connectors.ResourceOrder, cursor)
@@ -153,7 +154,7 @@ func TestOrdersReadAndMapped(t *testing.T) {
 				t.Fatalf("incremental listing (-want +got):\n%s", diff)
 			}
 			got := docs[id(credited)]
-			if got["total"] != "150.00" || got["refunded"] != "30.00" || got["financial_status"] != "partially_refunded" {
+			if got["total"] != "150.00" || got["refunded"] != "60.00" || got["financial_status"] != "partially_refunded" {
 				t.Errorf("after the credit note: %v", got)
 			}
 			if got := docs[id(unpaid)]; got["financial_status"] != "paid" {
@@ -165,12 +166,14 @@ func TestOrdersReadAndMapped(t *testing.T) {
 				}
 			}
 			lines := docs[id(credited)]["lines"].([]any)
+			// The credit note's line, linked to the teapots' line by
+			// sale_line_ids, is that line's refund; the cup's line has none.
 			wantLines := []any{
-				map[string]any{"sku": "TP-1", "name": "[TP-1] Teekanne", "quantity": 2, "total": "120.00", "refunded_quantity": 0, "refunded": "0.00"},
+				map[string]any{"sku": "TP-1", "name": "[TP-1] Teekanne", "quantity": 2, "total": "120.00", "refunded_quantity": 1, "refunded": "60.00"},
 				map[string]any{"sku": "CUP-7", "name": "[CUP-7] Tasse", "quantity": 1, "total": "30.00", "refunded_quantity": 0, "refunded": "0.00"},
 			}
 			if diff := cmp.Diff(wantLines, lines); diff != "" {
-				t.Errorf("lines, the section left out (-want +got):\n%s", diff)
+				t.Errorf("lines, the section left out, the teapot's line credited (-want +got):\n%s", diff)
 			}
 			// Fetch re-reads one order; a quotation is not found.
 			f := l.(connectors.Fetcher)

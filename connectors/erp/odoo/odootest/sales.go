@@ -20,7 +20,19 @@ import (
 //   - account.move: name, move_type (out_invoice, out_refund, …), state
 //     (draft, posted, cancel), payment_state (not_paid, in_payment, paid,
 //     partial, reversed), invoice_origin (the order's name),
-//     reversed_entry_id (a credit note's invoice), amount_total.
+//     reversed_entry_id (a credit note's invoice), amount_total,
+//     invoice_line_ids (its product lines).
+//   - account.move.line: move_id, product_id, name, display_type
+//     (product for the invoice lines; tax, payment_term and others for
+//     the journal items beside them), quantity, price_unit,
+//     price_subtotal, price_total, and sale_line_ids (addons/sale's
+//     sale_order_line_invoice_rel): the sale order lines a line invoices.
+//     A credit note made by reversing an invoice copies them with its
+//     lines (_copy_data_extend_business_fields), which is how it reaches
+//     the order: sale.order.invoice_ids is the lines' invoice_lines'
+//     moves, and a line's qty_invoiced is the quantity on its
+//     out_invoice lines less that on its out_refund lines, over moves
+//     not cancelled (_compute_qty_invoiced).
 //
 // Invoicing, registering a payment and issuing a credit note change the
 // journal entries only: the order's write_date stays where it was, which
@@ -60,6 +72,7 @@ func addSalesModels(s *store) {
 	for _, f := range []string{"product_uom_qty", "qty_delivered", "qty_invoiced", "price_unit", "price_subtotal", "price_total"} {
 		line[f] = fieldDef{kind: kindFloat}
 	}
+	line["invoice_lines"] = fieldDef{kind: kindMany2many, relation: "account.move.line", readonly: true}
 
 	move := base("name", "invoice_origin", "ref")
 	move["move_type"] = fieldDef{kind: kindSelection, options: []string{"entry", "out_invoice", "out_refund", "in_invoice", "in_refund", "out_receipt", "in_receipt"}}
@@ -71,6 +84,17 @@ func addSalesModels(s *store) {
 	move["invoice_date"] = fieldDef{kind: kindChar}
 	move["amount_total"] = fieldDef{kind: kindFloat, readonly: true}
 	move["amount_residual"] = fieldDef{kind: kindFloat, readonly: true}
+	move["invoice_line_ids"] = fieldDef{kind: kindMany2many, relation: "account.move.line", readonly: true}
+
+	item := base("name")
+	item["move_id"] = fieldDef{kind: kindMany2one, relation: "account.move"}
+	item["product_id"] = fieldDef{kind: kindMany2one, relation: "product.product"}
+	item["display_type"] = fieldDef{kind: kindSelection, options: []string{"product", "cogs", "tax", "discount", "rounding",
+		"payment_term", "line_section", "line_subsection", "line_note", "epd"}}
+	for _, f := range []string{"quantity", "price_unit", "price_subtotal", "price_total", "balance"} {
+		item[f] = fieldDef{kind: kindFloat}
+	}
+	item["sale_line_ids"] = fieldDef{kind: kindMany2many, relation: "sale.order.line", readonly: true}
 
 	name := func(_ *store, r record) string { v, _ := r["name"].(string); return v }
 	s.models["res.currency"] = &model{name: "res.currency", fields: currency, recs: map[int64]record{}, nextID: 1, required: []string{"name"}, display: name}
@@ -90,6 +114,11 @@ func addSalesModels(s *store) {
 			return fmt.Sprintf("%v - %v", o["name"], r["name"])
 		}}
 	s.models["account.move"] = &model{name: "account.move", fields: move, recs: map[int64]record{}, nextID: 1, display: name}
+	s.models["account.move.line"] = &model{name: "account.move.line", fields: item, recs: map[int64]record{}, nextID: 1, required: []string{"move_id"},
+		display: func(s *store, r record) string {
+			m := s.models["account.move"].recs[asID(r["move_id"])]
+			return fmt.Sprintf("%v - %v", m["name"], r["name"])
+		}}
 
 	// Base data: EUR (active in a European company) and USD; the payment
 	// terms of account's data file account_payment_term_data.xml.
@@ -225,11 +254,61 @@ func (e *Emulator) InvoiceOrder(order int64) int64 {
 	}, e.stamp())
 	o["invoice_ids"] = append(slices.Clone(o["invoice_ids"].([]int64)), id)
 	o["invoice_status"] = "invoiced"
+	var items []int64
 	for _, l := range o["order_line"].([]int64) {
 		lr := st.models["sale.order.line"].recs[l]
-		lr["qty_invoiced"] = lr["product_uom_qty"]
+		if dt, _ := lr["display_type"].(string); dt != "" {
+			continue // sections and notes are not invoiced here
+		}
+		q, _ := lr["product_uom_qty"].(float64)
+		p, _ := lr["price_unit"].(float64)
+		items = append(items, e.addMoveLine(id, l, lr["product_id"], lr["name"], q, p))
 	}
+	e.closeMove(id, items)
 	return id
+}
+
+// addMoveLine adds a product line to a journal entry, linked to the sale
+// order line it invoices or credits (sale_line_ids), and adds it to that
+// line's invoice_lines and qty_invoiced.
+func (e *Emulator) addMoveLine(move, saleLine int64, product, name any, qty, price float64) int64 {
+	st := e.st
+	total := round2(qty * price)
+	id := st.insert("account.move.line", record{
+		"move_id": move, "product_id": product, "name": name, "display_type": "product", "quantity": qty, "price_unit": price,
+		"price_subtotal": round2(total / 1.19), "price_total": total, "sale_line_ids": []int64{saleLine},
+	}, e.stamp())
+	lr := st.models["sale.order.line"].recs[saleLine]
+	il, _ := lr["invoice_lines"].([]int64)
+	lr["invoice_lines"] = append(slices.Clone(il), id)
+	sign := 1.0
+	if st.models["account.move"].recs[move]["move_type"] == "out_refund" {
+		sign = -1
+	}
+	inv, _ := lr["qty_invoiced"].(float64)
+	lr["qty_invoiced"] = inv + sign*qty
+	return id
+}
+
+// closeMove sets a journal entry's invoice_line_ids and totals from its
+// product lines and adds the items that balance it, as Odoo keeps them
+// beside the product lines: the tax line and the receivable
+// (payment_term), neither linked to a sale order line.
+func (e *Emulator) closeMove(move int64, items []int64) {
+	st := e.st
+	var total, untaxed float64
+	for _, it := range items {
+		r := st.models["account.move.line"].recs[it]
+		total += r["price_total"].(float64)
+		untaxed += r["price_subtotal"].(float64)
+	}
+	total, untaxed = round2(total), round2(untaxed)
+	st.insert("account.move.line", record{"move_id": move, "name": "19% USt", "display_type": "tax", "quantity": float64(0),
+		"price_unit": float64(0), "price_subtotal": round2(total - untaxed), "price_total": round2(total - untaxed), "sale_line_ids": []int64{}}, e.stamp())
+	st.insert("account.move.line", record{"move_id": move, "name": "", "display_type": "payment_term", "quantity": float64(0),
+		"price_unit": float64(0), "price_subtotal": float64(0), "price_total": float64(0), "sale_line_ids": []int64{}}, e.stamp())
+	m := st.models["account.move"].recs[move]
+	m["invoice_line_ids"], m["amount_total"], m["amount_residual"] = items, total, total
 }
 
 // RegisterPayment pays a customer invoice or credit note in full. Without
@@ -246,12 +325,21 @@ func (e *Emulator) RegisterPayment(move int64, reconciled bool) {
 	}
 }
 
-// CreditNote reverses part of a posted invoice (the "Credit Note" wizard,
-// partial refund): a posted out_refund of amount with reversed_entry_id
-// the invoice. Its lines keep the sale order lines they came from, so the
-// order's invoice_ids lists it. Neither the invoice's nor the order's
-// write_date moves.
-func (e *Emulator) CreditNote(invoice int64, amount float64) int64 {
+// CreditLine is a sale order line to credit and how many of its units.
+type CreditLine struct {
+	Line int64 // sale.order.line id
+	Qty  float64
+}
+
+// CreditNote reverses a posted invoice in part (the "Credit Note" wizard,
+// which copies the invoice's lines with their sale_line_ids, then the
+// draft's lines cut to what is credited and posted): a posted out_refund
+// with reversed_entry_id the invoice and one line per CreditLine, at the
+// invoice line's unit price. Without lines it reverses the whole
+// invoice. The sale order lines' invoice_lines and qty_invoiced follow,
+// and the order's invoice_ids lists it; neither the invoice's nor the
+// order's write_date moves.
+func (e *Emulator) CreditNote(invoice int64, lines ...CreditLine) int64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st := e.st
@@ -262,8 +350,30 @@ func (e *Emulator) CreditNote(invoice int64, amount float64) int64 {
 		"payment_state": "not_paid", "partner_id": inv["partner_id"], "reversed_entry_id": invoice,
 		"ref": fmt.Sprintf("Reversal of: %v", inv["name"]), "invoice_origin": inv["invoice_origin"],
 		"currency_id": inv["currency_id"], "invoice_date": e.Now().UTC().Format("2006-01-02"),
-		"amount_total": round2(amount), "amount_residual": round2(amount),
 	}, e.stamp())
+	invoiced := map[int64]record{} // sale order line -> the invoice's line of it
+	var order []int64
+	for _, it := range inv["invoice_line_ids"].([]int64) {
+		r := st.models["account.move.line"].recs[it]
+		for _, sl := range r["sale_line_ids"].([]int64) {
+			invoiced[sl] = r
+			order = append(order, sl)
+		}
+	}
+	if len(lines) == 0 {
+		for _, sl := range order {
+			lines = append(lines, CreditLine{Line: sl, Qty: invoiced[sl]["quantity"].(float64)})
+		}
+	}
+	var items []int64
+	for _, cl := range lines {
+		r := invoiced[cl.Line]
+		if r == nil {
+			panic(fmt.Sprintf("odootest: CreditNote: sale order line %d is not on invoice %d", cl.Line, invoice))
+		}
+		items = append(items, e.addMoveLine(id, cl.Line, r["product_id"], r["name"], cl.Qty, r["price_unit"].(float64)))
+	}
+	e.closeMove(id, items)
 	for _, o := range st.models["sale.order"].recs {
 		if slices.Contains(o["invoice_ids"].([]int64), invoice) {
 			o["invoice_ids"] = append(slices.Clone(o["invoice_ids"].([]int64)), id)
