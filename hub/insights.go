@@ -49,8 +49,11 @@ type Insight struct {
 	// Version grows with every change of the row.
 	Version    int64 `gorm:"not null;default:0"`
 	ComputedAt time.Time
-	ScoredAt   *time.Time
-	UpdatedAt  time.Time
+	// ScoredAt is the time of the scoring run that last changed the row;
+	// the push after a run pages through its rows by it (ScoredChanged),
+	// hence the index.
+	ScoredAt  *time.Time `gorm:"index"`
+	UpdatedAt time.Time
 }
 
 // TableName names the insights table.

@@ -5,9 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/shophub/shophub/hub"
 	"github.com/shophub/shophub/hub/hubtest"
@@ -382,5 +386,62 @@ func TestForceVersion(t *testing.T) {
 	}
 	if err := sqliteStore(t).ForceVersion(ctx, 1); err == nil {
 		t.Error("ForceVersion on SQLite: no error")
+	}
+}
+
+// TestScoredChangedUsesItsIndex: the page query of the push after a
+// scoring run (ScoredChanged, as the store sends it) is a range of the
+// scored_at index on MariaDB, not a walk of the primary key that reads
+// every row after the cursor to find the few the run changed.
+func TestScoredChangedUsesItsIndex(t *testing.T) {
+	ctx := context.Background()
+	s := mysqlStore(t)
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// 5,000 customers' rows: every tenth changed by the run at 03:00, half
+	// scored by an earlier run, the rest never scored.
+	if err := s.DB().Exec(`INSERT INTO customer_insights (customer_id, scored_at, data)
+		SELECT seq, CASE WHEN seq % 10 = 0 THEN '2026-12-01 03:00:00' WHEN seq % 10 < 6 THEN '2026-11-30 03:00:00' END, '{}'
+		FROM seq_1_to_5000`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB().Exec("ANALYZE TABLE customer_insights").Error; err != nil {
+		t.Fatal(err)
+	}
+	var query string
+	var vars []any
+	db := s.DB()
+	if err := db.Callback().Query().After("gorm:query").Register("test:capture", func(tx *gorm.DB) {
+		if tx.Statement.Table == "customer_insights" {
+			query, vars = tx.Statement.SQL.String(), slices.Clone(tx.Statement.Vars)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 1, 3, 0, 0, 0, time.UTC)
+	ids, err := s.ScoredChanged(ctx, at, 1000, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 100 || ids[0] != 1010 || ids[99] != 2000 {
+		t.Fatalf("page after 1000: %d ids %v…, want 1010 to 2000 by tens", len(ids), ids[:min(3, len(ids))])
+	}
+	if query == "" {
+		t.Fatal("the page query was not captured")
+	}
+	var plan []struct {
+		Table string         `gorm:"column:table"`
+		Type  string         `gorm:"column:type"`
+		Key   sql.NullString `gorm:"column:key"`
+		Rows  int64          `gorm:"column:rows"`
+	}
+	if err := db.Raw("EXPLAIN "+query, vars...).Scan(&plan).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(plan) != 1 || plan[0].Key.String != "idx_customer_insights_scored_at" || plan[0].Type != "range" {
+		t.Errorf("EXPLAIN %s: %+v, want a range of idx_customer_insights_scored_at", query, plan)
+	} else {
+		t.Logf("EXPLAIN %s: %+v", query, plan)
 	}
 }
