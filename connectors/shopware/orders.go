@@ -45,19 +45,19 @@ func orderAssociations() map[string]any {
 
 // returnsAssociation loads an order's returns from Shopware's Return
 // Management, which is not in core: it comes with the Shopware Commercial
-// extension (Shopware\Commercial\ReturnManagement). Verified against the
-// extension's entity definitions as published: order_return has orderId,
-// price (cart price), shippingCosts, stateId/state (state machine
-// order_return.state), returnNumber, requestedAt, amountTotal, amountNet
-// and lineItems; order_return_line_item has orderLineItemId, reasonId,
+// extension (Shopware\Commercial\ReturnManagement). Checked against the
+// extension's source as published: its OrderExtension adds the
+// association `returns` (OneToMany to order_return by order_id, ApiAware)
+// to order; order_return has orderId, price (cart price), shippingCosts,
+// stateId/state, returnNumber, requestedAt, amountTotal, amountNet and
+// lineItems; order_return_line_item has orderLineItemId, reasonId,
 // quantity, refundAmount, restockQuantity and stateId/state (its price
-// field is not ApiAware, so refundAmount is the line's money). The states
-// of order_return.state are open, in_progress, done and cancelled (from
-// the state_enter.order_return.state.* webhook events). Not verified: the
-// entity extension's name of the association on order ("returns", as the
-// extension's admin reads it) and which state machine a return line's
-// state belongs to (order_line_item.state: return_requested, returned,
-// returned_partially, cancelled, … is assumed).
+// field is not ApiAware, so refundAmount is the line's money). A return's
+// state is of order_return.state (OrderReturnStates: open, in_progress,
+// done, cancelled); a return line's is of order_line_item.state
+// (PositionStateHandler: return_requested, returned, returned_partially
+// for return lines), moved apart from the return's — a cancelled return's
+// lines stay return_requested, so the mapping goes by the return's state.
 func returnsAssociation() map[string]any {
 	return map[string]any{"associations": map[string]any{
 		"state":     map[string]any{},

@@ -162,3 +162,64 @@ func (e *Emulator) mustAddress(t *testing.T, customerID string) string {
 	}
 	return c["defaultBillingAddressId"].(string)
 }
+
+// Returns move through order_return.state as the Commercial extension
+// defines it — open → in_progress → done, open or in_progress →
+// cancelled, done or cancelled → open — and an illegal move fails. A
+// return line's state is of order_line_item.state: return_requested when
+// filed, returned once its return is done, and still return_requested
+// when its return is cancelled (return lines are never cancelled).
+func TestReturnStateMachine(t *testing.T) {
+	e := New(Options{ReturnManagement: true})
+	e.Start()
+	t.Cleanup(e.Close)
+	cust := e.CreateCustomer(map[string]any{"email": "rita@example.com", "firstName": "Rita", "lastName": "Tour"})
+	id, err := e.PlaceOrder(cust, "EUR", true, OrderLine{Label: "Teapot", Quantity: 2, Price: "60.00"}, OrderLine{Label: "Cup", Quantity: 1, Price: "30.00"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	teapot, err := e.RequestReturn(id, map[string]int64{"Teapot": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cup, err := e.RequestReturn(id, map[string]int64{"Cup": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := func() map[string][2]string { // return id -> its state, its line's state
+		t.Helper()
+		o, _ := e.Order(id)
+		out := map[string][2]string{}
+		for _, r := range o["returns"].([]any) {
+			rm := r.(map[string]any)
+			line := rm["lineItems"].([]any)[0].(map[string]any)
+			out[rm["id"].(string)] = [2]string{rm["state"].(map[string]any)["technicalName"].(string),
+				line["state"].(map[string]any)["technicalName"].(string)}
+		}
+		return out
+	}
+	steps := []struct {
+		ret, to string
+		legal   bool
+	}{
+		{teapot, "done", false}, // complete is in_progress → done only
+		{teapot, "in_progress", true},
+		{teapot, "done", true},
+		{teapot, "cancelled", false},
+		{cup, "cancelled", true},
+		{cup, "done", false},
+		{cup, "in_progress", false},
+	}
+	for _, s := range steps {
+		if err := e.SetReturnState(s.ret, s.to); (err == nil) != s.legal {
+			t.Errorf("return %s to %s: %v, legal %v", s.ret, s.to, err, s.legal)
+		}
+	}
+	want := map[string][2]string{teapot: {"done", "returned"}, cup: {"cancelled", "return_requested"}}
+	if got := states(); got[teapot] != want[teapot] || got[cup] != want[cup] {
+		t.Errorf("states %v, want %v", got, want)
+	}
+	if err := e.SetReturnState(cup, "open"); err != nil { // reopen
+		t.Errorf("reopen a cancelled return: %v", err)
+	}
+}

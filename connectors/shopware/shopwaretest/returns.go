@@ -17,19 +17,33 @@ import (
 // find association by name returns", RequestCriteriaBuilder's
 // AssociationNotFoundException).
 //
-// Shapes follow the extension's entity definitions: order_return has
-// orderId, price (cart price), shippingCosts (calculated price),
-// stateId/state (state machine order_return.state: open, in_progress,
-// done, cancelled), returnNumber, requestedAt, amountTotal, amountNet and
-// lineItems; order_return_line_item has orderLineItemId, reasonId,
-// quantity, refundAmount, restockQuantity and stateId/state. The line's
-// calculated price is not ApiAware and is not rendered. The line's states
-// are taken from the order_line_item.state machine (return_requested,
-// returned, cancelled) — which machine the extension uses for return
-// lines was not verified. A return's state change writes the
-// order_return row (order_return.written) and sends
-// state_enter.order_return.state.<state> with the order as payload; the
-// order row is not written, so its updatedAt stays.
+// Shapes follow the extension's entity definitions
+// (Shopware\Commercial\ReturnManagement\Entity\OrderReturn\
+// OrderReturnDefinition, …\OrderReturnLineItem\OrderReturnLineItemDefinition,
+// and its OrderExtension, which adds the ApiAware one-to-many `returns`
+// to order): order_return has orderId, price (cart price), shippingCosts
+// (calculated price), stateId/state (state machine order_return.state),
+// returnNumber, requestedAt, amountTotal, amountNet and lineItems;
+// order_return_line_item has orderLineItemId, reasonId, quantity,
+// refundAmount, restockQuantity and stateId/state. The line's calculated
+// price is not ApiAware and is not rendered.
+//
+// order_return.state (Migration1658718870ReturnManagement_AddReturnAndLineItemStates)
+// starts open and moves by process (open → in_progress), complete
+// (in_progress → done), cancel (open or in_progress → cancelled) and
+// reopen (done or cancelled → open); any other move is an illegal
+// transition. A return line's state is not of that machine but of
+// order_line_item.state (the extension's PositionStateHandler): created
+// return_requested, and moved apart from the return's state, only among
+// return_requested, returned and returned_partially — never cancelled.
+// Here completing a return moves its lines to returned, as the payment
+// integrations that complete returns do (transitReturnItems after the
+// complete transition); cancelling leaves them return_requested.
+//
+// A return's state change writes the order_return row
+// (order_return.written) and sends state_enter.order_return.state.<state>
+// with the order as payload; the order row is not written, so its
+// updatedAt stays.
 
 // ReturnStates are the technical names of order_return.state's states.
 var ReturnStates = []string{"open", "in_progress", "done", "cancelled"}
@@ -54,15 +68,13 @@ type swReturnLine struct {
 	refund            *big.Rat
 }
 
-// returnLineState is the line state a return's state puts its lines in.
-func returnLineState(state string) string {
-	switch state {
-	case "done":
-		return "returned"
-	case "cancelled":
-		return "cancelled"
-	}
-	return "return_requested"
+// returnTransitions are the states each state of order_return.state can
+// move to.
+var returnTransitions = map[string][]string{
+	"open":        {"in_progress", "cancelled"},
+	"in_progress": {"done", "cancelled"},
+	"done":        {"open"},
+	"cancelled":   {"open"},
 }
 
 func (b *orderBook) returnState(machine, name string) map[string]any {
@@ -149,7 +161,7 @@ func (e *Emulator) RequestReturn(orderID string, lines map[string]int64) (string
 		if !ok {
 			continue
 		}
-		r.lines = append(r.lines, swReturnLine{id: NewID(), lineID: l.id, state: returnLineState("open"), quantity: q,
+		r.lines = append(r.lines, swReturnLine{id: NewID(), lineID: l.id, state: "return_requested", quantity: q,
 			refund: new(big.Rat).Mul(l.unitPrice, big.NewRat(q, 1))})
 	}
 	o.returns = append(o.returns, r)
@@ -157,9 +169,11 @@ func (e *Emulator) RequestReturn(orderID string, lines map[string]int64) (string
 	return r.id, nil
 }
 
-// SetReturnState moves a return through order_return.state (in_progress,
-// done, cancelled); its lines follow (returned, cancelled). Only the
-// order_return row is written.
+// SetReturnState moves a return to state through order_return.state's
+// transitions (open → in_progress → done; open or in_progress →
+// cancelled; done or cancelled → open) and fails on any other move, as
+// Shopware's state machine refuses an illegal transition. A done return's
+// lines become returned. Only the order_return row is written.
 func (e *Emulator) SetReturnState(returnID, state string) error {
 	if !slices.Contains(ReturnStates, state) {
 		return fmt.Errorf("shopwaretest: return state %q", state)
@@ -171,9 +185,16 @@ func (e *Emulator) SetReturnState(returnID, state string) error {
 			if r.id != returnID {
 				continue
 			}
+			if !slices.Contains(returnTransitions[r.state], state) {
+				e.mu.Unlock()
+				return fmt.Errorf("shopwaretest: illegal transition of return %s from state %q to %q (possible: %v)",
+					returnID, r.state, state, returnTransitions[r.state])
+			}
 			r.state, r.updatedAt = state, e.st.now()
-			for i := range r.lines {
-				r.lines[i].state = returnLineState(state)
+			if state == "done" {
+				for i := range r.lines {
+					r.lines[i].state = "returned"
+				}
 			}
 			e.orderChanged(o, change{entity: "order_return", operation: "update", id: r.id, fields: []string{"stateId", "updatedAt"}}, "state_enter.order_return.state."+state)
 			return nil
