@@ -15,8 +15,8 @@ import (
 // through the connector to the emulator at Scale 60 (profile-import's
 // 700/min becomes 700/s) and reports the delivered rate against the
 // allowed one: the client's pacing and its handling of the 429s alone,
-// without the pipeline (TestKlaviyoTenThousandProfiles in
-// cmd/shophub/app measures that). The connector paces 5 % above the
+// without the pipeline (TestKlaviyoProfilesUnderRateLimit in
+// cmd/shophub/app with SHOPHUB_KLAVIYO_PROFILES=10000 measures that). The connector paces 5 % above the
 // scaled rate, so the emulator's windows answer some 429s.
 func BenchmarkProfileImport(b *testing.B) {
 	const n, scale = 10000, 60.0

@@ -17,7 +17,7 @@ import (
 
 // klaviyoScale is the emulator's window scale for the pipeline runs:
 // SHOPHUB_KLAVIYO_SCALE, default 5: profile-import's 700/min becomes 700
-// per 12 s, 58/s, so 10,000 profiles take about three minutes. The limit
+// per 12 s, 58/s, so 1,500 profiles take about half a minute. The limit
 // must lie below what the whole push path (a hub read, the insights, a
 // new link committed per profile) does on the machine, or the run
 // measures the machine, not the pacing: at scale 10 (117/s) a 2-core
@@ -125,19 +125,30 @@ func pushProfiles(t *testing.T, load klaviyoLoad) klaviyoRun {
 		throttled: kl.Throttled.Load(), deadLetter: len(dls)}
 }
 
-// 10,000 profiles pushed through the pipeline (asynq on Redis, the hub on
+// klaviyoProfiles is how many profiles TestKlaviyoProfilesUnderRateLimit
+// pushes: SHOPHUB_KLAVIYO_PROFILES, default 1,500 — more than two of the
+// scaled steady windows hold (700 each), so the run crosses window
+// boundaries and meets the limit whenever the pipeline delivers faster
+// than allowed. The throughput figures in BENCHMARKS.md are runs of
+// 10,000 (about three minutes), a measurement of the machine's pipeline
+// that proves nothing the shorter run does not.
+func klaviyoProfiles() int {
+	if v, err := strconv.Atoi(os.Getenv("SHOPHUB_KLAVIYO_PROFILES")); err == nil && v > 0 {
+		return v
+	}
+	return 1500
+}
+
+// Profiles pushed through the pipeline (asynq on Redis, the hub on
 // MariaDB when configured) to the Klaviyo emulator under its rate limits:
 // all delivered, none dead-lettered, the 429s waited out. The throughput
 // against the allowed rate is printed, not asserted.
-func TestKlaviyoTenThousandProfiles(t *testing.T) {
-	if testing.Short() {
-		t.Skip("10,000 pushes")
-	}
-	// Paced by the emulator's limit, not by the CPU (about three minutes
-	// of mostly waiting): it runs beside the other parallel tests.
+func TestKlaviyoProfilesUnderRateLimit(t *testing.T) {
+	// Paced by the emulator's limit, not by the CPU (mostly waiting): it
+	// runs beside the other parallel tests.
 	t.Parallel()
 	heavy(t)
-	r := pushProfiles(t, klaviyoLoad{profiles: 10000, workers: 1, pace: 1.05, inFlight: 48})
+	r := pushProfiles(t, klaviyoLoad{profiles: klaviyoProfiles(), workers: 1, pace: 1.05, inFlight: 48})
 	if r.deadLetter != 0 {
 		t.Errorf("%d dead letters", r.deadLetter)
 	}
@@ -150,10 +161,16 @@ func TestKlaviyoTenThousandProfiles(t *testing.T) {
 // limits (paced at exactly the allowed rate: no 429 storm, as two
 // in-process limiters at that rate, twice the allowed rate together,
 // would cause), and every profile is delivered.
+//
+// 1,200 profiles span two steady windows (700 each): two unshared budgets
+// at the limit would fill the first window in half its time, and every
+// push in flight then (48 a worker) would be answered 429 until the window
+// turns, far more than the 12 allowed, wherever the machine delivers more
+// than the allowed rate (at 3,000 profiles the runs got 2).
 func TestKlaviyoTwoWorkersShareLimits(t *testing.T) {
-	t.Parallel() // paced by the limit, like TestKlaviyoTenThousandProfiles
+	t.Parallel() // paced by the limit, like TestKlaviyoProfilesUnderRateLimit
 	heavy(t)
-	r := pushProfiles(t, klaviyoLoad{profiles: 3000, workers: 2, pace: 1, inFlight: 48})
+	r := pushProfiles(t, klaviyoLoad{profiles: 1200, workers: 2, pace: 1, inFlight: 48})
 	if r.deadLetter != 0 {
 		t.Errorf("%d dead letters", r.deadLetter)
 	}
