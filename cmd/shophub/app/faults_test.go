@@ -69,9 +69,7 @@ type faultOptions struct {
 
 func newFaultEnv(t *testing.T, o faultOptions) *faultEnv {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("fault tests start their own Redis and MariaDB and take a minute or more; not in -short")
-	}
+	skipFaultsInShort(t)
 	f := &faultEnv{t: t, targets: map[string]*shopwaretest.Emulator{}, names: o.targets}
 	f.redis = redistest.StartServerWith(t, redistest.ServerOptions{Durable: true})
 	f.db = hubtest.StartMariaDB(t)
@@ -122,6 +120,13 @@ func newFaultEnv(t *testing.T, o faultOptions) *faultEnv {
 	}
 	t.Cleanup(func() { _ = f.store.Close() })
 	return f
+}
+
+func skipFaultsInShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("fault tests start their own Redis and MariaDB and take a minute or more; not in -short")
+	}
 }
 
 // delayed answers each request after d.
@@ -357,8 +362,12 @@ func (quietLog) Print(...any)                           {}
 // raceBuild is set when the tests run with -race (faults_race_test.go).
 var raceBuild bool
 
-// buildShophub builds the shophub binary into a temporary directory.
-func buildShophub(t *testing.T) string {
+// buildShophub starts building the shophub binary into a temporary
+// directory and returns a function that waits for the build and returns
+// the binary's path. The build (a minute under -race on a loaded 2-core
+// machine, mostly the link) runs while the test waits for a heavy slot,
+// not in it.
+func buildShophub(t *testing.T) func() string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -370,12 +379,28 @@ func buildShophub(t *testing.T) string {
 		args = append(args, "-race")
 	}
 	args = append(args, "github.com/shophub/shophub/cmd/shophub")
-	start := time.Now()
-	if b, err := exec.Command(goBin, args...).CombinedOutput(); err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, b)
+	var (
+		b    []byte
+		took time.Duration
+	)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		start := time.Now()
+		b, err = exec.Command(goBin, args...).CombinedOutput()
+		took = time.Since(start)
+	}()
+	// Before t.TempDir's removal, should the test end first.
+	t.Cleanup(func() { <-done })
+	return func() string {
+		t.Helper()
+		<-done
+		if err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, b)
+		}
+		t.Logf("built the shophub binary in %s (race: %v)", took.Round(100*time.Millisecond), raceBuild)
+		return out
 	}
-	t.Logf("built the shophub binary in %s (race: %v)", time.Since(start).Round(100*time.Millisecond), raceBuild)
-	return out
 }
 
 // workerProc is a `shophub worker` child process.
@@ -463,11 +488,13 @@ func (f *faultEnv) queueStates() (pending, active, retry, archived int) {
 // hub's customers, none lost, none twice.
 func TestFaultWorkerKilledDuringPushes(t *testing.T) {
 	t.Parallel()
+	skipFaultsInShort(t)
+	built := buildShophub(t)
 	heavy(t)
 	const n = 1000
 	// 30 ms per vendor request keeps many pushes in flight at the kill.
 	f := newFaultEnv(t, faultOptions{targets: []string{"shopware-a", "shopware-b"}, latency: 30 * time.Millisecond})
-	bin := buildShophub(t)
+	bin := built()
 	f.startApp(false, nil) // the HTTP side stays up; only the worker dies
 	w1 := f.startWorker(bin, 1)
 
