@@ -271,6 +271,76 @@ type SourceRef struct {
 	Instance   string `json:"instance"`
 	ExternalID string `json:"external_id"`
 	Number     string `json:"number,omitempty"`
+	// Lines are, for the orders behind the return rates in the 360°
+	// view, the order's lines that were refunded or returned.
+	Lines []SourceLine `json:"lines,omitempty"`
+}
+
+// SourceLine is an order line refunded or returned, as the canonical
+// order holds it (mappings.OrderLineKeys).
+type SourceLine struct {
+	SKU              string `json:"sku"`
+	Name             string `json:"name,omitempty"`
+	Quantity         int    `json:"quantity"`
+	RefundedQuantity int    `json:"refunded_quantity"`
+	ReturnedQuantity int    `json:"returned_quantity"`
+	Refunded         string `json:"refunded"`
+}
+
+// returnRateKeys are the indicators whose sources show the returned lines.
+var returnRateKeys = []string{"return_rate_count", "return_rate_value"}
+
+// withReturnedLines adds to the sources of the return rates the lines of
+// each order that were refunded or returned (the order columns the rates
+// are computed from sum them; the lines are in the order's doc).
+func withReturnedLines(db *gorm.DB, src map[string][]SourceRef) error {
+	var ids []uint64
+	for _, k := range returnRateKeys {
+		for _, r := range src[k] {
+			if r.Kind == "order" {
+				ids = append(ids, r.ID)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var rows []struct {
+		ID   uint64
+		Data string
+	}
+	if err := db.Model(&Order{}).Select("id, data").Where("id IN ?", ids).Find(&rows).Error; err != nil {
+		return fmt.Errorf("returned lines: %w", err)
+	}
+	lines := make(map[uint64][]SourceLine, len(rows))
+	for _, r := range rows {
+		doc, err := decodeData("order", r.ID, r.Data)
+		if err != nil {
+			return err
+		}
+		list, _ := doc["lines"].([]any)
+		for _, l := range list {
+			m, _ := l.(map[string]any)
+			sl := SourceLine{SKU: stringField(m, "sku"), Name: stringField(m, "name"), Quantity: intField(m, "quantity"),
+				RefundedQuantity: intField(m, "refunded_quantity"), ReturnedQuantity: intField(m, "returned_quantity"),
+				Refunded: stringField(m, "refunded")}
+			money, _ := mappings.MoneyUnits(sl.Refunded)
+			if sl.RefundedQuantity > 0 || sl.ReturnedQuantity > 0 || money != 0 {
+				lines[r.ID] = append(lines[r.ID], sl)
+			}
+		}
+	}
+	for _, k := range returnRateKeys {
+		refs := make([]SourceRef, len(src[k]))
+		copy(refs, src[k])
+		for i := range refs {
+			if refs[i].Kind == "order" {
+				refs[i].Lines = lines[refs[i].ID]
+			}
+		}
+		src[k] = refs
+	}
+	return nil
 }
 
 func orderRef(o insightOrder) SourceRef {
@@ -730,7 +800,8 @@ func (s *Store) InsightChangesOf(ctx context.Context, customerID uint64, limit i
 type InsightsView struct {
 	Indicators
 	// Sources names, per indicator (Indicators' JSON names), the orders
-	// and tickets it was computed from.
+	// and tickets it was computed from; the return rates' orders with
+	// their refunded and returned lines.
 	Sources    map[string][]SourceRef `json:"sources"`
 	ComputedAt string                 `json:"computed_at"`
 	ScoredAt   string                 `json:"scored_at,omitempty"`
@@ -768,6 +839,9 @@ func (s *Store) InsightsView(ctx context.Context, customerID uint64) (*InsightsV
 	delete(src, "complaints_after_large_order")
 	if len(in.ComplaintSources) > 0 {
 		src["complaints_after_large_order"] = in.ComplaintSources
+	}
+	if err := withReturnedLines(db, src); err != nil {
+		return nil, err
 	}
 	v := &InsightsView{Indicators: in, Sources: src, ComputedAt: row.ComputedAt.UTC().Format(timeFmt)}
 	if row.ScoredAt != nil {

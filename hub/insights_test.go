@@ -229,3 +229,61 @@ func TestProvisionalSegmentBetweenRuns(t *testing.T) {
 		})
 	}
 }
+
+// The 360° view's return rates name the orders they came from with the
+// lines that were refunded or returned: a returned line (a shop's
+// return) and a line credited without a return (an ERP's credit note
+// line), each as the order's doc holds it; the lines nothing happened to,
+// and the other indicators' sources, carry no lines.
+func TestInsightsViewShowsReturnedLines(t *testing.T) {
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			ctx := context.Background()
+			at := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+			opts := hub.InsightOptions{LargeOrderUnits: 1000000, ComplaintDays: 14, Now: func() time.Time { return at.Add(40 * 24 * time.Hour) }}
+			id := mustMerge(t, s, hub.Policy{}, in("shop", "601", at, map[string]any{"email": "lina@example.com"})).CustomerID
+			mergeOrder(t, s, "shop", "1", at, order(t, map[string]any{"total": "150.00", "refunded": "50.00", "financial_status": "partially_refunded",
+				"customer_ref": "601", "placed_at": "2025-03-01T10:00:00Z", "lines": []any{
+					map[string]any{"sku": "A", "name": "Teapot", "quantity": 2, "total": "100.00"},
+					map[string]any{"sku": "B", "name": "Cup", "quantity": 1, "total": "50.00", "returned_quantity": 1, "refunded": "50.00"}}}))
+			mergeOrder(t, s, "erp", "7", at, order(t, map[string]any{"total": "120.00", "refunded": "60.00", "financial_status": "partially_refunded",
+				"customer_email": "lina@example.com", "placed_at": "2025-03-11T10:00:00Z", "lines": []any{
+					map[string]any{"sku": "TP-1", "name": "Teekanne", "quantity": 2, "total": "120.00", "refunded_quantity": 1, "refunded": "60.00"}}}))
+			mergeOrder(t, s, "shop", "2", at, order(t, map[string]any{"total": "30.00", "customer_ref": "601", "placed_at": "2025-03-21T10:00:00Z",
+				"lines": []any{map[string]any{"sku": "C", "quantity": 1, "total": "30.00"}}}))
+			if _, err := s.RefreshInsights(ctx, opts, "order", id); err != nil {
+				t.Fatal(err)
+			}
+			v, err := s.InsightsView(ctx, id)
+			if err != nil || v == nil {
+				t.Fatalf("view %+v, %v", v, err)
+			}
+			type ref struct {
+				Order string
+				Lines []hub.SourceLine
+			}
+			want := []ref{
+				{"shop/1", []hub.SourceLine{{SKU: "B", Name: "Cup", Quantity: 1, ReturnedQuantity: 1, Refunded: "50.00"}}},
+				{"erp/7", []hub.SourceLine{{SKU: "TP-1", Name: "Teekanne", Quantity: 2, RefundedQuantity: 1, Refunded: "60.00"}}},
+			}
+			for _, k := range []string{"return_rate_count", "return_rate_value"} {
+				var got []ref
+				for _, r := range v.Sources[k] {
+					got = append(got, ref{r.Instance + "/" + r.ExternalID, r.Lines})
+				}
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("sources of %s: %+v, want %+v", k, got, want)
+				}
+			}
+			for _, r := range v.Sources["ltv"] {
+				if r.Lines != nil {
+					t.Errorf("ltv source %+v carries lines", r)
+				}
+			}
+			if len(v.Sources["ltv"]) != 3 {
+				t.Errorf("ltv sources %+v, want the three orders", v.Sources["ltv"])
+			}
+		})
+	}
+}
