@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +23,7 @@ import (
 	"github.com/shophub/shophub/hub"
 	"github.com/shophub/shophub/hub/hubtest"
 	"github.com/shophub/shophub/internal/forwarded"
+	"github.com/shophub/shophub/mappings"
 	shsync "github.com/shophub/shophub/sync"
 	"github.com/shophub/shophub/sync/redistest"
 	"gorm.io/gorm"
@@ -423,5 +425,46 @@ func TestPagesOfMissingThings(t *testing.T) {
 		if code != want.code || !strings.Contains(body, want.says) {
 			t.Errorf("%s: %d, want %d saying %q (%.300s)", path, code, want.code, want.says, body)
 		}
+	}
+}
+
+// The console's 360° view shows the insights (a generic section) with
+// the orders each indicator came from and, for the return rates, the
+// lines refunded or returned — here an ERP's credit note on one of two
+// teapots — which the orders card, one row per order, does not show.
+func TestCustomerPageShowsReturnedLines(t *testing.T) {
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			seed(t, st.Store, 1)
+			ctx := context.Background()
+			doc, err := mappings.NormalizeOrder(map[string]any{"number": "S00042", "status": "open", "financial_status": "partially_refunded",
+				"currency": "EUR", "total": "120.00", "refunded": "60.00", "customer_email": "person000000@example.com",
+				"placed_at": "2026-11-01T10:00:00Z", "lines": []any{
+					map[string]any{"sku": "TP-1", "name": "Teekanne", "quantity": 2, "total": "120.00", "refunded_quantity": 1, "refunded": "60.00"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+			if _, err := st.Store.MergeOrder(ctx, hub.OrderInbound{Instance: "erp", ExternalID: "42", EventID: "e1", SourceAt: at, Doc: doc}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.Store.RefreshInsights(ctx, hub.InsightOptions{LargeOrderUnits: -1, Now: func() time.Time { return at.Add(time.Hour) }}, "order", 1); err != nil {
+				t.Fatal(err)
+			}
+			srv := serve(t, st.Store)
+			_, _, page := do(t, login(t, srv), http.MethodGet, srv.URL+"/ui/customers/1", nil, "")
+			start := strings.Index(page, `id="section-insights"`)
+			if start < 0 {
+				t.Fatal("the 360° view has no insights section")
+			}
+			insights := page[start:]
+			insights = insights[:strings.Index(insights, "</section>")]
+			// The generic section renders a source's lines as their JSON.
+			for _, want := range []string{"<dt>Return rate value</dt>", "S00042", "&#34;sku&#34;:&#34;TP-1&#34;", "&#34;refunded_quantity&#34;:1"} {
+				if !strings.Contains(insights, want) {
+					t.Errorf("insights section lacks %q:\n%s", want, insights)
+				}
+			}
+		})
 	}
 }
