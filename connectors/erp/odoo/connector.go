@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-resty/resty/v2"
 	"golang.org/x/time/rate"
@@ -122,6 +123,11 @@ type Connector struct {
 	http     *connectors.HTTPClient
 	rpc      transport
 	refs     *refCache
+
+	// noStockAt is when the database last answered that it has no
+	// stock.move (Inventory not installed) or that the user may not read
+	// it (UnixNano; 0: never): returns.go.
+	noStockAt atomic.Int64
 }
 
 // WebhookConnector is a Connector whose instance has a webhook secret: it

@@ -21,12 +21,15 @@ import (
 // made from an invoice keeps them).
 //
 // Registering a payment or issuing a credit note changes the journal
-// entries only, not the order's write_date, so orders are polled in two
-// passes with one cursor: sale.order by write_date, then customer
-// invoices and credit notes by write_date, each read back to the orders
-// whose invoice_ids hold them. A record's change time is the newest
-// write_date of the order and its invoices and credit notes, so the hub
-// never takes an older read over a newer one.
+// entries only, not the order's write_date, and so does validating a
+// return (stock moves, returns.go). Orders are polled in three passes
+// with one cursor: sale.order by write_date, then customer invoices and
+// credit notes by write_date, each read back to the orders whose
+// invoice_ids hold them, then done return moves by write_date, read back
+// to the orders of their sale_line_id (skipped without Inventory). A
+// record's change time is the newest write_date of the order, its
+// invoices and credit notes and its return moves, so the hub never takes
+// an older read over a newer one.
 
 // orderStates are the sales orders shophub reads: confirmed ones (sale;
 // done before Odoo 17) and cancelled ones. Quotations (draft, sent) are
@@ -51,13 +54,16 @@ var creditLineFields = []string{"id", "move_id", "sale_line_ids", "quantity", "p
 // order's money.
 var customerMoves = []any{"out_invoice", "out_refund"}
 
-// orderCursor is List's position for orders: the orders' pass and the
-// journal entries' pass, each a keyset cursor, and which pass a listing
-// in progress is in.
+// orderCursor is List's position for orders: the orders' pass, the
+// journal entries' pass and the return moves' pass, each a keyset
+// cursor, and which pass a listing in progress is in. A cursor written
+// before the returns pass existed has none: that pass then starts from
+// the beginning once, which reads every return.
 type orderCursor struct {
-	Orders keyset.Cursor `json:"orders"`
-	Moves  keyset.Cursor `json:"moves"`
-	Pass   string        `json:"pass,omitempty"` // "" orders, "moves"
+	Orders  keyset.Cursor `json:"orders"`
+	Moves   keyset.Cursor `json:"moves"`
+	Returns keyset.Cursor `json:"returns"`
+	Pass    string        `json:"pass,omitempty"` // "" orders, "moves", "returns"
 }
 
 func parseOrderCursor(s string) (orderCursor, error) {
@@ -68,7 +74,7 @@ func parseOrderCursor(s string) (orderCursor, error) {
 	if err := json.Unmarshal([]byte(s), &c); err != nil {
 		return orderCursor{}, fmt.Errorf("order cursor %q: %w", s, err)
 	}
-	for _, k := range []keyset.Cursor{c.Orders, c.Moves} {
+	for _, k := range []keyset.Cursor{c.Orders, c.Moves, c.Returns} {
 		if _, err := keyset.Parse(k.String()); err != nil {
 			return orderCursor{}, fmt.Errorf("order cursor %q: %w", s, err)
 		}
@@ -124,6 +130,9 @@ func (c *Connector) listOrders(ctx context.Context, cur string) (connectors.Page
 		return connectors.Page{}, connectors.Permanent(fmt.Errorf("odoo: %w", err))
 	}
 	limit := c.settings.PageSize
+	if pos.Pass == "returns" {
+		return c.listReturns(ctx, pos)
+	}
 	if pos.Pass == "" {
 		domain := append([]any{[]any{"state", "in", orderStates}}, c.changedSince(pos.Orders)...)
 		var rows []map[string]any
@@ -178,6 +187,56 @@ func (c *Connector) listOrders(ctx context.Context, cur string) (connectors.Page
 	}
 	page := connectors.Page{Records: recs}
 	if len(moves) < limit {
+		pos.Pass = "returns" // the journal entries are read; the returns next
+		if !c.askStock() {
+			pos.Pass, page.Done = "", true
+		}
+	}
+	page.Next = pos.String()
+	return page, nil
+}
+
+// listReturns is List's last pass: the done return moves changed since
+// the cursor, read back to their orders. Without readable stock moves the
+// pass ends the listing at once.
+func (c *Connector) listReturns(ctx context.Context, pos orderCursor) (connectors.Page, error) {
+	limit := c.settings.PageSize
+	domain := append(returnMoves(), c.changedSince(pos.Returns)...)
+	var moves []map[string]any
+	kw := map[string]any{"domain": domain, "fields": []string{"id", "sale_line_id", "write_date"}, "limit": limit, "offset": 0, "order": order}
+	if err := c.rpc.call(ctx, "stock.move", "search_read", kw, &moves); err != nil {
+		if !c.stockMissing(err) {
+			return connectors.Page{}, fmt.Errorf("odoo: list returns: %w", err)
+		}
+		moves = nil
+	}
+	var recs []connectors.Record
+	if len(moves) > 0 {
+		lines := make([]any, 0, len(moves))
+		for _, m := range moves {
+			lines = append(lines, m2oID(m["sale_line_id"]))
+		}
+		var rows []map[string]any
+		kw := map[string]any{"domain": []any{[]any{"order_line", "in", lines}, []any{"state", "in", orderStates}},
+			"fields": orderFields, "order": "id asc"}
+		if err := c.rpc.call(ctx, "sale.order", "search_read", kw, &rows); err != nil {
+			return connectors.Page{}, fmt.Errorf("odoo: orders of returns: %w", err)
+		}
+		var err error
+		if recs, err = c.orderRecords(ctx, rows); err != nil {
+			return connectors.Page{}, fmt.Errorf("odoo: orders of returns: %w", err)
+		}
+	}
+	var last map[string]any
+	if len(moves) > 0 {
+		last = moves[len(moves)-1]
+	}
+	var err error
+	if pos.Returns, err = advance(pos.Returns, last, len(moves) == limit); err != nil {
+		return connectors.Page{}, connectors.Permanent(fmt.Errorf("odoo: list returns: %w", err))
+	}
+	page := connectors.Page{Records: recs}
+	if len(moves) < limit {
 		pos.Pass, page.Done = "", true
 	}
 	page.Next = pos.String()
@@ -214,7 +273,10 @@ func (c *Connector) fetchOrder(ctx context.Context, externalID string) (*connect
 //	                  total (price_total as a decimal string), and what
 //	                  the posted credit notes' lines linked to it
 //	                  (sale_line_ids) pay back: refunded_quantity (Σ
-//	                  quantity) and refunded (Σ price_total)
+//	                  quantity) and refunded (Σ price_total); and
+//	                  returned_quantity, what came back to refund by
+//	                  done return moves (returns.go; 0 without
+//	                  Inventory)
 //	currency          the currency's code (res.currency's name)
 //	payment_term      the payment term's name, "" without one
 //	customer_id       partner_id's id; customer_email its email
@@ -227,8 +289,8 @@ func (c *Connector) fetchOrder(ctx context.Context, externalID string) (*connect
 //	                  (some paid in part or not), "open" (none paid)
 //	refunded          the posted credit notes' amount_total, summed
 //
-// Its change time is the newest write_date of the order, its invoices
-// and its credit notes.
+// Its change time is the newest write_date of the order, its invoices,
+// its credit notes and its lines' return moves.
 func (c *Connector) orderRecords(ctx context.Context, rows []map[string]any) ([]connectors.Record, error) {
 	if len(rows) == 0 {
 		return nil, nil
@@ -265,6 +327,10 @@ func (c *Connector) orderRecords(ctx context.Context, rows []map[string]any) ([]
 		return nil, fmt.Errorf("read order partners: %w", err)
 	}
 	credited, err := c.creditedLines(ctx, moves)
+	if err != nil {
+		return nil, err
+	}
+	back, err := c.returnedLines(ctx, lineIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -310,10 +376,13 @@ func (c *Connector) orderRecords(ctx context.Context, rows []map[string]any) ([]
 				continue // a section or note line
 			}
 			sku, _ := productOf[m2oID(l["product_id"])]["default_code"].(string)
-			cr := credited[lid]
+			cr, rt := credited[lid], back[lid]
+			if rt.changed.After(changed) {
+				changed = rt.changed
+			}
 			ls = append(ls, map[string]any{"sku": sku, "name": str(l["name"]), "product_uom_qty": l["product_uom_qty"],
 				"qty_delivered": l["qty_delivered"], "qty_invoiced": l["qty_invoiced"], "total": money(num(l["price_total"])),
-				"refunded_quantity": cr.qty, "refunded": money(cr.amount)})
+				"refunded_quantity": cr.qty, "refunded": money(cr.amount), "returned_quantity": rt.qty})
 		}
 		d["lines"] = ls
 		d["currency"] = m2oName(row["currency_id"])

@@ -169,8 +169,10 @@ func TestOrdersReadAndMapped(t *testing.T) {
 			// The credit note's line, linked to the teapots' line by
 			// sale_line_ids, is that line's refund; the cup's line has none.
 			wantLines := []any{
-				map[string]any{"sku": "TP-1", "name": "[TP-1] Teekanne", "quantity": 2, "total": "120.00", "refunded_quantity": 1, "refunded": "60.00"},
-				map[string]any{"sku": "CUP-7", "name": "[CUP-7] Tasse", "quantity": 1, "total": "30.00", "refunded_quantity": 0, "refunded": "0.00"},
+				map[string]any{"sku": "TP-1", "name": "[TP-1] Teekanne", "quantity": 2, "total": "120.00", "refunded_quantity": 1, "refunded": "60.00",
+					"returned_quantity": 0},
+				map[string]any{"sku": "CUP-7", "name": "[CUP-7] Tasse", "quantity": 1, "total": "30.00", "refunded_quantity": 0, "refunded": "0.00",
+					"returned_quantity": 0},
 			}
 			if diff := cmp.Diff(wantLines, lines); diff != "" {
 				t.Errorf("lines, the section left out, the teapot's line credited (-want +got):\n%s", diff)

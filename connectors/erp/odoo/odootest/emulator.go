@@ -42,6 +42,10 @@ type Options struct {
 	Version string
 	// Now is the clock (default time.Now); SetNow overrides it.
 	Now func() time.Time
+	// NoInventory leaves out Inventory and its sales bridge (stock,
+	// sale_stock): no stock.* models, as on a database with Sales and
+	// Invoicing only.
+	NoInventory bool
 }
 
 // Emulator is an in-memory Odoo database. It is safe for concurrent use.
@@ -75,7 +79,7 @@ func New(opts Options) *Emulator {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Emulator{opts: opts, st: newStore(), Clock: emulator.Clock{Base: opts.Now}}
+	return &Emulator{opts: opts, st: newStore(!opts.NoInventory), Clock: emulator.Clock{Base: opts.Now}}
 }
 
 // Handler serves the API.
@@ -386,6 +390,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (e *Emulator) hasModel(name string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.st.models[name] != nil
 }
 
 // dispatch runs one model method with named arguments.
@@ -715,6 +725,12 @@ func (e *Emulator) serveJSONRPC(w http.ResponseWriter, body []byte) {
 			}
 		}
 		e.Log(modelName + "/" + method)
+		if !e.hasModel(modelName) {
+			// odoo/service/model.py execute_cr: the registry has no such
+			// model (its module is not installed).
+			fail("odoo.exceptions.UserError", fmt.Sprintf("Object %s doesn't exist", modelName))
+			return
+		}
 		res, oerr := e.dispatch(modelName, method, kw)
 		if oerr != nil {
 			fail(oerr.name, oerr.msg)

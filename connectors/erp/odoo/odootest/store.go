@@ -57,7 +57,7 @@ func charFields(names ...string) map[string]fieldDef {
 	return m
 }
 
-func newStore() *store {
+func newStore(inventory bool) *store {
 	partner := charFields("name", "email", "phone", "mobile", "street", "street2", "zip", "city", "vat", "lang", "ref", "comment", "company_name", "website", "function")
 	partner["id"] = fieldDef{kind: kindInt, readonly: true}
 	partner["display_name"] = fieldDef{kind: kindChar, readonly: true}
@@ -110,6 +110,9 @@ func newStore() *store {
 		"res.partner.category": {name: "res.partner.category", fields: category, recs: map[int64]record{}, nextID: 1, required: []string{"name"}, display: name},
 	}}
 	addSalesModels(s) // sales.go
+	if inventory {
+		addStockModels(s) // stock.go
+	}
 	// Odoo's base data: every country, and res.country.state for the main
 	// markets with the code within the country (HH, ON, CA, 9).
 	for _, c := range emulator.Countries() {
