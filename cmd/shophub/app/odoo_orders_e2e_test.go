@@ -18,7 +18,9 @@ import (
 // cancellation and a credit note, polled over JSON-2, give the buyer's
 // indicators that Odoo's records say, worked out by hand below; the
 // credit note, which changes only the journal entries, then shows as a
-// refund, on the line it credits.
+// refund, on the line it credits; a return of goods without a credit
+// note, which changes only stock moves and the order line, as a return
+// on its line and in the return rate by count.
 func TestOdooOrdersReachInsights(t *testing.T) {
 	t.Parallel()
 	const pollInterval = time.Second
@@ -31,8 +33,9 @@ func TestOdooOrdersReachInsights(t *testing.T) {
 	teapot, cup := odootest.OrderLine{SKU: "TP-1", Name: "Teekanne", Qty: 2, Price: 60}, odootest.OrderLine{SKU: "CUP-7", Name: "Tasse", Qty: 1, Price: 30}
 	day := func(n int) time.Time { return time.Now().Add(-time.Duration(n) * 24 * time.Hour) }
 	// 30 days ago: 30 days' term (an invoice), 2 teapots, paid.
-	onTerms, _ := odooEmu.PlaceOrder(odootest.NewOrder{Partner: partner, PaymentTerm: "30 Days", Date: day(30), Lines: []odootest.OrderLine{teapot}})
+	onTerms, onTermsLines := odooEmu.PlaceOrder(odootest.NewOrder{Partner: partner, PaymentTerm: "30 Days", Date: day(30), Lines: []odootest.OrderLine{teapot}})
 	odooEmu.RegisterPayment(odooEmu.InvoiceOrder(onTerms), true)
+	onTermsDelivery := odooEmu.Deliver(onTerms, odootest.Moved{Line: onTermsLines[0], Qty: 2})
 	// 20 days ago: immediate payment (prepayment), 2 teapots and a cup
 	// (150.00), paid, the bank statement not reconciled yet.
 	prepaid, prepaidLines := odooEmu.PlaceOrder(odootest.NewOrder{Partner: partner, PaymentTerm: odootest.TermImmediate, Date: day(20), Lines: []odootest.OrderLine{teapot, cup}})
@@ -99,5 +102,30 @@ func TestOdooOrdersReachInsights(t *testing.T) {
 	want := []line{{SKU: "TP-1", Refunded: "60.00", Qty: 2, RefundedQty: 1}, {SKU: "CUP-7", Refunded: "0.00", Qty: 1}}
 	if !slices.Equal(got, want) || ord.Items != 3 || ord.ReturnedItems != 1 || ord.RefundedUnits != 600000 {
 		t.Errorf("hub order: lines %+v (want %+v), items %d returned %d refunded %d units", got, want, ord.Items, ord.ReturnedItems, ord.RefundedUnits)
+	}
+
+	// One of the two teapots of the order on terms comes back (the return
+	// wizard, "Update quantities on SO/PO", validated), no credit note
+	// yet: only stock moves and the line's qty_delivered change, not the
+	// sale.order. Both paid orders now have something back: by count 2 of
+	// 2; no money went back, so LTV and the rate by value stay.
+	nextSecond()
+	odooEmu.Return(onTermsDelivery, true, odootest.Moved{Line: onTermsLines[0], Qty: 1})
+	e.waitInsights(t, email, "the return never reached the insights", func(in hub.Indicators) bool {
+		return in.ReturnRateCount == 1 && in.ReturnRateValue == 0.2222 && in.LTV == "210.00" && in.AOV == "105.00"
+	})
+	var returned hub.Order
+	if err := e.app.Store.DB().Where("instance = ? AND external_id = ?", "erp", strconv.FormatInt(onTerms, 10)).Take(&returned).Error; err != nil {
+		t.Fatal(err)
+	}
+	var rdoc struct {
+		Lines []map[string]any `json:"lines"`
+	}
+	if err := json.Unmarshal([]byte(returned.Data), &rdoc); err != nil {
+		t.Fatal(err)
+	}
+	if len(rdoc.Lines) != 1 || rdoc.Lines[0]["returned_quantity"] != float64(1) || rdoc.Lines[0]["refunded_quantity"] != float64(0) ||
+		returned.Items != 2 || returned.ReturnedItems != 1 || returned.RefundedUnits != 0 {
+		t.Errorf("hub order after the return: lines %v, items %d returned %d refunded %d units", rdoc.Lines, returned.Items, returned.ReturnedItems, returned.RefundedUnits)
 	}
 }
