@@ -36,7 +36,7 @@ var defaultMapping []byte
 func init() {
 	connectors.Register(connectors.Registration{
 		Type: Type,
-		Doc: "Odoo ERP (res.partner; sale.order read-only, with payments and credit notes from account.move) over the JSON-2 API or legacy /jsonrpc: write_date polling, create/write pushes, " +
+		Doc: "Odoo ERP (res.partner; sale.order read-only, with payments and credit notes from account.move, returns from stock.move when Inventory is installed) over the JSON-2 API or legacy /jsonrpc: write_date polling, create/write pushes, " +
 			"secret-URL webhook notifications as fetch hints.",
 		Capabilities: connectors.Capabilities{Webhooks: true, Poll: true, Push: true, Resources: []string{connectors.ResourceCustomer, connectors.ResourceOrder}},
 		NewSettings:  func() any { return NewSettings() },
