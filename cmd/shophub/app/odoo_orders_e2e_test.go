@@ -19,8 +19,7 @@ import (
 // indicators that Odoo's records say, worked out by hand below; the
 // credit note, which changes only the journal entries, then shows as a
 // refund, on the line it credits; a return of goods without a credit
-// note, which changes only stock moves and the order line, as a return
-// on its line and in the return rate by count.
+// note as a return on its line and in the return rate by count.
 func TestOdooOrdersReachInsights(t *testing.T) {
 	t.Parallel()
 	const pollInterval = time.Second
@@ -106,9 +105,10 @@ func TestOdooOrdersReachInsights(t *testing.T) {
 
 	// One of the two teapots of the order on terms comes back (the return
 	// wizard, "Update quantities on SO/PO", validated), no credit note
-	// yet: only stock moves and the line's qty_delivered change, not the
-	// sale.order. Both paid orders now have something back: by count 2 of
-	// 2; no money went back, so LTV and the rate by value stay.
+	// yet: stock moves, the line's qty_delivered and (the order fully
+	// delivered before) its delivery_status change. Both paid orders now
+	// have something back: by count 2 of 2; no money went back, so LTV
+	// and the rate by value stay.
 	nextSecond()
 	odooEmu.Return(onTermsDelivery, true, odootest.Moved{Line: onTermsLines[0], Qty: 1})
 	e.waitInsights(t, email, "the return never reached the insights", func(in hub.Indicators) bool {

@@ -21,8 +21,8 @@ import (
 // made from an invoice keeps them).
 //
 // Registering a payment or issuing a credit note changes the journal
-// entries only, not the order's write_date, and so does validating a
-// return (stock moves, returns.go). Orders are polled in three passes
+// entries only, not the order's write_date, and validating a return
+// moves it only when it changes the order's delivery_status (returns.go). Orders are polled in three passes
 // with one cursor: sale.order by write_date, then customer invoices and
 // credit notes by write_date, each read back to the orders whose
 // invoice_ids hold them, then done return moves by write_date, read back

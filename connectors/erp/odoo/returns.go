@@ -24,9 +24,13 @@ import (
 //
 // Validating a return writes the stock moves and, with to_refund, the
 // line's stored qty_delivered (and so the line's write_date: the ORM's
-// _write_multi stamps write_date on computed fields' writes too), but not
-// the sale.order: its write_date stays. The lister therefore polls
-// stock.move as well (the "returns" pass, orders.go).
+// _write_multi stamps write_date on computed fields' writes too). The
+// sale.order is written only when its stored delivery_status
+// (sale_stock, depends on picking_ids.state) changes value: on a fully
+// delivered order a return moves it (partial while the return is open,
+// full again once done), on an order with a backorder still open it
+// stays partial and the order's write_date stays. The lister therefore
+// polls stock.move as well (the "returns" pass, orders.go).
 //
 // stock.move exists only with Inventory installed; a database with Sales
 // and Invoicing alone answers "Object stock.move doesn't exist" (JSON-RPC,

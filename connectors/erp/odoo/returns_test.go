@@ -13,13 +13,15 @@ import (
 	"github.com/shophub/shophub/connectors/erp/odoo/odootest"
 )
 
-// An order delivered in full, then one of its two teapots returned with
-// "Update quantities on SO/PO" (to_refund) and its cup returned for an
-// exchange (without): the teapots' line says returned_quantity 1 and the
-// cup's 0, as Odoo's qty_delivered counts them. Validating the returns
-// writes stock moves and the teapots' line, not the sale.order: the next
-// incremental listing brings the order back through the return moves'
-// pass, its change time the return's. Both protocols read the same.
+// An order whose two teapots are delivered (the cup on backorder), then
+// one teapot returned with "Update quantities on SO/PO" (to_refund) and
+// the other for an exchange (without): the teapots' line says
+// returned_quantity 1 and the cup's 0, as Odoo's qty_delivered counts
+// them. With a delivery still open the order's delivery_status stays
+// partial, so validating the returns writes stock moves and the
+// teapots' line, not the sale.order: the next incremental listing brings
+// the order back through the return moves' pass, its change time the
+// return's. Both protocols read the same.
 func TestOrderPartialReturn(t *testing.T) {
 	for _, proto := range []string{"json2", "jsonrpc"} {
 		t.Run(proto, func(t *testing.T) {
@@ -35,7 +37,7 @@ func TestOrderPartialReturn(t *testing.T) {
 			buyer := emu.CreateCustomer(map[string]any{"name": "Rolf Return", "email": "rolf@example.com", "country_code": "DE"})
 			order, lines := emu.PlaceOrder(odootest.NewOrder{Partner: buyer, PaymentTerm: "30 Days", Lines: []odootest.OrderLine{
 				{SKU: "TP-1", Name: "Teekanne", Qty: 2, Price: 60}, {SKU: "CUP-7", Name: "Tasse", Qty: 1, Price: 30}}})
-			delivery := emu.Deliver(order, odootest.Moved{Line: lines[0], Qty: 2}, odootest.Moved{Line: lines[1], Qty: 1})
+			delivery := emu.Deliver(order, odootest.Moved{Line: lines[0], Qty: 2})
 			_, cursor := connectortest.ListAll(t, l, connectors.ResourceOrder, "")
 			// Ten minutes on (past the look-back) another order is placed:
 			// the cursors move there.
@@ -48,12 +50,9 @@ func TestOrderPartialReturn(t *testing.T) {
 			emu.SetNow(back)
 			ordered := emu.OrderWriteDate(order)
 			emu.Return(delivery, true, odootest.Moved{Line: lines[0], Qty: 1})
-			emu.Return(delivery, false, odootest.Moved{Line: lines[1], Qty: 1})
+			emu.Return(delivery, false, odootest.Moved{Line: lines[0], Qty: 1})
 			if q, wd := emu.LineDelivered(lines[0]); q != 1 || wd != back.Format(odootest.DateLayout) {
-				t.Fatalf("teapots' line after the return: qty_delivered %v, write_date %s", q, wd)
-			}
-			if q, _ := emu.LineDelivered(lines[1]); q != 1 {
-				t.Fatalf("cup's line after a return without to_refund: qty_delivered %v, want 1", q)
+				t.Fatalf("teapots' line after the returns (one without to_refund): qty_delivered %v, write_date %s", q, wd)
 			}
 			if emu.OrderWriteDate(order) != ordered {
 				t.Fatal("the return moved the order's write_date")

@@ -1,6 +1,9 @@
 package odootest
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Deliveries and returns as Odoo 17–19 keep them when Inventory and its
 // sales bridge are installed (addons/stock, addons/sale_stock):
@@ -27,8 +30,21 @@ import "fmt"
 // that reverses a return (to a customer again) adds only with to_refund.
 // Its recompute writes the line, so the line's write_date moves
 // (_write_multi sets write_date "but not for computed fields" already
-// done by write()); nothing here writes the sale.order, whose write_date
-// stays. A return without to_refund changes no sale record at all.
+// done by write()).
+//
+// The sale.order is written only through sale_stock's stored
+// delivery_status (depends on picking_ids.state; a return picking is
+// one of the order's pickings, its group's): False without pickings,
+// full when every picking is done or cancelled, partial when some is
+// done and some line has qty_delivered, started when some is done,
+// pending otherwise. A computed field's write is skipped when the value
+// stays (Field.write drops records whose cache holds the same value), so
+// a return moves the order's write_date only when it moves that status:
+// on a fully delivered order, creating the return makes it partial and
+// validating it full again; on an order with a delivery still open (a
+// backorder) it stays partial and the order's write_date stays. Orders
+// here have no picking until Deliver (Odoo creates the delivery at
+// confirmation, pending).
 func addStockModels(s *store) {
 	base := func(chars ...string) map[string]fieldDef {
 		m := charFields(chars...)
@@ -66,6 +82,10 @@ func addStockModels(s *store) {
 	move["location_dest_usage"] = fieldDef{kind: kindSelection, readonly: true, options: usages}
 	move["picking_code"] = fieldDef{kind: kindSelection, readonly: true, options: []string{"incoming", "outgoing", "internal"}}
 
+	order := s.models["sale.order"].fields
+	order["picking_ids"] = fieldDef{kind: kindMany2many, relation: "stock.picking", readonly: true}
+	order["delivery_status"] = fieldDef{kind: kindSelection, readonly: true, options: []string{"pending", "started", "partial", "full"}}
+
 	name := func(_ *store, r record) string { v, _ := r["name"].(string); return v }
 	s.models["stock.location"] = &model{name: "stock.location", fields: location, recs: map[int64]record{}, nextID: 1, required: []string{"name"},
 		display: func(_ *store, r record) string { v, _ := r["complete_name"].(string); return v }}
@@ -92,9 +112,13 @@ type Moved struct {
 }
 
 // Deliver validates a delivery of an order (WH/OUT, stock to customer,
-// done) with one move per Moved and returns the picking's id. The
-// lines' qty_delivered and write_date follow; the order's write_date does
-// not. It panics without Inventory (Options.NoInventory).
+// done) with one move per Moved and returns the picking's id: the order's
+// open delivery (a backorder) if it has one, a new picking otherwise.
+// What the order's lines still lack goes to a new backorder (assigned),
+// as validating a partial delivery with "Create Backorder" does. The
+// lines' qty_delivered and write_date follow, and the order's
+// delivery_status (and write_date when it changes). It panics without
+// Inventory (Options.NoInventory).
 func (e *Emulator) Deliver(order int64, lines ...Moved) int64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -104,15 +128,99 @@ func (e *Emulator) Deliver(order int64, lines ...Moved) int64 {
 	}
 	o := st.models["sale.order"].recs[order]
 	pm := st.models["stock.picking"]
-	id := st.insert("stock.picking", record{"name": fmt.Sprintf("WH/OUT/%05d", pm.nextID), "origin": o["name"],
-		"picking_type_code": "outgoing", "state": "done", "partner_id": o["partner_shipping_id"],
-		"location_id": locStock, "location_dest_id": locCustomers}, e.stamp())
+	var id int64
+	for _, p := range pickingsOf(o) {
+		if r := pm.recs[p]; r["picking_type_code"] == "outgoing" && r["state"] == "assigned" {
+			id = p
+			for _, m := range r["move_ids"].([]int64) {
+				delete(st.models["stock.move"].recs, m) // the backorder's moves become the ones delivered
+			}
+			r["state"], r["write_date"] = "done", e.stamp()
+		}
+	}
+	if id == 0 {
+		id = e.newPicking(o, "WH/OUT", "outgoing", "done", locStock, locCustomers, 0, o["name"])
+	}
 	var moves []int64
 	for _, l := range lines {
-		moves = append(moves, e.addStockMove(id, l, 0, true, locStock, locCustomers, "outgoing"))
+		moves = append(moves, e.addStockMove(id, l, 0, true, locStock, locCustomers, "outgoing", "done"))
 	}
 	pm.recs[id]["move_ids"] = moves
+	var rest []Moved
+	for _, l := range o["order_line"].([]int64) {
+		lr := st.models["sale.order.line"].recs[l]
+		if dt, _ := lr["display_type"].(string); dt != "" {
+			continue
+		}
+		if left := lr["product_uom_qty"].(float64) - st.qtyDelivered(l); left > 0 {
+			rest = append(rest, Moved{Line: l, Qty: left})
+		}
+	}
+	if len(rest) > 0 {
+		bo := e.newPicking(o, "WH/OUT", "outgoing", "assigned", locStock, locCustomers, 0, o["name"])
+		var bm []int64
+		for _, l := range rest {
+			bm = append(bm, e.addStockMove(bo, l, 0, true, locStock, locCustomers, "outgoing", "assigned"))
+		}
+		pm.recs[bo]["move_ids"] = bm
+	}
+	e.deliveryStatus(order)
 	return id
+}
+
+func pickingsOf(o record) []int64 { ids, _ := o["picking_ids"].([]int64); return ids }
+
+// newPicking adds a picking to an order's picking_ids and recomputes its
+// delivery_status.
+func (e *Emulator) newPicking(o record, prefix, code, state string, from, to, returnOf int64, origin any) int64 {
+	pm := e.st.models["stock.picking"]
+	id := e.st.insert("stock.picking", record{"name": fmt.Sprintf("%s/%05d", prefix, pm.nextID), "origin": origin,
+		"picking_type_code": code, "state": state, "partner_id": o["partner_shipping_id"], "return_id": returnOf,
+		"location_id": from, "location_dest_id": to, "move_ids": []int64{}}, e.stamp())
+	o["picking_ids"] = append(slices.Clone(pickingsOf(o)), id)
+	e.deliveryStatus(asID(o["id"]))
+	return id
+}
+
+// deliveryStatus is sale_stock's SaleOrder._compute_delivery_status, a
+// stored field: the order is written (its write_date moves) only when
+// the value changes.
+func (e *Emulator) deliveryStatus(order int64) {
+	st := e.st
+	o := st.models["sale.order"].recs[order]
+	var states []any
+	for _, p := range pickingsOf(o) {
+		states = append(states, st.models["stock.picking"].recs[p]["state"])
+	}
+	every := func(ok ...any) bool {
+		for _, s := range states {
+			if !slices.Contains(ok, s) {
+				return false
+			}
+		}
+		return true
+	}
+	anyDelivered := false
+	for _, l := range o["order_line"].([]int64) {
+		if q, _ := st.models["sale.order.line"].recs[l]["qty_delivered"].(float64); q != 0 {
+			anyDelivered = true
+		}
+	}
+	status := ""
+	switch {
+	case len(states) == 0 || every("cancel"):
+	case every("done", "cancel"):
+		status = "full"
+	case slices.Contains(states, any("done")) && anyDelivered:
+		status = "partial"
+	case slices.Contains(states, any("done")):
+		status = "started"
+	default:
+		status = "pending"
+	}
+	if cur, _ := o["delivery_status"].(string); cur != status {
+		o["delivery_status"], o["write_date"] = status, e.stamp()
+	}
 }
 
 // Return runs the return wizard (stock.return.picking) on a done delivery
@@ -132,9 +240,14 @@ func (e *Emulator) Return(delivery int64, toRefund bool, lines ...Moved) int64 {
 		panic(fmt.Sprintf("odootest: Return: picking %d is not a done delivery", delivery))
 	}
 	pm := st.models["stock.picking"]
-	id := st.insert("stock.picking", record{"name": fmt.Sprintf("WH/IN/%05d", pm.nextID), "origin": fmt.Sprintf("Return of %v", out["name"]),
-		"picking_type_code": "incoming", "state": "done", "partner_id": out["partner_id"], "return_id": delivery,
-		"location_id": locCustomers, "location_dest_id": locStock}, e.stamp())
+	var o record
+	for _, r := range st.models["sale.order"].recs {
+		if slices.Contains(pickingsOf(r), delivery) {
+			o = r
+		}
+	}
+	// The wizard creates the return (ready) in the order's pickings...
+	id := e.newPicking(o, "WH/IN", "incoming", "assigned", locCustomers, locStock, delivery, fmt.Sprintf("Return of %v", out["name"]))
 	var moves []int64
 	for _, l := range lines {
 		var orig int64
@@ -149,15 +262,17 @@ func (e *Emulator) Return(delivery int64, toRefund bool, lines ...Moved) int64 {
 		if q, _ := st.models["stock.move"].recs[orig]["quantity"].(float64); l.Qty > q {
 			panic(fmt.Sprintf("odootest: Return: %v of line %d, delivered %v", l.Qty, l.Line, q))
 		}
-		moves = append(moves, e.addStockMove(id, l, orig, toRefund, locCustomers, locStock, "incoming"))
+		moves = append(moves, e.addStockMove(id, l, orig, toRefund, locCustomers, locStock, "incoming", "done"))
 	}
-	pm.recs[id]["move_ids"] = moves
+	// ... and validating it makes it done.
+	pm.recs[id]["move_ids"], pm.recs[id]["state"] = moves, "done"
+	e.deliveryStatus(asID(o["id"]))
 	return id
 }
 
-// addStockMove adds a done move of a picking and recomputes its sale
+// addStockMove adds a move of a picking and recomputes its sale
 // order line's qty_delivered as sale_stock does.
-func (e *Emulator) addStockMove(picking int64, l Moved, origin int64, toRefund bool, from, to int64, code string) int64 {
+func (e *Emulator) addStockMove(picking int64, l Moved, origin int64, toRefund bool, from, to int64, code, state string) int64 {
 	st := e.st
 	lr := st.models["sale.order.line"].recs[l.Line]
 	if lr == nil {
@@ -167,7 +282,7 @@ func (e *Emulator) addStockMove(picking int64, l Moved, origin int64, toRefund b
 	p := st.models["stock.picking"].recs[picking]
 	id := st.insert("stock.move", record{"name": lr["name"], "reference": p["name"], "origin": p["origin"], "picking_id": picking,
 		"product_id": lr["product_id"], "sale_line_id": l.Line, "origin_returned_move_id": origin, "to_refund": origin != 0 && toRefund,
-		"product_uom_qty": l.Qty, "quantity": l.Qty, "state": "done", "location_id": from, "location_dest_id": to,
+		"product_uom_qty": l.Qty, "quantity": l.Qty, "state": state, "location_id": from, "location_dest_id": to,
 		"location_usage": usage(from), "location_dest_usage": usage(to), "picking_code": code}, e.stamp())
 	before, _ := lr["qty_delivered"].(float64)
 	if q := st.qtyDelivered(l.Line); q != before {
