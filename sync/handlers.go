@@ -475,6 +475,24 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		if cur, current, merged, err = h.readTarget(ctx, tp, p, extID); err != nil {
 			return err
 		}
+		if !merged {
+			// The hub may have moved on between our read of the customer
+			// and our read of the target without this read changing it:
+			// the target's own edit merged from its webhook meanwhile,
+			// and the target, read now, holds just that (its last record:
+			// nothing to merge). Rendered from the customer read before,
+			// the write would carry the value that edit replaced and
+			// revert it at the target (two Shopify edits within a second:
+			// the first one written back over the second).
+			v, err := h.Store.CustomerVersion(ctx, p.CustomerID)
+			if errors.Is(err, hub.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			merged = v != cust.Version // moved on: rendered anew below
+		}
 		if merged {
 			if cust, doc, err = h.Store.Customer(ctx, p.CustomerID); err != nil {
 				return err
