@@ -101,7 +101,9 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 			}
 			// Nothing to do when this source already said exactly this, or
 			// when this is an older version of a record whose newer version
-			// the hub has seen: the source itself has moved on.
+			// the hub has seen: the source itself has moved on. Said
+			// exactly this, but read after our push wrote something else
+			// there, it may hold a value written back since (changedBackPossible).
 			// A record whose trust changed (the email was confirmed) is no
 			// duplicate: its link must learn it.
 			// A record linked as a stranger under email_name (other names,
@@ -110,7 +112,8 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				in.Unverified = true
 			}
 			if ls != nil && !restored && ls.row.Unverified == in.Unverified && ls.row.LastInboundAt != nil &&
-				(ls.row.LastInboundHash == docs[i].hash || in.SourceAt.Before(*ls.row.LastInboundAt)) {
+				(ls.row.LastInboundHash == docs[i].hash && !changedBackPossible(in, ls.row.LastInboundAt, ls.row.LastPushedAt, ls.row.LastPushedDoc) ||
+					in.SourceAt.Before(*ls.row.LastInboundAt)) {
 				results[i].Duplicate = true
 				resultCust[i] = ls.cust
 				if ls.cust == nil { // linked customer is gone; nothing to say
@@ -164,6 +167,9 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				}
 				if ls.row.LastPushedAt != nil {
 					m.pushedAt = *ls.row.LastPushedAt
+				}
+				if ls.row.LastInboundAt != nil {
+					m.baselineAt = *ls.row.LastInboundAt
 				}
 			}
 			m.apply(cs.row.ID, created)

@@ -84,23 +84,34 @@ func (s *Store) QuarantineCount(ctx context.Context, instance string) (int64, er
 	return n, q.Count(&n).Error
 }
 
-// InboundHashes returns, for the records among externalIDs the hub has
-// received before, the content hash of the last view received: a poll that
-// lists its boundary again drops what is unchanged with this one read
-// instead of a merge transaction that locks customers.
-func (s *Store) InboundHashes(ctx context.Context, instance, resource string, externalIDs []string) (map[string]string, error) {
-	out := make(map[string]string, len(externalIDs))
-	for chunk := range slices.Chunk(externalIDs, batchSize) {
+// Applied reports, for each of a source's records (one instance and
+// resource), whether the hub received exactly this content from it last
+// time (the link's last inbound hash) and the record cannot hold a value
+// written back after our last push there (changedBackPossible): a poll
+// that lists its boundary again drops what is unchanged with this one
+// read instead of a merge transaction that locks customers.
+func (s *Store) Applied(ctx context.Context, instance, resource string, ins []Inbound) ([]bool, error) {
+	ids := make([]string, len(ins))
+	for i, in := range ins {
+		ids[i] = in.ExternalID
+	}
+	links := make(map[string]Link, len(ins))
+	for chunk := range slices.Chunk(ids, batchSize) {
 		var rows []Link
-		err := s.db.WithContext(ctx).Select("external_id", "last_inbound_hash").
+		err := s.db.WithContext(ctx).Select("external_id", "last_inbound_hash", "last_inbound_at", "last_pushed_at", "last_pushed_doc").
 			Where("instance = ? AND resource = ? AND external_id IN ? AND last_inbound_at IS NOT NULL", instance, resource, chunk).
 			Find(&rows).Error
 		if err != nil {
 			return nil, err
 		}
 		for _, l := range rows {
-			out[l.ExternalID] = l.LastInboundHash
+			links[l.ExternalID] = l
 		}
+	}
+	out := make([]bool, len(ins))
+	for i, in := range ins {
+		l, ok := links[in.ExternalID]
+		out[i] = ok && l.LastInboundHash == HashDoc(in.Doc) && !changedBackPossible(in, l.LastInboundAt, l.LastPushedAt, l.LastPushedDoc)
 	}
 	return out, nil
 }

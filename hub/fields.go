@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"encoding/json"
 	"sort"
 	"strings"
 	"time"
@@ -29,6 +30,9 @@ type merger struct {
 	pushed map[string]any
 	// pushedAt is when that push was recorded (zero when unknown).
 	pushedAt time.Time
+	// baselineAt is the baseline's source time (the link's last inbound
+	// time; zero when unknown).
+	baselineAt time.Time
 	// emailTaken reports whether another customer holds an email.
 	emailTaken func(email string) bool
 	// linked: the source's link existed before this record (a new link
@@ -135,7 +139,8 @@ func (m *merger) decide(custID uint64, s slot, nv any) bool {
 		// still win over it.
 		return false
 	}
-	if s.hadOld && jsonEqual(s.old, nv) {
+	back := m.changedBack(s, nv)
+	if s.hadOld && jsonEqual(s.old, nv) && !back {
 		return false // unchanged at the source since its last record
 	}
 	if s.hadPushed && jsonEqual(s.pushed, nv) {
@@ -205,6 +210,13 @@ func (m *merger) decide(custID uint64, s slot, nv any) bool {
 		at = cur.At
 	}
 	m.prov[s.path] = Provenance{Instance: m.in.Instance, At: at, Unverified: m.in.Unverified}
+	if back {
+		// The source gets the hub's values again: that push writes
+		// nothing (the source holds them) and records them as pushed, so
+		// the record, listed again, is a duplicate and not weighed anew
+		// against a push it has already answered.
+		m.stale = true
+	}
 	return true
 }
 
@@ -239,6 +251,88 @@ func (m *merger) afterPush(s slot, nv any) bool {
 func (m *merger) readAfterPush(s slot, nv any) bool {
 	return s.hadPushed && !m.pushedAt.IsZero() && !m.in.ReadAt.IsZero() && m.in.ReadAt.After(m.pushedAt) &&
 		!jsonEqual(s.pushed, nv)
+}
+
+// changedBack: a record read after our last push landed holds the
+// source's previous value (its baseline) where the push wrote another.
+// Our write was there, so somebody wrote the old value back after it: an
+// edit at the source (Odoo city Kiel, our push writes Ulm, a user sets
+// Kiel again before any poll saw Ulm). decide lets readAfterPush pass the
+// baseline rule for exactly this: nv equals the baseline and differs from
+// the value pushed, so the push changed the field. The values compared
+// are canonical (the mapping's reading of the vendor's, as everywhere in
+// the merge): a vendor value our push left alone because it renders the
+// hub's equally (a phone's format, an email's case, a street split) reads
+// back as the pushed value, not as an edit, and where two canonical
+// values render alike (Odoo's one name field) the mapping reads the hub's
+// or the pushed split back (sync previousDoc). An empty value stays no
+// clearing (the rule after the stale-echo one), as from any source that
+// never held one: a target that took only part of a write (a Magento
+// attribute the store lacks) reads back without it. Before, the record counted as
+// unchanged at the source and the hub kept our value: the user's edit
+// was lost, and the source held it alone.
+func (m *merger) changedBack(s slot, nv any) bool {
+	return s.hadOld && jsonEqual(s.old, nv) && !jsonEqual(s.pushed, s.old) && baselineBefore(m.baselineAt, m.pushedAt) &&
+		m.readAfterPush(s, nv)
+}
+
+// baselineBefore: the source's last record is older than our last push
+// there, so the push overwrote what it held. A record newer than the push
+// and unlike it is a value the source held after our write that the hub
+// did not take (refused as older than the hub's): the same value read
+// again is unchanged there, not written back (convergence seed 6: an
+// OXID first name refused as older than Help Scout's, read again by the
+// next push's read before write, came back as an edit).
+func baselineBefore(baselineAt, pushedAt time.Time) bool {
+	return !baselineAt.IsZero() && baselineAt.Before(pushedAt)
+}
+
+// changedBackPossible: the merge may find a value written back at the
+// source (merger.changedBack) in in, so in is no duplicate of the source's
+// last record even where it equals it: it was read after our last push
+// there (pushedAt, pushedDoc: the link's), the source's last record
+// (baselineAt) is older than that push, and it differs from what that push
+// wrote on a path it asserts in full. An empty value is left out (no
+// clearing, see changedBack), and so is a path the source only fills
+// (Shopware's billing phone, always its customer phone): it differs from
+// the pushed address phone on every read, and would cost every push's
+// read before write a merge. MergeBatch's duplicate rule and its cheaper copies
+// (Store.SaidBefore, Store.Applied) ask it.
+func changedBackPossible(in Inbound, baselineAt, pushedAt *time.Time, pushedDoc string) bool {
+	if in.ReadAt.IsZero() || pushedAt == nil || baselineAt == nil || pushedDoc == "" || !in.ReadAt.After(*pushedAt) ||
+		!baselineBefore(*baselineAt, *pushedAt) {
+		return false
+	}
+	var pushed map[string]any
+	if json.Unmarshal([]byte(pushedDoc), &pushed) != nil {
+		return false
+	}
+	for f, nv := range in.Doc {
+		pv, ok := pushed[f]
+		if !ok {
+			continue
+		}
+		if !isAddress(f) {
+			if in.Coverage.Assert(f) == mappings.AssertFull && !isEmpty(nv) && !jsonEqual(pv, nv) {
+				return true
+			}
+			continue
+		}
+		pa, ok := pv.(map[string]any)
+		if !ok {
+			continue
+		}
+		na, _ := nv.(map[string]any)
+		for i, k := range mappings.AddressKeys {
+			if in.Coverage.Assert(addressPaths[f][i]) != mappings.AssertFull {
+				continue
+			}
+			if v := subValue(na, k); !isEmpty(v) && !jsonEqual(subValue(pa, k), v) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // readBeforePush: shophub read the record (ReadAt) before its last push

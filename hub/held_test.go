@@ -2,6 +2,7 @@ package hub_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -85,6 +86,111 @@ func TestReadBeforePushIsNoEdit(t *testing.T) {
 			mustMerge(t, s, hub.Policy{}, again)
 			if got, _ := profile(t, s, a.CustomerID); got["first_name"] != "Annika" {
 				t.Errorf("first_name %v: the edit read again after our push was lost (the early read became its baseline)", got["first_name"])
+			}
+		})
+	}
+}
+
+// TestChangedBackAfterPushIsAnEdit: the ERP holds city Kiel (its last
+// record, the link's baseline), our push writes Ulm there, and a user sets
+// Kiel again before any poll saw Ulm. A record read after the push landed
+// holds Kiel: somebody wrote it back after our write, an edit the hub
+// takes (before, "unchanged at the source" kept Ulm in the hub and every
+// shop, and the ERP alone held Kiel). The same for a top-level field. A
+// record not read after the push (a webhook body, a listing read before
+// the push was recorded) may be the state before our write and asserts
+// nothing; neither does a field the push did not change.
+func TestChangedBackAfterPushIsAnEdit(t *testing.T) {
+	cases := []struct {
+		name     string
+		read     time.Duration // ReadAt: the push's record plus read
+		noRead   bool          // a webhook body
+		hubAfter bool          // the hub's city moved on after the push
+		want     string        // the hub's city and first name afterwards
+	}{
+		{name: "read after the push: an edit", read: time.Millisecond, want: "Kiel/Anna"},
+		{name: "a webhook body: maybe the state before our write", noRead: true, want: "Ulm/Anne"},
+		{name: "read before the push was recorded", read: -time.Millisecond, want: "Ulm/Anne"},
+		// The push wrote Ulm and Anne; the hub has moved to Jena since
+		// (not pushed yet). Kiel read after the push is still an edit, as
+		// new as the push: newer than Jena's edit stamped before it.
+		{name: "the hub moved on before the read", read: time.Millisecond, hubAfter: true, want: "Kiel/Anna"},
+	}
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			ctx := context.Background()
+			for i, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					email := fmt.Sprintf("back%d@example.com", i)
+					sf, erp := fmt.Sprint("S", i), fmt.Sprint("E", i)
+					addr := func(city string) map[string]any { return map[string]any{"zip": "24103", "city": city, "country": "DE"} }
+					doc := func(first, city string) map[string]any {
+						return map[string]any{"email": email, "first_name": first, "billing_address": addr(city)}
+					}
+					created := time.Now().Add(-time.Minute)
+					a := mustMerge(t, s, hub.Policy{}, in("shopify", sf, created, doc("Anna", "Kiel")))
+					push := func(hash string, d map[string]any) time.Time {
+						t.Helper()
+						if _, err := s.Pushed(ctx, a.CustomerID, "erp", "customer", erp, hash, 1, d); err != nil {
+							t.Fatal(err)
+						}
+						l, err := s.Link(ctx, a.CustomerID, "erp", "customer")
+						if err != nil {
+							t.Fatal(err)
+						}
+						return *l.LastPushedAt
+					}
+					read := func(first, city string, readAt time.Time) hub.Result {
+						t.Helper()
+						x := in("erp", erp, time.Now(), doc(first, city))
+						x.EventID = fmt.Sprint(x.EventID, city, readAt.IsZero())
+						x.ReadAt = readAt
+						return mustMerge(t, s, hub.Policy{}, x)
+					}
+					push("h1", doc("Anna", "Kiel"))
+					read("Anna", "Kiel", time.Now()) // the echo: the baseline
+					mustMerge(t, s, hub.Policy{}, in("shopify", sf, created.Add(10*time.Second), doc("Anne", "Ulm")))
+					pushedAt := push("h2", doc("Anne", "Ulm"))
+					if c.hubAfter {
+						mustMerge(t, s, hub.Policy{}, in("shopify", sf, created.Add(20*time.Second), doc("Anne", "Jena")))
+					}
+					var readAt time.Time
+					if !c.noRead {
+						readAt = pushedAt.Add(c.read)
+					}
+					r := read("Anna", "Kiel", readAt)
+					got, _ := profile(t, s, a.CustomerID)
+					city := got["billing_address"].(map[string]any)["city"]
+					if fmt.Sprint(city, "/", got["first_name"]) != c.want {
+						t.Fatalf("hub holds %v/%v, want %s (changed %v)", city, got["first_name"], c.want, r.Changed)
+					}
+					if c.want != "Kiel/Anna" {
+						return
+					}
+					// The ERP gets the hub's values again (it holds them:
+					// that push writes nothing). The record, now the
+					// source's last one and newer than the push, listed
+					// again is a duplicate, in the merge and in its cheap
+					// copies: not weighed anew against the push it answered.
+					if !r.OriginStale {
+						t.Errorf("the ERP is not pushed the hub's values after its edit back")
+					}
+					again := in("erp", erp, time.Now(), doc("Anna", "Kiel"))
+					again.ReadAt = time.Now()
+					said, err := s.SaidBefore(ctx, again)
+					if err != nil {
+						t.Fatal(err)
+					}
+					applied, err := s.Applied(ctx, "erp", "customer", []hub.Inbound{again})
+					if err != nil {
+						t.Fatal(err)
+					}
+					again.EventID += "again"
+					if r := mustMerge(t, s, hub.Policy{}, again); !r.Duplicate || !said || !applied[0] {
+						t.Errorf("listed again: duplicate %v, SaidBefore %v, Applied %v; want all true", r.Duplicate, said, applied[0])
+					}
+				})
 			}
 		})
 	}

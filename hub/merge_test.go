@@ -445,10 +445,10 @@ func TestReadAfterPushIsAnEdit(t *testing.T) {
 		// Only the last push's write can be there after it: an older
 		// push's value read now was written again since.
 		{name: "the city of an older push, read after the last one", step: step{between: "Jena"}, city: "Jena", read: time.Millisecond, want: "Jena"},
-		// The value of the vendor's previous record, still there after our
-		// push of another: maybe a write the vendor did not take. It
-		// asserts nothing (unchanged at the source), as before.
-		{name: "the source's previous value, read after a push of another", city: "Hamburg", read: time.Millisecond, want: "Bremen"},
+		// The value of the vendor's previous record, read after our push
+		// of another landed: written back there after our write, an edit
+		// (TestChangedBackAfterPushIsAnEdit).
+		{name: "the source's previous value, read after a push of another", city: "Hamburg", read: time.Millisecond, want: "Hamburg", stale: true},
 		{name: "hub edited elsewhere after the push", step: step{hubCity: "Kiel", hubAt: 2 * time.Second}, city: "Köln", read: time.Millisecond, want: "Kiel", stale: true},
 		{name: "hub took an edit from before the push after it", step: step{hubCity: "Kiel", hubAt: -2 * time.Second}, city: "Köln", read: time.Millisecond, want: "Köln"},
 	}

@@ -21,7 +21,7 @@ import (
 // means only "not known to be a duplicate": the caller merges.
 func (s *Store) SaidBefore(ctx context.Context, in Inbound) (bool, error) {
 	var l Link
-	err := s.db.WithContext(ctx).Select("last_inbound_hash", "last_inbound_at", "vendor_deleted_at", "unverified").
+	err := s.db.WithContext(ctx).Select("last_inbound_hash", "last_inbound_at", "vendor_deleted_at", "unverified", "last_pushed_at", "last_pushed_doc").
 		Where("instance = ? AND resource = ? AND external_id = ?", in.Instance, in.Resource, in.ExternalID).Take(&l).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return false, nil
@@ -32,5 +32,5 @@ func (s *Store) SaidBefore(ctx context.Context, in Inbound) (bool, error) {
 	if l.VendorDeletedAt != nil || l.LastInboundAt == nil || l.Unverified != in.Unverified || l.LastInboundHash == "" {
 		return false, nil
 	}
-	return l.LastInboundHash == encodeDoc(in.Doc).hash, nil
+	return l.LastInboundHash == encodeDoc(in.Doc).hash && !changedBackPossible(in, l.LastInboundAt, l.LastPushedAt, l.LastPushedDoc), nil
 }

@@ -455,17 +455,13 @@ func (h *Handlers) dropApplied(ctx context.Context, instance, resource string, i
 	if len(ins) == 0 {
 		return ins, from, nil
 	}
-	ids := make([]string, len(ins))
-	for i, in := range ins {
-		ids[i] = in.ExternalID
-	}
-	seen, err := h.Store.InboundHashes(ctx, instance, resource, ids)
-	if err != nil || len(seen) == 0 {
+	applied, err := h.Store.Applied(ctx, instance, resource, ins)
+	if err != nil {
 		return ins, from, err
 	}
 	keep, keepFrom := ins[:0], from[:0]
 	for i, in := range ins {
-		if hash, ok := seen[in.ExternalID]; ok && hash == hub.HashDoc(in.Doc) {
+		if applied[i] {
 			continue
 		}
 		keep, keepFrom = append(keep, in), append(keepFrom, from[i])
