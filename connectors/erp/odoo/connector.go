@@ -128,6 +128,8 @@ type Connector struct {
 	// stock.move (Inventory not installed) or that the user may not read
 	// it (UnixNano; 0: never): returns.go.
 	noStockAt atomic.Int64
+	// stockLegacy: stock.move has no quantity (Odoo before 17): returns.go.
+	stockLegacy atomic.Bool
 }
 
 // WebhookConnector is a Connector whose instance has a webhook secret: it

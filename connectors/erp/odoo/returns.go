@@ -46,8 +46,16 @@ import (
 const stockRecheck = time.Hour
 
 // returnMoveFields are read of a return move. quantity is what was moved
-// (Odoo 17+; quantity_done before).
-var returnMoveFields = []string{"id", "sale_line_id", "quantity", "location_usage", "location_dest_usage", "to_refund", "write_date"}
+// (Odoo 17+), location_usage and location_dest_usage its locations'
+// usage (related fields). Before 17 the move has quantity_done instead,
+// and naming a field a model lacks fails the call (ValueError "Invalid
+// field 'quantity' on model 'stock.move'"): the connector then reads
+// legacyMoveFields and the locations' usage from stock.location, and
+// remembers it.
+var (
+	returnMoveFields = []string{"id", "sale_line_id", "quantity", "location_usage", "location_dest_usage", "to_refund", "write_date"}
+	legacyMoveFields = []string{"id", "sale_line_id", "quantity_done", "location_id", "location_dest_id", "to_refund", "write_date"}
+)
 
 // returnMoves is the domain of the done moves that reverse an earlier
 // move (a return, or the return of a return) and belong to a sales order
@@ -91,10 +99,8 @@ func (c *Connector) returnedLines(ctx context.Context, lineIDs []any) (map[int64
 	if len(lineIDs) == 0 || !c.askStock() {
 		return nil, nil
 	}
-	var moves []map[string]any
-	kw := map[string]any{"domain": append([]any{[]any{"sale_line_id", "in", lineIDs}}, returnMoves()...),
-		"fields": returnMoveFields, "order": "id asc"}
-	if err := c.rpc.call(ctx, "stock.move", "search_read", kw, &moves); err != nil {
+	moves, err := c.readReturnMoves(ctx, append([]any{[]any{"sale_line_id", "in", lineIDs}}, returnMoves()...))
+	if err != nil {
 		if c.stockMissing(err) {
 			return nil, nil
 		}
@@ -123,4 +129,52 @@ func (c *Connector) returnedLines(ctx context.Context, lineIDs []any) (map[int64
 		out[line] = r
 	}
 	return out, nil
+}
+
+// readReturnMoves reads the moves of domain with returnMoveFields, or on
+// Odoo before 17 with legacyMoveFields, filled in to the same shape.
+func (c *Connector) readReturnMoves(ctx context.Context, domain []any) ([]map[string]any, error) {
+	var moves []map[string]any
+	if !c.stockLegacy.Load() {
+		kw := map[string]any{"domain": domain, "fields": returnMoveFields, "order": "id asc"}
+		err := c.rpc.call(ctx, "stock.move", "search_read", kw, &moves)
+		if err == nil || !invalidField(err, "stock.move", "quantity") {
+			return moves, err
+		}
+		c.stockLegacy.Store(true)
+	}
+	kw := map[string]any{"domain": domain, "fields": legacyMoveFields, "order": "id asc"}
+	if err := c.rpc.call(ctx, "stock.move", "search_read", kw, &moves); err != nil {
+		return nil, err
+	}
+	var locIDs []any
+	for _, m := range moves {
+		locIDs = append(locIDs, m2oID(m["location_id"]), m2oID(m["location_dest_id"]))
+	}
+	usage := map[int64]any{}
+	if len(locIDs) > 0 {
+		var locs []map[string]any
+		kw := map[string]any{"domain": []any{[]any{"id", "in", locIDs}}, "fields": []string{"id", "usage"},
+			"context": map[string]any{"active_test": false}}
+		if err := c.rpc.call(ctx, "stock.location", "search_read", kw, &locs); err != nil {
+			return nil, fmt.Errorf("read locations: %w", err)
+		}
+		for _, l := range locs {
+			usage[m2oID(l["id"])] = l["usage"]
+		}
+	}
+	for _, m := range moves {
+		m["quantity"] = m["quantity_done"]
+		m["location_usage"], m["location_dest_usage"] = usage[m2oID(m["location_id"])], usage[m2oID(m["location_dest_id"])]
+	}
+	return moves, nil
+}
+
+// invalidField reports Odoo's answer to a read naming a field the model
+// does not have (odoo/models.py: ValueError "Invalid field %r on model
+// %r").
+func invalidField(err error, model, field string) bool {
+	var oe *Error
+	return errors.As(err, &oe) && oe.Model == model && strings.HasSuffix(oe.Name, "ValueError") &&
+		strings.Contains(oe.Message, "Invalid field") && strings.Contains(oe.Message, "'"+field+"'")
 }

@@ -79,7 +79,8 @@ func New(opts Options) *Emulator {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Emulator{opts: opts, st: newStore(!opts.NoInventory), Clock: emulator.Clock{Base: opts.Now}}
+	major, _ := strconv.Atoi(strings.SplitN(opts.Version, ".", 2)[0])
+	return &Emulator{opts: opts, st: newStore(!opts.NoInventory, major), Clock: emulator.Clock{Base: opts.Now}}
 }
 
 // Handler serves the API.

@@ -18,7 +18,8 @@ import (
 //     sale.order.line it delivers or takes back), product_uom_qty (the
 //     demand), quantity (what was moved; quantity_done before 17), state
 //     (draft … done, cancel), location_id/location_dest_id with their
-//     usage as location_usage/location_dest_usage (related fields), and
+//     usage as location_usage/location_dest_usage (related fields; an
+//     emulator below 17 has quantity_done and neither of those), and
 //     on a return origin_returned_move_id (the move it reverses) and
 //     to_refund ("Update quantities on SO/PO" in the return wizard,
 //     stock.return.picking.line, default true).
@@ -45,7 +46,7 @@ import (
 // backorder) it stays partial and the order's write_date stays. Orders
 // here have no picking until Deliver (Odoo creates the delivery at
 // confirmation, pending).
-func addStockModels(s *store) {
+func addStockModels(s *store, major int) {
 	base := func(chars ...string) map[string]fieldDef {
 		m := charFields(chars...)
 		m["id"] = fieldDef{kind: kindInt, readonly: true}
@@ -81,6 +82,14 @@ func addStockModels(s *store) {
 	move["location_usage"] = fieldDef{kind: kindSelection, readonly: true, options: usages}
 	move["location_dest_usage"] = fieldDef{kind: kindSelection, readonly: true, options: usages}
 	move["picking_code"] = fieldDef{kind: kindSelection, readonly: true, options: []string{"incoming", "outgoing", "internal"}}
+	if major < 17 {
+		// Before 17 what a move moved was quantity_done; the locations'
+		// usage is read from stock.location.
+		move["quantity_done"] = move["quantity"]
+		for _, f := range []string{"quantity", "location_usage", "location_dest_usage"} {
+			delete(move, f)
+		}
+	}
 
 	order := s.models["sale.order"].fields
 	order["picking_ids"] = fieldDef{kind: kindMany2many, relation: "stock.picking", readonly: true}
@@ -282,7 +291,7 @@ func (e *Emulator) addStockMove(picking int64, l Moved, origin int64, toRefund b
 	p := st.models["stock.picking"].recs[picking]
 	id := st.insert("stock.move", record{"name": lr["name"], "reference": p["name"], "origin": p["origin"], "picking_id": picking,
 		"product_id": lr["product_id"], "sale_line_id": l.Line, "origin_returned_move_id": origin, "to_refund": origin != 0 && toRefund,
-		"product_uom_qty": l.Qty, "quantity": l.Qty, "state": state, "location_id": from, "location_dest_id": to,
+		"product_uom_qty": l.Qty, "quantity": l.Qty, "quantity_done": l.Qty, "state": state, "location_id": from, "location_dest_id": to,
 		"location_usage": usage(from), "location_dest_usage": usage(to), "picking_code": code}, e.stamp())
 	before, _ := lr["qty_delivered"].(float64)
 	if q := st.qtyDelivered(l.Line); q != before {

@@ -57,7 +57,7 @@ func charFields(names ...string) map[string]fieldDef {
 	return m
 }
 
-func newStore(inventory bool) *store {
+func newStore(inventory bool, major int) *store {
 	partner := charFields("name", "email", "phone", "mobile", "street", "street2", "zip", "city", "vat", "lang", "ref", "comment", "company_name", "website", "function")
 	partner["id"] = fieldDef{kind: kindInt, readonly: true}
 	partner["display_name"] = fieldDef{kind: kindChar, readonly: true}
@@ -111,7 +111,7 @@ func newStore(inventory bool) *store {
 	}}
 	addSalesModels(s) // sales.go
 	if inventory {
-		addStockModels(s) // stock.go
+		addStockModels(s, major) // stock.go
 	}
 	// Odoo's base data: every country, and res.country.state for the main
 	// markets with the code within the country (HH, ON, CA, 9).
