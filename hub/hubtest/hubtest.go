@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	mysqldrv "github.com/go-sql-driver/mysql"
@@ -41,20 +42,51 @@ func Stores(t testing.TB) []Store {
 // dev tombstone secret and the default phone region.
 var privacyOptions = hub.PrivacyOptions{Region: "DE"}
 
-// SQLite opens a migrated store in a temporary SQLite file.
+// SQLite opens a migrated store in a temporary SQLite file: a copy of
+// one migrated once per test binary, since migrating (gorm's AutoMigrate,
+// pure-Go SQLite under -race) took 0.5–1 s a store, a test's whole setup.
 func SQLite(t testing.TB) *hub.Store {
 	t.Helper()
-	s, err := hub.Open(context.Background(), "sqlite", filepath.Join(t.TempDir(), "hub.db"))
+	b, err := sqliteTemplate()
+	if err != nil {
+		t.Fatalf("migrate sqlite: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "hub.db")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatalf("sqlite file: %v", err)
+	}
+	s, err := hub.Open(context.Background(), "sqlite", path)
 	if err != nil {
 		t.Fatalf("open sqlite: %v", err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	if err := s.Migrate(context.Background()); err != nil {
-		t.Fatalf("migrate sqlite: %v", err)
-	}
 	s.SetPrivacyOptions(privacyOptions)
 	return s
 }
+
+// sqliteTemplate is the file of a freshly migrated SQLite store, made on
+// first use: migrated in a temporary directory, closed (which checkpoints
+// the write-ahead log into the file) and read back.
+var sqliteTemplate = sync.OnceValues(func() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "shophub-hubtest-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "hub.db")
+	s, err := hub.Open(context.Background(), "sqlite", path)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Migrate(context.Background()); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	if err := s.Close(); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(path)
+})
 
 // MySQLDSN creates a fresh database on the test server and returns its DSN;
 // the database is dropped after the test. Tests that need the real server
