@@ -12,6 +12,7 @@ import (
 )
 
 func TestMergeBatch(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store
@@ -90,6 +91,7 @@ func profileOf(t *testing.T, s *hub.Store, id uint64) (*hub.Customer, map[string
 }
 
 func TestConcurrentOverlappingBatches(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store

@@ -141,6 +141,7 @@ func pushedView(cov *mappings.Coverage, doc map[string]any) map[string]any {
 }
 
 func TestEchoOfATouchpointLosesNothingItCannotHold(t *testing.T) {
+	t.Parallel()
 	original := map[string]any{"email": "jana@example.com", "first_name": "Jana", "phone": "+4915111111111",
 		"billing_address": fullBilling, "shipping_address": fullShipping}
 	tests := []struct {
@@ -208,6 +209,7 @@ func TestEchoOfATouchpointLosesNothingItCannotHold(t *testing.T) {
 // is not compared with any push, so only coverage and the source's own
 // baseline protect the hub.
 func TestRecordBeforeAnyPushClearsOnlyWhatItHeld(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store
@@ -240,6 +242,7 @@ func TestRecordBeforeAnyPushClearsOnlyWhatItHeld(t *testing.T) {
 }
 
 func TestAddressSubFieldsKeepTheirOwnProvenance(t *testing.T) {
+	t.Parallel()
 	for _, order := range []string{"in order", "phone edit first"} {
 		t.Run(order, func(t *testing.T) {
 			for _, st := range hubtest.Stores(t) {
@@ -300,6 +303,7 @@ func TestAddressSubFieldsKeepTheirOwnProvenance(t *testing.T) {
 // Customers merged before provenance was kept per sub-field have one
 // provenance for the whole address; each sub-field falls back to it.
 func TestWholeAddressProvenanceStillDecides(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s, ctx := st.Store, context.Background()
@@ -330,6 +334,7 @@ func TestWholeAddressProvenanceStillDecides(t *testing.T) {
 }
 
 func TestFillOnlyFieldsFillGapsAtTheOrigin(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s, ctx := st.Store, context.Background()
@@ -386,6 +391,7 @@ func clone(m map[string]any) map[string]any {
 // creating right now (OXID numbers it, Shopware copies the customer phone
 // into it), read before the push could record the link.
 func TestFillOnlyNeedsAKnownRecord(t *testing.T) {
+	t.Parallel()
 	cov := coverageOf(t, noRegionShop)
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {

@@ -49,6 +49,7 @@ func seedPerson(t *testing.T, s *hub.Store) (erase, keep uint64) {
 }
 
 func TestExport(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store
@@ -89,6 +90,7 @@ func TestExport(t *testing.T) {
 }
 
 func TestErase(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store
@@ -188,6 +190,7 @@ func TestErase(t *testing.T) {
 }
 
 func TestShopRedact(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store
@@ -224,6 +227,7 @@ func TestShopRedact(t *testing.T) {
 // ends in Ann's (joann@example.com) and whose phone ends in Ann's digits
 // in another country; Ann's own, spelled differently, are found.
 func TestExportAndEraseMatchExactly(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store
@@ -289,6 +293,7 @@ func TestExportAndEraseMatchExactly(t *testing.T) {
 // every small id), and one written before the secret still stops the
 // record, being rewritten under the secret when it does.
 func TestTombstonesAreKeyed(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store

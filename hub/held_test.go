@@ -13,6 +13,7 @@ import (
 // TestHeldBefore: the change log tells a value the hub held for a path
 // (created with, replaced, taken, refused) from one it never saw.
 func TestHeldBefore(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store
@@ -54,6 +55,7 @@ func TestHeldBefore(t *testing.T) {
 // hub keeps Anne and the source gets it again. Read after, it would be an
 // edit (TestReadAfterPushIsAnEdit).
 func TestReadBeforePushIsNoEdit(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store

@@ -13,6 +13,7 @@ import (
 // customer number — and by nothing it is not configured for. A value two
 // customers share matches neither.
 func TestMatchKeys(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		keys  []string
@@ -48,6 +49,7 @@ func TestMatchKeys(t *testing.T) {
 // deletion merges nothing; a newer one (the vendor restored the record)
 // links it again and logs the return.
 func TestVendorDeletionOnTheLink(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store
@@ -94,6 +96,7 @@ func TestVendorDeletionOnTheLink(t *testing.T) {
 // A later version of the stranger's record stays unverified while its
 // names differ. Plain email merges regardless of names.
 func TestEmailNameMatch(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name       string
 		keys       []string

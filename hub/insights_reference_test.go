@@ -58,6 +58,7 @@ type refResult struct {
 // currency and class is populated many times over; how fast 100,000
 // customers are scored is `shophub bench score`'s figure.
 func TestInsightsEqualReference(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("bulk history: not in -short")
 	}

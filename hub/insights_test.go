@@ -15,6 +15,7 @@ import (
 // the profitability class leaves an insight change, and ScoreRFM scores
 // and names the segment.
 func TestInsightsFollowOrders(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store
@@ -89,6 +90,7 @@ func TestInsightsFollowOrders(t *testing.T) {
 // boundaries, so segment queries are right before the next run; the next
 // run settles them, and a run after it changes nobody.
 func TestProvisionalSegmentBetweenRuns(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store

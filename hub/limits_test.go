@@ -21,6 +21,7 @@ func longEmail(n int) string {
 // and merges values as long as vendors allow: they must fit on MariaDB,
 // which refuses ("Data too long") what SQLite silently keeps.
 func TestColumnLimitsUpgradeMariaDB(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, err := hub.Open(ctx, "mysql", hubtest.MySQLDSN(t))
 	if err != nil {

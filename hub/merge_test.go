@@ -46,6 +46,7 @@ func countRows(t *testing.T, s *hub.Store, model any) int64 {
 }
 
 func TestIdentityResolution(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store
@@ -85,6 +86,7 @@ func TestIdentityResolution(t *testing.T) {
 }
 
 func TestMergeOrderAndDuplicates(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store
@@ -122,6 +124,7 @@ func TestMergeOrderAndDuplicates(t *testing.T) {
 }
 
 func TestEqualValuesNeverBumpVersion(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store
@@ -147,6 +150,7 @@ func TestEqualValuesNeverBumpVersion(t *testing.T) {
 }
 
 func TestPolicyPriorityAndOwners(t *testing.T) {
+	t.Parallel()
 	pol := hub.Policy{
 		Priority: map[string][]string{"*": {"erp", "shopify"}},
 		Owners:   map[string]string{"billing_address": "erp"},
@@ -193,6 +197,7 @@ func reflectCity(p map[string]any, city string) bool {
 }
 
 func TestConcurrentFirstSightingsMakeOneCustomer(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store
@@ -232,6 +237,7 @@ func TestConcurrentFirstSightingsMakeOneCustomer(t *testing.T) {
 }
 
 func TestConcurrentFieldUpdatesLoseNothing(t *testing.T) {
+	t.Parallel()
 	fields := []string{"first_name", "last_name", "company", "locale"}
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
@@ -266,6 +272,7 @@ func TestConcurrentFieldUpdatesLoseNothing(t *testing.T) {
 }
 
 func TestOnlyChangesAtTheSourceAssert(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store
@@ -302,6 +309,7 @@ func TestOnlyChangesAtTheSourceAssert(t *testing.T) {
 }
 
 func TestSameSecondEditsLaterArrivalWins(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store
@@ -328,6 +336,7 @@ func TestSameSecondEditsLaterArrivalWins(t *testing.T) {
 // newer edit; the vendor's echo of it carries a later timestamp than that
 // edit. It is our own write coming back and must not revert the edit.
 func TestLateEchoOfAnOlderPushRevertsNothing(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store
@@ -361,6 +370,7 @@ func TestLateEchoOfAnOlderPushRevertsNothing(t *testing.T) {
 // a record stamped before the push's second and the echo of the push
 // itself change nothing.
 func TestSameSecondEditAfterPushWins(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name      string
 		back      time.Duration // vendor stamp: the push's whole second minus back
@@ -418,6 +428,7 @@ func TestSameSecondEditAfterPushWins(t *testing.T) {
 // edit leaves customer_entity.updated_at where it was, an hour before the
 // push (merger.readAfterPush).
 func TestReadAfterPushIsAnEdit(t *testing.T) {
+	t.Parallel()
 	addr := func(city string) map[string]any {
 		return map[string]any{"street": "Lindenweg 5", "zip": "28195", "city": city, "country": "DE"}
 	}

@@ -55,6 +55,7 @@ func mainLine(f hub.OrderFigures) string {
 }
 
 func TestMergeOrderLifecycle(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store
@@ -126,6 +127,7 @@ func TestMergeOrderLifecycle(t *testing.T) {
 // Orders that arrive before their customer are adopted when the customer
 // is created: by the shop's customer id in the same instance, or by email.
 func TestOrdersAdoptedByLateCustomer(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store
@@ -166,6 +168,7 @@ func TestOrdersAdoptedByLateCustomer(t *testing.T) {
 // Figures in several currencies are never added up: the main currency is
 // the one most orders were placed in, ties going to the latest order's.
 func TestOrderFiguresPerCurrency(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store
@@ -202,6 +205,7 @@ func TestOrderFiguresPerCurrency(t *testing.T) {
 // Webhooks of one order arrive concurrently (orders/create, orders/paid,
 // orders/updated within a second): one row, the newest state.
 func TestMergeOrderConcurrent(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store

@@ -15,6 +15,7 @@ import (
 // again: the hub moved on while it ran, or a newer push was recorded
 // first (which then stays recorded).
 func TestPushedRecordsAndReportsOvertaking(t *testing.T) {
+	t.Parallel()
 	type push struct {
 		ext     string
 		version int64
@@ -93,6 +94,7 @@ func TestPushedRecordsAndReportsOvertaking(t *testing.T) {
 
 // LinkWaiting reads a link with whether a push to it waits.
 func TestLinkWaiting(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store

@@ -220,6 +220,7 @@ func mysqlStore(t *testing.T) *hub.Store {
 // AutoMigrate makes of the models on MariaDB. A model change without a
 // migration fails here, naming what is missing and the DDL to write.
 func TestMigrationsMatchModels(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	migrated, models := mysqlStore(t), mysqlStore(t)
 	if err := migrated.Migrate(ctx); err != nil {
@@ -253,6 +254,7 @@ func TestMigrationsMatchModels(t *testing.T) {
 // TestSchemaDiffNamesTheMissingMigration: the message a model change
 // without a migration gets names the table, the column and the DDL.
 func TestSchemaDiffNamesTheMissingMigration(t *testing.T) {
+	t.Parallel()
 	migrated := map[string]*table{"customers": {Engine: "InnoDB", Columns: map[string]column{
 		"id": {Type: "bigint(20) unsigned", Nullable: "NO", Default: "(none)", Extra: "auto_increment"}}, Indexes: map[string]index{}}}
 	models := map[string]*table{
@@ -280,6 +282,7 @@ func TestSchemaDiffNamesTheMissingMigration(t *testing.T) {
 // with AutoMigrate (hub tables, no schema_migrations) is adopted at the
 // latest version without a file running, and keeps its rows.
 func TestAdoptAutoMigratedDatabase(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := mysqlStore(t)
 	if err := s.AutoMigrate(ctx); err != nil {
@@ -314,6 +317,7 @@ func TestAdoptAutoMigratedDatabase(t *testing.T) {
 // TestAdoptOlderDatabase: a database of a release older than version 1
 // (a column missing) is adopted too, the column added.
 func TestAdoptOlderDatabase(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := mysqlStore(t)
 	if err := s.AutoMigrate(ctx); err != nil {
@@ -335,6 +339,7 @@ func TestAdoptOlderDatabase(t *testing.T) {
 
 // TestCheckSchemaEmpty: an empty database is refused, naming the command.
 func TestCheckSchemaEmpty(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, s := range []*hub.Store{mysqlStore(t), sqliteStore(t)} {
 		err := s.CheckSchema(ctx)
@@ -364,6 +369,7 @@ func sqliteStore(t *testing.T) *hub.Store {
 // runs (migrationDriver serves it and Migrate); Migrate then has nothing
 // to do at the latest version.
 func TestForceVersion(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := mysqlStore(t)
 	if err := s.Migrate(ctx); err != nil {
@@ -394,6 +400,7 @@ func TestForceVersion(t *testing.T) {
 // scored_at index on MariaDB, not a walk of the primary key that reads
 // every row after the cursor to find the few the run changed.
 func TestScoredChangedUsesItsIndex(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := mysqlStore(t)
 	if err := s.Migrate(ctx); err != nil {

@@ -13,6 +13,7 @@ import (
 )
 
 func TestMergeTicket(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store
@@ -95,6 +96,7 @@ func TestMergeTicket(t *testing.T) {
 
 // Concurrent first sightings of one ticket make one row.
 func TestMergeTicketConcurrent(t *testing.T) {
+	t.Parallel()
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			s := st.Store

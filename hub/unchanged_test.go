@@ -13,6 +13,7 @@ import (
 // SaidBefore answers yes only where a merge would be a duplicate: each
 // case asks it, then merges the same record and compares.
 func TestSaidBeforeIsTheMergesDuplicateRule(t *testing.T) {
+	t.Parallel()
 	doc := func(email, first string) map[string]any {
 		return map[string]any{"email": email, "first_name": first,
 			"billing_address": map[string]any{"city": "Berlin", "zip": "10115"}}
