@@ -428,43 +428,125 @@ func TestPagesOfMissingThings(t *testing.T) {
 	}
 }
 
-// The console's 360° view shows the insights (a generic section) with
-// the orders each indicator came from and, for the return rates, the
-// lines refunded or returned — here an ERP's credit note on one of two
-// teapots — which the orders card, one row per order, does not show.
+// The customer page's insights card shows each indicator with its value
+// and the orders it came from — linked to the order in the vendor's admin
+// where the console knows it (Shopify here), by number where not (an ERP)
+// — the complaint with its ticket and order, the profitability class with
+// what its rule read, and for the return rates a table of the lines
+// refunded or returned (an ERP's credit note on one of two teapots), which
+// the orders card, one row per order, does not show. Nothing of it as raw
+// JSON, and a line's name is escaped.
 func TestCustomerPageShowsReturnedLines(t *testing.T) {
 	for _, st := range hubtest.Stores(t) {
 		t.Run(st.Name, func(t *testing.T) {
 			seed(t, st.Store, 1)
 			ctx := context.Background()
-			doc, err := mappings.NormalizeOrder(map[string]any{"number": "S00042", "status": "open", "financial_status": "partially_refunded",
+			mergeOrder := func(instance, id string, in map[string]any) {
+				t.Helper()
+				doc, err := mappings.NormalizeOrder(in)
+				if err != nil {
+					t.Fatal(err)
+				}
+				at, _ := time.Parse(time.RFC3339, in["placed_at"].(string))
+				if _, err := st.Store.MergeOrder(ctx, hub.OrderInbound{Instance: instance, ExternalID: id, EventID: "e-" + id, SourceAt: at, Doc: doc}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			mergeOrder("shopify", "5001", map[string]any{"number": "#1001", "status": "open", "financial_status": "paid", "currency": "EUR",
+				"total": "200.00", "customer_email": "person000000@example.com", "placed_at": "2026-10-01T10:00:00Z", "payment_method": "invoice",
+				"lines": []any{map[string]any{"sku": "KS-7", "name": "Kaffeeservice", "quantity": 1, "total": "200.00"}}})
+			mergeOrder("erp", "42", map[string]any{"number": "S00042", "status": "open", "financial_status": "partially_refunded",
 				"currency": "EUR", "total": "120.00", "refunded": "60.00", "customer_email": "person000000@example.com",
-				"placed_at": "2026-11-01T10:00:00Z", "lines": []any{
-					map[string]any{"sku": "TP-1", "name": "Teekanne", "quantity": 2, "total": "120.00", "refunded_quantity": 1, "refunded": "60.00"}}})
+				"placed_at": "2026-11-01T10:00:00Z", "payment_method": "paypal", "lines": []any{
+					map[string]any{"sku": "TP-1", "name": "Teekanne <Ostfriesen>", "quantity": 2, "total": "120.00", "refunded_quantity": 1, "refunded": "60.00"}}})
+			at := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
+			if _, err := st.Store.MergeTicket(ctx, hub.TicketInbound{Instance: "helpscout", ExternalID: "t-9", EventID: "t1", SourceAt: at,
+				Doc: map[string]any{"subject": "Deckel gebrochen", "status": "active", "customer_email": "person000000@example.com", "opened_at": "2026-11-03T09:00:00Z"}}); err != nil {
+				t.Fatal(err)
+			}
+			rule, err := hub.CompileProfitability("return_rate_value > 0.1 ? 'unprofitable' : 'standard'")
 			if err != nil {
 				t.Fatal(err)
 			}
-			at := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
-			if _, err := st.Store.MergeOrder(ctx, hub.OrderInbound{Instance: "erp", ExternalID: "42", EventID: "e1", SourceAt: at, Doc: doc}); err != nil {
+			opts := hub.InsightOptions{LargeOrderUnits: 1000000, ComplaintDays: 14, Profitability: rule, Now: func() time.Time { return at.Add(48 * time.Hour) }}
+			if _, err := st.Store.RefreshInsights(ctx, opts, "order", 1); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := st.Store.RefreshInsights(ctx, hub.InsightOptions{LargeOrderUnits: -1, Now: func() time.Time { return at.Add(time.Hour) }}, "order", 1); err != nil {
+			if _, err := st.Store.ScoreRFM(ctx, opts); err != nil {
 				t.Fatal(err)
 			}
-			srv := serve(t, st.Store)
+			srv := serve(t, st.Store, func(c *console.Console) {
+				c.Connectors = append(c.Connectors, console.Connector{Name: "helpscout", Type: "helpscout"})
+			})
 			_, _, page := do(t, login(t, srv), http.MethodGet, srv.URL+"/ui/customers/1", nil, "")
-			start := strings.Index(page, `id="section-insights"`)
-			if start < 0 {
-				t.Fatal("the 360° view has no insights section")
+			if strings.Contains(page, `id="section-insights"`) {
+				t.Error("the insights are still rendered as a generic section")
 			}
-			insights := page[start:]
-			insights = insights[:strings.Index(insights, "</section>")]
-			// The generic section renders a source's lines as their JSON.
-			for _, want := range []string{"<dt>Return rate value</dt>", "S00042", "&#34;sku&#34;:&#34;TP-1&#34;", "&#34;refunded_quantity&#34;:1"} {
-				if !strings.Contains(insights, want) {
-					t.Errorf("insights section lacks %q:\n%s", want, insights)
+			card := between(t, page, `<section class="card wide" id="insights"`, "</section>")
+			shopifyOrder := `<a href="https://x.myshopify.com/admin/orders/5001" target="_blank" rel="noopener noreferrer">#1001 ↗</a>`
+			erpOrder := `<span>S00042</span> <span class="tag">erp</span>`
+			toLines := `<a href="#lines-`
+			for _, c := range []struct {
+				key   string
+				wants []string
+			}{
+				{"orders", []string{"<th scope=\"row\" data-label=\"Indicator\">Orders</th>", "<strong>2</strong>", "2 paid", shopifyOrder, erpOrder}},
+				{"ltv", []string{"Total spent (net of refunds)", "<strong>260.00 EUR</strong>", shopifyOrder, erpOrder}},
+				{"aov", []string{"Average order value", "<strong>130.00 EUR</strong>"}},
+				{"first_order_at", []string{"First order", "2026-10-01 10:00:00", shopifyOrder}},
+				{"last_order_at", []string{"Last order", "2026-11-01 10:00:00", erpOrder}},
+				{"return_rate_value", []string{"Return rate by value", "<strong>18.8 %</strong>", erpOrder, toLines}},
+				{"return_rate_count", []string{"Return rate by count", "<strong>50.0 %</strong>", erpOrder, toLines}},
+				{"preferred_payment_method", []string{"Preferred payment method", "<strong>PayPal</strong>", erpOrder}},
+				{"last_payment_method", []string{"Last payment method", "<strong>PayPal</strong>", erpOrder}},
+				{"invoice_share", []string{"Paid by invoice", "<strong>50.0 %</strong>", shopifyOrder}},
+				{"median_days_between_orders", []string{"Median days between orders", "<strong>31.0 days</strong>", shopifyOrder, erpOrder}},
+				{"open_tickets", []string{"Open tickets", "<strong>1</strong>", `<a href="https://secure.helpscout.net/conversation/t-9/"`}},
+				{"tickets_90d", []string{"Tickets in the last 90 days", "<strong>1</strong>", "ticket t-9: Deckel gebrochen ↗"}},
+				{"complaints_after_large_order", []string{"Complaints after a large order", "<strong>1</strong>", "ticket t-9: Deckel gebrochen ↗", erpOrder}},
+				{"rfm", []string{"RFM scores", "<strong>R 1 · F 1 · M 1</strong>", shopifyOrder, erpOrder}},
+				{"segment", []string{"Segment", "<strong>Lost</strong>"}},
+				{"profitability", []string{"Profitability class", "<strong>unprofitable</strong>", "<dt><code>return_rate_value</code></dt><dd>0.1875</dd>"}},
+			} {
+				row := between(t, card, `data-indicator="`+c.key+`"`, "</tr>")
+				for _, want := range c.wants {
+					if !strings.Contains(row, want) {
+						t.Errorf("indicator %s lacks %q:\n%s", c.key, want, row)
+					}
+				}
+			}
+			if row := between(t, card, `data-indicator="return_rate_value"`, "</tr>"); strings.Contains(row, "#1001") {
+				t.Errorf("the return rate names an order without a refund:\n%s", row)
+			}
+			lines := between(t, card, `id="returned-lines"`, "</table>")
+			for _, want := range []string{`id="lines-`, erpOrder, "<code>TP-1</code>", "Teekanne &lt;Ostfriesen&gt;",
+				`<td data-label="Ordered">2</td>`, `<td data-label="Refunded">1</td>`, `<td data-label="Returned">0</td>`, `<td data-label="Amount refunded">60.00 EUR</td>`} {
+				if !strings.Contains(lines, want) {
+					t.Errorf("returned lines lack %q:\n%s", want, lines)
+				}
+			}
+			if strings.Contains(lines, "KS-7") {
+				t.Errorf("returned lines show a line nothing was returned of:\n%s", lines)
+			}
+			for _, raw := range []string{"&#34;", `"sku"`, "refunded_quantity", "Teekanne <"} {
+				if strings.Contains(card, raw) {
+					t.Errorf("insights card shows raw %q:\n%s", raw, card)
 				}
 			}
 		})
 	}
+}
+
+// between is the part of s from the first from up to the next to.
+func between(t *testing.T, s, from, to string) string {
+	t.Helper()
+	i := strings.Index(s, from)
+	if i < 0 {
+		t.Fatalf("no %q in:\n%s", from, s)
+	}
+	s = s[i:]
+	if j := strings.Index(s, to); j >= 0 {
+		s = s[:j]
+	}
+	return s
 }

@@ -36,7 +36,7 @@ type linkRow struct {
 // carries (added later) is rendered generically.
 var known = map[string]bool{"id": true, "version": true, "profile": true, "provenance": true, "links": true,
 	"waiting": true, "recent_changes": true, "tickets": true, "order_figures": true, "orders": true,
-	"created_at": true, "updated_at": true}
+	"insights": true, "created_at": true, "updated_at": true}
 
 type section struct {
 	Key, Title string
@@ -96,6 +96,7 @@ func (c *Console) customer(ctx *gin.Context) {
 	c.render(ctx, http.StatusOK, "customer", map[string]any{
 		"V": v, "Name": displayName(v.Profile), "Fields": profileRows(v), "Links": links,
 		"Systems": systems(v.Links), "Orders": orders, "Tickets": tickets, "Changes": changes, "Extra": extra,
+		"Insights": c.buildInsightsCard(v),
 	})
 }
 

@@ -36,7 +36,7 @@ var funcs = template.FuncMap{
 	"json":     jsonText,
 	"join":     strings.Join,
 	"add":      func(a, b int) int { return a + b },
-	"pct":      func(x float64) string { return strconv.FormatFloat(x*100, 'f', 1, 64) + " %" },
+	"pct":      pct,
 	"nonempty": func(s string) bool { return strings.TrimSpace(s) != "" },
 }
 
