@@ -501,6 +501,7 @@ func TestCustomerPageShowsReturnedLines(t *testing.T) {
 				{"last_payment_method", []string{"Last payment method", "<strong>PayPal</strong>", erpOrder}},
 				{"invoice_share", []string{"Paid by invoice", "<strong>50.0 %</strong>", shopifyOrder}},
 				{"median_days_between_orders", []string{"Median days between orders", "<strong>31.0 days</strong>", shopifyOrder, erpOrder}},
+				{"next_order_due", []string{"Next order due", "<strong>2026-12-02</strong>", "shop&#39;s median interval", erpOrder}},
 				{"open_tickets", []string{"Open tickets", "<strong>1</strong>", `<a href="https://secure.helpscout.net/conversation/t-9/"`}},
 				{"tickets_90d", []string{"Tickets in the last 90 days", "<strong>1</strong>", "ticket t-9: Deckel gebrochen ↗"}},
 				{"complaints_after_large_order", []string{"Complaints after a large order", "<strong>1</strong>", "ticket t-9: Deckel gebrochen ↗", erpOrder}},
