@@ -13,6 +13,7 @@ import (
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/hub"
 	"github.com/shophub/shophub/internal/logx"
+	"github.com/shophub/shophub/internal/trace"
 	"github.com/shophub/shophub/mappings"
 )
 
@@ -112,6 +113,7 @@ func (h *Handlers) Ingest(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return fmt.Errorf("ingest payload: %v: %w", err, asynq.SkipRetry)
 	}
+	trace.Mark(trace.Event{Step: trace.IngestStarted, Instance: p.Instance, ExternalID: p.ExternalID, Key: p.EventID})
 	tp, err := h.touchpoint(ctx, p.Instance)
 	if err != nil {
 		return err
@@ -193,6 +195,7 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 			return err
 		}
 	}
+	trace.Mark(trace.Event{Step: trace.IngestReady, Instance: p.Instance, ExternalID: p.ExternalID, Key: p.EventID})
 	var res hub.Result
 	if h.Batcher != nil {
 		res, err = h.Batcher.Merge(ctx, in)
@@ -205,6 +208,7 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 	if err != nil {
 		return err
 	}
+	trace.Mark(trace.Event{Step: trace.Merged, Instance: p.Instance, ExternalID: p.ExternalID, Key: p.EventID, CustomerID: res.CustomerID, Version: res.Version})
 	if len(res.Conflicts) > 0 {
 		log.Warn("fields not taken: value belongs to another customer", "customer_id", res.CustomerID, "fields", res.Conflicts)
 	}
@@ -362,6 +366,7 @@ func (h *Handlers) enqueuePushes(ctx context.Context, ev hub.OutboxEvent) error 
 		if err := h.Queue.Enqueue(ctx, task); err != nil {
 			return err
 		}
+		trace.Mark(trace.Event{Step: trace.PushEnqueued, Instance: tp.Name, CustomerID: ev.CustomerID, Version: ev.Version})
 	}
 	return nil
 }
@@ -385,6 +390,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("push payload: %v: %w", err, asynq.SkipRetry)
 	}
+	trace.Mark(trace.Event{Step: trace.PushStarted, Instance: p.Instance, CustomerID: p.CustomerID, Version: p.Version})
 	tp, w, err := touchpointAs[connectors.Writer](ctx, h, p.Instance, "write")
 	if err != nil {
 		return err
@@ -407,6 +413,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	// one round trip.
 	var recordLease *Lease
 	defer func() { h.Queue.ReleaseAll(ctx, recordLease, lease) }()
+	trace.Mark(trace.Event{Step: trace.PushLocked, Instance: p.Instance, CustomerID: p.CustomerID, Version: p.Version})
 
 	cust, doc, err := h.Store.Customer(ctx, p.CustomerID)
 	if errors.Is(err, hub.ErrNotFound) {
@@ -493,6 +500,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 			}
 			merged = v != cust.Version // moved on: rendered anew below
 		}
+		trace.Mark(trace.Event{Step: trace.PushRead, Instance: p.Instance, ExternalID: extID, CustomerID: p.CustomerID, Version: p.Version})
 		if merged {
 			if cust, doc, err = h.Store.Customer(ctx, p.CustomerID); err != nil {
 				return err
@@ -575,6 +583,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		return pushError(p, err)
 	}
 	logx.Logger(ctx, h.Log).Debug("pushed", "connector", p.Instance, "customer_id", p.CustomerID, "version", cust.Version, "external_id", rec.ExternalID)
+	trace.Mark(trace.Event{Step: trace.PushWritten, Instance: p.Instance, ExternalID: rec.ExternalID, CustomerID: p.CustomerID, Version: cust.Version})
 	// Recorded at once, before the vendor's echo can be merged: the echo is
 	// recognised by the values pushed, and a new link must exist before the
 	// next push, or that push would create the record a second time.
@@ -597,6 +606,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if err == nil && !waiting && (link == nil || linkWaits) {
 		err = h.Store.Unwait(ctx, p.CustomerID, p.Instance, p.Resource)
 	}
+	trace.Mark(trace.Event{Step: trace.PushRecorded, Instance: p.Instance, ExternalID: rec.ExternalID, CustomerID: p.CustomerID, Version: cust.Version})
 	return h.afterPush(ctx, p, cust.Version, overtaken, err)
 }
 

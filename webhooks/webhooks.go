@@ -18,6 +18,7 @@ import (
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/internal/forwarded"
 	"github.com/shophub/shophub/internal/logx"
+	"github.com/shophub/shophub/internal/trace"
 	"github.com/shophub/shophub/metrics"
 	"github.com/shophub/shophub/sync"
 )
@@ -111,6 +112,11 @@ func (r *Receiver) handle(c *gin.Context) {
 		r.Metrics.WebhookRejected(name, "malformed")
 		c.JSON(http.StatusBadRequest, Answer{Error: err.Error()})
 		return
+	}
+	if trace.On() {
+		for _, ev := range events {
+			trace.Mark(trace.Event{Step: trace.WebhookReceived, Instance: name, ExternalID: ev.ExternalID, Key: ev.ID})
+		}
 	}
 	start := time.Now()
 	ans, err := r.enqueue(c, name, events)
@@ -252,5 +258,7 @@ func (r *Receiver) enqueueOne(ctx context.Context, name string, ev connectors.Ev
 	if err != nil {
 		return false, err
 	}
-	return r.Queue.EnqueueNew(ctx, task)
+	dup, err := r.Queue.EnqueueNew(ctx, task)
+	trace.Mark(trace.Event{Step: trace.IngestEnqueued, Instance: name, ExternalID: ev.ExternalID, Key: ev.ID})
+	return dup, err
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/connectors/shopify/shopifytest"
 	"github.com/shophub/shophub/connectors/shopware/shopwaretest"
+	"github.com/shophub/shophub/internal/trace"
 )
 
 var markerRe = regexp.MustCompile(`mk(\d+)x(\d+)`)
@@ -148,6 +149,10 @@ func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
 	appRedis := redis.NewClient(rdb.Options())
 	defer appRedis.Close()
 	appRedis.AddHook(calls)
+	// The pipeline's trace marks, collected during each measured step,
+	// cut every change's path into hops.
+	tr := &tracer{}
+	defer trace.Set(tr.mark)()
 	a, err := app.New(ctx, app.Options{Config: cfg, Log: r.Opts.Log, Serve: true, Work: true, Listener: l, Redis: appRedis, Migrate: true})
 	if err != nil {
 		return nil, err
@@ -183,8 +188,9 @@ func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
 	}
 
 	obs := make([]*observer, len(targets))
+	names := make([]string, len(targets))
 	for i, t := range targets {
-		obs[i] = t.obs
+		obs[i], names[i] = t.obs, t.name
 	}
 	stmts, err := countStatements(a.Store.DB())
 	if err != nil {
@@ -192,7 +198,12 @@ func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
 	}
 	seq := 0
 	step := func(rate int, d time.Duration) (propStep, error) {
-		return measureStep(ctx, rdb, src, ids, obs, &seq, rate, d, calls, stmts)
+		s, err := measureStep(ctx, rdb, src, ids, obs, &seq, rate, d, calls, stmts, tr, names)
+		if err == nil {
+			s.hops.print(r.Opts.Out, fmt.Sprintf("propagate %d/s (reached %.0f/s, p50 %d ms, p99 %d ms, %s)", rate, s.achieved,
+				median(s.lat).Milliseconds(), s.p99.Milliseconds(), loadAvg()))
+		}
+		return s, err
 	}
 	main, err := step(rate, d)
 	if err != nil {
@@ -217,7 +228,7 @@ func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
 			"not_visible": lost, "hop_p99_ms": ph["p99_ms"], "redis_calls_per_change": main.redisPerChange, "redis_commands_per_change": main.redisTop,
 			"sql_statements_per_change": main.sqlPerChange, "sql_per_change": main.sqlTop,
 			"cpu_ms_per_change": main.cpuPerChange, "tasks_per_change": main.tasksPerChange, "idle_probes_per_second": main.idlePerSecond,
-			"sustainable_rate": sustained, "sustainable_tried": tried},
+			"sustainable_rate": sustained, "sustainable_tried": tried, "hops": main.hops.table(), "queue_lengths": main.hops.queues, "load_average": main.load},
 	}
 	if res.Figure.Value > 0 {
 		res.Ratio = res.Ceiling.Value / res.Figure.Value
@@ -286,6 +297,16 @@ type propStep struct {
 	// (left out of redisPerChange).
 	idlePerSecond float64
 	sqlTop        map[string]float64
+	// hops is the per-hop breakdown of the changes' paths (hops.go).
+	hops hopReport
+	// load is the machine's load average at the step's end.
+	load string
+}
+
+// sentChange is one change made at the source.
+type sentChange struct {
+	cust, seq int
+	at        time.Time
 }
 
 // ok: every change became visible everywhere, the rate was kept, and p99
@@ -335,13 +356,15 @@ func sustainable(rate int, first propStep, run func(rate int) (propStep, error))
 // measureStep changes customers at rate for d and waits until the queues
 // drain; a change's latency is until it (or a later change of the same
 // customer) reached every target.
-func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulator, ids []string, obs []*observer, seq *int, rate int, d time.Duration, calls *redisCalls, stmts *statements) (propStep, error) {
-	type sent struct {
-		cust, seq int
-		at        time.Time
-	}
+func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulator, ids []string, obs []*observer, seq *int, rate int, d time.Duration, calls *redisCalls, stmts *statements, tr *tracer, targets []string) (propStep, error) {
 	k := len(ids)
-	var changes []sent
+	var changes []sentChange
+	tr.start()
+	queues := []string{"ingest"}
+	for _, t := range targets {
+		queues = append(queues, "push:"+t)
+	}
+	qs := sampleQueues(ctx, rdb, queues)
 	before, beforeBy, sqlBefore, sqlBy := calls.n.Load()-calls.idle.Load(), calls.snapshot(), stmts.Load(), stmts.snapshot()
 	idleBefore := calls.idle.Load()
 	cpuBefore := cpuTime()
@@ -355,7 +378,7 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 		if err := src.UpdateCustomer(ids[c], map[string]any{"first_name": fmt.Sprintf("mk%dx%d", c, *seq)}); err != nil {
 			return propStep{}, err
 		}
-		changes = append(changes, sent{c, *seq, at})
+		changes = append(changes, sentChange{c, *seq, at})
 	}
 	tick.Stop()
 	sentFor := time.Since(end.Add(-d))
@@ -365,6 +388,8 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 	idle := calls.idle.Load() - idleBefore
 	elapsed := time.Since(end.Add(-d))
 	cpu := cpuTime() - cpuBefore
+	marks := tr.stop()
+	qlen := qs.finish()
 
 	first := make([]map[[2]int]time.Time, len(obs))
 	for i, o := range obs {
@@ -386,7 +411,9 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 			}
 		}
 	}
-	st := propStep{rate: rate, changes: len(changes), achieved: float64(len(changes)) / sentFor.Seconds()}
+	st := propStep{rate: rate, changes: len(changes), achieved: float64(len(changes)) / sentFor.Seconds(),
+		hops: cutHops(marks, "src", ids, changes, targets), load: loadAvg()}
+	st.hops.queues = qlen
 	for _, ch := range changes {
 		var worst time.Duration
 		ok := true
