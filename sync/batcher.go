@@ -3,8 +3,10 @@ package sync
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
 	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/internal/trace"
 )
 
 // Batcher merges records handed in by concurrent ingest handlers in shared
@@ -87,7 +89,9 @@ func (b *Batcher) merge(ctx context.Context, batch []*mergeReq) {
 	for i, r := range batch {
 		ins[i] = r.in
 	}
+	start := time.Now()
 	res, errs := mergeIsolated(ctx, b.store, b.pol, ins)
+	trace.Mark(trace.Event{Step: trace.BatchMerged, N: len(batch), Took: time.Since(start)})
 	for i, r := range batch {
 		r.res, r.err = res[i], errs[i]
 		close(r.done)

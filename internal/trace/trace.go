@@ -42,11 +42,14 @@ const (
 	PushWritten
 	// PushRecorded: the write is recorded on the link; the push's locks go.
 	PushRecorded
+	// BatchMerged: a merge transaction of the ingest batcher committed
+	// (N: its records, Took: how long it ran).
+	BatchMerged
 	steps
 )
 
 var names = [steps]string{"webhook received", "ingest enqueued", "ingest started", "ingest ready", "merged", "push enqueued",
-	"push started", "push locked", "push read", "push written", "push recorded"}
+	"push started", "push locked", "push read", "push written", "push recorded", "batch merged"}
 
 func (s Step) String() string {
 	if s < steps {
@@ -66,6 +69,8 @@ type Event struct {
 	Key        string
 	CustomerID uint64
 	Version    int64
+	N          int
+	Took       time.Duration
 }
 
 var sink atomic.Pointer[func(Event)]

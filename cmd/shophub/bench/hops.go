@@ -134,6 +134,10 @@ type hopReport struct {
 	// time there.
 	slowest map[string]int
 	traced  int
+	// batchTook is each merge transaction's duration (the ingest
+	// batcher), batchRecords their records together.
+	batchTook    []time.Duration
+	batchRecords int
 	// queues is the sampled queue lengths (queueSampler).
 	queues map[string]map[string]float64
 }
@@ -145,6 +149,12 @@ type hopReport struct {
 func cutHops(events []trace.Event, src string, ids []string, changes []sentChange, targets []string) hopReport {
 	ix := indexMarks(events)
 	rep := hopReport{hops: map[string][]time.Duration{}, slowest: map[string]int{}}
+	for _, e := range events {
+		if e.Step == trace.BatchMerged {
+			rep.batchTook = append(rep.batchTook, e.Took)
+			rep.batchRecords += e.N
+		}
+	}
 	add := func(i int, from, to time.Time) time.Duration {
 		d := to.Sub(from)
 		rep.hops[hopNames[i]] = append(rep.hops[hopNames[i]], d)
@@ -302,6 +312,10 @@ func (rep hopReport) print(w io.Writer, title string) {
 	}
 	if a, ok := t["push attempts per delivered push"]; ok {
 		fmt.Fprintf(w, "  push attempts per delivered push: mean %.2f, retried %.1f %%\n", a["mean"], 100*a["share_retried"])
+	}
+	if n := len(rep.batchTook); n > 0 {
+		p := percentiles(rep.batchTook)
+		fmt.Fprintf(w, "  merge transactions: %d, %.1f records each, ran p50 %.1f ms, p95 %.1f ms\n", n, float64(rep.batchRecords)/float64(n), p["p50_ms"], p["p95_ms"])
 	}
 	if rep.queues != nil {
 		printQueues(w, rep.queues)
