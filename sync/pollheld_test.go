@@ -63,26 +63,7 @@ func TestListedRecordLockedByAPushIsFetchedAfterIt(t *testing.T) {
 				ctx := context.Background()
 				s := st.Store
 				rdb, _ := redistest.Client(t)
-				m, err := mappings.Compile("erp", []byte(`version: 1
-resources:
-  customer:
-    inbound:
-      fields:
-        email:
-          from: email
-          transform: [email]
-        first_name:
-          from: first
-    outbound:
-      fields:
-        email:
-          from: email
-        first:
-          from: first_name
-`), mappings.Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
+				m := firstNameMapping(t, "erp")
 				erp := &erpRecord{first: "Anna", at: time.Now().Add(-time.Hour)}
 				tp := &Touchpoint{Name: "erp", Conn: erp, Mapping: m}
 				h := &Handlers{Store: s, Queue: NewQueue(rdb), Log: slog.New(slog.DiscardHandler), MaxRetry: 3,
@@ -160,4 +141,31 @@ resources:
 			})
 		}
 	}
+}
+
+// firstNameMapping maps a system's customer as email and first name only,
+// the smallest record a lock or a stale push can be shown on.
+func firstNameMapping(t *testing.T, system string) *mappings.Mapping {
+	t.Helper()
+	m, err := mappings.Compile(system, []byte(`version: 1
+resources:
+  customer:
+    inbound:
+      fields:
+        email:
+          from: email
+          transform: [email]
+        first_name:
+          from: first
+    outbound:
+      fields:
+        email:
+          from: email
+        first:
+          from: first_name
+`), mappings.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/hub"
 	"github.com/shophub/shophub/hub/hubtest"
-	"github.com/shophub/shophub/mappings"
 	"github.com/shophub/shophub/sync/redistest"
 )
 
@@ -74,26 +73,7 @@ func TestPushRendersTheHubItReadAfter(t *testing.T) {
 			ctx := context.Background()
 			s := st.Store
 			rdb, _ := redistest.Client(t)
-			m, err := mappings.Compile("shop", []byte(`version: 1
-resources:
-  customer:
-    inbound:
-      fields:
-        email:
-          from: email
-          transform: [email]
-        first_name:
-          from: first
-    outbound:
-      fields:
-        email:
-          from: email
-        first:
-          from: first_name
-`), mappings.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := firstNameMapping(t, "shop")
 			start := time.Now().Add(-time.Minute)
 			shop := &shopRecord{first: "Erst", at: start}
 			tp := &Touchpoint{Name: "shop", Conn: shop, Mapping: m}
