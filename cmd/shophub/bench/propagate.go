@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -70,17 +71,25 @@ func (o *observer) seen(cust, seq int) bool {
 	return false
 }
 
+// serveOn serves an emulator; its work (and the webhooks it sends from
+// its handlers) is labelled partEmulator in the bench's profile.
 func serveOn(h http.Handler) (string, func(), error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
 	}
 	srv := &http.Server{Handler: h}
-	go func() { _ = srv.Serve(l) }()
+	withPart(context.Background(), partEmulator, func(context.Context) { go func() { _ = srv.Serve(l) }() })
 	return "http://" + l.Addr().String(), func() { _ = srv.Close() }, nil
 }
 
 func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
+	// The bench's own goroutines (setup, samplers) are partBench; the
+	// app, the emulators and the load generator are labelled where they
+	// start (cpusplit.go).
+	defer pprof.SetGoroutineLabels(ctx)
+	ctx = pprof.WithLabels(ctx, pprof.Labels(partLabel, partBench))
+	pprof.SetGoroutineLabels(ctx)
 	dsn, rdb, done, err := r.stores(ctx)
 	if err != nil {
 		return nil, err
@@ -153,11 +162,13 @@ func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
 	// cut every change's path into hops.
 	tr := &tracer{}
 	defer trace.Set(tr.mark)()
-	a, err := app.New(ctx, app.Options{Config: cfg, Log: r.Opts.Log, Serve: true, Work: true, Listener: l, Redis: appRedis, Migrate: true})
+	var a *app.App
+	withPart(ctx, partShophub, func(ctx context.Context) {
+		if a, err = app.New(ctx, app.Options{Config: cfg, Log: r.Opts.Log, Serve: true, Work: true, Listener: l, Redis: appRedis, Migrate: true}); err == nil {
+			err = a.Start(ctx)
+		}
+	})
 	if err != nil {
-		return nil, err
-	}
-	if err := a.Start(ctx); err != nil {
 		return nil, err
 	}
 	defer a.Shutdown(context.Background())
@@ -200,6 +211,9 @@ func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
 	step := func(rate int, d time.Duration) (propStep, error) {
 		s, err := measureStep(ctx, rdb, src, ids, obs, &seq, rate, d, calls, stmts, tr, names)
 		if err == nil {
+			if s.cpuByPart != nil {
+				fmt.Fprintf(r.Opts.Out, "propagate %d/s: CPU per change %.1f ms: %s\n", rate, s.cpuPerChange, describeSplit(s.cpuByPart))
+			}
 			s.hops.print(r.Opts.Out, fmt.Sprintf("propagate %d/s (reached %.0f/s, p50 %d ms, p99 %d ms, %s)", rate, s.achieved,
 				median(s.lat).Milliseconds(), s.p99.Milliseconds(), loadAvg()))
 		}
@@ -227,7 +241,8 @@ func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
 			"customers": k, "targets": len(targets), "p95_ms": p["p95_ms"], "p99_ms": p["p99_ms"], "max_ms": p["max_ms"],
 			"not_visible": lost, "hop_p99_ms": ph["p99_ms"], "redis_calls_per_change": main.redisPerChange, "redis_commands_per_change": main.redisTop,
 			"sql_statements_per_change": main.sqlPerChange, "sql_per_change": main.sqlTop,
-			"cpu_ms_per_change": main.cpuPerChange, "tasks_per_change": main.tasksPerChange, "idle_probes_per_second": main.idlePerSecond,
+			"cpu_ms_per_change": main.cpuPerChange, "cpu_ms_per_change_by_part": main.cpuByPart, "cpu_ms_per_change_shophub": main.cpuByPart[partShophub],
+			"tasks_per_change": main.tasksPerChange, "idle_probes_per_second": main.idlePerSecond,
 			"sustainable_rate": sustained, "sustainable_tried": tried, "hops": main.hops.table(), "queue_lengths": main.hops.queues, "load_average": main.load},
 	}
 	if res.Figure.Value > 0 {
@@ -291,6 +306,11 @@ type propStep struct {
 	// cpuPerChange is the CPU time (user + system, ms) of this process
 	// — shophub, the emulators and the load generator — per change.
 	cpuPerChange float64
+	// cpuByPart shares cpuPerChange out among shophub, the emulators,
+	// the load generator, the bench and the unlabelled runtime, in the
+	// proportions a CPU profile of the step sampled (cpusplit.go); nil
+	// under --cpuprofile.
+	cpuByPart map[string]float64
 	// tasksPerChange is the tasks shophub enqueued per change.
 	tasksPerChange float64
 	// idlePerSecond is the dequeue probes of empty queues per second
@@ -367,20 +387,29 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 	qs := sampleQueues(ctx, rdb, queues)
 	before, beforeBy, sqlBefore, sqlBy := calls.n.Load()-calls.idle.Load(), calls.snapshot(), stmts.Load(), stmts.snapshot()
 	idleBefore := calls.idle.Load()
+	split := startCPUSplit()
 	cpuBefore := cpuTime()
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	end := time.Now().Add(d)
-	for time.Now().Before(end) {
-		<-tick.C
-		*seq++
-		c := *seq % k
-		at := time.Now()
-		if err := src.UpdateCustomer(ids[c], map[string]any{"first_name": fmt.Sprintf("mk%dx%d", c, *seq)}); err != nil {
-			return propStep{}, err
+	var err error
+	// The source's edits and the webhooks it sends of them: partLoad.
+	withPart(ctx, partLoad, func(context.Context) {
+		for time.Now().Before(end) {
+			<-tick.C
+			*seq++
+			c := *seq % k
+			at := time.Now()
+			if err = src.UpdateCustomer(ids[c], map[string]any{"first_name": fmt.Sprintf("mk%dx%d", c, *seq)}); err != nil {
+				return
+			}
+			changes = append(changes, sentChange{c, *seq, at})
 		}
-		changes = append(changes, sentChange{c, *seq, at})
-	}
+	})
 	tick.Stop()
+	if err != nil {
+		split.finish()
+		return propStep{}, err
+	}
 	sentFor := time.Since(end.Add(-d))
 	_ = waitDrained(ctx, rdb, 2*time.Minute)
 	time.Sleep(500 * time.Millisecond)
@@ -388,6 +417,7 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 	idle := calls.idle.Load() - idleBefore
 	elapsed := time.Since(end.Add(-d))
 	cpu := cpuTime() - cpuBefore
+	byPart := split.finish()
 	marks := tr.stop()
 	qlen := qs.finish()
 
@@ -442,6 +472,7 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 		st.sqlPerChange = float64(sqlStmts) / float64(len(changes))
 		st.sqlTop = perChange(sqlBy, stmts.snapshot(), len(changes))
 		st.cpuPerChange = msPer(cpu, len(changes))
+		st.cpuByPart = splitPerChange(byPart, st.cpuPerChange)
 		st.tasksPerChange = float64(taskScripts(afterBy)-taskScripts(beforeBy)) / float64(len(changes))
 		st.idlePerSecond = float64(idle) / elapsed.Seconds()
 	}
