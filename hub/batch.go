@@ -219,10 +219,12 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				events = append(events, pendingEvent{cust: cs, result: i, ev: OutboxEvent{Version: cs.row.Version,
 					Resource: in.Resource, Origin: in.Instance, Fields: mustJSON(fields), OriginStale: m.stale}})
 			}
-			if !m.readBefore {
+			if !m.readBefore && len(in.Recovered) == 0 {
 				// A record passed over as read before our last push stays
 				// out of the baseline: read again after the push, its
-				// values count as what the source holds then.
+				// values count as what the source holds then. A record
+				// with recovered paths shows an older state of the source
+				// than the record fetched before it (Inbound.Recovered).
 				t := in.SourceAt
 				ls.row.LastInboundAt, ls.row.LastInboundHash, ls.row.LastInboundDoc = &t, docs[i].hash, docs[i].json
 			}

@@ -174,7 +174,12 @@ func (m *merger) decide(custID uint64, s slot, nv any) bool {
 	cur := m.provOf(s.path, s.field)
 	after := m.afterPush(s, nv)
 	at := m.in.SourceAt
-	if m.readAfterPush(s, nv) {
+	recoveredAt, recovered := m.in.Recovered[s.path]
+	if recovered {
+		// An edit older than the record (Inbound.Recovered): ordered by
+		// its own time against the hub's value, whatever our push.
+		at, after = recoveredAt.UTC().Truncate(time.Microsecond), false
+	} else if m.readAfterPush(s, nv) {
 		// Edited at the source after our push landed there, whatever the
 		// record's stamp says: it is at least as new as the push, and
 		// newer than the value the push carried while the hub still holds
@@ -199,7 +204,11 @@ func (m *merger) decide(custID uint64, s slot, nv any) bool {
 			return false
 		}
 	}
-	m.changes = append(m.changes, m.change(custID, s.path, s.cur, s.has, nv, ""))
+	c := m.change(custID, s.path, s.cur, s.has, nv, "")
+	if recovered {
+		c.SourceAt = at
+	}
+	m.changes = append(m.changes, c)
 	if n := len(m.changed); n == 0 || m.changed[n-1] != s.field {
 		m.changed = append(m.changed, s.field)
 	}

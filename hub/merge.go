@@ -41,6 +41,18 @@ type Inbound struct {
 	// email names and fill empty fields, but never overwrites fields held
 	// from verified sources, and its link takes no pushes (Link.Unverified).
 	Unverified bool
+	// Recovered holds paths whose value is an edit older than the record,
+	// each with its own time: a vendor edit that our write overwrote on
+	// its way, taken from the vendor's own record of the edit (sync
+	// recoverOverwritten). The record is the one fetched after our write
+	// with those paths as the edit had them; the path is weighed as an
+	// edit of its time, not the record's and not as an edit after our
+	// push, or it would beat an edit elsewhere made after it (convergence
+	// seed 6: a Help Scout first name whose webhook waited for the record
+	// lock came back stamped after a later Shopware edit and won). Such a
+	// record is no baseline of the source: the record fetched before it
+	// is what the source holds.
+	Recovered map[string]time.Time
 }
 
 // Result says what a merge did.

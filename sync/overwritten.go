@@ -90,14 +90,33 @@ func (h *Handlers) recoverOverwritten(ctx context.Context, tp *Touchpoint, p Ing
 	if len(recovered) == 0 {
 		return nil
 	}
-	// Merged as of the fetch (never older than the record just merged, or
-	// the hub takes it for an old version) and no earlier than our push.
+	// The record is merged as of the fetch (never older than the record
+	// just merged, or the hub takes it for an old version), its recovered
+	// paths as of the edit: no later than shophub had the snapshot. The
+	// edit was made while a push of ours was on its way, so after the
+	// value that push carried; but not after everything pushed since:
+	// the event can wait for the record's lock while an edit elsewhere
+	// is merged and pushed there, and stamped as of that later push the
+	// older edit took it back (convergence seed 6, Help Scout then
+	// Shopware). The snapshot's own stamp may be older than the edit
+	// (Magento's updated_at stays on an address-only save).
 	at := fetchedAt
 	if link.LastPushedAt.After(at) {
 		at = *link.LastPushedAt
 	}
+	editAt := p.ReceivedAt
+	if editAt.IsZero() {
+		editAt = p.SourceAt // a task from before ReceivedAt: the event's time
+	}
+	if editAt.IsZero() || editAt.After(at) {
+		editAt = at
+	}
 	in := h.inbound(tp, p.Resource, p.ExternalID, p.EventID, at, doc)
 	in.Unverified = link.Unverified
+	in.Recovered = make(map[string]time.Time, len(recovered))
+	for _, path := range recovered {
+		in.Recovered[path] = editAt
+	}
 	res, err := h.Store.MergeCustomer(ctx, in, h.Policy)
 	if err != nil {
 		return err

@@ -100,8 +100,12 @@ func (h *Handlers) deferHeld(ctx context.Context, tp *Touchpoint, resource strin
 		if err != nil {
 			return ins, from, err
 		}
+		readAt := records[from[i]].ReadAt
+		if readAt.IsZero() {
+			readAt = time.Now() // the page was read before now
+		}
 		task, err := NewIngestTask(IngestPayload{Instance: tp.Name, Resource: resource, ExternalID: in.ExternalID, SourceAt: in.SourceAt,
-			Snapshot: snap, Listed: true}, h.MaxRetry)
+			Snapshot: snap, Listed: true, ReceivedAt: readAt}, h.MaxRetry)
 		if err == nil {
 			err = h.Queue.Enqueue(ctx, task)
 		}

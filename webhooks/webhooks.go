@@ -253,8 +253,12 @@ func (r *Receiver) enqueueOne(ctx context.Context, name string, ev connectors.Ev
 	if at.IsZero() {
 		at = now
 	}
-	task, err := sync.NewIngestTask(sync.IngestPayload{Instance: name, Resource: ev.Resource, ExternalID: ev.ExternalID,
-		EventID: ev.ID, Deleted: ev.Deleted, SourceAt: at, Body: ev.Body, Snapshot: ev.Snapshot, RequestID: logx.RequestID(ctx)}, r.MaxRetry)
+	p := sync.IngestPayload{Instance: name, Resource: ev.Resource, ExternalID: ev.ExternalID,
+		EventID: ev.ID, Deleted: ev.Deleted, SourceAt: at, Body: ev.Body, Snapshot: ev.Snapshot, RequestID: logx.RequestID(ctx)}
+	if len(ev.Snapshot) > 0 {
+		p.ReceivedAt = now // the snapshot's edit was made before (sync.IngestPayload.ReceivedAt)
+	}
+	task, err := sync.NewIngestTask(p, r.MaxRetry)
 	if err != nil {
 		return false, err
 	}
