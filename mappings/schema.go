@@ -104,6 +104,7 @@ var transformArgs = map[string]any{
 	"date":           map[string]any{"anyOf": []any{map[string]any{"type": "string", "description": "The out format."}, reflectSchema(reflect.TypeFor[dateArg]())}},
 	"split":          map[string]any{"type": "string", "description": "Separator (default ,)."},
 	"join":           map[string]any{"type": "string", "description": "Separator (default \", \")."},
+	"drop_prefix":    map[string]any{"type": "string", "description": "Items of a list starting with this prefix are left out."},
 	"map": map[string]any{"type": "object", "description": "A plain table {from: to}, or {table: {…} or <name>, default: x}.",
 		"properties": map[string]any{"table": map[string]any{"type": []any{"object", "string"}}, "default": map[string]any{}}},
 	"lookup":  map[string]any{"anyOf": []any{map[string]any{"type": "string", "description": "Name of a table in the tables section."}, reflectSchema(reflect.TypeFor[lookupArg]())}},

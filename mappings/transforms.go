@@ -30,6 +30,7 @@ func init() {
 		"country":         noArg(countryT),
 		"date":            buildDate,
 		"split":           buildSplit,
+		"drop_prefix":     buildDropPrefix,
 		"join":            buildJoin,
 		"map":             buildMap,
 		"lookup":          buildLookup,
