@@ -40,6 +40,9 @@ type Handlers struct {
 	// PollMergers is how many pages of customers a poll merges at once on
 	// MySQL/MariaDB (0: defaultPollMergers; poll.go).
 	PollMergers int
+	// PollListAhead is how many pages a poll lists beyond those merging,
+	// while they merge (0: PagesListedAhead's default; negative: none).
+	PollListAhead int
 	// ReconcilePace is the pause between two pages of a reconciliation
 	// sweep, which is meant to go slowly (0: none).
 	ReconcilePace time.Duration

@@ -12,6 +12,7 @@ import (
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/hub"
 	"github.com/shophub/shophub/internal/logx"
+	"github.com/shophub/shophub/internal/trace"
 	"github.com/shophub/shophub/mappings"
 )
 
@@ -77,7 +78,7 @@ func (h *Handlers) Poll(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	run := pollRun{h: h, l: l, p: p, lease: lease, deadline: deadline, merging: h.PagesMergedAtOnce(p.Resource),
+	run := pollRun{h: h, l: l, p: p, lease: lease, deadline: deadline, merging: h.PagesMergedAtOnce(p.Resource), ahead: h.PagesListedAhead(p.Resource),
 		apply: func(ctx context.Context, records []connectors.Record) error {
 			return h.applyPage(ctx, tp, p.Resource, records)
 		}}
@@ -121,6 +122,20 @@ func (h *Handlers) PagesMergedAtOnce(resource string) int {
 	return defaultPollMergers
 }
 
+// PagesListedAhead is how many pages a poll of resource lists beyond
+// those merging, while they merge: PollListAhead, else one while merging
+// one page at a time and none while merging more (the window of pages
+// listed and unstored stays two, what a stopped worker lists again).
+func (h *Handlers) PagesListedAhead(resource string) int {
+	switch {
+	case h.PollListAhead < 0:
+		return 0
+	case h.PollListAhead > 0:
+		return h.PollListAhead
+	}
+	return max(2-h.PagesMergedAtOnce(resource), 0)
+}
+
 // defaultPollMergers: two pages at once, chosen by measurement
 // (BENCHMARKS.md, issue #17).
 const defaultPollMergers = 2
@@ -139,6 +154,7 @@ type pollRun struct {
 	lease    *Lease
 	deadline time.Time
 	merging  int
+	ahead    int // pages listed beyond those merging
 
 	pages, records int
 	done           bool // the listing caught up
@@ -157,11 +173,10 @@ type inflight struct {
 // again from there.
 func (r *pollRun) from(ctx context.Context, cursor string) (moved *hub.Cursor, err error) {
 	lctx, stopListing := context.WithCancel(ctx)
-	// Pages listed and not yet stored: one more than merge at once when
-	// merging one at a time (the next page is listed while this one
-	// merges), else as many as merge. A worker stopped midway lists these
-	// again, so the window stays small.
-	window := max(r.merging, 2)
+	// Pages listed and not yet stored: those merging, and ahead of them
+	// the next, listed while they merge. A worker stopped midway lists
+	// these again, so the window stays small.
+	window := max(r.merging+r.ahead, 1)
 	slots := make(chan struct{}, window)
 	for range window {
 		slots <- struct{}{}
@@ -213,7 +228,12 @@ func (r *pollRun) from(ctx context.Context, cursor string) (moved *hub.Cursor, e
 			}
 			f := &inflight{from: got.from, page: got.page, err: make(chan error, 1)}
 			queue = append(queue, f)
-			go func() { f.err <- r.apply(ctx, f.page.Records) }()
+			go func() {
+				began := time.Now()
+				err := r.apply(ctx, f.page.Records)
+				trace.Mark(trace.Event{Step: trace.PageApplied, Instance: r.p.Instance, N: len(f.page.Records), Took: time.Since(began)})
+				f.err <- err
+			}()
 		case err := <-head:
 			f := queue[0]
 			queue = queue[1:]
@@ -256,6 +276,10 @@ func (r *pollRun) drain(ctx context.Context, queue *[]*inflight) error {
 // longer the one the page was listed from (a backfill reset it): then it
 // returns that cursor.
 func (r *pollRun) store(ctx context.Context, f *inflight) (*hub.Cursor, error) {
+	began := time.Now()
+	defer func() {
+		trace.Mark(trace.Event{Step: trace.PageStored, Instance: r.p.Instance, Took: time.Since(began)})
+	}()
 	cur, err := r.h.Store.Cursor(ctx, r.p.Instance, r.p.Resource)
 	if err != nil {
 		return nil, err
@@ -286,7 +310,9 @@ func (r *pollRun) list(ctx context.Context, cursor string, slots <-chan struct{}
 		case <-ctx.Done():
 			return
 		}
+		began := time.Now()
 		page, err := listPage(ctx, r.l, r.p.Resource, cursor)
+		trace.Mark(trace.Event{Step: trace.PageListed, Instance: r.p.Instance, N: len(page.Records), Took: time.Since(began)})
 		select {
 		case out <- listing{cursor, page, err}:
 		case <-ctx.Done():
@@ -416,7 +442,9 @@ func (h *Handlers) applyCustomerPage(ctx context.Context, tp *Touchpoint, resour
 	if ins, from, err = h.deferHeld(ctx, tp, resource, records, ins, from); err != nil || len(ins) == 0 { // recordlock.go
 		return st, err
 	}
+	began := time.Now()
 	res, errs := mergeIsolated(ctx, h.Store, h.Policy, ins)
+	trace.Mark(trace.Event{Step: trace.PageMerged, Instance: tp.Name, N: len(ins), Took: time.Since(began)})
 	var evs []hub.OutboxEvent
 	var adopters []uint64
 	for i, err := range errs {

@@ -45,11 +45,23 @@ const (
 	// BatchMerged: a merge transaction of the ingest batcher committed
 	// (N: its records, Took: how long it ran).
 	BatchMerged
+	// PageListed: a poll listed one page (N: its records, Took: the
+	// vendor's listing and its decoding).
+	PageListed
+	// PageMerged: a poll page's merge transaction committed (N: records
+	// merged, Took: how long it ran).
+	PageMerged
+	// PageApplied: a poll page is applied (N: its records, Took: mapping,
+	// the applied-content check, the record locks and the merge).
+	PageApplied
+	// PageStored: a poll page's cursor is stored (Took: how long that took).
+	PageStored
 	steps
 )
 
 var names = [steps]string{"webhook received", "ingest enqueued", "ingest started", "ingest ready", "merged", "push enqueued",
-	"push started", "push locked", "push read", "push written", "push recorded", "batch merged"}
+	"push started", "push locked", "push read", "push written", "push recorded", "batch merged",
+	"page listed", "page merged", "page applied", "page stored"}
 
 func (s Step) String() string {
 	if s < steps {

@@ -19,6 +19,7 @@ import (
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/connectors/shopify/shopifytest"
 	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/internal/trace"
 )
 
 // EmulatorCommand is the hidden subcommand that serves a seeded Shopify
@@ -50,31 +51,31 @@ func ServeEmulator(ctx context.Context, n int, w io.Writer) error {
 }
 
 // startEmulator runs ServeEmulator in a child process of this binary.
-func startEmulator(ctx context.Context, n int) (url string, stop func(), err error) {
+func startEmulator(ctx context.Context, n int) (url string, pid int, stop func(), err error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	cmd := exec.CommandContext(ctx, exe, EmulatorCommand, "--customers", strconv.Itoa(n))
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	stop = func() { _ = stdin.Close(); _ = cmd.Wait() }
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil || !strings.HasPrefix(line, "http://") {
 		stop()
-		return "", nil, fmt.Errorf("emulator process (%s %s) did not start: %q %v", exe, EmulatorCommand, line, err)
+		return "", 0, nil, fmt.Errorf("emulator process (%s %s) did not start: %q %v", exe, EmulatorCommand, line, err)
 	}
-	return strings.TrimSpace(line), stop, nil
+	return strings.TrimSpace(line), cmd.Process.Pid, stop, nil
 }
 
 func runBackfill(ctx context.Context, r *Runner) (*Result, error) {
@@ -88,7 +89,7 @@ func runBackfill(ctx context.Context, r *Runner) (*Result, error) {
 	}
 	defer done()
 	seedStart := time.Now()
-	url, stopEmu, err := startEmulator(ctx, n)
+	url, emuPID, stopEmu, err := startEmulator(ctx, n)
 	if err != nil {
 		return nil, err
 	}
@@ -121,16 +122,23 @@ func runBackfill(ctx context.Context, r *Runner) (*Result, error) {
 	if v, err := strconv.Atoi(os.Getenv("SHOPHUB_BENCH_POLL_MERGERS")); err == nil && v > 0 {
 		a.Handlers.PollMergers = v
 	}
+	// SHOPHUB_BENCH_POLL_AHEAD=N: pages listed beyond those merging (-1: none).
+	if v, err := strconv.Atoi(os.Getenv("SHOPHUB_BENCH_POLL_AHEAD")); err == nil {
+		a.Handlers.PollListAhead = v
+	}
 	stmts, err := countStatements(a.Store.DB())
 	if err != nil {
 		return nil, err
 	}
+	stages := newPageStages()
+	defer trace.Set(stages.mark)()
+	dbPID := dbServerPID()
 	resetPeakRSS()
 	rssBefore := peakRSS()
 	if err := a.Start(ctx); err != nil {
 		return nil, err
 	}
-	start, cpuStart := time.Now(), cpuTime()
+	start, cpuStart, emuStart, dbStart := time.Now(), cpuTime(), procCPU(emuPID), procCPU(dbPID)
 	redisBefore, redisBy, sqlBefore, sqlBy := calls.n.Load(), calls.snapshot(), stmts.Load(), stmts.snapshot()
 	if err := a.Handlers.Backfill(ctx, "shopify", "customer"); err != nil {
 		return nil, err
@@ -149,7 +157,8 @@ func runBackfill(ctx context.Context, r *Runner) (*Result, error) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	elapsed, cpu := time.Since(start), cpuTime()-cpuStart
+	elapsed, cpu, emuCPU, dbCPU := time.Since(start), cpuTime()-cpuStart, procCPU(emuPID)-emuStart, procCPU(dbPID)-dbStart
+	stages.stop()
 	peak := peakRSS()
 	redisPer := float64(calls.n.Load()-redisBefore) / float64(n)
 	sqlPer := float64(stmts.Load()-sqlBefore) / float64(n)
@@ -165,9 +174,14 @@ func runBackfill(ctx context.Context, r *Runner) (*Result, error) {
 		Target:  "1,000,000 in ≤ 90 s (≥ 11,000/s), peak RSS ≤ 256 MB",
 		Details: map[string]any{"customers": n, "page_size": 250, "total": elapsed.Round(time.Millisecond).String(),
 			"peak_rss_mb": peak / (1 << 20), "rss_at_start_mb": rssBefore / (1 << 20), "emulator_seed": seeded.Round(time.Millisecond).String(),
-			"emulator": "separate process", "pages_merged_together": a.Handlers.PagesMergedAtOnce("customer"), "cpu_ms_per_customer": msPer(cpu, n),
+			"emulator": "separate process", "pages_merged_together": a.Handlers.PagesMergedAtOnce("customer"), "pages_listed_ahead": a.Handlers.PagesListedAhead("customer"), "cpu_ms_per_customer": msPer(cpu, n),
 			"sql_statements_per_customer": sqlPer, "redis_calls_per_customer": redisPer,
-			"redis_commands_per_customer": redisTop, "sql_per_customer": sqlTop},
+			"redis_commands_per_customer": redisTop, "sql_per_customer": sqlTop,
+			// Where the pages' time went, summed over pages (merges overlap).
+			"page_stages": stages.report(elapsed),
+			// The emulator's process, and the database server's (everybody's
+			// statements on a shared server, not only this run's).
+			"emulator_cpu_ms_per_customer": msPer(emuCPU, n), "db_server_cpu_ms_per_customer": msPer(dbCPU, n)},
 	}
 	res.Ratio = ratio(res.Figure.Value, res.Ceiling.Value)
 	return res, nil
