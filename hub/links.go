@@ -68,6 +68,53 @@ func (s *Store) LinkWaiting(ctx context.Context, customerID uint64, instance, re
 	return &row.Link, row.Waiting, nil
 }
 
+// LinksWaiting is every link of a customer (as Links) in one read, with
+// the one LinkWaiting returns for instance and resource and its waiting
+// flag: a push that renders the hub's knowledge of the customer's other
+// links (sync's _hub.shops) needs both. ErrNotFound when the customer has
+// no link there (links is still returned).
+func (s *Store) LinksWaiting(ctx context.Context, customerID uint64, instance, resource string) (links []Link, link *Link, waiting bool, err error) {
+	var rows []struct {
+		Link    `gorm:"embedded"`
+		Waiting bool
+	}
+	err = s.db.WithContext(ctx).Model(&Link{}).
+		Select("links.*, EXISTS(SELECT 1 FROM push_waiting w WHERE w.customer_id = links.customer_id AND w.instance = links.instance AND w.resource = links.resource) AS waiting").
+		Where("customer_id = ?", customerID).Order("instance, id").Find(&rows).Error
+	if err != nil {
+		return nil, nil, false, err
+	}
+	links = make([]Link, len(rows))
+	best := -1
+	for i, r := range rows {
+		links[i] = r.Link
+		if r.Instance != instance || r.Resource != resource {
+			continue
+		}
+		// Link's order: the oldest live one, else the newest deleted.
+		if best < 0 || linkBefore(&r.Link, &rows[best].Link) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return links, nil, false, fmt.Errorf("link of customer %d to %s: %w", customerID, instance, ErrNotFound)
+	}
+	l := links[best]
+	return links, &l, rows[best].Waiting, nil
+}
+
+// linkBefore is Link's choice among a customer's links to one instance:
+// live before deleted, then the latest deletion, then the lower id.
+func linkBefore(a, b *Link) bool {
+	if (a.VendorDeletedAt == nil) != (b.VendorDeletedAt == nil) {
+		return a.VendorDeletedAt == nil
+	}
+	if a.VendorDeletedAt != nil && !a.VendorDeletedAt.Equal(*b.VendorDeletedAt) {
+		return a.VendorDeletedAt.After(*b.VendorDeletedAt)
+	}
+	return a.ID < b.ID
+}
+
 // Links lists every link of a customer.
 func (s *Store) Links(ctx context.Context, customerID uint64) ([]Link, error) {
 	var ls []Link

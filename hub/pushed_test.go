@@ -129,7 +129,56 @@ func TestLinkWaiting(t *testing.T) {
 				if waiting != step.want || l.ExternalID != "T1" {
 					t.Errorf("%s: link %s waiting %v, want T1 %v", step.name, l.ExternalID, waiting, step.want)
 				}
+				all, l2, waiting2, err := s.LinksWaiting(ctx, a.CustomerID, "target", "customer")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if waiting2 != waiting || l2.ID != l.ID || len(all) != 2 {
+					t.Errorf("%s: LinksWaiting: link %d waiting %v of %d links, want LinkWaiting's %d %v of 2", step.name, l2.ID, waiting2, len(all), l.ID, waiting)
+				}
 			}
+		})
+	}
+}
+
+// LinksWaiting picks the link Link picks among several to one instance:
+// the live one before deleted ones, else the latest deletion.
+func TestLinksWaitingPicksAsLink(t *testing.T) {
+	t.Parallel()
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			ctx := context.Background()
+			a := mustMerge(t, s, hub.Policy{}, in("shop", "P1", t0, map[string]any{"email": "picks@example.com"}))
+			check := func(step string) {
+				t.Helper()
+				want, werr := s.Link(ctx, a.CustomerID, "target", "customer")
+				all, got, _, gerr := s.LinksWaiting(ctx, a.CustomerID, "target", "customer")
+				if (werr == nil) != (gerr == nil) || (werr == nil && got.ID != want.ID) {
+					t.Errorf("%s: LinksWaiting %v, %v; Link %v, %v", step, got, gerr, want, werr)
+				}
+				if len(all) == 0 {
+					t.Errorf("%s: no links listed", step)
+				}
+			}
+			check("no link to target")
+			for _, ext := range []string{"T1", "T2"} {
+				if _, err := s.Pushed(ctx, a.CustomerID, "target", "customer", ext, "h", 1, nil); err != nil {
+					t.Fatal(err)
+				}
+				if _, _, _, err := s.MarkDeleted(ctx, "target", "customer", ext, t0.Add(time.Hour), "test"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			check("two deleted at the same time")
+			if _, _, _, err := s.MarkDeleted(ctx, "target", "customer", "T1", t0.Add(2*time.Hour), "test"); err != nil {
+				t.Fatal(err)
+			}
+			check("two deleted, T1 later")
+			if _, err := s.Pushed(ctx, a.CustomerID, "target", "customer", "T3", "h", 2, nil); err != nil {
+				t.Fatal(err)
+			}
+			check("one live")
 		})
 	}
 }

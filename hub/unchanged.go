@@ -20,17 +20,45 @@ import (
 // merge committing right after would have come before or after it. False
 // means only "not known to be a duplicate": the caller merges.
 func (s *Store) SaidBefore(ctx context.Context, in Inbound) (bool, error) {
-	var l Link
-	err := s.db.WithContext(ctx).Select("last_inbound_hash", "last_inbound_at", "vendor_deleted_at", "unverified", "last_pushed_at", "last_pushed_doc").
-		Where("instance = ? AND resource = ? AND external_id = ?", in.Instance, in.Resource, in.ExternalID).Take(&l).Error
+	said, _, err := s.saidBefore(ctx, in, 0)
+	return said, err
+}
+
+// SaidBeforeVersion is SaidBefore that also reads customer customerID's
+// version in the same statement (0 when the link or the customer is not
+// there): a push reads the target, asks whether it said this before, and
+// then whether the hub moved on since it read the customer — one round
+// trip for both, both after the target's read.
+func (s *Store) SaidBeforeVersion(ctx context.Context, in Inbound, customerID uint64) (said bool, version int64, err error) {
+	return s.saidBefore(ctx, in, customerID)
+}
+
+func (s *Store) saidBefore(ctx context.Context, in Inbound, customerID uint64) (bool, int64, error) {
+	var row struct {
+		Link    `gorm:"embedded"`
+		Version *int64
+	}
+	cols := "last_inbound_hash, last_inbound_at, vendor_deleted_at, unverified, last_pushed_at, last_pushed_doc"
+	args := []any{}
+	if customerID != 0 {
+		cols += ", (SELECT version FROM customers c WHERE c.id = ?) AS version"
+		args = append(args, customerID)
+	}
+	err := s.db.WithContext(ctx).Model(&Link{}).Select(cols, args...).
+		Where("instance = ? AND resource = ? AND external_id = ?", in.Instance, in.Resource, in.ExternalID).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return false, nil
+		return false, 0, nil
 	}
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
+	var version int64
+	if row.Version != nil {
+		version = *row.Version
+	}
+	l := row.Link
 	if l.VendorDeletedAt != nil || l.LastInboundAt == nil || l.Unverified != in.Unverified || l.LastInboundHash == "" {
-		return false, nil
+		return false, version, nil
 	}
-	return l.LastInboundHash == encodeDoc(in.Doc).hash && !changedBackPossible(in, l.LastInboundAt, l.LastPushedAt, l.LastPushedDoc), nil
+	return l.LastInboundHash == encodeDoc(in.Doc).hash && !changedBackPossible(in, l.LastInboundAt, l.LastPushedAt, l.LastPushedDoc), version, nil
 }

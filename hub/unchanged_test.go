@@ -72,6 +72,26 @@ func TestSaidBeforeIsTheMergesDuplicateRule(t *testing.T) {
 					if got != c.want {
 						t.Errorf("SaidBefore = %v, want %v", got, c.want)
 					}
+					// SaidBeforeVersion answers the same, with the linked
+					// customer's version read in the same statement.
+					id, err := s.CustomerByRecord(context.Background(), "shop", "customer", ext)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got2, v, err := s.SaidBeforeVersion(context.Background(), rec, id)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, err := s.CustomerVersion(context.Background(), id)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, lerr := s.CustomerByRecord(context.Background(), rec.Instance, rec.Resource, rec.ExternalID); lerr != nil {
+						want = 0 // no link of rec's: nothing read
+					}
+					if got2 != got || v != want {
+						t.Errorf("SaidBeforeVersion = %v, version %d; want %v, %d", got2, v, got, want)
+					}
 					res := mustMerge(t, s, hub.Policy{}, rec)
 					if got && (!res.Duplicate || len(res.Changed) > 0 || res.OutboxID != 0) {
 						t.Errorf("SaidBefore said yes, but the merge was no duplicate: %+v", res)

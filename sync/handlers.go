@@ -64,6 +64,7 @@ type Handlers struct {
 	Now    func() time.Time
 
 	adopt adoptCoalescer // orders.go
+	known knownCache     // knowncache.go
 }
 
 // Register adds every handler to mux.
@@ -425,7 +426,16 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	link, linkWaits, err := h.Store.LinkWaiting(ctx, p.CustomerID, p.Instance, p.Resource)
+	// A target rendering the hub's knowledge lists the customer's other
+	// links (_hub.shops): all of them are read with this one.
+	var links []hub.Link
+	var link *hub.Link
+	var linkWaits bool
+	if p.Resource == connectors.ResourceCustomer && tp.Mapping.ReadsHub(p.Resource) {
+		links, link, linkWaits, err = h.Store.LinksWaiting(ctx, p.CustomerID, p.Instance, p.Resource)
+	} else {
+		link, linkWaits, err = h.Store.LinkWaiting(ctx, p.CustomerID, p.Instance, p.Resource)
+	}
 	if err != nil && !errors.Is(err, hub.ErrNotFound) {
 		return err
 	}
@@ -436,7 +446,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		if err := h.Store.Unlink(ctx, link.Instance, link.Resource, link.ExternalID); err != nil {
 			return err
 		}
-		link = nil
+		link, links = nil, nil // read again for the knowledge
 	}
 	if link != nil && link.Unverified {
 		return nil // an unverified account gets none of the person's data (trust.go)
@@ -444,7 +454,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if link != nil && !p.Force && link.LastPushedVersion >= cust.Version {
 		return nil // this version or a newer one is already there
 	}
-	if doc, err = h.withKnowledge(ctx, tp, p.Resource, cust, doc); err != nil { // knowledge.go
+	if doc, err = h.withKnowledge(ctx, tp, p.Resource, cust, doc, links, p.Force); err != nil { // knowledge.go
 		return err
 	}
 	payload, err := tp.Mapping.Outbound(p.Resource, doc)
@@ -482,10 +492,13 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 			return err
 		}
 		var merged bool
-		if cur, current, merged, err = h.readTarget(ctx, tp, p, extID); err != nil {
+		var v int64
+		if cur, current, merged, v, err = h.readTarget(ctx, tp, p, extID); err != nil {
 			return err
 		}
-		if !merged {
+		if !merged && v != 0 {
+			merged = v != cust.Version // read with the target's "said before" (one statement)
+		} else if !merged {
 			// The hub may have moved on between our read of the customer
 			// and our read of the target without this read changing it:
 			// the target's own edit merged from its webhook meanwhile,
@@ -508,7 +521,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 			if cust, doc, err = h.Store.Customer(ctx, p.CustomerID); err != nil {
 				return err
 			}
-			if doc, err = h.withKnowledge(ctx, tp, p.Resource, cust, doc); err != nil {
+			if doc, err = h.withKnowledge(ctx, tp, p.Resource, cust, doc, nil, p.Force); err != nil {
 				return err
 			}
 			payload, err = tp.Mapping.Outbound(p.Resource, doc)

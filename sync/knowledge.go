@@ -30,13 +30,15 @@ import (
 //
 // Amounts are in the customer's main currency only (orders.go says why).
 // doc itself is not modified.
-func (h *Handlers) withKnowledge(ctx context.Context, tp *Touchpoint, resource string, cust *hub.Customer, doc map[string]any) (map[string]any, error) {
+func (h *Handlers) withKnowledge(ctx context.Context, tp *Touchpoint, resource string, cust *hub.Customer, doc map[string]any, links []hub.Link, fresh bool) (map[string]any, error) {
 	if resource != connectors.ResourceCustomer || !tp.Mapping.ReadsHub(resource) {
 		return doc, nil
 	}
-	links, err := h.Store.Links(ctx, cust.ID)
-	if err != nil {
-		return nil, err
+	if links == nil {
+		var err error
+		if links, err = h.Store.Links(ctx, cust.ID); err != nil {
+			return nil, err
+		}
 	}
 	var shops []string
 	for _, l := range links {
@@ -45,15 +47,7 @@ func (h *Handlers) withKnowledge(ctx context.Context, tp *Touchpoint, resource s
 		}
 	}
 	slices.Sort(shops)
-	total, open, err := h.Store.TicketCounts(ctx, cust.ID)
-	if err != nil {
-		return nil, err
-	}
-	figures, err := h.Store.CustomerOrderFigures(ctx, cust.ID)
-	if err != nil {
-		return nil, err
-	}
-	ins, _, err := h.Store.Insights(ctx, cust.ID)
+	f, err := h.known.get(ctx, cust.ID, cust.Version, fresh, func() (knownFacts, error) { return h.readFacts(ctx, cust.ID) })
 	if err != nil {
 		return nil, err
 	}
@@ -65,10 +59,25 @@ func (h *Handlers) withKnowledge(ctx context.Context, tp *Touchpoint, resource s
 	if out == nil {
 		out = map[string]any{}
 	}
-	k := knowledgeOf(list, total, open, cust.CreatedAt.UTC().Format("2006-01-02"), figures)
-	maps.Copy(k, insightKnowledge(ins))
+	k := knowledgeOf(list, f.tickets, f.open, cust.CreatedAt.UTC().Format("2006-01-02"), f.orders)
+	maps.Copy(k, insightKnowledge(f.insights))
 	out[mappings.HubKey] = k
 	return out, nil
+}
+
+// readFacts reads the tickets, orders and insights the hub knows of a
+// customer (four statements).
+func (h *Handlers) readFacts(ctx context.Context, customerID uint64) (knownFacts, error) {
+	var f knownFacts
+	var err error
+	if f.tickets, f.open, err = h.Store.TicketCounts(ctx, customerID); err != nil {
+		return f, err
+	}
+	if f.orders, err = h.Store.CustomerOrderFigures(ctx, customerID); err != nil {
+		return f, err
+	}
+	f.insights, _, err = h.Store.Insights(ctx, customerID)
+	return f, err
 }
 
 func knowledgeOf(shops []any, tickets, open int64, since string, figures hub.OrderFigures) map[string]any {

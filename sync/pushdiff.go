@@ -112,28 +112,30 @@ func diffPayload(want, base map[string]any) map[string]any {
 // record from it, so the push that follows carries it instead of
 // reverting it. It returns the record in canonical form (nil when it
 // cannot be read or mapped; the write then finds out what happened), the
-// vendor record itself, and whether the merge changed the hub.
-func (h *Handlers) readTarget(ctx context.Context, tp *Touchpoint, p PushPayload, extID string) (map[string]any, *connectors.Record, bool, error) {
+// vendor record itself, and whether the merge changed the hub; when the target said exactly
+// this before (nothing merged), also the hub's customer version read
+// after the target (0: not read).
+func (h *Handlers) readTarget(ctx context.Context, tp *Touchpoint, p PushPayload, extID string) (map[string]any, *connectors.Record, bool, int64, error) {
 	f, ok := tp.Conn.(connectors.Fetcher)
 	if !ok {
-		return nil, nil, false, nil
+		return nil, nil, false, 0, nil
 	}
 	readAt := time.Now()
 	rec, err := f.Fetch(ctx, p.Resource, extID)
 	if errors.Is(err, connectors.ErrNotFound) {
-		return nil, nil, false, nil
+		return nil, nil, false, 0, nil
 	}
 	if err != nil {
-		return nil, nil, false, pushError(p, fmt.Errorf("read before write: %w", err))
+		return nil, nil, false, 0, pushError(p, fmt.Errorf("read before write: %w", err))
 	}
 	if rec.Deleted {
-		return nil, nil, false, nil
+		return nil, nil, false, 0, nil
 	}
 	cur := h.canonical(ctx, tp, p.Resource, rec)
 	if cur == nil || rec.UpdatedAt.IsZero() {
 		// Without the vendor's time the record cannot be ordered against
 		// the hub's fields; it still tells what the write may leave out.
-		return cur, rec, false, nil
+		return cur, rec, false, 0, nil
 	}
 	in := h.inbound(tp, p.Resource, extID, "", sourceTime(rec.UpdatedAt, readAt), cur)
 	in.ReadAt = readAt
@@ -141,21 +143,21 @@ func (h *Handlers) readTarget(ctx context.Context, tp *Touchpoint, p PushPayload
 	// Mostly the target holds what its last record said (the echo of
 	// the previous push): a merge would write nothing, and one indexed
 	// read says so without a transaction locking the customer.
-	if said, err := h.Store.SaidBefore(ctx, in); err != nil {
-		return nil, nil, false, err
+	if said, v, err := h.Store.SaidBeforeVersion(ctx, in, p.CustomerID); err != nil {
+		return nil, nil, false, 0, err
 	} else if said {
-		return cur, rec, false, nil
+		return cur, rec, false, v, nil
 	}
 	res, err := h.Store.MergeCustomer(ctx, in, h.Policy)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, nil, false, 0, err
 	}
 	if res.OutboxID != 0 {
 		ev := eventOf(in, res)
 		ev.OriginStale = false // this push is the answer to what the target lacks
 		h.dispatchLogged(ctx, []hub.OutboxEvent{ev})
 	}
-	return cur, rec, len(res.Changed) > 0, nil
+	return cur, rec, len(res.Changed) > 0, 0, nil
 }
 
 // canonical maps a vendor record in (knowing the hub's doc where the
