@@ -243,7 +243,7 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				rows[i] = c.Change
 				rows[i].CustomerID = c.cust.row.ID
 			}
-			if err := tx.CreateInBatches(rows, batchSize).Error; err != nil {
+			if err := insertChanges(tx, rows); err != nil {
 				return err
 			}
 		}
@@ -363,7 +363,7 @@ func writeCustomers(tx *gorm.DB, byID map[uint64]*custState, byEmail map[string]
 		order = append(order, cs)
 	}
 	if len(withEmail) > 0 {
-		if err := tx.Omit("id").CreateInBatches(withEmail, batchSize).Error; err != nil {
+		if err := insertCustomers(tx, withEmail); err != nil {
 			return err
 		}
 		emails := make([]string, len(order))
@@ -439,17 +439,12 @@ func writeLinks(tx *gorm.DB, links map[linkKey]*linkState) error {
 		}
 	}
 	if len(fresh) > 0 {
-		if err := tx.Omit("id").CreateInBatches(fresh, batchSize).Error; err != nil {
+		if err := insertLinks(tx, fresh); err != nil {
 			return err
 		}
 	}
 	if len(changed) > 0 {
-		err := tx.Clauses(clause.OnConflict{
-			Columns: []clause.Column{{Name: "id"}},
-			DoUpdates: clause.AssignmentColumns([]string{"customer_id", "last_inbound_hash", "last_inbound_at", "last_inbound_doc",
-				"vendor_deleted_at", "vendor_deleted_by", "unverified", "updated_at"}),
-		}).CreateInBatches(changed, batchSize).Error
-		if err != nil {
+		if err := updateLinks(tx, changed); err != nil {
 			return err
 		}
 	}
