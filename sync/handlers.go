@@ -41,7 +41,7 @@ type Handlers struct {
 	// MySQL/MariaDB (0: defaultPollMergers; poll.go).
 	PollMergers int
 	// PollListAhead is how many pages a poll lists beyond those merging,
-	// while they merge (0: PagesListedAhead's default; negative: none).
+	// while they merge (0: one; negative: none; poll.go).
 	PollListAhead int
 	// ReconcilePace is the pause between two pages of a reconciliation
 	// sweep, which is meant to go slowly (0: none).

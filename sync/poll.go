@@ -123,9 +123,10 @@ func (h *Handlers) PagesMergedAtOnce(resource string) int {
 }
 
 // PagesListedAhead is how many pages a poll of resource lists beyond
-// those merging, while they merge: PollListAhead, else one while merging
-// one page at a time and none while merging more (the window of pages
-// listed and unstored stays two, what a stopped worker lists again).
+// those merging, while they merge (PollListAhead, default one): the
+// listing of the next page and the storing of each cursor overlap the
+// merges instead of holding a merge slot. A worker stopped midway lists
+// the unstored pages again (merging + ahead), dropped as applied.
 func (h *Handlers) PagesListedAhead(resource string) int {
 	switch {
 	case h.PollListAhead < 0:
@@ -133,7 +134,7 @@ func (h *Handlers) PagesListedAhead(resource string) int {
 	case h.PollListAhead > 0:
 		return h.PollListAhead
 	}
-	return max(2-h.PagesMergedAtOnce(resource), 0)
+	return 1
 }
 
 // defaultPollMergers: two pages at once, chosen by measurement
@@ -277,9 +278,6 @@ func (r *pollRun) drain(ctx context.Context, queue *[]*inflight) error {
 // returns that cursor.
 func (r *pollRun) store(ctx context.Context, f *inflight) (*hub.Cursor, error) {
 	began := time.Now()
-	defer func() {
-		trace.Mark(trace.Event{Step: trace.PageStored, Instance: r.p.Instance, Took: time.Since(began)})
-	}()
 	cur, err := r.h.Store.Cursor(ctx, r.p.Instance, r.p.Resource)
 	if err != nil {
 		return nil, err
@@ -290,6 +288,7 @@ func (r *pollRun) store(ctx context.Context, f *inflight) (*hub.Cursor, error) {
 	if err := r.h.Store.SaveCursor(ctx, r.p.Instance, r.p.Resource, f.page.Next, f.page.Done); err != nil {
 		return nil, err
 	}
+	trace.Mark(trace.Event{Step: trace.PageStored, Instance: r.p.Instance, Key: f.page.Next, Took: time.Since(began)})
 	r.pages++
 	r.records += len(f.page.Records)
 	if held, err := r.lease.Extend(ctx); err != nil || !held {

@@ -54,7 +54,8 @@ const (
 	// PageApplied: a poll page is applied (N: its records, Took: mapping,
 	// the applied-content check, the record locks and the merge).
 	PageApplied
-	// PageStored: a poll page's cursor is stored (Took: how long that took).
+	// PageStored: a poll page's cursor is stored (Key: the cursor stored,
+	// Took: how long that took).
 	PageStored
 	steps
 )
