@@ -126,6 +126,9 @@ func (c *Connector) Update(ctx context.Context, resource string, current *connec
 	return c.upsert(ctx, current.ExternalID, payload, current)
 }
 
+// testHookChecked runs after Update's check, before the write (tests).
+var testHookChecked func()
+
 func (c *Connector) upsert(ctx context.Context, externalID string, payload map[string]any, current *connectors.Record) (*connectors.Record, error) {
 	p, err := parsePayload(payload)
 	if err != nil {
@@ -145,9 +148,12 @@ func (c *Connector) upsert(ctx context.Context, externalID string, payload map[s
 	}
 	defer func() { _ = tx.Rollback() }()
 
+	w := &writer{c: c, tx: tx, countries: countries}
 	if current != nil {
 		// Lock the row before reading it, so the read sees every save
-		// committed before ours can start.
+		// committed before ours can start (on InnoDB; OXID ships oxuser
+		// as MyISAM, where the lock is none and the write itself checks,
+		// see writer.expect).
 		if _, err := tx.ExecContext(ctx, "SELECT OXID FROM oxuser WHERE OXID = ? AND OXSHOPID = ? FOR UPDATE", externalID, c.settings.ShopID); err != nil {
 			return nil, dbError("lock customer", err)
 		}
@@ -158,8 +164,11 @@ func (c *Connector) upsert(ctx context.Context, externalID string, payload map[s
 		if !connectors.SameJSON(fresh.Data, current.Data) {
 			return nil, fmt.Errorf("oxid: customer %s: %w", externalID, connectors.ErrChanged)
 		}
+		w.expect = fresh.Data
+		if testHookChecked != nil {
+			testHookChecked()
+		}
 	}
-	w := &writer{c: c, tx: tx, countries: countries}
 	id := externalID
 	if id == "" {
 		id, err = w.create(ctx, p)

@@ -24,6 +24,22 @@ type writer struct {
 	// emailChanged is set when the push changed OXUSERNAME, so the
 	// newsletter row's OXEMAIL follows as OXID's own account page does.
 	emailChanged bool
+	// expect is the customer as Update's check read it (nil for Upsert).
+	// On MyISAM the check's lock holds nothing: an admin's save after the
+	// check is in the row the writer reads, and writing the columns that
+	// differ from that row reverted it (convergence, under load: OXID
+	// first names and streets lost everywhere). The row must still be what
+	// the check read, and the UPDATE is conditional on it: one statement,
+	// atomic on MyISAM too.
+	expect map[string]any
+}
+
+// guardColumns are the oxuser columns an admin's save changes, compared
+// by a conditional write (writer.expect). OXTIMESTAMP has whole seconds
+// and cannot tell a save in the second of the check.
+var guardColumns = []string{
+	"OXUSERNAME", "OXUSTID", "OXCOMPANY", "OXFNAME", "OXLNAME", "OXSTREET", "OXSTREETNR", "OXADDINFO", "OXCITY",
+	"OXCOUNTRYID", "OXSTATEID", "OXZIP", "OXFON", "OXFAX", "OXSAL", "OXPRIVFON", "OXMOBFON", "OXBIRTHDATE", "OXURL",
 }
 
 func (c *Connector) now() string { return time.Now().In(c.loc).Format(tsLayout) }
@@ -79,20 +95,37 @@ func diff(row map[string]any, want map[string]string) []string {
 }
 
 func (w *writer) updateRow(ctx context.Context, table, id string, cols []string, want map[string]string) error {
+	_, err := w.updateRowWhere(ctx, table, id, cols, want, nil, nil)
+	return err
+}
+
+// updateRowWhere is updateRow under further conditions (where, with
+// their args), returning how many rows it changed.
+func (w *writer) updateRowWhere(ctx context.Context, table, id string, cols []string, want map[string]string, where []string, whereArgs []any) (int64, error) {
 	if len(cols) == 0 {
-		return nil
+		return 0, nil
 	}
 	set := make([]string, len(cols))
-	args := make([]any, 0, len(cols)+1)
+	args := make([]any, 0, len(cols)+1+len(whereArgs))
 	for i, col := range cols {
 		set[i] = "`" + col + "` = ?"
 		args = append(args, want[col])
 	}
 	args = append(args, id)
-	if _, err := w.tx.ExecContext(ctx, "UPDATE "+table+" SET "+strings.Join(set, ", ")+" WHERE OXID = ?", args...); err != nil {
-		return dbError("update "+table, err)
+	args = append(args, whereArgs...)
+	cond := "OXID = ?"
+	if len(where) > 0 {
+		cond += " AND " + strings.Join(where, " AND ")
 	}
-	return nil
+	res, err := w.tx.ExecContext(ctx, "UPDATE "+table+" SET "+strings.Join(set, ", ")+" WHERE "+cond, args...)
+	if err != nil {
+		return 0, dbError("update "+table, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, dbError("update "+table, err)
+	}
+	return n, nil
 }
 
 func (w *writer) insertRow(ctx context.Context, table string, fixed map[string]any, want map[string]string) error {
@@ -152,7 +185,36 @@ func (w *writer) update(ctx context.Context, id string, p *payload) error {
 			w.emailChanged = true
 		}
 	}
-	return w.updateRow(ctx, "oxuser", id, changed, want)
+	if w.expect == nil || len(changed) == 0 {
+		return w.updateRow(ctx, "oxuser", id, changed, want)
+	}
+	var where []string
+	var args []any
+	for _, col := range guardColumns {
+		v, ok := w.expect[col].(string)
+		if !ok {
+			continue // not in the record (a birthday no reader takes)
+		}
+		if r, _ := row[col].(string); r != v {
+			return fmt.Errorf("oxid: customer %s: %w", id, connectors.ErrChanged)
+		}
+		where, args = append(where, "`"+col+"` = ?"), append(args, v)
+	}
+	n, err := w.updateRowWhere(ctx, "oxuser", id, changed, want, where, args)
+	if err != nil || n > 0 {
+		return err
+	}
+	// Nothing changed: the row was saved meanwhile, or it holds values
+	// MariaDB takes for ours (a collation's equal spelling).
+	var same int
+	q := "SELECT COUNT(*) FROM oxuser WHERE OXID = ? AND " + strings.Join(where, " AND ")
+	if err := w.tx.QueryRowContext(ctx, q, append([]any{id}, args...)...).Scan(&same); err != nil {
+		return dbError("check customer", err)
+	}
+	if same == 0 {
+		return fmt.Errorf("oxid: customer %s: %w", id, connectors.ErrChanged)
+	}
+	return nil
 }
 
 // create inserts a customer, or completes the one an earlier attempt of
