@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -63,14 +64,21 @@ type Handlers struct {
 	Events *EventPolicy
 	Now    func() time.Time
 
-	adopt adoptCoalescer // orders.go
-	known knownCache     // knowncache.go
+	// BatchItems bounds the ingests of aggregated tasks running at once
+	// in the process (0: 100; ingestgroup.go).
+	BatchItems int
+
+	adopt     adoptCoalescer // orders.go
+	known     knownCache     // knowncache.go
+	batchOnce gosync.Once
+	batchSem  chan struct{}
 }
 
 // Register adds every handler to mux.
 func (h *Handlers) Register(mux *asynq.ServeMux) {
 	mux.Use(RedactErrors) // deadletters.go: no vendor body in a stored error
 	mux.HandleFunc(TypeIngest, h.Ingest)
+	mux.HandleFunc(TypeIngestBatch, h.IngestBatch) // ingestgroup.go
 	mux.HandleFunc(TypeFanout, h.Fanout)
 	mux.HandleFunc(TypePush, h.Push)
 	mux.HandleFunc(TypePoll, h.Poll)
@@ -113,7 +121,13 @@ func touchpointAs[C any](ctx context.Context, h *Handlers, name, can string) (*T
 
 // Ingest maps one vendor record to canonical form and merges it.
 func (h *Handlers) Ingest(ctx context.Context, t *asynq.Task) error {
-	p, err := decodeIngest(t.Payload())
+	return h.ingestTask(ctx, t.Payload())
+}
+
+// ingestTask runs one ingest task's payload: a task's own, or one of an
+// aggregated task's (IngestBatch).
+func (h *Handlers) ingestTask(ctx context.Context, payload []byte) error {
+	p, err := decodeIngest(payload)
 	if err != nil {
 		return fmt.Errorf("ingest payload: %v: %w", err, asynq.SkipRetry)
 	}

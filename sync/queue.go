@@ -18,7 +18,8 @@ type Queue struct {
 	Client *asynq.Client
 	Redis  redis.UniversalClient
 
-	dedupe coalescer // ClaimEvent and ReleaseEvent traffic, see dedupe.go
+	dedupe  coalescer // ClaimEvent and ReleaseEvent traffic, see dedupe.go
+	backlog backlog   // the ingest queue's pending length, see ingestgroup.go
 }
 
 // NewQueue shares one Redis pool between asynq and our own keys.

@@ -65,7 +65,11 @@ func NewServers(rdb redis.UniversalClient, cfg config.Worker, log *slog.Logger, 
 		if i == 0 {
 			n = cfg.Concurrency - n*(ingestLanes-1)
 		}
-		s.list = append(s.list, newServer(rdb, lane, log, h, max(1, n), map[string]int{QueueIngest: 1}))
+		c := serverConfig(lane, log, h, max(1, n), map[string]int{QueueIngest: 1}, false)
+		if i == 0 {
+			GroupConfig(&c) // one aggregator per worker (ingestgroup.go)
+		}
+		s.list = append(s.list, asynq.NewServerFromRedisClient(rdb, c))
 	}
 	s.list = append(s.list, newServer(rdb, cfg, log, nil, max(2, cfg.Concurrency/4),
 		map[string]int{QueuePush: Queues[QueuePush], QueuePoll: Queues[QueuePoll]}))
@@ -134,7 +138,11 @@ func newServer(rdb redis.UniversalClient, cfg config.Worker, log *slog.Logger, h
 // newServerStrict is newServer; strict makes it drain its queues in
 // priority order (an instance's live pushes before its bulk ones).
 func newServerStrict(rdb redis.UniversalClient, cfg config.Worker, log *slog.Logger, health func(error), concurrency int, queues map[string]int, strict bool) *asynq.Server {
-	return asynq.NewServerFromRedisClient(rdb, asynq.Config{
+	return asynq.NewServerFromRedisClient(rdb, serverConfig(cfg, log, health, concurrency, queues, strict))
+}
+
+func serverConfig(cfg config.Worker, log *slog.Logger, health func(error), concurrency int, queues map[string]int, strict bool) asynq.Config {
+	return asynq.Config{
 		StrictPriority:      strict,
 		HealthCheckFunc:     health,
 		HealthCheckInterval: HealthInterval,
@@ -158,7 +166,7 @@ func newServerStrict(rdb redis.UniversalClient, cfg config.Worker, log *slog.Log
 			}
 			log.Log(ctx, lvl, "task failed", "type", t.Type(), "task_id", id, "retried", retried, "max_retry", maxRetry, "err", err.Error())
 		}),
-	})
+	}
 }
 
 // HealthInterval is how often a worker checks its Redis connection for

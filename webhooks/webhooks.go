@@ -262,7 +262,7 @@ func (r *Receiver) enqueueOne(ctx context.Context, name string, ev connectors.Ev
 	if err != nil {
 		return false, err
 	}
-	dup, err := r.Queue.EnqueueNew(ctx, task)
+	dup, err := r.Queue.EnqueueIngest(ctx, task, p) // grouped behind a backlog
 	trace.Mark(trace.Event{Step: trace.IngestEnqueued, Instance: name, ExternalID: ev.ExternalID, Key: ev.ID})
 	return dup, err
 }

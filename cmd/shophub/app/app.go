@@ -148,7 +148,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		// as large halve the SQL statements per merged customer (bench
 		// merge, BENCHMARKS.md #17 third pass).
 		Policy: pol, Batcher: shsync.NewBatcher(a.Store, pol, mergeTransactions, 200), Marker: shsync.NewMarker(a.Store, log, 0),
-		Recorder:      shsync.NewRecorder(a.Store, log, 0),
+		Recorder: shsync.NewRecorder(a.Store, log, 0), BatchItems: cfg.Worker.Concurrency,
 		ReconcilePace: 2 * time.Second,
 		PrivacyPolicy: shsync.PrivacyPolicy{EmailFallback: cfg.Hub.ErasureEmailFallback,
 			EraseEverywhere: cfg.Hub.VendorErasureScope == config.ScopeAll},

@@ -474,7 +474,7 @@ func (f *faultEnv) queueStates() (pending, active, retry, archived int) {
 	queues, _ := insp.Queues()
 	for _, q := range queues {
 		if info, err := insp.GetQueueInfo(q); err == nil {
-			pending += info.Pending + info.Scheduled
+			pending += info.Pending + info.Scheduled + info.Aggregating // grouped ingests (sync/ingestgroup.go)
 			active += info.Active
 			retry += info.Retry
 			archived += info.Archived

@@ -1,6 +1,10 @@
 package bench
 
 import (
+	"bytes"
+	"os"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -23,4 +27,53 @@ func msPer(d time.Duration, n int) float64 {
 		return 0
 	}
 	return float64(d.Microseconds()) / 1000 / float64(n)
+}
+
+// serverCPU is the CPU time used so far by the local Redis and MySQL/MariaDB
+// servers (read from /proc, by process name): on one machine the three
+// share the cores, so what a scenario costs them per item says as much as
+// shophub's own CPU. Zero where /proc or the process is not found (a
+// remote server).
+type serverCPU struct{ redis, db time.Duration }
+
+func serverCPUNow() serverCPU {
+	var s serverCPU
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return s
+	}
+	tick := time.Second / 100 // USER_HZ on Linux
+	for _, e := range ents {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		open, shut := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
+		if open < 0 || shut < open {
+			continue
+		}
+		name := string(b[open+1 : shut])
+		f := strings.Fields(string(b[shut+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		d := time.Duration(ut+st) * tick
+		switch name {
+		case "redis-server":
+			s.redis += d
+		case "mariadbd", "mysqld":
+			s.db += d
+		}
+	}
+	return s
+}
+
+// perItem is what the servers spent since before, in ms per item.
+func (s serverCPU) perItem(before serverCPU, n int) (redisMS, dbMS float64) {
+	return msPer(s.redis-before.redis, n), msPer(s.db-before.db, n)
 }

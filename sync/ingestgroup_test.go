@@ -1,0 +1,122 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/shophub/shophub/config"
+)
+
+// An ingest task is enqueued alone while the ingest queue is short, and
+// grouped for aggregation only behind a backlog; the backlog is read from
+// asynq's own pending list (the first enqueue shows that pendingKey names
+// it).
+func TestIngestGroupedOnlyBehindABacklog(t *testing.T) {
+	h, _, rdb := counterHandlers(t)
+	ctx := context.Background()
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	enqueue := func(event string) {
+		t.Helper()
+		p := IngestPayload{Instance: "v", Resource: "customer", ExternalID: event, EventID: event, SourceAt: time.Now()}
+		tk, err := NewIngestTask(p, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.Queue.EnqueueIngest(ctx, tk, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	enqueue("quiet")
+	if n, err := rdb.LLen(ctx, pendingKey(QueueIngest)).Result(); err != nil || n != 1 {
+		t.Fatalf("asynq's pending list of the ingest queue holds %d (%v), want the one task", n, err)
+	}
+	// A backlog (ids only; nothing dequeues here).
+	ids := make([]any, ingestBacklog)
+	for i := range ids {
+		ids[i] = fmt.Sprint("backlog", i)
+	}
+	if err := rdb.LPush(ctx, pendingKey(QueueIngest), ids...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(backlogEvery + 10*time.Millisecond)
+	enqueue("busy")
+	groups, err := insp.Groups(QueueIngest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 1 || groups[0].Size != 1 {
+		t.Fatalf("behind a backlog of %d: groups %+v, want the one task in one", ingestBacklog+1, groups)
+	}
+}
+
+// An aggregated task runs each ingest it carries; an ingest that fails is
+// queued again as its own task (its own id, retries and backoff), and the
+// batch succeeds.
+func TestIngestBatchRunsEachAndRequeuesFailures(t *testing.T) {
+	h, conn, rdb := counterHandlers(t)
+	ctx := context.Background()
+	batch := func(events ...string) *asynq.Task {
+		var tasks []*asynq.Task
+		for _, e := range events {
+			tasks = append(tasks, eventIngestTask(t, e))
+		}
+		return AggregateIngest("g0", tasks)
+	}
+	if err := h.IngestBatch(ctx, batch("e1", "e2", "e3")); err != nil {
+		t.Fatal(err)
+	}
+	if n := conn.fetches.Load(); n != 3 {
+		t.Fatalf("%d fetches for three id-only events, want 3", n)
+	}
+	conn.fail.Store(true)
+	if err := h.IngestBatch(ctx, batch("e4", "e5")); err != nil {
+		t.Fatalf("a batch whose ingests failed and were queued again: %v", err)
+	}
+	got, err := asynq.NewInspectorFromRedisClient(rdb).ListScheduledTasks(QueueIngest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, ti := range got {
+		if ti.Type != TypeIngest {
+			t.Errorf("requeued task of type %s", ti.Type)
+		}
+		ids = append(ids, ti.ID)
+	}
+	sort.Strings(ids)
+	if fmt.Sprint(ids) != "[ingest:v:e4 ingest:v:e5]" {
+		t.Fatalf("queued again: %v, want the two failed ingests under their own ids", ids)
+	}
+}
+
+// Grouped ingest tasks reach the handler through asynq's aggregation on a
+// worker's servers, every one of them.
+func TestGroupedIngestsAreAggregatedAndRun(t *testing.T) {
+	h, conn, rdb := counterHandlers(t)
+	ctx := context.Background()
+	const n = 7
+	for i := range n {
+		tk := eventIngestTask(t, fmt.Sprint("g", i))
+		if _, err := h.Queue.EnqueueNew(ctx, tk, asynq.Group("g1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := NewServers(rdb, config.Worker{Concurrency: 6, TaskCheckInterval: config.Duration(20 * time.Millisecond),
+		ShutdownTimeout: config.Duration(time.Second)}, slog.New(slog.DiscardHandler), nil, nil)
+	mux := asynq.NewServeMux()
+	h.Register(mux)
+	if err := srv.Start(mux); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	for deadline := time.Now().Add(10 * time.Second); conn.fetches.Load() < n; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d grouped ingests ran", conn.fetches.Load(), n)
+		}
+	}
+}
