@@ -55,6 +55,10 @@ type Event struct {
 	// Body is the vendor record as raw JSON when the delivery carries it; nil
 	// when the vendor sends ids only and the pipeline must Fetch the record.
 	Body []byte
+	// BodyDecoded says the connector decoded Body with encoding/json in
+	// DecodeWebhook, so it is valid JSON: the pipeline carries it into its
+	// task as is, without scanning it again.
+	BodyDecoded bool
 	// Snapshot is the record as the vendor sent it with an event the
 	// pipeline treats as id-only (Body nil): the pipeline fetches the
 	// current record as for any id-only event, and uses the snapshot only

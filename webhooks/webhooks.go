@@ -63,7 +63,16 @@ type Answer struct {
 
 func (r *Receiver) handle(c *gin.Context) {
 	name := c.Param("instance")
-	log := logx.Logger(c.Request.Context(), r.Log).With("connector", name, "remote", c.ClientIP())
+	// The logger is built when a line is written: slog's With formats its
+	// attributes at once, which an accepted webhook (a Debug line) never
+	// needs.
+	var logger *slog.Logger
+	log := func() *slog.Logger {
+		if logger == nil {
+			logger = logx.Logger(c.Request.Context(), r.Log).With("connector", name, "remote", c.ClientIP())
+		}
+		return logger
+	}
 	tp, ok := r.Points.Get(name)
 	if !ok {
 		r.Metrics.WebhookRejected("", "unknown_instance")
@@ -77,7 +86,7 @@ func (r *Receiver) handle(c *gin.Context) {
 		return
 	}
 	if c.Request.ContentLength > r.MaxBody {
-		log.Warn("webhook rejected: body too large", "bytes", c.Request.ContentLength)
+		log().Warn("webhook rejected: body too large", "bytes", c.Request.ContentLength)
 		r.Metrics.WebhookRejected(name, "too_large")
 		c.JSON(http.StatusRequestEntityTooLarge, Answer{Error: "body too large"})
 		return
@@ -86,7 +95,7 @@ func (r *Receiver) handle(c *gin.Context) {
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			log.Warn("webhook rejected: body too large")
+			log().Warn("webhook rejected: body too large")
 			r.Metrics.WebhookRejected(name, "too_large")
 			c.JSON(http.StatusRequestEntityTooLarge, Answer{Error: "body too large"})
 			return
@@ -101,14 +110,14 @@ func (r *Receiver) handle(c *gin.Context) {
 		c.Request.Header.Set(TokenHeader, tok)
 	}
 	if err := src.VerifyWebhook(c.Request.Header, body); err != nil {
-		log.Warn("webhook rejected: signature", "err", err)
+		log().Warn("webhook rejected: signature", "err", err)
 		r.Metrics.WebhookRejected(name, "signature")
 		c.JSON(http.StatusUnauthorized, Answer{Error: "signature does not verify"})
 		return
 	}
 	events, err := src.DecodeWebhook(c.Request.Header, body)
 	if err != nil {
-		log.Warn("webhook rejected: malformed", "err", err)
+		log().Warn("webhook rejected: malformed", "err", err)
 		r.Metrics.WebhookRejected(name, "malformed")
 		c.JSON(http.StatusBadRequest, Answer{Error: err.Error()})
 		return
@@ -121,7 +130,7 @@ func (r *Receiver) handle(c *gin.Context) {
 	start := time.Now()
 	ans, err := r.enqueue(c, name, events)
 	if err != nil {
-		log.Error("webhook not accepted: queue unavailable; the vendor will retry", "err", err)
+		log().Error("webhook not accepted: queue unavailable; the vendor will retry", "err", err)
 		r.Metrics.WebhookRejected(name, "queue_unavailable")
 		c.JSON(http.StatusServiceUnavailable, Answer{Error: "queue unavailable, retry later"})
 		return
@@ -133,8 +142,10 @@ func (r *Receiver) handle(c *gin.Context) {
 	if len(events) >= largeDelivery {
 		lvl = slog.LevelInfo
 	}
-	log.Log(c.Request.Context(), lvl, "webhook accepted", "topic", topicOf(events), "items", len(events), "bytes", len(body),
-		"accepted", ans.Accepted, "duplicates", ans.Duplicates, "ignored", ans.Ignored, "rejected", ans.Rejected, "enqueue_ms", time.Since(start).Milliseconds())
+	if r.Log.Enabled(c.Request.Context(), lvl) {
+		log().Log(c.Request.Context(), lvl, "webhook accepted", "topic", topicOf(events), "items", len(events), "bytes", len(body),
+			"accepted", ans.Accepted, "duplicates", ans.Duplicates, "ignored", ans.Ignored, "rejected", ans.Rejected, "enqueue_ms", time.Since(start).Milliseconds())
+	}
 	c.JSON(http.StatusOK, ans)
 }
 
@@ -160,6 +171,24 @@ const enqueueWorkers = 16
 // error stops the rest: the vendor retries the whole delivery, and what was
 // enqueued collapses then.
 func (r *Receiver) enqueue(c *gin.Context, name string, events []connectors.Event) (Answer, error) {
+	if len(events) == 1 && !events[0].Ignore {
+		// Most deliveries name one record: enqueued right here, without
+		// the workers, their channel and their cancellation.
+		var ans Answer
+		ev := events[0]
+		dup, err := r.enqueueOne(c.Request.Context(), name, ev, time.Now())
+		switch {
+		case err != nil:
+			return ans, err
+		case ev.Privacy != nil && ev.Privacy.Rejected != "":
+			ans.Rejected++
+		case dup:
+			ans.Duplicates++
+		default:
+			ans.Accepted++
+		}
+		return ans, nil
+	}
 	ctx, cancel := context.WithCancel(c.Request.Context())
 	defer cancel()
 	now := time.Now()
@@ -254,7 +283,8 @@ func (r *Receiver) enqueueOne(ctx context.Context, name string, ev connectors.Ev
 		at = now
 	}
 	p := sync.IngestPayload{Instance: name, Resource: ev.Resource, ExternalID: ev.ExternalID,
-		EventID: ev.ID, Deleted: ev.Deleted, SourceAt: at, Body: ev.Body, Snapshot: ev.Snapshot, RequestID: logx.RequestID(ctx)}
+		EventID: ev.ID, Deleted: ev.Deleted, SourceAt: at, Body: ev.Body, BodyValid: ev.BodyDecoded, Snapshot: ev.Snapshot,
+		RequestID: logx.RequestID(ctx)}
 	if len(ev.Snapshot) > 0 {
 		p.ReceivedAt = now // the snapshot's edit was made before (sync.IngestPayload.ReceivedAt)
 	}

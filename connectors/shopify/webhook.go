@@ -73,7 +73,7 @@ func (c *Connector) DecodeWebhook(h http.Header, body []byte) ([]connectors.Even
 	ev.Resource = connectors.ResourceCustomer
 	ev.ExternalID = id.String()
 	if full {
-		ev.Body = body
+		ev.Body, ev.BodyDecoded = body, true // decoded into env above
 	}
 	at, err := occurredAt(h, env.UpdatedAt)
 	if err != nil {
