@@ -36,6 +36,9 @@ type Options struct {
 	Duration  time.Duration
 	Rate      int
 	Customers int
+	// Workers > 0 runs merge's tasks in that many `shophub worker`
+	// processes of this binary instead of in the bench's process.
+	Workers int
 	Log       *slog.Logger
 	Out       io.Writer
 }

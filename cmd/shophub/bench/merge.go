@@ -97,6 +97,20 @@ func runMerge(ctx context.Context, r *Runner) (*Result, error) {
 			return nil, err
 		}
 	}
+	// Scale-out (--workers N): N `shophub worker` processes take the
+	// tasks instead of this one; they start on a paused ingest queue, so
+	// the measured window begins when every one of them is ready.
+	var procs *workerProcs
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	if r.Opts.Workers > 0 {
+		if err := insp.PauseQueue(shsync.QueueIngest); err != nil {
+			return nil, err
+		}
+		if procs, err = startWorkers(ctx, r, rdb, dsn, r.Opts.Workers); err != nil {
+			return nil, err
+		}
+		defer procs.stop()
+	}
 	// The measured mix: 60% new customers, 20% changed, 20% unchanged.
 	enqStart := time.Now()
 	at := time.Now()
@@ -137,19 +151,38 @@ func runMerge(ctx context.Context, r *Runner) (*Result, error) {
 	bctx, stopBatcher := context.WithCancel(ctx)
 	go a.Handlers.Batcher.Run(bctx)
 	go a.Handlers.Marker.Run(bctx)
+	var procStart []time.Duration
+	if procs != nil {
+		procStart = procs.cpu()
+	}
 	start, cpuStart, srvStart := time.Now(), cpuTime(), serverCPUNow()
-	if err := srv.Start(mux); err != nil {
+	if procs != nil {
+		err = insp.UnpauseQueue(shsync.QueueIngest)
+	} else {
+		err = srv.Start(mux)
+	}
+	if err != nil {
 		stopBatcher()
 		return nil, err
 	}
 	err = waitDrained(ctx, rdb, 10*time.Minute)
 	elapsed, cpu := time.Since(start), cpuTime()-cpuStart
+	var procCPU []float64
+	if procs != nil {
+		cpu = 0
+		for i, c := range procs.cpu() {
+			procCPU = append(procCPU, msPer(c-procStart[i], n))
+			cpu += c - procStart[i]
+		}
+	}
 	redisCPU, dbCPU := serverCPUNow().perItem(srvStart, n)
 	sqlPer := float64(stmts.Load()) / float64(n)
 	redisPer := float64(calls.n.Load()-redisBefore) / float64(n)
 	redisTop := perChange(redisBy, calls.snapshot(), n)
 	sqlTop := perChange(map[string]int64{}, stmts.snapshot(), n)
-	srv.Shutdown()
+	if procs == nil {
+		srv.Shutdown()
+	}
 	stopBatcher()
 	if err != nil {
 		return nil, err
@@ -177,6 +210,13 @@ func runMerge(ctx context.Context, r *Runner) (*Result, error) {
 			"sql_statements_per_customer": sqlPer, "redis_calls_per_customer": redisPer, "redis_commands_per_customer": redisTop,
 			"sql_per_customer": sqlTop, "cpu_ms_per_customer": msPer(cpu, n),
 			"redis_cpu_ms_per_customer": redisCPU, "db_cpu_ms_per_customer": dbCPU},
+	}
+	if procs != nil {
+		// shophub's CPU is the worker processes' (this one only enqueued
+		// and waited); per process, each one's share of every customer.
+		res.Details["worker_processes"] = len(procs.cmds)
+		res.Details["cpu_ms_per_customer_by_process"] = procCPU
+		res.Details["customers_per_second_per_process"] = res.Figure.Value / float64(len(procs.cmds))
 	}
 	res.Ratio = ratio(res.Figure.Value, res.Ceiling.Value)
 	return res, nil
