@@ -39,8 +39,8 @@ type Options struct {
 	// Workers > 0 runs merge's tasks in that many `shophub worker`
 	// processes of this binary instead of in the bench's process.
 	Workers int
-	Log       *slog.Logger
-	Out       io.Writer
+	Log     *slog.Logger
+	Out     io.Writer
 }
 
 // Figure is one measured number.
