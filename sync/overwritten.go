@@ -47,7 +47,7 @@ func (h *Handlers) recoverOverwritten(ctx context.Context, tp *Touchpoint, p Ing
 	if err != nil || link.ExternalID != p.ExternalID || link.LastPushedAt == nil {
 		return nil // never pushed to: nothing of ours could overwrite an edit
 	}
-	pushed := decodePushed(link.LastPushedDoc)
+	pushed := decodeLinkDoc(link.LastPushedDoc)
 	if pushed == nil {
 		return nil
 	}
@@ -217,5 +217,5 @@ func (h *Handlers) baseline(ctx context.Context, instance, resource, externalID 
 	if err != nil {
 		return nil, err
 	}
-	return decodePushed(l.LastInboundDoc), nil
+	return decodeLinkDoc(l.LastInboundDoc), nil
 }

@@ -200,8 +200,9 @@ func (h *Handlers) changes(tp *Touchpoint, resource string, doc, cur, last, payl
 	return wantP, true
 }
 
-// decodePushed decodes a link's last pushed doc; nil when there is none.
-func decodePushed(s string) map[string]any {
+// decodeLinkDoc decodes a doc a link stores (the last pushed, the last
+// inbound); nil when there is none.
+func decodeLinkDoc(s string) map[string]any {
 	if s == "" {
 		return nil
 	}
