@@ -61,6 +61,18 @@ type Answer struct {
 	Error    string `json:"error,omitempty"`
 }
 
+// count adds one enqueued event to the answer.
+func (a *Answer) count(ev connectors.Event, dup bool) {
+	switch {
+	case ev.Privacy != nil && ev.Privacy.Rejected != "":
+		a.Rejected++
+	case dup:
+		a.Duplicates++
+	default:
+		a.Accepted++
+	}
+}
+
 func (r *Receiver) handle(c *gin.Context) {
 	name := c.Param("instance")
 	// The logger is built when a line is written: slog's With formats its
@@ -177,16 +189,10 @@ func (r *Receiver) enqueue(c *gin.Context, name string, events []connectors.Even
 		var ans Answer
 		ev := events[0]
 		dup, err := r.enqueueOne(c.Request.Context(), name, ev, time.Now())
-		switch {
-		case err != nil:
+		if err != nil {
 			return ans, err
-		case ev.Privacy != nil && ev.Privacy.Rejected != "":
-			ans.Rejected++
-		case dup:
-			ans.Duplicates++
-		default:
-			ans.Accepted++
 		}
+		ans.count(ev, dup)
 		return ans, nil
 	}
 	ctx, cancel := context.WithCancel(c.Request.Context())
@@ -200,18 +206,11 @@ func (r *Receiver) enqueue(c *gin.Context, name string, events []connectors.Even
 	count := func(ev connectors.Event, dup bool, err error) {
 		mu.Lock()
 		defer mu.Unlock()
-		switch {
-		case err != nil:
-			if firstErr == nil {
-				firstErr = err
-				cancel()
-			}
-		case ev.Privacy != nil && ev.Privacy.Rejected != "":
-			ans.Rejected++
-		case dup:
-			ans.Duplicates++
-		default:
-			ans.Accepted++
+		if err == nil {
+			ans.count(ev, dup)
+		} else if firstErr == nil {
+			firstErr = err
+			cancel()
 		}
 	}
 	work := make(chan connectors.Event)
