@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -10,7 +9,7 @@ import (
 	"sort"
 	"strings"
 
-	"google.golang.org/protobuf/encoding/protowire"
+	"github.com/google/pprof/profile"
 )
 
 // The parts of the propagate bench's process, as pprof goroutine labels
@@ -63,116 +62,17 @@ func (s *cpuSplit) finish() map[string]int64 {
 	return out
 }
 
-// cpuByLabel sums a gzipped pprof CPU profile's cpu/nanoseconds samples by
-// the value of label key (partRuntime for samples without it). It reads
-// only what it needs of profile.proto: Profile.sample (2) with
-// Sample.value (2) and Sample.label (3: key 1, str 2), Profile.sample_type
-// (1: type 1) and Profile.string_table (6).
+// cpuByLabel sums a pprof CPU profile's cpu/nanoseconds samples by the
+// value of label key (partRuntime for samples without it). The profile is
+// read by github.com/google/pprof/profile, the format's maintained parser.
 func cpuByLabel(r io.Reader, key string) (map[string]int64, error) {
-	zr, err := gzip.NewReader(r)
+	p, err := profile.Parse(r)
 	if err != nil {
-		return nil, err
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, err
-	}
-	type sample struct {
-		values []int64
-		labels [][2]int64 // key, str (string table indexes)
-	}
-	var samples []sample
-	var types []int64 // sample_type's type, string table indexes
-	var strs []string
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return nil, protowire.ParseError(n)
-		}
-		b = b[n:]
-		if typ != protowire.BytesType {
-			n = protowire.ConsumeFieldValue(num, typ, b)
-			if n < 0 {
-				return nil, protowire.ParseError(n)
-			}
-			b = b[n:]
-			continue
-		}
-		v, n := protowire.ConsumeBytes(b)
-		if n < 0 {
-			return nil, protowire.ParseError(n)
-		}
-		b = b[n:]
-		switch num {
-		case 1:
-			fields, err := varintFields(v)
-			if err != nil {
-				return nil, err
-			}
-			types = append(types, first(fields[1]))
-		case 2:
-			var s sample
-			for len(v) > 0 {
-				fnum, ftyp, n := protowire.ConsumeTag(v)
-				if n < 0 {
-					return nil, protowire.ParseError(n)
-				}
-				v = v[n:]
-				switch {
-				case fnum == 2 && ftyp == protowire.BytesType:
-					packed, n := protowire.ConsumeBytes(v)
-					if n < 0 {
-						return nil, protowire.ParseError(n)
-					}
-					v = v[n:]
-					for len(packed) > 0 {
-						x, n := protowire.ConsumeVarint(packed)
-						if n < 0 {
-							return nil, protowire.ParseError(n)
-						}
-						packed = packed[n:]
-						s.values = append(s.values, int64(x))
-					}
-				case fnum == 2 && ftyp == protowire.VarintType:
-					x, n := protowire.ConsumeVarint(v)
-					if n < 0 {
-						return nil, protowire.ParseError(n)
-					}
-					v = v[n:]
-					s.values = append(s.values, int64(x))
-				case fnum == 3 && ftyp == protowire.BytesType:
-					lb, n := protowire.ConsumeBytes(v)
-					if n < 0 {
-						return nil, protowire.ParseError(n)
-					}
-					v = v[n:]
-					fields, err := varintFields(lb)
-					if err != nil {
-						return nil, err
-					}
-					s.labels = append(s.labels, [2]int64{first(fields[1]), first(fields[2])})
-				default:
-					n := protowire.ConsumeFieldValue(fnum, ftyp, v)
-					if n < 0 {
-						return nil, protowire.ParseError(n)
-					}
-					v = v[n:]
-				}
-			}
-			samples = append(samples, s)
-		case 6:
-			strs = append(strs, string(v))
-		}
-	}
-	str := func(i int64) string {
-		if i >= 0 && int(i) < len(strs) {
-			return strs[i]
-		}
-		return ""
+		return nil, fmt.Errorf("parse cpu profile: %w", err)
 	}
 	cpu := -1
-	for i, t := range types {
-		if str(t) == "cpu" {
+	for i, t := range p.SampleType {
+		if t.Type == "cpu" {
 			cpu = i
 		}
 	}
@@ -180,54 +80,17 @@ func cpuByLabel(r io.Reader, key string) (map[string]int64, error) {
 		return nil, fmt.Errorf("profile has no cpu sample type")
 	}
 	out := map[string]int64{}
-	for _, s := range samples {
-		if cpu >= len(s.values) {
+	for _, s := range p.Sample {
+		if cpu >= len(s.Value) {
 			continue
 		}
 		part := partRuntime
-		for _, l := range s.labels {
-			if str(l[0]) == key {
-				part = str(l[1])
-			}
+		if v := s.Label[key]; len(v) > 0 {
+			part = v[len(v)-1]
 		}
-		out[part] += s.values[cpu]
+		out[part] += s.Value[cpu]
 	}
 	return out, nil
-}
-
-// varintFields decodes a message's varint fields by number (packed or
-// not), skipping the rest.
-func varintFields(b []byte) (map[protowire.Number][]int64, error) {
-	out := map[protowire.Number][]int64{}
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return nil, protowire.ParseError(n)
-		}
-		b = b[n:]
-		if typ == protowire.VarintType {
-			x, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return nil, protowire.ParseError(n)
-			}
-			b = b[n:]
-			out[num] = append(out[num], int64(x))
-			continue
-		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
-		if n < 0 {
-			return nil, protowire.ParseError(n)
-		}
-		b = b[n:]
-	}
-	return out, nil
-}
-
-func first(v []int64) int64 {
-	if len(v) == 0 {
-		return 0
-	}
-	return v[0]
 }
 
 // splitPerChange is the CPU ms per change of each part: the process's
