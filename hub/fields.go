@@ -191,6 +191,9 @@ func (m *merger) decide(custID uint64, s slot, nv any) bool {
 			after = true
 		}
 	}
+	if !recovered && m.unstamped(s) && m.in.AnnouncedAt.After(at) {
+		at = m.in.AnnouncedAt.UTC().Truncate(time.Microsecond)
+	}
 	if ok, reason := m.mayOverwrite(s.path, cur, at, after); !ok {
 		m.stale = true
 		if reason != "" {
@@ -260,6 +263,25 @@ func (m *merger) afterPush(s slot, nv any) bool {
 func (m *merger) readAfterPush(s slot, nv any) bool {
 	return s.hadPushed && !m.pushedAt.IsZero() && !m.in.ReadAt.IsZero() && m.in.ReadAt.After(m.pushedAt) &&
 		!jsonEqual(s.pushed, nv)
+}
+
+// unstamped: the record's stamp has not moved since the source's last
+// record, yet this path changed there: the vendor's stamp does not cover
+// it (Magento's customer_entity.updated_at stays on an address-only save,
+// magento/magento2 #5013), and the edit is dated by the webhook that
+// announced it (Inbound.AnnouncedAt), made no later than it arrived.
+// Dated by the stamp it would lie before every edit since the source's
+// last row save: an edit elsewhere made before it, and pushed there while
+// it was made, would win, and its push would write the older value over
+// it (convergence seed 16: a Magento street lost to an older Shopware
+// street). Our last push dates it no better when that push landed before
+// the edit elsewhere (merger.readAfterPush). A record no webhook named (a
+// poll, a read before write) keeps its stamp: nothing bounds its edits
+// from above but the read.
+func (m *merger) unstamped(s slot) bool {
+	// The baseline's time is kept in milliseconds (links.last_inbound_at).
+	return s.hadOld && !m.in.AnnouncedAt.IsZero() && !m.baselineAt.IsZero() &&
+		!m.in.SourceAt.Truncate(time.Millisecond).After(m.baselineAt)
 }
 
 // changedBack: a record read after our last push landed holds the

@@ -25,7 +25,12 @@ type Inbound struct {
 	// a listing; connectors.Record.ReadAt): it holds the vendor's state of
 	// that moment or later. Zero for a record a webhook carried.
 	ReadAt time.Time
-	Doc    map[string]any
+	// AnnouncedAt is when the webhook that named the record reached
+	// shophub (sync.IngestPayload.ReceivedAt; zero for polls and reads):
+	// every edit the webhook announced was made before. It dates what the
+	// vendor's stamp leaves undated (merger.unstamped).
+	AnnouncedAt time.Time
+	Doc         map[string]any
 	// Coverage is what the source's mapping covers of the resource: the
 	// record speaks only for those fields and address sub-fields. nil: for
 	// every field it carries (callers without a mapping, tests).

@@ -206,6 +206,9 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 	}
 	in := h.inbound(tp, p.Resource, p.ExternalID, p.EventID, at, doc)
 	in.ReadAt = rec.ReadAt
+	if !rec.ReadAt.IsZero() {
+		in.AnnouncedAt = p.ReceivedAt // the fetch is of the record the event named
+	}
 	in.Unverified = tp.unverified(p.Resource, record) // trust.go
 	var seen map[string]any
 	if p.Listed && len(p.Snapshot) > 0 {

@@ -77,11 +77,12 @@ type IngestPayload struct {
 	// Listed: the snapshot is a poll's listing of the record, read while
 	// a push held it (deferHeld), not a vendor's event.
 	Listed bool `json:"listed,omitempty"`
-	// ReceivedAt is when shophub had the snapshot (the webhook's request,
-	// the listing's read): the edit it shows was made no later. A
-	// recovered edit is ordered by it (recoverOverwritten): the snapshot's
-	// own stamp can be older than the edit (Magento keeps updated_at on an
-	// address-only save).
+	// ReceivedAt is when shophub had the event of a record it fetches (the
+	// webhook's request, the listing's read): the edits it announces, and
+	// its snapshot shows, were made no later. A recovered edit is ordered
+	// by it (recoverOverwritten), and so is an edit the record's own stamp
+	// does not date (hub.Inbound.AnnouncedAt): the stamp can be older than
+	// the edit (Magento keeps updated_at on an address-only save).
 	ReceivedAt time.Time `json:"received_at,omitzero"`
 	// RequestID is the id of the webhook request that brought the record,
 	// so the task's log lines can be found from the request's.

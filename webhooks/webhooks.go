@@ -284,8 +284,10 @@ func (r *Receiver) enqueueOne(ctx context.Context, name string, ev connectors.Ev
 	p := sync.IngestPayload{Instance: name, Resource: ev.Resource, ExternalID: ev.ExternalID,
 		EventID: ev.ID, Deleted: ev.Deleted, SourceAt: at, Body: ev.Body, BodyValid: ev.BodyDecoded, Snapshot: ev.Snapshot,
 		RequestID: logx.RequestID(ctx)}
-	if len(ev.Snapshot) > 0 {
-		p.ReceivedAt = now // the snapshot's edit was made before (sync.IngestPayload.ReceivedAt)
+	if len(ev.Body) == 0 {
+		// The record is fetched later; the edits the event announces (and
+		// its snapshot's) were made before now (sync.IngestPayload.ReceivedAt).
+		p.ReceivedAt = now
 	}
 	task, err := sync.NewIngestTask(p, r.MaxRetry)
 	if err != nil {
