@@ -168,6 +168,10 @@ func runBackfill(ctx context.Context, r *Runner) (*Result, error) {
 	if customers != int64(n) {
 		return nil, fmt.Errorf("%d customers in the hub after a backfill of %d", customers, n)
 	}
+	stored, err := storedBytes(ctx, a.Store.DB(), n)
+	if err != nil {
+		return nil, err
+	}
 	res := &Result{
 		Figure:  Figure{Name: "customers backfilled", Value: float64(n) / elapsed.Seconds(), Unit: "/s"},
 		Ceiling: Figure{Name: "listing only, no merge", Value: ceil, Unit: "/s"},
@@ -181,7 +185,8 @@ func runBackfill(ctx context.Context, r *Runner) (*Result, error) {
 			"page_stages": stages.report(elapsed),
 			// The emulator's process, and the database server's (everybody's
 			// statements on a shared server, not only this run's).
-			"emulator_cpu_ms_per_customer": msPer(emuCPU, n), "db_server_cpu_ms_per_customer": msPer(dbCPU, n)},
+			"emulator_cpu_ms_per_customer": msPer(emuCPU, n), "db_server_cpu_ms_per_customer": msPer(dbCPU, n),
+			"stored_bytes_per_customer": stored},
 	}
 	res.Ratio = ratio(res.Figure.Value, res.Ceiling.Value)
 	return res, nil

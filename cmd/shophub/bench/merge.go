@@ -194,6 +194,10 @@ func runMerge(ctx context.Context, r *Runner) (*Result, error) {
 		return nil, fmt.Errorf("%d customers in the hub after merging %d", customers, n)
 	}
 
+	stored, err := storedBytes(ctx, a.Store.DB(), n)
+	if err != nil {
+		return nil, err
+	}
 	ceil, err := rawUpsert(ctx, dsn, n, existing)
 	if err != nil {
 		return nil, err
@@ -209,7 +213,7 @@ func runMerge(ctx context.Context, r *Runner) (*Result, error) {
 			"single_tasks": len(tm.d), "aggregated_tasks": tm.batches.Load(),
 			"sql_statements_per_customer": sqlPer, "redis_calls_per_customer": redisPer, "redis_commands_per_customer": redisTop,
 			"sql_per_customer": sqlTop, "cpu_ms_per_customer": msPer(cpu, n),
-			"redis_cpu_ms_per_customer": redisCPU, "db_cpu_ms_per_customer": dbCPU},
+			"redis_cpu_ms_per_customer": redisCPU, "db_cpu_ms_per_customer": dbCPU, "stored_bytes_per_customer": stored},
 	}
 	if procs != nil {
 		// shophub's CPU is the worker processes' (this one only enqueued
