@@ -407,7 +407,7 @@ func writeCustomers(tx *gorm.DB, byID map[uint64]*custState, byEmail map[string]
 
 // fill copies a customer's state into its row's columns.
 func fill(cs *custState) {
-	cs.row.Data, cs.row.Provenance = mustJSON(cs.data), mustJSON(cs.prov)
+	cs.row.Data, cs.row.Provenance = mustJSON(cs.data), encodeProvenance(cs.prov)
 	cs.row.Email = nil
 	if cs.email != "" {
 		e := cs.email

@@ -166,11 +166,9 @@ func decodeState(c *Customer) (map[string]any, map[string]Provenance, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	prov := map[string]Provenance{}
-	if c.Provenance != "" {
-		if err := json.Unmarshal([]byte(c.Provenance), &prov); err != nil {
-			return nil, nil, fmt.Errorf("customer %d provenance: %w", c.ID, err)
-		}
+	prov, err := decodeProvenance(c.Provenance)
+	if err != nil {
+		return nil, nil, fmt.Errorf("customer %d provenance: %w", c.ID, err)
 	}
 	return data, prov, nil
 }

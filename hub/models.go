@@ -21,7 +21,9 @@ type Customer struct {
 	CustomerNumber string `gorm:"type:varchar(64);index"`
 	// Data is the canonical doc as JSON.
 	Data string `gorm:"type:text"`
-	// Provenance maps field → {instance, source time} as JSON.
+	// Provenance maps each path to the instance and source time that set
+	// it, in the compact form of hub/provenance.go (rows written before it
+	// hold JSON, read as well).
 	Provenance string `gorm:"type:text"`
 	// Version grows by one with every effective change, never otherwise.
 	Version   int64 `gorm:"not null;default:0"`
