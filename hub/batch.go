@@ -15,13 +15,18 @@ import (
 
 // custState is a customer while a batch works on it.
 type custState struct {
-	row     Customer
-	data    map[string]any
-	prov    map[string]Provenance
-	email   string
-	isNew   bool
-	dirty   bool // data, provenance or version to write
-	changed bool // version bumped
+	row  Customer
+	data map[string]any
+	prov map[string]Provenance
+	// dataJSON is data's JSON while it is known without encoding data
+	// again ("" otherwise): a customer a record created as it came is
+	// that record's doc, encoded once for its hash and baseline, and the
+	// creation's change-log row holds the same text.
+	dataJSON string
+	email    string
+	isNew    bool
+	dirty    bool // data, provenance or version to write
+	changed  bool // version bumped
 }
 
 type linkKey struct{ instance, resource, externalID string }
@@ -174,8 +179,11 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 			}
 			m.apply(cs.row.ID, created)
 			keys.remember(cs)
-
 			if len(m.changes) > 0 {
+				cs.dataJSON = ""
+				if created && sameJSON(cs.data, in.Doc) {
+					cs.dataJSON = docs[i].json
+				}
 				cs.row.Version++
 				cs.dirty, cs.changed = true, true
 				if e, _ := cs.data["email"].(string); e != cs.email {
@@ -200,7 +208,19 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				for _, f := range fields {
 					initial[f] = cs.data[f]
 				}
-				m.changes = []Change{m.change(0, CreatedField, nil, false, initial, "")}
+				c := Change{Field: CreatedField, Instance: in.Instance, EventID: in.EventID, SourceAt: in.SourceAt}
+				if len(initial) == len(cs.data) {
+					// Every field the customer has: the text data is stored as.
+					if cs.dataJSON == "" {
+						cs.dataJSON = mustJSON(cs.data)
+					}
+					c.NewValue = cs.dataJSON
+				} else {
+					c.NewValue = mustJSON(initial)
+				}
+				m.changes = []Change{c}
+			} else if created && len(m.changes) == 1 {
+				m.changes[0].NewValue = mustJSON(m.createdValues[0])
 			}
 			for _, c := range m.changes {
 				c.Version = cs.row.Version
@@ -407,7 +427,11 @@ func writeCustomers(tx *gorm.DB, byID map[uint64]*custState, byEmail map[string]
 
 // fill copies a customer's state into its row's columns.
 func fill(cs *custState) {
-	cs.row.Data, cs.row.Provenance = mustJSON(cs.data), encodeProvenance(cs.prov)
+	cs.row.Data = cs.dataJSON
+	if cs.row.Data == "" {
+		cs.row.Data = mustJSON(cs.data)
+	}
+	cs.row.Provenance = encodeProvenance(cs.prov)
 	cs.row.Email = nil
 	if cs.email != "" {
 		e := cs.email

@@ -41,7 +41,10 @@ type merger struct {
 	linked  bool
 	created bool
 	changes []Change
-	refused []Change
+	// createdValues holds the new value of each change while created:
+	// their NewValue is left empty until the creation's row is made.
+	createdValues []any
+	refused       []Change
 	// changed lists the top-level fields changed, each once, in order.
 	changed   []string
 	stale     bool
@@ -207,7 +210,16 @@ func (m *merger) decide(custID uint64, s slot, nv any) bool {
 			return false
 		}
 	}
-	c := m.change(custID, s.path, s.cur, s.has, nv, "")
+	var c Change
+	if m.created {
+		// A creation's changes become one row holding every initial
+		// value (mergeBatchOnce): a value is encoded only if it stays
+		// alone (createdValue).
+		c = Change{CustomerID: custID, Field: s.path, Instance: m.in.Instance, EventID: m.in.EventID, SourceAt: m.in.SourceAt}
+		m.createdValues = append(m.createdValues, nv)
+	} else {
+		c = m.change(custID, s.path, s.cur, s.has, nv, "")
+	}
 	if recovered {
 		c.SourceAt = at
 	}
