@@ -407,11 +407,34 @@ func writeCustomers(tx *gorm.DB, byID map[uint64]*custState, byEmail map[string]
 			}
 		}
 	}
+	var same []Customer
+	var moved []*custState
+	var gaveUp []uint64
 	for _, cs := range byID {
 		if !cs.dirty || cs.isNew {
 			continue
 		}
+		before := cs.row.Email
 		fill(cs)
+		kept := sameEmail(before, cs.row.Email)
+		if cs.changed && kept {
+			same = append(same, cs.row)
+			continue
+		}
+		moved = append(moved, cs)
+		if !kept && before != nil {
+			gaveUp = append(gaveUp, cs.row.ID)
+		}
+	}
+	if len(gaveUp) > 0 {
+		// A customer of the batch may take the email another one gives
+		// up (the merge saw it freed): every old email is let go first,
+		// so the order of the writes below cannot meet its old holder.
+		if err := tx.Model(&Customer{}).Where("id IN ?", gaveUp).Update("email", nil).Error; err != nil {
+			return err
+		}
+	}
+	for _, cs := range moved {
 		upd := map[string]any{"data": cs.row.Data, "provenance": cs.row.Provenance}
 		if cs.changed {
 			upd["version"], upd["email"] = cs.row.Version, cs.row.Email
@@ -422,7 +445,11 @@ func writeCustomers(tx *gorm.DB, byID map[uint64]*custState, byEmail map[string]
 			return err
 		}
 	}
-	return nil
+	return updateCustomers(tx, same)
+}
+
+func sameEmail(a, b *string) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
 // fill copies a customer's state into its row's columns.

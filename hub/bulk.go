@@ -56,7 +56,7 @@ const BulkObserverName = "shophub:bulk-observer"
 // it beside those callbacks.
 type BulkObserver interface {
 	gorm.Plugin
-	BulkStatement(table string)
+	BulkStatement(op, table string)
 }
 
 func bulkExec(tx *gorm.DB, table string, cols []string, rows [][]any, tail string) error {
@@ -84,7 +84,7 @@ func bulkExec(tx *gorm.DB, table string, cols []string, rows [][]any, tail strin
 			return err
 		}
 		if o != nil {
-			o.BulkStatement(table)
+			o.BulkStatement("insert", table)
 		}
 	}
 	return nil
@@ -161,4 +161,67 @@ func insertChanges(tx *gorm.DB, rows []Change) error {
 		vals[i] = []any{c.CustomerID, c.Version, c.Field, c.OldValue, c.NewValue, c.Instance, c.EventID, c.SourceAt, c.Rejected, c.CreatedAt}
 	}
 	return bulkInsert(tx, "change_log", changeCols, vals)
+}
+
+// updateCustomers writes changed customers (by id) whose email stays as
+// it is: one UPDATE … SET col = CASE id WHEN … END per chunk instead of
+// one statement per customer. Not an upsert: ON DUPLICATE KEY UPDATE
+// would act on whichever unique key a row meets.
+func updateCustomers(tx *gorm.DB, rows []Customer) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	cols := []string{"data", "provenance", "version", "first_name", "last_name", "phone", "customer_number"}
+	o, _ := tx.Config.Plugins[BulkObserverName].(BulkObserver)
+	now := tx.NowFunc()
+	step := bulkRows(2*len(cols) + 1)
+	for lo := 0; lo < len(rows); lo += step {
+		part := rows[lo:min(lo+step, len(rows))]
+		args := make([]any, 0, len(part)*(2*len(cols)+1)+1)
+		var q strings.Builder
+		q.WriteString("UPDATE customers SET ")
+		for j, c := range cols {
+			q.WriteString(c + " = CASE id")
+			for i := range part {
+				r := &part[i]
+				q.WriteString(" WHEN ? THEN ?")
+				var v any
+				switch j {
+				case 0:
+					v = r.Data
+				case 1:
+					v = r.Provenance
+				case 2:
+					v = r.Version
+				case 3:
+					v = r.FirstName
+				case 4:
+					v = r.LastName
+				case 5:
+					v = r.Phone
+				case 6:
+					v = r.CustomerNumber
+				}
+				args = append(args, r.ID, v)
+			}
+			q.WriteString(" END, ")
+		}
+		q.WriteString("updated_at = ? WHERE id IN (")
+		args = append(args, now)
+		for i := range part {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("?")
+			args = append(args, part[i].ID)
+		}
+		q.WriteString(")")
+		if _, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, q.String(), args...); err != nil {
+			return err
+		}
+		if o != nil {
+			o.BulkStatement("update", "customers")
+		}
+	}
+	return nil
 }

@@ -341,10 +341,10 @@ func (s *statements) snapshot() map[string]int64 {
 // the hub's bulk statements bypass gorm's callbacks.
 func (s *statements) Name() string              { return hub.BulkObserverName }
 func (s *statements) Initialize(*gorm.DB) error { return nil }
-func (s *statements) BulkStatement(table string) {
+func (s *statements) BulkStatement(op, table string) {
 	s.n.Add(1)
 	s.mu.Lock()
-	s.by["insert "+table]++
+	s.by[op+" "+table]++
 	s.mu.Unlock()
 }
 
