@@ -30,6 +30,9 @@ type Handlers struct {
 	Marker *Marker
 	// Recorder, when set, records pushes to existing links in bulk.
 	Recorder *Recorder
+	// Front, when set and running, takes the first steps of concurrent
+	// pushes together (pushfront.go).
+	Front    *PushFront
 	Log      *slog.Logger
 	MaxRetry int
 	// DedupeTTL is how long applied webhook event ids are remembered, so a
@@ -421,41 +424,33 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	defer release()
-	// One push per customer and target at a time: two concurrent first
-	// pushes would otherwise both create the record at the vendor.
-	lease, ok, err := h.Queue.Lock(ctx, fmt.Sprintf("push:%s:%s:%d", p.Instance, p.Resource, p.CustomerID), 45*time.Second, 10*time.Second)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return errCustomerBusy
-	}
-	// The record's lock, once taken below, is given up with this one in
-	// one round trip.
+	// One push per customer and target at a time (its lock), then the
+	// customer and its links: with the pushes running beside it, through
+	// the front (pushfront.go).
+	start, ok, err := h.pushStart(ctx, tp, p)
+	// The record's lock, once taken below (or with the customer's by the
+	// front), is given up with this one in one round trip.
 	var recordLease *Lease
-	defer func() { h.Queue.ReleaseAll(ctx, recordLease, lease) }()
-	trace.Mark(trace.Event{Step: trace.PushLocked, Instance: p.Instance, CustomerID: p.CustomerID, Version: p.Version})
-
-	cust, doc, err := h.Store.Customer(ctx, p.CustomerID)
+	if start.lease != nil {
+		defer func() {
+			if start.record != nil && start.record != recordLease {
+				h.Queue.ReleaseAll(ctx, start.record, recordLease, start.lease)
+				return
+			}
+			h.Queue.ReleaseAll(ctx, recordLease, start.lease)
+		}()
+	}
 	if errors.Is(err, hub.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	// A target rendering the hub's knowledge lists the customer's other
-	// links (_hub.shops): all of them are read with this one.
-	var links []hub.Link
-	var link *hub.Link
-	var linkWaits bool
-	if p.Resource == connectors.ResourceCustomer && tp.Mapping.ReadsHub(p.Resource) {
-		links, link, linkWaits, err = h.Store.LinksWaiting(ctx, p.CustomerID, p.Instance, p.Resource)
-	} else {
-		link, linkWaits, err = h.Store.LinkWaiting(ctx, p.CustomerID, p.Instance, p.Resource)
+	if !ok {
+		return errCustomerBusy
 	}
-	if err != nil && !errors.Is(err, hub.ErrNotFound) {
-		return err
-	}
+	trace.Mark(trace.Event{Step: trace.PushLocked, Instance: p.Instance, CustomerID: p.CustomerID, Version: p.Version})
+	cust, doc, links, link, linkWaits := start.cust, start.doc, start.links, start.link, start.linkWaits
 	if link != nil && link.VendorDeletedAt != nil {
 		if !tp.recreatesDeleted() { // deletion.go
 			return nil // deleted at the vendor: never re-created behind the operator's back
@@ -505,7 +500,9 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		// Read, write and record under the record's lock: an ingest that
 		// fetches this record waits, so it reads either before our read or
 		// after our record (recordlock.go).
-		if recordLease, err = h.recordLease(ctx, p.Instance, p.Resource, extID, pushLockWait); err != nil {
+		if start.record != nil && start.recExt == extID {
+			recordLease = start.record
+		} else if recordLease, err = h.recordLease(ctx, p.Instance, p.Resource, extID, pushLockWait); err != nil {
 			return err
 		}
 		var merged bool

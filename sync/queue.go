@@ -96,6 +96,51 @@ func (q *Queue) Lock(ctx context.Context, name string, ttl, wait time.Duration) 
 	}
 }
 
+// TryLockMany tries each named lock once, in one round trip (a pipeline,
+// so the keys may live on different cluster nodes): the lease of each it
+// took, nil for each held by someone else. A name given twice is taken
+// once, by its first occurrence.
+func (q *Queue) TryLockMany(ctx context.Context, names []string, ttl time.Duration) ([]*Lease, error) {
+	out := make([]*Lease, len(names))
+	if len(names) == 0 {
+		return out, nil
+	}
+	token := strconv.FormatInt(time.Now().UnixNano(), 36) + ":" + strconv.FormatUint(rand.Uint64(), 36)
+	pipe := q.Redis.Pipeline()
+	cmds := make([]*redis.BoolCmd, len(names))
+	seen := make(map[string]bool, len(names))
+	for i, n := range names {
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		// One token per lease: a lease's release must not free another's.
+		cmds[i] = pipe.SetNX(ctx, keyPrefix+"lock:"+n, token+":"+strconv.Itoa(i), ttl)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		// Some may be set: give them up, the caller sees none.
+		q.releaseSet(ctx, names, cmds, token)
+		return nil, fmt.Errorf("lock %d names: %w", len(names), err)
+	}
+	for i, c := range cmds {
+		if c != nil && c.Val() {
+			out[i] = &Lease{q: q, key: keyPrefix + "lock:" + names[i], token: token + ":" + strconv.Itoa(i), ttl: ttl}
+		}
+	}
+	return out, nil
+}
+
+// releaseSet gives up the locks of a failed TryLockMany that were set.
+func (q *Queue) releaseSet(ctx context.Context, names []string, cmds []*redis.BoolCmd, token string) {
+	var leases []*Lease
+	for i, c := range cmds {
+		if c != nil && c.Err() == nil && c.Val() {
+			leases = append(leases, &Lease{q: q, key: keyPrefix + "lock:" + names[i], token: token + ":" + strconv.Itoa(i)})
+		}
+	}
+	q.ReleaseAll(ctx, leases...)
+}
+
 // Extend renews the lease for another ttl; false if it was lost.
 func (l *Lease) Extend(ctx context.Context) (bool, error) {
 	n, err := extendScript.Run(ctx, l.q.Redis, []string{l.key}, l.token, l.ttl.Milliseconds()).Int()

@@ -149,6 +149,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		// merge, BENCHMARKS.md #17 third pass).
 		Policy: pol, Batcher: shsync.NewBatcher(a.Store, pol, mergeTransactions, 200), Marker: shsync.NewMarker(a.Store, log, 0),
 		Recorder: shsync.NewRecorder(a.Store, log, 0), BatchItems: cfg.Worker.Concurrency,
+		Front:         shsync.NewPushFront(a.Queue, a.Store, 2, 64),
 		ReconcilePace: 2 * time.Second,
 		PrivacyPolicy: shsync.PrivacyPolicy{EmailFallback: cfg.Hub.ErasureEmailFallback,
 			EraseEverywhere: cfg.Hub.VendorErasureScope == config.ScopeAll},
@@ -400,7 +401,7 @@ func (a *App) Start(ctx context.Context) error {
 		if err := a.worker.Start(mux); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
-		loops = 8
+		loops = 9
 		if addr := a.workerListen(); addr != "" && !a.opts.Serve {
 			e, err := a.workerEngine()
 			if err != nil {
@@ -421,6 +422,7 @@ func (a *App) Start(ctx context.Context) error {
 			a.loops <- struct{}{}
 		}()
 		go func() { a.Handlers.Batcher.Run(ctx); a.loops <- struct{}{} }()
+		go func() { a.Handlers.Front.Run(ctx); a.loops <- struct{}{} }()
 		go func() { a.Handlers.Marker.Run(ctx); a.loops <- struct{}{} }()
 		go func() { a.Handlers.RunScheduler(ctx); a.loops <- struct{}{} }()
 		go func() { a.Handlers.RunRelay(ctx, a.Config.Worker.OutboxInterval.D()); a.loops <- struct{}{} }()
