@@ -571,8 +571,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		var changed bool
 		if write, changed = h.changes(tp, p.Resource, doc, cur, last, payload); !changed {
 			// The target holds everything already: no write, no echo.
-			overtaken, err := h.Store.Pushed(ctx, p.CustomerID, p.Instance, p.Resource, extID, hash, cust.Version,
-				pushedView(tp, p.Resource, doc))
+			overtaken, err := h.recordPushed(ctx, p, link, extID, hash, cust.Version, pushedView(tp, p.Resource, doc)) // pushfront.go
 			return h.afterPush(ctx, p, cust.Version, overtaken, err)
 		}
 	}
@@ -626,7 +625,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		delete(view, mappings.HubKey)
 		hash = ""
 	}
-	overtaken, err := h.Store.Pushed(ctx, p.CustomerID, p.Instance, p.Resource, rec.ExternalID, hash, cust.Version, view)
+	overtaken, err := h.recordPushed(ctx, p, link, rec.ExternalID, hash, cust.Version, view) // pushfront.go
 	if errors.Is(err, hub.ErrNotFound) {
 		return h.erasedWhilePushing(ctx, tp, p, rec.ExternalID, doc) // privacy.go
 	}

@@ -32,6 +32,7 @@ type PushFront struct {
 	q       *Queue
 	store   *hub.Store
 	reqs    chan *frontReq
+	recs    chan *recordReq
 	max     int
 	runners int
 	running atomic.Int32
@@ -40,6 +41,7 @@ type PushFront struct {
 	stopped  chan struct{}
 	stopOnce gosync.Once
 	batches  atomic.Int64 // batches run, for tests and benchmarks
+	recorded atomic.Int64 // record batches run
 }
 
 // frontReq is one push waiting for its first steps.
@@ -69,7 +71,7 @@ func NewPushFront(q *Queue, store *hub.Store, runners, max int) *PushFront {
 		max = 64
 	}
 	return &PushFront{q: q, store: store, max: max, runners: runners, reqs: make(chan *frontReq, max*runners),
-		stopped: make(chan struct{})}
+		recs: make(chan *recordReq, max*runners), stopped: make(chan struct{})}
 }
 
 // Run serves batches until ctx ends.
@@ -83,6 +85,7 @@ func (f *PushFront) Run(ctx context.Context) {
 	var wg gosync.WaitGroup
 	for range f.runners {
 		wg.Go(func() { f.loop(ctx) })
+		wg.Go(func() { f.recordLoop(ctx) })
 	}
 	wg.Wait()
 }
@@ -309,4 +312,86 @@ func (h *Handlers) pushStart(ctx context.Context, tp *Touchpoint, p PushPayload)
 		return s, true, err
 	}
 	return s, true, nil
+}
+
+// recordReq is one push's record (Store.Pushed) of a write to its linked
+// record, waiting to be written with those of the pushes beside it.
+type recordReq struct {
+	rec       hub.LinkedPush
+	done      chan struct{}
+	written   bool
+	overtaken bool
+	err       error // the batch failed: the push records alone
+	itemErr   error
+}
+
+func (f *PushFront) recordLoop(ctx context.Context) {
+	batch := make([]*recordReq, 0, f.max)
+	for {
+		batch = batch[:0]
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-f.recs:
+			batch = append(batch, r)
+		}
+	drain:
+		for len(batch) < f.max {
+			select {
+			case r := <-f.recs:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		f.record(context.WithoutCancel(ctx), batch)
+	}
+}
+
+func (f *PushFront) record(ctx context.Context, batch []*recordReq) {
+	f.recorded.Add(1)
+	recs := make([]hub.LinkedPush, len(batch))
+	for i, r := range batch {
+		recs[i] = r.rec
+	}
+	written, overtaken, errs, err := f.store.PushedLinked(ctx, recs)
+	for i, r := range batch {
+		if err != nil {
+			r.err = err
+		} else {
+			r.written, r.overtaken, r.itemErr = written[i], overtaken[i], errs[i]
+		}
+		close(r.done)
+	}
+}
+
+// recordPushed is Store.Pushed of a push's write. A write to the record
+// the customer is linked to is recorded with the writes of the pushes
+// beside it (PushedLinked: two statements for all, not two each), at
+// once when the front is idle; the rest, and any the batch did not
+// record, are recorded alone. Either way the record is written before the
+// push gives up the record's lock, as before.
+func (h *Handlers) recordPushed(ctx context.Context, p PushPayload, link *hub.Link, extID, hash string, version int64, view map[string]any) (overtaken bool, err error) {
+	if f := h.Front; f != nil && f.running.Load() > 0 && link != nil && link.ExternalID == extID && link.CustomerID == p.CustomerID {
+		r := &recordReq{rec: hub.LinkedPush{LinkID: link.ID, CustomerID: p.CustomerID, ExternalID: extID, Hash: hash, Version: version, Pushed: view},
+			done: make(chan struct{})}
+		select {
+		case f.recs <- r:
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+		select {
+		case <-r.done:
+		case <-f.stopped:
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+		if isClosed(r.done) && r.err == nil && r.written {
+			return r.overtaken, r.itemErr
+		}
+		// Not recorded by the batch (or the front stopped before it
+		// came): alone. Recording twice is harmless: the same version
+		// and values.
+	}
+	return h.Store.Pushed(ctx, p.CustomerID, p.Instance, p.Resource, extID, hash, version, view)
 }

@@ -149,6 +149,22 @@ func TestPushFrontPushesSideBySide(t *testing.T) {
 			ctx := context.Background()
 			const n = 24
 			f := newFrontFixture(t, st.Store, n)
+			// The writes end together, so their records meet in the
+			// front as they do under load.
+			var arrived gosync.WaitGroup
+			arrived.Add(n)
+			together := make(chan struct{})
+			go func() {
+				arrived.Wait()
+				close(together)
+			}()
+			f.shop.inWrite = func(string) {
+				arrived.Done()
+				select {
+				case <-together:
+				case <-time.After(5 * time.Second):
+				}
+			}
 			var wg gosync.WaitGroup
 			errs := make([]error, n)
 			for i := range n {
@@ -164,6 +180,9 @@ func TestPushFrontPushesSideBySide(t *testing.T) {
 			}
 			if b := f.h.Front.batches.Load(); b >= n {
 				t.Errorf("%d front batches for %d pushes started together: nothing shared", b, n)
+			}
+			if b := f.h.Front.recorded.Load(); b >= n {
+				t.Errorf("%d record batches for %d writes ending together: nothing shared", b, n)
 			}
 			for i, ext := range f.exts {
 				if got, want := f.shop.first[ext], fmt.Sprintf("Neu%d", i); got != want {
