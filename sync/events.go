@@ -115,10 +115,14 @@ func NewEventDeliverTask(p EventDeliverPayload, maxRetry int) *asynq.Task {
 		asynq.TaskID("event:"+strconv.FormatUint(p.EventID, 10)+":"+p.Instance), asynq.MaxRetry(maxRetry), asynq.Timeout(time.Minute))
 }
 
-// NewEventScanTask builds the scan task of one schedule slot.
-func NewEventScanTask(slot string) *asynq.Task {
+// NewEventScanTask builds the scan task of one schedule slot. It retries
+// as long as any task does: a scan is idempotent, and with three retries
+// (seconds of back-off) a database outage of a quarter minute left it a
+// dead letter (TestFaultMariaDBDownDuringIngest when the outage covered
+// a scan).
+func NewEventScanTask(slot string, maxRetry int) *asynq.Task {
 	return asynq.NewTask(TypeEventScan, nil, asynq.Queue(QueuePoll), asynq.TaskID("events:scan:"+slot),
-		asynq.MaxRetry(3), asynq.Timeout(10*time.Minute))
+		asynq.MaxRetry(maxRetry), asynq.Timeout(10*time.Minute))
 }
 
 // scheduleEvents enqueues one scan per interval slot across all workers.
@@ -133,7 +137,7 @@ func (h *Handlers) scheduleEvents(ctx context.Context) {
 	if err != nil || !claimed {
 		return
 	}
-	if err := h.Queue.Enqueue(ctx, NewEventScanTask(slot)); err != nil {
+	if err := h.Queue.Enqueue(ctx, NewEventScanTask(slot, h.MaxRetry)); err != nil {
 		h.Log.Warn("event scan enqueue failed", "err", err)
 		_ = h.Queue.Unclaim(ctx, key)
 	}
