@@ -95,32 +95,44 @@ func bulkExec(tx *gorm.DB, table string, cols []string, rows [][]any, tail strin
 // statement building were about an eighth of a backfill's CPU. Ids are
 // never taken from these inserts; callers read them back by a unique key.
 
-var customerCols = []string{"email", "first_name", "last_name", "phone", "customer_number", "data", "provenance", "version", "created_at", "updated_at"}
-
-func insertCustomers(tx *gorm.DB, rows []Customer) error {
+// bulkValues builds one row of values per element of rows, in order,
+// each by row with the transaction's clock for the timestamps it stamps.
+func bulkValues[T any](tx *gorm.DB, rows []T, row func(*T, time.Time) []any) [][]any {
 	now := tx.NowFunc()
 	vals := make([][]any, len(rows))
 	for i := range rows {
-		c := &rows[i]
-		if c.CreatedAt.IsZero() {
-			c.CreatedAt = now
-		}
-		if c.UpdatedAt.IsZero() {
-			c.UpdatedAt = now
-		}
-		vals[i] = []any{c.Email, c.FirstName, c.LastName, c.Phone, c.CustomerNumber, c.Data, c.Provenance, c.Version, c.CreatedAt, c.UpdatedAt}
+		vals[i] = row(&rows[i], now)
 	}
-	return bulkInsert(tx, "customers", customerCols, vals)
+	return vals
+}
+
+// stamp sets *t to now unless the caller set it.
+func stamp(t *time.Time, now time.Time) {
+	if t.IsZero() {
+		*t = now
+	}
+}
+
+var customerCols = []string{"email", "first_name", "last_name", "phone", "customer_number", "data", "provenance", "version", "created_at", "updated_at"}
+
+func customerRow(c *Customer, now time.Time) []any {
+	stamp(&c.CreatedAt, now)
+	stamp(&c.UpdatedAt, now)
+	return []any{c.Email, c.FirstName, c.LastName, c.Phone, c.CustomerNumber, c.Data, c.Provenance, c.Version, c.CreatedAt, c.UpdatedAt}
+}
+
+func insertCustomers(tx *gorm.DB, rows []Customer) error {
+	return bulkInsert(tx, "customers", customerCols, bulkValues(tx, rows, customerRow))
 }
 
 var linkCols = []string{"customer_id", "instance", "resource", "external_id", "last_inbound_hash", "last_inbound_at", "last_pushed_hash",
 	"last_pushed_version", "last_pushed_at", "last_pushed_doc", "last_inbound_doc", "vendor_deleted_at", "vendor_deleted_by", "unverified",
 	"created_at", "updated_at"}
 
+// linkRow stamps updated_at always: a link written here is written now,
+// whether inserted or updated.
 func linkRow(l *Link, now time.Time) []any {
-	if l.CreatedAt.IsZero() {
-		l.CreatedAt = now
-	}
+	stamp(&l.CreatedAt, now)
 	l.UpdatedAt = now
 	return []any{l.CustomerID, l.Instance, l.Resource, l.ExternalID, l.LastInboundHash, l.LastInboundAt, l.LastPushedHash,
 		l.LastPushedVersion, l.LastPushedAt, l.LastPushedDoc, l.LastInboundDoc, l.VendorDeletedAt, l.VendorDeletedBy, l.Unverified,
@@ -128,39 +140,28 @@ func linkRow(l *Link, now time.Time) []any {
 }
 
 func insertLinks(tx *gorm.DB, rows []Link) error {
-	now := tx.NowFunc()
-	vals := make([][]any, len(rows))
-	for i := range rows {
-		vals[i] = linkRow(&rows[i], now)
-	}
-	return bulkInsert(tx, "links", linkCols, vals)
+	return bulkInsert(tx, "links", linkCols, bulkValues(tx, rows, linkRow))
 }
 
 // updateLinks writes existing links (by id) with one upsert: the columns
 // a merge changes.
 func updateLinks(tx *gorm.DB, rows []Link) error {
-	now := tx.NowFunc()
-	vals := make([][]any, len(rows))
-	for i := range rows {
-		vals[i] = append([]any{rows[i].ID}, linkRow(&rows[i], now)...)
-	}
+	vals := bulkValues(tx, rows, func(l *Link, now time.Time) []any {
+		return append([]any{l.ID}, linkRow(l, now)...)
+	})
 	return bulkUpsert(tx, "links", "id", append([]string{"id"}, linkCols...), []string{"customer_id", "last_inbound_hash",
 		"last_inbound_at", "last_inbound_doc", "vendor_deleted_at", "vendor_deleted_by", "unverified", "updated_at"}, nil, vals)
 }
 
 var changeCols = []string{"customer_id", "version", "field", "old_value", "new_value", "instance", "event_id", "source_at", "rejected", "created_at"}
 
+func changeRow(c *Change, now time.Time) []any {
+	stamp(&c.CreatedAt, now)
+	return []any{c.CustomerID, c.Version, c.Field, c.OldValue, c.NewValue, c.Instance, c.EventID, c.SourceAt, c.Rejected, c.CreatedAt}
+}
+
 func insertChanges(tx *gorm.DB, rows []Change) error {
-	now := tx.NowFunc()
-	vals := make([][]any, len(rows))
-	for i := range rows {
-		c := &rows[i]
-		if c.CreatedAt.IsZero() {
-			c.CreatedAt = now
-		}
-		vals[i] = []any{c.CustomerID, c.Version, c.Field, c.OldValue, c.NewValue, c.Instance, c.EventID, c.SourceAt, c.Rejected, c.CreatedAt}
-	}
-	return bulkInsert(tx, "change_log", changeCols, vals)
+	return bulkInsert(tx, "change_log", changeCols, bulkValues(tx, rows, changeRow))
 }
 
 // updateCustomers writes changed customers (by id) whose email stays as

@@ -2,8 +2,6 @@ package klaviyo_test
 
 import (
 	"context"
-	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,38 +26,8 @@ func BenchmarkProfileImport(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		w := c.(connectors.Writer)
-		jobs := make(chan int)
-		var wg sync.WaitGroup
-		var failed int64
-		var mu sync.Mutex
 		start := time.Now()
-		for range 32 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range jobs {
-					for {
-						_, err := w.Upsert(context.Background(), connectors.ResourceCustomer, "", map[string]any{"email": fmt.Sprintf("b%d@example.com", i)})
-						if d, ok := connectors.RetryAfterOf(err); ok {
-							time.Sleep(d)
-							continue
-						}
-						if err != nil {
-							mu.Lock()
-							failed++
-							mu.Unlock()
-						}
-						break
-					}
-				}
-			}()
-		}
-		for i := range n {
-			jobs <- i
-		}
-		close(jobs)
-		wg.Wait()
+		failed := upsertProfiles(context.Background(), c.(connectors.Writer), n, 32, "b")
 		elapsed := time.Since(start)
 		emu.Close()
 		if failed != 0 || emu.ProfileCount() != n {

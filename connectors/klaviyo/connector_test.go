@@ -108,19 +108,30 @@ func TestRateLimitsHonoured(t *testing.T) {
 	url := connectortest.Start(t, emu)
 	w := newConnector(t, url, nil).(connectors.Writer)
 	const n = 1500
+	failed := upsertProfiles(context.Background(), w, n, 32, "p")
+	if failed != 0 || emu.ProfileCount() != n {
+		t.Fatalf("failed %d, profiles %d of %d", failed, emu.ProfileCount(), n)
+	}
+}
+
+// upsertProfiles pushes n profiles (<prefix><i>@example.com) through w
+// from workers goroutines, each waiting out the Retry-After of a 429 and
+// trying again, and returns how many failed otherwise.
+func upsertProfiles(ctx context.Context, w connectors.Writer, n, workers int, prefix string) int64 {
 	var failed atomic.Int64
 	var wg sync.WaitGroup
 	jobs := make(chan int)
-	for range 32 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range workers {
+		wg.Go(func() {
 			for i := range jobs {
 				for {
-					_, err := w.Upsert(context.Background(), connectors.ResourceCustomer, "", map[string]any{"email": fmt.Sprintf("p%d@example.com", i)})
+					_, err := w.Upsert(ctx, connectors.ResourceCustomer, "", map[string]any{"email": fmt.Sprintf("%s%d@example.com", prefix, i)})
 					if d, ok := connectors.RetryAfterOf(err); ok {
-						time.Sleep(d)
-						continue
+						select {
+						case <-time.After(d):
+							continue
+						case <-ctx.Done():
+						}
 					}
 					if err != nil {
 						failed.Add(1)
@@ -128,14 +139,12 @@ func TestRateLimitsHonoured(t *testing.T) {
 					break
 				}
 			}
-		}()
+		})
 	}
 	for i := range n {
 		jobs <- i
 	}
 	close(jobs)
 	wg.Wait()
-	if failed.Load() != 0 || emu.ProfileCount() != n {
-		t.Fatalf("failed %d, profiles %d of %d", failed.Load(), emu.ProfileCount(), n)
-	}
+	return failed.Load()
 }

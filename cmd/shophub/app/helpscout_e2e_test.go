@@ -3,7 +3,6 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -173,22 +172,7 @@ func TestHelpScoutCustomersAndTickets(t *testing.T) {
 	})
 
 	// GET /api/customers/:id shows the tickets.
-	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/customers/%d", e.app.URL(), cust.ID), nil)
-	req.Header.Set("Authorization", "Bearer "+hsAdminToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var view struct {
-		Tickets []struct {
-			ExternalID string         `json:"external_id"`
-			Ticket     map[string]any `json:"ticket"`
-		} `json:"tickets"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&view); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET customer: %d %v", resp.StatusCode, err)
-	}
+	view := e.apiCustomer(t, cust.ID)
 	if len(view.Tickets) != 1 || view.Tickets[0].ExternalID != convID || view.Tickets[0].Ticket["status"] != "closed" {
 		t.Errorf("API tickets: %+v", view.Tickets)
 	}

@@ -2,9 +2,7 @@ package app_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -162,18 +160,9 @@ func TestShopwarePartialRefundReachesInsights(t *testing.T) {
 	}
 
 	// The 360° view: the indicators with the order they came from.
-	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/customers/%d", e.app.URL(), custs[buyer].ID), nil)
-	req.Header.Set("Authorization", "Bearer "+hsAdminToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var view struct {
-		Insights *hub.InsightsView `json:"insights"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&view); err != nil || resp.StatusCode != http.StatusOK || view.Insights == nil {
-		t.Fatalf("GET customer: %d %v %+v", resp.StatusCode, err, view)
+	view := e.apiCustomer(t, custs[buyer].ID)
+	if view.Insights == nil {
+		t.Fatalf("GET customer: no insights: %+v", view)
 	}
 	in := view.Insights
 	if in.LTV != "30.00" || in.ReturnRateValue != 0.8 || in.Profitability != "low" || in.PreferredPaymentMethod != "prepayment" ||

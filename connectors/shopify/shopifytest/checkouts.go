@@ -76,17 +76,11 @@ func (s *store) renderCheckout(c *checkout, shop string) map[string]any {
 // an email: for a customer (0: a guest with email). It sends
 // checkouts/create.
 func (e *Emulator) CreateCheckout(customerID, email, currency string, lines ...CheckoutLine) (string, error) {
-	cid, _ := strconv.ParseInt(customerID, 10, 64)
 	e.mu.Lock()
-	if cid != 0 {
-		c := e.st.customers[cid]
-		if c == nil {
-			e.mu.Unlock()
-			return "", fmt.Errorf("shopifytest: no customer %s", customerID)
-		}
-		if email == "" {
-			email = c.email
-		}
+	cid, email, err := e.st.buyer(customerID, email)
+	if err != nil {
+		e.mu.Unlock()
+		return "", err
 	}
 	for _, l := range lines {
 		if _, ok := new(big.Rat).SetString(l.Price); !ok {

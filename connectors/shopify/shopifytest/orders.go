@@ -177,21 +177,33 @@ type OrderLine struct {
 	Price    string // decimal, e.g. "19.99"
 }
 
+// buyer is who places an order or opens a checkout: the customer by id
+// (0 or empty: a guest) and the email, the customer's when none is given.
+// Call with the emulator's lock held.
+func (s *store) buyer(customerID, email string) (int64, string, error) {
+	cid, _ := strconv.ParseInt(customerID, 10, 64)
+	if cid == 0 {
+		return 0, email, nil
+	}
+	c := s.customers[cid]
+	if c == nil {
+		return 0, "", fmt.Errorf("shopifytest: no customer %s", customerID)
+	}
+	if email == "" {
+		email = c.email
+	}
+	return cid, email, nil
+}
+
 // CreateOrder places an order for a customer (0: a guest with email) as a
 // storefront checkout would: paid (financial "paid") or pending (payment
 // on invoice). It sends orders/create, and orders/paid for a paid order.
 func (e *Emulator) CreateOrder(customerID string, email, currency string, paid bool, lines ...OrderLine) (string, error) {
-	cid, _ := strconv.ParseInt(customerID, 10, 64)
 	e.mu.Lock()
-	if cid != 0 {
-		c := e.st.customers[cid]
-		if c == nil {
-			e.mu.Unlock()
-			return "", fmt.Errorf("shopifytest: no customer %s", customerID)
-		}
-		if email == "" {
-			email = c.email
-		}
+	cid, email, err := e.st.buyer(customerID, email)
+	if err != nil {
+		e.mu.Unlock()
+		return "", err
 	}
 	if currency == "" {
 		currency = "USD"

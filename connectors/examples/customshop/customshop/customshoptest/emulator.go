@@ -136,17 +136,28 @@ func (e *Emulator) check(in map[string]any) string {
 	return ""
 }
 
-func (e *Emulator) createHTTP(w http.ResponseWriter, r *http.Request) {
+// readWrite reads a create's or an update's body and counts the write;
+// a body that is no JSON object, or one check refuses, is answered here
+// (400, 422) and not counted.
+func (e *Emulator) readWrite(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
 	in, err := decode(r)
 	if err != nil {
 		fail(w, http.StatusBadRequest, "body is no JSON object")
-		return
+		return nil, false
 	}
 	if msg := e.check(in); msg != "" {
 		fail(w, http.StatusUnprocessableEntity, msg)
-		return
+		return nil, false
 	}
 	e.CountWrite()
+	return in, true
+}
+
+func (e *Emulator) createHTTP(w http.ResponseWriter, r *http.Request) {
+	in, ok := e.readWrite(w, r)
+	if !ok {
+		return
+	}
 	e.mu.Lock()
 	c := e.create(in)
 	e.mu.Unlock()
@@ -162,16 +173,10 @@ func (e *Emulator) customerHTTP(w http.ResponseWriter, r *http.Request, id int64
 		}
 		fail(w, http.StatusNotFound, "no such customer")
 	case http.MethodPatch:
-		in, err := decode(r)
-		if err != nil {
-			fail(w, http.StatusBadRequest, "body is no JSON object")
+		in, ok := e.readWrite(w, r)
+		if !ok {
 			return
 		}
-		if msg := e.check(in); msg != "" {
-			fail(w, http.StatusUnprocessableEntity, msg)
-			return
-		}
-		e.CountWrite()
 		e.mu.Lock()
 		c, ok := e.update(id, in)
 		e.mu.Unlock()
