@@ -483,6 +483,29 @@ func (f *faultEnv) queueStates() (pending, active, retry, archived int) {
 	return
 }
 
+// waitDeadLetterOf waits until a push of one of the Shopify customers ids
+// is a dead letter and returns when it saw one; it fails the test as what
+// after timeout.
+func (f *faultEnv) waitDeadLetterOf(ids []string, timeout time.Duration, what string) time.Time {
+	f.t.Helper()
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		for _, dl := range f.deadLetters() {
+			if l, err := f.store.Link(context.Background(), dl.CustomerID, "shopify", "customer"); err == nil && want[l.ExternalID] {
+				return time.Now()
+			}
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("after %s: %s", timeout, what)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
 // Must-show 1: SIGKILL the worker process while 1,000 customers are being
 // pushed to two targets; after a restart every target holds exactly the
 // hub's customers, none lost, none twice.
@@ -720,10 +743,10 @@ func TestFaultMariaDBDownDuringIngest(t *testing.T) {
 	}
 }
 
-// Must-show 4: one target answers 500 for a minute, another 429 with
-// Retry-After. Pushes to the healthy target keep flowing; the failing ones
-// drain after recovery; only pushes that used up their retries become dead
-// letters, and replaying them empties the list and delivers.
+// Must-show 4: one target answers 500 for a minute or more, another 429
+// with Retry-After. Pushes to the healthy target keep flowing; the failing
+// ones drain after recovery; only pushes that used up their retries become
+// dead letters, and replaying them empties the list and delivers.
 func TestFaultTargetsFailingAndThrottling(t *testing.T) {
 	t.Parallel()
 	heavy(t)
@@ -750,7 +773,7 @@ func TestFaultTargetsFailingAndThrottling(t *testing.T) {
 	failing.FailNext(1<<30, http.StatusInternalServerError)
 	limited.Throttle(1<<30, 2*time.Second)
 	outage := time.Now()
-	create(100) // wave 1: fails for a minute, far longer than its retries last
+	create(100) // wave 1: fails until one of its pushes used up its retries
 	wave1 := slices.Clone(ids[50:])
 	<-paced(200, 200*time.Millisecond, func(int) { create(1) }) // 5/s for 40 s
 	eventually(t, 45*time.Second, "the healthy target never caught up while the others failed", func() bool {
@@ -762,10 +785,18 @@ func TestFaultTargetsFailingAndThrottling(t *testing.T) {
 		t.Fatalf("faulty targets took records during the outage: failing %d, limited %d, want the 50 from before", failing.Count(), limited.Count())
 	}
 	_, _, retrying, archived := f.queueStates()
+	// The outage lasts a minute and then until one of wave 1's pushes has
+	// used up its retries. Five attempts are only 7.5–15 s of retry delays,
+	// but the failing target's push workers (25) are shared by the 300
+	// pushes failing at once, and each attempt holds its worker through
+	// the HTTP client's two in-place retries (0.3–0.6 s of backoff): the
+	// 1,500 attempts take most of a minute on an idle machine, and took
+	// up to 3 minutes at load 30–40 under -race.
 	time.Sleep(time.Until(outage.Add(58 * time.Second)))
+	wave1Died := f.waitDeadLetterOf(wave1, 8*time.Minute, fmt.Sprintf("none of wave 1's pushes used up %d retries while the target failed", maxRetry))
 	create(30) // wave 2: fails for 2 s, well inside its retries
 	wave2 := slices.Clone(ids[len(ids)-30:])
-	time.Sleep(time.Until(outage.Add(time.Minute)))
+	time.Sleep(2 * time.Second)
 	failing.FailNext(0, 0)
 	limited.Throttle(0, 0)
 	recovered := time.Now()
@@ -781,8 +812,8 @@ func TestFaultTargetsFailingAndThrottling(t *testing.T) {
 	}
 	f.checkTargets(rows, "healthy", "limited")
 	dls := f.deadLetters()
-	t.Logf("outage lasted %s; idle %s after recovery; limited target complete; failing target holds %d of %d, %d dead letters",
-		recovered.Sub(outage).Round(100*time.Millisecond), drain.Round(100*time.Millisecond), failing.Count(), len(rows), len(dls))
+	t.Logf("outage lasted %s (wave 1's first dead letter %s into it); idle %s after recovery; limited target complete; failing target holds %d of %d, %d dead letters",
+		recovered.Sub(outage).Round(100*time.Millisecond), wave1Died.Sub(outage).Round(100*time.Millisecond), drain.Round(100*time.Millisecond), failing.Count(), len(rows), len(dls))
 	dead := map[uint64]bool{}
 	for _, dl := range dls {
 		if dl.Type != shsync.TypePush || dl.Connector != "failing" || dl.Attempts != maxRetry+1 || !strings.Contains(dl.LastError, "500") {
@@ -802,11 +833,11 @@ func TestFaultTargetsFailingAndThrottling(t *testing.T) {
 			wave1Dead++
 		}
 	}
-	// How many of wave 1 used up their retries within the minute depends
+	// How many of wave 1 used up their retries during the outage depends
 	// on how busy the workers were; none would mean the retries never ran.
 	t.Logf("%d of wave 1's %d pushes to the failing target used up their retries", wave1Dead, len(wave1))
 	if wave1Dead == 0 {
-		t.Errorf("none of wave 1's pushes used up %d retries in a minute of failures", maxRetry)
+		t.Errorf("none of wave 1's pushes used up %d retries in %s of failures", maxRetry, recovered.Sub(outage).Round(time.Second))
 	}
 	for _, id := range wave2 {
 		cid := byShopify[id]
