@@ -161,7 +161,12 @@ func serverConfig(cfg config.Worker, log *slog.Logger, health func(error), concu
 			maxRetry, _ := asynq.GetMaxRetry(ctx)
 			id, _ := asynq.GetTaskID(ctx)
 			lvl := slog.LevelWarn
-			if retried >= maxRetry || errors.Is(err, asynq.SkipRetry) {
+			if !IsFailure(err) {
+				// Waiting for a busy lock or a rate limit is no failure
+				// (IsFailure): a WARN line each time was noise in every
+				// `shophub dev` log.
+				lvl = slog.LevelDebug
+			} else if retried >= maxRetry || errors.Is(err, asynq.SkipRetry) {
 				lvl = slog.LevelError // it goes to the dead letters now
 			}
 			log.Log(ctx, lvl, "task failed", "type", t.Type(), "task_id", id, "retried", retried, "max_retry", maxRetry, "err", err.Error())

@@ -1,12 +1,17 @@
 package sync
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+
+	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/connectors"
 )
 
@@ -121,3 +126,40 @@ func TestDecodeIngest(t *testing.T) {
 		t.Errorf("an id-only event has a body: %+v %v", p, err)
 	}
 }
+
+// TestWaitingIsNotLoggedAsAFailure: a task that waits for a busy lock or
+// a vendor's rate limit logs at debug; a failure at warn or above (error
+// once it is a dead letter: no retry count in this context).
+func TestWaitingIsNotLoggedAsAFailure(t *testing.T) {
+	limited := fmt.Errorf("push: %w", &connectors.RateLimitedError{RetryAfter: time.Second})
+	for _, tc := range []struct {
+		name    string
+		err     error
+		failure bool
+	}{
+		{"busy lock", fmt.Errorf("push: %w", errBusy), false},
+		{"rate limited", limited, false},
+		{"vendor 500", errors.New("shopware: 500"), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []slog.Level
+			log := slog.New(levelRecorder{&got})
+			cfg := serverConfig(config.Worker{}, log, nil, 1, nil, false)
+			cfg.ErrorHandler.HandleError(context.Background(), asynq.NewTask(TypePush, nil), tc.err)
+			if len(got) != 1 || (got[0] >= slog.LevelWarn) != tc.failure || !tc.failure && got[0] != slog.LevelDebug {
+				t.Fatalf("logged at %v, want one line (a failure: %v)", got, tc.failure)
+			}
+		})
+	}
+}
+
+// levelRecorder is a slog handler that keeps the level of each record.
+type levelRecorder struct{ levels *[]slog.Level }
+
+func (r levelRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (r levelRecorder) Handle(_ context.Context, rec slog.Record) error {
+	*r.levels = append(*r.levels, rec.Level)
+	return nil
+}
+func (r levelRecorder) WithAttrs([]slog.Attr) slog.Handler { return r }
+func (r levelRecorder) WithGroup(string) slog.Handler      { return r }
