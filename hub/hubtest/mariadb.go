@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -97,7 +98,22 @@ func StartMariaDB(t testing.TB) *MariaDB {
 	if err != nil {
 		t.Fatalf("%s: %v\n%s", install, err, tail(out, 2000))
 	}
-	m.Start()
+	// freePort's port is free when asked, not when mariadbd binds it: a
+	// test starting beside this one can take it in between ("Address
+	// already in use"), and then a fresh port is tried.
+	for attempt := 0; ; attempt++ {
+		err := m.start()
+		if err == nil {
+			break
+		}
+		if attempt < 3 && strings.Contains(err.Error(), "Address already in use") {
+			_ = os.Remove(filepath.Join(m.dir, "mariadb.log")) // the next attempt's tail is its own
+			m.port = freePort(t)
+			m.Addr = "127.0.0.1:" + strconv.Itoa(m.port)
+			continue
+		}
+		t.Fatal(err)
+	}
 	t.Cleanup(m.Stop)
 	return m
 }
@@ -127,22 +143,28 @@ func (m *MariaDB) CreateDatabase(name string) string {
 // until it answers.
 func (m *MariaDB) Start() {
 	m.t.Helper()
+	if err := m.start(); err != nil {
+		m.t.Fatal(err)
+	}
+}
+
+func (m *MariaDB) start() error {
 	m.mu.Lock()
 	if m.cmd != nil {
 		m.mu.Unlock()
-		return
+		return nil
 	}
 	log, err := os.OpenFile(filepath.Join(m.dir, "mariadb.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		m.mu.Unlock()
-		m.t.Fatal(err)
+		return err
 	}
 	cmd := exec.Command(m.bin, m.serverArgs()...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		_ = log.Close()
 		m.mu.Unlock()
-		m.t.Fatalf("start mariadbd: %v", err)
+		return fmt.Errorf("start mariadbd: %w", err)
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); _ = log.Close(); close(exited) }()
@@ -151,25 +173,28 @@ func (m *MariaDB) Start() {
 
 	db, err := sql.Open("mysql", m.DSN(""))
 	if err != nil {
-		m.t.Fatal(err)
+		return err
 	}
 	defer db.Close()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:
-			m.t.Fatalf("mariadbd exited at start:\n%s", m.logTail())
+			m.mu.Lock()
+			m.cmd = nil
+			m.mu.Unlock()
+			return fmt.Errorf("mariadbd exited at start:\n%s", m.logTail())
 		default:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		err = db.PingContext(ctx)
 		cancel()
 		if err == nil {
-			return
+			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	m.t.Fatalf("mariadbd on %s did not answer: %v\n%s", m.Addr, err, m.logTail())
+	return fmt.Errorf("mariadbd on %s did not answer: %v\n%s", m.Addr, err, m.logTail())
 }
 
 // Stop shuts the server down cleanly (SIGTERM) and waits for it to exit.
