@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -20,12 +21,32 @@ import (
 // exits the process with 1 on an error. Connectors registered before it runs
 // (by blank imports in the caller's main package) are part of the binary.
 func Main() {
+	gcDefaults()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := Execute(ctx, os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "shophub:", err)
 		stop()
 		os.Exit(1)
+	}
+}
+
+// defaultGCPercent is the garbage collector's target when GOGC is not
+// set. shophub's live heap is small (tens of MB) and its work allocates
+// heavily (vendor JSON decoded into maps, docs encoded per merge and push):
+// at Go's default of 100 the GC's own workers took ~10 % of a propagated
+// change's CPU. At 400, alternated `bench --short propagate --rate 100`
+// runs spent 10.6 and 11.1 ms of CPU per change against 12.6 and 12.6
+// (GC workers 1.3 → 0.5 ms), and `bench --short backfill` 0.052 ms per
+// customer against 0.068, at a peak RSS of 105 MB against 63 MB
+// (BENCHMARKS.md, 2026-12-02 session 10). GOGC (and GOMEMLIMIT, for a
+// container with a memory limit) in the environment still decide.
+const defaultGCPercent = 400
+
+// gcDefaults applies defaultGCPercent unless GOGC is set.
+func gcDefaults() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(defaultGCPercent)
 	}
 }
 
