@@ -155,6 +155,21 @@ func runMerge(ctx context.Context, r *Runner) (*Result, error) {
 	if procs != nil {
 		procStart = procs.cpu()
 	}
+	sqlDB, err := a.Store.DB().DB()
+	if err != nil {
+		stopBatcher()
+		return nil, err
+	}
+	mc, err := mysqldrv.ParseDSN(dsn)
+	if err != nil {
+		stopBatcher()
+		return nil, err
+	}
+	dbw, err := startDBWindow(ctx, sqlDB, mc.DBName)
+	if err != nil {
+		stopBatcher()
+		return nil, err
+	}
 	start, cpuStart, srvStart := time.Now(), cpuTime(), serverCPUNow()
 	if procs != nil {
 		err = insp.UnpauseQueue(shsync.QueueIngest)
@@ -176,6 +191,7 @@ func runMerge(ctx context.Context, r *Runner) (*Result, error) {
 		}
 	}
 	redisCPU, dbCPU := serverCPUNow().perItem(srvStart, n)
+	dbStatus, dbDigests, dbErr := dbw.end(ctx, n)
 	sqlPer := float64(stmts.Load()) / float64(n)
 	redisPer := float64(calls.n.Load()-redisBefore) / float64(n)
 	redisTop := perChange(redisBy, calls.snapshot(), n)
@@ -186,6 +202,9 @@ func runMerge(ctx context.Context, r *Runner) (*Result, error) {
 	stopBatcher()
 	if err != nil {
 		return nil, err
+	}
+	if dbErr != nil {
+		return nil, dbErr
 	}
 	var customers, changed int64
 	a.Store.DB().Model(&hub.Customer{}).Count(&customers)
@@ -213,7 +232,11 @@ func runMerge(ctx context.Context, r *Runner) (*Result, error) {
 			"single_tasks": len(tm.d), "aggregated_tasks": tm.batches.Load(),
 			"sql_statements_per_customer": sqlPer, "redis_calls_per_customer": redisPer, "redis_commands_per_customer": redisTop,
 			"sql_per_customer": sqlTop, "cpu_ms_per_customer": msPer(cpu, n),
-			"redis_cpu_ms_per_customer": redisCPU, "db_cpu_ms_per_customer": dbCPU, "stored_bytes_per_customer": stored},
+			"redis_cpu_ms_per_customer": redisCPU, "db_cpu_ms_per_customer": dbCPU, "stored_bytes_per_customer": stored,
+			"db_status_per_customer": dbStatus},
+	}
+	if dbDigests != nil {
+		res.Details["db_statements_per_customer"] = dbDigests
 	}
 	if procs != nil {
 		// shophub's CPU is the worker processes' (this one only enqueued
