@@ -3,9 +3,11 @@ package bench
 import (
 	"context"
 	"database/sql"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // What the database server did during a measured window, per item: the
@@ -30,6 +32,10 @@ type dbWindow struct {
 	// digests: performance_schema's statement digests were reset at the
 	// window's start and are read at its end.
 	digests bool
+	// pid is the server's process when it runs on this machine (its
+	// @@pid_file read), 0 otherwise; cpu its CPU time at the start.
+	pid int
+	cpu time.Duration
 }
 
 // startDBWindow snapshots the server's counters and resets its statement
@@ -42,9 +48,30 @@ func startDBWindow(ctx context.Context, db *sql.DB, schema string) (*dbWindow, e
 		_, err := db.ExecContext(ctx, "TRUNCATE performance_schema.events_statements_summary_by_digest")
 		w.digests = err == nil
 	}
+	var pidFile string
+	if err := db.QueryRowContext(ctx, "SELECT @@pid_file").Scan(&pidFile); err == nil {
+		if b, err := os.ReadFile(pidFile); err == nil {
+			w.pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		}
+	}
+	if w.pid > 0 {
+		w.cpu = procCPU(w.pid)
+	}
 	var err error
 	w.before, err = dbStatus(ctx, db)
 	return w, err
+}
+
+// serverCPU is the CPU the server process the scenario's DSN reaches
+// spent in the window, in ms per item: unlike the CPU of every process
+// named mariadbd (serverCPUNow), not polluted by other servers on the
+// machine, only by other clients of the same server. -1 when the server
+// is not a local process.
+func (w *dbWindow) serverCPU(n int) float64 {
+	if w.pid <= 0 || w.cpu == 0 {
+		return -1
+	}
+	return msPer(procCPU(w.pid)-w.cpu, n)
 }
 
 func dbStatus(ctx context.Context, db *sql.DB) (map[string]int64, error) {

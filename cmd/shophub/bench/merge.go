@@ -191,6 +191,7 @@ func runMerge(ctx context.Context, r *Runner) (*Result, error) {
 		}
 	}
 	redisCPU, dbCPU := serverCPUNow().perItem(srvStart, n)
+	dbServerCPU := dbw.serverCPU(n)
 	dbStatus, dbDigests, dbErr := dbw.end(ctx, n)
 	sqlPer := float64(stmts.Load()) / float64(n)
 	redisPer := float64(calls.n.Load()-redisBefore) / float64(n)
@@ -233,7 +234,7 @@ func runMerge(ctx context.Context, r *Runner) (*Result, error) {
 			"sql_statements_per_customer": sqlPer, "redis_calls_per_customer": redisPer, "redis_commands_per_customer": redisTop,
 			"sql_per_customer": sqlTop, "cpu_ms_per_customer": msPer(cpu, n),
 			"redis_cpu_ms_per_customer": redisCPU, "db_cpu_ms_per_customer": dbCPU, "stored_bytes_per_customer": stored,
-			"db_status_per_customer": dbStatus},
+			"db_status_per_customer": dbStatus, "db_server_cpu_ms_per_customer": dbServerCPU},
 	}
 	if dbDigests != nil {
 		res.Details["db_statements_per_customer"] = dbDigests
