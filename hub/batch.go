@@ -307,7 +307,18 @@ func loadLinks(tx *gorm.DB, ins []Inbound) (map[linkKey]*linkState, error) {
 
 // lockCustomers locks every customer the batch may touch: those linked, and
 // those holding any email the records carry (identity matches and email
-// conflicts are decided on these). Locked in id order.
+// conflicts are decided on these).
+//
+// No ORDER BY: nothing here depends on the rows' order, and on MariaDB an
+// ORDER BY id lets the optimizer read the whole primary key in id order
+// instead of the ids' and emails' index ranges whenever its statistics
+// take the table for a page or two — as they do for a table filled since
+// its statistics were last computed (a new hub's first backfill, every
+// bench --short merge). Each such read examined and locked every row
+// (74 index reads per merged customer; row lock waits on rows other
+// batches held). A locking read through the indexes locks only the rows
+// it returns; two batches locking shared customers in another order may
+// deadlock, which the merge retries.
 func lockCustomers(tx *gorm.DB, ins []Inbound, links map[linkKey]*linkState) (map[uint64]*custState, map[string]*custState, error) {
 	var ids []uint64
 	for _, l := range links {
@@ -333,7 +344,7 @@ func lockCustomers(tx *gorm.DB, ins []Inbound, links map[linkKey]*linkState) (ma
 	default:
 		return map[uint64]*custState{}, map[string]*custState{}, nil
 	}
-	if err := q.Order("id").Find(&rows).Error; err != nil {
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, nil, err
 	}
 	byID := make(map[uint64]*custState, len(rows))

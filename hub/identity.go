@@ -353,7 +353,8 @@ func foldName(s string) string {
 
 // lockByKeys locks and loads the customers the batch's phones and
 // customer numbers name, when those are match keys, adding them to byID
-// and byEmail (the same state when a customer was loaded already).
+// and byEmail (the same state when a customer was loaded already). No
+// ORDER BY, for the reason lockCustomers gives.
 func lockByKeys(tx *gorm.DB, ins []Inbound, pol Policy, byID map[uint64]*custState, byEmail map[string]*custState) (*keyIndex, error) {
 	k := &keyIndex{}
 	var phones, numbers []string
@@ -388,7 +389,7 @@ func lockByKeys(tx *gorm.DB, ins []Inbound, pol Policy, byID map[uint64]*custSta
 		q = q.Where("customer_number IN ?", numbers)
 	}
 	var rows []Customer
-	if err := q.Order("id").Find(&rows).Error; err != nil {
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, err
 	}
 	for _, r := range rows {
