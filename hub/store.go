@@ -144,6 +144,19 @@ func (c readCommitted) Connect(ctx context.Context) (driver.Conn, error) {
 		conn.Close()
 		return nil, fmt.Errorf("set isolation level: %w", err)
 	}
+	// Values travel inline (interpolateParams), and the driver escapes
+	// them by the session's mode, which the server's answer carries. With
+	// backslash escapes every '"' of a JSON text goes as '\"', and the
+	// server undoes them character by character; under
+	// NO_BACKSLASH_ESCAPES only a quote is doubled, which JSON docs rarely
+	// hold, and a literal without one is copied as it is. The
+	// merge's statements are mostly JSON texts (docs, provenance,
+	// baselines, change-log values). The mode also means LIKE has no
+	// escape character unless a query names one (none here does).
+	if _, err := ex.ExecContext(ctx, "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@sql_mode, ''), 'NO_BACKSLASH_ESCAPES')", nil); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("set sql_mode: %w", err)
+	}
 	return conn, nil
 }
 

@@ -3,9 +3,12 @@ package hub_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/shophub/shophub/hub"
 	"github.com/shophub/shophub/hub/hubtest"
 )
@@ -58,6 +61,65 @@ func TestStoredDataIsTheDocsJSON(t *testing.T) {
 				}
 				if want, _ := json.Marshal(tc.created); created.NewValue != string(want) {
 					t.Errorf("%s: creation row %s, want %s", tc.name, created.NewValue, want)
+				}
+			}
+		})
+	}
+}
+
+// Text is stored and found again byte for byte whatever it holds:
+// quotes, backslashes, control bytes, LIKE's wildcards. On MariaDB the
+// statements carry their values inline (interpolated by the driver under
+// the session's NO_BACKSLASH_ESCAPES, store.go), so this is the escaping
+// of every merge write and lookup.
+func TestStoredTextKeepsEveryByte(t *testing.T) {
+	t.Parallel()
+	odd := []string{`O'Brien`, `back\slash`, `\'`, `'\`, `\\''`, "quote\"d", "line\nbreak\r\ttab", "nul\x00byte", "ctrl-z\x1a",
+		`100% _under_`, "emoji 🦊", `\u0041 \n`, `--`, `/* */`, `?`, `"`, `''`}
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s, ctx := st.Store, context.Background()
+			if s.Driver() == "mysql" {
+				var mode string
+				if err := s.DB().Raw("SELECT @@SESSION.sql_mode").Scan(&mode).Error; err != nil || !strings.Contains(mode, "NO_BACKSLASH_ESCAPES") {
+					t.Fatalf("session sql_mode %q (%v): want NO_BACKSLASH_ESCAPES", mode, err)
+				}
+			}
+			for i, v := range odd {
+				email := fmt.Sprintf("o'k\\%d\"%%_@example.com", i)
+				doc := map[string]any{"email": email, "first_name": v, "last_name": v + v, "note": v,
+					"tags": []any{v}, "default_address": map[string]any{"city": v}}
+				ext := fmt.Sprintf("ext'\\%d", i)
+				r1, err := s.MergeBatch(ctx, []hub.Inbound{in("shopify", ext, t0, doc)}, hub.Policy{})
+				if err != nil {
+					t.Fatalf("%q: %v", v, err)
+				}
+				// Found again by its email and its link (the lookups carry
+				// the values too): the same customer, changed.
+				doc2 := map[string]any{"email": email, "first_name": v, "last_name": v + v, "note": v + "!",
+					"tags": []any{v}, "default_address": map[string]any{"city": v}}
+				r2, err := s.MergeBatch(ctx, []hub.Inbound{in("shopify", ext, t0.Add(time.Minute), doc2),
+					in("erp", ext, t0.Add(2*time.Minute), doc2)}, hub.Policy{})
+				if err != nil {
+					t.Fatalf("%q again: %v", v, err)
+				}
+				if r2[0].CustomerID != r1[0].CustomerID || r2[1].CustomerID != r1[0].CustomerID || r2[0].Created || r2[1].Created {
+					t.Fatalf("%q: merged into %d and %d (created %v, %v), want %d", v, r2[0].CustomerID, r2[1].CustomerID,
+						r2[0].Created, r2[1].Created, r1[0].CustomerID)
+				}
+				c, data, err := s.Customer(ctx, r1[0].CustomerID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c.Email == nil || *c.Email != email || c.FirstName != v || c.LastName != v+v {
+					t.Errorf("%q: columns email %v, first %q, last %q", v, c.Email, c.FirstName, c.LastName)
+				}
+				if diff := cmp.Diff(doc2, data); diff != "" {
+					t.Errorf("%q: data (-want +got):\n%s", v, diff)
+				}
+				var n int64
+				if err := s.DB().Model(&hub.Customer{}).Where("first_name = ? AND email = ?", v, email).Count(&n).Error; err != nil || n != 1 {
+					t.Errorf("%q: %d customers by first name and email (%v), want 1", v, n, err)
 				}
 			}
 		})
