@@ -1,11 +1,13 @@
 package hub
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -308,17 +310,6 @@ func loadLinks(tx *gorm.DB, ins []Inbound) (map[linkKey]*linkState, error) {
 // lockCustomers locks every customer the batch may touch: those linked, and
 // those holding any email the records carry (identity matches and email
 // conflicts are decided on these).
-//
-// No ORDER BY: nothing here depends on the rows' order, and on MariaDB an
-// ORDER BY id lets the optimizer read the whole primary key in id order
-// instead of the ids' and emails' index ranges whenever its statistics
-// take the table for a page or two — as they do for a table filled since
-// its statistics were last computed (a new hub's first backfill, every
-// bench --short merge). Each such read examined and locked every row
-// (74 index reads per merged customer; row lock waits on rows other
-// batches held). A locking read through the indexes locks only the rows
-// it returns; two batches locking shared customers in another order may
-// deadlock, which the merge retries.
 func lockCustomers(tx *gorm.DB, ins []Inbound, links map[linkKey]*linkState) (map[uint64]*custState, map[string]*custState, error) {
 	var ids []uint64
 	for _, l := range links {
@@ -332,19 +323,27 @@ func lockCustomers(tx *gorm.DB, ins []Inbound, links map[linkKey]*linkState) (ma
 			emails = append(emails, e)
 		}
 	}
-	var rows []Customer
-	q := tx.Clauses(clause.Locking{Strength: "UPDATE"})
-	switch {
-	case len(ids) > 0 && len(emails) > 0:
-		q = q.Where("id IN ? OR email IN ?", ids, emails)
-	case len(ids) > 0:
-		q = q.Where("id IN ?", ids)
-	case len(emails) > 0:
-		q = q.Where("email IN ?", emails)
-	default:
-		return map[uint64]*custState{}, map[string]*custState{}, nil
-	}
-	if err := q.Find(&rows).Error; err != nil {
+	// An email a customer locked by id holds already needs no read of its
+	// own: that row cannot give it up, nor can another take it, while we
+	// hold it. Mostly a record carries its linked customer's email, and the
+	// batch locks with one read.
+	rows, err := lockEach(tx, lockBy{"id", lockValues(ids)},
+		lockBy{"email", func(locked []Customer) (any, int) {
+			held := make(map[string]bool, len(locked))
+			for _, c := range locked {
+				if c.Email != nil {
+					held[*c.Email] = true
+				}
+			}
+			var rest []string
+			for _, e := range emails {
+				if !held[e] {
+					rest = append(rest, e)
+				}
+			}
+			return rest, len(rest)
+		}})
+	if err != nil {
 		return nil, nil, err
 	}
 	byID := make(map[uint64]*custState, len(rows))
@@ -365,6 +364,52 @@ func lockCustomers(tx *gorm.DB, ins []Inbound, links map[linkKey]*linkState) (ma
 		l.cust = byID[l.row.CustomerID] // nil if the customer was deleted
 	}
 	return byID, byEmail, nil
+}
+
+// lockBy names the customers whose column holds one of the values (n of
+// them) it gives, told the rows the reads before it locked.
+type lockBy struct {
+	column string
+	values func(locked []Customer) (values any, n int)
+}
+
+// lockValues is a lockBy's values whatever was locked before.
+func lockValues[T any](vs []T) func([]Customer) (any, int) {
+	return func([]Customer) (any, int) { return vs, len(vs) }
+}
+
+// lockEach locks and reads the customers each condition names, one
+// locking read per condition, and returns each row once, in id order.
+// Each read is a range of one index, and a locking read through an index
+// locks only the rows it returns. One statement joining the conditions
+// with OR is read through both indexes only when the optimizer picks an
+// index merge; planned otherwise (with an ORDER BY id under stale
+// statistics, see BENCHMARKS.md) it scans the table and locks every row it
+// passes, so every other merge waits for this one to commit, whichever
+// customers it is about. No ORDER BY either, for that reason: the rows are
+// sorted here. Two batches locking shared customers in other orders may
+// deadlock, which MergeBatch retries.
+func lockEach(tx *gorm.DB, conds ...lockBy) ([]Customer, error) {
+	var out []Customer
+	seen := map[uint64]bool{}
+	for _, c := range conds {
+		values, n := c.values(out)
+		if n == 0 {
+			continue
+		}
+		var rows []Customer
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where(c.column+" IN ?", values).Find(&rows).Error; err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			if !seen[r.ID] {
+				seen[r.ID] = true
+				out = append(out, r)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Customer) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
 }
 
 // writeCustomers inserts new customers and updates changed ones. Ids of

@@ -10,7 +10,6 @@ import (
 	"github.com/shophub/shophub/mappings"
 	"golang.org/x/text/unicode/norm"
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // RecordKey names one vendor record.
@@ -353,8 +352,7 @@ func foldName(s string) string {
 
 // lockByKeys locks and loads the customers the batch's phones and
 // customer numbers name, when those are match keys, adding them to byID
-// and byEmail (the same state when a customer was loaded already). No
-// ORDER BY, for the reason lockCustomers gives.
+// and byEmail (the same state when a customer was loaded already).
 func lockByKeys(tx *gorm.DB, ins []Inbound, pol Policy, byID map[uint64]*custState, byEmail map[string]*custState) (*keyIndex, error) {
 	k := &keyIndex{}
 	var phones, numbers []string
@@ -379,17 +377,8 @@ func lockByKeys(tx *gorm.DB, ins []Inbound, pol Policy, byID map[uint64]*custSta
 	if len(phones) == 0 && len(numbers) == 0 {
 		return k, nil
 	}
-	q := tx.Clauses(clause.Locking{Strength: "UPDATE"})
-	switch {
-	case len(phones) > 0 && len(numbers) > 0:
-		q = q.Where("phone IN ? OR customer_number IN ?", phones, numbers)
-	case len(phones) > 0:
-		q = q.Where("phone IN ?", phones)
-	default:
-		q = q.Where("customer_number IN ?", numbers)
-	}
-	var rows []Customer
-	if err := q.Find(&rows).Error; err != nil {
+	rows, err := lockEach(tx, lockBy{"phone", lockValues(phones)}, lockBy{"customer_number", lockValues(numbers)}) // batch.go
+	if err != nil {
 		return nil, err
 	}
 	for _, r := range rows {
