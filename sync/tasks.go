@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/bytedance/sonic"
 	"github.com/hibiken/asynq"
 )
 
@@ -107,21 +108,35 @@ type IngestPayload struct {
 // into a map scanned it four times and copied it, which was about a tenth
 // of a merged customer's CPU. A body that is no JSON object is kept raw,
 // for the ingest to quarantine.
+//
+// The one pass is sonic's, configured as encoding/json (ConfigStd): it
+// decodes a Shopify customer's payload in 10 µs against encoding/json's
+// 23, and this decode was the largest single part of the merge worker's
+// CPU (BENCHMARKS.md, session 10). A payload sonic refuses — a string
+// with invalid UTF-8, which encoding/json takes and replaces by U+FFFD —
+// goes through encoding/json as before, so every payload decodes to what
+// it did (TestDecodeIngestAsEncodingJSON holds the two side by side).
 func decodeIngest(b []byte) (IngestPayload, error) {
-	var w struct {
-		IngestPayload
-		Body map[string]any `json:"body"` // shadows IngestPayload.Body
-	}
-	if err := json.Unmarshal(b, &w); err == nil {
-		p := w.IngestPayload
-		if w.Body != nil {
-			p.body, p.raw = w.Body, b
+	var w ingestWire
+	if sonic.ConfigStd.Unmarshal(b, &w) != nil {
+		w = ingestWire{}
+		if json.Unmarshal(b, &w) != nil {
+			var p IngestPayload
+			err := json.Unmarshal(b, &p)
+			return p, err
 		}
-		return p, nil
 	}
-	var p IngestPayload
-	err := json.Unmarshal(b, &p)
-	return p, err
+	p := w.IngestPayload
+	if w.Body != nil {
+		p.body, p.raw = w.Body, b
+	}
+	return p, nil
+}
+
+// ingestWire is an ingest payload whose body decodes into a map.
+type ingestWire struct {
+	IngestPayload
+	Body map[string]any `json:"body"` // shadows IngestPayload.Body
 }
 
 // hasBody says whether the task carried the record (else it is fetched).
