@@ -60,26 +60,33 @@ func (b *Batcher) Run(ctx context.Context) {
 	}
 }
 
-func (b *Batcher) loop(ctx context.Context) {
-	batch := make([]*mergeReq, 0, b.max)
+func (b *Batcher) loop(ctx context.Context) { batchLoop(ctx, b.reqs, b.max, b.merge) }
+
+// batchLoop runs batches off reqs until ctx ends: it waits for one
+// request, takes what else is queued up to max without waiting for more,
+// and runs them together. So a quiet queue runs each request at once and a
+// busy one runs them in batches; run is not cancelled with ctx, so a batch
+// taken is finished.
+func batchLoop[T any](ctx context.Context, reqs <-chan T, max int, run func(context.Context, []T)) {
+	batch := make([]T, 0, max)
 	for {
 		batch = batch[:0]
 		select {
 		case <-ctx.Done():
 			return
-		case r := <-b.reqs:
+		case r := <-reqs:
 			batch = append(batch, r)
 		}
 	drain:
-		for len(batch) < b.max {
+		for len(batch) < max {
 			select {
-			case r := <-b.reqs:
+			case r := <-reqs:
 				batch = append(batch, r)
 			default:
 				break drain
 			}
 		}
-		b.merge(context.WithoutCancel(ctx), batch)
+		run(context.WithoutCancel(ctx), batch)
 	}
 }
 

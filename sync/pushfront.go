@@ -90,28 +90,7 @@ func (f *PushFront) Run(ctx context.Context) {
 	wg.Wait()
 }
 
-func (f *PushFront) loop(ctx context.Context) {
-	batch := make([]*frontReq, 0, f.max)
-	for {
-		batch = batch[:0]
-		select {
-		case <-ctx.Done():
-			return
-		case r := <-f.reqs:
-			batch = append(batch, r)
-		}
-	drain:
-		for len(batch) < f.max {
-			select {
-			case r := <-f.reqs:
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		f.run(context.WithoutCancel(ctx), batch)
-	}
-}
+func (f *PushFront) loop(ctx context.Context) { batchLoop(ctx, f.reqs, f.max, f.run) }
 
 // pushLockName is the lock of one customer's pushes to one target.
 func pushLockName(p PushPayload) string {
@@ -325,28 +304,7 @@ type recordReq struct {
 	itemErr   error
 }
 
-func (f *PushFront) recordLoop(ctx context.Context) {
-	batch := make([]*recordReq, 0, f.max)
-	for {
-		batch = batch[:0]
-		select {
-		case <-ctx.Done():
-			return
-		case r := <-f.recs:
-			batch = append(batch, r)
-		}
-	drain:
-		for len(batch) < f.max {
-			select {
-			case r := <-f.recs:
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
-		f.record(context.WithoutCancel(ctx), batch)
-	}
-}
+func (f *PushFront) recordLoop(ctx context.Context) { batchLoop(ctx, f.recs, f.max, f.record) }
 
 func (f *PushFront) record(ctx context.Context, batch []*recordReq) {
 	f.recorded.Add(1)
