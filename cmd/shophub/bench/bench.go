@@ -39,7 +39,11 @@ type Options struct {
 	// Workers > 0 runs merge's tasks in that many `shophub worker`
 	// processes of this binary instead of in the bench's process.
 	Workers int
-	Log     *slog.Logger
+	// StepProfiles, when set, is a directory each timed step's own CPU
+	// profile is written to (propagate-<rate>.prof): the run's setup
+	// left out, which a --cpuprofile of the whole run cannot.
+	StepProfiles string
+	Log          *slog.Logger
 	Out     io.Writer
 }
 

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime/pprof"
 	"sort"
 	"strings"
@@ -55,7 +57,7 @@ func (s *cpuSplit) finish() map[string]int64 {
 		return nil
 	}
 	pprof.StopCPUProfile()
-	out, err := cpuByLabel(&s.buf, partLabel)
+	out, err := cpuByLabel(bytes.NewReader(s.buf.Bytes()), partLabel) // the buffer stays whole for saveStepProfile
 	if err != nil {
 		return nil
 	}
@@ -129,4 +131,16 @@ func describeSplit(split map[string]float64) string {
 		parts = append(parts, fmt.Sprintf("%s %.1f ms (%.0f %%)", e.k, e.v, 100*e.v/total))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// saveStepProfile writes a step's CPU profile to Opts.StepProfiles/name
+// (nothing when the option is unset or no profile was taken).
+func (r *Runner) saveStepProfile(name string, prof []byte) error {
+	if r.Opts.StepProfiles == "" || len(prof) == 0 {
+		return nil
+	}
+	if err := os.MkdirAll(r.Opts.StepProfiles, 0o755); err != nil {
+		return fmt.Errorf("step profile: %w", err)
+	}
+	return os.WriteFile(filepath.Join(r.Opts.StepProfiles, name), prof, 0o644)
 }

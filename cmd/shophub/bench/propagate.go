@@ -211,6 +211,9 @@ func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
 	step := func(rate int, d time.Duration) (propStep, error) {
 		s, err := measureStep(ctx, rdb, src, ids, obs, &seq, rate, d, calls, stmts, tr, names)
 		if err == nil {
+			if err := r.saveStepProfile(fmt.Sprintf("propagate-%d.prof", rate), s.profile); err != nil {
+				return s, err
+			}
 			if s.cpuByPart != nil {
 				fmt.Fprintf(r.Opts.Out, "propagate %d/s: CPU per change %.1f ms: %s\n", rate, s.cpuPerChange, describeSplit(s.cpuByPart))
 			}
@@ -319,6 +322,9 @@ type propStep struct {
 	sqlTop        map[string]float64
 	// hops is the per-hop breakdown of the changes' paths (hops.go).
 	hops hopReport
+	// profile is the step's CPU profile (pprof format, labelled by
+	// part), empty under --cpuprofile.
+	profile []byte
 	// load is the machine's load average at the step's end.
 	load string
 }
@@ -444,6 +450,7 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 	st := propStep{rate: rate, changes: len(changes), achieved: float64(len(changes)) / sentFor.Seconds(),
 		hops: cutHops(marks, "src", ids, changes, targets), load: loadAvg()}
 	st.hops.queues = qlen
+	st.profile = split.buf.Bytes()
 	for _, ch := range changes {
 		var worst time.Duration
 		ok := true

@@ -64,6 +64,7 @@ Scenarios:
 	f.IntVar(&o.Customers, "customers", 0, "customers for merge (100,000) and backfill (1,000,000)")
 	f.IntVar(&o.Workers, "workers", 0, "merge: run the tasks in this many worker processes (shophub worker) (scale-out), not in the bench's")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	f.StringVar(&o.StepProfiles, "step-profiles", "", "propagate: write each step's own CPU profile (setup left out) to this directory")
 	return cmd
 }
 
