@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +67,15 @@ func TestEmulatorAPI(t *testing.T) {
 	})
 	if got := len(out["data"].([]any)); got != 2 {
 		t.Errorf("multi/or filter matched %d, want 2", got)
+	}
+	// Criteria ids: only those records, each once, unknown ids left out.
+	_, out = call(t, e, url, "POST", "/api/search/customer", tok, map[string]any{"ids": []string{ids[2], "0000", ids[0], ids[2]}})
+	var got []any
+	for _, r := range out["data"].([]any) {
+		got = append(got, r.(map[string]any)["id"])
+	}
+	if len(got) != 2 || !slices.Contains(got, any(ids[0])) || !slices.Contains(got, any(ids[2])) || out["total"] != float64(2) {
+		t.Errorf("ids search = %v (total %v), want [%s %s]", got, out["total"], ids[0], ids[2])
 	}
 	resp, _ = call(t, e, url, "POST", "/api/search/customer", tok, map[string]any{"limit": 501})
 	if resp.StatusCode != 400 {

@@ -573,3 +573,27 @@ func (s *store) fillDefaults(body map[string]any) map[string]any {
 	}
 	return out
 }
+
+// inCreationOrder is those of ids that are stored customers, each once, in
+// the order they were created (the order a search without sorting lists).
+func (s *store) inCreationOrder(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if _, ok := s.customers[id]; ok && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	if len(out) > 1 {
+		pos := make(map[string]int, len(out))
+		for _, id := range out {
+			pos[id] = -1
+		}
+		for i, id := range s.order {
+			if _, ok := pos[id]; ok {
+				pos[id] = i
+			}
+		}
+		slices.SortFunc(out, func(a, b string) int { return pos[a] - pos[b] })
+	}
+	return out
+}
