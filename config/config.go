@@ -230,7 +230,8 @@ type Connector struct {
 	// PreviousWebhookSecrets are still accepted during a secret rotation.
 	PreviousWebhookSecrets []string `yaml:"previous_webhook_secrets"`
 	// RateLimit is requests per second towards the vendor (0 = the
-	// connector's default).
+	// connector's default; NoPacing, -1, paces nothing: a system of your
+	// own without a limit, or an emulator).
 	RateLimit float64  `yaml:"rate_limit"`
 	RateBurst int      `yaml:"rate_burst"`
 	Timeout   Duration `yaml:"timeout"`
@@ -263,6 +264,9 @@ type Connector struct {
 	// Line is the line of this entry in the file, for errors found later.
 	Line int `yaml:"-"`
 }
+
+// NoPacing as a connector's rate_limit sends its requests unpaced.
+const NoPacing = -1
 
 // PushSlots is how many pushes to c one worker process runs at once: its
 // max_in_flight, else a quarter of the worker's concurrency, so that even

@@ -379,7 +379,7 @@ func TestErrors(t *testing.T) {
 			`testdata/values.yaml:29: connectors[0].direction: must be in, out or both, got "sideways"`,
 			"testdata/values.yaml:30: connectors[0].resources: at least one resource, e.g. [customer]",
 			"testdata/values.yaml:31: connectors[0].poll_interval: must not be negative",
-			"testdata/values.yaml:32: connectors[0].rate_limit: must not be negative",
+			"testdata/values.yaml:32: connectors[0].rate_limit: must be -1 (no pacing) or not negative",
 			"testdata/values.yaml:33: connectors[0].rate_burst: must not be negative",
 			"testdata/values.yaml:34: connectors[0].timeout: must be greater than 0",
 			`testdata/values.yaml:37: connectors[1].resources[1]: resource "Orders" must match ^[a-z0-9][a-z0-9_-]*$ (lower-case letters, digits, _ and -; it appears in URLs)`,
@@ -495,6 +495,19 @@ func TestValidateBuilt(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, errorLines(t, c.Validate())); diff != "" {
 		t.Errorf("Validate (-want +got):\n%s", diff)
+	}
+}
+
+func TestRateLimitNoPacing(t *testing.T) {
+	for _, tt := range []struct {
+		rate float64
+		err  bool
+	}{{NoPacing, false}, {0, false}, {2.5, false}, {-2, true}, {-0.5, true}} {
+		c := &Config{Connectors: []Connector{{Name: "erp", Type: "odoo", RateLimit: tt.rate}}}
+		c.ApplyDefaults()
+		if err := c.Validate(); (err != nil) != tt.err {
+			t.Errorf("rate_limit %g: Validate = %v, want error %v", tt.rate, err, tt.err)
+		}
 	}
 }
 

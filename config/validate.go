@@ -182,8 +182,8 @@ func (v *validator) connectors() {
 		v.notNegative(p+".poll_interval", int64(c.PollInterval))
 		v.notNegative(p+".poll_lookback", int64(c.PollLookback))
 		v.notNegative(p+".reconcile", int64(c.Reconcile))
-		if c.RateLimit < 0 {
-			v.errorf(p+".rate_limit", "must not be negative")
+		if c.RateLimit < 0 && c.RateLimit != NoPacing {
+			v.errorf(p+".rate_limit", "must be -1 (no pacing) or not negative")
 		}
 		v.notNegative(p+".rate_burst", int64(c.RateBurst))
 		v.positive(p+".timeout", int64(c.Timeout))

@@ -36,7 +36,7 @@ type Options struct {
 	Duration  time.Duration
 	Rate      int
 	Customers int
-	// Workers > 0 runs merge's tasks in that many `shophub worker`
+	// Workers > 0 runs merge's and propagate's tasks in that many `shophub worker`
 	// processes of this binary instead of in the bench's process.
 	Workers int
 	// StepProfiles, when set, is a directory each timed step's own CPU
@@ -44,7 +44,7 @@ type Options struct {
 	// left out, which a --cpuprofile of the whole run cannot.
 	StepProfiles string
 	Log          *slog.Logger
-	Out     io.Writer
+	Out          io.Writer
 }
 
 // Figure is one measured number.

@@ -164,7 +164,10 @@ func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
 	defer trace.Set(tr.mark)()
 	var a *app.App
 	withPart(ctx, partShophub, func(ctx context.Context) {
-		if a, err = app.New(ctx, app.Options{Config: cfg, Log: r.Opts.Log, Serve: true, Work: true, Listener: l, Redis: appRedis, Migrate: true}); err == nil {
+		// Scale-out (--workers N): this process serves the webhooks, N
+		// `shophub worker` processes do the work.
+		work := r.Opts.Workers <= 0
+		if a, err = app.New(ctx, app.Options{Config: cfg, Log: r.Opts.Log, Serve: true, Work: work, Listener: l, Redis: appRedis, Migrate: true}); err == nil {
 			err = a.Start(ctx)
 		}
 	})
@@ -172,6 +175,13 @@ func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
 		return nil, err
 	}
 	defer a.Shutdown(context.Background())
+	var procs *workerProcs
+	if r.Opts.Workers > 0 {
+		if procs, err = startWorkerProcs(ctx, r, rdb, dsn, cfg.Connectors, r.Opts.Workers, func() {}); err != nil {
+			return nil, err
+		}
+		defer procs.stop()
+	}
 	src.SetWebhookURL(a.URL() + "/webhooks/src")
 	for _, t := range targets {
 		t.hook(a.URL() + "/webhooks/" + t.name)
@@ -209,16 +219,27 @@ func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
 	}
 	seq := 0
 	step := func(rate int, d time.Duration) (propStep, error) {
-		s, err := measureStep(ctx, rdb, src, ids, obs, &seq, rate, d, calls, stmts, tr, names)
+		s, err := measureStep(ctx, rdb, src, ids, obs, &seq, rate, d, calls, stmts, tr, names, procs)
 		if err == nil {
+			if procs != nil {
+				fmt.Fprintf(r.Opts.Out, "propagate %d/s: CPU per change %.1f ms in the bench's process (serve, emulators), %s ms in the worker processes; target writes per change %.2f\n",
+					rate, s.cpuPerChange, joinMs(s.workerCPUPerChange), s.writesPerTarget)
+			}
 			if err := r.saveStepProfile(fmt.Sprintf("propagate-%d.prof", rate), s.profile); err != nil {
 				return s, err
 			}
 			if s.cpuByPart != nil {
 				fmt.Fprintf(r.Opts.Out, "propagate %d/s: CPU per change %.1f ms: %s\n", rate, s.cpuPerChange, describeSplit(s.cpuByPart))
 			}
-			s.hops.print(r.Opts.Out, fmt.Sprintf("propagate %d/s (reached %.0f/s, p50 %d ms, p99 %d ms, %s)", rate, s.achieved,
-				median(s.lat).Milliseconds(), s.p99.Milliseconds(), loadAvg()))
+			head := fmt.Sprintf("propagate %d/s (reached %.0f/s, p50 %d ms, p99 %d ms, %s)", rate, s.achieved,
+				median(s.lat).Milliseconds(), s.p99.Milliseconds(), loadAvg())
+			if procs != nil {
+				// The trace marks are taken in this process: the workers'
+				// steps (ingest, merge, push) leave none to cut hops by.
+				fmt.Fprintln(r.Opts.Out, head+": no per-hop breakdown with --workers")
+			} else {
+				s.hops.print(r.Opts.Out, head)
+			}
 		}
 		return s, err
 	}
@@ -245,7 +266,8 @@ func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
 			"not_visible": lost, "hop_p99_ms": ph["p99_ms"], "redis_calls_per_change": main.redisPerChange, "redis_commands_per_change": main.redisTop,
 			"sql_statements_per_change": main.sqlPerChange, "sql_per_change": main.sqlTop,
 			"cpu_ms_per_change": main.cpuPerChange, "cpu_ms_per_change_by_part": main.cpuByPart, "cpu_ms_per_change_shophub": main.cpuByPart[partShophub],
-			"tasks_per_change": main.tasksPerChange, "idle_probes_per_second": main.idlePerSecond,
+			"tasks_per_change": main.tasksPerChange, "target_writes_per_change": main.writesPerTarget,
+			"worker_processes": r.Opts.Workers, "worker_cpu_ms_per_change": main.workerCPUPerChange, "idle_probes_per_second": main.idlePerSecond,
 			"sustainable_rate": sustained, "sustainable_tried": tried, "hops": main.hops.table(), "queue_lengths": main.hops.queues, "load_average": main.load},
 	}
 	if res.Figure.Value > 0 {
@@ -322,6 +344,14 @@ type propStep struct {
 	sqlTop        map[string]float64
 	// hops is the per-hop breakdown of the changes' paths (hops.go).
 	hops hopReport
+	// workerCPUPerChange is each worker process's CPU ms per change
+	// (--workers); cpuPerChange is then the bench's process only.
+	workerCPUPerChange []float64
+	// writesPerTarget is the marker-carrying writes the targets received
+	// per change and target: at most 1 (a customer's later change can
+	// overtake an earlier one's push); more means a change was written
+	// twice.
+	writesPerTarget float64
 	// profile is the step's CPU profile (pprof format, labelled by
 	// part), empty under --cpuprofile.
 	profile []byte
@@ -382,7 +412,7 @@ func sustainable(rate int, first propStep, run func(rate int) (propStep, error))
 // measureStep changes customers at rate for d and waits until the queues
 // drain; a change's latency is until it (or a later change of the same
 // customer) reached every target.
-func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulator, ids []string, obs []*observer, seq *int, rate int, d time.Duration, calls *redisCalls, stmts *statements, tr *tracer, targets []string) (propStep, error) {
+func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulator, ids []string, obs []*observer, seq *int, rate int, d time.Duration, calls *redisCalls, stmts *statements, tr *tracer, targets []string, procs *workerProcs) (propStep, error) {
 	k := len(ids)
 	var changes []sentChange
 	tr.start()
@@ -394,7 +424,7 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 	before, beforeBy, sqlBefore, sqlBy := calls.n.Load()-calls.idle.Load(), calls.snapshot(), stmts.Load(), stmts.snapshot()
 	idleBefore := calls.idle.Load()
 	split := startCPUSplit()
-	cpuBefore := cpuTime()
+	cpuBefore, workersBefore, writesBefore := cpuTime(), procs.cpu(), arrivalsOf(obs)
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	end := time.Now().Add(d)
 	var err error
@@ -423,6 +453,7 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 	idle := calls.idle.Load() - idleBefore
 	elapsed := time.Since(end.Add(-d))
 	cpu := cpuTime() - cpuBefore
+	workersCPU, writes := procs.cpu(), arrivalsOf(obs)-writesBefore
 	byPart := split.finish()
 	marks := tr.stop()
 	qlen := qs.finish()
@@ -480,6 +511,10 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 		st.sqlTop = perChange(sqlBy, stmts.snapshot(), len(changes))
 		st.cpuPerChange = msPer(cpu, len(changes))
 		st.cpuByPart = splitPerChange(byPart, st.cpuPerChange)
+		for i := range workersCPU {
+			st.workerCPUPerChange = append(st.workerCPUPerChange, msPer(workersCPU[i]-workersBefore[i], len(changes)))
+		}
+		st.writesPerTarget = float64(writes) / float64(len(changes)*len(obs))
 		st.tasksPerChange = float64(taskScripts(afterBy)-taskScripts(beforeBy)) / float64(len(changes))
 		st.idlePerSecond = float64(idle) / elapsed.Seconds()
 	}
@@ -603,4 +638,24 @@ func perChange(before, after map[string]int64, changes int) map[string]float64 {
 		out[e.k] = float64(e.v) / float64(changes)
 	}
 	return out
+}
+
+// arrivalsOf is the marker-carrying writes the observers have seen.
+func arrivalsOf(obs []*observer) int {
+	n := 0
+	for _, o := range obs {
+		o.mu.Lock()
+		n += len(o.arrivals)
+		o.mu.Unlock()
+	}
+	return n
+}
+
+// joinMs lists figures as "1.2 + 3.4".
+func joinMs(v []float64) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = fmt.Sprintf("%.1f", x)
+	}
+	return strings.Join(parts, " + ")
 }

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/connectors/shopify/shopifytest"
 )
 
@@ -26,23 +28,33 @@ type workerProcs struct {
 	stop func()
 }
 
-// startWorkers starts n worker processes and waits until each has
-// registered its asynq servers in Redis.
+// startWorkers starts n worker processes for the merge scenario and
+// waits until each has registered its asynq servers in Redis.
 func startWorkers(ctx context.Context, r *Runner, rdb redis.UniversalClient, dsn string, n int) (*workerProcs, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
 	em := shopifytest.New(shopifytest.Options{AccessToken: "t", WebhookSecret: benchSecret})
 	url, stopEm, err := serveOn(em.Handler())
 	if err != nil {
 		em.Close()
 		return nil, err
 	}
+	connectors := []config.Connector{{Name: "shopify", Type: "shopify", WebhookSecret: benchSecret,
+		Settings: map[string]any{"shop_url": url, "access_token": "t"}}}
+	return startWorkerProcs(ctx, r, rdb, dsn, connectors, n, func() { stopEm(); em.Close() })
+}
+
+// startWorkerProcs starts n `shophub worker` processes on the scenario's
+// hub and Redis database with connectors, and waits until each has
+// registered its asynq servers in Redis; stopped (when the processes have
+// exited) runs last in stop.
+func startWorkerProcs(ctx context.Context, r *Runner, rdb redis.UniversalClient, dsn string, connectors []config.Connector, n int, stopped func()) (*workerProcs, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		stopped()
+		return nil, err
+	}
 	dir, err := os.MkdirTemp("", "shophub-bench-workers")
 	if err != nil {
-		stopEm()
-		em.Close()
+		stopped()
 		return nil, err
 	}
 	w := &workerProcs{dir: dir}
@@ -53,15 +65,20 @@ func startWorkers(ctx context.Context, r *Runner, rdb redis.UniversalClient, dsn
 		for _, c := range w.cmds {
 			_ = c.Wait()
 		}
-		stopEm()
-		em.Close()
+		stopped()
 		_ = os.RemoveAll(dir)
 	}
-	cfg := fmt.Sprintf(`database: {driver: mysql, dsn: %q}
-redis: {addr: %q, db: %d}
-connectors:
-  - {name: shopify, type: shopify, webhook_secret: %q, settings: {shop_url: %q, access_token: "t"}}
-`, dsn, r.Opts.RedisAddr, r.Opts.RedisDB, benchSecret, url)
+	cfg := fmt.Sprintf("database: {driver: mysql, dsn: %q}\nredis: {addr: %q, db: %d}\nconnectors:\n", dsn, r.Opts.RedisAddr, r.Opts.RedisDB)
+	for _, c := range connectors {
+		// JSON is YAML: the settings map is written as a flow mapping.
+		settings, err := json.Marshal(c.Settings)
+		if err != nil {
+			w.stop()
+			return nil, err
+		}
+		cfg += fmt.Sprintf("  - {name: %q, type: %q, webhook_secret: %q, rate_limit: %g, settings: %s}\n",
+			c.Name, c.Type, c.WebhookSecret, c.RateLimit, settings)
+	}
 	path := filepath.Join(dir, "shophub.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		w.stop()
@@ -105,6 +122,9 @@ connectors:
 
 // cpu is each process's CPU time so far (user + system, from /proc).
 func (w *workerProcs) cpu() []time.Duration {
+	if w == nil {
+		return nil
+	}
 	out := make([]time.Duration, len(w.cmds))
 	for i, c := range w.cmds {
 		b, err := os.ReadFile("/proc/" + strconv.Itoa(c.Process.Pid) + "/stat")

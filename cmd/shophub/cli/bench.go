@@ -62,7 +62,7 @@ Scenarios:
 	f.DurationVar(&o.Duration, "duration", 0, "load duration of timed scenarios (default 10s, 3s with --short)")
 	f.IntVar(&o.Rate, "rate", 0, "fixed request/change rate (ingest-webhooks: as fast as answered; propagate: 500/s)")
 	f.IntVar(&o.Customers, "customers", 0, "customers for merge (100,000) and backfill (1,000,000)")
-	f.IntVar(&o.Workers, "workers", 0, "merge: run the tasks in this many worker processes (shophub worker) (scale-out), not in the bench's")
+	f.IntVar(&o.Workers, "workers", 0, "merge, propagate: run the tasks in this many worker processes (shophub worker) (scale-out), not in the bench's")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	f.StringVar(&o.StepProfiles, "step-profiles", "", "propagate: write each step's own CPU profile (setup left out) to this directory")
 	return cmd
