@@ -372,41 +372,64 @@ func (s propStep) ok() bool {
 }
 
 // sustainable searches the highest rate whose step is ok: up by half
-// again from a passing rate, down by half from a failing one; tried
-// lists "rate:p99_ms" of each step.
+// again from a passing rate, down by half from a failing one, until a
+// passing and a failing rate bracket it; then the bracket is halved
+// (at most refineSteps times, while wider than a tenth of the passing
+// rate), so a figure between two of the coarse steps is found too.
+// tried lists "rate:p99_ms" of each step.
 func sustainable(rate int, first propStep, run func(rate int) (propStep, error)) (int, []string, error) {
+	const refineSteps = 2
 	var tried []string
-	note := func(s propStep) {
+	try := func(r int) (bool, error) {
+		s, err := run(r)
+		if err != nil {
+			return false, err
+		}
 		tried = append(tried, fmt.Sprintf("%d/s:p99=%dms,lost=%d", s.rate, s.p99.Milliseconds(), s.lost))
+		return s.ok(), nil
 	}
-	note(first)
-	best := 0
+	tried = append(tried, fmt.Sprintf("%d/s:p99=%dms,lost=%d", first.rate, first.p99.Milliseconds(), first.lost))
+	pass, fail := 0, 0 // the highest passing and the lowest failing rate tried
 	if first.ok() {
-		best = rate
+		pass = rate
 		for r := rate * 3 / 2; r <= 4000; r = r * 3 / 2 {
-			s, err := run(r)
+			ok, err := try(r)
 			if err != nil {
 				return 0, tried, err
 			}
-			note(s)
-			if !s.ok() {
+			if !ok {
+				fail = r
 				break
 			}
-			best = r
+			pass = r
 		}
-		return best, tried, nil
+	} else {
+		fail = rate
+		for r := rate / 2; r >= 10; r /= 2 {
+			ok, err := try(r)
+			if err != nil {
+				return 0, tried, err
+			}
+			if ok {
+				pass = r
+				break
+			}
+			fail = r
+		}
 	}
-	for r := rate / 2; r >= 10; r /= 2 {
-		s, err := run(r)
+	for i := 0; i < refineSteps && pass > 0 && fail > 0 && fail-pass > max(pass/10, 5); i++ {
+		mid := (pass + fail) / 2
+		ok, err := try(mid)
 		if err != nil {
 			return 0, tried, err
 		}
-		note(s)
-		if s.ok() {
-			return r, tried, nil
+		if ok {
+			pass = mid
+		} else {
+			fail = mid
 		}
 	}
-	return 0, tried, nil
+	return pass, tried, nil
 }
 
 // measureStep changes customers at rate for d and waits until the queues
