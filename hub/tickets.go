@@ -251,10 +251,11 @@ func ticketView(r keptRow, data map[string]any) TicketView {
 // TicketCounts returns how many tickets a customer has, and how many of
 // them are open (active or pending).
 func (s *Store) TicketCounts(ctx context.Context, customerID uint64) (total, open int64, err error) {
-	db := s.db.WithContext(ctx).Model(&Ticket{}).Where("customer_id = ?", customerID)
-	if err = db.Count(&total).Error; err != nil {
-		return 0, 0, err
-	}
-	err = s.db.WithContext(ctx).Model(&Ticket{}).Where("customer_id = ? AND status IN ?", customerID, OpenTicketStatuses).Count(&open).Error
-	return total, open, err
+	// Both counts in one statement: every push of a new customer version
+	// reads them (sync's knowledge).
+	var row struct{ Total, OpenCount int64 }
+	err = s.db.WithContext(ctx).Model(&Ticket{}).
+		Select("COUNT(*) AS total, COUNT(CASE WHEN status IN ? THEN 1 END) AS open_count", OpenTicketStatuses).
+		Where("customer_id = ?", customerID).Scan(&row).Error
+	return row.Total, row.OpenCount, err
 }

@@ -56,6 +56,14 @@ func TestMergeTicket(t *testing.T) {
 			if err != nil || r3.CustomerID != other.CustomerID {
 				t.Fatalf("by email = %+v, %v", r3, err)
 			}
+			for _, c := range []struct {
+				id          uint64
+				total, open int64
+			}{{cust.CustomerID, 1, 0}, {other.CustomerID, 1, 1}, {other.CustomerID + 1000, 0, 0}} {
+				if total, open, err := s.TicketCounts(ctx, c.id); err != nil || total != c.total || open != c.open {
+					t.Errorf("TicketCounts(%d) = %d, %d, %v; want %d, %d", c.id, total, open, err, c.total, c.open)
+				}
+			}
 			v, err := s.View(ctx, cust.CustomerID, 10)
 			if err != nil {
 				t.Fatal(err)
