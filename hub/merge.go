@@ -217,7 +217,7 @@ func jsonOrEmpty(v any, has bool) string {
 }
 
 func mustJSON(v any) string {
-	b, err := json.Marshal(v)
+	b, err := marshalJSON(v) // jsonenc.go
 	if err != nil {
 		// Docs hold only JSON-decoded values; anything else is a bug.
 		panic(fmt.Sprintf("hub: value not JSON-encodable: %v", err))
