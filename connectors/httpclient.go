@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-resty/resty/v2"
+	"github.com/shophub/shophub/internal/jsonx"
 	"golang.org/x/time/rate"
 )
 
@@ -124,6 +125,9 @@ func NewHTTPClient(opts ClientOptions) *HTTPClient {
 	}
 	rc := resty.New().
 		SetTransport(vendorTransport()).
+		// Vendor answers decode as encoding/json decodes them, faster
+		// (a push reads the target before it writes).
+		SetJSONUnmarshaler(jsonx.Unmarshal).
 		SetBaseURL(strings.TrimRight(opts.BaseURL, "/")).
 		SetTimeout(opts.Timeout).
 		SetHeader("User-Agent", "shophub/1 (+https://github.com/shophub/shophub)").

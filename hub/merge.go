@@ -4,13 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"time"
 	"unicode/utf8"
 
+	"github.com/shophub/shophub/internal/jsonx"
 	"github.com/shophub/shophub/mappings"
 )
 
@@ -217,7 +217,7 @@ func jsonOrEmpty(v any, has bool) string {
 }
 
 func mustJSON(v any) string {
-	b, err := marshalJSON(v) // jsonenc.go
+	b, err := jsonx.Marshal(v) // encoding/json's bytes
 	if err != nil {
 		// Docs hold only JSON-decoded values; anything else is a bug.
 		panic(fmt.Sprintf("hub: value not JSON-encodable: %v", err))
@@ -240,7 +240,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 func decodeData(kind string, id uint64, data string) (map[string]any, error) {
 	doc := map[string]any{}
 	if data != "" {
-		if err := json.Unmarshal([]byte(data), &doc); err != nil {
+		if err := jsonx.Unmarshal([]byte(data), &doc); err != nil {
 			return nil, fmt.Errorf("%s %d data: %w", kind, id, err)
 		}
 	}

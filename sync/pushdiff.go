@@ -2,9 +2,9 @@ package sync
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/shophub/shophub/internal/jsonx"
 	"maps"
 	"time"
 
@@ -207,7 +207,7 @@ func decodeLinkDoc(s string) map[string]any {
 		return nil
 	}
 	var out map[string]any
-	if json.Unmarshal([]byte(s), &out) != nil {
+	if jsonx.Unmarshal([]byte(s), &out) != nil {
 		return nil
 	}
 	return out

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/bytedance/sonic"
 	"github.com/hibiken/asynq"
+	"github.com/shophub/shophub/internal/jsonx"
 )
 
 // Task types.
@@ -109,22 +109,17 @@ type IngestPayload struct {
 // of a merged customer's CPU. A body that is no JSON object is kept raw,
 // for the ingest to quarantine.
 //
-// The one pass is sonic's, configured as encoding/json (ConfigStd): it
+// The one pass is jsonx's (sonic's, with encoding/json's results): it
 // decodes a Shopify customer's payload in 10 µs against encoding/json's
 // 23, and this decode was the largest single part of the merge worker's
-// CPU (BENCHMARKS.md, session 10). A payload sonic refuses — a string
-// with invalid UTF-8, which encoding/json takes and replaces by U+FFFD —
-// goes through encoding/json as before, so every payload decodes to what
-// it did (TestDecodeIngestAsEncodingJSON holds the two side by side).
+// CPU (BENCHMARKS.md, session 10). TestDecodeIngestAsEncodingJSON holds
+// it beside encoding/json for vendor-shaped and awkward payloads.
 func decodeIngest(b []byte) (IngestPayload, error) {
 	var w ingestWire
-	if sonic.ConfigStd.Unmarshal(b, &w) != nil {
-		w = ingestWire{}
-		if json.Unmarshal(b, &w) != nil {
-			var p IngestPayload
-			err := json.Unmarshal(b, &p)
-			return p, err
-		}
+	if jsonx.Unmarshal(b, &w) != nil {
+		var p IngestPayload
+		err := json.Unmarshal(b, &p)
+		return p, err
 	}
 	p := w.IngestPayload
 	if w.Body != nil {
