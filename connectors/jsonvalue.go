@@ -1,8 +1,9 @@
 package connectors
 
 import (
-	"encoding/json"
 	"reflect"
+
+	"github.com/shophub/shophub/internal/jsonx"
 )
 
 // CloneJSON deep-copies a decoded JSON value (maps and slices), so that a
@@ -52,9 +53,9 @@ func MergeJSON(cur, v any) any {
 // JSONForm is v as it reads back from JSON: numbers of any Go type become
 // float64, typed slices []any, structs maps.
 func JSONForm(v any) any {
-	raw, _ := json.Marshal(v)
+	raw, _ := jsonx.Marshal(v)
 	var out any
-	_ = json.Unmarshal(raw, &out)
+	_ = jsonx.Unmarshal(raw, &out)
 	return out
 }
 

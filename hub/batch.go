@@ -5,13 +5,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"slices"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/shophub/shophub/internal/jsonx"
 	"github.com/shophub/shophub/mappings"
 )
 
@@ -164,12 +164,12 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 			m := merger{pol: pol, in: in, data: cs.data, prov: cs.prov, linked: !ls.isNew,
 				emailTaken: func(e string) bool { o := byEmail[e]; return o != nil && o != cs }}
 			if !ls.isNew && ls.row.LastInboundDoc != "" {
-				if err := json.Unmarshal([]byte(ls.row.LastInboundDoc), &m.baseline); err != nil {
+				if err := jsonx.Unmarshal([]byte(ls.row.LastInboundDoc), &m.baseline); err != nil {
 					return fmt.Errorf("link %d baseline: %w", ls.row.ID, err)
 				}
 			}
 			if !ls.isNew && ls.row.LastPushedDoc != "" {
-				if err := json.Unmarshal([]byte(ls.row.LastPushedDoc), &m.pushed); err != nil {
+				if err := jsonx.Unmarshal([]byte(ls.row.LastPushedDoc), &m.pushed); err != nil {
 					return fmt.Errorf("link %d pushed doc: %w", ls.row.ID, err)
 				}
 				if ls.row.LastPushedAt != nil {

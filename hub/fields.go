@@ -1,11 +1,11 @@
 package hub
 
 import (
-	"encoding/json"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/shophub/shophub/internal/jsonx"
 	"github.com/shophub/shophub/mappings"
 )
 
@@ -347,7 +347,7 @@ func changedBackPossible(in Inbound, baselineAt, pushedAt *time.Time, pushedDoc 
 		return false
 	}
 	var pushed map[string]any
-	if json.Unmarshal([]byte(pushedDoc), &pushed) != nil {
+	if jsonx.Unmarshal([]byte(pushedDoc), &pushed) != nil {
 		return false
 	}
 	for f, nv := range in.Doc {

@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -9,6 +8,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/shophub/shophub/internal/jsonx"
 )
 
 // Orders, tickets and carts are whole-record entities: one system writes
@@ -47,12 +48,12 @@ func mergeFields[C any](kind string, id uint64, storedData, storedProv string, d
 	change func(field, oldValue, newValue string) C) (data map[string]any, prov map[string]Provenance, fields []string, changes []C, err error) {
 	data, prov = map[string]any{}, map[string]Provenance{}
 	if storedData != "" {
-		if err := json.Unmarshal([]byte(storedData), &data); err != nil {
+		if err := jsonx.Unmarshal([]byte(storedData), &data); err != nil {
 			return nil, nil, nil, nil, fmt.Errorf("%s %d data: %w", kind, id, err)
 		}
 	}
 	if storedProv != "" {
-		if err := json.Unmarshal([]byte(storedProv), &prov); err != nil {
+		if err := jsonx.Unmarshal([]byte(storedProv), &prov); err != nil {
 			return nil, nil, nil, nil, fmt.Errorf("%s %d provenance: %w", kind, id, err)
 		}
 	}

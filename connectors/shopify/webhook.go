@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/internal/jsonx"
 )
 
 // VerifyWebhook checks X-Shopify-Hmac-Sha256, the base64 HMAC-SHA256 of the
@@ -60,7 +61,7 @@ func (c *Connector) DecodeWebhook(h http.Header, body []byte) ([]connectors.Even
 		return []connectors.Event{ev}, nil
 	}
 	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
+	if err := jsonx.Unmarshal(body, &env); err != nil {
 		return nil, fmt.Errorf("shopify: %s body: %w: %v", topic, connectors.ErrMalformed, err)
 	}
 	id := env.ID

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shophub/shophub/connectors"
+	"github.com/shophub/shophub/internal/jsonx"
 )
 
 // Signature headers: the current one and, while the app rotates its shop
@@ -118,7 +119,7 @@ type payloadItem struct {
 // delivery deduplicate separately and a redelivery collapses onto them.
 func (c *Connector) DecodeWebhook(h http.Header, body []byte) ([]connectors.Event, error) {
 	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
+	if err := jsonx.Unmarshal(body, &env); err != nil {
 		return nil, fmt.Errorf("shopware: webhook body: %v: %w", err, connectors.ErrMalformed)
 	}
 	if env.Data == nil || env.Data.Event == "" {
@@ -150,7 +151,7 @@ func (c *Connector) DecodeWebhook(h http.Header, body []byte) ([]connectors.Even
 		return ignore, nil
 	}
 	var items []payloadItem
-	if err := json.Unmarshal(env.Data.Payload, &items); err != nil {
+	if err := jsonx.Unmarshal(env.Data.Payload, &items); err != nil {
 		return nil, fmt.Errorf("shopware: %s payload is not a list of entity writes: %v: %w", event, err, connectors.ErrMalformed)
 	}
 	entity, _, _ := strings.Cut(event, ".")
