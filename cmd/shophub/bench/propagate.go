@@ -222,8 +222,8 @@ func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
 		s, err := measureStep(ctx, rdb, src, ids, obs, &seq, rate, d, calls, stmts, tr, names, procs)
 		if err == nil {
 			if procs != nil {
-				fmt.Fprintf(r.Opts.Out, "propagate %d/s: CPU per change %.1f ms in the bench's process (serve, emulators), %s ms in the worker processes; target writes per change %.2f\n",
-					rate, s.cpuPerChange, joinMs(s.workerCPUPerChange), s.writesPerTarget)
+				fmt.Fprintf(r.Opts.Out, "propagate %d/s: CPU per change %.1f ms in the bench's process (serve, emulators), %s ms in the worker processes; target writes per change %.2f, %d written again\n",
+					rate, s.cpuPerChange, joinMs(s.workerCPUPerChange), s.writesPerTarget, s.repeatedWrites)
 			}
 			if err := r.saveStepProfile(fmt.Sprintf("propagate-%d.prof", rate), s.profile); err != nil {
 				return s, err
@@ -266,7 +266,7 @@ func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
 			"not_visible": lost, "hop_p99_ms": ph["p99_ms"], "redis_calls_per_change": main.redisPerChange, "redis_commands_per_change": main.redisTop,
 			"sql_statements_per_change": main.sqlPerChange, "sql_per_change": main.sqlTop,
 			"cpu_ms_per_change": main.cpuPerChange, "cpu_ms_per_change_by_part": main.cpuByPart, "cpu_ms_per_change_shophub": main.cpuByPart[partShophub],
-			"tasks_per_change": main.tasksPerChange, "target_writes_per_change": main.writesPerTarget,
+			"tasks_per_change": main.tasksPerChange, "target_writes_per_change": main.writesPerTarget, "target_writes_repeated": main.repeatedWrites,
 			"worker_processes": r.Opts.Workers, "worker_cpu_ms_per_change": main.workerCPUPerChange, "idle_probes_per_second": main.idlePerSecond,
 			"sustainable_rate": sustained, "sustainable_tried": tried, "hops": main.hops.table(), "queue_lengths": main.hops.queues, "load_average": main.load},
 	}
@@ -352,6 +352,9 @@ type propStep struct {
 	// overtake an earlier one's push); more means a change was written
 	// twice.
 	writesPerTarget float64
+	// repeatedWrites is the writes in the step that carried a marker its
+	// target had received before: the same change written twice.
+	repeatedWrites int
 	// profile is the step's CPU profile (pprof format, labelled by
 	// part), empty under --cpuprofile.
 	profile []byte
@@ -447,7 +450,7 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 	before, beforeBy, sqlBefore, sqlBy := calls.n.Load()-calls.idle.Load(), calls.snapshot(), stmts.Load(), stmts.snapshot()
 	idleBefore := calls.idle.Load()
 	split := startCPUSplit()
-	cpuBefore, workersBefore, writesBefore := cpuTime(), procs.cpu(), arrivalsOf(obs)
+	cpuBefore, workersBefore, writesBefore, countsBefore := cpuTime(), procs.cpu(), arrivalsOf(obs), arrivalCounts(obs)
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	end := time.Now().Add(d)
 	var err error
@@ -477,6 +480,7 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 	elapsed := time.Since(end.Add(-d))
 	cpu := cpuTime() - cpuBefore
 	workersCPU, writes := procs.cpu(), arrivalsOf(obs)-writesBefore
+	repeated := repeatedWrites(obs, countsBefore)
 	byPart := split.finish()
 	marks := tr.stop()
 	qlen := qs.finish()
@@ -538,6 +542,7 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 			st.workerCPUPerChange = append(st.workerCPUPerChange, msPer(workersCPU[i]-workersBefore[i], len(changes)))
 		}
 		st.writesPerTarget = float64(writes) / float64(len(changes)*len(obs))
+		st.repeatedWrites = repeated
 		st.tasksPerChange = float64(taskScripts(afterBy)-taskScripts(beforeBy)) / float64(len(changes))
 		st.idlePerSecond = float64(idle) / elapsed.Seconds()
 	}
@@ -659,6 +664,37 @@ func perChange(before, after map[string]int64, changes int) map[string]float64 {
 			break
 		}
 		out[e.k] = float64(e.v) / float64(changes)
+	}
+	return out
+}
+
+// repeatedWrites counts each observer's arrivals from its index in
+// from on whose marker it had received before: the same change written
+// twice to one target.
+func repeatedWrites(obs []*observer, from []int) int {
+	n := 0
+	for i, o := range obs {
+		o.mu.Lock()
+		got := map[[2]int]bool{}
+		for j, a := range o.arrivals {
+			k := [2]int{a.cust, a.seq}
+			if got[k] && j >= from[i] {
+				n++
+			}
+			got[k] = true
+		}
+		o.mu.Unlock()
+	}
+	return n
+}
+
+// arrivalCounts is each observer's arrivals so far.
+func arrivalCounts(obs []*observer) []int {
+	out := make([]int, len(obs))
+	for i, o := range obs {
+		o.mu.Lock()
+		out[i] = len(o.arrivals)
+		o.mu.Unlock()
 	}
 	return out
 }
