@@ -383,15 +383,18 @@ func (s propStep) ok() bool {
 func sustainable(rate int, first propStep, run func(rate int) (propStep, error)) (int, []string, error) {
 	const refineSteps = 2
 	var tried []string
+	note := func(s propStep) bool {
+		tried = append(tried, fmt.Sprintf("%d/s:p99=%dms,lost=%d", s.rate, s.p99.Milliseconds(), s.lost))
+		return s.ok()
+	}
 	try := func(r int) (bool, error) {
 		s, err := run(r)
 		if err != nil {
 			return false, err
 		}
-		tried = append(tried, fmt.Sprintf("%d/s:p99=%dms,lost=%d", s.rate, s.p99.Milliseconds(), s.lost))
-		return s.ok(), nil
+		return note(s), nil
 	}
-	tried = append(tried, fmt.Sprintf("%d/s:p99=%dms,lost=%d", first.rate, first.p99.Milliseconds(), first.lost))
+	note(first)
 	pass, fail := 0, 0 // the highest passing and the lowest failing rate tried
 	if first.ok() {
 		pass = rate
@@ -450,7 +453,7 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 	before, beforeBy, sqlBefore, sqlBy := calls.n.Load()-calls.idle.Load(), calls.snapshot(), stmts.Load(), stmts.snapshot()
 	idleBefore := calls.idle.Load()
 	split := startCPUSplit()
-	cpuBefore, workersBefore, writesBefore, countsBefore := cpuTime(), procs.cpu(), arrivalsOf(obs), arrivalCounts(obs)
+	cpuBefore, workersBefore, countsBefore := cpuTime(), procs.cpu(), arrivalCounts(obs)
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	end := time.Now().Add(d)
 	var err error
@@ -479,8 +482,8 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 	idle := calls.idle.Load() - idleBefore
 	elapsed := time.Since(end.Add(-d))
 	cpu := cpuTime() - cpuBefore
-	workersCPU, writes := procs.cpu(), arrivalsOf(obs)-writesBefore
-	repeated := repeatedWrites(obs, countsBefore)
+	workersCPU := procs.cpu()
+	writes, repeated := writesSince(obs, countsBefore)
 	byPart := split.finish()
 	marks := tr.stop()
 	qlen := qs.finish()
@@ -668,24 +671,26 @@ func perChange(before, after map[string]int64, changes int) map[string]float64 {
 	return out
 }
 
-// repeatedWrites counts each observer's arrivals from its index in
-// from on whose marker it had received before: the same change written
-// twice to one target.
-func repeatedWrites(obs []*observer, from []int) int {
-	n := 0
+// writesSince counts each observer's arrivals from its index in from
+// on, and of those the ones whose marker it had received before: the
+// same change written twice to one target.
+func writesSince(obs []*observer, from []int) (writes, repeated int) {
 	for i, o := range obs {
 		o.mu.Lock()
 		got := map[[2]int]bool{}
 		for j, a := range o.arrivals {
 			k := [2]int{a.cust, a.seq}
-			if got[k] && j >= from[i] {
-				n++
+			if j >= from[i] {
+				writes++
+				if got[k] {
+					repeated++
+				}
 			}
 			got[k] = true
 		}
 		o.mu.Unlock()
 	}
-	return n
+	return writes, repeated
 }
 
 // arrivalCounts is each observer's arrivals so far.
@@ -697,17 +702,6 @@ func arrivalCounts(obs []*observer) []int {
 		o.mu.Unlock()
 	}
 	return out
-}
-
-// arrivalsOf is the marker-carrying writes the observers have seen.
-func arrivalsOf(obs []*observer) int {
-	n := 0
-	for _, o := range obs {
-		o.mu.Lock()
-		n += len(o.arrivals)
-		o.mu.Unlock()
-	}
-	return n
 }
 
 // joinMs lists figures as "1.2 + 3.4".
