@@ -130,6 +130,11 @@ func StartDemo(ctx context.Context, o DemoOptions) (_ *Demo, err error) {
 			return nil, err
 		}
 	}
+	if o.Landscape && o.Seed > 0 {
+		if err := d.seedPolled(); err != nil {
+			return nil, err
+		}
+	}
 	if o.Tune != nil {
 		o.Tune(cfg)
 	}

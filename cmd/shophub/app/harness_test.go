@@ -154,14 +154,21 @@ func (e *env) stop() {
 // eventually polls cond until it holds or the timeout passes.
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
+	if !poll(timeout, cond) {
+		t.Fatalf("after %s: %s", timeout, what)
+	}
+}
+
+// poll reports whether cond held within timeout.
+func poll(timeout time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
 		if cond() {
-			return
+			return true
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("after %s: %s", timeout, what)
+	return false
 }
 
 // onlyShopify drops the Shopware connector, for tests about one side.

@@ -139,9 +139,10 @@ func (d *Demo) seedOXID(anna map[string]any) (err error) {
 func LandscapeEmail() string { return DemoCustomer(0)["email"].(string) }
 
 // seedLandscape adds what makes the systems overlap: the first demo
-// customer also in Magento (as the shop's admin typed her) and in the
-// ERP with a customer number, orders in Shopify and Magento, a Help
-// Scout conversation; and a few people only one system knows yet.
+// customer also in Magento (as the shop's admin typed her; the ERP's
+// record with a customer number is seedPolled's), orders in Shopify and
+// Magento, a Help Scout conversation; and a few people only one system
+// knows yet.
 func (d *Demo) seedLandscape() error {
 	if len(d.SeededIDs) == 0 {
 		return nil
@@ -152,8 +153,6 @@ func (d *Demo) seedLandscape() error {
 		"addresses": []any{map[string]any{"firstname": anna["first_name"], "lastname": anna["last_name"], "street": []any{"Hauptstraße 1"},
 			"city": "Berlin", "postcode": "10115", "country_id": "DE", "telephone": anna["phone"],
 			"default_billing": true, "default_shipping": true}}})
-	d.Odoo.CreateCustomer(map[string]any{"name": fmt.Sprintf("%s %s", anna["first_name"], anna["last_name"]), "email": email,
-		"ref": "K10001", "street": "Hauptstraße 1", "zip": "10115", "city": "Berlin", "country_code": "DE", "customer_rank": 1})
 	if _, err := d.Shopify.CreateOrder(d.SeededIDs[0], email, "EUR", true,
 		shopifytest.OrderLine{Title: "Wool scarf", Quantity: 1, Price: "39.90"},
 		shopifytest.OrderLine{Title: "Gift wrap", Quantity: 1, Price: "4.50"}); err != nil {
@@ -173,9 +172,20 @@ func (d *Demo) seedLandscape() error {
 	d.HelpScout.CreateConversation(email, "Where is my scarf?", "email", "shipping")
 	// People only one system knows yet: they travel to the others.
 	d.Magento.CreateCustomer(map[string]any{"email": "marie.dubois@example.fr", "firstname": "Marie", "lastname": "Dubois"})
+	d.HelpScout.CreateConversation("jana.novak@example.cz", "Invoice address wrong", "email")
+	return nil
+}
+
+// seedPolled seeds the systems that tell nobody of a change, the ERP and
+// OXID, before shophub starts: their first poll then finds the seed. Seeded
+// after the start, a first poll that ran before the seed left the ERP's
+// record to the next one, a minute later at dev's interval.
+func (d *Demo) seedPolled() error {
+	anna := DemoCustomer(0)
+	d.Odoo.CreateCustomer(map[string]any{"name": fmt.Sprintf("%s %s", anna["first_name"], anna["last_name"]), "email": anna["email"],
+		"ref": "K10001", "street": "Hauptstraße 1", "zip": "10115", "city": "Berlin", "country_code": "DE", "customer_rank": 1})
 	d.Odoo.CreateCustomer(map[string]any{"name": "Karl Brenner", "email": "karl.brenner@example.de", "ref": "K10002",
 		"city": "München", "zip": "80331", "country_code": "DE", "customer_rank": 1})
-	d.HelpScout.CreateConversation("jana.novak@example.cz", "Invoice address wrong", "email")
 	if d.OXID != nil {
 		return d.seedOXID(anna)
 	}

@@ -84,21 +84,33 @@ func checkLandscape(t *testing.T, o app.DemoOptions, systems int) *app.Demo {
 	}
 	t.Cleanup(d.Close)
 	ctx := context.Background()
-	eventually(t, 60*time.Second, fmt.Sprintf("the landscape's person never linked in %d systems with her order and ticket", systems), func() bool {
+	// last says what the hub held at the deadline, so a failure names the
+	// system that never linked.
+	last := "no customer"
+	ok := poll(60*time.Second, func() bool {
 		c, err := d.Store.CustomerByEmail(ctx, app.LandscapeEmail())
 		if err != nil || c == nil {
 			return false
 		}
 		v, err := d.Store.View(ctx, c.ID, 10)
 		if err != nil {
+			last = err.Error()
 			return false
 		}
 		seen := map[string]bool{}
+		var names []string
 		for _, l := range v.Links {
+			if !seen[l.Instance] {
+				names = append(names, l.Instance)
+			}
 			seen[l.Instance] = true
 		}
+		last = fmt.Sprintf("linked in %v, %d orders, %d tickets", names, len(v.Orders), len(v.Tickets))
 		return len(seen) == systems && len(v.Tickets) > 0 && len(v.Orders) > 0
 	})
+	if !ok {
+		t.Fatalf("after 1m: the landscape's person never linked in %d systems with her order and ticket: %s", systems, last)
+	}
 	path := filepath.Join(t.TempDir(), "dev.yaml")
 	if err := d.WriteConfig(path); err != nil {
 		t.Fatal(err)
