@@ -85,7 +85,7 @@ func (s *Store) mergeCartOnce(ctx context.Context, in CartInbound) (CartResult, 
 			return nil
 		}
 		data := mustJSON(in.Doc)
-		custID, err := orderCustomer(tx, in.Instance, stringField(in.Doc, "customer_ref"), stringField(in.Doc, "customer_email"))
+		custID, err := recordCustomer(tx, in.Instance, stringField(in.Doc, "customer_ref"), stringField(in.Doc, "customer_email"))
 		if err != nil {
 			return err
 		}
@@ -201,7 +201,7 @@ func (s *Store) CartCustomer(ctx context.Context, c *Cart) (uint64, error) {
 		return *c.CustomerID, nil
 	}
 	db := s.db.WithContext(ctx)
-	cid, err := orderCustomer(db, c.Instance, c.CustomerRef, c.CustomerEmail)
+	cid, err := recordCustomer(db, c.Instance, c.CustomerRef, c.CustomerEmail)
 	if err != nil || cid == 0 {
 		return 0, err
 	}

@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -124,10 +123,10 @@ func (r OrderResult) AffectsFigures() bool {
 // locks the row it changes and retries lost races and deadlocks.
 //
 // An order merged before its customer exists stays unlinked until
-// AdoptOrders runs for that customer. To leave no gap between the two, an
+// Adopt runs for that customer. To leave no gap between the two, an
 // order stored unlinked looks for its customer once more after its commit:
 // a customer committed before that look is found by it, one committed
-// after it finds the order in its own AdoptOrders.
+// after it finds the order in its own Adopt.
 func (s *Store) MergeOrder(ctx context.Context, in OrderInbound) (OrderResult, error) {
 	if err := checkLengths(field{"external id", in.ExternalID, MaxExternalID}, field{"customer_email", docString(in.Doc, "customer_email"), MaxEmail}); err != nil {
 		return OrderResult{}, fmt.Errorf("merge order %s/%s: %w", in.Instance, truncate(in.ExternalID, MaxExternalID), err)
@@ -141,7 +140,7 @@ func (s *Store) MergeOrder(ctx context.Context, in OrderInbound) (OrderResult, e
 	})
 	if err == nil && res.CustomerID == 0 && !res.Stale && !res.Erased {
 		var cid uint64
-		if cid, err = s.relookOrder(ctx, res.OrderID); err == nil && cid != 0 {
+		if cid, err = s.relook(ctx, &Order{}, res.OrderID); err == nil && cid != 0 {
 			res.CustomerID, res.Relinked = cid, true
 		}
 	}
@@ -178,7 +177,7 @@ func (s *Store) mergeOrderOnce(ctx context.Context, in OrderInbound) (OrderResul
 		if err != nil {
 			return err
 		}
-		custID, err := orderCustomer(tx, in.Instance, stringField(in.Doc, "customer_ref"), stringField(in.Doc, "customer_email"))
+		custID, err := recordCustomer(tx, in.Instance, stringField(in.Doc, "customer_ref"), stringField(in.Doc, "customer_email"))
 		if err != nil {
 			return err
 		}
@@ -319,127 +318,6 @@ func moneyField(data map[string]any, k string) (int64, error) {
 		return 0, fmt.Errorf("order %s %q: %w", k, s, err)
 	}
 	return n, nil
-}
-
-// orderCustomer finds the hub customer of an order: the shop's own
-// customer record, through its link, else the order's email.
-func orderCustomer(tx *gorm.DB, instance, ref, email string) (uint64, error) {
-	if ref != "" {
-		var l Link
-		err := tx.Select("customer_id").Where("instance = ? AND resource = ? AND external_id = ?", instance, "customer", ref).Take(&l).Error
-		if err == nil {
-			return l.CustomerID, nil
-		}
-		if !errors.Is(err, gorm.ErrRecordNotFound) {
-			return 0, err
-		}
-	}
-	if email != "" {
-		var c Customer
-		err := tx.Select("id").Where("email = ?", email).Take(&c).Error
-		if err == nil {
-			return c.ID, nil
-		}
-		if !errors.Is(err, gorm.ErrRecordNotFound) {
-			return 0, err
-		}
-	}
-	return 0, nil
-}
-
-// relookOrder links an unlinked order to its customer if one exists now.
-func (s *Store) relookOrder(ctx context.Context, orderID uint64) (uint64, error) {
-	var o Order
-	db := s.db.WithContext(ctx)
-	if err := db.Select("id, instance, customer_id, customer_ref, customer_email").Where("id = ?", orderID).Take(&o).Error; err != nil {
-		return 0, err
-	}
-	if o.CustomerID != nil {
-		return *o.CustomerID, nil
-	}
-	cid, err := orderCustomer(db, o.Instance, o.CustomerRef, o.CustomerEmail)
-	if err != nil || cid == 0 {
-		return 0, err
-	}
-	return cid, db.Model(&Order{}).Where("id = ? AND customer_id IS NULL", orderID).Update("customer_id", cid).Error
-}
-
-// AdoptOrders links unlinked orders to the given customers: orders whose
-// customer_ref is the external id of one of their customer links in the
-// order's own instance, or whose customer_email is theirs. It returns how
-// many orders each customer adopted. The pipeline calls it after a merge
-// created a customer, linked a record to one, or changed an email: then
-// orders that arrived before their customer find it.
-func (s *Store) AdoptOrders(ctx context.Context, customerIDs ...uint64) (map[uint64]int, error) {
-	if len(customerIDs) == 0 {
-		return nil, nil
-	}
-	db := s.db.WithContext(ctx)
-	// Nearly always there is nothing to adopt: one indexed probe decides.
-	var probe []uint64
-	if err := db.Model(&Order{}).Where("customer_id IS NULL").Limit(1).Pluck("id", &probe).Error; err != nil {
-		return nil, err
-	}
-	if len(probe) == 0 {
-		return nil, nil
-	}
-	var links []Link
-	if err := db.Select("customer_id, instance, external_id").Where("customer_id IN ? AND resource = ?", customerIDs, "customer").Find(&links).Error; err != nil {
-		return nil, err
-	}
-	var custs []Customer
-	if err := db.Select("id, email").Where("id IN ? AND email IS NOT NULL", customerIDs).Find(&custs).Error; err != nil {
-		return nil, err
-	}
-	type ref struct{ instance, id string }
-	byRef, byEmail := map[ref]uint64{}, map[string]uint64{}
-	var refs [][]any
-	var emails []string
-	for _, l := range links {
-		byRef[ref{l.Instance, l.ExternalID}] = l.CustomerID
-		refs = append(refs, []any{l.Instance, l.ExternalID})
-	}
-	for _, c := range custs {
-		byEmail[*c.Email] = c.ID
-		emails = append(emails, *c.Email)
-	}
-	q := db.Select("id, instance, customer_ref, customer_email").Where("customer_id IS NULL")
-	switch {
-	case len(refs) > 0 && len(emails) > 0:
-		q = q.Where(db.Where("(instance, customer_ref) IN ?", refs).Or("customer_email IN ?", emails))
-	case len(refs) > 0:
-		q = q.Where("(instance, customer_ref) IN ?", refs)
-	case len(emails) > 0:
-		q = q.Where("customer_email IN ?", emails)
-	default:
-		return nil, nil
-	}
-	var orphans []Order
-	if err := q.Find(&orphans).Error; err != nil {
-		return nil, err
-	}
-	byCustomer := map[uint64][]uint64{}
-	for _, o := range orphans {
-		// The shop's customer link decides before the email, as in MergeOrder.
-		cid := byRef[ref{o.Instance, o.CustomerRef}]
-		if cid == 0 || o.CustomerRef == "" {
-			cid = byEmail[o.CustomerEmail]
-		}
-		if cid != 0 {
-			byCustomer[cid] = append(byCustomer[cid], o.ID)
-		}
-	}
-	out := map[uint64]int{}
-	for cid, ids := range byCustomer {
-		r := db.Model(&Order{}).Where("id IN ? AND customer_id IS NULL", ids).Update("customer_id", cid)
-		if r.Error != nil {
-			return nil, r.Error
-		}
-		if r.RowsAffected > 0 {
-			out[cid] = int(r.RowsAffected)
-		}
-	}
-	return out, nil
 }
 
 // countedOrder: an order counts when it was placed and not called off.

@@ -143,7 +143,7 @@ func TestOrdersAdoptedByLateCustomer(t *testing.T) {
 				}
 			}
 			c := mustMerge(t, s, hub.Policy{}, in("shop", "77", at, map[string]any{"email": "late@example.com"}))
-			adopted, err := s.AdoptOrders(ctx, c.CustomerID)
+			adopted, err := s.Adopt(ctx, c.CustomerID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -154,7 +154,7 @@ func TestOrdersAdoptedByLateCustomer(t *testing.T) {
 				t.Errorf("figures: %s", got)
 			}
 			// Nothing left to adopt: a second call changes nothing.
-			if again, err := s.AdoptOrders(ctx, c.CustomerID); err != nil || len(again) != 0 {
+			if again, err := s.Adopt(ctx, c.CustomerID); err != nil || len(again) != 0 {
 				t.Errorf("second adoption = %v, %v", again, err)
 			}
 			o, _, err := s.Order(ctx, "other-shop", "2")

@@ -452,3 +452,55 @@ func TestScoredChangedUsesItsIndex(t *testing.T) {
 		t.Logf("EXPLAIN %s: %+v", query, plan)
 	}
 }
+
+// TestTicketAdoptionMigration: migration 4 gives the tickets that wait for
+// their customer the ref and email they are adopted by, from their docs
+// (strings only; a number or null is no ref), and leaves linked ones.
+func TestTicketAdoptionMigration(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := mysqlStore(t)
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Back to version 3: the columns and indexes gone, rows from then.
+	for _, q := range []string{
+		"DROP INDEX `ix_tickets_ref` ON `tickets`", "DROP INDEX `idx_tickets_customer_email` ON `tickets`",
+		"ALTER TABLE `tickets` DROP COLUMN `customer_ref`, DROP COLUMN `customer_email`",
+		"INSERT INTO `tickets` (instance, external_id, customer_id, data, version) VALUES " +
+			`('hs', '1', NULL, '{"customer_ref":"55","customer_email":"a@example.com"}', 1), ` +
+			`('hs', '2', NULL, '{"customer_ref":55,"customer_email":null}', 1), ` +
+			`('hs', '3', 7, '{"customer_ref":"9","customer_email":"b@example.com"}', 1)`,
+	} {
+		if err := s.DB().Exec(q).Error; err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := s.ForceVersion(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var rows []struct {
+		ExternalID                 string
+		CustomerRef, CustomerEmail *string
+	}
+	if err := s.DB().Raw("SELECT external_id, customer_ref, customer_email FROM tickets ORDER BY external_id").Scan(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, fmt.Sprintf("%s:%v/%v", r.ExternalID, deref(r.CustomerRef), deref(r.CustomerEmail)))
+	}
+	if want := "[1:55/a@example.com 2:-/- 3:-/-]"; fmt.Sprint(got) != want {
+		t.Errorf("tickets after migration 4: %v, want %s", got, want)
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "-"
+	}
+	return *s
+}

@@ -2,7 +2,6 @@ package hub
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -14,14 +13,19 @@ import (
 // columns beside it are copies of what is searched and counted by.
 type Ticket struct {
 	ID         uint64 `gorm:"primaryKey"`
-	Instance   string `gorm:"type:varchar(64);not null;uniqueIndex:ux_tickets_ext,priority:1"`
+	Instance   string `gorm:"type:varchar(64);not null;uniqueIndex:ux_tickets_ext,priority:1;index:ix_tickets_ref,priority:1"`
 	ExternalID string `gorm:"type:varchar(255);not null;uniqueIndex:ux_tickets_ext,priority:2"`
 	// CustomerID is the hub customer, nil while no customer matches the
 	// ticket's customer id or email.
 	CustomerID *uint64 `gorm:"index:ix_tickets_customer,priority:1"`
-	Status     string  `gorm:"type:varchar(16);index:ix_tickets_customer,priority:2"`
-	Subject    string  `gorm:"type:varchar(255)"`
-	Data       string  `gorm:"type:text"`
+	// CustomerRef and CustomerEmail are what an unlinked ticket is adopted
+	// by when its customer arrives (Adopt): a conversation often reaches
+	// the hub before the shop's customer record does.
+	CustomerRef   string `gorm:"type:varchar(255);index:ix_tickets_ref,priority:2"`
+	CustomerEmail string `gorm:"type:varchar(320);index"`
+	Status        string `gorm:"type:varchar(16);index:ix_tickets_customer,priority:2"`
+	Subject       string `gorm:"type:varchar(255)"`
+	Data          string `gorm:"type:text"`
 	// Provenance maps field → {instance, source time} as JSON.
 	Provenance string `gorm:"type:text"`
 	Version    int64  `gorm:"not null;default:0"`
@@ -93,6 +97,11 @@ func (s *Store) MergeTicket(ctx context.Context, in TicketInbound) (TicketResult
 		res, err = s.mergeTicketOnce(ctx, in)
 		return err
 	})
+	// As for orders (MergeOrder): a ticket stored unlinked looks once more
+	// after its commit, so a customer committed meanwhile is not missed.
+	if err == nil && res.CustomerID == 0 && !res.Stale && !res.Erased {
+		res.CustomerID, err = s.relook(ctx, &Ticket{}, res.TicketID)
+	}
 	if err != nil {
 		return TicketResult{}, fmt.Errorf("merge ticket %s/%s: %w", in.Instance, in.ExternalID, err)
 	}
@@ -125,7 +134,7 @@ func (s *Store) mergeTicketOnce(ctx context.Context, in TicketInbound) (TicketRe
 		if err != nil {
 			return err
 		}
-		custID, err := ticketCustomer(tx, in)
+		custID, err := recordCustomer(tx, in.Instance, stringField(in.Doc, "customer_ref"), stringField(in.Doc, "customer_email"))
 		if err != nil {
 			return err
 		}
@@ -152,13 +161,19 @@ func (s *Store) mergeTicketOnce(ctx context.Context, in TicketInbound) (TicketRe
 		t.Status, _ = data["status"].(string)
 		t.Subject = truncate(stringField(data, "subject"), 255)
 		t.Data, t.Provenance = mustJSON(data), mustJSON(prov)
+		t.CustomerRef = truncate(stringField(data, "customer_ref"), MaxExternalID)
+		// An address too long to be anyone's adopts nothing; the ticket
+		// is still kept.
+		if t.CustomerEmail = stringField(data, "customer_email"); len(t.CustomerEmail) > MaxEmail {
+			t.CustomerEmail = ""
+		}
 		if isNew {
 			if err := tx.Create(&t).Error; err != nil {
 				return err
 			}
 			changes = []TicketChange{change(CreatedField, "", createdValue(fields, data))}
 		} else if err := tx.Model(&Ticket{}).Where("id = ?", t.ID).Updates(map[string]any{
-			"customer_id": t.CustomerID, "status": t.Status, "subject": t.Subject, "data": t.Data,
+			"customer_id": t.CustomerID, "customer_ref": t.CustomerRef, "customer_email": t.CustomerEmail, "status": t.Status, "subject": t.Subject, "data": t.Data,
 			"provenance": t.Provenance, "version": t.Version, "source_at": t.SourceAt,
 		}).Error; err != nil {
 			return err
@@ -181,32 +196,6 @@ func (s *Store) mergeTicketOnce(ctx context.Context, in TicketInbound) (TicketRe
 		return nil
 	})
 	return res, err
-}
-
-// ticketCustomer finds the hub customer of a ticket: the helpdesk's own
-// customer record, through its link, else the customer's email.
-func ticketCustomer(tx *gorm.DB, in TicketInbound) (uint64, error) {
-	if ref := stringField(in.Doc, "customer_ref"); ref != "" {
-		var l Link
-		err := tx.Where("instance = ? AND resource = ? AND external_id = ?", in.Instance, "customer", ref).Take(&l).Error
-		if err == nil {
-			return l.CustomerID, nil
-		}
-		if !errors.Is(err, gorm.ErrRecordNotFound) {
-			return 0, err
-		}
-	}
-	if email := stringField(in.Doc, "customer_email"); email != "" {
-		var c Customer
-		err := tx.Select("id").Where("email = ?", email).Take(&c).Error
-		if err == nil {
-			return c.ID, nil
-		}
-		if !errors.Is(err, gorm.ErrRecordNotFound) {
-			return 0, err
-		}
-	}
-	return 0, nil
 }
 
 func stringField(doc map[string]any, k string) string {

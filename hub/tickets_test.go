@@ -102,6 +102,60 @@ func TestMergeTicket(t *testing.T) {
 	}
 }
 
+// Conversations that reach the hub before their customer (the helpdesk's
+// webhook ran first) are adopted when the customer arrives, with the
+// orders waiting alongside: by the helpdesk's customer id in the same
+// instance, or by email; one in another instance naming that id is not.
+func TestTicketsAdoptedByLateCustomer(t *testing.T) {
+	t.Parallel()
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			ctx := context.Background()
+			at := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+			ticket := func(instance, id string, doc map[string]any) hub.TicketResult {
+				t.Helper()
+				r, err := s.MergeTicket(ctx, hub.TicketInbound{Instance: instance, ExternalID: id, SourceAt: at, Doc: doc})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.CustomerID != 0 {
+					t.Fatalf("ticket %s/%s linked before any customer exists: %+v", instance, id, r)
+				}
+				return r
+			}
+			ticket("helpdesk", "1", map[string]any{"status": "active", "customer_ref": "55"})
+			ticket("helpdesk", "2", map[string]any{"status": "closed", "customer_ref": "56", "customer_email": "early@example.com"})
+			ticket("other-desk", "3", map[string]any{"status": "active", "customer_ref": "55"})
+			mergeOrder(t, s, "shop", "9", at, order(t, map[string]any{"total": "10.00", "customer_email": "early@example.com", "placed_at": "2025-03-01T08:00:00Z"}))
+
+			c := mustMerge(t, s, hub.Policy{}, in("helpdesk", "55", at, map[string]any{"email": "early@example.com"}))
+			adopted, err := s.Adopt(ctx, c.CustomerID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if adopted[c.CustomerID] != 3 {
+				t.Fatalf("adopted %v, want 3 records (tickets 1 and 2, the order) for customer %d", adopted, c.CustomerID)
+			}
+			if total, open, err := s.TicketCounts(ctx, c.CustomerID); err != nil || total != 2 || open != 1 {
+				t.Errorf("TicketCounts = %d, %d, %v; want 2, 1", total, open, err)
+			}
+			if tk, _, err := s.Ticket(ctx, "other-desk", "3"); err != nil || tk.CustomerID != nil {
+				t.Errorf("other instance's ticket = %+v, %v; want unlinked", tk, err)
+			}
+			if again, err := s.Adopt(ctx, c.CustomerID); err != nil || len(again) != 0 {
+				t.Errorf("second adoption = %v, %v", again, err)
+			}
+			// A ticket arriving now finds its customer at once.
+			r, err := s.MergeTicket(ctx, hub.TicketInbound{Instance: "helpdesk", ExternalID: "4", SourceAt: at,
+				Doc: map[string]any{"status": "active", "customer_email": "early@example.com"}})
+			if err != nil || r.CustomerID != c.CustomerID {
+				t.Errorf("later ticket = %+v, %v", r, err)
+			}
+		})
+	}
+}
+
 // Concurrent first sightings of one ticket make one row.
 func TestMergeTicketConcurrent(t *testing.T) {
 	t.Parallel()

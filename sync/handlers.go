@@ -237,7 +237,7 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 		log.Warn("fields not taken: value belongs to another customer", "customer_id", res.CustomerID, "fields", res.Conflicts)
 	}
 	if adopts(res) {
-		h.adoptOrders(ctx, log, res.CustomerID) // orders.go
+		h.adoptRecords(ctx, log, res.CustomerID) // orders.go
 	}
 	if res.OutboxID != 0 {
 		log.Debug("customer changed", "customer_id", res.CustomerID, "version", res.Version, "fields", res.Changed)

@@ -65,22 +65,22 @@ func (h *Handlers) mergeOrder(ctx context.Context, tp *Touchpoint, p IngestPaylo
 	return nil
 }
 
-// adoptOrders links orders that arrived before their customer to the
-// customers a merge just created or re-addressed, and refreshes the
-// figures of those that adopted some.
-func (h *Handlers) adoptOrders(ctx context.Context, log *slog.Logger, customerIDs ...uint64) {
+// adoptRecords links orders and tickets that arrived before their
+// customer to the customers a merge just created or re-addressed, and
+// refreshes the figures of those that adopted some.
+func (h *Handlers) adoptRecords(ctx context.Context, log *slog.Logger, customerIDs ...uint64) {
 	if len(customerIDs) == 0 {
 		return
 	}
 	adopted, err := h.adopt.adopt(ctx, h.Store, customerIDs)
 	if err != nil {
-		// The orders stay unlinked until their next update re-resolves
+		// The records stay unlinked until their next update re-resolves
 		// them; the customer merge itself has succeeded.
-		log.Warn("orders not adopted", "customers", len(customerIDs), "err", err)
+		log.Warn("orders and tickets not adopted", "customers", len(customerIDs), "err", err)
 		return
 	}
 	for id, n := range adopted {
-		log.Debug("orders adopted", "customer_id", id, "orders", n)
+		log.Debug("orders and tickets adopted", "customer_id", id, "records", n)
 		h.refreshKnowledge(ctx, id, log)
 	}
 }
@@ -110,7 +110,7 @@ func day(ts string) string {
 	return ts[:10]
 }
 
-// adopts reports whether a customer merge may have given orders that
+// adopts reports whether a customer merge may have given orders or tickets that
 // arrived early their customer: a new customer, or a new email. (A record
 // linked to an existing customer brings the email that customer already
 // had; orders naming only such a record's id are re-resolved when they
@@ -129,7 +129,7 @@ func takesOrders(tp *Touchpoint) bool {
 	return tp.Handles(connectors.ResourceOrder) && tp.Mapping.HasInbound(connectors.ResourceOrder)
 }
 
-// adoptCoalescer shares one Store.AdoptOrders among concurrent callers: a
+// adoptCoalescer shares one Store.Adopt among concurrent callers: a
 // webhook ingest creating a customer asks for it once per task, and nearly
 // always there is nothing to adopt, which one probe decides for all of
 // them. A request joins the next call, never one already running, so the
@@ -185,7 +185,7 @@ func (c *adoptCoalescer) loop(st *hub.Store) {
 			ids = append(ids, r.ids...)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), adoptTimeout)
-		adopted, err := st.AdoptOrders(ctx, ids...)
+		adopted, err := st.Adopt(ctx, ids...)
 		cancel()
 		for _, r := range reqs {
 			r.err = err

@@ -469,7 +469,7 @@ func (h *Handlers) applyCustomerPage(ctx context.Context, tp *Touchpoint, resour
 		}
 	}
 	h.dispatchLogged(ctx, evs)
-	h.adoptOrders(ctx, h.Log.With("connector", tp.Name, "resource", resource), adopters...) // orders.go
+	h.adoptRecords(ctx, h.Log.With("connector", tp.Name, "resource", resource), adopters...) // orders.go
 	return st, nil
 }
 

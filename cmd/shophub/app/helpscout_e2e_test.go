@@ -181,6 +181,39 @@ func TestHelpScoutCustomersAndTickets(t *testing.T) {
 	}
 }
 
+// A conversation that reaches the hub before anyone knows its customer
+// (here Help Scout syncs tickets only, so only the shop brings people) is
+// kept unlinked, and becomes the customer's ticket when the shop's
+// customer arrives: it was lost from the customer's view before.
+func TestHelpScoutTicketBeforeItsCustomer(t *testing.T) {
+	t.Parallel()
+	e := newHSEnv(t, hsOptions{tune: func(c *config.Config) {
+		c.Connectors[len(c.Connectors)-1].Resources = []string{"ticket"}
+	}})
+	ctx := context.Background()
+	email := "early-ticket@example.com"
+	convID := e.hs.CreateConversation(email, "Do you ship to Austria?", "chat")
+	eventually(t, 10*time.Second, "the conversation never reached the hub", func() bool {
+		tk, _, err := e.app.Store.Ticket(ctx, "helpdesk", convID)
+		return err == nil && tk.CustomerID == nil
+	})
+	if c, _ := e.hubCustomer(t, email); c != nil {
+		t.Fatalf("a customer %d exists before the shop's: the test shows nothing", c.ID)
+	}
+	e.shopify.CreateCustomer(map[string]any{"email": email, "first_name": "Erna"})
+	var cust *hub.Customer
+	eventually(t, 10*time.Second, "the shop's customer never adopted the conversation", func() bool {
+		if cust, _ = e.hubCustomer(t, email); cust == nil {
+			return false
+		}
+		ts := e.tickets(t, cust.ID)
+		return len(ts) == 1 && ts[0].ExternalID == convID
+	})
+	if total, open, err := e.app.Store.TicketCounts(ctx, cust.ID); err != nil || total != 1 || open != 1 {
+		t.Errorf("ticket counts %d, %d, %v; want 1 open", total, open, err)
+	}
+}
+
 func TestHelpScoutWebhookRejectsAndIgnores(t *testing.T) {
 	t.Parallel()
 	e := newHSEnv(t, hsOptions{})
