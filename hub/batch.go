@@ -232,7 +232,7 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				c.Version = cs.row.Version
 				changes = append(changes, pendingChange{c, cs})
 			}
-			results[i] = Result{Created: created, Version: cs.row.Version, Conflicts: m.conflicts, OriginStale: m.stale}
+			results[i] = Result{Created: created, Linked: ls.isNew && !created, Version: cs.row.Version, Conflicts: m.conflicts, OriginStale: m.stale}
 			if len(fields) > 0 {
 				results[i].Changed = fields
 			}

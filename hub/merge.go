@@ -65,8 +65,12 @@ type Inbound struct {
 type Result struct {
 	CustomerID uint64
 	Created    bool
-	Version    int64
-	Changed    []string
+	// Linked: the record was linked to an existing customer by this merge
+	// (its first record from that system). Records that named it by its
+	// id before it arrived (orders, tickets) can be adopted now.
+	Linked  bool
+	Version int64
+	Changed []string
 	// OutboxID is the event to fan out, 0 when nothing needs pushing.
 	OutboxID uint64
 	// OriginStale: the source sent values the hub rejected and should get

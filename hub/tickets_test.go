@@ -146,6 +146,20 @@ func TestTicketsAdoptedByLateCustomer(t *testing.T) {
 			if again, err := s.Adopt(ctx, c.CustomerID); err != nil || len(again) != 0 {
 				t.Errorf("second adoption = %v, %v", again, err)
 			}
+			// A second helpdesk record of the same person (found by email)
+			// links to the customer: the conversation that named only its
+			// id, under another address, is adopted then.
+			ticket("helpdesk", "5", map[string]any{"status": "active", "customer_ref": "57", "customer_email": "alias@example.com"})
+			l := mustMerge(t, s, hub.Policy{}, in("helpdesk", "57", at, map[string]any{"email": "early@example.com"}))
+			if l.CustomerID != c.CustomerID || l.Created || !l.Linked {
+				t.Fatalf("second record = %+v, want Linked to customer %d", l, c.CustomerID)
+			}
+			if again := mustMerge(t, s, hub.Policy{}, in("helpdesk", "57", at.Add(time.Minute), map[string]any{"email": "early@example.com", "first_name": "E"})); again.Linked {
+				t.Errorf("the link's next record = %+v, want not Linked", again)
+			}
+			if adopted, err := s.Adopt(ctx, l.CustomerID); err != nil || adopted[c.CustomerID] != 1 {
+				t.Errorf("adoption after the link = %v, %v; want ticket 5", adopted, err)
+			}
 			// A ticket arriving now finds its customer at once.
 			r, err := s.MergeTicket(ctx, hub.TicketInbound{Instance: "helpdesk", ExternalID: "4", SourceAt: at,
 				Doc: map[string]any{"status": "active", "customer_email": "early@example.com"}})

@@ -110,16 +110,14 @@ func day(ts string) string {
 	return ts[:10]
 }
 
-// adopts reports whether a customer merge may have given orders or tickets that
-// arrived early their customer: a new customer, or a new email. (A record
-// linked to an existing customer brings the email that customer already
-// had; orders naming only such a record's id are re-resolved when they
-// next change.)
+// adopts reports whether a customer merge may have given orders or
+// tickets that arrived early their customer: a new customer, a record
+// newly linked to one (whose id they may name), or a new email.
 func adopts(r hub.Result) bool {
 	if r.CustomerID == 0 || r.Duplicate || r.Erased {
 		return false
 	}
-	return r.Created || slices.Contains(r.Changed, "email")
+	return r.Created || r.Linked || slices.Contains(r.Changed, "email")
 }
 
 // takesOrders: an instance whose configured resources leave out orders, or
