@@ -1,6 +1,7 @@
 package jsonx
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"math/rand"
@@ -126,6 +127,75 @@ func TestUnmarshalAsEncodingJSON(t *testing.T) {
 	}
 }
 
+// decodeNumbersStd is what DecodeNumbers stands for.
+func decodeNumbersStd(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	return dec.Decode(v)
+}
+
+// DecodeNumbers decodes as a json.Decoder with UseNumber: numbers keep
+// their text (trailing zeros, exponents, 64-bit ids beyond float64), what
+// follows the first value is ignored, and invalid input gets the
+// Decoder's partial value and error.
+func TestDecodeNumbersAsDecoder(t *testing.T) {
+	inputs := []string{
+		`{"id":7100000001234567891,"total":"12.50","price":12.50,"neg":-0,"exp":1E+2,"small":1e-7,"list":[1,2.0,{"k":null}]}`,
+		`{"ID":5,"EMAIL":"a@b","count":"7","num":12.50,"any":[1,"x"],"at":"2026-01-02T03:04:05.123+01:00","addresses":[{"CITY":"B"}]}`,
+		`{"email":"a","email":"b"}`,
+		`{"email":"bad \xff utf \ud800 x"}`,
+		`{"any":12345678901234567890}`,
+		`{"any":1e400}`,
+		` {"email":"a"} trailing`,
+		`{"email":"a"}{"email":"b"}`,
+		`{"email":"a"}` + "\n",
+		`{"id":1.5}`,
+		`{"count":7}`,
+		`{"email":"a",`,
+		`[1,2]`,
+		``,
+		`   `,
+	}
+	for _, in := range inputs {
+		var a, b record
+		ea := decodeNumbersStd([]byte(in), &a)
+		eb := DecodeNumbers([]byte(in), &b)
+		if !sameError(ea, eb) || !reflect.DeepEqual(a, b) {
+			t.Errorf("%s into a struct:\n Decoder %+v, %v\n jsonx   %+v, %v", in, a, ea, b, eb)
+		}
+		var ma, mb map[string]any
+		ea = decodeNumbersStd([]byte(in), &ma)
+		eb = DecodeNumbers([]byte(in), &mb)
+		if !sameError(ea, eb) || !reflect.DeepEqual(ma, mb) {
+			t.Errorf("%s into a map:\n Decoder %#v, %v\n jsonx   %#v, %v", in, ma, ea, mb, eb)
+		}
+	}
+	r := rand.New(rand.NewSource(27))
+	for i := range 5000 {
+		in, _ := json.Marshal(randomValue(r, 0))
+		var a, b any
+		ea := decodeNumbersStd(in, &a)
+		eb := DecodeNumbers(in, &b)
+		if !sameError(ea, eb) || !reflect.DeepEqual(a, b) {
+			t.Fatalf("random %d %s: Decoder %#v, %v; jsonx %#v, %v", i, in, a, ea, b, eb)
+		}
+	}
+}
+
+func FuzzDecodeNumbersAsDecoder(f *testing.F) {
+	for _, s := range []string{`{"a":1}`, `{"a":12.50}`, `{"a":-0.0e+00}`, `[1,{"b":null}]`, `{"a":1e400}`, `"\xff"`, `{"a":1} x`, `1 2`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var a, b any
+		ea := decodeNumbersStd(in, &a)
+		eb := DecodeNumbers(in, &b)
+		if !sameError(ea, eb) || !reflect.DeepEqual(a, b) {
+			t.Fatalf("%q: Decoder %#v, %v; jsonx %#v, %v", in, a, ea, b, eb)
+		}
+	})
+}
+
 func sameError(a, b error) bool {
 	if a == nil || b == nil {
 		return a == b
@@ -217,6 +287,28 @@ func BenchmarkUnmarshalDoc(b *testing.B) {
 		for b.Loop() {
 			var m map[string]any
 			_ = Unmarshal(in, &m)
+		}
+	})
+}
+
+// A page of 250 customers, as a vendor's list answers (Shopify's largest
+// page), decoded for a listing.
+func BenchmarkDecodeNumbersPage(b *testing.B) {
+	page := make([]any, 250)
+	for i := range page {
+		page[i] = shopifyDoc
+	}
+	in, _ := json.Marshal(map[string]any{"customers": page})
+	b.Run("decoder", func(b *testing.B) {
+		for b.Loop() {
+			var v struct{ Customers []map[string]any }
+			_ = decodeNumbersStd(in, &v)
+		}
+	})
+	b.Run("jsonx", func(b *testing.B) {
+		for b.Loop() {
+			var v struct{ Customers []map[string]any }
+			_ = DecodeNumbers(in, &v)
 		}
 	})
 }
