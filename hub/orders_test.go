@@ -143,20 +143,12 @@ func TestOrdersAdoptedByLateCustomer(t *testing.T) {
 				}
 			}
 			c := mustMerge(t, s, hub.Policy{}, in("shop", "77", at, map[string]any{"email": "late@example.com"}))
-			adopted, err := s.Adopt(ctx, c.CustomerID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if adopted[c.CustomerID] != 2 {
-				t.Fatalf("adopted %v, want 2 orders for customer %d", adopted, c.CustomerID)
-			}
+			mustAdopt(t, s, c.CustomerID, 2)
 			if got := mainLine(figures(t, s, c.CustomerID)); got != "orders=2 EUR paid=2 spent=15.00 aov=7.50 first=2025-04-01T08:00:00Z last=2025-04-02T08:00:00Z" {
 				t.Errorf("figures: %s", got)
 			}
 			// Nothing left to adopt: a second call changes nothing.
-			if again, err := s.Adopt(ctx, c.CustomerID); err != nil || len(again) != 0 {
-				t.Errorf("second adoption = %v, %v", again, err)
-			}
+			mustAdopt(t, s, c.CustomerID, 0)
 			o, _, err := s.Order(ctx, "other-shop", "2")
 			if err != nil || o.CustomerID != nil {
 				t.Errorf("foreign order = %+v, %v; want unlinked", o, err)
@@ -237,5 +229,18 @@ func TestMergeOrderConcurrent(t *testing.T) {
 				t.Errorf("order after the race: total %v customer %v", data["total"], o.CustomerID)
 			}
 		})
+	}
+}
+
+// mustAdopt runs Store.Adopt for customerID and fails unless it adopted
+// want records (orders and tickets) for it, and nothing for anyone else.
+func mustAdopt(t *testing.T, s *hub.Store, customerID uint64, want int) {
+	t.Helper()
+	adopted, err := s.Adopt(context.Background(), customerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if adopted[customerID] != want || len(adopted) > min(want, 1) {
+		t.Fatalf("adopted %v, want %d records for customer %d", adopted, want, customerID)
 	}
 }

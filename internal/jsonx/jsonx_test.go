@@ -101,30 +101,7 @@ func TestUnmarshalAsEncodingJSON(t *testing.T) {
 		`{"m":{"a":1}}`,
 		``,
 	}
-	for _, in := range inputs {
-		var a, b record
-		ea := json.Unmarshal([]byte(in), &a)
-		eb := Unmarshal([]byte(in), &b)
-		if !sameError(ea, eb) || !reflect.DeepEqual(a, b) {
-			t.Errorf("%s into a struct:\n encoding/json %+v, %v\n jsonx         %+v, %v", in, a, ea, b, eb)
-		}
-		var ma, mb map[string]any
-		ea = json.Unmarshal([]byte(in), &ma)
-		eb = Unmarshal([]byte(in), &mb)
-		if !sameError(ea, eb) || !reflect.DeepEqual(ma, mb) {
-			t.Errorf("%s into a map:\n encoding/json %#v, %v\n jsonx         %#v, %v", in, ma, ea, mb, eb)
-		}
-	}
-	r := rand.New(rand.NewSource(18))
-	for i := range 5000 {
-		in, _ := json.Marshal(randomValue(r, 0))
-		var a, b any
-		ea := json.Unmarshal(in, &a)
-		eb := Unmarshal(in, &b)
-		if !sameError(ea, eb) || !reflect.DeepEqual(a, b) {
-			t.Fatalf("random %d %s: encoding/json %#v, %v; jsonx %#v, %v", i, in, a, ea, b, eb)
-		}
-	}
+	sameDecoding(t, "encoding/json", json.Unmarshal, Unmarshal, inputs, 18)
 }
 
 // decodeNumbersStd is what DecodeNumbers stands for.
@@ -156,28 +133,36 @@ func TestDecodeNumbersAsDecoder(t *testing.T) {
 		``,
 		`   `,
 	}
+	sameDecoding(t, "Decoder", decodeNumbersStd, DecodeNumbers, inputs, 27)
+}
+
+// sameDecoding decodes each input, and 5,000 random documents of seed,
+// with std and with ours, into a struct, a map and an interface, and fails
+// where the two part in value or error.
+func sameDecoding(t *testing.T, stdName string, std, ours func([]byte, any) error, inputs []string, seed int64) {
+	t.Helper()
 	for _, in := range inputs {
 		var a, b record
-		ea := decodeNumbersStd([]byte(in), &a)
-		eb := DecodeNumbers([]byte(in), &b)
+		ea := std([]byte(in), &a)
+		eb := ours([]byte(in), &b)
 		if !sameError(ea, eb) || !reflect.DeepEqual(a, b) {
-			t.Errorf("%s into a struct:\n Decoder %+v, %v\n jsonx   %+v, %v", in, a, ea, b, eb)
+			t.Errorf("%s into a struct:\n %s %+v, %v\n jsonx %+v, %v", in, stdName, a, ea, b, eb)
 		}
 		var ma, mb map[string]any
-		ea = decodeNumbersStd([]byte(in), &ma)
-		eb = DecodeNumbers([]byte(in), &mb)
+		ea = std([]byte(in), &ma)
+		eb = ours([]byte(in), &mb)
 		if !sameError(ea, eb) || !reflect.DeepEqual(ma, mb) {
-			t.Errorf("%s into a map:\n Decoder %#v, %v\n jsonx   %#v, %v", in, ma, ea, mb, eb)
+			t.Errorf("%s into a map:\n %s %#v, %v\n jsonx %#v, %v", in, stdName, ma, ea, mb, eb)
 		}
 	}
-	r := rand.New(rand.NewSource(27))
+	r := rand.New(rand.NewSource(seed))
 	for i := range 5000 {
 		in, _ := json.Marshal(randomValue(r, 0))
 		var a, b any
-		ea := decodeNumbersStd(in, &a)
-		eb := DecodeNumbers(in, &b)
+		ea := std(in, &a)
+		eb := ours(in, &b)
 		if !sameError(ea, eb) || !reflect.DeepEqual(a, b) {
-			t.Fatalf("random %d %s: Decoder %#v, %v; jsonx %#v, %v", i, in, a, ea, b, eb)
+			t.Fatalf("random %d %s: %s %#v, %v; jsonx %#v, %v", i, in, stdName, a, ea, b, eb)
 		}
 	}
 }
