@@ -68,7 +68,8 @@ type Handlers struct {
 	Now    func() time.Time
 
 	// BatchItems bounds the ingests of aggregated tasks running at once
-	// in the process (0: 100; ingestgroup.go).
+	// in the process (0: 100; ingestgroup.go). Enough of them keep the
+	// Batcher's transactions full: the app sets what fills all of them.
 	BatchItems int
 
 	adopt     adoptCoalescer // orders.go
