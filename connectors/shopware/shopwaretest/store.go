@@ -102,6 +102,10 @@ type store struct {
 	byOwner   map[string][]string // customer id → address ids, in creation order
 	tags      map[string]map[string]any
 	refs      map[string][]ref // entity → rows
+	// refIDs finds a row by id: an address renders its country and state
+	// on every read, and a scan of the 250 countries and their states was
+	// a tenth of the bench's CPU at a propagation's reads.
+	refIDs map[string]map[string]ref
 	orders    *orderBook       // orders.go
 	seq       int
 	last      time.Time
@@ -149,6 +153,14 @@ func newStore() *store {
 	s.refs["customer_group"] = []ref{{"id": NewID(), "name": "Standard customer group"}}
 	s.refs["payment_method"] = []ref{{"id": NewID(), "name": "Invoice", "active": true, "position": 1}, {"id": NewID(), "name": "Cash on delivery", "active": true, "position": 2}}
 	s.refs["salutation"] = []ref{{"id": NewID(), "salutationKey": "not_specified", "displayName": "Not specified"}, {"id": NewID(), "salutationKey": "mr", "displayName": "Mr."}, {"id": NewID(), "salutationKey": "mrs", "displayName": "Mrs."}}
+	s.refIDs = map[string]map[string]ref{}
+	for entity, rows := range s.refs {
+		byID := make(map[string]ref, len(rows))
+		for _, r := range rows {
+			byID[r["id"].(string)] = r
+		}
+		s.refIDs[entity] = byID
+	}
 	return s
 }
 
@@ -163,14 +175,7 @@ func (s *store) now() string {
 	return t.Format(tsLayout)
 }
 
-func (s *store) refByID(entity, id string) ref {
-	for _, r := range s.refs[entity] {
-		if r["id"] == id {
-			return r
-		}
-	}
-	return nil
-}
+func (s *store) refByID(entity, id string) ref { return s.refIDs[entity][id] }
 
 func (s *store) first(entity string) string { return s.refs[entity][0]["id"].(string) }
 
