@@ -106,9 +106,9 @@ type store struct {
 	// on every read, and a scan of the 250 countries and their states was
 	// a tenth of the bench's CPU at a propagation's reads.
 	refIDs map[string]map[string]ref
-	orders    *orderBook       // orders.go
-	seq       int
-	last      time.Time
+	orders *orderBook // orders.go
+	seq    int
+	last   time.Time
 }
 
 var customerFields = set("id", "email", "firstName", "lastName", "title", "company", "birthday", "customerNumber",
