@@ -140,7 +140,11 @@ func splitBatch(b []byte) ([][]byte, error) {
 // as if it had never been grouped; only if that enqueue fails does the
 // batch fail, and its retry runs the batch again: the ingests that
 // succeeded hold their claims for their delivery and merge again to no
-// effect.
+// effect. A failure that no retry can mend (asynq.SkipRetry: an instance
+// no longer configured, an id-only event of one that cannot fetch, a
+// payload that does not decode) goes back too: failing again as its own
+// task, it is archived as a dead letter with its reason and replayable,
+// where dropping it here lost the record without a trace.
 func (h *Handlers) IngestBatch(ctx context.Context, t *asynq.Task) error {
 	items, err := splitBatch(t.Payload())
 	if err != nil {
@@ -162,7 +166,7 @@ func (h *Handlers) IngestBatch(ctx context.Context, t *asynq.Task) error {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if err := h.ingestTask(ctx, item); err != nil && !errors.Is(err, asynq.SkipRetry) {
+			if err := h.ingestTask(ctx, item); err != nil {
 				mu.Lock()
 				failed = append(failed, item)
 				mu.Unlock()
@@ -171,12 +175,12 @@ func (h *Handlers) IngestBatch(ctx context.Context, t *asynq.Task) error {
 	}
 	wg.Wait()
 	for _, item := range failed {
-		p, err := decodeIngest(item)
-		if err != nil {
-			continue
+		opts := []asynq.Option{asynq.Queue(QueueIngest), asynq.MaxRetry(h.MaxRetry), asynq.Timeout(2 * time.Minute),
+			asynq.ProcessIn(RetryDelay(0, nil, nil))}
+		if p, err := decodeIngest(item); err == nil {
+			opts = append(opts, asynq.TaskID(ingestTaskID(p)))
 		}
-		task := asynq.NewTask(TypeIngest, item, asynq.Queue(QueueIngest), asynq.TaskID(ingestTaskID(p)),
-			asynq.MaxRetry(h.MaxRetry), asynq.Timeout(2*time.Minute), asynq.ProcessIn(RetryDelay(0, nil, nil)))
+		task := asynq.NewTask(TypeIngest, item, opts...)
 		if err := h.Queue.Enqueue(ctx, task); err != nil {
 			return fmt.Errorf("requeue a failed ingest of a batch: %w", err)
 		}

@@ -2,6 +2,8 @@ package sync
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/shophub/shophub/config"
+	"github.com/shophub/shophub/connectors"
 )
 
 // An ingest task is enqueued alone while the ingest queue is short, and
@@ -118,5 +121,42 @@ func TestGroupedIngestsAreAggregatedAndRun(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d of %d grouped ingests ran", conn.fetches.Load(), n)
 		}
+	}
+}
+
+// An ingest of a batch that fails for good (asynq.SkipRetry) is queued
+// again as its own task, not dropped: failing once more there, asynq
+// archives it as a dead letter with its reason.
+func TestIngestBatchRequeuesLastingFailures(t *testing.T) {
+	h, _, rdb := counterHandlers(t)
+	ctx := context.Background()
+	gone, err := NewIngestTask(IngestPayload{Instance: "removed-from-config", Resource: connectors.ResourceCustomer,
+		ExternalID: "7", EventID: "g1", SourceAt: time.Now(), Body: json.RawMessage(`{"id":7}`)}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	garbage := asynq.NewTask(TypeIngest, []byte(`{"instance":`))
+	if err := h.IngestBatch(ctx, AggregateIngest("g0", []*asynq.Task{gone, garbage, eventIngestTask(t, "ok1")})); err != nil {
+		t.Fatal(err)
+	}
+	got, err := asynq.NewInspectorFromRedisClient(rdb).ListScheduledTasks(QueueIngest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var payloads []string
+	for _, ti := range got {
+		if ti.Type != TypeIngest {
+			t.Errorf("requeued task of type %s", ti.Type)
+		}
+		payloads = append(payloads, string(ti.Payload))
+		if err := h.ingestTask(ctx, ti.Payload); !errors.Is(err, asynq.SkipRetry) {
+			t.Errorf("the requeued task %s fails with %v, want a SkipRetry (archived as a dead letter)", ti.ID, err)
+		}
+	}
+	sort.Strings(payloads)
+	want := []string{string(gone.Payload()), string(garbage.Payload())}
+	sort.Strings(want)
+	if fmt.Sprint(payloads) != fmt.Sprint(want) {
+		t.Fatalf("queued again: %q, want the unconfigured instance's ingest and the undecodable payload", payloads)
 	}
 }
