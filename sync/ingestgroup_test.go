@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/connectors"
 )
@@ -80,15 +81,8 @@ func TestIngestBatchRunsEachAndRequeuesFailures(t *testing.T) {
 	if err := h.IngestBatch(ctx, batch("e4", "e5")); err != nil {
 		t.Fatalf("a batch whose ingests failed and were queued again: %v", err)
 	}
-	got, err := asynq.NewInspectorFromRedisClient(rdb).ListScheduledTasks(QueueIngest)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ids []string
-	for _, ti := range got {
-		if ti.Type != TypeIngest {
-			t.Errorf("requeued task of type %s", ti.Type)
-		}
+	for _, ti := range requeuedIngests(t, rdb) {
 		ids = append(ids, ti.ID)
 	}
 	sort.Strings(ids)
@@ -139,15 +133,8 @@ func TestIngestBatchRequeuesLastingFailures(t *testing.T) {
 	if err := h.IngestBatch(ctx, AggregateIngest("g0", []*asynq.Task{gone, garbage, eventIngestTask(t, "ok1")})); err != nil {
 		t.Fatal(err)
 	}
-	got, err := asynq.NewInspectorFromRedisClient(rdb).ListScheduledTasks(QueueIngest)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var payloads []string
-	for _, ti := range got {
-		if ti.Type != TypeIngest {
-			t.Errorf("requeued task of type %s", ti.Type)
-		}
+	for _, ti := range requeuedIngests(t, rdb) {
 		payloads = append(payloads, string(ti.Payload))
 		if err := h.ingestTask(ctx, ti.Payload); !errors.Is(err, asynq.SkipRetry) {
 			t.Errorf("the requeued task %s fails with %v, want a SkipRetry (archived as a dead letter)", ti.ID, err)
@@ -159,4 +146,20 @@ func TestIngestBatchRequeuesLastingFailures(t *testing.T) {
 	if fmt.Sprint(payloads) != fmt.Sprint(want) {
 		t.Fatalf("queued again: %q, want the unconfigured instance's ingest and the undecodable payload", payloads)
 	}
+}
+
+// requeuedIngests lists the ingest tasks a batch queued again (scheduled,
+// each on its own).
+func requeuedIngests(t *testing.T, rdb redis.UniversalClient) []*asynq.TaskInfo {
+	t.Helper()
+	got, err := asynq.NewInspectorFromRedisClient(rdb).ListScheduledTasks(QueueIngest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ti := range got {
+		if ti.Type != TypeIngest {
+			t.Errorf("requeued task of type %s", ti.Type)
+		}
+	}
+	return got
 }
