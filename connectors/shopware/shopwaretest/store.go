@@ -104,7 +104,7 @@ type store struct {
 	refs      map[string][]ref // entity → rows
 	// refIDs finds a row by id: an address renders its country and state
 	// on every read, and a scan of the 250 countries and their states was
-	// a tenth of the bench's CPU at a propagation's reads.
+	// a twentieth of the bench process's CPU at a propagation's reads.
 	refIDs map[string]map[string]ref
 	orders *orderBook // orders.go
 	seq    int
