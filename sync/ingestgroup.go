@@ -5,7 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
+	"strconv"
 	gosync "sync"
 	"time"
 
@@ -58,9 +58,9 @@ type backlog struct {
 	pending int64
 }
 
-// ingestGroup is the asynq group an ingest task of record key joins, or
-// "" to enqueue it alone (no backlog, or the length could not be read).
-func (q *Queue) ingestGroup(ctx context.Context, key string) string {
+// ingestGroup is the asynq group an ingest task of payload p joins, or ""
+// to enqueue it alone (no backlog, or the length could not be read).
+func (q *Queue) ingestGroup(ctx context.Context, p *IngestPayload) string {
 	b := &q.backlog
 	b.mu.Lock()
 	if time.Since(b.at) >= backlogEvery {
@@ -79,15 +79,38 @@ func (q *Queue) ingestGroup(ctx context.Context, key string) string {
 	if !busy {
 		return ""
 	}
-	h := fnv.New32a()
-	h.Write([]byte(key))
-	return fmt.Sprintf("g%d", h.Sum32()%ingestGroups)
+	return groupNames[recordHash(p.Instance, p.Resource, p.ExternalID)%ingestGroups]
+}
+
+// groupNames are the ingest groups' names, g0 to g15.
+var groupNames = func() (n [ingestGroups]string) {
+	for i := range n {
+		n[i] = "g" + strconv.Itoa(i)
+	}
+	return n
+}()
+
+// recordHash is FNV-1a of a record's instance, resource and external id,
+// each behind a NUL: hash/fnv's over their concatenation, without building
+// it, once per webhook on the request path.
+func recordHash(parts ...string) uint32 {
+	const prime = 16777619
+	h := uint32(2166136261)
+	for i, s := range parts {
+		if i > 0 {
+			h *= prime // the NUL between two parts: h ^ 0 is h
+		}
+		for j := 0; j < len(s); j++ {
+			h = (h ^ uint32(s[j])) * prime
+		}
+	}
+	return h
 }
 
 // EnqueueIngest enqueues an ingest task of payload p (NewIngestTask),
 // grouped for aggregation when the ingest queue has a backlog.
 func (q *Queue) EnqueueIngest(ctx context.Context, t *asynq.Task, p IngestPayload) (duplicate bool, err error) {
-	if g := q.ingestGroup(ctx, p.Instance+"\x00"+p.Resource+"\x00"+p.ExternalID); g != "" {
+	if g := q.ingestGroup(ctx, &p); g != "" {
 		return q.EnqueueNew(ctx, t, asynq.Group(g))
 	}
 	return q.EnqueueNew(ctx, t)

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +57,26 @@ func TestIngestGroupedOnlyBehindABacklog(t *testing.T) {
 	}
 	if len(groups) != 1 || groups[0].Size != 1 {
 		t.Fatalf("behind a backlog of %d: groups %+v, want the one task in one", ingestBacklog+1, groups)
+	}
+}
+
+// recordHash is hash/fnv's FNV-1a over the parts joined by NULs, so one
+// record's events keep meeting in one group.
+func TestRecordHashIsFNV1a(t *testing.T) {
+	for _, parts := range [][]string{
+		{"shopify", "customer", "1000001"},
+		{"", "", ""},
+		{"a", "", "b"},
+		{"shopware", "order", "018f0c0d\x00ü"},
+	} {
+		h := fnv.New32a()
+		h.Write([]byte(strings.Join(parts, "\x00")))
+		if got, want := recordHash(parts...), h.Sum32(); got != want {
+			t.Errorf("%q: %d, want %d", parts, got, want)
+		}
+	}
+	if groupNames[0] != "g0" || groupNames[ingestGroups-1] != fmt.Sprint("g", ingestGroups-1) {
+		t.Errorf("group names %q", groupNames)
 	}
 }
 

@@ -164,27 +164,6 @@ func NewIngestTask(p IngestPayload, maxRetry int) (*asynq.Task, error) {
 		asynq.Timeout(2*time.Minute)), nil
 }
 
-// marshalIngest is json.Marshal of p, except that a Body known to be valid
-// (BodyValid) is appended as it came: encoding/json would scan and copy
-// the record once more (compacting it, escaping HTML), about a third of
-// a webhook's work in the receiver besides the enqueue.
-func marshalIngest(p IngestPayload) ([]byte, error) {
-	if !p.BodyValid || len(p.Body) == 0 {
-		return json.Marshal(p)
-	}
-	body := p.Body
-	p.Body = nil
-	b, err := json.Marshal(p)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, 0, len(b)+len(body)+len(`,"body":`))
-	out = append(out, b[:len(b)-1]...) // without its closing brace
-	out = append(out, `,"body":`...)
-	out = append(out, body...)
-	return append(out, '}'), nil
-}
-
 // ingestTaskID: re-deliveries of one vendor event share an id; so do
 // re-listings of one record version.
 func ingestTaskID(p IngestPayload) string {

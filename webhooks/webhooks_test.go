@@ -4,16 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hibiken/asynq"
+	"github.com/shophub/shophub/api"
 	"github.com/shophub/shophub/config"
+	"github.com/shophub/shophub/connectors/shopify/shopifytest"
 	"github.com/shophub/shophub/connectors/shopware/shopwaretest"
 	shsync "github.com/shophub/shophub/sync"
 	"github.com/shophub/shophub/sync/redistest"
@@ -143,5 +148,58 @@ func BenchmarkLargeWebhook(b *testing.B) {
 		if w := post(e, h, body); w.Code != http.StatusOK {
 			b.Fatalf("%d %s", w.Code, w.Body)
 		}
+	}
+}
+
+// BenchmarkShopifyWebhook is the request path of one signed Shopify
+// customers/update delivery (~1.4 KB), as `shophub bench ingest-webhooks`
+// sends it, beside a bare handler that only reads the body and enqueues
+// it: the difference is what the receiver adds (verify, decode, payload,
+// answer). Both enqueue into the same real Redis.
+func BenchmarkShopifyWebhook(b *testing.B) {
+	rdb, _ := redistest.Client(b)
+	const secret = "bench-secret"
+	cfg := &config.Config{File: "test", Connectors: []config.Connector{{
+		Name: "shopify", Type: "shopify", WebhookSecret: secret,
+		Settings: map[string]any{"shop_url": "https://bench.myshopify.com", "access_token": "x"},
+	}}}
+	cfg.ApplyDefaults()
+	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	points, err := shsync.Build(context.Background(), cfg, log, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.Use(api.Recovery(log), api.RequestID)
+	(&webhooks.Receiver{Points: points, Queue: shsync.NewQueue(rdb), MaxBody: 64 << 20, MaxRetry: 3, Log: log}).Register(e)
+	client := asynq.NewClientFromRedisClient(rdb)
+	e.POST("/bare", func(c *gin.Context) {
+		body, _ := io.ReadAll(c.Request.Body)
+		if _, err := client.EnqueueContext(c.Request.Context(), asynq.NewTask("bench:bare", body, asynq.Queue("bare"))); err != nil {
+			c.Status(http.StatusServiceUnavailable)
+			return
+		}
+		c.Status(http.StatusOK)
+	})
+	emu := shopifytest.New(shopifytest.Options{WebhookSecret: secret})
+	defer emu.Close()
+	h, body := emu.SignedDelivery("customers/update", map[string]any{
+		"id": 1000001, "email": "kunde1@example.com", "first_name": "Bench", "last_name": "Kunde1",
+		"updated_at": "2026-12-03T10:00:00+01:00", "tags": "vip, newsletter, bench", "note": strings.Repeat("x", 1200)})
+	for _, path := range []string{"/webhooks/shopify", "/bare"} {
+		b.Run(strings.TrimPrefix(path[1:], "webhooks/"), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := range b.N {
+				req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+				req.Header = h.Clone()
+				req.Header.Set("X-Shopify-Webhook-Id", "bench-"+strconv.Itoa(i)+"-"+path)
+				w := httptest.NewRecorder()
+				e.ServeHTTP(w, req)
+				if w.Code != http.StatusOK {
+					b.Fatalf("%s: %d %s", path, w.Code, w.Body)
+				}
+			}
+		})
 	}
 }
