@@ -114,4 +114,3 @@ func appendTime(b []byte, t time.Time) ([]byte, bool) {
 	b = t.AppendFormat(b, time.RFC3339Nano)
 	return append(b, '"'), true
 }
-
