@@ -184,16 +184,22 @@ func (a *API) authorize(c *gin.Context, challenge string) {
 	c.Next()
 }
 
+const requestIDHeader = "X-Request-Id"
+
 // RequestID is middleware giving every request an id: the caller's
 // X-Request-ID when it is a clean id (set by a proxy in front), else a new
 // one. It is echoed in the response and carried in the request's context,
 // so the request's log lines and the tasks it enqueues carry it.
+//
+// The header is named in its canonical form (X-Request-Id, the same
+// header to HTTP): net/http allocates a canonical copy of any other
+// spelling on every lookup and set.
 func RequestID(c *gin.Context) {
-	id := logx.CleanID(c.GetHeader("X-Request-ID"))
+	id := logx.CleanID(c.Request.Header.Get(requestIDHeader))
 	if id == "" {
 		id = logx.NewID()
 	}
-	c.Header("X-Request-ID", id)
+	c.Writer.Header()[requestIDHeader] = []string{id}
 	c.Request = c.Request.WithContext(logx.WithRequestID(c.Request.Context(), id))
 	c.Next()
 }
