@@ -247,6 +247,10 @@ func TestConsoleInBrowser(t *testing.T) {
 		b.run("search",
 			chromedp.SendKeys(chromedp.CSS("input[name=q]"), "schmidt"),
 			chromedp.Submit(chromedp.CSS("input[name=q]")),
+			// The list before the search has #results too: wait for the
+			// page that answers it (its field holds the query as sent),
+			// or the read below may find the old page's node gone.
+			chromedp.WaitVisible(chromedp.CSS(`input[name=q][value="schmidt"]`)),
 			chromedp.WaitVisible(chromedp.CSS("#results")),
 		)
 		if got := b.text("#results"); !strings.Contains(got, app.LandscapeEmail()) {
