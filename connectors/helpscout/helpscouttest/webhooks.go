@@ -3,6 +3,7 @@ package helpscouttest
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"time"
 )
@@ -43,6 +44,9 @@ func (e *Emulator) notify(event string, payload any) {
 			req.Header = h.Clone()
 			resp, err := client.Do(req)
 			if err == nil {
+				// Read to the end so the connection is kept for the
+				// next delivery (net/http closes one closed unread).
+				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 				resp.Body.Close()
 				if resp.StatusCode < 300 {
 					e.deliveries.Add(1)

@@ -3,6 +3,7 @@ package shopwaretest
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"time"
@@ -95,6 +96,11 @@ func (e *Emulator) deliver(url string, body []byte) {
 		req.Header = header.Clone()
 		resp, err := e.client.Do(req)
 		if err == nil {
+			// Read to the end, as Shopware's HTTP client (Guzzle on curl)
+			// does, so the connection is kept for the next delivery: a
+			// body closed unread makes net/http close the connection, and
+			// every delivery dialled a new one.
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 			resp.Body.Close()
 			if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 				return
