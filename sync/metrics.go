@@ -1,12 +1,13 @@
 package sync
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shophub/shophub/internal/jsonx"
 	"github.com/shophub/shophub/metrics"
 )
 
@@ -17,14 +18,33 @@ func Observe(m *metrics.Metrics) asynq.MiddlewareFunc {
 		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
 			start := time.Now()
 			err := next.ProcessTask(ctx, t)
-			var p struct {
-				Instance string `json:"instance"`
-			}
-			_ = json.Unmarshal(t.Payload(), &p)
-			m.Task(t.Type(), p.Instance, time.Since(start), err != nil)
+			m.Task(t.Type(), taskInstance(t), time.Since(start), err != nil)
 			return err
 		})
 	}
+}
+
+// taskInstance is the connector instance a task's payload names, its
+// metrics label. The payloads shophub writes name it first, so it is read
+// there without decoding the rest: an ingest's payload carries the whole
+// record, and encoding/json scanned all of it (and an aggregated batch,
+// which is no JSON, to the end) for every task run.
+func taskInstance(t *asynq.Task) string {
+	b := t.Payload()
+	const first = `{"instance":"`
+	if rest, ok := bytes.CutPrefix(b, []byte(first)); ok {
+		if i := bytes.IndexByte(rest, '"'); i >= 0 && bytes.IndexByte(rest[:i], '\\') < 0 {
+			return string(rest[:i])
+		}
+	}
+	if t.Type() == TypeIngestBatch {
+		return "" // many instances' ingests
+	}
+	var p struct {
+		Instance string `json:"instance"`
+	}
+	_ = jsonx.Unmarshal(b, &p)
+	return p.Instance
 }
 
 // QueueCollector reports every queue's size by state (dead letters are the
