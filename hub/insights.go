@@ -624,17 +624,23 @@ func (s *Store) refreshChunk(ctx context.Context, opts InsightOptions, cause str
 	var out []InsightResult
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		out = nil
+		// The customers' rows are locked first, as a merge locks them: a
+		// customer's first recompute has no insight row to lock, and
+		// under READ COMMITTED two recomputes of one customer then ran
+		// side by side, the one that read before an order was linked
+		// writing last (an order adopted while the shop's next order was
+		// recomputed stayed out of the figures until the next event).
+		var known []uint64
+		if err := tx.Model(&Customer{}).Clauses(clause.Locking{Strength: "UPDATE"}).Where("id IN ?", ids).Pluck("id", &known).Error; err != nil {
+			return err
+		}
 		var existing []Insight
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("customer_id IN ?", ids).Find(&existing).Error; err != nil {
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("customer_id IN ?", known).Find(&existing).Error; err != nil {
 			return err
 		}
 		old := make(map[uint64]Insight, len(existing))
 		for _, e := range existing {
 			old[e.CustomerID] = e
-		}
-		var known []uint64
-		if err := tx.Model(&Customer{}).Where("id IN ?", ids).Pluck("id", &known).Error; err != nil {
-			return err
 		}
 		byOrders, byTickets, err := s.loadInsightInputs(tx, known)
 		if err != nil {
@@ -675,6 +681,9 @@ func (s *Store) refreshChunk(ctx context.Context, opts InsightOptions, cause str
 			r.Changes = insightChanges(id, before, in, cause, now)
 			changes = append(changes, r.Changes...)
 			out = append(out, r)
+		}
+		if s.beforeInsightWrite != nil {
+			s.beforeInsightWrite(known)
 		}
 		if len(upserts) > 0 {
 			if err := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "customer_id"}}, UpdateAll: true}).

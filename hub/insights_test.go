@@ -3,13 +3,74 @@ package hub_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/shophub/shophub/hub"
 	"github.com/shophub/shophub/hub/hubtest"
 )
+
+// Two recomputes of one customer that has no insights yet do not run side
+// by side: the one that read before an order was linked must not write
+// over the one that read after. The first recompute is held between its
+// reads and its write while the order is merged and a second recompute
+// runs; the figures must hold both orders. (READ COMMITTED on MariaDB let
+// the second pass the first, whose write then came last: an order adopted
+// while the shop's next order was recomputed stayed out of the figures.)
+//
+// MariaDB only: SQLite's store has one connection, which the held
+// recompute's transaction keeps, so nothing else could run meanwhile.
+func TestInsightRecomputesOfANewCustomerDoNotCross(t *testing.T) {
+	t.Parallel()
+	if os.Getenv(hubtest.EnvMySQL) == "" {
+		t.Skip(hubtest.EnvMySQL + " is not set: the race is MariaDB's (SQLite runs one transaction at a time)")
+	}
+	s := hubtest.MySQL(t)
+	ctx := context.Background()
+	at := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+	opts := hub.InsightOptions{LargeOrderUnits: 1000000, ComplaintDays: 14, Now: func() time.Time { return at.Add(24 * time.Hour) }}
+	id := mustMerge(t, s, hub.Policy{}, in("shop", "601", at, map[string]any{"email": "rosa@example.com"})).CustomerID
+	mergeOrder(t, s, "shop", "1", at, order(t, map[string]any{"total": "20.00", "customer_ref": "601", "placed_at": "2025-03-01T10:00:00Z"}))
+
+	held, release := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	s.SetBeforeInsightWrite(func([]uint64) {
+		if calls.Add(1) == 1 { // the first only (a sync.Once would hold the second too)
+			close(held)
+			<-release
+		}
+	})
+	first := make(chan error, 1)
+	go func() { _, err := s.RefreshInsights(ctx, opts, "order", id); first <- err }()
+	<-held // the first has read one order
+	mergeOrder(t, s, "shop", "2", at.Add(time.Minute), order(t, map[string]any{"total": "150.00", "customer_ref": "601", "placed_at": "2025-03-01T10:01:00Z"}))
+	second := make(chan error, 1)
+	go func() { _, err := s.RefreshInsights(ctx, opts, "order", id); second <- err }()
+	// The second either passes the held one (the fault) or waits for it;
+	// a second is long enough to tell.
+	select {
+	case err := <-second:
+		second <- err
+	case <-time.After(time.Second):
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-second; err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := s.Insights(ctx, id)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if got.Orders != 2 || got.LTV != "170.00" {
+		t.Errorf("insights hold %d orders worth %s, want 2 worth 170.00 (the recompute that read one wrote last)", got.Orders, got.LTV)
+	}
+}
 
 // A customer's indicators follow their orders and tickets, a change of
 // the profitability class leaves an insight change, and ScoreRFM scores

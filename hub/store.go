@@ -27,6 +27,9 @@ type Store struct {
 	// privacy keys tombstones and reads phones for erasure and export
 	// (privacy.go); set once at startup by SetPrivacyOptions.
 	privacy PrivacyOptions
+	// beforeInsightWrite, set by tests only (export_test.go), runs
+	// between a recompute's reads and its write.
+	beforeInsightWrite func(customerIDs []uint64)
 }
 
 // Open connects to MySQL/MariaDB (driver "mysql") or a SQLite file (driver
