@@ -3,9 +3,10 @@ package helpscouttest
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"time"
+
+	"github.com/shophub/shophub/connectors/emulator"
 )
 
 // SignedDelivery returns the headers and body Help Scout would POST for
@@ -44,10 +45,7 @@ func (e *Emulator) notify(event string, payload any) {
 			req.Header = h.Clone()
 			resp, err := client.Do(req)
 			if err == nil {
-				// Read to the end so the connection is kept for the
-				// next delivery (net/http closes one closed unread).
-				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-				resp.Body.Close()
+				emulator.Discard(resp)
 				if resp.StatusCode < 300 {
 					e.deliveries.Add(1)
 					return

@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -299,9 +298,6 @@ func (e *Emulator) sendWebhook(body []byte) {
 	}
 	resp, err := e.hc.Do(req)
 	if err == nil {
-		// Read to the end so the connection is kept for the next one
-		// (net/http closes a connection whose body was closed unread).
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-		_ = resp.Body.Close()
+		emulator.Discard(resp)
 	}
 }

@@ -5,10 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/shophub/shophub/connectors/emulator"
 )
 
 // delivery is one webhook event bound for one address. Retries reuse the
@@ -110,8 +111,7 @@ func (e *Emulator) post(d delivery) bool {
 	if err != nil {
 		return false
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-	_ = resp.Body.Close()
+	emulator.Discard(resp)
 	return resp.StatusCode >= 200 && resp.StatusCode < 300
 }
 

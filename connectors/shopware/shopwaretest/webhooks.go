@@ -3,10 +3,11 @@ package shopwaretest
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/shophub/shophub/connectors/emulator"
 )
 
 // emit turns one write's changes into webhook deliveries: one event per
@@ -96,12 +97,7 @@ func (e *Emulator) deliver(url string, body []byte) {
 		req.Header = header.Clone()
 		resp, err := e.client.Do(req)
 		if err == nil {
-			// Read to the end, as Shopware's HTTP client (Guzzle on curl)
-			// does, so the connection is kept for the next delivery: a
-			// body closed unread makes net/http close the connection, and
-			// every delivery dialled a new one.
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-			resp.Body.Close()
+			emulator.Discard(resp)
 			if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 				return
 			}
