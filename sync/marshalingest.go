@@ -15,37 +15,33 @@ import (
 // one payload per webhook, and json.Marshal's walk of the struct was a
 // twentieth of the request's CPU beside the enqueue.
 func marshalIngest(p IngestPayload) ([]byte, error) {
-	body := p.Body
-	if !p.BodyValid || len(body) == 0 {
-		body = nil
+	if len(p.Body) > 0 && !p.BodyValid {
+		return json.Marshal(p) // compacted and escaped as encoding/json does
 	}
-	out, ok := appendIngestFields(make([]byte, 0, 256+len(body)), &p, body == nil)
+	body := p.Body
+	p.Body = nil
+	out, ok := appendIngestFields(make([]byte, 0, 256+len(body)), &p)
 	if !ok {
 		var err error
-		if body == nil {
-			return json.Marshal(p)
-		}
-		p.Body = nil
 		if out, err = json.Marshal(p); err != nil {
 			return nil, err
 		}
 		out = out[:len(out)-1] // without its closing brace
 	}
-	if body != nil {
+	if len(body) > 0 {
 		out = append(out, `,"body":`...)
 		out = append(out, body...)
 	}
 	return append(out, '}'), nil
 }
 
-// appendIngestFields appends p's fields, as json.Marshal orders and writes
-// them, with the object's opening brace and without its closing one; with
-// withBody it writes p.Body in its place. It reports false, having written
-// nothing that counts, for what only encoding/json writes right: a string
-// to escape, a raw message to compact, a time it formats otherwise or
-// refuses.
-func appendIngestFields(b []byte, p *IngestPayload, withBody bool) ([]byte, bool) {
-	if len(p.Snapshot) > 0 || (withBody && len(p.Body) > 0) {
+// appendIngestFields appends p's fields but the body, as json.Marshal
+// orders and writes them, with the object's opening brace and without its
+// closing one. It reports false, having written nothing that counts, for
+// what only encoding/json writes right: a string to escape, a raw message
+// to compact, a time it formats otherwise or refuses.
+func appendIngestFields(b []byte, p *IngestPayload) ([]byte, bool) {
+	if len(p.Snapshot) > 0 {
 		return b, false
 	}
 	for _, s := range [...]string{p.Instance, p.Resource, p.ExternalID, p.EventID, p.RequestID, p.Delivery} {
