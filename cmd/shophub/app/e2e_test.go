@@ -5,9 +5,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -379,22 +376,15 @@ type backfillRequests struct {
 }
 
 func (b *backfillRequests) wrap(t *testing.T, target string) string {
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return proxyTo(t, target, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
 		if r.URL.Query().Has("updated_at_min") {
 			b.caughtUp.Store(true)
 		}
 		if !b.caughtUp.Load() {
 			b.n.Add(1)
 		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(ts.Close)
-	return ts.URL
+		next.ServeHTTP(w, r)
+	})
 }
 
 // storedCursor reads the cursor straight from the database, with shophub

@@ -5,6 +5,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"testing"
 	"time"
@@ -174,4 +178,19 @@ func poll(timeout time.Duration, cond func() bool) bool {
 // onlyShopify drops the Shopware connector, for tests about one side.
 func onlyShopify(c *config.Config) {
 	c.Connectors = c.Connectors[:1]
+}
+
+// proxyTo serves a reverse proxy to target on a test server and returns
+// its URL; every request passes through front, which forwards it with
+// next or answers it itself (the proxies tests put in front of vendors).
+func proxyTo(t *testing.T, target string, front func(w http.ResponseWriter, r *http.Request, next http.Handler)) string {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { front(w, r, rp) }))
+	t.Cleanup(ts.Close)
+	return ts.URL
 }

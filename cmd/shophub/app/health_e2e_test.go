@@ -5,9 +5,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -25,12 +22,7 @@ type switchProxy struct {
 }
 
 func (p *switchProxy) wrap(t *testing.T, target string) string {
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return proxyTo(t, target, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
 		if p.down.Load() {
 			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 				if tc, ok := conn.(*net.TCPConn); ok {
@@ -40,10 +32,8 @@ func (p *switchProxy) wrap(t *testing.T, target string) string {
 			}
 			return
 		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(ts.Close)
-	return ts.URL
+		next.ServeHTTP(w, r)
+	})
 }
 
 func readyz(t *testing.T, base string) (int, map[string]any) {

@@ -3,9 +3,6 @@ package app_test
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,12 +20,7 @@ type slowProxy struct {
 }
 
 func (p *slowProxy) wrap(t *testing.T, target string) string {
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return proxyTo(t, target, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
 		n := p.inFlight.Add(1)
 		defer p.inFlight.Add(-1)
 		for {
@@ -38,11 +30,9 @@ func (p *slowProxy) wrap(t *testing.T, target string) string {
 			}
 		}
 		time.Sleep(p.delay)
-		rp.ServeHTTP(w, r)
+		next.ServeHTTP(w, r)
 		p.served.Add(1)
-	}))
-	t.Cleanup(ts.Close)
-	return ts.URL
+	})
 }
 
 // A slow target cannot take every worker slot: with worker.concurrency 8
