@@ -30,48 +30,70 @@ func (m *Mapping) ReadsHub(resource string) bool {
 	return r.outbound.readsHub
 }
 
+// ReadsHubKey is ReadsHub for one piece of knowledge (`_hub.shops`): a
+// rule reading all of `_hub`, or an expression naming `_hub` and the key,
+// counts too. The pipeline re-pushes a customer when the shops holding it
+// change only to touchpoints rendering them.
+func (m *Mapping) ReadsHubKey(resource, key string) bool {
+	r := m.resources[resource]
+	if r == nil || r.outbound == nil || !r.outbound.readsHub {
+		return false
+	}
+	return m.directionReadsHub(r.outbound, key)
+}
+
 // readsHubOf computes direction.readsHub at compile time.
-func (m *Mapping) readsHubOf(d *direction) bool {
-	if d.skipWhen != nil && readsHubExpr(d.skipWhen) && !m.settledFalse(d.skipWhen) {
+func (m *Mapping) readsHubOf(d *direction) bool { return m.directionReadsHub(d, "") }
+
+// directionReadsHub: d reads knowledge key ("": any).
+func (m *Mapping) directionReadsHub(d *direction, key string) bool {
+	if d.skipWhen != nil && readsHubExpr(d.skipWhen, key) && !m.settledFalse(d.skipWhen) {
 		return true
 	}
 	for _, f := range d.fields {
-		if m.ruleReadsHub(f) {
+		if m.ruleReadsHub(f, key) {
 			return true
 		}
 	}
 	return false
 }
 
-func (m *Mapping) ruleReadsHub(r *rule) bool {
+func (m *Mapping) ruleReadsHub(r *rule, key string) bool {
 	if r == nil || (r.when != nil && m.settledFalse(r.when)) {
 		return false
 	}
+	path := HubKey + "."
+	if key != "" {
+		path += key
+	}
 	for _, p := range r.from {
-		if p.text == HubKey || strings.HasPrefix(p.text, HubKey+".") {
+		if p.text == HubKey || strings.HasPrefix(p.text, path) && (key == "" || p.text == path || strings.HasPrefix(p.text, path+".")) {
 			return true
 		}
 	}
-	if readsHubExpr(r.expr) || readsHubExpr(r.when) {
+	if readsHubExpr(r.expr, key) || readsHubExpr(r.when, key) {
 		return true
 	}
-	if r.pick != nil && readsHubExpr(r.pick.cond) {
+	if r.pick != nil && readsHubExpr(r.pick.cond, key) {
 		return true
 	}
 	for _, o := range r.object {
-		if m.ruleReadsHub(o) {
+		if m.ruleReadsHub(o, key) {
 			return true
 		}
 	}
 	for _, l := range r.list {
-		if m.ruleReadsHub(l) {
+		if m.ruleReadsHub(l, key) {
 			return true
 		}
 	}
-	return m.ruleReadsHub(r.each)
+	return m.ruleReadsHub(r.each, key)
 }
 
-func readsHubExpr(p *program) bool { return p != nil && strings.Contains(p.text, HubKey) }
+// readsHubExpr: the expression names `_hub` (and key, when one is given).
+func readsHubExpr(p *program, key string) bool {
+	return p != nil && strings.Contains(p.text, HubKey) && (key == "" || strings.Contains(p.text, key))
+}
 
 // settledFalse reports whether condition p is false for every record
 // given the mapping's settings: p is a conjunction (&&, and) one of whose

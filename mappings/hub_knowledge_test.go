@@ -136,3 +136,32 @@ resources:
 		}
 	}
 }
+
+func TestReadsHubKey(t *testing.T) {
+	cases := []struct {
+		name, outbound string
+		shops, any     bool
+	}{
+		{"a path under the key", "properties: {from: _hub.shops, transform: [join]}", true, true},
+		{"another key", "segment: {from: _hub.segment}", false, true},
+		{"a key that starts like it", "x: {from: _hub.shopsx}", false, true},
+		{"all knowledge", "x: {from: _hub}", true, true},
+		{"an expression naming it", "x: {expr: \"join(_hub.shops, ', ')\"}", true, true},
+		{"no knowledge", "firstName: first_name", false, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := "version: 1\nresources:\n  customer:\n    inbound:\n      fields:\n        email: email\n    outbound:\n      fields:\n        " + c.outbound + "\n"
+			m, err := Compile("test.yaml", []byte(src), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := m.ReadsHubKey("customer", "shops"); got != c.shops {
+				t.Errorf("ReadsHubKey(shops) = %v, want %v", got, c.shops)
+			}
+			if got := m.ReadsHub("customer"); got != c.any {
+				t.Errorf("ReadsHub = %v, want %v", got, c.any)
+			}
+		})
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/hub"
+	"github.com/shophub/shophub/internal/logx"
 	"github.com/shophub/shophub/mappings"
 )
 
@@ -112,13 +113,36 @@ func (h *Handlers) refreshKnowledge(ctx context.Context, customerID uint64, log 
 
 // pushKnowledge enqueues the pushes of refreshKnowledge.
 func (h *Handlers) pushKnowledge(ctx context.Context, customerID uint64, log *slog.Logger) {
+	h.enqueueKnowledge(ctx, customerID, h.insightTargets(), func(ctx context.Context) (string, error) { return h.knowledgeKey(ctx, customerID) }, log)
+}
+
+// linkAdded re-pushes a customer to the other touchpoints whose mappings
+// render hub knowledge when a touchpoint got its first record of the
+// customer (a push created or found it, or its own record was linked
+// without changing the customer): the shops holding the customer
+// (_hub.shops) changed, and no change of the customer would push them.
+func (h *Handlers) linkAdded(ctx context.Context, customerID uint64, instance string) {
+	var targets []*Touchpoint
+	for _, tp := range h.insightTargets() { // insights.go
+		if tp.Name != instance && tp.Mapping.ReadsHubKey(connectors.ResourceCustomer, "shops") {
+			targets = append(targets, tp)
+		}
+	}
+	if len(targets) > 0 {
+		h.enqueueKnowledge(ctx, customerID, targets, func(context.Context) (string, error) { return "link-" + instance, nil }, logx.Logger(ctx, h.Log))
+	}
+}
+
+// enqueueKnowledge enqueues a push of the customer to targets under the
+// knowledge key keyOf returns.
+func (h *Handlers) enqueueKnowledge(ctx context.Context, customerID uint64, targets []*Touchpoint, keyOf func(context.Context) (string, error), log *slog.Logger) {
 	var cust *hub.Customer
 	var key string
-	for _, tp := range h.insightTargets() { // insights.go
+	for _, tp := range targets {
 		if cust == nil {
 			c, _, err := h.Store.Customer(ctx, customerID)
 			if err == nil {
-				key, err = h.knowledgeKey(ctx, customerID)
+				key, err = keyOf(ctx)
 			}
 			if err != nil {
 				log.Warn("hub knowledge not refreshed", "customer_id", customerID, "err", err)
