@@ -172,6 +172,7 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				if err := jsonx.Unmarshal([]byte(ls.row.LastPushedDoc), &m.pushed); err != nil {
 					return fmt.Errorf("link %d pushed doc: %w", ls.row.ID, err)
 				}
+				m.pushed, m.filled = PushedFills(m.pushed)
 				if ls.row.LastPushedAt != nil {
 					m.pushedAt = *ls.row.LastPushedAt
 				}

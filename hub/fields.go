@@ -28,6 +28,10 @@ type merger struct {
 	// pushed is what the hub last pushed to this record: a value equal to
 	// it is our own write coming back, not an edit at the source.
 	pushed map[string]any
+	// filled is what the target filled in for that push where the hub
+	// holds nothing (FilledKey), by path: as the target holds our write,
+	// it stands for the pushed value there.
+	filled map[string]any
 	// pushedAt is when that push was recorded (zero when unknown).
 	pushedAt time.Time
 	// baselineAt is the baseline's source time (the link's last inbound
@@ -64,6 +68,8 @@ type slot struct {
 	hadOld      bool
 	pushed      any
 	hadPushed   bool
+	// filled: pushed is the target's fill for our empty value (FilledKey).
+	filled bool
 }
 
 func (m *merger) apply(custID uint64, created bool) {
@@ -83,6 +89,7 @@ func (m *merger) apply(custID uint64, created bool) {
 		s.cur, s.has = m.data[f]
 		s.old, s.hadOld = m.baseline[f]
 		s.pushed, s.hadPushed = m.pushed[f]
+		m.fill(&s)
 		if m.decide(custID, s, nv) {
 			m.data[f] = nv
 		}
@@ -106,6 +113,7 @@ func (m *merger) applyAddress(custID uint64, f string, nv any) {
 		s := slot{path: paths[i], field: f, hadOld: hadBase, hadPushed: hadPushed}
 		s.cur, s.has = ca[k]
 		s.old, s.pushed = subValue(ba, k), subValue(pa, k)
+		m.fill(&s)
 		v := subValue(na, k)
 		if !m.decide(custID, s, v) {
 			continue
@@ -120,6 +128,14 @@ func (m *merger) applyAddress(custID uint64, f string, nv any) {
 		} else {
 			ca[k] = v
 		}
+	}
+}
+
+// fill puts the target's fill in place of the pushed value where it filled
+// the path in.
+func (m *merger) fill(s *slot) {
+	if v, ok := m.filled[s.path]; ok {
+		s.pushed, s.hadPushed, s.filled = v, true, true
 	}
 }
 
@@ -140,6 +156,11 @@ func (m *merger) decide(custID uint64, s slot, nv any) bool {
 		// that later repeated it: an echo of our own push is nobody's
 		// edit, and a delayed but genuinely later edit elsewhere must
 		// still win over it.
+		return false
+	}
+	if s.filled && (!s.has || isEmpty(s.cur)) && jsonEqual(s.pushed, nv) {
+		// What the target made of our write where the hub holds nothing
+		// (FilledKey): nobody's value, and no reason to push again.
 		return false
 	}
 	back := m.changedBack(s, nv)
@@ -350,27 +371,36 @@ func changedBackPossible(in Inbound, baselineAt, pushedAt *time.Time, pushedDoc 
 	if jsonx.Unmarshal([]byte(pushedDoc), &pushed) != nil {
 		return false
 	}
+	pushed, fills := PushedFills(pushed)
 	for f, nv := range in.Doc {
 		pv, ok := pushed[f]
-		if !ok {
-			continue
-		}
 		if !isAddress(f) {
-			if in.Coverage.Assert(f) == mappings.AssertFull && !isEmpty(nv) && !jsonEqual(pv, nv) {
+			if fv, filled := fills[f]; filled {
+				pv, ok = fv, true
+			}
+			if ok && in.Coverage.Assert(f) == mappings.AssertFull && !isEmpty(nv) && !jsonEqual(pv, nv) {
 				return true
 			}
 			continue
 		}
-		pa, ok := pv.(map[string]any)
-		if !ok {
+		pa, isMap := pv.(map[string]any)
+		if !isMap && len(fills) == 0 {
 			continue
 		}
 		na, _ := nv.(map[string]any)
 		for i, k := range mappings.AddressKeys {
-			if in.Coverage.Assert(addressPaths[f][i]) != mappings.AssertFull {
+			path := addressPaths[f][i]
+			if in.Coverage.Assert(path) != mappings.AssertFull {
 				continue
 			}
-			if v := subValue(na, k); !isEmpty(v) && !jsonEqual(subValue(pa, k), v) {
+			was, filled := fills[path]
+			if !filled {
+				if !isMap {
+					continue
+				}
+				was = subValue(pa, k)
+			}
+			if v := subValue(na, k); !isEmpty(v) && !jsonEqual(was, v) {
 				return true
 			}
 		}

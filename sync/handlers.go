@@ -243,6 +243,8 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 	if res.OutboxID != 0 {
 		log.Debug("customer changed", "customer_id", res.CustomerID, "version", res.Version, "fields", res.Changed)
 		h.dispatchLogged(ctx, []hub.OutboxEvent{eventOf(in, res)})
+	} else if res.Linked {
+		h.linkAdded(ctx, res.CustomerID, tp.Name)
 	}
 	if len(p.Snapshot) > 0 && !p.hasBody() && p.Resource == connectors.ResourceCustomer {
 		return h.recoverOverwritten(ctx, tp, p, res.CustomerID, doc, at, seen, log) // overwritten.go
@@ -478,7 +480,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("render %s payload: %w: %w", p.Instance, err, asynq.SkipRetry)
 	}
 	hash := hub.HashDoc(payload)
-	extID, last := "", map[string]any(nil)
+	extID, last, fills := "", map[string]any(nil), map[string]any(nil)
 	if link != nil {
 		extID = link.ExternalID
 		// A knowledge refresh (an order, ticket or score changed what the
@@ -489,7 +491,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		if hash == link.LastPushedHash && (!p.Force || p.Knowledge != "") {
 			return h.recordPush(ctx, p, extID, hash, cust.Version)
 		}
-		last = decodeLinkDoc(link.LastPushedDoc)
+		last, fills = decodePushedDoc(link.LastPushedDoc)
 	}
 	// Read before write: what the target holds now is merged into the hub
 	// first (an edit there the hub has not seen yet is the newest truth,
@@ -571,8 +573,11 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if extID != "" {
 		var changed bool
 		if write, changed = h.changes(tp, p.Resource, doc, cur, last, payload); !changed {
-			// The target holds everything already: no write, no echo.
-			overtaken, err := h.recordPushed(ctx, p, link, extID, hash, cust.Version, pushedView(tp, p.Resource, doc)) // pushfront.go
+			// The target holds everything already: no write, no echo. Its
+			// fills stay recorded while it holds them.
+			view := pushedView(tp, p.Resource, doc)
+			withFills(view, hub.TargetFills(tp.Mapping.Coverage(p.Resource), view, cur, fills, cur, false))
+			overtaken, err := h.recordPushed(ctx, p, link, extID, hash, cust.Version, view) // pushfront.go
 			return h.afterPush(ctx, p, cust.Version, overtaken, err)
 		}
 	}
@@ -618,6 +623,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	// recognised by the values pushed, and a new link must exist before the
 	// next push, or that push would create the record a second time.
 	view := pushedView(tp, p.Resource, doc)
+	withFills(view, h.targetFills(tp, p.Resource, doc, view, rec, fills, cur, extID == ""))
 	if waiting {
 		// Part of the write was left out (a Magento attribute the store
 		// lacks): neither the knowledge nor the render is a baseline, so
@@ -632,12 +638,34 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	}
 	if err == nil && link == nil {
 		err = h.seedBaseline(ctx, tp, p.Resource, rec, pushedView(tp, p.Resource, doc)) // poll.go
+		h.linkAdded(ctx, p.CustomerID, tp.Name)
 	}
 	if err == nil && !waiting && (link == nil || linkWaits) {
 		err = h.Store.Unwait(ctx, p.CustomerID, p.Instance, p.Resource)
 	}
 	trace.Mark(trace.Event{Step: trace.PushRecorded, Instance: p.Instance, ExternalID: rec.ExternalID, CustomerID: p.CustomerID, Version: cust.Version})
 	return h.afterPush(ctx, p, cust.Version, overtaken, err)
+}
+
+// targetFills is what the target filled in with our write where the hub
+// holds nothing (hub.TargetFills), read from the write's answer: its
+// read-back, mapped in as the hub's doc and the pushed view would be.
+func (h *Handlers) targetFills(tp *Touchpoint, resource string, doc, view map[string]any, rec *connectors.Record, prev, before map[string]any, created bool) map[string]any {
+	if rec == nil || rec.Data == nil || resource != connectors.ResourceCustomer {
+		return nil
+	}
+	after, err := tp.Mapping.InboundWith(resource, rec.Data, doc, view)
+	if err != nil {
+		return nil
+	}
+	return hub.TargetFills(tp.Mapping.Coverage(resource), view, after, prev, before, created)
+}
+
+// withFills records fills with a pushed view (hub.FilledKey).
+func withFills(view, fills map[string]any) {
+	if len(fills) > 0 {
+		view[hub.FilledKey] = fills
+	}
 }
 
 // afterPush pushes again when the hub moved on while this push ran: the

@@ -203,12 +203,18 @@ func (h *Handlers) changes(tp *Touchpoint, resource string, doc, cur, last, payl
 // decodeLinkDoc decodes a doc a link stores (the last pushed, the last
 // inbound); nil when there is none.
 func decodeLinkDoc(s string) map[string]any {
+	doc, _ := decodePushedDoc(s)
+	return doc
+}
+
+// decodePushedDoc is a link's pushed doc and, apart, the target's fills
+// recorded with it (hub.FilledKey).
+func decodePushedDoc(s string) (doc, fills map[string]any) {
 	if s == "" {
-		return nil
+		return nil, nil
 	}
-	var out map[string]any
-	if jsonx.Unmarshal([]byte(s), &out) != nil {
-		return nil
+	if jsonx.Unmarshal([]byte(s), &doc) != nil {
+		return nil, nil
 	}
-	return out
+	return hub.PushedFills(doc)
 }

@@ -622,7 +622,7 @@ func runConvergence(t *testing.T, seed uint64) {
 			t.Errorf("seed %d customer %d (hub %d v%d): hub lost edits:\n  %s", seed, ci, c.id, hc.Version, strings.Join(lost, "\n  "))
 		}
 		for _, n := range sixTouchpoints {
-			if d := diffOnCoverage(covs[n], hub, s.view(t, n, c.links[n])); len(d) > 0 {
+			if d := diffFromHub(covs[n], hub, s.view(t, n, c.links[n]), s.fillsAt(t, c.id, n)); len(d) > 0 {
 				t.Errorf("seed %d customer %d: %s differs from the hub on its coverage:\n  %s", seed, ci, n, strings.Join(d, "\n  "))
 			}
 		}

@@ -292,4 +292,20 @@ func TestERPRestWeclappSyncsBothWays(t *testing.T) {
 	if after.Version != before.Version {
 		t.Errorf("hub version moved from %d to %d with nobody editing: an echo loop", before.Version, after.Version)
 	}
+
+	// A customer born in a shop: the number weclapp gives the record our
+	// push created is the ERP's assertion (a path our writes never cover),
+	// not a value filled in for ours (hub.FilledKey).
+	born := "geboren@example.com"
+	e.shopify.CreateCustomer(map[string]any{"email": born, "first_name": "Gesa", "last_name": "Geboren"})
+	var bornID string
+	eventually(t, poll+15*time.Second, "weclapp's number for a shop-born customer never reached the hub", func() bool {
+		c, data := e.hubCustomer(t, born)
+		if c == nil {
+			return false
+		}
+		bornID = e.linkOf(t, c.ID, "weclapp")
+		r, _ := emu.Customer(bornID)
+		return bornID != "" && r["customerNumber"] != nil && data["customer_number"] == r["customerNumber"]
+	})
 }

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -69,5 +70,79 @@ func TestLongNamesReachHubAndShopware(t *testing.T) {
 	e.app.Store.DB().Model(&hub.Customer{}).Count(&customers)
 	if customers != 1 {
 		t.Errorf("%d hub customers, want 1", customers)
+	}
+}
+
+// Shopware cannot hold an address without names, nor a customer without a
+// default shipping address: the connector gives a new address the
+// customer's names and makes the billing address the shipping one, so that
+// Shopware takes the write. Both are Shopware's answer to our write, not
+// edits made there (hub.FilledKey): the hub's billing address stays without
+// names and it gets no shipping address, and no other shop gets what no
+// person gave (the Shopify customer's own address stays nameless). Before,
+// the hub took both from Shopware's echo and wrote the names to Shopify.
+func TestAddressNamesShopwareFillsStayThere(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	email := "fina.fill@example.com"
+	addr := func(street string) map[string]any {
+		return map[string]any{"address1": street, "city": "Berlin", "zip": "10115", "country_code": "DE"}
+	}
+	bill := addr("Rechnungsweg 1")
+	bill["default"] = true
+	id := e.shopify.CreateCustomer(map[string]any{"email": email, "first_name": "Fina", "last_name": "Fill",
+		"addresses": []any{bill}})
+	_, shopwareID := e.atShopware(t, email)
+	e.quiet(t)
+	// A second address, now Shopify's default: the hub's billing address
+	// changes, and Shopware's (its shipping address too) is updated in
+	// place, keeping the names it was given.
+	if err := e.shopify.UpdateCustomer(id, map[string]any{"addresses": []any{addr("Rechnungsweg 1"),
+		func() map[string]any { a := addr("Lieferstraße 2"); a["default"] = true; return a }()}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, "the new address never reached Shopware", func() bool {
+		sw, _ := e.shopware.Customer(shopwareID)
+		return strings.Contains(fmt.Sprint(sw), "Lieferstraße 2")
+	})
+	e.quiet(t)
+
+	sw, _ := e.shopware.Customer(shopwareID)
+	for _, k := range []string{"defaultBillingAddress", "defaultShippingAddress"} {
+		if a, _ := sw[k].(map[string]any); a == nil || a["firstName"] != "Fina" || a["lastName"] != "Fill" {
+			t.Errorf("Shopware %s %v, want the customer's names filled in", k, sw[k])
+		}
+	}
+	_, data := e.hubCustomer(t, email)
+	if a, _ := data["billing_address"].(map[string]any); a == nil || a["street"] != "Lieferstraße 2" || a["first_name"] != nil || a["last_name"] != nil {
+		t.Errorf("hub billing_address %v, want Shopify's new default address without names", data["billing_address"])
+	}
+	if a, ok := data["shipping_address"]; ok {
+		t.Errorf("hub shipping_address %v: Shopware's copy of the billing address became the hub's", a)
+	}
+	c, _ := e.shopify.Customer(id)
+	addrs, _ := c["addresses"].([]any)
+	for _, x := range addrs {
+		a, _ := x.(map[string]any)
+		if first, _ := a["first_name"].(string); first != "" {
+			t.Errorf("Shopify address %v got names no person gave", a)
+		}
+		if last, _ := a["last_name"].(string); last != "" {
+			t.Errorf("Shopify address %v got names no person gave", a)
+		}
+	}
+
+	// A name given at Shopware is an edit there, filled before or not.
+	if !e.shopware.UpdateCustomer(shopwareID, map[string]any{"defaultBillingAddress": map[string]any{"firstName": "Josefine"}}) {
+		t.Fatal("Shopware customer gone")
+	}
+	eventually(t, 20*time.Second, "the address name given at Shopware never reached Shopify", func() bool {
+		c, _ := e.shopify.Customer(id)
+		a, _ := c["default_address"].(map[string]any)
+		return a != nil && a["first_name"] == "Josefine"
+	})
+	e.quiet(t)
+	if _, data := e.hubCustomer(t, email); fmt.Sprint(data["billing_address"]) != "map[city:Berlin country:DE first_name:Josefine street:Lieferstraße 2 zip:10115]" {
+		t.Errorf("hub billing_address %v, want the name given at Shopware and no other", data["billing_address"])
 	}
 }
