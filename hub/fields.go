@@ -105,6 +105,15 @@ func (m *merger) applyAddress(custID uint64, f string, nv any) {
 	ca, _ := m.data[f].(map[string]any)
 	ba, hadBase := m.baseline[f].(map[string]any)
 	pa, hadPushed := m.pushed[f].(map[string]any)
+	own := false
+	if len(ca) == 0 && m.filledUnder(f) && m.wholeFill(f, ba) {
+		if m.sharedFill(f, na) {
+			return
+		}
+		// No longer the other address: an address of its own given at
+		// the target, every key of it, whatever the copy held.
+		own, hadBase, hadPushed = true, false, false
+	}
 	paths := addressPaths[f]
 	for i, k := range mappings.AddressKeys {
 		if m.in.Coverage != nil && m.in.Coverage.Assert(paths[i]) == mappings.AssertNone {
@@ -113,7 +122,9 @@ func (m *merger) applyAddress(custID uint64, f string, nv any) {
 		s := slot{path: paths[i], field: f, hadOld: hadBase, hadPushed: hadPushed}
 		s.cur, s.has = ca[k]
 		s.old, s.pushed = subValue(ba, k), subValue(pa, k)
-		m.fill(&s)
+		if !own {
+			m.fill(&s)
+		}
 		v := subValue(na, k)
 		if !m.decide(custID, s, v) {
 			continue
@@ -129,6 +140,48 @@ func (m *merger) applyAddress(custID uint64, f string, nv any) {
 			ca[k] = v
 		}
 	}
+}
+
+// sharedFill: of an address f the hub holds none of and the target filled
+// in for our write, the record's f is another of its addresses as it stands
+// (Shopware's default shipping address, made the billing address itself
+// for a customer without one). An edit of that address at the target is
+// an edit of the other one; f says nothing a person gave, only that the
+// two are one entity there.
+func (m *merger) sharedFill(f string, na map[string]any) bool {
+	if len(na) == 0 {
+		return true // nothing to give
+	}
+	for g, v := range m.in.Doc {
+		if g != f && isAddress(g) && jsonEqual(v, na) {
+			return true
+		}
+	}
+	return false
+}
+
+// wholeFill: the target's last record (its address f: base) held nothing
+// there but its fills, so the whole address was its copy; an address the
+// hub cleared keeps what the target held of its own as before.
+func (m *merger) wholeFill(f string, base map[string]any) bool {
+	for i, k := range mappings.AddressKeys {
+		if v := subValue(base, k); !isEmpty(v) {
+			if _, ok := m.filled[addressPaths[f][i]]; !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// filledUnder: a path of address f is a fill (FilledKey).
+func (m *merger) filledUnder(f string) bool {
+	for _, p := range addressPaths[f] {
+		if _, ok := m.filled[p]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // fill puts the target's fill in place of the pushed value where it filled

@@ -77,13 +77,23 @@ func TestFillsAreNoEdits(t *testing.T) {
 				t.Fatalf("after the echo: changed %v, outbox %d, billing %v, shipping %v; want the fills taken as nobody's",
 					r.Changed, r.OutboxID, got["billing_address"], got["shipping_address"])
 			}
-			given := map[string]any{"street": "Weg 1", "city": "Berlin", "country": "DE", "first_name": "Josefine", "last_name": "Fill"}
+			// The address edited in Shopware's admin: billing and shipping
+			// are one entity there, so both change; the hub has a billing
+			// address only, and the edit is that one's.
+			given := map[string]any{"street": "Gasse 2", "city": "Berlin", "country": "DE", "first_name": "Josefine", "last_name": "Fill"}
 			r = mustMerge(t, s, hub.Policy{}, in("shopware", "sw1", t0.Add(2e9), map[string]any{"email": "fina@example.com",
-				"first_name": "Fina", "last_name": "Fill", "billing_address": given, "shipping_address": filled}))
+				"first_name": "Fina", "last_name": "Fill", "billing_address": given, "shipping_address": given}))
 			got, _ = profile(t, s, a.CustomerID)
-			want := map[string]any{"street": "Weg 1", "city": "Berlin", "country": "DE", "first_name": "Josefine"}
+			want := map[string]any{"street": "Gasse 2", "city": "Berlin", "country": "DE", "first_name": "Josefine"}
 			if !cmp.Equal(got["billing_address"], want) || got["shipping_address"] != nil {
-				t.Errorf("after a name given at Shopware: billing %v, shipping %v; want %v and none", got["billing_address"], got["shipping_address"], want)
+				t.Errorf("after the address was edited at Shopware: billing %v, shipping %v; want %v and none", got["billing_address"], got["shipping_address"], want)
+			}
+			// A shipping address of its own given there is one.
+			own := map[string]any{"street": "Hof 3", "city": "Potsdam", "country": "DE", "first_name": "Josefine", "last_name": "Fill"}
+			mustMerge(t, s, hub.Policy{}, in("shopware", "sw1", t0.Add(3e9), map[string]any{"email": "fina@example.com",
+				"first_name": "Fina", "last_name": "Fill", "billing_address": given, "shipping_address": own}))
+			if got, _ = profile(t, s, a.CustomerID); !cmp.Equal(got["shipping_address"], own) {
+				t.Errorf("shipping %v, want the address given at Shopware %v", got["shipping_address"], own)
 			}
 		})
 	}

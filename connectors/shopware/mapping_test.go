@@ -145,31 +145,3 @@ func TestMappingRoundTrip(t *testing.T) {
 		t.Errorf("free-text region gave countryState %v", st)
 	}
 }
-
-// A default shipping address that is the billing address itself (one
-// entity) says nothing about a shipping address; its own address does.
-func TestMappingSharedShippingAddress(t *testing.T) {
-	m := compileMapping(t)
-	for _, c := range []struct {
-		name         string
-		shippingID   any
-		wantShipping bool
-	}{
-		{"its own address", "5f2b3c4d5e6f708192a3b4c5d6e7f809", true},
-		{"the billing address shared", "c0ffee00c0ffee00c0ffee00c0ffee00", false},
-		{"no id given", nil, true},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			rec := connectortest.FixtureJSON(t, "customer.json")
-			rec["defaultBillingAddressId"] = "c0ffee00c0ffee00c0ffee00c0ffee00"
-			rec["defaultShippingAddressId"] = c.shippingID
-			got, err := m.Inbound(connectors.ResourceCustomer, rec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, has := got["shipping_address"]; has != c.wantShipping || got["billing_address"] == nil {
-				t.Errorf("shipping_address %v, billing_address %v; want shipping %v", got["shipping_address"], got["billing_address"], c.wantShipping)
-			}
-		})
-	}
-}

@@ -303,12 +303,29 @@ func diffOnCoverage(cov coverage, hub, view map[string]any) []string {
 
 // diffFromHub is diffOnCoverage for a touchpoint the hub pushes to, which
 // may hold, where the hub holds nothing, exactly what it filled in for our
-// write there (fills, hub.FilledKey: Shopware's names on an address and
-// its shipping address, OXID's): a touchpoint that cannot hold an empty
-// value holds that, and nothing else.
+// write there (fills, hub.FilledKey: Shopware's names on an address), or,
+// for an address the hub has none of and the touchpoint filled in, its
+// other address shared (Shopware's shipping address, its billing address
+// itself): a touchpoint that cannot hold an empty value holds that, and
+// nothing else.
 func diffFromHub(cov coverage, hub, view, fills map[string]any) []string {
+	shared := map[string]bool{}
+	for p := range fills {
+		f, _, _ := strings.Cut(p, ".")
+		if _, has := hub[f]; has || shared[f] {
+			continue
+		}
+		for g, v := range view {
+			if g != f && strings.HasSuffix(g, "_address") && view[f] != nil && reflect.DeepEqual(v, view[f]) {
+				shared[f] = true
+			}
+		}
+	}
 	var out []string
 	for p := range cov {
+		if f, _, _ := strings.Cut(p, "."); shared[f] {
+			continue
+		}
 		if f, ok := fills[p]; ok && canon(valueAt(hub, p)) == "" && sameValue(f, valueAt(view, p)) {
 			continue
 		}
