@@ -235,6 +235,14 @@ func (s *Store) eraseTx(tx *gorm.DB, requestID, customerID uint64, action func(i
 		e.Removed["quarantine"] = res.RowsAffected
 	}
 
+	// The deliveries of the person's events first: they hang on the
+	// events, not the customer, and a pending one left behind would be
+	// relayed for an event that is gone.
+	res := tx.Where("event_id IN (?)", tx.Model(&Event{}).Select("id").Where("customer_id = ?", customerID)).Delete(&EventDelivery{})
+	if res.Error != nil {
+		return nil, fmt.Errorf("event deliveries: %w", res.Error)
+	}
+	e.Removed["event_deliveries"] = res.RowsAffected
 	for _, t := range customerTables {
 		res := tx.Where("customer_id = ?", customerID).Delete(t.model)
 		if res.Error != nil {
@@ -242,7 +250,7 @@ func (s *Store) eraseTx(tx *gorm.DB, requestID, customerID uint64, action func(i
 		}
 		e.Removed[t.name] = res.RowsAffected
 	}
-	res := tx.Where("customer_id = ?", customerID).Delete(&Link{})
+	res = tx.Where("customer_id = ?", customerID).Delete(&Link{})
 	if res.Error != nil {
 		return nil, res.Error
 	}

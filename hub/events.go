@@ -117,6 +117,18 @@ func (s *Store) RecordEvent(ctx context.Context, in NewEvent) (ev Event, created
 			} else if !errors.Is(err, gorm.ErrRecordNotFound) {
 				return err
 			}
+			// The customer's row, read under a shared lock before the
+			// event is written: an erasure (which deletes it) then either
+			// commits first, and there is no event, or waits for this one
+			// and deletes the event with the person. Read after the
+			// insert and unlocked, an erasure committing in between left
+			// the event, the person's data in it, behind.
+			var c Customer
+			if err := tx.Clauses(clause.Locking{Strength: "SHARE"}).Select("id", "version").Where("id = ?", in.CustomerID).Take(&c).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+				return fmt.Errorf("event for customer %d: %w", in.CustomerID, ErrNotFound)
+			} else if err != nil {
+				return err
+			}
 			data := in.Data
 			if data == nil {
 				data = map[string]any{}
@@ -136,10 +148,6 @@ func (s *Store) RecordEvent(ctx context.Context, in NewEvent) (ev Event, created
 				if err := tx.Create(&ds).Error; err != nil {
 					return err
 				}
-			}
-			var c Customer
-			if err := tx.Select("id", "version").Where("id = ?", in.CustomerID).Take(&c).Error; err != nil {
-				return fmt.Errorf("event for customer %d: %w", in.CustomerID, err)
 			}
 			created = true
 			return tx.Create(&Change{CustomerID: c.ID, Version: c.Version, Field: "event:" + in.Type,

@@ -202,6 +202,9 @@ func (h *Handlers) sinks(typ string) []string {
 func (h *Handlers) record(ctx context.Context, ne hub.NewEvent) (bool, error) {
 	ne.Targets = h.sinks(ne.Type)
 	ev, created, err := h.Store.RecordEvent(ctx, ne)
+	if errors.Is(err, hub.ErrNotFound) {
+		return false, nil // erased meanwhile: no occasion for anyone
+	}
 	if err != nil || !created {
 		return false, err
 	}
@@ -505,8 +508,8 @@ func (h *Handlers) eventDeliver(ctx context.Context, t *asynq.Task) error {
 		return h.Store.MarkDelivery(ctx, ev.ID, p.Instance, hub.DeliveryCancelled, ev.CancelReason, h.now())
 	}
 	cust, doc, err := h.Store.Customer(ctx, ev.CustomerID)
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil
+	if errors.Is(err, hub.ErrNotFound) {
+		return nil // erased: its events go with it
 	}
 	if err != nil {
 		return err
