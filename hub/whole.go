@@ -22,6 +22,18 @@ import (
 // its doc's customer_ref names was erased: then erased is true and nothing
 // may be written. isNew: there is no row yet (row is left as it was).
 func (s *Store) lockWhole(tx *gorm.DB, kind, instance, externalID string, doc map[string]any, row any) (erased, isNew bool, err error) {
+	// The row first, then the tombstones: an erasure deleting the row
+	// holds its lock, so this read waits for it and the tombstone check
+	// after it sees the erasure's tombstones (READ COMMITTED reads each
+	// statement anew). Checked before, an erasure committing in between
+	// left this merge to insert the erased record again, the person's
+	// email and address in it.
+	err = tx.Clauses(clause.Locking{Strength: "UPDATE"}).
+		Where("instance = ? AND external_id = ?", instance, externalID).Take(row).Error
+	isNew = errors.Is(err, gorm.ErrRecordNotFound)
+	if err != nil && !isNew {
+		return false, false, err
+	}
 	keys := []RecordKey{{instance, kind, externalID}}
 	if ref := stringField(doc, "customer_ref"); ref != "" {
 		keys = append(keys, RecordKey{instance, "customer", ref})
@@ -30,12 +42,6 @@ func (s *Store) lockWhole(tx *gorm.DB, kind, instance, externalID string, doc ma
 		return false, false, err
 	} else if len(hit) > 0 {
 		return true, false, nil
-	}
-	err = tx.Clauses(clause.Locking{Strength: "UPDATE"}).
-		Where("instance = ? AND external_id = ?", instance, externalID).Take(row).Error
-	isNew = errors.Is(err, gorm.ErrRecordNotFound)
-	if err != nil && !isNew {
-		return false, false, err
 	}
 	return false, isNew, nil
 }
