@@ -617,6 +617,17 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	} else if err != nil {
 		return pushError(p, err)
 	}
+	if recordLease == nil && rec.ExternalID != "" {
+		// A record this write created: its id-only echo, fetched under
+		// the record's lock, and a poll listing it (deferHeld) wait until
+		// the push has recorded the link and what the target filled in.
+		// Merged first, the echo is a record nobody pushed to, and the
+		// target's fills (Shopware's address names) become edits. Busy:
+		// the echo got there first, as before.
+		if l, err := h.recordLease(ctx, p.Instance, p.Resource, rec.ExternalID, 0); err == nil {
+			recordLease = l
+		}
+	}
 	logx.Logger(ctx, h.Log).Debug("pushed", "connector", p.Instance, "customer_id", p.CustomerID, "version", cust.Version, "external_id", rec.ExternalID)
 	trace.Mark(trace.Event{Step: trace.PushWritten, Instance: p.Instance, ExternalID: rec.ExternalID, CustomerID: p.CustomerID, Version: cust.Version})
 	// Recorded at once, before the vendor's echo can be merged: the echo is
