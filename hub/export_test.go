@@ -9,3 +9,7 @@ func (s *Store) SetBeforeInsightWrite(f func(customerIDs []uint64)) { s.beforeIn
 func (s *Store) TombstoneKey(instance, resource, externalID string) string {
 	return s.tombstoneKey(instance, resource, externalID)
 }
+
+// SetBeforeScoreWrite makes every scoring run of s call f between its read
+// and its write (nil: none).
+func (s *Store) SetBeforeScoreWrite(f func()) { s.beforeScoreWrite = f }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // ScoreResult says what a ScoreRFM run did.
@@ -184,26 +185,45 @@ func (s *Store) ScoreRFM(ctx context.Context, opts InsightOptions) (ScoreResult,
 		add(InsightProfitability, p.Profitability, n.Profitability)
 		add(InsightNextOrderDue, dayOf(p.NextOrderDue), dayOf(n.NextOrderDue))
 	}
-	res.Written = len(changes)
+	if s.beforeScoreWrite != nil {
+		s.beforeScoreWrite()
+	}
 	writeAt := time.Now()
 	stats := cuts.stats(now)
 	stats = append(stats, []any{statShopMedian, res.ShopMedianS, now})
-	err := db.Transaction(func(tx *gorm.DB) error {
-		// The boundaries of currencies nobody holds any more go.
-		if err := tx.Where("name LIKE ?", statCutsPrefix+"%").Delete(&InsightStat{}).Error; err != nil {
-			return err
-		}
-		if err := bulkUpsert(tx, "insight_stats", "name", []string{"name", "value", "updated_at"}, []string{"value", "updated_at"}, nil, stats); err != nil {
-			return err
-		}
-		// version counts up from what the row holds when it is written:
-		// an event may have recomputed the customer since the read.
-		if err := bulkUpsert(tx, "customer_insights", "customer_id",
-			[]string{"customer_id", "r", "f", "m", "segment", "profitability", "next_order_due", "version", "scored_at"},
-			[]string{"r", "f", "m", "segment", "profitability", "next_order_due", "scored_at"}, []string{"version"}, upd); err != nil {
-			return err
-		}
-		return bulkInsert(tx, "insight_changes", []string{"customer_id", "field", "old_value", "new_value", "cause", "created_at"}, changes)
+	err := retry(ctx, func() error {
+		return db.Transaction(func(tx *gorm.DB) error {
+			// The rows to write, locked, as they stand now: a customer an
+			// event recomputed since the read (RefreshInsights, which writes
+			// the provisional scores from the new figures) or an erasure
+			// removed keeps what is there; written, the scores of the figures
+			// read before would replace the newer ones until the next night,
+			// and an erased customer would get an insight row again.
+			kept, keptChanges, err := unmovedSince(tx, upd, changes)
+			if err != nil {
+				return err
+			}
+			res.Changed = res.Changed[:0:0]
+			for _, r := range kept {
+				res.Changed = append(res.Changed, r[0].(uint64))
+			}
+			res.Written = len(keptChanges)
+			// The boundaries of currencies nobody holds any more go.
+			if err := tx.Where("name LIKE ?", statCutsPrefix+"%").Delete(&InsightStat{}).Error; err != nil {
+				return err
+			}
+			if err := bulkUpsert(tx, "insight_stats", "name", []string{"name", "value", "updated_at"}, []string{"value", "updated_at"}, nil, stats); err != nil {
+				return err
+			}
+			// version counts up from what the row holds when it is written:
+			// an event may have recomputed the customer since the read.
+			if err := bulkUpsert(tx, "customer_insights", "customer_id",
+				[]string{"customer_id", "r", "f", "m", "segment", "profitability", "next_order_due", "version", "scored_at"},
+				[]string{"r", "f", "m", "segment", "profitability", "next_order_due", "scored_at"}, []string{"version"}, kept); err != nil {
+				return err
+			}
+			return bulkInsert(tx, "insight_changes", []string{"customer_id", "field", "old_value", "new_value", "cause", "created_at"}, keptChanges)
+		})
 	})
 	if err != nil {
 		return ScoreResult{}, fmt.Errorf("score: %w", err)
@@ -405,4 +425,41 @@ func dayOf(t *time.Time) string {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02")
+}
+
+// unmovedSince keeps the rows of upd (customer_id first, the version
+// written, one above the version read, eighth) whose insight row still
+// holds the version read, locking them, and the changes (customer_id
+// first) of those customers.
+func unmovedSince(tx *gorm.DB, upd, changes [][]any) (kept, keptChanges [][]any, err error) {
+	ids := make([]uint64, len(upd))
+	for i, r := range upd {
+		ids[i] = r[0].(uint64)
+	}
+	cur := make(map[uint64]int64, len(ids))
+	for chunk := range slices.Chunk(ids, batchSize) {
+		var rows []Insight
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Select("customer_id, version").
+			Where("customer_id IN ?", chunk).Order("customer_id").Find(&rows).Error; err != nil {
+			return nil, nil, err
+		}
+		for _, r := range rows {
+			cur[r.CustomerID] = r.Version
+		}
+	}
+	moved := map[uint64]bool{}
+	for _, r := range upd {
+		id := r[0].(uint64)
+		if v, ok := cur[id]; !ok || v != r[7].(int64)-1 {
+			moved[id] = true
+			continue
+		}
+		kept = append(kept, r)
+	}
+	for _, c := range changes {
+		if !moved[c[0].(uint64)] {
+			keptChanges = append(keptChanges, c)
+		}
+	}
+	return kept, keptChanges, nil
 }

@@ -350,3 +350,52 @@ func TestInsightsViewShowsReturnedLines(t *testing.T) {
 		})
 	}
 }
+
+// A customer an event recomputes while the nightly scoring runs keeps the
+// recompute's scores: the run read the figures before, and written, its
+// scores of the old figures replaced the newer ones until the next night.
+func TestScoringLeavesACustomerRecomputedMeanwhile(t *testing.T) {
+	t.Parallel()
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			ctx := context.Background()
+			at := time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)
+			opts := hub.InsightOptions{LargeOrderUnits: 1000000, ComplaintDays: 14, Now: func() time.Time { return at.Add(30 * 24 * time.Hour) }}
+			var ids []uint64
+			for i, n := range []int{1, 4} {
+				ref := fmt.Sprint(700 + i)
+				ids = append(ids, mustMerge(t, s, hub.Policy{}, in("shop", ref, at, map[string]any{"email": fmt.Sprintf("night%d@example.com", i)})).CustomerID)
+				for k := range n {
+					mergeOrder(t, s, "shop", fmt.Sprint(ref, "-", k), at, order(t, map[string]any{"total": "40.00", "customer_ref": ref,
+						"placed_at": at.Add(time.Duration(k) * 24 * time.Hour).Format(time.RFC3339)}))
+				}
+			}
+			if _, err := s.RefreshInsights(ctx, opts, "order", ids...); err != nil {
+				t.Fatal(err)
+			}
+			// The first night's run reads; the first customer orders four
+			// times more and is recomputed before the run writes.
+			var recomputed hub.Indicators
+			s.SetBeforeScoreWrite(func() {
+				for k := range 4 {
+					mergeOrder(t, s, "shop", fmt.Sprint("700-late-", k), at.Add(20*24*time.Hour), order(t, map[string]any{"total": "400.00",
+						"customer_ref": "700", "placed_at": at.Add(time.Duration(20+k) * 24 * time.Hour).Format(time.RFC3339)}))
+				}
+				if _, err := s.RefreshInsights(ctx, opts, "order", ids[0]); err != nil {
+					t.Error(err)
+				}
+				recomputed, _, _ = s.Insights(ctx, ids[0])
+			})
+			defer s.SetBeforeScoreWrite(nil)
+			if _, err := s.ScoreRFM(ctx, opts); err != nil {
+				t.Fatal(err)
+			}
+			got, _, _ := s.Insights(ctx, ids[0])
+			if got.R != recomputed.R || got.F != recomputed.F || got.M != recomputed.M || got.Segment != recomputed.Segment || got.Orders != 5 {
+				t.Errorf("after the run: R%d F%d M%d %s (%d orders); the recompute made R%d F%d M%d %s: the run's scores of one order replaced them",
+					got.R, got.F, got.M, got.Segment, got.Orders, recomputed.R, recomputed.F, recomputed.M, recomputed.Segment)
+			}
+		})
+	}
+}

@@ -30,6 +30,9 @@ type Store struct {
 	// beforeInsightWrite, set by tests only (export_test.go), runs
 	// between a recompute's reads and its write.
 	beforeInsightWrite func(customerIDs []uint64)
+	// beforeScoreWrite, set by tests only, runs between a scoring run's
+	// read and its write.
+	beforeScoreWrite func()
 }
 
 // Open connects to MySQL/MariaDB (driver "mysql") or a SQLite file (driver
