@@ -452,6 +452,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if !ok {
 		return errCustomerBusy
 	}
+	defer start.lease.Keep(ctx)()
 	trace.Mark(trace.Event{Step: trace.PushLocked, Instance: p.Instance, CustomerID: p.CustomerID, Version: p.Version})
 	cust, doc, links, link, linkWaits := start.cust, start.doc, start.links, start.link, start.linkWaits
 	if link != nil && link.VendorDeletedAt != nil {

@@ -348,3 +348,26 @@ func TestPushFrontGivesUpALeaseNobodyTakes(t *testing.T) {
 		t.Errorf("locks left: %v", keys)
 	}
 }
+
+// A lease kept (Lease.Keep) outlives its ttl until stopped, then expires.
+func TestLeaseKeptOutlivesItsTTL(t *testing.T) {
+	rdb, _ := redistest.Client(t)
+	q := NewQueue(rdb)
+	ctx := context.Background()
+	l, ok, err := q.Lock(ctx, "push:shop:customer:7", 300*time.Millisecond, 0)
+	if err != nil || !ok {
+		t.Fatalf("lock: %v %v", ok, err)
+	}
+	stop := l.Keep(ctx)
+	time.Sleep(time.Second)
+	if held, err := q.Held(ctx, "push:shop:customer:7"); err != nil || !held[0] {
+		t.Fatalf("kept lease gone after three ttls (%v, %v)", held, err)
+	}
+	stop()
+	time.Sleep(600 * time.Millisecond)
+	if held, err := q.Held(ctx, "push:shop:customer:7"); err != nil || held[0] {
+		t.Errorf("lease still held after stop and a ttl (%v, %v)", held, err)
+	}
+	var none *Lease
+	none.Keep(ctx)() // no lease: nothing to keep
+}

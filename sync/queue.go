@@ -147,6 +147,35 @@ func (l *Lease) Extend(ctx context.Context) (bool, error) {
 	return n == 1, err
 }
 
+// Keep renews the lease every third of its ttl until stop is called (or
+// ctx ends, or the lease is found lost): work that may outlast the ttl —
+// a push to a slow vendor, whose task may run for two minutes against a
+// 45 s lease — keeps its lock, and no second push of the same customer
+// starts beside it and creates the vendor record twice.
+func (l *Lease) Keep(ctx context.Context) (stop func()) {
+	if l == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(l.ttl / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if held, err := l.Extend(ctx); err != nil || !held {
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
 // Release gives the lock up, even when ctx is already cancelled.
 func (l *Lease) Release(ctx context.Context) {
 	_ = unlockScript.Run(context.WithoutCancel(ctx), l.q.Redis, []string{l.key}, l.token).Err()
