@@ -649,7 +649,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		return h.erasedWhilePushing(ctx, tp, p, rec.ExternalID, doc) // privacy.go
 	}
 	if err == nil && link == nil {
-		err = h.seedBaseline(ctx, tp, p.Resource, rec, pushedView(tp, p.Resource, doc)) // poll.go
+		err = h.seedBaseline(ctx, tp, p.Resource, rec, view) // poll.go: the fields written, as view names them
 		h.linkAdded(ctx, p.CustomerID, tp.Name)
 	}
 	if err == nil && !waiting && (link == nil || linkWaits) {
