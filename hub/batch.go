@@ -286,7 +286,13 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 	return results, nil
 }
 
-// loadLinks reads the links of every record in the batch.
+// loadLinks reads and locks the links of every record in the batch. The
+// merge writes each link back whole (its baseline, its deletion mark): read
+// unlocked, a deletion marked (MarkDeleted) or a newer record of the same
+// link merged while this batch waited for its customers' locks would be
+// overwritten by what the batch read before, the deletion undone and the
+// older baseline written back. Links are locked before customers; an
+// erasure locks the other way round, and a deadlock between them is retried.
 func loadLinks(tx *gorm.DB, ins []Inbound) (map[linkKey]*linkState, error) {
 	keys := make([][]any, 0, len(ins))
 	seen := map[linkKey]bool{}
@@ -298,7 +304,7 @@ func loadLinks(tx *gorm.DB, ins []Inbound) (map[linkKey]*linkState, error) {
 		}
 	}
 	var rows []Link
-	if err := tx.Where("(instance, resource, external_id) IN ?", keys).Find(&rows).Error; err != nil {
+	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("(instance, resource, external_id) IN ?", keys).Find(&rows).Error; err != nil {
 		return nil, err
 	}
 	out := make(map[linkKey]*linkState, len(ins))

@@ -106,11 +106,11 @@ func (s *Store) MergeCustomer(ctx context.Context, in Inbound, pol Policy) (Resu
 // transaction with a handful of multi-row statements. Records of one
 // customer within a batch apply in order, as if merged one by one.
 //
-// It is safe under any number of concurrent callers: every customer the
-// batch may touch is locked (in id order, so batches do not deadlock each
-// other), and a lost race on a unique key (two first sightings of one
-// email, one link) fails the transaction, which retries and finds the
-// winner's row.
+// It is safe under any number of concurrent callers: the records' links
+// and every customer the batch may touch are locked (links first, then
+// customers in id order), and a lost race on a unique key (two first
+// sightings of one email, one link) or a deadlock fails the transaction,
+// which retries and finds the winner's row.
 func (s *Store) MergeBatch(ctx context.Context, ins []Inbound, pol Policy) ([]Result, error) {
 	if len(ins) == 0 {
 		return nil, nil
