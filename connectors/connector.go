@@ -211,6 +211,20 @@ type Eraser interface {
 	Erase(ctx context.Context, resource, externalID, mode, token string) (outcome string, err error)
 }
 
+// Namer is a Writer whose vendor takes a new record's id from the client
+// (Shopware's ids are UUIDs the caller makes). The pipeline names the
+// record before it writes it and holds the record's lock from then on, so
+// the vendor's echo of the create, fetched under that lock, waits until
+// the push has recorded the link and what the target filled in. Created
+// by Upsert, the id is known only once the write returns, and a fast echo
+// can be merged before that as a record nobody pushed to.
+type Namer interface {
+	// NewExternalID names a record not yet written.
+	NewExternalID(resource string) string
+	// CreateAs creates the record under the id NewExternalID gave.
+	CreateAs(ctx context.Context, resource, externalID string, payload map[string]any) (*Record, error)
+}
+
 // Updater is a Writer that can update a record from the state the
 // pipeline has just read (it reads before it writes), instead of reading it
 // again itself. The record it returns carries the external id; its data

@@ -583,9 +583,30 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		}
 	}
 	var rec *connectors.Record
-	if u, ok := w.(connectors.Updater); ok && current != nil && current.ExternalID == extID && p.Conflicts < maxConflicts {
+	// create writes a new record; one the writer lets us name is named
+	// first, and its lock taken on that name before the write.
+	create := func() (*connectors.Record, error) {
+		n, ok := w.(connectors.Namer)
+		if !ok {
+			return w.Upsert(ctx, p.Resource, "", payload)
+		}
+		id := n.NewExternalID(p.Resource)
+		lease, err := h.recordLease(ctx, p.Instance, p.Resource, id, 0)
+		if err != nil {
+			return nil, err
+		}
+		if recordLease != nil && recordLease != start.record {
+			h.Queue.ReleaseAll(ctx, recordLease) // the record deleted at the vendor
+		}
+		recordLease = lease
+		return n.CreateAs(ctx, p.Resource, id, payload)
+	}
+	switch u, ok := w.(connectors.Updater); {
+	case extID == "":
+		rec, err = create()
+	case ok && current != nil && current.ExternalID == extID && p.Conflicts < maxConflicts:
 		rec, err = u.Update(ctx, p.Resource, current, write) // saves the writer its own read
-	} else {
+	default:
 		rec, err = w.Upsert(ctx, p.Resource, extID, write)
 	}
 	if errors.Is(err, connectors.ErrNotFound) && extID != "" {
@@ -600,7 +621,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 				return nil
 			}
 		}
-		rec, err = w.Upsert(ctx, p.Resource, "", payload)
+		rec, err = create()
 	}
 	waiting := errors.Is(err, connectors.ErrNotRepresentable)
 	if waiting {
@@ -619,12 +640,13 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		return pushError(p, err)
 	}
 	if recordLease == nil && rec.ExternalID != "" {
-		// A record this write created: its id-only echo, fetched under
-		// the record's lock, and a poll listing it (deferHeld) wait until
-		// the push has recorded the link and what the target filled in.
-		// Merged first, the echo is a record nobody pushed to, and the
-		// target's fills (Shopware's address names) become edits. Busy:
-		// the echo got there first, as before.
+		// A record this write created, named by the vendor: its id-only
+		// echo, fetched under the record's lock, and a poll listing it
+		// (deferHeld) wait until the push has recorded the link and what
+		// the target filled in. Merged first, the echo is a record nobody
+		// pushed to, and the target's fills (Shopware's address names)
+		// become edits. Busy: the echo got there first. A writer that lets
+		// us name the record (create) closes that window.
 		if l, err := h.recordLease(ctx, p.Instance, p.Resource, rec.ExternalID, 0); err == nil {
 			recordLease = l
 		}

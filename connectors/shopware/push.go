@@ -53,37 +53,48 @@ func customerNumber(id string) string { return "SH-" + strings.ToUpper(id[:12]) 
 // Upsert creates (externalID empty) or updates a customer and returns it as
 // Shopware then holds it.
 func (c *Connector) Upsert(ctx context.Context, resource, externalID string, payload map[string]any) (*connectors.Record, error) {
-	if err := checkResource(resource); err != nil {
-		return nil, err
+	if externalID == "" {
+		return c.CreateAs(ctx, resource, newID(), payload)
 	}
-	rest, billing, shipping, names, hasTags, err := splitPayload(payload)
+	return c.Update(ctx, resource, &connectors.Record{ExternalID: externalID}, payload)
+}
+
+// NewExternalID names a customer before it is created: Shopware takes the
+// id the client makes (connectors.Namer).
+func (c *Connector) NewExternalID(string) string { return newID() }
+
+// CreateAs creates a customer under an id NewExternalID gave.
+func (c *Connector) CreateAs(ctx context.Context, resource, externalID string, payload map[string]any) (*connectors.Record, error) {
+	rest, billing, shipping, names, hasTags, err := splitPayload(resource, payload)
 	if err != nil {
 		return nil, err
 	}
-	if externalID == "" {
-		return c.create(ctx, rest, billing, shipping, names, hasTags)
-	}
-	return c.update(ctx, externalID, nil, rest, billing, shipping, names, hasTags)
+	return c.create(ctx, externalID, rest, billing, shipping, names, hasTags)
 }
 
 // Update is Upsert of an existing customer whose current state the
 // pipeline has just read: the patch is computed against it instead of a
-// fresh read.
+// fresh read. A current without data is read first.
 func (c *Connector) Update(ctx context.Context, resource string, current *connectors.Record, payload map[string]any) (*connectors.Record, error) {
-	if err := checkResource(resource); err != nil {
-		return nil, err
-	}
-	rest, billing, shipping, names, hasTags, err := splitPayload(payload)
+	rest, billing, shipping, names, hasTags, err := splitPayload(resource, payload)
 	if err != nil {
 		return nil, err
 	}
-	return c.update(ctx, current.ExternalID, current, rest, billing, shipping, names, hasTags)
+	cur := current
+	if cur.Data == nil {
+		cur = nil
+	}
+	return c.update(ctx, current.ExternalID, cur, rest, billing, shipping, names, hasTags)
 }
 
 // splitPayload takes a payload apart: the customer's own fields ("" made
 // null, or left out where Shopware requires a value), the two default
-// addresses and the tag names (hasTags false: tags untouched).
-func splitPayload(payload map[string]any) (rest, billing, shipping map[string]any, names []string, hasTags bool, err error) {
+// addresses and the tag names (hasTags false: tags untouched), for a
+// resource Shopware's connector writes.
+func splitPayload(resource string, payload map[string]any) (rest, billing, shipping map[string]any, names []string, hasTags bool, err error) {
+	if err := checkResource(resource); err != nil {
+		return nil, nil, nil, nil, false, err
+	}
 	rest = maps.Clone(payload)
 	billing, _ = rest["defaultBillingAddress"].(map[string]any)
 	shipping, _ = rest["defaultShippingAddress"].(map[string]any)
@@ -135,7 +146,7 @@ func tagNames(v any) ([]string, error) {
 	return clean, nil
 }
 
-func (c *Connector) create(ctx context.Context, body, billing, shipping map[string]any, tags []string, hasTags bool) (*connectors.Record, error) {
+func (c *Connector) create(ctx context.Context, id string, body, billing, shipping map[string]any, tags []string, hasTags bool) (*connectors.Record, error) {
 	if len(billing) == 0 {
 		// Up to 6.6 a customer needs a default billing address: it follows
 		// once the hub knows one.
@@ -145,7 +156,6 @@ func (c *Connector) create(ctx context.Context, body, billing, shipping map[stri
 	if err != nil {
 		return nil, err
 	}
-	id := newID()
 	body["id"] = id
 	cf := customFieldsChange(body["customFields"], nil)
 	maps.DeleteFunc(cf, func(_ string, v any) bool { return v == nil }) // a new customer has none to clear

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,9 +82,14 @@ func TestLongNamesReachHubAndShopware(t *testing.T) {
 // names and it gets no shipping address, and no other shop gets what no
 // person gave (the Shopify customer's own address stays nameless). Before,
 // the hub took both from Shopware's echo and wrote the names to Shopify.
+//
+// Shopware's read-back of each create is held a while: its echo (id only)
+// is fetched and merged in that time unless the push holds the record's
+// lock from before its create (connectors.Namer); merged as a record
+// nobody pushed to, the echo gave the hub Shopware's fills as edits.
 func TestAddressNamesShopwareFillsStayThere(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
+	e := newEnv(t, envOptions{shopwareVia: slowReadBackAfterCreate(t, 700*time.Millisecond)})
 	email := "fina.fill@example.com"
 	addr := func(street string) map[string]any {
 		return map[string]any{"address1": street, "city": "Berlin", "zip": "10115", "country_code": "DE"}
@@ -144,5 +150,21 @@ func TestAddressNamesShopwareFillsStayThere(t *testing.T) {
 	e.quiet(t)
 	if _, data := e.hubCustomer(t, email); fmt.Sprint(data["billing_address"]) != "map[city:Berlin country:DE first_name:Josefine street:Lieferstraße 2 zip:10115]" {
 		t.Errorf("hub billing_address %v, want the name given at Shopware and no other", data["billing_address"])
+	}
+}
+
+// slowReadBackAfterCreate holds, by d, the first search after each customer
+// create at the Shopware emulator behind it: the creating push's read-back.
+func slowReadBackAfterCreate(t *testing.T, d time.Duration) func(string) string {
+	return func(target string) string {
+		var created atomic.Int64
+		return proxyTo(t, target, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+			if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/api/search/customer") && created.Add(-1) >= 0 {
+				time.Sleep(d)
+			} else if r.Method == http.MethodPost && r.URL.Path == "/api/customer" {
+				created.Store(1)
+			}
+			next.ServeHTTP(w, r)
+		})
 	}
 }
