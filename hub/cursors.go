@@ -1,8 +1,9 @@
 package hub
 
 import (
-	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"slices"
 	"time"
@@ -49,29 +50,29 @@ func (s *Store) ResetCursor(ctx context.Context, instance, resource string) erro
 }
 
 // Quarantine stores a record that failed mapping or validation. The same
-// record version failing for the same reason while an earlier copy still
-// waits for a replay is stored once: polls list their boundary again, and
-// reconciliation sweeps list everything, on purpose.
+// record version failing while an earlier copy still waits for a replay is
+// stored once, with the newest reason: polls list their boundary again,
+// and reconciliation sweeps list everything, on purpose.
 func (s *Store) Quarantine(ctx context.Context, q *Quarantined) error {
 	// A record quarantined for an over-long id must still fit here; its
 	// reason says how long the id was.
 	q.ExternalID, q.EventID = truncate(q.ExternalID, MaxExternalID), truncate(q.EventID, MaxExternalID)
 	db := s.db.WithContext(ctx)
-	if q.ExternalID != "" {
-		var waiting []Quarantined
-		err := db.Select("payload", "reason").
-			Where("instance = ? AND resource = ? AND external_id = ? AND replayed_at IS NULL", q.Instance, q.Resource, q.ExternalID).
-			Find(&waiting).Error
-		if err != nil {
-			return err
-		}
-		for _, w := range waiting {
-			if w.Reason == q.Reason && bytes.Equal(w.Payload, q.Payload) {
-				return nil
-			}
-		}
+	if q.ExternalID == "" {
+		return db.Create(q).Error
 	}
-	return db.Create(q).Error
+	// The same record waiting already (a redelivery, a poll listing it
+	// again, two of them at once) is kept once, with the newest reason:
+	// the waiting key is unique, and a replayed row gives it up.
+	h := sha256.New()
+	for _, part := range [][]byte{[]byte(q.Instance), []byte(q.Resource), []byte(q.ExternalID), q.Payload} {
+		h.Write(part)
+		h.Write([]byte{0})
+	}
+	key := hex.EncodeToString(h.Sum(nil))
+	q.WaitingKey = &key
+	return db.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "waiting_key"}},
+		DoUpdates: clause.AssignmentColumns([]string{"reason"})}).Create(q).Error
 }
 
 // QuarantineCount counts quarantined records not yet replayed.

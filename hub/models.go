@@ -145,6 +145,10 @@ type Quarantined struct {
 	Reason     string    `gorm:"type:text"`
 	CreatedAt  time.Time `gorm:"index"`
 	ReplayedAt *time.Time
+	// WaitingKey is a hash of the record (instance, resource, external
+	// id, payload) while it waits for a replay, nil once replayed: one
+	// row per waiting record.
+	WaitingKey *string `gorm:"type:varchar(64);uniqueIndex:ux_quarantine_waiting"`
 }
 
 // TableName names the quarantine table.

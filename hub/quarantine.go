@@ -19,7 +19,8 @@ func (s *Store) PendingQuarantine(ctx context.Context, instance string, after ui
 // QuarantineReplayed marks a quarantined record as replayed successfully.
 func (s *Store) QuarantineReplayed(ctx context.Context, id uint64) error {
 	now := time.Now().UTC()
-	return s.db.WithContext(ctx).Model(&Quarantined{}).Where("id = ?", id).Update("replayed_at", &now).Error
+	return s.db.WithContext(ctx).Model(&Quarantined{}).Where("id = ?", id).
+		Updates(map[string]any{"replayed_at": &now, "waiting_key": nil}).Error
 }
 
 // QuarantineFailed records why a replay failed again.
