@@ -128,6 +128,7 @@ func (h *Handlers) RunScore(ctx context.Context) (ScoreRun, error) {
 		return ScoreRun{}, nil
 	}
 	defer lease.Release(ctx)
+	defer lease.Keep(ctx)() // a run over many customers may outlive the ttl
 	res, err := h.Store.ScoreRFM(ctx, h.Insights)
 	if err != nil {
 		return ScoreRun{}, fmt.Errorf("score: %w", err)

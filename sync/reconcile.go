@@ -138,6 +138,7 @@ func (h *Handlers) SweepStep(ctx context.Context, instance, resource string, sta
 		return "", nil // another step of this sweep runs and continues it
 	}
 	defer lease.Release(ctx)
+	defer lease.Keep(ctx)() // a slow vendor may hold a step past the ttl
 	log := logx.Logger(ctx, h.Log).With("connector", instance, "resource", resource)
 
 	st, err := h.sweepState(ctx, instance, resource)
