@@ -229,7 +229,8 @@ func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
 				return s, err
 			}
 			if s.cpuByPart != nil {
-				fmt.Fprintf(r.Opts.Out, "propagate %d/s: CPU per change %.1f ms: %s\n", rate, s.cpuPerChange, describeSplit(s.cpuByPart))
+				fmt.Fprintf(r.Opts.Out, "propagate %d/s: CPU per change %.1f ms: %s; besides, Redis %.1f ms, MariaDB %.1f ms\n",
+					rate, s.cpuPerChange, describeSplit(s.cpuByPart), s.redisCPUPerChange, s.dbCPUPerChange)
 			}
 			head := fmt.Sprintf("propagate %d/s (reached %.0f/s, p50 %d ms, p99 %d ms, %s)", rate, s.achieved,
 				median(s.lat).Milliseconds(), s.p99.Milliseconds(), loadAvg())
@@ -266,6 +267,7 @@ func runPropagate(ctx context.Context, r *Runner) (*Result, error) {
 			"not_visible": lost, "hop_p99_ms": ph["p99_ms"], "redis_calls_per_change": main.redisPerChange, "redis_commands_per_change": main.redisTop,
 			"sql_statements_per_change": main.sqlPerChange, "sql_per_change": main.sqlTop,
 			"cpu_ms_per_change": main.cpuPerChange, "cpu_ms_per_change_by_part": main.cpuByPart, "cpu_ms_per_change_shophub": main.cpuByPart[partShophub],
+			"redis_cpu_ms_per_change": main.redisCPUPerChange, "db_cpu_ms_per_change": main.dbCPUPerChange,
 			"tasks_per_change": main.tasksPerChange, "target_writes_per_change": main.writesPerTarget, "target_writes_repeated": main.repeatedWrites,
 			"worker_processes": r.Opts.Workers, "worker_cpu_ms_per_change": main.workerCPUPerChange, "idle_probes_per_second": main.idlePerSecond,
 			"sustainable_rate": sustained, "sustainable_tried": tried, "hops": main.hops.table(), "queue_lengths": main.hops.queues, "load_average": main.load},
@@ -336,6 +338,11 @@ type propStep struct {
 	// proportions a CPU profile of the step sampled (cpusplit.go); nil
 	// under --cpuprofile.
 	cpuByPart map[string]float64
+	// redisCPUPerChange and dbCPUPerChange are what the local Redis and
+	// MariaDB servers spent per change (ms; 0 for remote ones): on one
+	// machine they share the cores with the bench's process, and a rate
+	// the cores can carry pays for all three.
+	redisCPUPerChange, dbCPUPerChange float64
 	// tasksPerChange is the tasks shophub enqueued per change.
 	tasksPerChange float64
 	// idlePerSecond is the dequeue probes of empty queues per second
@@ -453,7 +460,7 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 	before, beforeBy, sqlBefore, sqlBy := calls.n.Load()-calls.idle.Load(), calls.snapshot(), stmts.Load(), stmts.snapshot()
 	idleBefore := calls.idle.Load()
 	split := startCPUSplit()
-	cpuBefore, workersBefore, countsBefore := cpuTime(), procs.cpu(), arrivalCounts(obs)
+	cpuBefore, workersBefore, countsBefore, srvBefore := cpuTime(), procs.cpu(), arrivalCounts(obs), serverCPUNow()
 	tick := time.NewTicker(time.Second / time.Duration(rate))
 	end := time.Now().Add(d)
 	var err error
@@ -483,6 +490,7 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 	elapsed := time.Since(end.Add(-d))
 	cpu := cpuTime() - cpuBefore
 	workersCPU := procs.cpu()
+	srv := serverCPUNow()
 	writes, repeated := writesSince(obs, countsBefore)
 	byPart := split.finish()
 	marks := tr.stop()
@@ -541,6 +549,7 @@ func measureStep(ctx context.Context, rdb *redis.Client, src *shopifytest.Emulat
 		st.sqlTop = perChange(sqlBy, stmts.snapshot(), len(changes))
 		st.cpuPerChange = msPer(cpu, len(changes))
 		st.cpuByPart = splitPerChange(byPart, st.cpuPerChange)
+		st.redisCPUPerChange, st.dbCPUPerChange = srv.perItem(srvBefore, len(changes))
 		for i := range workersCPU {
 			st.workerCPUPerChange = append(st.workerCPUPerChange, msPer(workersCPU[i]-workersBefore[i], len(changes)))
 		}
