@@ -197,7 +197,13 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 		return err
 	}
 	if rec.Deleted {
-		return h.vendorDeleted(ctx, tp, p.Resource, p.ExternalID, rec.UpdatedAt, deletedByFetch, log)
+		// Archived or deactivated, the record still holds the person's
+		// data (an erasure reaches it); not found, it is gone.
+		by := deletedByFetch
+		if rec.Data == nil {
+			by = deletedBySweep
+		}
+		return h.vendorDeleted(ctx, tp, p.Resource, p.ExternalID, rec.UpdatedAt, by, log)
 	}
 	record, at := rec.Data, rec.UpdatedAt
 	doc, err := tp.Mapping.InboundWith(p.Resource, record, h.previousDoc(ctx, tp, p.Resource, p.ExternalID, record)...)
@@ -267,6 +273,11 @@ func (h *Handlers) recordOf(ctx context.Context, tp *Touchpoint, p IngestPayload
 		readAt := time.Now()
 		fetched, err := f.Fetch(ctx, p.Resource, p.ExternalID)
 		if errors.Is(err, connectors.ErrNotFound) {
+			if p.Unlisted {
+				// A sweep's question answered: the vendor has lost it (no
+				// data: gone, not archived).
+				return &connectors.Record{ExternalID: p.ExternalID, Deleted: true, UpdatedAt: readAt}, nil
+			}
 			log.Info("record gone before it could be fetched")
 			return nil, nil
 		}

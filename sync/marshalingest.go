@@ -65,6 +65,9 @@ func appendIngestFields(b []byte, p *IngestPayload) ([]byte, bool) {
 	if p.Listed {
 		b = append(b, `,"listed":true`...)
 	}
+	if p.Unlisted {
+		b = append(b, `,"unlisted":true`...)
+	}
 	if !p.ReceivedAt.IsZero() {
 		if b, ok = appendTime(append(b, `,"received_at":`...), p.ReceivedAt); !ok {
 			return b, false

@@ -55,7 +55,7 @@ func TestMarshalIngestAsEncodingJSON(t *testing.T) {
 		"least":     func(p *IngestPayload) {},
 		"zero time": func(p *IngestPayload) { p.SourceAt = time.Time{} },
 		"every field": func(p *IngestPayload) {
-			*p = IngestPayload{Instance: "a", Resource: "order", ExternalID: "x-1", EventID: "e", Deleted: true, SourceAt: at.UTC(), Listed: true, ReceivedAt: at, RequestID: "r1", Delivery: "d2"}
+			*p = IngestPayload{Instance: "a", Resource: "order", ExternalID: "x-1", EventID: "e", Deleted: true, SourceAt: at.UTC(), Listed: true, Unlisted: true, ReceivedAt: at, RequestID: "r1", Delivery: "d2"}
 		},
 		"valid body":           func(p *IngestPayload) { p.Body, p.BodyValid = body, true },
 		"body not known valid": func(p *IngestPayload) { p.Body = body },

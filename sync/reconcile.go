@@ -277,11 +277,24 @@ func (h *Handlers) finishSweep(ctx context.Context, instance, resource string, s
 		st.Refused = fmt.Sprintf("%d of %d linked records were not listed: more than a sweep sends as deletions on its own; check the connector's access and scope", len(absent), total)
 		log.Error("reconciliation sweep: absent records not sent as deletions", "sweep", st.ID, "absent", len(absent), "linked", total)
 	default:
+		confirms := false
+		if tp, ok := h.Points.Get(instance); ok {
+			_, confirms = tp.Conn.(connectors.Fetcher)
+		}
 		for _, id := range absent {
 			// One event id per record, not per sweep: a deletion still
-			// queued when the next sweep ends is not queued twice.
+			// queued when the next sweep ends is not queued twice. Where
+			// the vendor can be asked, the record is fetched first: a
+			// listing that skipped it is no deletion (IngestPayload.Unlisted).
 			p := IngestPayload{Instance: instance, Resource: resource, ExternalID: id, Deleted: true, SourceAt: st.Started,
 				EventID: "reconcile:deleted:" + id}
+			if confirms {
+				// A record asked about is not asked again within the
+				// dedupe window (a day by default): a later sweep missing
+				// it once more waits for the next.
+				p = IngestPayload{Instance: instance, Resource: resource, ExternalID: id, Unlisted: true, SourceAt: st.Started,
+					EventID: "reconcile:unlisted:" + id}
+			}
 			t, err := NewIngestTask(p, h.MaxRetry)
 			if err != nil {
 				return err

@@ -78,6 +78,11 @@ type IngestPayload struct {
 	// Listed: the snapshot is a poll's listing of the record, read while
 	// a push held it (deferHeld), not a vendor's event.
 	Listed bool `json:"listed,omitempty"`
+	// Unlisted: a reconciliation sweep did not list this linked record.
+	// It is fetched, and only a vendor that no longer has it makes it a
+	// deletion, dated at the fetch: a listing can skip a record (page
+	// numbers shift when a record before it is edited mid-walk).
+	Unlisted bool `json:"unlisted,omitempty"`
 	// ReceivedAt is when shophub had the event of a record it fetches (the
 	// webhook's request, the listing's read): the edits it announces, and
 	// its snapshot shows, were made no later. A recovered edit is ordered

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/shophub/shophub/config"
 	"github.com/shophub/shophub/connectors/magento/magentotest"
 	"github.com/shophub/shophub/connectors/oxid/oxidtest"
+	"github.com/shophub/shophub/hub"
 	shsync "github.com/shophub/shophub/sync"
 )
 
@@ -47,7 +50,8 @@ func sweep(t *testing.T, a *app.App, instance string) shsync.SweepState {
 }
 
 // pendingDeletions returns the external ids of the pending ingest tasks
-// that say a record of instance is deleted.
+// that say a record of instance is deleted, or ask whether it is (a sweep
+// did not list it).
 func pendingDeletions(t *testing.T, a *app.App, instance string) []string {
 	t.Helper()
 	tasks, err := a.DeadLetters.Inspector.ListPendingTasks(shsync.QueueIngest, asynq.PageSize(1000))
@@ -63,7 +67,7 @@ func pendingDeletions(t *testing.T, a *app.App, instance string) []string {
 		if err := json.Unmarshal(task.Payload, &p); err != nil {
 			t.Fatal(err)
 		}
-		if p.Instance == instance && p.Deleted {
+		if p.Instance == instance && (p.Deleted || p.Unlisted) {
 			ids = append(ids, p.ExternalID)
 		}
 	}
@@ -262,5 +266,87 @@ func TestSweepRefusesMassDeletion(t *testing.T) {
 	}
 	if st.Refused == "" || st.Deleted != 0 {
 		t.Errorf("sweep state %+v: want the deletions refused with a reason", st)
+	}
+}
+
+// TestSweepAsksBeforeDeleting: a listing can skip a record that exists
+// (Help Scout's and the REST ERPs' page numbers shift when a record
+// before it is edited mid-walk). A sweep that did not list a linked record
+// fetches it: the one the vendor still has stays linked and is merged,
+// only the one the vendor has lost is marked deleted, dated at the fetch.
+func TestSweepAsksBeforeDeleting(t *testing.T) {
+	t.Parallel()
+	mage := magentotest.New(magentotest.Options{})
+	mageURL := mage.Start()
+	t.Cleanup(mage.Close)
+	ids := mage.Seed(6)
+	skipped, gone := ids[2], ids[4]
+	var hide atomic.Bool
+	via := proxyTo(t, mageURL, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		if !hide.Load() || !strings.HasSuffix(r.URL.Path, "/V1/customers/search") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)
+		var page map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
+			t.Error(err)
+			return
+		}
+		items, _ := page["items"].([]any)
+		kept := items[:0]
+		for _, it := range items {
+			if fmt.Sprint(it.(map[string]any)["id"]) != skipped {
+				kept = append(kept, it)
+			}
+		}
+		page["items"] = kept
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(page)
+	})
+	a := pollApp(t, config.Connector{Name: "magento", Type: "magento",
+		Settings: map[string]any{"base_url": via, "access_token": magentotest.DefaultIntegrationToken, "page_size": 2}})
+	pollOnce(t, a, "magento")
+	if !mage.DeleteCustomer(gone) {
+		t.Fatal("delete failed")
+	}
+	hide.Store(true)
+	before := time.Now()
+	sweep(t, a, "magento")
+	hide.Store(false)
+	if got := pendingDeletions(t, a, "magento"); len(got) != 2 {
+		t.Fatalf("records the sweep asks about: %v, want the skipped %s and the deleted %s", got, skipped, gone)
+	}
+	runPendingIngests(t, a)
+
+	for _, c := range []struct {
+		id      string
+		deleted bool
+	}{{skipped, false}, {gone, true}} {
+		var l hub.Link
+		if err := a.Store.DB().Where("instance = ? AND resource = ? AND external_id = ?", "magento", "customer", c.id).Take(&l).Error; err != nil {
+			t.Fatalf("link of %s: %v", c.id, err)
+		}
+		switch {
+		case c.deleted && (l.VendorDeletedAt == nil || l.VendorDeletedAt.Before(before)):
+			t.Errorf("link of the deleted %s: deleted at %v, want marked at the sweep's fetch (after %v)", c.id, l.VendorDeletedAt, before)
+		case !c.deleted && l.VendorDeletedAt != nil:
+			t.Errorf("the skipped %s, still at Magento, was marked deleted at %v", c.id, l.VendorDeletedAt)
+		}
+	}
+}
+
+// runPendingIngests runs every pending ingest task once, as a worker would.
+func runPendingIngests(t *testing.T, a *app.App) {
+	t.Helper()
+	tasks, err := a.DeadLetters.Inspector.ListPendingTasks(shsync.QueueIngest, asynq.PageSize(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range tasks {
+		if err := a.Handlers.Ingest(context.Background(), asynq.NewTask(task.Type, task.Payload)); err != nil {
+			t.Errorf("ingest %s: %v", task.Payload, err)
+		}
 	}
 }
