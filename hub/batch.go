@@ -78,6 +78,11 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 			return err
 		}
 
+		pending, err := s.pushingTo(ctx, ins, links, keys, pol, byEmail)
+		if err != nil {
+			return err
+		}
+
 		var changes []pendingChange
 		var events []pendingEvent
 		for i, in := range ins {
@@ -86,6 +91,10 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				// A record of an erased person, from a touchpoint that
 				// still holds them: never merged, or they would be back.
 				results[i].Erased = true
+				continue
+			}
+			if pending[i] {
+				results[i].Pending = true
 				continue
 			}
 			ls := links[key]
@@ -599,4 +608,58 @@ func writeEvents(tx *gorm.DB, events []pendingEvent, results []Result) error {
 		results[e.result].OutboxID = got[keys[i]]
 	}
 	return nil
+}
+
+// PushKey names a customer's pushes to one touchpoint's resource.
+type PushKey struct {
+	CustomerID uint64
+	Instance   string
+	Resource   string
+}
+
+// Pushing reports, for each key, whether such a push runs right now.
+type Pushing func(ctx context.Context, keys []PushKey) ([]bool, error)
+
+// SetPushing tells the store how to learn which pushes run (the sync
+// layer's push locks). Call once at startup, before merging.
+func (s *Store) SetPushing(f Pushing) { s.pushing = f }
+
+// pushingTo names the records (by index) a running push may be creating:
+// those without a link whose keys match a customer being pushed to their
+// touchpoint right now. A vendor that makes the record's id itself may
+// send its echo before the create has even answered (Adobe Commerce's
+// webhooks run inside the save): merged then, the record would be a
+// stranger's first sighting, and what the vendor filled in for our write
+// (names, a placeholder telephone) the person's new values. Only first
+// sightings of a known customer are asked about, in one call per batch.
+func (s *Store) pushingTo(ctx context.Context, ins []Inbound, links map[linkKey]*linkState, keys *keyIndex, pol Policy,
+	byEmail map[string]*custState) (map[int]bool, error) {
+	if s.pushing == nil {
+		return nil, nil
+	}
+	var idx []int
+	var asks []PushKey
+	for i, in := range ins {
+		if links[linkKey{in.Instance, in.Resource, in.ExternalID}] != nil {
+			continue
+		}
+		if cs, _ := keys.match(pol, in.Doc, byEmail); cs != nil && !cs.isNew {
+			idx = append(idx, i)
+			asks = append(asks, PushKey{CustomerID: cs.row.ID, Instance: in.Instance, Resource: in.Resource})
+		}
+	}
+	if len(asks) == 0 {
+		return nil, nil
+	}
+	busy, err := s.pushing(ctx, asks)
+	if err != nil {
+		return nil, fmt.Errorf("running pushes: %w", err)
+	}
+	out := make(map[int]bool, len(idx))
+	for j, b := range busy {
+		if b {
+			out[idx[j]] = true
+		}
+	}
+	return out, nil
 }

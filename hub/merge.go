@@ -83,6 +83,11 @@ type Result struct {
 	// VendorDeleted: the record's link says the vendor deleted it after
 	// this version was made; nothing was merged.
 	VendorDeleted bool
+	// Pending: the record has no link yet and its customer is being
+	// pushed to its touchpoint right now (Store.SetPushing): the push may
+	// be creating this very record. Nothing was merged; merged once the
+	// push has recorded it, the record is recognised as our write.
+	Pending bool
 	// Conflicts lists fields not taken because they would break identity
 	// (an email already held by another customer).
 	Conflicts []string

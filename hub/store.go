@@ -33,6 +33,9 @@ type Store struct {
 	// beforeScoreWrite, set by tests only, runs between a scoring run's
 	// read and its write.
 	beforeScoreWrite func()
+	// pushing says which customers are being pushed to which touchpoints
+	// right now (set once at startup by SetPushing; nil: none).
+	pushing Pushing
 }
 
 // Open connects to MySQL/MariaDB (driver "mysql") or a SQLite file (driver

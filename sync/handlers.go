@@ -239,6 +239,11 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 	if err != nil {
 		return err
 	}
+	if res.Pending {
+		// Maybe the echo of a create still running (hub.Result.Pending):
+		// merged after the push has recorded it.
+		return fmt.Errorf("%s %s %s: its customer is being pushed there; merged after that push: %w", p.Instance, p.Resource, p.ExternalID, errBusy)
+	}
 	trace.Mark(trace.Event{Step: trace.Merged, Instance: p.Instance, ExternalID: p.ExternalID, Key: p.EventID, CustomerID: res.CustomerID, Version: res.Version})
 	if len(res.Conflicts) > 0 {
 		log.Warn("fields not taken: value belongs to another customer", "customer_id", res.CustomerID, "fields", res.Conflicts)
@@ -464,6 +469,21 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		return errCustomerBusy
 	}
 	defer start.lease.Keep(ctx)()
+	// Every record lease the push takes is kept alive as long as it runs,
+	// as the customer's is: a vendor slow past the lease's ttl would let
+	// a fetching ingest or a poll read our write before it is recorded.
+	var keeps []func()
+	defer func() {
+		for _, stop := range keeps {
+			stop()
+		}
+	}()
+	hold := func(l *Lease) *Lease {
+		if l != nil {
+			keeps = append(keeps, l.Keep(ctx))
+		}
+		return l
+	}
 	trace.Mark(trace.Event{Step: trace.PushLocked, Instance: p.Instance, CustomerID: p.CustomerID, Version: p.Version})
 	cust, doc, links, link, linkWaits := start.cust, start.doc, start.links, start.link, start.linkWaits
 	if link != nil && link.VendorDeletedAt != nil {
@@ -520,6 +540,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		} else if recordLease, err = h.recordLease(ctx, p.Instance, p.Resource, extID, pushLockWait); err != nil {
 			return err
 		}
+		hold(recordLease)
 		var merged bool
 		var v int64
 		if cur, current, merged, v, err = h.readTarget(ctx, tp, p, extID); err != nil {
@@ -579,10 +600,19 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 				return nil
 			}
 			extID = found.ExternalID
+			// Written and recorded under its lock, as a linked record is.
+			if recordLease, err = h.recordLease(ctx, p.Instance, p.Resource, extID, pushLockWait); err != nil {
+				return err
+			}
+			hold(recordLease)
 		}
 	}
+	// A record the read found archived or deactivated (Odoo's inactive
+	// partner, OXID's OXACTIVE=0) is a deletion found, not a record to
+	// write into; its data is still there for an erasure to reach.
+	deactivated := current != nil && current.Deleted
 	write := payload
-	if extID != "" {
+	if extID != "" && !deactivated {
 		var changed bool
 		if write, changed = h.changes(tp, p.Resource, doc, cur, last, payload); !changed {
 			// The target holds everything already: no write, no echo. Its
@@ -606,15 +636,14 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		if err != nil {
 			return nil, err
 		}
-		if recordLease != nil && recordLease != start.record {
-			h.Queue.ReleaseAll(ctx, recordLease) // the record deleted at the vendor
-		}
-		recordLease = lease
+		recordLease = hold(lease)
 		return n.CreateAs(ctx, p.Resource, id, payload)
 	}
 	switch u, ok := w.(connectors.Updater); {
 	case extID == "":
 		rec, err = create()
+	case deactivated:
+		err = fmt.Errorf("%s %s %s is archived or deactivated: %w", p.Instance, p.Resource, extID, connectors.ErrNotFound)
 	case ok && current != nil && current.ExternalID == extID && p.Conflicts < maxConflicts:
 		rec, err = u.Update(ctx, p.Resource, current, write) // saves the writer its own read
 	default:
@@ -623,15 +652,26 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if errors.Is(err, connectors.ErrNotFound) && extID != "" {
 		// Deleted at the vendor since it was linked (or found): a detected
 		// deletion, and its policy says whether the record is created anew.
+		by := deletedByPush
+		if deactivated {
+			by = deletedByFetch
+		}
 		if link != nil && link.ExternalID == extID {
 			log := logx.Logger(ctx, h.Log).With("connector", p.Instance, "external_id", extID)
-			if derr := h.vendorDeleted(ctx, tp, p.Resource, extID, time.Now(), deletedByPush, log); derr != nil {
+			if derr := h.vendorDeleted(ctx, tp, p.Resource, extID, time.Now(), by, log); derr != nil {
 				return derr
 			}
 			if !tp.recreatesDeleted() {
 				return nil
 			}
+			link = nil // unlinked (recreate): the new record is a new link
 		}
+		// The lost record's lock goes; the new one's is taken with its
+		// name, or right after its write.
+		if recordLease != nil && recordLease != start.record {
+			h.Queue.ReleaseAll(ctx, recordLease)
+		}
+		recordLease = nil
 		rec, err = create()
 	}
 	waiting := errors.Is(err, connectors.ErrNotRepresentable)
@@ -659,7 +699,7 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 		// become edits. Busy: the echo got there first. A writer that lets
 		// us name the record (create) closes that window.
 		if l, err := h.recordLease(ctx, p.Instance, p.Resource, rec.ExternalID, 0); err == nil {
-			recordLease = l
+			recordLease = hold(l)
 		}
 	}
 	logx.Logger(ctx, h.Log).Debug("pushed", "connector", p.Instance, "customer_id", p.CustomerID, "version", cust.Version, "external_id", rec.ExternalID)

@@ -456,6 +456,14 @@ func (h *Handlers) applyCustomerPage(ctx context.Context, tp *Touchpoint, resour
 			}
 			continue
 		}
+		if res[i].Pending {
+			// Maybe our own create, listed before its push recorded it:
+			// fetched again once that push is done.
+			if err := h.fetchLater(ctx, tp, resource, records[from[i]], ins[i]); err != nil {
+				return st, err
+			}
+			continue
+		}
 		if len(res[i].Changed) > 0 {
 			st.Changed++
 		} else {

@@ -129,7 +129,7 @@ func (h *Handlers) readTarget(ctx context.Context, tp *Touchpoint, p PushPayload
 		return nil, nil, false, 0, pushError(p, fmt.Errorf("read before write: %w", err))
 	}
 	if rec.Deleted {
-		return nil, nil, false, 0, nil
+		return nil, rec, false, 0, nil // archived or deactivated: Push records the deletion
 	}
 	cur := h.canonical(ctx, tp, p.Resource, rec)
 	if cur == nil || rec.UpdatedAt.IsZero() {

@@ -153,7 +153,7 @@ func (l *Lease) Extend(ctx context.Context) (bool, error) {
 // 45 s lease — keeps its lock, and no second push of the same customer
 // starts beside it and creates the vendor record twice.
 func (l *Lease) Keep(ctx context.Context) (stop func()) {
-	if l == nil {
+	if l == nil || l.ttl <= 0 {
 		return func() {}
 	}
 	done := make(chan struct{})

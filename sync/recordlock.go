@@ -96,24 +96,47 @@ func (h *Handlers) deferHeld(ctx context.Context, tp *Touchpoint, resource strin
 			keep, keepFrom = append(keep, in), append(keepFrom, from[i])
 			continue
 		}
-		snap, err := json.Marshal(records[from[i]].Data)
-		if err != nil {
-			return ins, from, err
-		}
-		readAt := records[from[i]].ReadAt
-		if readAt.IsZero() {
-			readAt = time.Now() // the page was read before now
-		}
-		task, err := NewIngestTask(IngestPayload{Instance: tp.Name, Resource: resource, ExternalID: in.ExternalID, SourceAt: in.SourceAt,
-			Snapshot: snap, Listed: true, ReceivedAt: readAt}, h.MaxRetry)
-		if err == nil {
-			err = h.Queue.Enqueue(ctx, task)
-		}
-		if err != nil {
+		if err := h.fetchLater(ctx, tp, resource, records[from[i]], in); err != nil {
 			return ins, from, err
 		}
 		logx.Logger(ctx, h.Log).Debug("listed record locked by a push; fetched again after it",
 			"connector", tp.Name, "resource", resource, "external_id", in.ExternalID)
 	}
 	return keep, keepFrom, nil
+}
+
+// fetchLater hands a listed record to an id-only ingest task, which
+// fetches it once whatever holds it now is done; the listing goes along
+// as the task's snapshot (IngestPayload.Listed). A touchpoint that cannot
+// fetch gets the listed record itself merged later.
+func (h *Handlers) fetchLater(ctx context.Context, tp *Touchpoint, resource string, rec connectors.Record, in hub.Inbound) error {
+	snap, err := json.Marshal(rec.Data)
+	if err != nil {
+		return err
+	}
+	readAt := rec.ReadAt
+	if readAt.IsZero() {
+		readAt = time.Now() // the page was read before now
+	}
+	p := IngestPayload{Instance: tp.Name, Resource: resource, ExternalID: in.ExternalID, SourceAt: in.SourceAt,
+		Snapshot: snap, Listed: true, ReceivedAt: readAt}
+	if _, ok := tp.Conn.(connectors.Fetcher); !ok {
+		p.Body, p.Snapshot, p.Listed = snap, nil, false // merged as listed
+	}
+	task, err := NewIngestTask(p, h.MaxRetry)
+	if err != nil {
+		return err
+	}
+	return h.Queue.Enqueue(ctx, task)
+}
+
+// PushesRunning says, for each key, whether a push of that customer to
+// that touchpoint runs right now (its push lock is held): the hub's
+// merge asks before it links a first sighting (hub.Store.SetPushing).
+func (h *Handlers) PushesRunning(ctx context.Context, keys []hub.PushKey) ([]bool, error) {
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = pushLockName(PushPayload{Instance: k.Instance, Resource: k.Resource, CustomerID: k.CustomerID})
+	}
+	return h.Queue.Held(ctx, names...)
 }

@@ -159,6 +159,9 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		return nil, err
 	}
 	a.Handlers.Events, a.Handlers.Now = &events, opts.Now
+	// A first sighting of a customer being pushed to its touchpoint waits
+	// for that push: it may be the echo of the push's own create.
+	a.Store.SetPushing(a.Handlers.PushesRunning)
 	if a.Engine, a.AdminEngine, err = a.engines(); err != nil {
 		return nil, err
 	}

@@ -3,12 +3,16 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/shophub/shophub/config"
+	"github.com/shophub/shophub/connectors/magento/magentotest"
 	"github.com/shophub/shophub/hub"
 )
 
@@ -166,5 +170,67 @@ func slowReadBackAfterCreate(t *testing.T, d time.Duration) func(string) string 
 			}
 			next.ServeHTTP(w, r)
 		})
+	}
+}
+
+// Magento, too, cannot hold an address without names, and a store may
+// require a telephone (placeholder_telephone): a customer whose address
+// has neither gets them filled in at Magento. Adobe Commerce's webhooks
+// run inside the save, so the create's echo, body and all, reaches shophub
+// before the create's answer reaches the push (held here a while longer,
+// so the echo is always merged first). The fills stay Magento's: the hub
+// and the other shops get no names and no telephone nobody gave.
+func TestMagentoCreateFillsStayThere(t *testing.T) {
+	t.Parallel()
+	mage := magentotest.New(magentotest.Options{})
+	mageURL := proxyTo(t, mage.Start(), func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/V1/customers") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		next.ServeHTTP(rec, r)             // the webhook goes out inside the save
+		time.Sleep(500 * time.Millisecond) // the answer is held
+		maps.Copy(w.Header(), rec.Header())
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	})
+	t.Cleanup(mage.Close)
+	e := newEnv(t, envOptions{tune: func(c *config.Config) {
+		c.Connectors = append(c.Connectors, config.Connector{Name: "magento", Type: "magento", PollInterval: config.Duration(time.Second),
+			Settings: map[string]any{"base_url": mageURL, "access_token": magentotest.DefaultIntegrationToken, "page_size": 50,
+				"webhook_public_key": mage.PublicKeyPEM(), "placeholder_telephone": "-"}})
+	}})
+	mage.SetWebhookURL(e.app.URL() + "/webhooks/magento")
+
+	email := "mia.fill@example.com"
+	shopifyID := e.shopify.CreateCustomer(map[string]any{"email": email, "first_name": "Mia", "last_name": "Fill",
+		"addresses": []any{map[string]any{"address1": "Ringstraße 1", "city": "Kiel", "zip": "24103", "country_code": "DE", "default": true}}})
+	var magentoID string
+	eventually(t, 30*time.Second, "customer never reached Magento", func() bool {
+		c, _ := e.hubCustomer(t, email)
+		if c == nil {
+			return false
+		}
+		magentoID = e.linkOf(t, c.ID, "magento")
+		return magentoID != ""
+	})
+	e.quiet(t)
+
+	m, _ := mage.Customer(magentoID)
+	if addrs, _ := m["addresses"].([]any); len(addrs) != 1 || fmt.Sprint(addrs[0].(map[string]any)["firstname"]) != "Mia" ||
+		addrs[0].(map[string]any)["telephone"] != "-" {
+		t.Fatalf("Magento addresses %v, want one with the customer's names and the placeholder telephone filled in", m["addresses"])
+	}
+	_, data := e.hubCustomer(t, email)
+	if a, _ := data["billing_address"].(map[string]any); a == nil || a["first_name"] != nil || a["last_name"] != nil || a["phone"] != nil {
+		t.Errorf("hub billing_address %v, want Shopify's address without names or telephone", data["billing_address"])
+	}
+	if p, ok := data["phone"]; ok {
+		t.Errorf("hub phone %v: Magento's placeholder became the person's", p)
+	}
+	c, _ := e.shopify.Customer(shopifyID)
+	if a, _ := c["default_address"].(map[string]any); a == nil || a["first_name"] != nil || a["phone"] != nil {
+		t.Errorf("Shopify default address %v got what no person gave", c["default_address"])
 	}
 }
