@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -27,6 +28,10 @@ type cursor struct {
 	HighWater string `json:"high_water,omitempty"`
 	// Pages counts pages followed by page_info since the last restart.
 	Pages int `json:"pages,omitempty"`
+	// Began is when Shopify answered a byID listing's first page (its
+	// Date header): the next listing starts no later, since a record
+	// edited after that on a page already read shows up nowhere else.
+	Began string `json:"began,omitempty"`
 }
 
 // restartPages bounds how far one page_info chain runs: Shopify caps
@@ -65,8 +70,9 @@ type listing struct {
 	extra url.Values
 	// byID: the endpoint sorts by id only (abandoned checkouts take no
 	// order parameter). The high-water mark is then the newest updated_at
-	// of the whole listing, and a listing is never restarted from it
-	// half-way, which would skip older-stamped records of later pages.
+	// of the whole listing, but no later than the listing's start
+	// (cursor.Began), and a listing is never restarted from it half-way,
+	// which would skip older-stamped records of later pages.
 	byID bool
 }
 
@@ -112,6 +118,11 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 	if err != nil {
 		return connectors.Page{}, fmt.Errorf("shopify: list %s: %w", ls.key, err)
 	}
+	if ls.byID && pos.PageInfo == "" {
+		if d, err := http.ParseTime(h.Get("Date")); err == nil {
+			pos.Began = d.UTC().Format(time.RFC3339)
+		}
+	}
 	high := pos.HighWater
 	var highT time.Time
 	if high != "" {
@@ -139,12 +150,19 @@ func (c *Connector) List(ctx context.Context, resource, cur string) (connectors.
 			page.Next = cursor{Since: high}.String()
 			return page, nil
 		}
-		page.Next = cursor{Since: pos.Since, PageInfo: next, HighWater: high, Pages: pages}.String()
+		page.Next = cursor{Since: pos.Since, PageInfo: next, HighWater: high, Pages: pages, Began: pos.Began}.String()
 		return page, nil
 	}
 	since := high
 	if since == "" {
 		since = pos.Since
+	}
+	if pos.Began != "" && (since == "" || pos.Began < since) {
+		// A byID listing's mark is its newest stamp, which a record with a
+		// higher id edited late can carry past an edit, made meanwhile, of
+		// a record on a page read before (both RFC 3339 in UTC: ordered
+		// as strings).
+		since = pos.Began
 	}
 	page.Done = true
 	page.Next = cursor{Since: since}.String()

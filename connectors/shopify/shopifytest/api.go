@@ -40,6 +40,9 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		e.CountWrite()
 	}
+	// Every answer says when it was made, by the clock that stamps the
+	// records (net/http would use the machine's).
+	w.Header().Set("Date", e.opts.Now().UTC().Format(http.TimeFormat))
 	version, rest, _ := strings.Cut(rest, "/")
 	if r.Header.Get("X-Shopify-Access-Token") != e.opts.AccessToken {
 		writeErr(w, http.StatusUnauthorized, errInvalidToken)
