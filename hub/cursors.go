@@ -37,6 +37,32 @@ func (s *Store) SaveCursor(ctx context.Context, instance, resource, value string
 	}).Create(&c).Error
 }
 
+// AdvanceCursor stores next as the cursor, done or not, if the stored one
+// is still from (from "": no cursor, a listing from the start), in one
+// statement; false when it had moved. Read, compared and then saved, a
+// backfill's reset (ResetCursor) landing in between was overwritten, and
+// the backfill silently became an ordinary poll.
+func (s *Store) AdvanceCursor(ctx context.Context, instance, resource, from, next string, done bool) (bool, error) {
+	now := time.Now().UTC()
+	upd := map[string]any{"value": next, "done": done, "updated_at": now}
+	if done {
+		upd["last_success_at"] = &now
+	}
+	db := s.db.WithContext(ctx)
+	r := db.Model(&Cursor{}).Where("instance = ? AND resource = ? AND value = ?", instance, resource, from).Updates(upd)
+	if r.Error != nil || r.RowsAffected > 0 || from != "" {
+		return r.RowsAffected > 0, r.Error
+	}
+	// From the start and no row (never polled, or reset): the row is
+	// made; one made meanwhile wins.
+	c := Cursor{Instance: instance, Resource: resource, Value: next, Done: done, UpdatedAt: now}
+	if done {
+		c.LastSuccessAt = &now
+	}
+	r = db.Clauses(clause.OnConflict{DoNothing: true}).Create(&c)
+	return r.RowsAffected > 0, r.Error
+}
+
 // CursorsWithPrefix returns the cursors whose resource starts with prefix
 // (letters and ":" only: it is matched with LIKE).
 func (s *Store) CursorsWithPrefix(ctx context.Context, prefix string) ([]Cursor, error) {

@@ -278,15 +278,14 @@ func (r *pollRun) drain(ctx context.Context, queue *[]*inflight) error {
 // returns that cursor.
 func (r *pollRun) store(ctx context.Context, f *inflight) (*hub.Cursor, error) {
 	began := time.Now()
-	cur, err := r.h.Store.Cursor(ctx, r.p.Instance, r.p.Resource)
-	if err != nil {
+	if advanced, err := r.h.Store.AdvanceCursor(ctx, r.p.Instance, r.p.Resource, f.from, f.page.Next, f.page.Done); err != nil {
 		return nil, err
-	}
-	if cur.Value != f.from {
+	} else if !advanced {
+		cur, err := r.h.Store.Cursor(ctx, r.p.Instance, r.p.Resource)
+		if err != nil {
+			return nil, err
+		}
 		return &cur, nil
-	}
-	if err := r.h.Store.SaveCursor(ctx, r.p.Instance, r.p.Resource, f.page.Next, f.page.Done); err != nil {
-		return nil, err
 	}
 	trace.Mark(trace.Event{Step: trace.PageStored, Instance: r.p.Instance, Key: f.page.Next, Took: time.Since(began)})
 	r.pages++
