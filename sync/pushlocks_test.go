@@ -163,31 +163,12 @@ func TestPushLocksARecreatedRecord(t *testing.T) {
 					if _, err := st.Store.Pushed(ctx, c.CustomerID, "shop", "customer", "S0", "h", 0, map[string]any{"first_name": "x"}); err != nil {
 						t.Fatal(err)
 					}
-					var sawHeld atomic.Bool
-					stop := make(chan struct{})
-					var wg gosync.WaitGroup
-					watch := func(ext string) {
-						wg.Add(1)
-						go func() {
-							defer wg.Done()
-							for {
-								select {
-								case <-stop:
-									return
-								default:
-								}
-								if held, _ := h.Queue.Held(ctx, recordLockName("shop", "customer", ext)); len(held) == 1 && held[0] {
-									sawHeld.Store(true)
-								}
-								time.Sleep(100 * time.Microsecond)
-							}
-						}()
-					}
-					shop.afterCreate = watch // non-namer: from the write's return
+					w := newLockWatch(h)
+					shop.afterCreate = w.watch // non-namer: from the write's return
 					if namer {
 						shop.onWrite = func(ext string) {
 							if ext != "" && ext != "S0" {
-								watch(ext)
+								w.watch(ext)
 								time.Sleep(5 * time.Millisecond)
 							}
 						}
@@ -195,14 +176,13 @@ func TestPushLocksARecreatedRecord(t *testing.T) {
 					if err := lockPush(ctx, h, c.CustomerID, c.Version); err != nil {
 						t.Fatal(err)
 					}
-					close(stop)
-					wg.Wait()
+					sawHeld := w.done()
 					l, err := st.Store.Link(ctx, c.CustomerID, "shop", "customer")
 					if err != nil {
 						t.Fatal(err)
 					}
-					t.Logf("new link %s; record lock seen held between write and record: %v; locks left %v", l.ExternalID, sawHeld.Load(), locks(t, h))
-					if !sawHeld.Load() {
+					t.Logf("new link %s; record lock seen held between write and record: %v; locks left %v", l.ExternalID, sawHeld, locks(t, h))
+					if !sawHeld {
 						t.Errorf("recreated record %s was written and recorded without its record lock", l.ExternalID)
 					}
 					if len(locks(t, h)) != 0 {
@@ -254,33 +234,14 @@ func TestPushLocksACreatedRecordAfterItsWrite(t *testing.T) {
 			shop := &lockShop{first: map[string]string{}}
 			h := lockHandlers(t, st.Store, shop, config.OnDeleteRecreate)
 			c := lockCustomer(t, st.Store, "Cy")
-			var sawHeld atomic.Bool
-			stop := make(chan struct{})
-			var wg gosync.WaitGroup
-			shop.afterCreate = func(ext string) {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						select {
-						case <-stop:
-							return
-						default:
-						}
-						if held, _ := h.Queue.Held(ctx, recordLockName("shop", "customer", ext)); len(held) == 1 && held[0] {
-							sawHeld.Store(true)
-						}
-						time.Sleep(100 * time.Microsecond)
-					}
-				}()
-			}
+			w := newLockWatch(h)
+			shop.afterCreate = w.watch
 			if err := lockPush(ctx, h, c.CustomerID, c.Version); err != nil {
 				t.Fatal(err)
 			}
-			close(stop)
-			wg.Wait()
-			t.Logf("first create: lock seen held=%v", sawHeld.Load())
-			if !sawHeld.Load() {
+			sawHeld := w.done()
+			t.Logf("first create: lock seen held=%v", sawHeld)
+			if !sawHeld {
 				t.Errorf("control: not seen")
 			}
 		})
@@ -393,4 +354,37 @@ func TestPushKeepsItsRecordLock(t *testing.T) {
 	if left < recordLockTTL*2/3 {
 		t.Errorf("after %v in the write the record lock has %v left of %v: not renewed", wait, left, recordLockTTL)
 	}
+}
+
+// lockWatch polls the shop's record locks a test names (watch) until done,
+// and says whether it saw one held.
+type lockWatch struct {
+	h    *Handlers
+	seen atomic.Bool
+	stop chan struct{}
+	wg   gosync.WaitGroup
+}
+
+func newLockWatch(h *Handlers) *lockWatch { return &lockWatch{h: h, stop: make(chan struct{})} }
+
+func (w *lockWatch) watch(ext string) {
+	w.wg.Go(func() {
+		for {
+			select {
+			case <-w.stop:
+				return
+			default:
+			}
+			if held, _ := w.h.Queue.Held(context.Background(), recordLockName("shop", "customer", ext)); len(held) == 1 && held[0] {
+				w.seen.Store(true)
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	})
+}
+
+func (w *lockWatch) done() bool {
+	close(w.stop)
+	w.wg.Wait()
+	return w.seen.Load()
 }

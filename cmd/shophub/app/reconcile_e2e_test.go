@@ -54,15 +54,8 @@ func sweep(t *testing.T, a *app.App, instance string) shsync.SweepState {
 // did not list it).
 func pendingDeletions(t *testing.T, a *app.App, instance string) []string {
 	t.Helper()
-	tasks, err := a.DeadLetters.Inspector.ListPendingTasks(shsync.QueueIngest, asynq.PageSize(1000))
-	if errors.Is(err, asynq.ErrQueueNotFound) {
-		return nil // nothing was ever queued
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ids []string
-	for _, task := range tasks {
+	for _, task := range pendingIngests(t, a) {
 		var p shsync.IngestPayload
 		if err := json.Unmarshal(task.Payload, &p); err != nil {
 			t.Fatal(err)
@@ -72,6 +65,19 @@ func pendingDeletions(t *testing.T, a *app.App, instance string) []string {
 		}
 	}
 	return ids
+}
+
+// pendingIngests lists the pending ingest tasks.
+func pendingIngests(t *testing.T, a *app.App) []*asynq.TaskInfo {
+	t.Helper()
+	tasks, err := a.DeadLetters.Inspector.ListPendingTasks(shsync.QueueIngest, asynq.PageSize(1000))
+	if errors.Is(err, asynq.ErrQueueNotFound) {
+		return nil // nothing was ever queued
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tasks
 }
 
 // TestMagentoSweepFindsAddressEditsAndDeletions is issue 15's must-show
@@ -340,11 +346,7 @@ func TestSweepAsksBeforeDeleting(t *testing.T) {
 // runPendingIngests runs every pending ingest task once, as a worker would.
 func runPendingIngests(t *testing.T, a *app.App) {
 	t.Helper()
-	tasks, err := a.DeadLetters.Inspector.ListPendingTasks(shsync.QueueIngest, asynq.PageSize(1000))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, task := range tasks {
+	for _, task := range pendingIngests(t, a) {
 		if err := a.Handlers.Ingest(context.Background(), asynq.NewTask(task.Type, task.Payload)); err != nil {
 			t.Errorf("ingest %s: %v", task.Payload, err)
 		}
