@@ -130,16 +130,25 @@ func GroupConfig(c *asynq.Config) {
 // each behind its length (uvarint), so nothing is scanned or copied again
 // but the bytes.
 func AggregateIngest(group string, tasks []*asynq.Task) *asynq.Task {
+	items := make([][]byte, len(tasks))
+	for i, t := range tasks {
+		items[i] = t.Payload()
+	}
+	return newIngestBatch(items)
+}
+
+// newIngestBatch is the aggregated task of ingest payloads.
+func newIngestBatch(items [][]byte, opts ...asynq.Option) *asynq.Task {
 	n := 0
-	for _, t := range tasks {
-		n += len(t.Payload()) + binary.MaxVarintLen32
+	for _, it := range items {
+		n += len(it) + binary.MaxVarintLen32
 	}
 	b := make([]byte, 0, n)
-	for _, t := range tasks {
-		b = binary.AppendUvarint(b, uint64(len(t.Payload())))
-		b = append(b, t.Payload()...)
+	for _, it := range items {
+		b = binary.AppendUvarint(b, uint64(len(it)))
+		b = append(b, it...)
 	}
-	return asynq.NewTask(TypeIngestBatch, b, asynq.Queue(QueueIngest), asynq.MaxRetry(25), asynq.Timeout(10*time.Minute))
+	return asynq.NewTask(TypeIngestBatch, b, append([]asynq.Option{asynq.Queue(QueueIngest), asynq.MaxRetry(25), asynq.Timeout(10 * time.Minute)}, opts...)...)
 }
 
 // splitBatch unpacks AggregateIngest's payload.

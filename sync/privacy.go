@@ -319,10 +319,13 @@ func (h *Handlers) erasedWhilePushing(ctx context.Context, tp *Touchpoint, p Pus
 
 // purgeQueued deletes queued and dead-lettered tasks that carry the
 // person's data or name their records: ingest tasks with their vendor
-// record, pushes of their customer id, dead letters of either. With
-// instance set it deletes every task of that instance instead (a shop
-// redaction). Running tasks cannot be deleted; the tombstones make them
-// no-ops. Erasure tasks themselves are kept.
+// record, pushes of their customer id, dead letters of either, tasks
+// waiting in a group to be aggregated. With instance set it deletes every
+// task of that instance instead (a shop redaction). An aggregated batch
+// loses only those of its records: the others, accepted from their
+// vendors, are queued again as a batch in the same state. Running tasks
+// cannot be deleted; the tombstones make them no-ops. Erasure tasks
+// themselves are kept.
 func (h *Handlers) purgeQueued(ctx context.Context, id *hub.Identity, instance string) (int64, error) {
 	insp := asynq.NewInspectorFromRedisClient(h.Queue.Redis)
 	queues, err := insp.Queues()
@@ -333,7 +336,17 @@ func (h *Handlers) purgeQueued(ctx context.Context, id *hub.Identity, instance s
 	var n int64
 	var errs []error
 	for _, q := range queues {
-		for _, list := range []lister{insp.ListPendingTasks, insp.ListScheduledTasks, insp.ListRetryTasks, insp.ListArchivedTasks} {
+		lists := []lister{insp.ListPendingTasks, insp.ListScheduledTasks, insp.ListRetryTasks, insp.ListArchivedTasks}
+		groups, err := insp.Groups(q)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("list groups of %s: %w", q, err))
+		}
+		for _, g := range groups {
+			lists = append(lists, func(q string, o ...asynq.ListOption) ([]*asynq.TaskInfo, error) {
+				return insp.ListAggregatingTasks(q, g.Group, o...)
+			})
+		}
+		for _, list := range lists {
 			if ctx.Err() != nil {
 				return n, ctx.Err()
 			}
@@ -346,9 +359,17 @@ func (h *Handlers) purgeQueued(ctx context.Context, id *hub.Identity, instance s
 					break
 				}
 				for _, t := range tasks {
-					if concerns(t, id, instance) {
-						doomed = append(doomed, t.ID)
+					if t.Type == TypeIngestBatch {
+						if hit, err := h.purgeBatch(ctx, insp, t, id, instance); err != nil {
+							errs = append(errs, err)
+							continue
+						} else if !hit {
+							continue
+						}
+					} else if !concerns(t.Type, t.Payload, id, instance) {
+						continue
 					}
+					doomed = append(doomed, t.ID)
 				}
 				if len(tasks) < 500 {
 					break
@@ -367,8 +388,44 @@ func (h *Handlers) purgeQueued(ctx context.Context, id *hub.Identity, instance s
 	return n, errors.Join(errs...)
 }
 
-func concerns(t *asynq.TaskInfo, id *hub.Identity, instance string) bool {
-	if t.Type == TypeErase || t.Type == TypePrivacy {
+// purgeBatch decides an aggregated ingest batch (ingestgroup.go): hit when
+// any of its records concerns the person (or instance); the batch is then
+// to be deleted, and its other records were queued again first, as one
+// batch in the same state (a dead letter stays one).
+func (h *Handlers) purgeBatch(ctx context.Context, insp *asynq.Inspector, t *asynq.TaskInfo, id *hub.Identity, instance string) (hit bool, err error) {
+	items, err := splitBatch(t.Payload)
+	if err != nil {
+		return false, nil // not ours to judge; ingesting it fails on its own
+	}
+	var keep [][]byte
+	for _, it := range items {
+		if concerns(TypeIngest, it, id, instance) {
+			hit = true
+		} else {
+			keep = append(keep, it)
+		}
+	}
+	if !hit || len(keep) == 0 {
+		return hit, nil
+	}
+	opts := []asynq.Option{asynq.Queue(t.Queue), asynq.TaskID("purged:" + t.ID)}
+	if t.State == asynq.TaskStateArchived {
+		opts = append(opts, asynq.ProcessIn(24*time.Hour)) // archived below, before any worker could take it
+	}
+	rest := newIngestBatch(keep, opts...)
+	if err := h.Queue.Enqueue(ctx, rest); err != nil {
+		return false, fmt.Errorf("queue the rest of batch %s again: %w", t.ID, err)
+	}
+	if t.State == asynq.TaskStateArchived {
+		if err := insp.ArchiveTask(t.Queue, "purged:"+t.ID); err != nil {
+			return false, fmt.Errorf("keep the rest of dead-lettered batch %s dead-lettered: %w", t.ID, err)
+		}
+	}
+	return true, nil
+}
+
+func concerns(typ string, payload []byte, id *hub.Identity, instance string) bool {
+	if typ == TypeErase || typ == TypePrivacy {
 		return false
 	}
 	var p struct {
@@ -377,7 +434,7 @@ func concerns(t *asynq.TaskInfo, id *hub.Identity, instance string) bool {
 		ExternalID string `json:"external_id"`
 		CustomerID uint64 `json:"customer_id"`
 	}
-	_ = json.Unmarshal(t.Payload, &p)
+	_ = json.Unmarshal(payload, &p)
 	if instance != "" {
 		return p.Instance == instance
 	}
@@ -387,7 +444,7 @@ func concerns(t *asynq.TaskInfo, id *hub.Identity, instance string) bool {
 	if p.CustomerID != 0 && p.CustomerID == id.CustomerID {
 		return true
 	}
-	return id.HasRecord(p.Instance, p.Resource, p.ExternalID) || id.Mentions(t.Payload)
+	return id.HasRecord(p.Instance, p.Resource, p.ExternalID) || id.Mentions(payload)
 }
 
 // Privacy handles a vendor's data-protection request.

@@ -1,0 +1,86 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/shophub/shophub/config"
+	"github.com/shophub/shophub/hub"
+	shsync "github.com/shophub/shophub/sync"
+)
+
+// An erasure deletes the queued tasks that carry the person's records. An
+// aggregated ingest batch (webhooks grouped behind a backlog) carries
+// others' records too, accepted from their vendors: those stay queued, as
+// a batch in the same state — waiting, or dead-lettered — and only the
+// person's record goes. The whole batch was deleted before.
+func TestErasureKeepsOthersQueuedInABatch(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{tune: func(c *config.Config) { c.Server.AdminToken = hsAdminToken }})
+	ctx := context.Background()
+	email := "weg@example.com"
+	e.shopify.CreateCustomer(map[string]any{"email": email, "first_name": "Wera", "last_name": "Weg"})
+	var cust *hub.Customer
+	eventually(t, 20*time.Second, "customer never reached the hub", func() bool {
+		cust, _ = e.hubCustomer(t, email)
+		return cust != nil
+	})
+	e.quiet(t)
+	batch := func(n int) *asynq.Task {
+		var tasks []*asynq.Task
+		for i, rec := range []map[string]any{
+			shopifyRecord(990001+10*n, email, "Wera", time.Now()),
+			shopifyRecord(990002+10*n, fmt.Sprintf("bystander%d@example.com", n), "Bernd", time.Now()),
+		} {
+			raw, _ := json.Marshal(rec)
+			task, err := shsync.NewIngestTask(shsync.IngestPayload{Instance: "shopify", Resource: "customer",
+				ExternalID: fmt.Sprint(rec["id"]), EventID: fmt.Sprint("batch-ev-", n, i), SourceAt: time.Now(), Body: raw}, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tasks = append(tasks, task)
+		}
+		return shsync.AggregateIngest("g1", tasks)
+	}
+	insp := asynq.NewInspectorFromRedisClient(e.rdb)
+	waiting, err := e.app.Queue.Client.Enqueue(batch(0), asynq.ProcessIn(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead, err := e.app.Queue.Client.Enqueue(batch(1), asynq.ProcessIn(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := insp.ArchiveTask(dead.Queue, dead.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := e.app.Handlers.EraseCustomer(ctx, cust.ID, hub.EraseRequest{Source: "api"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		was   *asynq.TaskInfo
+		state asynq.TaskState
+		other string
+	}{{waiting, asynq.TaskStatePending, "bystander0@example.com"}, {dead, asynq.TaskStateArchived, "bystander1@example.com"}} {
+		if _, err := insp.GetTaskInfo(c.was.Queue, c.was.ID); err == nil {
+			t.Errorf("batch %s still queued whole: it holds the erased person's record", c.was.ID)
+		}
+		rest, err := insp.GetTaskInfo(c.was.Queue, "purged:"+c.was.ID)
+		if err != nil {
+			t.Errorf("the rest of batch %s is gone (%v): %s's accepted record is lost", c.was.ID, err, c.other)
+			continue
+		}
+		if c.state == asynq.TaskStateArchived && rest.State != c.state {
+			t.Errorf("the rest of a dead-lettered batch is %v, want dead-lettered still", rest.State)
+		}
+		if got := string(rest.Payload); !strings.Contains(got, c.other) || strings.Contains(got, email) {
+			t.Errorf("the rest of batch %s holds %q, want %s's record and not the erased person's", c.was.ID, got, c.other)
+		}
+	}
+}
