@@ -75,10 +75,11 @@ func (s *Store) ResetCursor(ctx context.Context, instance, resource string) erro
 	return s.db.WithContext(ctx).Where("instance = ? AND resource = ?", instance, resource).Delete(&Cursor{}).Error
 }
 
-// Quarantine stores a record that failed mapping or validation. The same
-// record version failing while an earlier copy still waits for a replay is
-// stored once, with the newest reason: polls list their boundary again,
-// and reconciliation sweeps list everything, on purpose.
+// Quarantine stores a record that failed mapping or validation, unless it
+// is an erased person's. The same record version failing while an earlier
+// copy still waits for a replay is stored once, with the newest reason:
+// polls list their boundary again, and reconciliation sweeps list
+// everything, on purpose.
 func (s *Store) Quarantine(ctx context.Context, q *Quarantined) error {
 	// A record quarantined for an over-long id must still fit here; its
 	// reason says how long the id was.
@@ -86,6 +87,11 @@ func (s *Store) Quarantine(ctx context.Context, q *Quarantined) error {
 	db := s.db.WithContext(ctx)
 	if q.ExternalID == "" {
 		return db.Create(q).Error
+	}
+	// A late record of an erased person (a retried webhook, a poll) is
+	// never kept, not even to be replayed: it would hold their data.
+	if erased, err := s.Erased(ctx, q.Instance, q.Resource, q.ExternalID); err != nil || erased {
+		return err
 	}
 	// The same record waiting already (a redelivery, a poll listing it
 	// again, two of them at once) is kept once, with the newest reason:

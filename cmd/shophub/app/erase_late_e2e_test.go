@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +83,46 @@ func TestErasureKeepsOthersQueuedInABatch(t *testing.T) {
 		}
 		if got := string(rest.Payload); !strings.Contains(got, c.other) || strings.Contains(got, email) {
 			t.Errorf("the rest of batch %s holds %q, want %s's record and not the erased person's", c.was.ID, got, c.other)
+		}
+	}
+}
+
+// A late webhook of an erased person's record that fails mapping (here a
+// name longer than the hub holds) is dropped, not quarantined: a
+// quarantined payload would keep their data until the retention purge.
+func TestLateRecordOfAnErasedPersonIsNotQuarantined(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{tune: func(c *config.Config) { c.Server.AdminToken = hsAdminToken }})
+	email := "spaet@example.com"
+	id := e.shopify.CreateCustomer(map[string]any{"email": email, "first_name": "Sina", "last_name": "Spaet"})
+	var cust *hub.Customer
+	eventually(t, 20*time.Second, "customer never reached the hub", func() bool {
+		cust, _ = e.hubCustomer(t, email)
+		return cust != nil
+	})
+	e.quiet(t)
+	code, resp := adminCall(t, http.MethodDelete, fmt.Sprintf("%s/api/customers/%d", e.app.URL(), cust.ID))
+	if code != http.StatusAccepted {
+		t.Fatalf("DELETE: %d %v", code, resp)
+	}
+	e.quiet(t)
+	if c, _ := e.hubCustomer(t, email); c != nil {
+		t.Fatal("not erased")
+	}
+	n, _ := strconv.Atoi(id)
+	rec := shopifyRecord(n, email, strings.Repeat("S", 256), time.Now().Add(-time.Minute))
+	h, b := e.shopify.SignedDelivery("customers/update", rec)
+	if code, body := postWebhook(t, e.app.URL()+"/webhooks/shopify", h, b); code != http.StatusOK {
+		t.Fatalf("webhook: %d %s", code, body)
+	}
+	e.quiet(t)
+	rows, err := e.app.Store.PendingQuarantine(context.Background(), "", 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range rows {
+		if strings.Contains(string(q.Payload), email) {
+			t.Errorf("erased person's record quarantined after the erasure: %s/%s reason %q payload holds %s", q.Instance, q.ExternalID, q.Reason, email)
 		}
 	}
 }
