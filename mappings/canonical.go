@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Kind is the type of a canonical field; it decides validation and how the
@@ -390,7 +391,8 @@ func MaskEmail(s string) string {
 	if at <= 0 {
 		return "***"
 	}
-	return s[:1] + "***" + s[at:]
+	_, first := utf8.DecodeRuneInString(s) // a whole letter, not half of one
+	return s[:first] + "***" + s[at:]
 }
 
 // MaskPhone keeps the last two digits.

@@ -233,7 +233,9 @@ func personalKey(k string) bool {
 }
 
 var (
-	emailRe = regexp.MustCompile(`[A-Za-z0-9._%+\-!#$&'*/=?^{|}~]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+`)
+	// emailRe takes letters and digits of any script, as the canonical
+	// email check does (an internationalised address is still one).
+	emailRe = regexp.MustCompile(`[\p{L}\p{N}._%+\-!#$&'*/=?^{|}~]+@[\p{L}\p{N}\-]+(?:\.[\p{L}\p{N}\-]+)+`)
 	// phoneRe finds number-like runs of digits and phone punctuation;
 	// looksLikePhoneText decides which of them are phones.
 	phoneRe = regexp.MustCompile(`\+?\(?\d[\d ()./\-]{5,}\d`)

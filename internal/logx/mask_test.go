@@ -130,3 +130,17 @@ func TestMaskingHandlerKeepsLevelAndContext(t *testing.T) {
 }
 
 func With(ctx context.Context) context.Context { return logx.WithRequestID(ctx, "r1") }
+
+// Addresses with letters outside ASCII are addresses too (the canonical
+// email check takes them): masked like any other, never cut mid-letter.
+func TestMaskTextMasksInternationalEmails(t *testing.T) {
+	for in, want := range map[string]string{
+		"email user@exämple.de invalid":        "email u***@exämple.de invalid",
+		"email jörg.müller@example.de invalid": "email j***@example.de invalid",
+		"from Ölaf@beispiel.de":                "from Ö***@beispiel.de",
+	} {
+		if got := logx.MaskText(in); got != want {
+			t.Errorf("MaskText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
