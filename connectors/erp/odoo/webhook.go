@@ -1,14 +1,13 @@
 package odoo
 
 import (
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/shophub/shophub/connectors"
 )
@@ -74,8 +73,12 @@ func (c *WebhookConnector) DecodeWebhook(_ http.Header, body []byte) ([]connecto
 			ev.OccurredAt = t
 		}
 	} else {
-		sum := sha256.Sum256(body)
-		ev.ID = fmt.Sprintf("odoo:%s:%d:%s", n.Model, id, hex.EncodeToString(sum[:8]))
+		// Without write_date a rule's notifications of one partner can be
+		// byte for byte alike ({_model, _id, _action}), and a body hash
+		// would drop every edit after the first as a re-delivery for the
+		// dedupe window. Odoo does not retry, so each delivery is its own
+		// event; the record is fetched at ingest, so a repeat costs a read.
+		ev.ID = fmt.Sprintf("odoo:%s:%d:at:%d", n.Model, id, time.Now().UnixNano())
 	}
 	return []connectors.Event{ev}, nil
 }

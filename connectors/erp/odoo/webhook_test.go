@@ -50,6 +50,15 @@ func TestNotificationsNeedTheSecret(t *testing.T) {
 	if again[0].ID != ev.ID {
 		t.Error("same delivery decodes to another event id")
 	}
+	// A rule that sends no write_date: two edits notify alike, byte for
+	// byte, and both are events (Odoo does not retry; a hash of the body
+	// made the second a re-delivery of the first).
+	bare := []byte(`{"_model":"res.partner","_id":42,"_action":"Send Webhook Notification(#7)"}`)
+	first, _ := ws.DecodeWebhook(with("new-secret"), bare)
+	second, _ := ws.DecodeWebhook(with("new-secret"), bare)
+	if len(first) != 1 || len(second) != 1 || first[0].ID == second[0].ID {
+		t.Errorf("two notifications without write_date: %+v and %+v, want two events", first, second)
+	}
 	other, _ := ws.DecodeWebhook(nil, []byte(`{"_model":"sale.order","_id":3}`))
 	if len(other) != 1 || !other[0].Ignore {
 		t.Errorf("notification for another model: %+v, want ignored", other)
