@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -78,7 +79,7 @@ func (c *WebhookConnector) DecodeWebhook(_ http.Header, body []byte) ([]connecto
 		// would drop every edit after the first as a re-delivery for the
 		// dedupe window. Odoo does not retry, so each delivery is its own
 		// event; the record is fetched at ingest, so a repeat costs a read.
-		ev.ID = fmt.Sprintf("odoo:%s:%d:at:%d", n.Model, id, time.Now().UnixNano())
+		ev.ID = fmt.Sprintf("odoo:%s:%d:at:%d.%x", n.Model, id, time.Now().UnixNano(), rand.Uint32())
 	}
 	return []connectors.Event{ev}, nil
 }
