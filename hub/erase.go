@@ -221,6 +221,28 @@ func (s *Store) eraseTx(tx *gorm.DB, requestID, customerID uint64, action func(i
 		e.Removed["orders"] = res.RowsAffected
 	}
 
+	// Carts they left: linked ones, and guest carts under one of their
+	// emails (indexed), tombstoned as orders are, so a late checkout event
+	// of one is not stored again.
+	cartIDs, err := personCarts(tx, customerID, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(cartIDs) > 0 {
+		var cs []Cart
+		if err := tx.Select("id", "instance", "external_id").Where("id IN ?", cartIDs).Find(&cs).Error; err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			tombs = append(tombs, Tombstone{Hash: s.tombstoneKey(c.Instance, "cart", c.ExternalID), RequestID: requestID})
+		}
+		res := tx.Where("id IN ?", cartIDs).Delete(&Cart{})
+		if res.Error != nil {
+			return nil, res.Error
+		}
+		e.Removed["carts"] = res.RowsAffected
+	}
+
 	// Quarantined payloads: the records of their links, and any payload
 	// naming one of their emails or phones.
 	qids, err := matchQuarantine(tx, id)
@@ -248,7 +270,7 @@ func (s *Store) eraseTx(tx *gorm.DB, requestID, customerID uint64, action func(i
 		if res.Error != nil {
 			return nil, fmt.Errorf("%s: %w", t.name, res.Error)
 		}
-		e.Removed[t.name] = res.RowsAffected
+		e.Removed[t.name] += res.RowsAffected
 	}
 	res = tx.Where("customer_id = ?", customerID).Delete(&Link{})
 	if res.Error != nil {
@@ -327,13 +349,25 @@ func personTickets(tx *gorm.DB, customerID uint64, id *Identity) ([]uint64, erro
 // personOrders finds the orders a person placed: linked to them, or
 // waiting for adoption under one of their emails.
 func personOrders(tx *gorm.DB, customerID uint64, id *Identity) ([]uint64, error) {
+	return personRows(tx, &Order{}, customerID, id)
+}
+
+// personCarts finds the carts a person left: linked to them, or guest
+// carts under one of their emails.
+func personCarts(tx *gorm.DB, customerID uint64, id *Identity) ([]uint64, error) {
+	return personRows(tx, &Cart{}, customerID, id)
+}
+
+// personRows finds the rows of model (customer_id, customer_email) that
+// are the person's: linked to them, or unlinked under one of their emails.
+func personRows(tx *gorm.DB, model any, customerID uint64, id *Identity) ([]uint64, error) {
 	var ids []uint64
-	if err := tx.Model(&Order{}).Where("customer_id = ?", customerID).Pluck("id", &ids).Error; err != nil {
+	if err := tx.Model(model).Where("customer_id = ?", customerID).Pluck("id", &ids).Error; err != nil {
 		return nil, err
 	}
 	if len(id.Emails) > 0 {
 		var more []uint64
-		if err := tx.Model(&Order{}).Where("customer_id IS NULL AND customer_email IN ?", id.Emails).Pluck("id", &more).Error; err != nil {
+		if err := tx.Model(model).Where("customer_id IS NULL AND customer_email IN ?", id.Emails).Pluck("id", &more).Error; err != nil {
 			return nil, err
 		}
 		ids = append(ids, more...)

@@ -340,3 +340,44 @@ func TestTombstonesAreKeyed(t *testing.T) {
 		})
 	}
 }
+
+// An erasure removes the person's carts, linked ones and guest carts under
+// their email left before they were known, and tombstones them: a late
+// state of an erased cart (a checkout webhook retried, a poll) is not
+// stored again.
+func TestEraseRemovesAndTombstonesCarts(t *testing.T) {
+	t.Parallel()
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			ctx := context.Background()
+			cart := func(instance, ext string, at time.Time, total string) hub.CartResult {
+				t.Helper()
+				r, err := s.MergeCart(ctx, hub.CartInbound{Instance: instance, ExternalID: ext, SourceAt: at,
+					Doc: map[string]any{"customer_email": "cara@example.com", "currency": "EUR", "total": total}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r
+			}
+			cart("magento", "q-1", t0, "12.00") // a guest cart, before the person was known
+			r := mustMerge(t, s, hub.Policy{}, in("shopify", "501", t0, map[string]any{"email": "cara@example.com", "first_name": "Cara"}))
+			cart("shopify", "c-1", t0, "30.00")
+			x, err := s.Erase(ctx, r.CustomerID, hub.EraseRequest{Source: "api"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := countRows(t, s, &hub.Cart{}); n != 0 || x.Removed["carts"] != 2 {
+				t.Errorf("after the erasure: %d carts left, %d removed; want none left, both removed", n, x.Removed["carts"])
+			}
+			for _, c := range []struct{ instance, ext string }{{"shopify", "c-1"}, {"magento", "q-1"}} {
+				if res := cart(c.instance, c.ext, t0.Add(time.Minute), "31.00"); !res.Erased {
+					t.Errorf("a late state of erased cart %s/%s: %+v, want it dropped as erased", c.instance, c.ext, res)
+				}
+			}
+			if n := countRows(t, s, &hub.Cart{}); n != 0 {
+				t.Errorf("%d carts stored again after the erasure", n)
+			}
+		})
+	}
+}
