@@ -142,6 +142,14 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				cs = ls.cust
 			}
 			email, _ := in.Doc["email"].(string)
+			// An unverified link whose record now comes verified under
+			// another email was never this person's (a sign-up that typed
+			// their address, corrected and confirmed since): the record is
+			// matched anew, as a first sighting, and its link moves.
+			relinked := ls != nil && cs != nil && ls.row.Unverified && !in.Unverified && email != "" && email != cs.email
+			if relinked {
+				cs = nil
+			}
 			if cs == nil {
 				var stranger bool
 				cs, stranger = keys.match(pol, in.Doc, byEmail) // identity.go
@@ -170,8 +178,13 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				ls.row.VendorDeletedAt, ls.row.VendorDeletedBy = nil, ""
 			}
 
-			m := merger{pol: pol, in: in, data: cs.data, prov: cs.prov, linked: !ls.isNew,
+			m := merger{pol: pol, in: in, data: cs.data, prov: cs.prov, linked: !ls.isNew && !relinked,
 				emailTaken: func(e string) bool { o := byEmail[e]; return o != nil && o != cs }}
+			if relinked {
+				// What it said and was sent under the other person is no
+				// baseline for this one.
+				ls.row.LastInboundDoc, ls.row.LastPushedDoc = "", ""
+			}
 			if !ls.isNew && ls.row.LastInboundDoc != "" {
 				if err := jsonx.Unmarshal([]byte(ls.row.LastInboundDoc), &m.baseline); err != nil {
 					return fmt.Errorf("link %d baseline: %w", ls.row.ID, err)

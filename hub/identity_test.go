@@ -162,3 +162,35 @@ func TestEmailNameMatch(t *testing.T) {
 		}
 	}
 }
+
+// An account linked as unverified because it carried a known person's
+// email (a sign-up with a typo) and later confirmed under another email is
+// someone else: its record moves to that email's customer and leaves the
+// first person's record as it was.
+func TestUnverifiedLinkConfirmedUnderAnotherEmailMoves(t *testing.T) {
+	t.Parallel()
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			a := mustMerge(t, s, hub.Policy{}, in("shopware", "1", t0, map[string]any{"email": "ann@example.com", "first_name": "Ann", "last_name": "Lee"}))
+			typo := in("shopify", "9", t0.Add(time.Hour), map[string]any{"email": "ann@example.com", "first_name": "Bob", "last_name": "Kim"})
+			typo.Unverified = true
+			if r := mustMerge(t, s, hub.Policy{}, typo); r.CustomerID != a.CustomerID {
+				t.Fatalf("the unverified sign-up: customer %d, want linked to Ann's %d", r.CustomerID, a.CustomerID)
+			}
+			r := mustMerge(t, s, hub.Policy{}, in("shopify", "9", t0.Add(2*time.Hour), map[string]any{"email": "bob@example.com", "first_name": "Bob", "last_name": "Kim"}))
+			if r.CustomerID == a.CustomerID {
+				t.Errorf("the confirmed record stayed with Ann's customer")
+			}
+			if data, _ := profile(t, s, a.CustomerID); data["email"] != "ann@example.com" || data["first_name"] != "Ann" {
+				t.Errorf("Ann's record after Bob confirmed his own email: %v %v", data["email"], data["first_name"])
+			}
+			if data, _ := profile(t, s, r.CustomerID); data["email"] != "bob@example.com" || data["first_name"] != "Bob" || data["last_name"] != "Kim" {
+				t.Errorf("Bob's record: %v", data)
+			}
+			if links, err := s.Links(t.Context(), a.CustomerID); err != nil || len(links) != 1 {
+				t.Errorf("Ann's links %v (%v), want only her own", links, err)
+			}
+		})
+	}
+}
