@@ -264,12 +264,16 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				events = append(events, pendingEvent{cust: cs, result: i, ev: OutboxEvent{Version: cs.row.Version,
 					Resource: in.Resource, Origin: in.Instance, Fields: mustJSON(fields), OriginStale: m.stale}})
 			}
-			if !m.readBefore && len(in.Recovered) == 0 {
+			if !m.readBefore && len(in.Recovered) == 0 && len(m.conflicts) == 0 {
 				// A record passed over as read before our last push stays
 				// out of the baseline: read again after the push, its
 				// values count as what the source holds then. A record
 				// with recovered paths shows an older state of the source
 				// than the record fetched before it (Inbound.Recovered).
+				// A record with a value refused for another customer's
+				// (an email that one still held) stays out too: sent
+				// again once that one has moved on (later in the same
+				// batch, say), it is no duplicate and its value is taken.
 				t := in.SourceAt
 				ls.row.LastInboundAt, ls.row.LastInboundHash, ls.row.LastInboundDoc = &t, docs[i].hash, docs[i].json
 			}

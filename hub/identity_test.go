@@ -194,3 +194,38 @@ func TestUnverifiedLinkConfirmedUnderAnotherEmailMoves(t *testing.T) {
 		})
 	}
 }
+
+// Two customers' email changes in one batch, the first taking the email
+// the second gives up: processed in that order, the first is refused (the
+// email is still held), and the shop sending the same record again later
+// has it taken. Remembered as said, the record was a duplicate and the
+// change lost for good.
+func TestEmailRefusedForAConflictIsTakenWhenSentAgain(t *testing.T) {
+	t.Parallel()
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			a := mustMerge(t, s, hub.Policy{}, in("shopify", "A", t0, map[string]any{"email": "a@example.com", "first_name": "Ann"}))
+			b := mustMerge(t, s, hub.Policy{}, in("shopify", "B", t0, map[string]any{"email": "b@example.com", "first_name": "Bea"}))
+			ra := in("shopify", "A", t0.Add(time.Minute), map[string]any{"email": "b@example.com", "first_name": "Ann"})
+			rb := in("shopify", "B", t0.Add(time.Minute), map[string]any{"email": "c@example.com", "first_name": "Bea"})
+			res, err := s.MergeBatch(t.Context(), []hub.Inbound{ra, rb}, hub.Policy{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res[0].Conflicts) == 0 {
+				t.Fatalf("A's change first: %+v, want the email refused (B still held it)", res[0])
+			}
+			again := in("shopify", "A", t0.Add(2*time.Minute), map[string]any{"email": "b@example.com", "first_name": "Ann"})
+			if r := mustMerge(t, s, hub.Policy{}, again); r.Duplicate {
+				t.Errorf("A's record sent again: %+v, want merged", r)
+			}
+			if data, _ := profile(t, s, a.CustomerID); data["email"] != "b@example.com" {
+				t.Errorf("Ann's email %v, want the b@example.com her shop holds", data["email"])
+			}
+			if data, _ := profile(t, s, b.CustomerID); data["email"] != "c@example.com" {
+				t.Errorf("Bea's email %v, want c@example.com", data["email"])
+			}
+		})
+	}
+}
