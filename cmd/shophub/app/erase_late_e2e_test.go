@@ -26,13 +26,7 @@ func TestErasureKeepsOthersQueuedInABatch(t *testing.T) {
 	e := newEnv(t, envOptions{tune: func(c *config.Config) { c.Server.AdminToken = hsAdminToken }})
 	ctx := context.Background()
 	email := "weg@example.com"
-	e.shopify.CreateCustomer(map[string]any{"email": email, "first_name": "Wera", "last_name": "Weg"})
-	var cust *hub.Customer
-	eventually(t, 20*time.Second, "customer never reached the hub", func() bool {
-		cust, _ = e.hubCustomer(t, email)
-		return cust != nil
-	})
-	e.quiet(t)
+	_, cust := e.shopifyCustomerInHub(t, map[string]any{"email": email, "first_name": "Wera", "last_name": "Weg"})
 	batch := func(n int) *asynq.Task {
 		var tasks []*asynq.Task
 		for i, rec := range []map[string]any{
@@ -94,13 +88,7 @@ func TestLateRecordOfAnErasedPersonIsNotQuarantined(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{tune: func(c *config.Config) { c.Server.AdminToken = hsAdminToken }})
 	email := "spaet@example.com"
-	id := e.shopify.CreateCustomer(map[string]any{"email": email, "first_name": "Sina", "last_name": "Spaet"})
-	var cust *hub.Customer
-	eventually(t, 20*time.Second, "customer never reached the hub", func() bool {
-		cust, _ = e.hubCustomer(t, email)
-		return cust != nil
-	})
-	e.quiet(t)
+	id, cust := e.shopifyCustomerInHub(t, map[string]any{"email": email, "first_name": "Sina", "last_name": "Spaet"})
 	code, resp := adminCall(t, http.MethodDelete, fmt.Sprintf("%s/api/customers/%d", e.app.URL(), cust.ID))
 	if code != http.StatusAccepted {
 		t.Fatalf("DELETE: %d %v", code, resp)
@@ -125,4 +113,19 @@ func TestLateRecordOfAnErasedPersonIsNotQuarantined(t *testing.T) {
 			t.Errorf("erased person's record quarantined after the erasure: %s/%s reason %q payload holds %s", q.Instance, q.ExternalID, q.Reason, email)
 		}
 	}
+}
+
+// shopifyCustomerInHub creates a Shopify customer and waits until the hub
+// holds it and everything is quiet: its Shopify id and hub customer.
+func (e *env) shopifyCustomerInHub(t *testing.T, fields map[string]any) (string, *hub.Customer) {
+	t.Helper()
+	id := e.shopify.CreateCustomer(fields)
+	email, _ := fields["email"].(string)
+	var cust *hub.Customer
+	eventually(t, 20*time.Second, "customer never reached the hub", func() bool {
+		cust, _ = e.hubCustomer(t, email)
+		return cust != nil
+	})
+	e.quiet(t)
+	return id, cust
 }
