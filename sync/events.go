@@ -542,7 +542,7 @@ func (h *Handlers) eventDeliver(ctx context.Context, t *asynq.Task) error {
 	if l, err := h.Store.Link(ctx, cust.ID, p.Instance, connectors.ResourceCustomer); err == nil && l != nil {
 		out.Person.ExternalID = l.ExternalID
 	}
-	release, err := tp.slot(ctx)
+	release, err := tp.slot(ctx, slotWait)
 	if err != nil {
 		return err
 	}

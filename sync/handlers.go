@@ -72,10 +72,11 @@ type Handlers struct {
 	// Batcher's transactions full: the app sets what fills all of them.
 	BatchItems int
 
-	adopt     adoptCoalescer // orders.go
-	known     knownCache     // knowncache.go
-	batchOnce gosync.Once
-	batchSem  chan struct{}
+	adopt      adoptCoalescer // orders.go
+	pushGroups pushGroups     // pushbatch.go
+	known      knownCache     // knowncache.go
+	batchOnce  gosync.Once
+	batchSem   chan struct{}
 }
 
 // Register adds every handler to mux.
@@ -85,6 +86,7 @@ func (h *Handlers) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeIngestBatch, h.IngestBatch) // ingestgroup.go
 	mux.HandleFunc(TypeFanout, h.Fanout)
 	mux.HandleFunc(TypePush, h.Push)
+	mux.HandleFunc(TypePushBatch, h.PushBatch) // pushbatch.go
 	mux.HandleFunc(TypePoll, h.Poll)
 	mux.HandleFunc(TypeReconcile, h.Reconcile)       // reconcile.go
 	mux.HandleFunc(TypeScore, h.Score)               // insights.go
@@ -349,11 +351,13 @@ func (h *Handlers) dispatchLogged(ctx context.Context, evs []hub.OutboxEvent) {
 // dispatch enqueues the push tasks of events and marks them dispatched.
 func (h *Handlers) dispatch(ctx context.Context, evs []hub.OutboxEvent) error {
 	ids := make([]uint64, 0, len(evs))
+	var pushes []PushPayload
 	for _, ev := range evs {
-		if err := h.enqueuePushes(ctx, ev); err != nil {
-			return err
-		}
+		pushes = append(pushes, h.pushesOf(ev)...)
 		ids = append(ids, ev.ID)
+	}
+	if err := h.enqueuePushes(ctx, pushes); err != nil { // pushbatch.go
+		return err
 	}
 	if h.Marker != nil {
 		h.Marker.Mark(ids...)
@@ -394,9 +398,11 @@ func (h *Handlers) Fanout(ctx context.Context, t *asynq.Task) error {
 	return h.dispatch(ctx, []hub.OutboxEvent{*ev})
 }
 
-// enqueuePushes enqueues one push per touchpoint that should get an event.
-func (h *Handlers) enqueuePushes(ctx context.Context, ev hub.OutboxEvent) error {
+// pushesOf is the pushes of an event: one per touchpoint that should get
+// it.
+func (h *Handlers) pushesOf(ev hub.OutboxEvent) []PushPayload {
 	changed := ev.Fields != "" && ev.Fields != "null" && ev.Fields != "[]"
+	var out []PushPayload
 	for _, tp := range h.Points.All() {
 		if !tp.CanPush(ev.Resource) {
 			continue
@@ -405,13 +411,9 @@ func (h *Handlers) enqueuePushes(ctx context.Context, ev hub.OutboxEvent) error 
 		if (origin && !ev.OriginStale) || (!origin && !changed) {
 			continue
 		}
-		task := NewPushTask(PushPayload{Instance: tp.Name, Resource: ev.Resource, CustomerID: ev.CustomerID, Version: ev.Version, Force: origin}, h.MaxRetry)
-		if err := h.Queue.Enqueue(ctx, task); err != nil {
-			return err
-		}
-		trace.Mark(trace.Event{Step: trace.PushEnqueued, Instance: tp.Name, CustomerID: ev.CustomerID, Version: ev.Version})
+		out = append(out, PushPayload{Instance: tp.Name, Resource: ev.Resource, CustomerID: ev.CustomerID, Version: ev.Version, Force: origin})
 	}
-	return nil
+	return out
 }
 
 // maxConflicts is how many attempts of a push may find the target changed
@@ -433,12 +435,18 @@ func (h *Handlers) Push(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("push payload: %v: %w", err, asynq.SkipRetry)
 	}
+	return h.push(ctx, p, slotWait)
+}
+
+// push is Push of payload p, waiting up to slotWait for a push slot of
+// the target.
+func (h *Handlers) push(ctx context.Context, p PushPayload, slotWait time.Duration) error {
 	trace.Mark(trace.Event{Step: trace.PushStarted, Instance: p.Instance, CustomerID: p.CustomerID, Version: p.Version})
 	tp, w, err := touchpointAs[connectors.Writer](ctx, h, p.Instance, "write")
 	if err != nil {
 		return err
 	}
-	release, err := tp.slot(ctx)
+	release, err := tp.slot(ctx, slotWait)
 	if err != nil {
 		return err
 	}

@@ -139,6 +139,12 @@ func AggregateIngest(group string, tasks []*asynq.Task) *asynq.Task {
 
 // newIngestBatch is the aggregated task of ingest payloads.
 func newIngestBatch(items [][]byte, opts ...asynq.Option) *asynq.Task {
+	return newBatchTask(TypeIngestBatch, items, append([]asynq.Option{asynq.Queue(QueueIngest)}, opts...)...)
+}
+
+// newBatchTask is a task of type typ carrying items, each behind its
+// length (uvarint; splitBatch unpacks them).
+func newBatchTask(typ string, items [][]byte, opts ...asynq.Option) *asynq.Task {
 	n := 0
 	for _, it := range items {
 		n += len(it) + binary.MaxVarintLen32
@@ -148,7 +154,7 @@ func newIngestBatch(items [][]byte, opts ...asynq.Option) *asynq.Task {
 		b = binary.AppendUvarint(b, uint64(len(it)))
 		b = append(b, it...)
 	}
-	return asynq.NewTask(TypeIngestBatch, b, append([]asynq.Option{asynq.Queue(QueueIngest), asynq.MaxRetry(25), asynq.Timeout(10 * time.Minute)}, opts...)...)
+	return asynq.NewTask(typ, b, append([]asynq.Option{asynq.MaxRetry(25), asynq.Timeout(10 * time.Minute)}, opts...)...)
 }
 
 // splitBatch unpacks AggregateIngest's payload.

@@ -31,6 +31,12 @@ func Observe(m *metrics.Metrics) asynq.MiddlewareFunc {
 // which is no JSON, to the end) for every task run.
 func taskInstance(t *asynq.Task) string {
 	b := t.Payload()
+	if t.Type() == TypePushBatch {
+		// One target's pushes: the first names it.
+		if items, err := splitBatch(b); err == nil && len(items) > 0 {
+			b = items[0]
+		}
+	}
 	const first = `{"instance":"`
 	if rest, ok := bytes.CutPrefix(b, []byte(first)); ok {
 		if i := bytes.IndexByte(rest, '"'); i >= 0 && bytes.IndexByte(rest[:i], '\\') < 0 {

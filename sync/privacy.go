@@ -359,7 +359,7 @@ func (h *Handlers) purgeQueued(ctx context.Context, id *hub.Identity, instance s
 					break
 				}
 				for _, t := range tasks {
-					if t.Type == TypeIngestBatch {
+					if t.Type == TypeIngestBatch || t.Type == TypePushBatch {
 						if hit, err := h.purgeBatch(ctx, insp, t, id, instance); err != nil {
 							errs = append(errs, err)
 							continue
@@ -388,10 +388,11 @@ func (h *Handlers) purgeQueued(ctx context.Context, id *hub.Identity, instance s
 	return n, errors.Join(errs...)
 }
 
-// purgeBatch decides an aggregated ingest batch (ingestgroup.go): hit when
-// any of its records concerns the person (or instance); the batch is then
-// to be deleted, and its other records were queued again first, as one
-// batch in the same state (a dead letter stays one).
+// purgeBatch decides a batch task (an aggregated ingest batch,
+// ingestgroup.go; a target's pushes, pushbatch.go): hit when any of its
+// items concerns the person (or instance); the batch is then to be
+// deleted, and its other items were queued again first, as one batch in
+// the same state (a dead letter stays one).
 func (h *Handlers) purgeBatch(ctx context.Context, insp *asynq.Inspector, t *asynq.TaskInfo, id *hub.Identity, instance string) (hit bool, err error) {
 	items, err := splitBatch(t.Payload)
 	if err != nil {
@@ -399,7 +400,7 @@ func (h *Handlers) purgeBatch(ctx context.Context, insp *asynq.Inspector, t *asy
 	}
 	var keep [][]byte
 	for _, it := range items {
-		if concerns(TypeIngest, it, id, instance) {
+		if concerns(t.Type, it, id, instance) {
 			hit = true
 		} else {
 			keep = append(keep, it)
@@ -412,7 +413,7 @@ func (h *Handlers) purgeBatch(ctx context.Context, insp *asynq.Inspector, t *asy
 	if t.State == asynq.TaskStateArchived {
 		opts = append(opts, asynq.ProcessIn(24*time.Hour)) // archived below, before any worker could take it
 	}
-	rest := newIngestBatch(keep, opts...)
+	rest := newBatchTask(t.Type, keep, opts...) // in its queue (opts): ingest or the target's pushes
 	if err := h.Queue.Enqueue(ctx, rest); err != nil {
 		return false, fmt.Errorf("queue the rest of batch %s again: %w", t.ID, err)
 	}

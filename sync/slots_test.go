@@ -14,20 +14,20 @@ import (
 func TestPushSlots(t *testing.T) {
 	tp := &Touchpoint{Name: "slow", slots: make(chan struct{}, 2)}
 	ctx := context.Background()
-	r1, err := tp.slot(ctx)
+	r1, err := tp.slot(ctx, slotWait)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, err := tp.slot(ctx)
+	r2, err := tp.slot(ctx, slotWait)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = tp.slot(ctx)
+	_, err = tp.slot(ctx, slotWait)
 	if !errors.Is(err, errBusy) || IsFailure(err) || RetryDelay(3, err, nil) > slotWait*10 {
 		t.Fatalf("third push with two slots: %v (failure %v)", err, IsFailure(err))
 	}
 	r1()
-	r3, err := tp.slot(ctx)
+	r3, err := tp.slot(ctx, slotWait)
 	if err != nil {
 		t.Fatalf("a released slot is free again: %v", err)
 	}
@@ -36,7 +36,7 @@ func TestPushSlots(t *testing.T) {
 	if len(tp.slots) != 0 {
 		t.Errorf("%d slots still taken after all releases", len(tp.slots))
 	}
-	if _, err := (&Touchpoint{}).slot(ctx); err != nil {
+	if _, err := (&Touchpoint{}).slot(ctx, slotWait); err != nil {
 		t.Errorf("a touchpoint without slots is unbounded: %v", err)
 	}
 }

@@ -38,9 +38,10 @@ type Touchpoint struct {
 const slotWait = 100 * time.Millisecond
 
 // slot takes one of the instance's push slots. When all stay taken for
-// slotWait it returns an errBusy error, so that the task is retried soon
-// without using up its retries and the worker slot goes to other targets.
-func (tp *Touchpoint) slot(ctx context.Context) (release func(), err error) {
+// wait (slotWait for a push task of its own) it returns an errBusy error,
+// so that the push is retried soon without using up its retries and the
+// worker slot goes to other targets.
+func (tp *Touchpoint) slot(ctx context.Context, wait time.Duration) (release func(), err error) {
 	if tp.slots == nil {
 		return func() {}, nil
 	}
@@ -49,7 +50,7 @@ func (tp *Touchpoint) slot(ctx context.Context) (release func(), err error) {
 		return func() { <-tp.slots }, nil
 	default:
 	}
-	t := time.NewTimer(slotWait)
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case tp.slots <- struct{}{}:
