@@ -190,8 +190,19 @@ func deadLetterOf(t *asynq.TaskInfo) DeadLetter {
 		CustomerID uint64 `json:"customer_id"`
 		ExternalID string `json:"external_id"`
 	}
-	if json.Unmarshal(t.Payload, &p) == nil {
+	payload := t.Payload
+	if t.Type == TypePushBatch {
+		// A target's pushes (pushbatch.go): the first names the target;
+		// the customers are many.
+		if items, err := splitBatch(payload); err == nil && len(items) > 0 {
+			payload = items[0]
+		}
+	}
+	if json.Unmarshal(payload, &p) == nil {
 		dl.Connector, dl.Resource, dl.CustomerID, dl.ExternalID = p.Instance, p.Resource, p.CustomerID, p.ExternalID
+	}
+	if t.Type == TypePushBatch {
+		dl.CustomerID = 0
 	}
 	return dl
 }

@@ -203,3 +203,12 @@ func TestErasurePurgesPushesOfABatch(t *testing.T) {
 		t.Errorf("rest holds %s, want customer 8's push", items[0])
 	}
 }
+
+// A dead-lettered batch is listed under its target.
+func TestDeadLetterOfAPushBatch(t *testing.T) {
+	task := newPushBatch(PushQueue("shopware"), []PushPayload{{Instance: "shopware", Resource: "customer", CustomerID: 1}, {Instance: "shopware", Resource: "customer", CustomerID: 2}})
+	dl := deadLetterOf(&asynq.TaskInfo{ID: "x", Queue: PushQueue("shopware"), Type: task.Type(), Payload: task.Payload()})
+	if dl.Connector != "shopware" || dl.Resource != "customer" || dl.CustomerID != 0 {
+		t.Errorf("dead letter %+v, want connector shopware, resource customer, no one customer", dl)
+	}
+}
