@@ -67,6 +67,18 @@ type Event struct {
 	// conditional writes: Magento's full-save PUT). Nil when the delivery
 	// carries no record.
 	Snapshot []byte
+	// IDRecurs: ID is a hash of the body (the vendor sends no delivery id)
+	// and two events can carry one body: a save that leaves everything the
+	// body shows as an earlier save left it sends that save's body again,
+	// byte for byte (Magento keeps updated_at on an address-only save,
+	// magento/magento2 #5013, so an address set back to a value it held
+	// before, our push's or anybody's, repeats the webhook of that
+	// earlier save). ID then cannot tell a re-delivery from a new event,
+	// and dropped as "applied before" a new edit is lost: the pipeline
+	// keys such an id-only event by its receipt, so every delivery is
+	// fetched, and what the fetch finds is dropped by content when the
+	// hub has it already.
+	IDRecurs bool
 	// Ignore is set for events the connector recognises but shophub does not
 	// act on (test pings, unsupported topics): acknowledged, never enqueued.
 	Ignore bool

@@ -290,6 +290,15 @@ func (r *Receiver) enqueueOne(ctx context.Context, name string, ev connectors.Ev
 		// The record is fetched later; the edits the event announces (and
 		// its snapshot's) were made before now (sync.IngestPayload.ReceivedAt).
 		p.ReceivedAt = now
+		if ev.IDRecurs && p.EventID != "" {
+			// A body hash that a later save can send again
+			// (connectors.Event.IDRecurs): keyed by this receipt, the
+			// delivery is neither taken for an applied event by the
+			// dedupe nor folded into a queued or running ingest task of
+			// the earlier save, which may have fetched already. A true
+			// re-delivery costs one fetch, which finds what the hub has.
+			p.EventID += ":" + sync.NewDelivery()
+		}
 	}
 	task, err := sync.NewIngestTask(p, r.MaxRetry)
 	if err != nil {

@@ -68,8 +68,12 @@ type idHolder struct {
 // its addresses), handed on as the event's Snapshot: when our full-save
 // PUT, already on its way, reverted that save, the fetch finds our values
 // and the snapshot alone still shows the admin's edit. Adobe sends no
-// delivery id: the body's hash deduplicates. Events about other entities
-// are acknowledged and ignored.
+// delivery id, and the body's hash is no delivery id either: a save that
+// sets an address back to what an earlier save left (an admin's revert of
+// our push) keeps updated_at and sends that save's body again, byte for
+// byte (connectors.Event.IDRecurs; convergence seed 7 lost such a revert
+// as a re-delivery). Events about other entities are acknowledged and
+// ignored.
 func (c *WebhookConnector) DecodeWebhook(h http.Header, body []byte) ([]connectors.Event, error) {
 	var env webhookEnvelope
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -107,6 +111,7 @@ func (c *WebhookConnector) DecodeWebhook(h http.Header, body []byte) ([]connecto
 	ev.Resource = connectors.ResourceCustomer
 	ev.ExternalID = id.String()
 	ev.Deleted = strings.Contains(name, "delete")
+	ev.IDRecurs = !ev.Deleted // a deletion happens once
 	if !ev.Deleted && restCustomer(snapshot) {
 		ev.Snapshot = snapshot
 	}
