@@ -529,7 +529,18 @@ func (h *Handlers) push(ctx context.Context, p PushPayload, slotWait time.Durati
 		// mapping renders did not change (a target rendering segment and
 		// class, not ticket counts, or one with its insight settings off).
 		if hash == link.LastPushedHash && (!p.Force || p.Knowledge != "") {
-			return h.recordPush(ctx, p, extID, hash, cust.Version)
+			// Unless the target edited the record since that push and
+			// the hub went back to what we pushed (convergence seed 7:
+			// Shopify's region replaced by a Magento admin setting back
+			// the one our push wrote to Shopify before): the target
+			// holds its own edit, not our render.
+			edited, err := h.Store.EditedSince(ctx, p.CustomerID, p.Instance, link.LastPushedVersion)
+			if err != nil {
+				return err
+			}
+			if !edited {
+				return h.recordPush(ctx, p, extID, hash, cust.Version)
+			}
 		}
 		last, fills = decodePushedDoc(link.LastPushedDoc)
 	}
