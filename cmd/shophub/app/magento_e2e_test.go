@@ -192,3 +192,121 @@ func TestMagentoEditOverwrittenOnTheWireIsRecovered(t *testing.T) {
 		t.Errorf("Magento lastname %v after quiet, want the admin's Kabel", m["lastname"])
 	}
 }
+
+// TestMagentoAddressSetBackReachesHub: convergence seed 7, a value set
+// back at a vendor to one it held before.
+//
+// Magento: our pushes write a billing city Ulm, Kiel, Ulm; an admin sets
+// Kiel again. Magento keeps updated_at on an address-only save
+// (magento/magento2 #5013), so that save sends the webhook our Kiel push
+// caused, byte for byte, and no poll by updated_at lists it (the poll
+// here is an hour away anyway). The body's hash is no delivery id: the
+// delivery is fetched and the hub takes Kiel. Before, the ingest dropped
+// it as a re-delivery of an applied event, and Magento alone held Kiel.
+//
+// Shopify: it holds Kiel from our push when its own edit sets Bonn; then
+// the Magento admin sets Kiel again. The hub's Kiel renders for Shopify
+// as our last push there did, yet Shopify holds its own Bonn: the push
+// must write. Before, it was skipped as "rendered as last pushed" and
+// Shopify kept Bonn.
+func TestMagentoAddressSetBackReachesHub(t *testing.T) {
+	t.Parallel()
+	mage := magentotest.New(magentotest.Options{})
+	mageURL := mage.Start()
+	t.Cleanup(mage.Close)
+	e := newEnv(t, envOptions{tune: func(c *config.Config) {
+		c.Connectors = append(c.Connectors, config.Connector{Name: "magento", Type: "magento", PollInterval: config.Duration(time.Hour),
+			Settings: map[string]any{"base_url": mageURL, "access_token": magentotest.DefaultIntegrationToken, "page_size": 50,
+				"webhook_public_key": mage.PublicKeyPEM()}})
+	}})
+	mage.SetWebhookURL(e.app.URL() + "/webhooks/magento")
+
+	email := "setback@example.com"
+	shopifyID := e.shopify.CreateCustomer(map[string]any{"email": email, "first_name": "Berta", "last_name": "Zurück",
+		"addresses": []any{map[string]any{"address1": "Ringstraße 1", "city": "Kiel", "zip": "24103", "country_code": "DE", "default": true}}})
+	var magentoID string
+	var custID uint64
+	eventually(t, 30*time.Second, "customer never reached Magento", func() bool {
+		c, _ := e.hubCustomer(t, email)
+		if c == nil {
+			return false
+		}
+		custID, magentoID = c.ID, e.linkOf(t, c.ID, "magento")
+		return magentoID != ""
+	})
+	e.quiet(t)
+	magento := func() (string, map[string]any) {
+		c, _ := mage.Customer(magentoID)
+		addrs, _ := c["addresses"].([]any)
+		for _, x := range addrs {
+			if a, _ := x.(map[string]any); a != nil && a["default_billing"] == true {
+				s, _ := a["city"].(string)
+				return s, c
+			}
+		}
+		return "", c
+	}
+	cities := func() (m, h, s string) {
+		m, _ = magento()
+		_, doc, _ := e.app.Store.Customer(context.Background(), custID)
+		sf, _ := e.shopify.Customer(shopifyID)
+		da, _ := sf["default_address"].(map[string]any)
+		s, _ = da["city"].(string)
+		return m, billingCity(doc), s
+	}
+	everywhere := func(city, what string) {
+		t.Helper()
+		var last string
+		defer func() {
+			if t.Failed() {
+				t.Logf("%s %s, last seen: %s", what, city, last)
+			}
+		}()
+		eventually(t, 15*time.Second, what+": "+city+" never reached Magento, the hub and Shopify", func() bool {
+			m, h, s := cities()
+			last = fmt.Sprintf("magento %s, hub %s, shopify %s", m, h, s)
+			return m == city && h == city && s == city
+		})
+		e.quiet(t)
+		if m, h, s := cities(); m != city || h != city || s != city {
+			t.Fatalf("%s, after quiet: magento %s, hub %s, shopify %s; want %s everywhere (last seen: %s)", what, m, h, s, city, last)
+		}
+	}
+	// Each edit in a later second, as people edit (the vendors stamp
+	// whole seconds or milliseconds of their own clocks).
+	atShopify := func(city string) {
+		t.Helper()
+		nextSecond()
+		if err := shopifyEdit(&sixEnv{env: e}, shopifyID, map[string]any{"city": city}); err != nil {
+			t.Fatal(err)
+		}
+		everywhere(city, "Shopify's edit")
+	}
+	atMagento := func(city string) {
+		t.Helper()
+		nextSecond()
+		_, c := magento()
+		addrs, _ := c["addresses"].([]any)
+		for _, x := range addrs {
+			if a, _ := x.(map[string]any); a != nil && a["default_billing"] == true {
+				a["city"] = city
+			}
+		}
+		if err := mage.UpdateCustomer(magentoID, map[string]any{"addresses": addrs}); err != nil {
+			t.Fatal(err)
+		}
+		everywhere(city, "the Magento admin's edit")
+	}
+	_, c := magento()
+	before := c["updated_at"]
+
+	atShopify("Ulm")
+	atShopify("Kiel")
+	atShopify("Ulm")
+	atMagento("Kiel") // the body of our Kiel push's webhook again; pushed to Shopify
+	atShopify("Bonn")
+	atMagento("Kiel") // the admin's first Kiel body again; Shopify last got Kiel from us and holds its own Bonn
+	if _, c := magento(); c["updated_at"] != before {
+		t.Errorf("Magento's updated_at moved from %v to %v on address-only saves: the emulator no longer keeps it and this test proves less", before, c["updated_at"])
+	}
+}
