@@ -144,22 +144,7 @@ func TestMagentoEditOverwrittenOnTheWireIsRecovered(t *testing.T) {
 			Settings: map[string]any{"base_url": proxy.URL, "access_token": magentotest.DefaultIntegrationToken, "page_size": 50,
 				"webhook_public_key": mage.PublicKeyPEM()}})
 	}})
-	mage.SetWebhookURL(e.app.URL() + "/webhooks/magento")
-
-	email := "wire@example.com"
-	shopifyID := e.shopify.CreateCustomer(map[string]any{"email": email, "first_name": "Wilma", "last_name": "Draht",
-		"addresses": []any{map[string]any{"address1": "Ringstraße 1", "city": "Kiel", "zip": "24103", "country_code": "DE", "default": true}}})
-	var magentoID string
-	var custID uint64
-	eventually(t, 30*time.Second, "customer never reached Magento", func() bool {
-		c, _ := e.hubCustomer(t, email)
-		if c == nil {
-			return false
-		}
-		custID, magentoID = c.ID, e.linkOf(t, c.ID, "magento")
-		return magentoID != ""
-	})
-	e.quiet(t)
+	shopifyID, custID, magentoID := e.shopifyCustomerAtMagento(t, mage, "wire@example.com", "Wilma", "Draht")
 
 	// The admin renames her while our push of the Shopify edit is on the wire.
 	admin := func() {
@@ -219,22 +204,7 @@ func TestMagentoAddressSetBackReachesHub(t *testing.T) {
 			Settings: map[string]any{"base_url": mageURL, "access_token": magentotest.DefaultIntegrationToken, "page_size": 50,
 				"webhook_public_key": mage.PublicKeyPEM()}})
 	}})
-	mage.SetWebhookURL(e.app.URL() + "/webhooks/magento")
-
-	email := "setback@example.com"
-	shopifyID := e.shopify.CreateCustomer(map[string]any{"email": email, "first_name": "Berta", "last_name": "Zurück",
-		"addresses": []any{map[string]any{"address1": "Ringstraße 1", "city": "Kiel", "zip": "24103", "country_code": "DE", "default": true}}})
-	var magentoID string
-	var custID uint64
-	eventually(t, 30*time.Second, "customer never reached Magento", func() bool {
-		c, _ := e.hubCustomer(t, email)
-		if c == nil {
-			return false
-		}
-		custID, magentoID = c.ID, e.linkOf(t, c.ID, "magento")
-		return magentoID != ""
-	})
-	e.quiet(t)
+	shopifyID, custID, magentoID := e.shopifyCustomerAtMagento(t, mage, "setback@example.com", "Berta", "Zurück")
 	magento := func() (string, map[string]any) {
 		c, _ := mage.Customer(magentoID)
 		addrs, _ := c["addresses"].([]any)
@@ -309,4 +279,24 @@ func TestMagentoAddressSetBackReachesHub(t *testing.T) {
 	if _, c := magento(); c["updated_at"] != before {
 		t.Errorf("Magento's updated_at moved from %v to %v on address-only saves: the emulator no longer keeps it and this test proves less", before, c["updated_at"])
 	}
+}
+
+// shopifyCustomerAtMagento points mage's webhooks at shophub, creates a
+// Shopify customer with a billing address in Kiel, and waits until the
+// hub has pushed her to Magento and is quiet.
+func (e *env) shopifyCustomerAtMagento(t *testing.T, mage *magentotest.Emulator, email, first, last string) (shopifyID string, custID uint64, magentoID string) {
+	t.Helper()
+	mage.SetWebhookURL(e.app.URL() + "/webhooks/magento")
+	shopifyID = e.shopify.CreateCustomer(map[string]any{"email": email, "first_name": first, "last_name": last,
+		"addresses": []any{map[string]any{"address1": "Ringstraße 1", "city": "Kiel", "zip": "24103", "country_code": "DE", "default": true}}})
+	eventually(t, 30*time.Second, "customer never reached Magento", func() bool {
+		c, _ := e.hubCustomer(t, email)
+		if c == nil {
+			return false
+		}
+		custID, magentoID = c.ID, e.linkOf(t, c.ID, "magento")
+		return magentoID != ""
+	})
+	e.quiet(t)
+	return shopifyID, custID, magentoID
 }
