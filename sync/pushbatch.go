@@ -139,6 +139,7 @@ func (h *Handlers) enqueuePush(ctx context.Context, p PushPayload) error {
 		queue = PushBulkQueue(p.Instance)
 	}
 	err := h.pushGroups.add(ctx, queue, p, func(ctx context.Context, items []PushPayload) error {
+		items = collapse(items)
 		if len(items) == 1 {
 			return h.Queue.Enqueue(ctx, NewPushTask(items[0], h.MaxRetry))
 		}
@@ -155,6 +156,37 @@ func (h *Handlers) enqueuePush(ctx context.Context, p PushPayload) error {
 		trace.Mark(trace.Event{Step: trace.PushEnqueued, Instance: p.Instance, CustomerID: p.CustomerID, Version: p.Version})
 	}
 	return err
+}
+
+// collapse keeps one push per customer of a group: the newest version,
+// forced if any was. A push renders the hub's current state, so one
+// brings what each would; two of them side by side in one batch would
+// only find each other holding the customer's push lock, and one would
+// go back to the queue to wait.
+func collapse(items []PushPayload) []PushPayload {
+	if len(items) < 2 {
+		return items
+	}
+	type key struct {
+		resource, knowledge string
+		customer            uint64
+	}
+	at := make(map[key]int, len(items))
+	out := items[:0:0]
+	for _, p := range items {
+		k := key{p.Resource, p.Knowledge, p.CustomerID}
+		i, seen := at[k]
+		if !seen {
+			at[k] = len(out)
+			out = append(out, p)
+			continue
+		}
+		q := &out[i]
+		q.Version = max(q.Version, p.Version)
+		q.Force = q.Force || p.Force
+		q.Conflicts = max(q.Conflicts, p.Conflicts)
+	}
+	return out
 }
 
 // newPushBatch is the task of several pushes to one queue: their payloads

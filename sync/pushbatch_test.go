@@ -212,3 +212,21 @@ func TestDeadLetterOfAPushBatch(t *testing.T) {
 		t.Errorf("dead letter %+v, want connector shopware, resource customer, no one customer", dl)
 	}
 }
+
+// A group's pushes of one customer go as one: the newest version, forced
+// if any was.
+func TestCollapseKeepsOnePushPerCustomer(t *testing.T) {
+	got := collapse([]PushPayload{
+		{Instance: "s", Resource: "customer", CustomerID: 1, Version: 3},
+		{Instance: "s", Resource: "customer", CustomerID: 2, Version: 1},
+		{Instance: "s", Resource: "customer", CustomerID: 1, Version: 5},
+		{Instance: "s", Resource: "customer", CustomerID: 1, Version: 4, Force: true},
+	})
+	want := []PushPayload{
+		{Instance: "s", Resource: "customer", CustomerID: 1, Version: 5, Force: true},
+		{Instance: "s", Resource: "customer", CustomerID: 2, Version: 1},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("collapse = %v, want %v", got, want)
+	}
+}
