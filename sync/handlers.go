@@ -16,6 +16,7 @@ import (
 	"github.com/shophub/shophub/internal/logx"
 	"github.com/shophub/shophub/internal/trace"
 	"github.com/shophub/shophub/mappings"
+	"github.com/shophub/shophub/metrics"
 )
 
 // Handlers holds what the task handlers share.
@@ -32,7 +33,10 @@ type Handlers struct {
 	Recorder *Recorder
 	// Front, when set and running, takes the first steps of concurrent
 	// pushes together (pushfront.go).
-	Front    *PushFront
+	Front *PushFront
+	// Metrics, when set, counts each push of a batch task as a push task
+	// run (pushbatch.go): the console's push figures count those.
+	Metrics  *metrics.Metrics
 	Log      *slog.Logger
 	MaxRetry int
 	// DedupeTTL is how long applied webhook event ids are remembered, so a

@@ -191,12 +191,12 @@ func collapse(items []PushPayload) []PushPayload {
 
 // newPushBatch is the task of several pushes to one queue: their payloads
 // framed as an aggregated ingest task's are (newIngestBatch, splitBatch).
-func newPushBatch(queue string, items []PushPayload, opts ...asynq.Option) *asynq.Task {
+func newPushBatch(queue string, items []PushPayload) *asynq.Task {
 	raw := make([][]byte, len(items))
 	for i, p := range items {
 		raw[i], _ = json.Marshal(p)
 	}
-	return newBatchTask(TypePushBatch, raw, append([]asynq.Option{asynq.Queue(queue)}, opts...)...)
+	return newBatchTask(TypePushBatch, raw, asynq.Queue(queue))
 }
 
 // PushBatch runs a batch's pushes side by side, each as its own task would,
@@ -245,7 +245,9 @@ func (h *Handlers) PushBatch(ctx context.Context, t *asynq.Task) error {
 			defer func() { <-sem }()
 			pctx, cancel := context.WithTimeout(ctx, 2*time.Minute) // a push task's own timeout
 			defer cancel()
+			start := time.Now()
 			it.err = h.push(pctx, it.p, batchSlotWait)
+			h.Metrics.Task(TypePush, it.p.Instance, time.Since(start), it.err != nil)
 		}(&items[i])
 	}
 	wg.Wait()

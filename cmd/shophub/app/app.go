@@ -149,7 +149,7 @@ func New(ctx context.Context, opts Options) (*App, error) {
 		// merge, BENCHMARKS.md #17 third pass).
 		Policy: pol, Batcher: shsync.NewBatcher(a.Store, pol, mergeTransactions, mergeBatchMax), Marker: shsync.NewMarker(a.Store, log, 0),
 		Recorder: shsync.NewRecorder(a.Store, log, 0), BatchItems: batchItems,
-		Front:         shsync.NewPushFront(a.Queue, a.Store, 2, 64),
+		Front: shsync.NewPushFront(a.Queue, a.Store, 2, 64), Metrics: a.Metrics,
 		ReconcilePace: 2 * time.Second,
 		PrivacyPolicy: shsync.PrivacyPolicy{EmailFallback: cfg.Hub.ErasureEmailFallback,
 			EraseEverywhere: cfg.Hub.VendorErasureScope == config.ScopeAll},

@@ -1,0 +1,100 @@
+package app_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+)
+
+// TestEditsAtOnceReachShopwareInBatches: a dozen Shopify customers edited
+// within one moment reach Shopware through batched pushes (sync
+// pushbatch.go), and afterwards Shopify, the hub and Shopware hold the
+// same names for each. Each push of a batch counts as a push in the
+// metrics the console reads.
+func TestEditsAtOnceReachShopwareInBatches(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	const n = 12
+	shopifyIDs := make([]string, n)
+	shopwareIDs := make([]string, n)
+	for i := range n {
+		shopifyIDs[i] = e.shopify.CreateCustomer(map[string]any{"email": fmt.Sprintf("stapel%d@example.com", i),
+			"first_name": "Erst", "last_name": fmt.Sprint("Stapel", i),
+			"addresses": []any{map[string]any{"address1": "Hafenstraße 1", "city": "Kiel", "zip": "24103", "country_code": "DE", "default": true}}})
+	}
+	for i := range n {
+		_, shopwareIDs[i] = e.atShopware(t, fmt.Sprintf("stapel%d@example.com", i))
+	}
+	e.quiet(t)
+	before := pushRuns(t, e, "customer:push-batch")
+
+	for i := range n {
+		if err := e.shopify.UpdateCustomer(shopifyIDs[i], map[string]any{"first_name": fmt.Sprint("Neu", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var last string
+	eventually(t, 30*time.Second, "the edits never all reached Shopware", func() bool {
+		for i := range n {
+			sw, _ := e.shopware.Customer(shopwareIDs[i])
+			_, hub := e.hubCustomer(t, fmt.Sprintf("stapel%d@example.com", i))
+			if want := fmt.Sprint("Neu", i); sw["firstName"] != want || hub["first_name"] != want {
+				last = fmt.Sprintf("customer %d: shopware %v, hub %v", i, sw["firstName"], hub["first_name"])
+				return false
+			}
+		}
+		return true
+	})
+	if t.Failed() {
+		t.Logf("last seen: %s", last)
+	}
+	e.quiet(t)
+	for i := range n {
+		sf, _ := e.shopify.Customer(shopifyIDs[i])
+		sw, _ := e.shopware.Customer(shopwareIDs[i])
+		if want := fmt.Sprint("Neu", i); sf["first_name"] != want || sw["firstName"] != want || sw["lastName"] != fmt.Sprint("Stapel", i) {
+			t.Errorf("customer %d: Shopify %v, Shopware %v %v after quiet", i, sf["first_name"], sw["firstName"], sw["lastName"])
+		}
+	}
+	batches := pushRuns(t, e, "customer:push-batch") - before
+	t.Logf("push batches run: %d", batches)
+	if batches == 0 {
+		t.Errorf("%d edits at once went to Shopware without one push batch", n)
+	}
+	if pushes := pushRuns(t, e, "customer:push"); pushes < 2*n {
+		t.Errorf("%d push runs counted for %d customers created and edited: batched pushes are not counted", pushes, n)
+	}
+}
+
+// pushRuns is how many runs of task type typ to Shopware the app's
+// metrics counted.
+func pushRuns(t *testing.T, e *env, typ string) uint64 {
+	t.Helper()
+	mfs, err := e.app.Metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n uint64
+	for _, mf := range mfs {
+		if mf.GetName() != "shophub_task_duration_seconds" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if label(m, "type") == typ && label(m, "connector") == "shopware" {
+				n += m.GetHistogram().GetSampleCount()
+			}
+		}
+	}
+	return n
+}
+
+func label(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
