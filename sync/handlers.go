@@ -76,9 +76,9 @@ type Handlers struct {
 	// Batcher's transactions full: the app sets what fills all of them.
 	BatchItems int
 
-	adopt      adoptCoalescer // orders.go
-	pushGroups pushGroups     // pushbatch.go
-	known      knownCache     // knowncache.go
+	adopt      adoptCoalescer      // orders.go
+	pushGroups groups[PushPayload] // pushbatch.go
+	known      knownCache          // knowncache.go
 	batchOnce  gosync.Once
 	batchSem   chan struct{}
 }

@@ -116,6 +116,66 @@ func (q *Queue) EnqueueIngest(ctx context.Context, t *asynq.Task, p IngestPayloa
 	return q.EnqueueNew(ctx, t)
 }
 
+// The receiver's ingests are enqueued by group commit (groups,
+// groupcommit.go) below the backlog: while webhooks meet at the receiver
+// (one arrives while another's enqueue is under way), each waits
+// receivedPacing.linger for those behind it, and a group goes as one
+// TypeIngestBatch task. Five of a propagated change's six ingests are the
+// echoes of its five pushes, arriving together; each task saved is an
+// enqueue, a dequeue and a done script, a lease and a heartbeat.
+//
+// A webhook enqueued alone keeps its task id, so a re-delivery while it
+// is queued collapses on it and is answered as a duplicate. One of a
+// group has no task id of its own: its re-delivery is queued again and
+// dropped by the ingest's claim of the event (dedupe.go), so it is
+// answered as queued.
+var receivedPacing = pacing{busyWithin: 20 * time.Millisecond, linger: 5 * time.Millisecond, met: true, gap: time.Millisecond}
+
+// receivedBatchMax is the most ingests one group's task carries.
+const receivedBatchMax = 200
+
+// received is an ingest task the receiver enqueues, and where its flush
+// says whether it was a duplicate.
+type received struct {
+	task *asynq.Task
+	dup  *bool
+}
+
+// EnqueueReceived enqueues the ingest task t of payload p as the webhook
+// receiver does: grouped for aggregation behind a backlog (EnqueueIngest),
+// else by group commit with the webhooks arriving meanwhile.
+func (q *Queue) EnqueueReceived(ctx context.Context, t *asynq.Task, p IngestPayload) (duplicate bool, err error) {
+	if g := q.ingestGroup(ctx, &p); g != "" {
+		return q.EnqueueNew(ctx, t, asynq.Group(g))
+	}
+	err = q.received.add(ctx, QueueIngest, receivedPacing, received{task: t, dup: &duplicate}, q.flushReceived)
+	return duplicate, err
+}
+
+// flushReceived enqueues a group of the receiver's ingests: one alone as
+// its own task, more as batch tasks. The group's first webhook flushes it
+// for all: its sender hanging up must not fail the others' answers.
+func (q *Queue) flushReceived(ctx context.Context, items []received) error {
+	ctx = context.WithoutCancel(ctx)
+	if len(items) == 1 {
+		dup, err := q.EnqueueNew(ctx, items[0].task)
+		*items[0].dup = dup
+		return err
+	}
+	for len(items) > 0 {
+		n := min(len(items), receivedBatchMax)
+		payloads := make([][]byte, n)
+		for i, it := range items[:n] {
+			payloads[i] = it.task.Payload()
+		}
+		if err := q.Enqueue(ctx, newIngestBatch(payloads)); err != nil {
+			return err
+		}
+		items = items[n:]
+	}
+	return nil
+}
+
 // GroupConfig sets an asynq server up to aggregate grouped ingest tasks
 // (on one ingest server per worker; more would only check the same groups
 // again).
@@ -204,7 +264,10 @@ func (h *Handlers) IngestBatch(ctx context.Context, t *asynq.Task) error {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if err := h.ingestTask(ctx, item); err != nil {
+			start := time.Now()
+			err := h.ingestTask(ctx, item)
+			h.Metrics.Task(TypeIngest, payloadInstance(item), time.Since(start), err != nil)
+			if err != nil {
 				mu.Lock()
 				failed = append(failed, item)
 				mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -184,4 +185,138 @@ func requeuedIngests(t *testing.T, rdb redis.UniversalClient) []*asynq.TaskInfo 
 		}
 	}
 	return got
+}
+
+// Webhooks that meet at the receiver are queued as batch tasks, each
+// exactly once; a quiet one goes alone under its task id, so its
+// re-delivery while queued is answered as a duplicate.
+func TestReceivedWebhooksQueuedTogether(t *testing.T) {
+	h, _, rdb := counterHandlers(t)
+	ctx := context.Background()
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	task := func(event string) (*asynq.Task, IngestPayload) {
+		p := IngestPayload{Instance: "v", Resource: "customer", ExternalID: event, EventID: event, SourceAt: time.Now()}
+		tk, err := NewIngestTask(p, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk, p
+	}
+	tk, p := task("quiet")
+	for i, want := range []bool{false, true} {
+		if dup, err := h.Queue.EnqueueReceived(ctx, tk, p); err != nil || dup != want {
+			t.Fatalf("quiet webhook, delivery %d: duplicate %v (%v), want %v", i+1, dup, err, want)
+		}
+	}
+	time.Sleep(2 * receivedPacing.busyWithin)
+
+	const n = 200
+	var wg gosync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tk, p := task(fmt.Sprint("e", i))
+			if _, err := h.Queue.EnqueueReceived(ctx, tk, p); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	pending, err := insp.ListPendingTasks(QueueIngest, asynq.PageSize(n+1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	batches := 0
+	for _, ti := range pending {
+		items := [][]byte{ti.Payload}
+		if ti.Type == TypeIngestBatch {
+			batches++
+			if items, err = splitBatch(ti.Payload); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, b := range items {
+			p, err := decodeIngest(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen[p.EventID]++
+		}
+	}
+	for i := range n {
+		if c := seen[fmt.Sprint("e", i)]; c != 1 {
+			t.Errorf("webhook e%d queued %d times", i, c)
+		}
+	}
+	t.Logf("%d webhooks at once: %d tasks, %d of them batches", n, len(pending)-1, batches)
+	if batches == 0 || len(pending)-1 > n/2 {
+		t.Errorf("%d webhooks at once went as %d tasks (%d batches): not grouped", n, len(pending)-1, batches)
+	}
+}
+
+// A sender whose webhooks come one after the other never meets another at
+// the receiver, and never waits for one.
+func TestGroupsOneAfterTheOtherNeverWait(t *testing.T) {
+	var g groups[int]
+	pace := pacing{busyWithin: time.Hour, linger: 10 * time.Second, met: true}
+	flushes := 0
+	flush := func(_ context.Context, items []int) error { flushes++; return nil }
+	for i := range 20 {
+		start := time.Now()
+		if err := g.add(context.Background(), "q", pace, i, flush); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); d >= pace.linger {
+			t.Fatalf("item %d of a serial sender waited %v: lingered with nobody to meet", i, d)
+		}
+	}
+	if flushes != 20 {
+		t.Errorf("%d flushes for 20 items sent one after the other", flushes)
+	}
+}
+
+// Senders that each wait for their answer before sending again have all
+// joined a group a gap after the last of them did: it goes then, not a
+// whole linger later.
+func TestGroupsWaitOnlyWhileItemsJoin(t *testing.T) {
+	var g groups[int]
+	pace := pacing{busyWithin: time.Hour, linger: 10 * time.Second, met: true, gap: time.Millisecond}
+	var mu gosync.Mutex
+	var sizes []int
+	flush := func(_ context.Context, items []int) error {
+		time.Sleep(time.Millisecond) // a Redis round trip
+		mu.Lock()
+		sizes = append(sizes, len(items))
+		mu.Unlock()
+		return nil
+	}
+	const senders, each = 20, 10
+	var wg gosync.WaitGroup
+	for s := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				start := time.Now()
+				if err := g.add(context.Background(), "q", pace, s*each+i, flush); err != nil {
+					t.Error(err)
+				}
+				if d := time.Since(start); d >= pace.linger {
+					t.Errorf("sender %d waited %v: the group lingered after everyone had joined", s, d)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for _, n := range sizes {
+		total += n
+	}
+	t.Logf("%d items from %d senders in %d groups", total, senders, len(sizes))
+	if total != senders*each || len(sizes) >= total {
+		t.Errorf("%d items in %d groups, want %d in fewer", total, len(sizes), senders*each)
+	}
 }

@@ -31,20 +31,25 @@ func Observe(m *metrics.Metrics) asynq.MiddlewareFunc {
 // which is no JSON, to the end) for every task run.
 func taskInstance(t *asynq.Task) string {
 	b := t.Payload()
-	if t.Type() == TypePushBatch {
+	switch t.Type() {
+	case TypePushBatch:
 		// One target's pushes: the first names it.
 		if items, err := splitBatch(b); err == nil && len(items) > 0 {
 			b = items[0]
 		}
+	case TypeIngestBatch:
+		return "" // many instances' ingests
 	}
+	return payloadInstance(b)
+}
+
+// payloadInstance is the instance a task payload of shophub's names.
+func payloadInstance(b []byte) string {
 	const first = `{"instance":"`
 	if rest, ok := bytes.CutPrefix(b, []byte(first)); ok {
 		if i := bytes.IndexByte(rest, '"'); i >= 0 && bytes.IndexByte(rest[:i], '\\') < 0 {
 			return string(rest[:i])
 		}
-	}
-	if t.Type() == TypeIngestBatch {
-		return "" // many instances' ingests
 	}
 	var p struct {
 		Instance string `json:"instance"`

@@ -17,12 +17,11 @@ import (
 // of their ingests then enqueues one push per target: for one target, a
 // task per change, each paying an enqueue, a dequeue and a done script, a
 // worker, a lease and its heartbeat. The fan-out therefore enqueues a
-// target's pushes by group commit (pushGroups): a push to a quiet queue is
-// enqueued at once, alone, as its own task, as it always was; a push to a
-// busy one (a push added within busyWithin) waits linger for the pushes
-// behind it, and those arriving while its enqueue is under way wait for
-// the next, and each group goes as one TypePushBatch task, whose items run
-// side by side in one worker (PushBatch).
+// target's pushes by group commit (groups, groupcommit.go): a push to a
+// quiet queue is enqueued at once, alone, as its own task, as it always
+// was; a push to a busy one waits for the pushes behind it, and each group
+// goes as one TypePushBatch task, whose items run side by side in one
+// worker (PushBatch).
 //
 // bench propagate (BENCHMARKS.md, session 17): without the wait, groups
 // held 1.4 pushes at 206 changes/s; with 15 ms, 5.4, and a change's CPU
@@ -37,79 +36,11 @@ const (
 	// of its target: its batch holds the worker anyway, and a push
 	// turned away would go back to the queue as a task of its own.
 	batchSlotWait = 30 * time.Second
-	// busyWithin: a queue that was added a push this recently is busy.
-	busyWithin = 50 * time.Millisecond
-	// linger is how long a push to a busy queue waits for others.
-	linger = 15 * time.Millisecond
 )
 
-// pushGroups enqueues pushes by group commit, per queue.
-type pushGroups struct {
-	mu     gosync.Mutex
-	queues map[string]*groupQueue
-}
-
-// groupQueue is one queue's state: the group being enqueued, and the one
-// gathering the pushes that arrived meanwhile.
-type groupQueue struct {
-	inflight, next *pushGroup
-	last           time.Time // the last push added
-}
-
-type pushGroup struct {
-	items []PushPayload
-	done  chan struct{}
-	err   error
-}
-
-// add enqueues p through flush, with the pushes of its queue that arrive
-// while it lingers or while an enqueue of that queue is under way, and
-// returns once p is queued.
-func (g *pushGroups) add(ctx context.Context, queue string, p PushPayload, flush func(context.Context, []PushPayload) error) error {
-	g.mu.Lock()
-	if g.queues == nil {
-		g.queues = map[string]*groupQueue{}
-	}
-	q := g.queues[queue]
-	if q == nil {
-		q = &groupQueue{}
-		g.queues[queue] = q
-	}
-	if grp := q.next; grp != nil {
-		q.last = time.Now()
-		grp.items = append(grp.items, p)
-		g.mu.Unlock()
-		<-grp.done // its first member enqueues it
-		return grp.err
-	}
-	grp := &pushGroup{items: []PushPayload{p}, done: make(chan struct{})}
-	now := time.Now()
-	busy := now.Sub(q.last) < busyWithin
-	q.last = now
-	if prev := q.inflight; prev != nil || busy {
-		q.next = grp // the pushes arriving until prev is queued join grp
-		g.mu.Unlock()
-		if prev != nil {
-			<-prev.done
-		}
-		if busy {
-			time.Sleep(linger)
-		}
-		g.mu.Lock()
-		q.next = nil
-	}
-	q.inflight = grp
-	items := grp.items
-	g.mu.Unlock()
-	grp.err = flush(ctx, items)
-	g.mu.Lock()
-	if q.inflight == grp {
-		q.inflight = nil
-	}
-	g.mu.Unlock()
-	close(grp.done)
-	return grp.err
-}
+// pushPacing: a queue that was added a push within 50 ms is busy, and a
+// push to it waits 15 ms for others.
+var pushPacing = pacing{busyWithin: 50 * time.Millisecond, linger: 15 * time.Millisecond}
 
 // enqueuePushes enqueues pushes, each batched with the pushes to its
 // queue enqueued meanwhile: side by side, so that no target's batch waits
@@ -138,7 +69,7 @@ func (h *Handlers) enqueuePush(ctx context.Context, p PushPayload) error {
 	if p.Bulk {
 		queue = PushBulkQueue(p.Instance)
 	}
-	err := h.pushGroups.add(ctx, queue, p, func(ctx context.Context, items []PushPayload) error {
+	err := h.pushGroups.add(ctx, queue, pushPacing, p, func(ctx context.Context, items []PushPayload) error {
 		items = collapse(items)
 		if len(items) == 1 {
 			return h.Queue.Enqueue(ctx, NewPushTask(items[0], h.MaxRetry))

@@ -20,7 +20,7 @@ import (
 // the next one; each is flushed exactly once, and add returns only once its
 // push is queued. A push to a quiet queue goes at once, alone.
 func TestPushGroupsCommitTogether(t *testing.T) {
-	var g pushGroups
+	var g groups[PushPayload]
 	var mu gosync.Mutex
 	flushed := map[uint64]int{}
 	var sizes []int
@@ -36,13 +36,13 @@ func TestPushGroupsCommitTogether(t *testing.T) {
 	}
 	ctx := context.Background()
 	start := time.Now()
-	if err := g.add(ctx, "q", PushPayload{CustomerID: 1000}, flush); err != nil {
+	if err := g.add(ctx, "q", pushPacing, PushPayload{CustomerID: 1000}, flush); err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d > 20*time.Millisecond+linger/2 {
+	if d := time.Since(start); d > 20*time.Millisecond+pushPacing.linger/2 {
 		t.Errorf("a push to a quiet queue waited %v (flush takes 20 ms)", d)
 	}
-	time.Sleep(2 * busyWithin) // quiet again
+	time.Sleep(2 * pushPacing.busyWithin) // quiet again
 
 	const n = 60
 	var wg gosync.WaitGroup
@@ -50,7 +50,7 @@ func TestPushGroupsCommitTogether(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := g.add(ctx, "q", PushPayload{CustomerID: uint64(i)}, flush); err != nil {
+			if err := g.add(ctx, "q", pushPacing, PushPayload{CustomerID: uint64(i)}, flush); err != nil {
 				t.Error(err)
 			}
 			mu.Lock()
@@ -82,7 +82,7 @@ func TestPushGroupsCommitTogether(t *testing.T) {
 
 // A failed flush fails every push of its group, and the queue goes on.
 func TestPushGroupsFailTogether(t *testing.T) {
-	var g pushGroups
+	var g groups[PushPayload]
 	ctx := context.Background()
 	boom := fmt.Errorf("redis down")
 	var wg gosync.WaitGroup
@@ -91,7 +91,7 @@ func TestPushGroupsFailTogether(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = g.add(ctx, "q", PushPayload{CustomerID: uint64(i)}, func(context.Context, []PushPayload) error {
+			errs[i] = g.add(ctx, "q", pushPacing, PushPayload{CustomerID: uint64(i)}, func(context.Context, []PushPayload) error {
 				time.Sleep(5 * time.Millisecond)
 				return boom
 			})
@@ -103,7 +103,7 @@ func TestPushGroupsFailTogether(t *testing.T) {
 			t.Errorf("push %d: %v, want the flush's error", i, err)
 		}
 	}
-	if err := g.add(ctx, "q", PushPayload{CustomerID: 9}, func(context.Context, []PushPayload) error { return nil }); err != nil {
+	if err := g.add(ctx, "q", pushPacing, PushPayload{CustomerID: 9}, func(context.Context, []PushPayload) error { return nil }); err != nil {
 		t.Errorf("after a failed group: %v", err)
 	}
 }

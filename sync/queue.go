@@ -20,6 +20,8 @@ type Queue struct {
 
 	dedupe  coalescer // ClaimEvent and ReleaseEvent traffic, see dedupe.go
 	backlog backlog   // the ingest queue's pending length, see ingestgroup.go
+	// received groups the webhook receiver's ingests (ingestgroup.go).
+	received groups[received]
 }
 
 // NewQueue shares one Redis pool between asynq and our own keys.

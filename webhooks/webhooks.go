@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hibiken/asynq"
 	"github.com/shophub/shophub/connectors"
 	"github.com/shophub/shophub/internal/forwarded"
 	"github.com/shophub/shophub/internal/logx"
@@ -180,8 +181,9 @@ const enqueueWorkers = 16
 
 // enqueue enqueues one ingest task per event, up to enqueueWorkers at a
 // time. Duplicates need no Redis round trip here: a re-delivery of an event
-// still queued collapses on the task id, and one already applied is dropped
-// by the ingest handler, which remembers applied event ids. The first
+// still queued collapses on the task id, and one already applied (or
+// queued in a group, see enqueueOne) is dropped by the ingest handler,
+// which claims event ids. The first
 // error stops the rest: the vendor retries the whole delivery, and what was
 // enqueued collapses then.
 func (r *Receiver) enqueue(c *gin.Context, name string, events []connectors.Event) (Answer, error) {
@@ -190,7 +192,7 @@ func (r *Receiver) enqueue(c *gin.Context, name string, events []connectors.Even
 		// the workers, their channel and their cancellation.
 		var ans Answer
 		ev := events[0]
-		dup, err := r.enqueueOne(c.Request.Context(), name, ev, time.Now())
+		dup, err := r.enqueueOne(c.Request.Context(), name, ev, time.Now(), r.Queue.EnqueueReceived)
 		if err != nil {
 			return ans, err
 		}
@@ -222,7 +224,9 @@ func (r *Receiver) enqueue(c *gin.Context, name string, events []connectors.Even
 		go func() {
 			defer wg.Done()
 			for ev := range work {
-				dup, err := r.enqueueOne(ctx, name, ev, now)
+				// A delivery's own items meet each other, and a group
+				// commit would only hold them up.
+				dup, err := r.enqueueOne(ctx, name, ev, now, r.Queue.EnqueueIngest)
 				count(ev, dup, err)
 			}
 		}()
@@ -249,9 +253,10 @@ feed:
 	return ans, firstErr
 }
 
-// enqueueOne enqueues the task of one event and reports whether an equal
-// one was queued already.
-func (r *Receiver) enqueueOne(ctx context.Context, name string, ev connectors.Event, now time.Time) (bool, error) {
+// enqueueOne enqueues the task of one event through enqueue and reports
+// whether an equal one was queued already.
+func (r *Receiver) enqueueOne(ctx context.Context, name string, ev connectors.Event, now time.Time,
+	enqueue func(context.Context, *asynq.Task, sync.IngestPayload) (bool, error)) (bool, error) {
 	if ev.Privacy != nil {
 		// Erasures and exports run in a worker like everything else;
 		// answering 200 once queued is what Shopify asks of them.
@@ -304,7 +309,7 @@ func (r *Receiver) enqueueOne(ctx context.Context, name string, ev connectors.Ev
 	if err != nil {
 		return false, err
 	}
-	dup, err := r.Queue.EnqueueIngest(ctx, task, p) // grouped behind a backlog
+	dup, err := enqueue(ctx, task, p)
 	trace.Mark(trace.Event{Step: trace.IngestEnqueued, Instance: name, ExternalID: ev.ExternalID, Key: ev.ID})
 	return dup, err
 }
