@@ -187,7 +187,13 @@ func cutHops(events []trace.Event, src string, ids []string, changes []sentChang
 			if !ok {
 				continue
 			}
-			ps, ok := ix.first(k(trace.PushStarted), pe.At, mg.Version)
+			// Looked for from the merge, not from the enqueue mark: a
+			// push's enqueuer marks it once its whole group is queued,
+			// and a worker may start it before that mark. Looked for
+			// from the mark, such a push was missed, and the next
+			// change's push (a second later in the short run) taken
+			// for it.
+			ps, ok := ix.first(k(trace.PushStarted), mg.At, mg.Version)
 			if !ok {
 				continue
 			}
