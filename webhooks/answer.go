@@ -9,7 +9,10 @@ import (
 
 // Answer is the JSON body of every webhook response.
 type Answer struct {
-	Accepted   int `json:"accepted"`
+	Accepted int `json:"accepted"`
+	// Duplicates counts re-deliveries of events still queued on their own.
+	// One queued in a group with other webhooks (sync.Queue.EnqueueReceived)
+	// is counted as accepted; its ingest drops it by its event id.
 	Duplicates int `json:"duplicates"`
 	Ignored    int `json:"ignored"`
 	// Rejected counts privacy requests refused (see enqueue).
