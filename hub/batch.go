@@ -204,6 +204,9 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 			}
 			m.apply(cs.row.ID, created)
 			keys.remember(cs)
+			if m.vouched {
+				cs.dirty = true // the provenance only: no version, no event
+			}
 			if len(m.changes) > 0 {
 				cs.dataJSON = ""
 				if created && sameJSON(cs.data, in.Doc) {

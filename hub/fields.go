@@ -53,6 +53,10 @@ type merger struct {
 	changed   []string
 	stale     bool
 	conflicts []string
+	// vouched: a verified record took over an unverified value's
+	// provenance (vouch): the customer's provenance changed though its
+	// data did not.
+	vouched bool
 	// readBefore: a path was passed over as read before our last push
 	// (readBeforePush); the record does not become the source's baseline.
 	readBefore bool
@@ -208,7 +212,8 @@ func (m *merger) decide(custID uint64, s slot, nv any) bool {
 		// Provenance keeps the edit that set the value, not the systems
 		// that later repeated it: an echo of our own push is nobody's
 		// edit, and a delayed but genuinely later edit elsewhere must
-		// still win over it.
+		// still win over it. Only its trust may change (vouch).
+		m.vouch(s, nv)
 		return false
 	}
 	if s.filled && (!s.has || isEmpty(s.cur)) && jsonEqual(s.pushed, nv) {
@@ -316,6 +321,34 @@ func (m *merger) decide(custID uint64, s slot, nv any) bool {
 		m.stale = true
 	}
 	return true
+}
+
+// vouch marks a value the hub holds from an unverified record as
+// verified when a verified record asserts the same value: the account
+// holder says it too. Without it a guest who registers later with the
+// names and address they typed at checkout (the usual case) would leave
+// all of them unverified, equal values changing nothing: the person would
+// count as unverified (verifiedPerson, so the next stranger's guest order
+// could overwrite them) and, once any field came verified, their own
+// names would be left out of every push (Shareable); the email, which
+// every record of the customer carries, always so.
+//
+// The edit's time stays the one that set the value (see decide), only
+// the source that answers for it changes. Only a record we never pushed
+// to vouches: one we did may hold our own write of the guest's value (a
+// shop that rates every account it holds verified would hand it back
+// verified), and not only the last push's, which leaves the unverified
+// values out (Shareable) and so cannot tell an older write from the
+// account's own. Nor does a path the source only fills
+// (mappings.AssertFill): it repeats another field.
+func (m *merger) vouch(s slot, nv any) {
+	cur := m.provOf(s.path, s.field)
+	if m.in.Unverified || !s.has || !cur.Unverified || m.in.Coverage.Assert(s.path) != mappings.AssertFull ||
+		m.pushed != nil || len(m.filled) > 0 {
+		return
+	}
+	m.prov[s.path] = Provenance{Instance: m.in.Instance, At: cur.At}
+	m.vouched = true
 }
 
 // afterPush: the source holds nv, unlike what we last pushed to it, in a
@@ -525,23 +558,10 @@ func (m *merger) mayOverwrite(path string, cur Provenance, at time.Time, afterPu
 }
 
 // verifiedPerson: a verified source set one of the customer's fields.
-func (m *merger) verifiedPerson() bool {
-	for _, p := range m.prov {
-		if p.Instance != "" && !p.Unverified {
-			return true
-		}
-	}
-	return false
-}
+func (m *merger) verifiedPerson() bool { return vouchedFor(m.prov) }
 
-// provOf is the provenance of a path; an address sub-field merged before
-// provenance was kept per sub-field falls back to its address's.
-func (m *merger) provOf(path, field string) Provenance {
-	if p, ok := m.prov[path]; ok || path == field {
-		return p
-	}
-	return m.prov[field]
-}
+// provOf is the provenance of a path (provenanceOf).
+func (m *merger) provOf(path, field string) Provenance { return provenanceOf(m.prov, path, field) }
 
 func (m *merger) change(custID uint64, f string, cv any, has bool, nv any, rejected string) Change {
 	return Change{CustomerID: custID, Field: f, OldValue: jsonOrEmpty(cv, has), NewValue: mustJSON(nv),

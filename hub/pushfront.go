@@ -43,8 +43,9 @@ func (p *PushState) Pick(instance, resource string) (links []Link, link *Link, w
 // CustomersForPush reads customers and all their links in two statements
 // for pushes that run side by side (sync's push front): Customer and
 // LinksWaiting cost two statements a push. A customer that does not exist
-// is missing from the map. The provenance is not decoded: a push renders
-// the doc only.
+// is missing from the map. The provenance is not decoded here: a push
+// renders the doc, and only Shareable looks at the provenance, when it
+// may mark a path unverified.
 func (s *Store) CustomersForPush(ctx context.Context, ids []uint64) (map[uint64]*PushState, error) {
 	out := make(map[uint64]*PushState, len(ids))
 	if len(ids) == 0 {
