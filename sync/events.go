@@ -511,6 +511,12 @@ func (h *Handlers) eventDeliver(ctx context.Context, t *asynq.Task) error {
 	if errors.Is(err, hub.ErrNotFound) {
 		return nil // erased: its events go with it
 	}
+	if err == nil {
+		// A marketing tool is one more of the person's accounts: a
+		// stranger's phone or consent given at a guest checkout under
+		// their email must not reach it (hub.Shareable).
+		doc, err = hub.Shareable(cust, doc)
+	}
 	if err != nil {
 		return err
 	}
@@ -535,7 +541,8 @@ func (h *Handlers) eventDeliver(ctx context.Context, t *asynq.Task) error {
 		return h.Store.MarkDelivery(ctx, ev.ID, p.Instance, hub.DeliverySuppressed, "no marketing consent", h.now())
 	}
 	out := connectors.OutEvent{ID: "shophub-event-" + strconv.FormatUint(ev.ID, 10), Type: ev.Type, Time: ev.At, Marketing: ev.Marketing,
-		Person: connectors.OutPerson{HubID: cust.ID, FirstName: cust.FirstName, LastName: cust.LastName, Phone: cust.Phone}, Properties: props}
+		Person: connectors.OutPerson{HubID: cust.ID, FirstName: shared(doc, "first_name", cust.FirstName),
+			LastName: shared(doc, "last_name", cust.LastName), Phone: shared(doc, "phone", cust.Phone)}, Properties: props}
 	if cust.Email != nil {
 		out.Person.Email = *cust.Email
 	}
@@ -568,4 +575,13 @@ func MarketingConsent(doc map[string]any) bool {
 		}
 	}
 	return false
+}
+
+// shared is a customer's column (its indexed form of field), or "" when
+// field is left out of what the hub shares (hub.Shareable).
+func shared(doc map[string]any, field, column string) string {
+	if _, ok := doc[field]; !ok {
+		return ""
+	}
+	return column
 }

@@ -594,6 +594,9 @@ func (h *Handlers) push(ctx context.Context, p PushPayload, slotWait time.Durati
 			if cust, doc, err = h.Store.Customer(ctx, p.CustomerID); err != nil {
 				return err
 			}
+			if doc, err = hub.Shareable(cust, doc); err != nil {
+				return err
+			}
 			if doc, err = h.withKnowledge(ctx, tp, p.Resource, cust, doc, nil, p.Force); err != nil {
 				return err
 			}
@@ -622,6 +625,20 @@ func (h *Handlers) push(ctx context.Context, p PushPayload, slotWait time.Durati
 					"connector", p.Instance, "customer_id", p.CustomerID, "external_id", found.ExternalID)
 				return nil
 			}
+			// The person's own account, which the hub has not heard of
+			// yet: the guest's values stay out of it, as they would had
+			// its record reached the hub first (hub.ShareableWith). The
+			// hub learns its values when it next reads it.
+			// A first push only: rendered again whatever it leaves out.
+			if doc, err = hub.ShareableWith(cust, doc, true); err != nil {
+				return err
+			}
+			if payload, err = tp.Mapping.Outbound(p.Resource, doc); errors.Is(err, mappings.ErrSkip) {
+				return nil
+			} else if err != nil {
+				return fmt.Errorf("render %s payload: %w: %w", p.Instance, err, asynq.SkipRetry)
+			}
+			hash = hub.HashDoc(payload)
 			extID = found.ExternalID
 			// Written and recorded under its lock, as a linked record is.
 			if recordLease, err = h.recordLease(ctx, p.Instance, p.Resource, extID, pushLockWait); err != nil {

@@ -259,6 +259,9 @@ func (h *Handlers) pushStart(ctx context.Context, tp *Touchpoint, p PushPayload)
 			if s.doc, err = hub.DecodeDoc(&c); err != nil {
 				return s, true, err
 			}
+			if s.doc, err = hub.Shareable(&c, s.doc); err != nil {
+				return s, true, err
+			}
 			var lerr error
 			s.links, s.link, s.linkWaits, lerr = r.state.Pick(p.Instance, p.Resource)
 			if !allLinks {
@@ -278,6 +281,9 @@ func (h *Handlers) pushStart(ctx context.Context, tp *Touchpoint, p PushPayload)
 	}
 	s.lease = lease
 	cust, doc, err := h.Store.Customer(ctx, p.CustomerID)
+	if err == nil {
+		doc, err = hub.Shareable(cust, doc)
+	}
 	if err != nil {
 		return s, true, err
 	}
