@@ -196,6 +196,34 @@ func TestMagentoEditOverwrittenOnTheWireIsRecovered(t *testing.T) {
 // Shopify kept Bonn.
 func TestMagentoAddressSetBackReachesHub(t *testing.T) {
 	t.Parallel()
+	c := newMagentoCities(t, "setback@example.com", "Berta", "Zurück")
+	before := c.updatedAt()
+
+	c.atShopify("Ulm")
+	c.atShopify("Kiel")
+	c.atShopify("Ulm")
+	c.atMagento("Kiel") // the body of our Kiel push's webhook again; pushed to Shopify
+	c.atShopify("Bonn")
+	c.atMagento("Kiel") // the admin's first Kiel body again; Shopify last got Kiel from us and holds its own Bonn
+	if after := c.updatedAt(); after != before {
+		t.Errorf("Magento's updated_at moved from %v to %v on address-only saves: the emulator no longer keeps it and this test proves less", before, after)
+	}
+}
+
+// magentoCities is a Shopify customer pushed to Magento (billing city
+// Kiel), whose billing city the tests edit at either shop and follow at
+// Magento, in the hub and at Shopify. Magento's poll is an hour away:
+// only its webhooks bring its edits.
+type magentoCities struct {
+	t                    *testing.T
+	e                    *env
+	mage                 *magentotest.Emulator
+	shopifyID, magentoID string
+	custID               uint64
+}
+
+func newMagentoCities(t *testing.T, email, first, last string) *magentoCities {
+	t.Helper()
 	mage := magentotest.New(magentotest.Options{})
 	mageURL := mage.Start()
 	t.Cleanup(mage.Close)
@@ -204,81 +232,88 @@ func TestMagentoAddressSetBackReachesHub(t *testing.T) {
 			Settings: map[string]any{"base_url": mageURL, "access_token": magentotest.DefaultIntegrationToken, "page_size": 50,
 				"webhook_public_key": mage.PublicKeyPEM()}})
 	}})
-	shopifyID, custID, magentoID := e.shopifyCustomerAtMagento(t, mage, "setback@example.com", "Berta", "Zurück")
-	magento := func() (string, map[string]any) {
-		c, _ := mage.Customer(magentoID)
-		addrs, _ := c["addresses"].([]any)
-		for _, x := range addrs {
-			if a, _ := x.(map[string]any); a != nil && a["default_billing"] == true {
-				s, _ := a["city"].(string)
-				return s, c
-			}
-		}
-		return "", c
-	}
-	cities := func() (m, h, s string) {
-		m, _ = magento()
-		_, doc, _ := e.app.Store.Customer(context.Background(), custID)
-		sf, _ := e.shopify.Customer(shopifyID)
-		da, _ := sf["default_address"].(map[string]any)
-		s, _ = da["city"].(string)
-		return m, billingCity(doc), s
-	}
-	everywhere := func(city, what string) {
-		t.Helper()
-		var last string
-		defer func() {
-			if t.Failed() {
-				t.Logf("%s %s, last seen: %s", what, city, last)
-			}
-		}()
-		eventually(t, 15*time.Second, what+": "+city+" never reached Magento, the hub and Shopify", func() bool {
-			m, h, s := cities()
-			last = fmt.Sprintf("magento %s, hub %s, shopify %s", m, h, s)
-			return m == city && h == city && s == city
-		})
-		e.quiet(t)
-		if m, h, s := cities(); m != city || h != city || s != city {
-			t.Fatalf("%s, after quiet: magento %s, hub %s, shopify %s; want %s everywhere (last seen: %s)", what, m, h, s, city, last)
-		}
-	}
-	// Each edit in a later second, as people edit (the vendors stamp
-	// whole seconds or milliseconds of their own clocks).
-	atShopify := func(city string) {
-		t.Helper()
-		nextSecond()
-		if err := shopifyEdit(&sixEnv{env: e}, shopifyID, map[string]any{"city": city}); err != nil {
-			t.Fatal(err)
-		}
-		everywhere(city, "Shopify's edit")
-	}
-	atMagento := func(city string) {
-		t.Helper()
-		nextSecond()
-		_, c := magento()
-		addrs, _ := c["addresses"].([]any)
-		for _, x := range addrs {
-			if a, _ := x.(map[string]any); a != nil && a["default_billing"] == true {
-				a["city"] = city
-			}
-		}
-		if err := mage.UpdateCustomer(magentoID, map[string]any{"addresses": addrs}); err != nil {
-			t.Fatal(err)
-		}
-		everywhere(city, "the Magento admin's edit")
-	}
-	_, c := magento()
-	before := c["updated_at"]
+	c := &magentoCities{t: t, e: e, mage: mage}
+	c.shopifyID, c.custID, c.magentoID = e.shopifyCustomerAtMagento(t, mage, email, first, last)
+	return c
+}
 
-	atShopify("Ulm")
-	atShopify("Kiel")
-	atShopify("Ulm")
-	atMagento("Kiel") // the body of our Kiel push's webhook again; pushed to Shopify
-	atShopify("Bonn")
-	atMagento("Kiel") // the admin's first Kiel body again; Shopify last got Kiel from us and holds its own Bonn
-	if _, c := magento(); c["updated_at"] != before {
-		t.Errorf("Magento's updated_at moved from %v to %v on address-only saves: the emulator no longer keeps it and this test proves less", before, c["updated_at"])
+// magento is the Magento customer and its default billing city.
+func (c *magentoCities) magento() (string, map[string]any) {
+	m, _ := c.mage.Customer(c.magentoID)
+	addrs, _ := m["addresses"].([]any)
+	for _, x := range addrs {
+		if a, _ := x.(map[string]any); a != nil && a["default_billing"] == true {
+			s, _ := a["city"].(string)
+			return s, m
+		}
 	}
+	return "", m
+}
+
+func (c *magentoCities) updatedAt() any {
+	_, m := c.magento()
+	return m["updated_at"]
+}
+
+func (c *magentoCities) cities() (m, h, s string) {
+	m, _ = c.magento()
+	_, doc, _ := c.e.app.Store.Customer(context.Background(), c.custID)
+	sf, _ := c.e.shopify.Customer(c.shopifyID)
+	da, _ := sf["default_address"].(map[string]any)
+	s, _ = da["city"].(string)
+	return m, billingCity(doc), s
+}
+
+// everywhere waits until Magento, the hub and Shopify hold city, and
+// checks they still do once the pipeline is quiet.
+func (c *magentoCities) everywhere(city, what string) {
+	t := c.t
+	t.Helper()
+	var last string
+	defer func() {
+		if t.Failed() {
+			t.Logf("%s %s, last seen: %s", what, city, last)
+		}
+	}()
+	eventually(t, 15*time.Second, what+": "+city+" never reached Magento, the hub and Shopify", func() bool {
+		m, h, s := c.cities()
+		last = fmt.Sprintf("magento %s, hub %s, shopify %s", m, h, s)
+		return m == city && h == city && s == city
+	})
+	c.e.quiet(t)
+	if m, h, s := c.cities(); m != city || h != city || s != city {
+		t.Fatalf("%s, after quiet: magento %s, hub %s, shopify %s; want %s everywhere (last seen: %s)", what, m, h, s, city, last)
+	}
+}
+
+// Each edit in a later second, as people edit (the vendors stamp whole
+// seconds or milliseconds of their own clocks).
+
+func (c *magentoCities) atShopify(city string) {
+	c.t.Helper()
+	nextSecond()
+	if err := shopifyEdit(&sixEnv{env: c.e}, c.shopifyID, map[string]any{"city": city}); err != nil {
+		c.t.Fatal(err)
+	}
+	c.everywhere(city, "Shopify's edit")
+}
+
+// atMagento is an admin's address-only save, which keeps the customer's
+// updated_at (magento/magento2 #5013).
+func (c *magentoCities) atMagento(city string) {
+	c.t.Helper()
+	nextSecond()
+	_, m := c.magento()
+	addrs, _ := m["addresses"].([]any)
+	for _, x := range addrs {
+		if a, _ := x.(map[string]any); a != nil && a["default_billing"] == true {
+			a["city"] = city
+		}
+	}
+	if err := c.mage.UpdateCustomer(c.magentoID, map[string]any{"addresses": addrs}); err != nil {
+		c.t.Fatal(err)
+	}
+	c.everywhere(city, "the Magento admin's edit")
 }
 
 // shopifyCustomerAtMagento points mage's webhooks at shophub, creates a
