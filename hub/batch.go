@@ -128,7 +128,7 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				in.Unverified = true
 			}
 			if ls != nil && !restored && ls.row.Unverified == in.Unverified && ls.row.LastInboundAt != nil &&
-				(ls.row.LastInboundHash == docs[i].hash && !changedBackPossible(in, ls.row.LastInboundAt, ls.row.LastPushedAt, ls.row.LastPushedDoc) ||
+				(ls.row.LastInboundHash == docs[i].hash && !changedBackPossible(in, &ls.row) ||
 					in.SourceAt.Before(*ls.row.LastInboundAt)) {
 				results[i].Duplicate = true
 				resultCust[i] = ls.cust
@@ -201,6 +201,7 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				if ls.row.LastInboundAt != nil {
 					m.baselineAt = *ls.row.LastInboundAt
 				}
+				m.baselineReadAt = timeOrZero(ls.row.LastInboundReadAt)
 			}
 			m.apply(cs.row.ID, created)
 			keys.remember(cs)
@@ -279,6 +280,7 @@ func (s *Store) mergeBatchOnce(ctx context.Context, ins []Inbound, docs []encode
 				// batch, say), it is no duplicate and its value is taken.
 				t := in.SourceAt
 				ls.row.LastInboundAt, ls.row.LastInboundHash, ls.row.LastInboundDoc = &t, docs[i].hash, docs[i].json
+				ls.row.LastInboundReadAt = storedReadAt(in.ReadAt)
 			}
 			ls.row.Unverified = in.Unverified
 		}

@@ -125,18 +125,18 @@ func insertCustomers(tx *gorm.DB, rows []Customer) error {
 	return bulkInsert(tx, "customers", customerCols, bulkValues(tx, rows, customerRow))
 }
 
-var linkCols = []string{"customer_id", "instance", "resource", "external_id", "last_inbound_hash", "last_inbound_at", "last_pushed_hash",
-	"last_pushed_version", "last_pushed_at", "last_pushed_doc", "last_inbound_doc", "vendor_deleted_at", "vendor_deleted_by", "unverified",
-	"created_at", "updated_at"}
+var linkCols = []string{"customer_id", "instance", "resource", "external_id", "last_inbound_hash", "last_inbound_at", "last_inbound_read_at",
+	"last_pushed_hash", "last_pushed_version", "last_pushed_at", "last_pushed_doc", "last_inbound_doc", "vendor_deleted_at", "vendor_deleted_by",
+	"unverified", "created_at", "updated_at"}
 
 // linkRow stamps updated_at always: a link written here is written now,
 // whether inserted or updated.
 func linkRow(l *Link, now time.Time) []any {
 	stamp(&l.CreatedAt, now)
 	l.UpdatedAt = now
-	return []any{l.CustomerID, l.Instance, l.Resource, l.ExternalID, l.LastInboundHash, l.LastInboundAt, l.LastPushedHash,
-		l.LastPushedVersion, l.LastPushedAt, l.LastPushedDoc, l.LastInboundDoc, l.VendorDeletedAt, l.VendorDeletedBy, l.Unverified,
-		l.CreatedAt, l.UpdatedAt}
+	return []any{l.CustomerID, l.Instance, l.Resource, l.ExternalID, l.LastInboundHash, l.LastInboundAt, l.LastInboundReadAt,
+		l.LastPushedHash, l.LastPushedVersion, l.LastPushedAt, l.LastPushedDoc, l.LastInboundDoc, l.VendorDeletedAt, l.VendorDeletedBy,
+		l.Unverified, l.CreatedAt, l.UpdatedAt}
 }
 
 func insertLinks(tx *gorm.DB, rows []Link) error {
@@ -150,7 +150,7 @@ func updateLinks(tx *gorm.DB, rows []Link) error {
 		return append([]any{l.ID}, linkRow(l, now)...)
 	})
 	return bulkUpsert(tx, "links", "id", append([]string{"id"}, linkCols...), []string{"customer_id", "last_inbound_hash",
-		"last_inbound_at", "last_inbound_doc", "vendor_deleted_at", "vendor_deleted_by", "unverified", "updated_at"}, nil, vals)
+		"last_inbound_at", "last_inbound_read_at", "last_inbound_doc", "vendor_deleted_at", "vendor_deleted_by", "unverified", "updated_at"}, nil, vals)
 }
 
 var changeCols = []string{"customer_id", "version", "field", "old_value", "new_value", "instance", "event_id", "source_at", "rejected", "created_at"}

@@ -131,7 +131,7 @@ func (s *Store) Applied(ctx context.Context, instance, resource string, ins []In
 	links := make(map[string]Link, len(ins))
 	for chunk := range slices.Chunk(ids, batchSize) {
 		var rows []Link
-		err := s.db.WithContext(ctx).Select("external_id", "last_inbound_hash", "last_inbound_at", "last_pushed_at", "last_pushed_doc").
+		err := s.db.WithContext(ctx).Select("external_id", "last_inbound_hash", "last_inbound_at", "last_inbound_read_at", "last_pushed_at", "last_pushed_doc").
 			Where("instance = ? AND resource = ? AND external_id IN ? AND last_inbound_at IS NOT NULL", instance, resource, chunk).
 			Find(&rows).Error
 		if err != nil {
@@ -144,7 +144,7 @@ func (s *Store) Applied(ctx context.Context, instance, resource string, ins []In
 	out := make([]bool, len(ins))
 	for i, in := range ins {
 		l, ok := links[in.ExternalID]
-		out[i] = ok && l.LastInboundHash == HashDoc(in.Doc) && !changedBackPossible(in, l.LastInboundAt, l.LastPushedAt, l.LastPushedDoc)
+		out[i] = ok && l.LastInboundHash == HashDoc(in.Doc) && !changedBackPossible(in, &l)
 	}
 	return out, nil
 }

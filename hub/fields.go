@@ -37,6 +37,9 @@ type merger struct {
 	// baselineAt is the baseline's source time (the link's last inbound
 	// time; zero when unknown).
 	baselineAt time.Time
+	// baselineReadAt is when shophub read the baseline from the source
+	// (Link.LastInboundReadAt; zero for a webhook's body or when unknown).
+	baselineReadAt time.Time
 	// emailTaken reports whether another customer holds an email.
 	emailTaken func(email string) bool
 	// linked: the source's link existed before this record (a new link
@@ -422,39 +425,77 @@ func (m *merger) unstamped(s slot) bool {
 // unchanged at the source and the hub kept our value: the user's edit
 // was lost, and the source held it alone.
 func (m *merger) changedBack(s slot, nv any) bool {
-	return s.hadOld && jsonEqual(s.old, nv) && !jsonEqual(s.pushed, s.old) && baselineBefore(m.baselineAt, m.pushedAt) &&
-		m.readAfterPush(s, nv)
+	return s.hadOld && jsonEqual(s.old, nv) && !jsonEqual(s.pushed, s.old) &&
+		baselineBefore(m.baselineAt, m.baselineReadAt, m.pushedAt) && m.readAfterPush(s, nv)
 }
 
-// baselineBefore: the source's last record is older than our last push
+// baselineBefore: the source's last record (stamped baselineAt, read at
+// readAt, zero when a webhook carried it) is older than our last push
 // there, so the push overwrote what it held. A record newer than the push
 // and unlike it is a value the source held after our write that the hub
-// did not take (refused as older than the hub's): the same value read
-// again is unchanged there, not written back (convergence seed 6: an
-// OXID first name refused as older than Help Scout's, read again by the
-// next push's read before write, came back as an edit).
-func baselineBefore(baselineAt, pushedAt time.Time) bool {
-	return !baselineAt.IsZero() && baselineAt.Before(pushedAt)
+// did not take (refused as older than the hub's) or took and then lost
+// to an edit elsewhere: the same value read again is unchanged there, not
+// written back (convergence seed 6: an OXID first name refused as older
+// than Help Scout's, read again by the next push's read before write,
+// came back as an edit).
+//
+// The record's stamp alone cannot say so where it does not move with
+// every field: Magento's updated_at stays at the customer's last row save
+// on an address-only edit (magento/magento2 #5013), so an admin's city
+// read after our push still looked older than it, and once Shopify had
+// set the city back to the one we pushed, that city, read again by the
+// push carrying Shopify's, passed for written back over it and took the
+// hub back (TestMagentoOldValueIsNoSetBack). A record read after the push
+// was recorded holds the state after our write, whatever its stamp. A
+// read in the push's own millisecond (the times are kept in milliseconds,
+// links.last_inbound_read_at) counts as before it: the push's own read
+// before write often lands there against a fast target, and taking it for
+// after would miss a value written back over our write, which the source
+// would then hold alone; a read after the push in that millisecond would
+// need an edit within it to matter (TestTakenValueReadAgainIsNoSetBack).
+func baselineBefore(baselineAt, readAt, pushedAt time.Time) bool {
+	return !baselineAt.IsZero() && baselineAt.Before(pushedAt) && (readAt.IsZero() || !readAt.After(pushedAt))
+}
+
+// storedReadAt is a record's read time as the link keeps it, nil when
+// nobody read it (a webhook's body). It is cut to the column's
+// milliseconds here: MySQL 8 rounds a finer time, and a read rounded up
+// into a later millisecond could pass for one after our push
+// (baselineBefore).
+func storedReadAt(readAt time.Time) *time.Time {
+	if readAt.IsZero() {
+		return nil
+	}
+	t := readAt.UTC().Truncate(time.Millisecond)
+	return &t
+}
+
+// timeOrZero is *t, the zero time for nil.
+func timeOrZero(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
 }
 
 // changedBackPossible: the merge may find a value written back at the
 // source (merger.changedBack) in in, so in is no duplicate of the source's
 // last record even where it equals it: it was read after our last push
-// there (pushedAt, pushedDoc: the link's), the source's last record
-// (baselineAt) is older than that push, and it differs from what that push
+// there (the link l's last push), the source's last record (l's last
+// inbound) is older than that push, and it differs from what that push
 // wrote on a path it asserts in full. An empty value is left out (no
 // clearing, see changedBack), and so is a path the source only fills
 // (Shopware's billing phone, always its customer phone): it differs from
 // the pushed address phone on every read, and would cost every push's
 // read before write a merge. MergeBatch's duplicate rule and its cheaper copies
 // (Store.SaidBefore, Store.Applied) ask it.
-func changedBackPossible(in Inbound, baselineAt, pushedAt *time.Time, pushedDoc string) bool {
-	if in.ReadAt.IsZero() || pushedAt == nil || baselineAt == nil || pushedDoc == "" || !in.ReadAt.After(*pushedAt) ||
-		!baselineBefore(*baselineAt, *pushedAt) {
+func changedBackPossible(in Inbound, l *Link) bool {
+	if in.ReadAt.IsZero() || l.LastPushedAt == nil || l.LastInboundAt == nil || l.LastPushedDoc == "" || !in.ReadAt.After(*l.LastPushedAt) ||
+		!baselineBefore(*l.LastInboundAt, timeOrZero(l.LastInboundReadAt), *l.LastPushedAt) {
 		return false
 	}
 	var pushed map[string]any
-	if jsonx.Unmarshal([]byte(pushedDoc), &pushed) != nil {
+	if jsonx.Unmarshal([]byte(l.LastPushedDoc), &pushed) != nil {
 		return false
 	}
 	pushed, fills := PushedFills(pushed)

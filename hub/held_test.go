@@ -197,3 +197,87 @@ func TestChangedBackAfterPushIsAnEdit(t *testing.T) {
 		})
 	}
 }
+
+// TestTakenValueReadAgainIsNoSetBack: our push writes Ulm to Magento, an
+// admin sets Bonn there, an address-only save that leaves the record's
+// stamp at the customer's creation, before the push; the hub takes Bonn
+// (read after the push); another shop sets Ulm again. The push of Ulm
+// reads Bonn at Magento: the value the hub took and that shop replaced,
+// not one written back over our Ulm, however old its stamp. The hub keeps
+// Ulm, and the merge and its cheap copies call the record a duplicate.
+// Before, the stamp made the taken Bonn look older than our push, and
+// Bonn read again after it passed for a revert and won over the newer
+// Ulm (changedBack).
+//
+// Read in our push's own millisecond, the record (refused as older than
+// Ulm) counts as read before it: Bonn read again after the push was
+// written back over our Ulm, an edit the hub takes.
+func TestTakenValueReadAgainIsNoSetBack(t *testing.T) {
+	cases := []struct {
+		name     string
+		baseRead time.Duration // the admin's Bonn record's ReadAt: our Ulm push's record plus this
+		want     string        // the hub's city at the end
+	}{
+		{name: "read after our push", baseRead: 2 * time.Millisecond, want: "Ulm"},
+		{name: "read in our push's millisecond", want: "Bonn"},
+	}
+	for _, st := range hubtest.Stores(t) {
+		t.Run(st.Name, func(t *testing.T) {
+			s := st.Store
+			ctx := context.Background()
+			for i, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					email := fmt.Sprintf("taken%d@example.com", i)
+					sf, sw, mage := fmt.Sprint("S", i), fmt.Sprint("W", i), fmt.Sprint("M", i)
+					doc := func(city string) map[string]any {
+						return map[string]any{"email": email, "billing_address": map[string]any{"zip": "24103", "city": city, "country": "DE"}}
+					}
+					created := time.Now().Add(-time.Minute) // Magento's stamp throughout
+					a := mustMerge(t, s, hub.Policy{}, in("shopify", sf, created, doc("Kiel")))
+					push := func(hash string, d map[string]any) time.Time {
+						t.Helper()
+						if _, err := s.Pushed(ctx, a.CustomerID, "magento", "customer", mage, hash, 1, d); err != nil {
+							t.Fatal(err)
+						}
+						l, err := s.Link(ctx, a.CustomerID, "magento", "customer")
+						if err != nil {
+							t.Fatal(err)
+						}
+						return *l.LastPushedAt
+					}
+					read := func(city string, readAt time.Time) hub.Inbound {
+						x := in("magento", mage, created, doc(city))
+						x.EventID = fmt.Sprint(x.EventID, city, readAt.UnixNano())
+						x.ReadAt = readAt
+						return x
+					}
+					push("h1", doc("Kiel"))
+					mustMerge(t, s, hub.Policy{}, read("Kiel", time.Now())) // the echo: the baseline
+					mustMerge(t, s, hub.Policy{}, in("shopify", sf, created.Add(10*time.Second), doc("Ulm")))
+					pushedAt := push("h2", doc("Ulm"))
+					mustMerge(t, s, hub.Policy{}, read("Bonn", pushedAt.Add(c.baseRead)))
+					mustMerge(t, s, hub.Policy{}, in("shopware", sw, time.Now(), doc("Ulm")))
+					time.Sleep(5 * time.Millisecond)
+
+					again := read("Bonn", time.Now())
+					said, err := s.SaidBefore(ctx, again)
+					if err != nil {
+						t.Fatal(err)
+					}
+					applied, err := s.Applied(ctx, "magento", "customer", []hub.Inbound{again})
+					if err != nil {
+						t.Fatal(err)
+					}
+					r := mustMerge(t, s, hub.Policy{}, again)
+					got, _ := profile(t, s, a.CustomerID)
+					if city := got["billing_address"].(map[string]any)["city"]; city != c.want {
+						t.Fatalf("hub holds %v, want %s (changed %v)", city, c.want, r.Changed)
+					}
+					if dup := c.want == "Ulm"; r.Duplicate != dup || said != dup || applied[0] != dup {
+						t.Errorf("Bonn read again: duplicate %v, SaidBefore %v, Applied %v; want all %v", r.Duplicate, said, applied[0], dup)
+					}
+				})
+			}
+		})
+	}
+}

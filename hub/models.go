@@ -42,6 +42,11 @@ type Link struct {
 	// this record, so a re-delivered identical record is a no-op.
 	LastInboundHash string `gorm:"type:varchar(64)"`
 	LastInboundAt   *time.Time
+	// LastInboundReadAt is when shophub read that record from the vendor
+	// (Inbound.ReadAt), nil for a record a webhook carried: it holds the
+	// vendor's state of then or later, whatever LastInboundAt, the
+	// vendor's stamp, says (changedBack).
+	LastInboundReadAt *time.Time
 	// LastPushedHash fingerprints the last payload pushed, so an unchanged
 	// render is never sent twice.
 	LastPushedHash    string `gorm:"type:varchar(64)"`

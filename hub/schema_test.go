@@ -463,12 +463,13 @@ func TestTicketAdoptionMigration(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// Back to version 3: the columns and indexes gone (version 5's too),
-	// rows from then.
+	// Back to version 3: the columns and indexes gone (versions 5 and
+	// 6's too), rows from then.
 	for _, q := range []string{
 		"DROP INDEX `ix_tickets_ref` ON `tickets`", "DROP INDEX `idx_tickets_customer_email` ON `tickets`",
 		"ALTER TABLE `tickets` DROP COLUMN `customer_ref`, DROP COLUMN `customer_email`",
 		"DROP INDEX `ux_quarantine_waiting` ON `quarantine`", "ALTER TABLE `quarantine` DROP COLUMN `waiting_key`",
+		"ALTER TABLE `links` DROP COLUMN `last_inbound_read_at`",
 		"INSERT INTO `tickets` (instance, external_id, customer_id, data, version) VALUES " +
 			`('hs', '1', NULL, '{"customer_ref":"55","customer_email":"a@example.com"}', 1), ` +
 			`('hs', '2', NULL, '{"customer_ref":55,"customer_email":null}', 1), ` +

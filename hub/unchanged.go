@@ -38,7 +38,7 @@ func (s *Store) saidBefore(ctx context.Context, in Inbound, customerID uint64) (
 		Link    `gorm:"embedded"`
 		Version *int64
 	}
-	cols := "last_inbound_hash, last_inbound_at, vendor_deleted_at, unverified, last_pushed_at, last_pushed_doc"
+	cols := "last_inbound_hash, last_inbound_at, last_inbound_read_at, vendor_deleted_at, unverified, last_pushed_at, last_pushed_doc"
 	args := []any{}
 	if customerID != 0 {
 		cols += ", (SELECT version FROM customers c WHERE c.id = ?) AS version"
@@ -60,5 +60,5 @@ func (s *Store) saidBefore(ctx context.Context, in Inbound, customerID uint64) (
 	if l.VendorDeletedAt != nil || l.LastInboundAt == nil || l.Unverified != in.Unverified || l.LastInboundHash == "" {
 		return false, version, nil
 	}
-	return l.LastInboundHash == encodeDoc(in.Doc).hash && !changedBackPossible(in, l.LastInboundAt, l.LastPushedAt, l.LastPushedDoc), version, nil
+	return l.LastInboundHash == encodeDoc(in.Doc).hash && !changedBackPossible(in, &l), version, nil
 }

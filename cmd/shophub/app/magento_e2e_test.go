@@ -210,6 +210,31 @@ func TestMagentoAddressSetBackReachesHub(t *testing.T) {
 	}
 }
 
+// TestMagentoOldValueIsNoSetBack: a Magento admin's edit that the hub
+// took and another shop then replaced is no value set back at Magento.
+//
+// Our push writes Ulm; the admin sets Bonn (address-only: updated_at
+// stays at the customer's creation, a second before that push); the hub
+// takes Bonn and pushes nothing back to Magento; Shopify sets Ulm again.
+// The push of Ulm to Magento reads Bonn there. Judged by Magento's stamp,
+// the Bonn record the hub last took predated our Ulm push, so Bonn read
+// after that push looked written back over it, an edit after our push of
+// the hub's value: the hub took Bonn back over Shopify's newer Ulm. It
+// was read after that push, so it is the value the hub already took and
+// Shopify replaced: Ulm, the newest edit, must hold everywhere.
+func TestMagentoOldValueIsNoSetBack(t *testing.T) {
+	t.Parallel()
+	c := newMagentoCities(t, "oldvalue@example.com", "Olga", "Alt")
+	before := c.updatedAt()
+
+	c.atShopify("Ulm") // our push of Ulm, in a second after Magento's stamp
+	c.atMagento("Bonn")
+	c.atShopify("Ulm")
+	if after := c.updatedAt(); after != before {
+		t.Errorf("Magento's updated_at moved from %v to %v on an address-only save: the emulator no longer keeps it and this test proves less", before, after)
+	}
+}
+
 // magentoCities is a Shopify customer pushed to Magento (billing city
 // Kiel), whose billing city the tests edit at either shop and follow at
 // Magento, in the hub and at Shopify. Magento's poll is an hour away:
