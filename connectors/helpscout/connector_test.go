@@ -168,9 +168,10 @@ func TestWebhookEvents(t *testing.T) {
 		want        connectors.Event
 	}{
 		{"customer.created", `{"id":7,"updatedAt":"2025-01-02T03:04:05Z"}`, connectors.Event{Topic: "customer.created", Resource: "customer", ExternalID: "7", OccurredAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC),
-			Snapshot: []byte(`{"id":7,"updatedAt":"2025-01-02T03:04:05Z"}`)}},
+			Snapshot: []byte(`{"id":7,"updatedAt":"2025-01-02T03:04:05Z"}`), IDRecurs: true}},
 		{"customer.deleted", `{"id":7}`, connectors.Event{Topic: "customer.deleted", Resource: "customer", ExternalID: "7", Deleted: true}},
-		{"convo.status", `{"id":9,"userUpdatedAt":"2025-01-02T03:04:05Z"}`, connectors.Event{Topic: "convo.status", Resource: "ticket", ExternalID: "9", OccurredAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}},
+		{"convo.status", `{"id":9,"userUpdatedAt":"2025-01-02T03:04:05Z"}`, connectors.Event{Topic: "convo.status", Resource: "ticket", ExternalID: "9", OccurredAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC),
+			IDRecurs: true}},
 		{"satisfaction.ratings", `{"id":1}`, connectors.Event{Topic: "satisfaction.ratings", Ignore: true}},
 		{"helpscout.test", `{}`, connectors.Event{Topic: "helpscout.test", Ignore: true}},
 	}

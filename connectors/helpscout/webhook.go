@@ -39,9 +39,15 @@ type envelope struct {
 // Help Scout sends no delivery id (only X-HelpScout-Event and
 // X-HelpScout-Signature) and the body is the whole resource object, so the
 // event id is event + resource id + a hash of the body: a re-delivery of one
-// event carries the same body and is a duplicate, while two changes made in
-// the same whole second of updatedAt (an agent's edit right after the echo
-// of our push) differ in their bodies and are never taken for one.
+// event carries the same body, while two changes made in the same whole
+// second of updatedAt (an agent's edit right after the echo of our push)
+// differ in their bodies and are never taken for one. Yet the hash is no
+// delivery id: a save that sets the resource back, within that second, to
+// what an earlier save of the second left (an agent's Anna, Bea, Anna; a
+// status closed and reopened) sends the earlier save's body again, byte for
+// byte, and dropped as its re-delivery the set-back is lost. Such events
+// are marked connectors.Event.IDRecurs: every delivery is fetched, and a
+// true re-delivery finds what the hub has.
 func (c *Connector) DecodeWebhook(h http.Header, body []byte) ([]connectors.Event, error) {
 	event := strings.TrimSpace(h.Get("X-HelpScout-Event"))
 	if event == "" {
@@ -78,6 +84,7 @@ func (c *Connector) DecodeWebhook(h http.Header, body []byte) ([]connectors.Even
 		ev.OccurredAt = t
 	}
 	ev.ID = event + ":" + ev.ExternalID + ":" + bodyHash(body)
+	ev.IDRecurs = !ev.Deleted // a deletion happens once
 	if ev.Resource == connectors.ResourceCustomer && !ev.Deleted {
 		ev.Snapshot = body
 	}

@@ -55,6 +55,20 @@ func newHSEnv(t *testing.T, o hsOptions) *hsEnv {
 	return &hsEnv{env: e, hs: hs}
 }
 
+// post delivers a webhook to the Help Scout touchpoint and returns the
+// answer's status.
+func (e *hsEnv) post(t *testing.T, h http.Header, body []byte) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.app.URL()+"/webhooks/helpdesk", bytes.NewReader(body))
+	req.Header = h
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 func (e *hsEnv) tickets(t *testing.T, customerID uint64) []hub.TicketView {
 	t.Helper()
 	ts, err := e.app.Store.CustomerTickets(context.Background(), customerID, 0)
@@ -218,16 +232,7 @@ func TestHelpScoutWebhookRejectsAndIgnores(t *testing.T) {
 	t.Parallel()
 	e := newHSEnv(t, hsOptions{})
 	e.quiet(t)
-	post := func(h http.Header, body []byte) int {
-		req, _ := http.NewRequest(http.MethodPost, e.app.URL()+"/webhooks/helpdesk", bytes.NewReader(body))
-		req.Header = h
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	post := func(h http.Header, body []byte) int { return e.post(t, h, body) }
 	counts := func() [3]int64 {
 		var c [3]int64
 		db := e.app.Store.DB()
@@ -441,4 +446,73 @@ func TestHelpScoutNeverOverwritesNames(t *testing.T) {
 	if refused < 2 {
 		t.Errorf("%d refused helpdesk name changes in the change log, want first and last name refused", refused)
 	}
+}
+
+// TestHelpScoutSetBackInOneSecondIsFetched: an agent sets a customer's
+// first name Anna, then Bea, then Anna again, all in one second. Help
+// Scout stamps updatedAt in whole seconds and sends the whole customer as
+// the body, so the third save's webhook is the first one's, byte for byte.
+// Its event id, a hash of the body, was claimed by the first delivery:
+// dropped as a re-delivery, the agent's Anna was lost and the hub and
+// Shopify kept Bea. Such a delivery is fetched (connectors.Event.IDRecurs)
+// and the hub takes Anna.
+//
+// The emulator moves updatedAt a second on every agent edit, so its own
+// third delivery would differ: the test sends the deliveries itself, and
+// the third is the first one's body again, as Help Scout would send it.
+func TestHelpScoutSetBackInOneSecondIsFetched(t *testing.T) {
+	t.Parallel()
+	e := newHSEnv(t, hsOptions{tune: func(c *config.Config) {
+		for i := range c.Connectors {
+			if c.Connectors[i].Name == "helpdesk" {
+				c.Connectors[i].PollInterval = config.Duration(time.Hour) // only webhooks bring its edits
+			}
+		}
+	}})
+	email := "setback-hs@example.com"
+	shopifyID := e.shopify.CreateCustomer(map[string]any{"email": email, "first_name": "Ada", "last_name": "Agent"})
+	var custID uint64
+	var hsID string
+	eventually(t, 15*time.Second, "customer never reached Help Scout", func() bool {
+		c, _ := e.hubCustomer(t, email)
+		if c != nil {
+			custID, hsID = c.ID, e.linkOf(t, c.ID, "helpdesk")
+		}
+		return hsID != ""
+	})
+	e.quiet(t)
+	e.hs.SetWebhookURL("")
+	agent := func(first string) (http.Header, []byte) {
+		t.Helper()
+		if err := e.hs.UpdateCustomer(hsID, map[string]any{"firstName": first}); err != nil {
+			t.Fatal(err)
+		}
+		c, _ := e.hs.Customer(hsID)
+		return e.hs.SignedDelivery("customer.updated", c)
+	}
+	everywhere := func(first string, h http.Header, body []byte) {
+		t.Helper()
+		if got := e.post(t, h, body); got < 200 || got > 299 {
+			t.Fatalf("delivery of %s answered %d", first, got)
+		}
+		var last string
+		defer func() {
+			if t.Failed() {
+				t.Logf("%s, last seen: %s", first, last)
+			}
+		}()
+		eventually(t, 15*time.Second, first+" never reached the hub and Shopify", func() bool {
+			_, doc, _ := e.app.Store.Customer(context.Background(), custID)
+			sf, _ := e.shopify.Customer(shopifyID)
+			last = fmt.Sprintf("hub %v, shopify %v", doc["first_name"], sf["first_name"])
+			return doc["first_name"] == first && sf["first_name"] == first
+		})
+		e.quiet(t)
+	}
+	h, anna := agent("Anna")
+	everywhere("Anna", h, anna)
+	hb, bea := agent("Bea")
+	everywhere("Bea", hb, bea)
+	agent("Anna")
+	everywhere("Anna", h, anna) // the first Anna's delivery, byte for byte
 }
