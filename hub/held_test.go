@@ -134,14 +134,7 @@ func TestChangedBackAfterPushIsAnEdit(t *testing.T) {
 					a := mustMerge(t, s, hub.Policy{}, in("shopify", sf, created, doc("Anna", "Kiel")))
 					push := func(hash string, d map[string]any) time.Time {
 						t.Helper()
-						if _, err := s.Pushed(ctx, a.CustomerID, "erp", "customer", erp, hash, 1, d); err != nil {
-							t.Fatal(err)
-						}
-						l, err := s.Link(ctx, a.CustomerID, "erp", "customer")
-						if err != nil {
-							t.Fatal(err)
-						}
-						return *l.LastPushedAt
+						return recordPush(t, s, a.CustomerID, "erp", erp, hash, d)
 					}
 					read := func(first, city string, readAt time.Time) hub.Result {
 						t.Helper()
@@ -236,14 +229,7 @@ func TestTakenValueReadAgainIsNoSetBack(t *testing.T) {
 					a := mustMerge(t, s, hub.Policy{}, in("shopify", sf, created, doc("Kiel")))
 					push := func(hash string, d map[string]any) time.Time {
 						t.Helper()
-						if _, err := s.Pushed(ctx, a.CustomerID, "magento", "customer", mage, hash, 1, d); err != nil {
-							t.Fatal(err)
-						}
-						l, err := s.Link(ctx, a.CustomerID, "magento", "customer")
-						if err != nil {
-							t.Fatal(err)
-						}
-						return *l.LastPushedAt
+						return recordPush(t, s, a.CustomerID, "magento", mage, hash, d)
 					}
 					read := func(city string, readAt time.Time) hub.Inbound {
 						x := in("magento", mage, created, doc(city))
@@ -280,4 +266,19 @@ func TestTakenValueReadAgainIsNoSetBack(t *testing.T) {
 			}
 		})
 	}
+}
+
+// recordPush records a push of d (version 1) to instance's customer
+// record ext and returns its time as the link keeps it.
+func recordPush(t *testing.T, s *hub.Store, customerID uint64, instance, ext, hash string, d map[string]any) time.Time {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.Pushed(ctx, customerID, instance, "customer", ext, hash, 1, d); err != nil {
+		t.Fatal(err)
+	}
+	l, err := s.Link(ctx, customerID, instance, "customer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *l.LastPushedAt
 }
