@@ -34,6 +34,10 @@ type pacing struct {
 	// webhook receiver's HTTP clients) have all joined by then, and a
 	// plain linger would cap them at their number per linger.
 	gap time.Duration
+	// most, when set, ends the wait once the group holds this many: under
+	// a flood the group is full long before linger, and waiting longer
+	// would only hold its senders, who would not send meanwhile.
+	most int
 }
 
 // groupQueue is one queue's state: the group being flushed, and the one
@@ -46,6 +50,7 @@ type groupQueue[T any] struct {
 
 type group[T any] struct {
 	items []T
+	full  chan struct{} // closed when it holds pacing.most items
 	done  chan struct{}
 	err   error
 }
@@ -67,11 +72,14 @@ func (g *groups[T]) add(ctx context.Context, queue string, pace pacing, item T, 
 		q.last = time.Now()
 		q.met = q.last
 		grp.items = append(grp.items, item)
+		if len(grp.items) == pace.most {
+			close(grp.full)
+		}
 		g.mu.Unlock()
 		<-grp.done // its first member flushes it
 		return grp.err
 	}
-	grp := &group[T]{items: []T{item}, done: make(chan struct{})}
+	grp := &group[T]{items: []T{item}, full: make(chan struct{}), done: make(chan struct{})}
 	now := time.Now()
 	busy := now.Sub(q.last) < pace.busyWithin
 	if pace.met {
@@ -103,11 +111,16 @@ func (g *groups[T]) add(ctx context.Context, queue string, pace pacing, item T, 
 	return grp.err
 }
 
-// wait lingers for the items joining grp: pace.linger, or less with a gap.
+// wait lingers for the items joining grp: pace.linger, or less with a
+// gap or a most.
 func (g *groups[T]) wait(grp *group[T], pace pacing) {
-	if pace.gap <= 0 {
+	if pace.gap <= 0 && pace.most <= 0 {
 		time.Sleep(pace.linger)
 		return
+	}
+	step := pace.linger
+	if pace.gap > 0 {
+		step = pace.gap
 	}
 	deadline := time.Now().Add(pace.linger)
 	g.mu.Lock()
@@ -118,11 +131,17 @@ func (g *groups[T]) wait(grp *group[T], pace pacing) {
 		if left <= 0 {
 			return
 		}
-		time.Sleep(min(pace.gap, left))
+		t := time.NewTimer(min(step, left))
+		select {
+		case <-grp.full:
+			t.Stop()
+			return
+		case <-t.C:
+		}
 		g.mu.Lock()
 		grown := len(grp.items)
 		g.mu.Unlock()
-		if grown == n {
+		if pace.gap > 0 && grown == n {
 			return
 		}
 		n = grown

@@ -118,18 +118,25 @@ func (q *Queue) EnqueueIngest(ctx context.Context, t *asynq.Task, p IngestPayloa
 
 // The receiver's ingests are enqueued by group commit (groups,
 // groupcommit.go) below the backlog: while webhooks meet at the receiver
-// (one arrives while another's enqueue is under way), each waits
-// receivedPacing.linger for those behind it, and a group goes as one
-// TypeIngestBatch task. Five of a propagated change's six ingests are the
-// echoes of its five pushes, arriving together; each task saved is an
-// enqueue, a dequeue and a done script, a lease and a heartbeat.
+// (one arrives while another's enqueue is under way), each waits up to
+// 5 ms for those behind it, and a group goes as one TypeIngestBatch task.
+// Five of a propagated change's six ingests are the echoes of its five
+// pushes; each task saved is an enqueue, a dequeue and a done script, a
+// lease and a heartbeat (bench propagate: 7.5 tasks and 42 Redis calls a
+// change became 3 and 29, BENCHMARKS.md, session 18).
+//
+// A sender waits for its answer before it sends again, so the wait is
+// time its connection sends nothing: it ends 1 ms after the last webhook
+// joined, and at once when 16 have. Under a flood of 50 connections
+// (bench ingest-webhooks) a 5 ms wait alone cut the webhooks answered by
+// a quarter; with these two ends they were as many as without groups.
 //
 // A webhook enqueued alone keeps its task id, so a re-delivery while it
 // is queued collapses on it and is answered as a duplicate. One of a
 // group has no task id of its own: its re-delivery is queued again and
 // dropped by the ingest's claim of the event (dedupe.go), so it is
 // answered as queued.
-var receivedPacing = pacing{busyWithin: 20 * time.Millisecond, linger: 5 * time.Millisecond, met: true, gap: time.Millisecond}
+var receivedPacing = pacing{busyWithin: 20 * time.Millisecond, linger: 5 * time.Millisecond, met: true, gap: time.Millisecond, most: 16}
 
 // receivedBatchMax is the most ingests one group's task carries.
 const receivedBatchMax = 200

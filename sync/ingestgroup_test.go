@@ -320,3 +320,40 @@ func TestGroupsWaitOnlyWhileItemsJoin(t *testing.T) {
 		t.Errorf("%d items in %d groups, want %d in fewer", total, len(sizes), senders*each)
 	}
 }
+
+// A group that holds pacing.most items goes at once, not a linger later:
+// under a flood its senders would only wait.
+func TestGroupsGoWhenFull(t *testing.T) {
+	var g groups[int]
+	pace := pacing{busyWithin: time.Hour, linger: 10 * time.Second, most: 4}
+	var mu gosync.Mutex
+	var sizes []int
+	flush := func(_ context.Context, items []int) error {
+		mu.Lock()
+		sizes = append(sizes, len(items))
+		mu.Unlock()
+		return nil
+	}
+	ctx := context.Background()
+	if err := g.add(ctx, "q", pace, 0, flush); err != nil { // quiet: alone, and the queue is busy from now on
+		t.Fatal(err)
+	}
+	var wg gosync.WaitGroup
+	for i := 1; i <= pace.most; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			if err := g.add(ctx, "q", pace, i, flush); err != nil {
+				t.Error(err)
+			}
+			if d := time.Since(start); d >= pace.linger {
+				t.Errorf("item %d waited %v in a full group", i, d)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(sizes) != 2 || sizes[1] != pace.most {
+		t.Errorf("group sizes %v, want [1 %d]", sizes, pace.most)
+	}
+}
