@@ -188,10 +188,22 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 	if p.Deleted {
 		return h.vendorDeleted(ctx, tp, p.Resource, p.ExternalID, p.SourceAt, deletedBy(p), log) // deletion.go
 	}
-	if !p.hasBody() {
+	if !p.hasBody() || tp.CanPush(p.Resource) {
 		// The record is fetched now: no push may write it between our read
 		// and our merge, or the merge would take the read for an edit
 		// newer than that push (recordlock.go).
+		//
+		// A record the webhook carries (Shopify's body) waits too, where
+		// we push: it may be the vendor's echo of a push that has written
+		// but not yet recorded what it wrote. Merged then, our write
+		// compares with the push before it and is taken for an edit at
+		// the vendor, stamped when our write landed: a push computed
+		// before a newer edit elsewhere and landing after it (a Shopware
+		// first name edited twice within a second, the push of the first
+		// one waiting on Shopify) took the hub back to the older value
+		// (TestLateShopifyEchoOfAnOvertakenPushRevertsNothing). Merged
+		// after the record, it is our own write, found stale, and the
+		// vendor gets the hub's value again.
 		release, err := h.lockRecord(ctx, tp.Name, p.Resource, p.ExternalID, ingestLockWait)
 		if err != nil {
 			return err
