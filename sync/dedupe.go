@@ -36,7 +36,8 @@ type coalescer struct {
 type claimReq struct {
 	key, delivery string
 	ttl           time.Duration
-	ok            bool
+	watch         string // a lock to report on, "" for none
+	ok, held      bool
 	err           error
 	done          chan struct{}
 }
@@ -60,7 +61,14 @@ func NewDelivery() string {
 // older version remembered) the key and has not given it back. Releases
 // queued before the call are written first.
 func (q *Queue) ClaimEvent(ctx context.Context, key, delivery string, ttl time.Duration) (bool, error) {
-	r := &claimReq{key: keyPrefix + key, delivery: delivery, ttl: ttl, done: make(chan struct{})}
+	ok, _, err := q.ClaimEventWatching(ctx, key, delivery, ttl, "")
+	return ok, err
+}
+
+// ClaimEventWatching is ClaimEvent that also reports, from the same round
+// trip, whether somebody holds the lock named lock ("" for none).
+func (q *Queue) ClaimEventWatching(ctx context.Context, key, delivery string, ttl time.Duration, lock string) (ok, held bool, err error) {
+	r := &claimReq{key: keyPrefix + key, delivery: delivery, ttl: ttl, watch: lock, done: make(chan struct{})}
 	c := &q.dedupe
 	c.mu.Lock()
 	c.claims = append(c.claims, r)
@@ -68,9 +76,9 @@ func (q *Queue) ClaimEvent(ctx context.Context, key, delivery string, ttl time.D
 	c.mu.Unlock()
 	select {
 	case <-r.done:
-		return r.ok, r.err
+		return r.ok, r.held, r.err
 	case <-ctx.Done():
-		return false, ctx.Err()
+		return false, false, ctx.Err()
 	}
 }
 
@@ -124,8 +132,12 @@ func (q *Queue) dedupeTrip(claims []*claimReq, releases []claimRelease) {
 		dels[i] = unlockScript.Eval(ctx, pipe, []string{r.key}, r.delivery)
 	}
 	sets := make([]*redis.StatusCmd, len(claims))
+	watched := make([]*redis.IntCmd, len(claims))
 	for i, r := range claims {
 		sets[i] = pipe.SetArgs(ctx, r.key, r.delivery, redis.SetArgs{Mode: "NX", TTL: r.ttl, Get: true})
+		if r.watch != "" {
+			watched[i] = pipe.Exists(ctx, lockKey(r.watch))
+		}
 	}
 	_, _ = pipe.Exec(ctx) // errors are read per command below
 	failed := 0
@@ -154,6 +166,10 @@ func (q *Queue) dedupeTrip(claims []*claimReq, releases []claimRelease) {
 			r.err = err
 		default:
 			r.ok = held == r.delivery
+		}
+		if w := watched[i]; w != nil {
+			// Unknown counts as held: the caller then takes the lock.
+			r.held = w.Err() != nil || w.Val() > 0
 		}
 		close(r.done)
 	}

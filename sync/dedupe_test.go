@@ -122,3 +122,26 @@ func TestReleaseAll(t *testing.T) {
 		t.Error("ReleaseAll freed b, which another holder took since")
 	}
 }
+
+// A claim reports from its own round trip whether the lock it watches is
+// held: the ingest of a record a webhook carries takes the record's lock
+// only then.
+func TestClaimWatchesALock(t *testing.T) {
+	rdb, _ := redistest.Client(t)
+	q := NewQueue(rdb)
+	ctx := context.Background()
+	lease, ok, err := q.Lock(ctx, "record:shop:customer:1", time.Minute, 0)
+	if err != nil || !ok {
+		t.Fatalf("lock: %v %v", ok, err)
+	}
+	for i, want := range []bool{true, false} {
+		ok, held, err := q.ClaimEventWatching(ctx, fmt.Sprint("seen:shop:w", i), "d", time.Minute, "record:shop:customer:1")
+		if err != nil || !ok || held != want {
+			t.Errorf("claim %d: ok %v held %v (%v), want held %v", i, ok, held, err, want)
+		}
+		lease.Release(ctx)
+	}
+	if ok, held, err := q.ClaimEventWatching(ctx, "seen:shop:nowatch", "d", time.Minute, ""); err != nil || !ok || held {
+		t.Errorf("claim watching nothing: ok %v held %v (%v)", ok, held, err)
+	}
+}

@@ -156,15 +156,25 @@ func (h *Handlers) ingestTask(ctx context.Context, payload []byte) error {
 	// re-deliveries while it is queued.
 	seenKey := "seen:" + p.Instance + ":" + p.EventID
 	claimed := p.EventID != "" && p.Delivery != "" && h.DedupeTTL > 0
+	pushMayHold := true
 	if claimed {
-		if ok, err := h.Queue.ClaimEvent(ctx, seenKey, p.Delivery, h.DedupeTTL); err != nil {
+		// The same round trip says whether a push holds the record a
+		// webhook carries (see ingest): mostly none does, and the record's
+		// lock is then neither taken nor given back.
+		watch := ""
+		if bodyMayBeEcho(tp, p) {
+			watch = recordLockName(p.Instance, p.Resource, p.ExternalID)
+		}
+		ok, held, err := h.Queue.ClaimEventWatching(ctx, seenKey, p.Delivery, h.DedupeTTL, watch)
+		if err != nil {
 			return err
 		} else if !ok {
 			log.Debug("event applied before; dropping re-delivery")
 			return nil
 		}
+		pushMayHold = held
 	}
-	if err := h.ingest(ctx, tp, p, log); err != nil {
+	if err := h.ingest(ctx, tp, p, log, pushMayHold); err != nil {
 		if claimed {
 			// A failed attempt is not remembered: a re-delivery after it
 			// (its task gone from the queue) is merged.
@@ -175,7 +185,20 @@ func (h *Handlers) ingestTask(ctx context.Context, payload []byte) error {
 	return nil
 }
 
-func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, log *slog.Logger) error {
+// bodyMayBeEcho: p carries a customer record of a touchpoint we push to,
+// so it may be the vendor's echo of a push still under way (see ingest).
+func bodyMayBeEcho(tp *Touchpoint, p IngestPayload) bool {
+	switch p.Resource {
+	case connectors.ResourceTicket, connectors.ResourceOrder, connectors.ResourceCart:
+		return false
+	}
+	return p.hasBody() && !p.Deleted && tp.CanPush(p.Resource)
+}
+
+// ingest maps and merges the record of p. pushMayHold false says that no
+// push held the record's lock after the webhook of p was sent (the
+// claim's round trip looked).
+func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, log *slog.Logger, pushMayHold bool) error {
 	if p.Resource == connectors.ResourceTicket {
 		return h.ingestTicket(ctx, tp, p, log) // tickets.go
 	}
@@ -188,7 +211,7 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 	if p.Deleted {
 		return h.vendorDeleted(ctx, tp, p.Resource, p.ExternalID, p.SourceAt, deletedBy(p), log) // deletion.go
 	}
-	if !p.hasBody() || tp.CanPush(p.Resource) {
+	if !p.hasBody() || (pushMayHold && tp.CanPush(p.Resource)) {
 		// The record is fetched now: no push may write it between our read
 		// and our merge, or the merge would take the read for an edit
 		// newer than that push (recordlock.go).
@@ -204,6 +227,14 @@ func (h *Handlers) ingest(ctx context.Context, tp *Touchpoint, p IngestPayload, 
 		// (TestLateShopifyEchoOfAnOvertakenPushRevertsNothing). Merged
 		// after the record, it is our own write, found stale, and the
 		// vendor gets the hub's value again.
+		//
+		// Only while a push holds the lock: a push holds it from before
+		// its write until it has recorded it, so a body showing a push's
+		// write was sent while that push held it, and one found free
+		// after the webhook came shows no write left unrecorded. Taken
+		// and given back for every webhook, the lock cost two Redis
+		// round trips each, and bench merge 18 % of its customers a
+		// second (BENCHMARKS.md, session 18).
 		release, err := h.lockRecord(ctx, tp.Name, p.Resource, p.ExternalID, ingestLockWait)
 		if err != nil {
 			return err

@@ -346,7 +346,7 @@ func TestPushKeepsItsRecordLock(t *testing.T) {
 	var left time.Duration
 	f.shop.inWrite = func(ext string) {
 		time.Sleep(wait)
-		left, _ = f.h.Queue.Redis.PTTL(ctx, keyPrefix+"lock:"+recordLockName("shop", "customer", ext)).Result()
+		left, _ = f.h.Queue.Redis.PTTL(ctx, lockKey(recordLockName("shop", "customer", ext))).Result()
 	}
 	if err := f.push(ctx, PushPayload{Instance: "shop", Resource: "customer", CustomerID: f.ids[0], Version: f.vers[0]}); err != nil {
 		t.Fatal(err)

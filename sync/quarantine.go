@@ -53,7 +53,7 @@ func (h *Handlers) ReplayQuarantine(ctx context.Context, connector string) (repl
 			if reason == "" {
 				p := IngestPayload{Instance: q.Instance, Resource: q.Resource, ExternalID: q.ExternalID, EventID: q.EventID,
 					SourceAt: q.SourceAt, Body: q.Payload}
-				if err := h.ingest(ctx, tp, p, log); err != nil {
+				if err := h.ingest(ctx, tp, p, log, true); err != nil {
 					reason = "merge: " + err.Error()
 				}
 			}

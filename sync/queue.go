@@ -58,6 +58,9 @@ var (
 	extendScript = redis.NewScript(`if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`)
 )
 
+// lockKey is the Redis key of the lock named name.
+func lockKey(name string) string { return keyPrefix + "lock:" + name }
+
 // Lease is a held lock. A crashed holder's lease runs out after its ttl, so
 // ttl stays short and long work renews it.
 type Lease struct {
@@ -70,7 +73,7 @@ type Lease struct {
 // Lock takes a named lock for ttl, waiting up to wait for it. ok=false means
 // someone else holds it.
 func (q *Queue) Lock(ctx context.Context, name string, ttl, wait time.Duration) (lease *Lease, ok bool, err error) {
-	key := keyPrefix + "lock:" + name
+	key := lockKey(name)
 	token := strconv.FormatInt(time.Now().UnixNano(), 36) + ":" + strconv.FormatUint(rand.Uint64(), 36)
 	deadline := time.Now().Add(wait)
 	backoff := 10 * time.Millisecond
@@ -117,7 +120,7 @@ func (q *Queue) TryLockMany(ctx context.Context, names []string, ttl time.Durati
 		}
 		seen[n] = true
 		// One token per lease: a lease's release must not free another's.
-		cmds[i] = pipe.SetNX(ctx, keyPrefix+"lock:"+n, token+":"+strconv.Itoa(i), ttl)
+		cmds[i] = pipe.SetNX(ctx, lockKey(n), token+":"+strconv.Itoa(i), ttl)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		// Some may be set: give them up, the caller sees none.
@@ -126,7 +129,7 @@ func (q *Queue) TryLockMany(ctx context.Context, names []string, ttl time.Durati
 	}
 	for i, c := range cmds {
 		if c != nil && c.Val() {
-			out[i] = &Lease{q: q, key: keyPrefix + "lock:" + names[i], token: token + ":" + strconv.Itoa(i), ttl: ttl}
+			out[i] = &Lease{q: q, key: lockKey(names[i]), token: token + ":" + strconv.Itoa(i), ttl: ttl}
 		}
 	}
 	return out, nil
@@ -137,7 +140,7 @@ func (q *Queue) releaseSet(ctx context.Context, names []string, cmds []*redis.Bo
 	var leases []*Lease
 	for i, c := range cmds {
 		if c != nil && c.Err() == nil && c.Val() {
-			leases = append(leases, &Lease{q: q, key: keyPrefix + "lock:" + names[i], token: token + ":" + strconv.Itoa(i)})
+			leases = append(leases, &Lease{q: q, key: lockKey(names[i]), token: token + ":" + strconv.Itoa(i)})
 		}
 	}
 	q.ReleaseAll(ctx, leases...)
@@ -211,7 +214,7 @@ func (q *Queue) Held(ctx context.Context, names ...string) ([]bool, error) {
 	pipe := q.Redis.Pipeline()
 	cmds := make([]*redis.IntCmd, len(names))
 	for i, n := range names {
-		cmds[i] = pipe.Exists(ctx, keyPrefix+"lock:"+n)
+		cmds[i] = pipe.Exists(ctx, lockKey(n))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("held locks: %w", err)
